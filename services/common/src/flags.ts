@@ -1,0 +1,130 @@
+import { LabError } from './errors.ts';
+
+// A small, strict flag parser shared by every CLI. Each flag is declared once with its env var;
+// unknown flags and bad values are errors that name the flag and the value. Precedence: flag > env > default.
+
+export type FlagKind = 'string' | 'int' | 'number' | 'bool';
+
+export interface FlagSpec {
+  kind: FlagKind;
+  env?: string;
+  default?: string | number | boolean;
+  help: string;
+  /** Allowed values for string flags. */
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+export type FlagValues = Record<string, string | number | boolean | undefined>;
+
+export interface ParsedArgs {
+  flags: FlagValues;
+  positionals: string[];
+}
+
+function convert(name: string, spec: FlagSpec, raw: string, source: string): string | number | boolean {
+  const where = source === 'flag' ? `--${name}` : `${spec.env} (for --${name})`;
+  switch (spec.kind) {
+    case 'bool': {
+      const v = raw.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      throw new LabError('LAB_ERR_FLAG_VALUE', `${where}: "${raw}" is not a boolean (on/off, true/false)`);
+    }
+    case 'int':
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) {
+        throw new LabError(
+          'LAB_ERR_FLAG_VALUE',
+          `${where}: "${raw}" is not ${spec.kind === 'int' ? 'an integer' : 'a number'}`,
+        );
+      }
+      if (spec.min !== undefined && n < spec.min)
+        throw new LabError('LAB_ERR_FLAG_VALUE', `${where}: ${n} is below the minimum ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max)
+        throw new LabError('LAB_ERR_FLAG_VALUE', `${where}: ${n} is above the maximum ${spec.max}`);
+      return n;
+    }
+    default:
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new LabError(
+          'LAB_ERR_FLAG_VALUE',
+          `${where}: "${raw}" is not one of ${spec.choices.join(', ')}`,
+        );
+      }
+      return raw;
+  }
+}
+
+export function parseArgs(
+  argv: readonly string[],
+  specs: FlagSpecs,
+  env: NodeJS.ProcessEnv = {},
+): ParsedArgs {
+  const flags: FlagValues = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      if (arg.startsWith('-') && arg.length > 1)
+        throw new LabError('LAB_ERR_FLAG_UNKNOWN', `unknown flag "${arg}" (flags are --long-form)`);
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    let spec = specs[name];
+    if (!spec && name.startsWith('no-') && specs[name.slice(3)]?.kind === 'bool' && value === undefined) {
+      name = name.slice(3);
+      spec = specs[name];
+      value = 'false';
+    }
+    if (!spec)
+      throw new LabError(
+        'LAB_ERR_FLAG_UNKNOWN',
+        `unknown flag "--${name}"; known: ${Object.keys(specs)
+          .map((k) => `--${k}`)
+          .join(' ')}`,
+      );
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (
+        spec.kind === 'bool' &&
+        (next === undefined || next.startsWith('--') || !/^(on|off|true|false|yes|no|1|0)$/i.test(next))
+      ) {
+        value = 'true';
+      } else {
+        if (next === undefined) throw new LabError('LAB_ERR_FLAG_VALUE', `--${name}: missing value`);
+        value = next;
+        i++;
+      }
+    }
+    flags[name] = convert(name, spec, value, 'flag');
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    if (flags[name] !== undefined) continue;
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    if (fromEnv !== undefined && fromEnv !== '') flags[name] = convert(name, spec, fromEnv, 'env');
+    else if (spec.default !== undefined) flags[name] = spec.default;
+  }
+  return { flags, positionals };
+}
+
+export function formatHelp(usage: string, specs: FlagSpecs): string {
+  const lines = [usage, '', 'Flags:'];
+  for (const [name, s] of Object.entries(specs)) {
+    const dflt = s.default === undefined ? '' : ` (default ${String(s.default)})`;
+    const env = s.env ? ` [env ${s.env}]` : '';
+    const choices = s.choices ? ` {${s.choices.join('|')}}` : '';
+    lines.push(`  --${name}${choices}  ${s.help}${dflt}${env}`);
+  }
+  return lines.join('\n');
+}
