@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Installs and starts what the lab and its tests need, or says exactly what to install.
+#
+#   sudo bash scripts/setup.sh            # Debian/Ubuntu as root: apt-get install what is missing, start dockerd
+#   bash scripts/setup.sh --check         # only check; exit 1 and list what is missing (the lab's preflight)
+#   bash scripts/setup.sh --no-docker     # skip docker.io / docker-compose and the engine (process runtime only)
+#
+# Needs: prometheus (with promtool), prometheus-pushgateway, prometheus-node-exporter, docker.io,
+# docker-compose, and a running Docker engine. When this script starts dockerd itself (no systemd),
+# it writes the pid to $PUSHPULL_DOCKERD_PIDFILE (default /run/pushpull-dockerd.pid) so whoever
+# called it (.ci/run) can stop it by pid.
+set -uo pipefail
+
+CHECK_ONLY=0
+WITH_DOCKER=1
+for a in "$@"; do
+  case "$a" in
+    --check) CHECK_ONLY=1 ;;
+    --no-docker) WITH_DOCKER=0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "setup: unknown flag '$a' (known: --check --no-docker)" >&2; exit 2 ;;
+  esac
+done
+PIDFILE=${PUSHPULL_DOCKERD_PIDFILE:-/run/pushpull-dockerd.pid}
+
+say() { echo "setup: $*"; }
+
+# package -> a program it provides (what the lab actually runs)
+declare -A PROGRAM=(
+  [prometheus]=prometheus
+  [prometheus-pushgateway]=prometheus-pushgateway
+  [prometheus-node-exporter]=prometheus-node-exporter
+  [docker.io]=dockerd
+  [docker-compose]=docker-compose
+)
+PACKAGES=(prometheus prometheus-pushgateway prometheus-node-exporter)
+[ "$WITH_DOCKER" = 1 ] && PACKAGES+=(docker.io docker-compose)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  command -v "${PROGRAM[$p]}" >/dev/null 2>&1 || missing+=("$p")
+done
+# promtool ships with Debian's prometheus package; CI checks the config with it.
+command -v promtool >/dev/null 2>&1 || { [[ " ${missing[*]} " == *" prometheus "* ]] || missing+=(prometheus); }
+
+engine_up() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+explain() {
+  echo "setup: missing: ${missing[*]:-nothing}"
+  cat <<TXT
+setup: install them with your package manager, e.g.
+         Debian/Ubuntu:  sudo apt-get install -y ${missing[*]}
+         Fedora/RHEL:    Prometheus, Pushgateway and node_exporter release tarballs from prometheus.io,
+                         plus docker (moby-engine) and docker-compose
+         macOS:          brew install prometheus pushgateway node_exporter; Docker Desktop
+       Or run this script as root on Debian/Ubuntu: sudo bash scripts/setup.sh
+TXT
+}
+
+if [ "$CHECK_ONLY" = 1 ]; then
+  status=0
+  if [ ${#missing[@]} -gt 0 ]; then explain; status=1; fi
+  if [ "$WITH_DOCKER" = 1 ] && ! engine_up; then
+    say "no Docker engine answers \`docker version\` (start it: sudo bash scripts/setup.sh, or sudo systemctl start docker)"
+    status=1
+  fi
+  [ $status = 0 ] && say "all requirements present"
+  exit $status
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    explain
+    exit 1
+  fi
+  say "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Bounded: a mirror that does not answer must not hang CI for 90 minutes.
+  timeout 600 apt-get update -qq || { say "apt-get update failed"; exit 1; }
+  # policy-rc.d 101: do not auto-start the packages' own services (a system Prometheus on :9090 or
+  # node-exporter on :9100 would collide with the stack's published ports). The lab starts what it needs.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1; fi
+  timeout 1200 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/pushpull-setup-apt.log 2>&1
+  rc=$?
+  [ $created_policy = 1 ] && rm -f "$policy"
+  if [ $rc != 0 ]; then tail -20 /tmp/pushpull-setup-apt.log >&2; say "apt-get install failed (rc=$rc)"; exit 1; fi
+  say "installed: ${missing[*]}"
+fi
+
+if [ "$WITH_DOCKER" = 1 ] && ! engine_up; then
+  if [ "$(id -u)" != 0 ]; then
+    say "no Docker engine answers and I am not root: start it with 'sudo systemctl start docker' (or run me with sudo)"
+    exit 1
+  fi
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    say "starting docker with systemctl"
+    systemctl start docker || { say "systemctl start docker failed"; exit 1; }
+  else
+    say "starting dockerd (no systemd); pid file $PIDFILE, log /tmp/pushpull-dockerd.log"
+    nohup dockerd >/tmp/pushpull-dockerd.log 2>&1 &
+    echo $! >"$PIDFILE"
+  fi
+  for _ in $(seq 1 60); do engine_up && break; sleep 1; done
+  if ! engine_up; then
+    tail -20 /tmp/pushpull-dockerd.log >&2 2>/dev/null
+    say "dockerd did not answer within 60 s"
+    exit 1
+  fi
+  say "docker engine up ($(docker version --format '{{.Server.Version}}'))"
+fi
+say "ready"
