@@ -2,7 +2,7 @@
 // Builds every workspace entry point into one ESM file (dist/main.js) with esbuild.
 // Why bundles: the service images are assembled air-gapped from a bare Node base image, so a single
 // self-contained file per service is the simplest thing that needs no registry and no node_modules in the image.
-// The lab runs from the repository (it needs dockerode's optional natives), so its dependencies stay external.
+// The lab runs from the repository (it needs dockerode's optional natives), so its npm dependencies stay external.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,17 @@ const banner = [
   'const require = __pp_createRequire(import.meta.url);',
 ].join('\n');
 
+// The lab keeps its npm dependencies external but bundles the workspace packages (@pushpull/*): those
+// export TypeScript sources, which Node 20 cannot load at run time.
+const externalDependencies = {
+  name: 'external-dependencies',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (a) =>
+      a.path.startsWith('@pushpull/') ? undefined : { path: a.path, external: true },
+    );
+  },
+};
+
 const started = Date.now();
 for (const t of targets) {
   const entry = join(root, t.dir, 'src/main.ts');
@@ -33,7 +44,7 @@ for (const t of targets) {
     format: 'esm',
     sourcemap: 'linked',
     banner: { js: banner },
-    packages: t.external ? 'external' : undefined,
+    plugins: t.external ? [externalDependencies] : [],
     logLevel: 'warning',
   });
 }

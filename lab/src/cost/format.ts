@@ -1,0 +1,91 @@
+// Terminal rendering of a cost report. Pure.
+
+import { alignRows, dec, int, ratio } from '../model/format.ts';
+import { type CostReport, type CostRow, PUBLISHED_COST_RUN, type PushRow } from './run.ts';
+
+export function us(ns: number): string {
+  const u = ns / 1000;
+  return `${u < 10 ? dec(u, 2) : u < 100 ? dec(u, 1) : int(u)} µs`;
+}
+
+function ofSent(a: number, b: number): string {
+  return `${int(a)} of ${int(b)}`;
+}
+
+function costCells(label: string, r: CostRow): string[] {
+  return [label, us(r.cost.p50Ns), us(r.cost.p99Ns), us(r.cost.meanNs), us(r.cold.p99Ns)];
+}
+
+function pushCells(label: string, r: PushRow): string[] {
+  return [
+    ...costCells(label, r),
+    r.mode === 'per-event' ? '—' : us(r.flushNs),
+    ofSent(r.datagrams.received, r.datagrams.sent) + (r.settleTimedOut ? ' (settle timed out)' : ''),
+    ofSent(r.eventsDelivered.delivered, r.eventsDelivered.recorded),
+  ];
+}
+
+export function formatCostTable(r: CostReport): string {
+  const p = PUBLISHED_COST_RUN;
+  const lines: string[] = [];
+  lines.push(
+    `Per-event cost of ${int(r.events)} checkout events (12 series) per path. "warm": median over ${r.repeats} ` +
+      `run${r.repeats === 1 ? '' : 's'} after ${int(r.warmup)} untimed warm-up events; "cold": the first run in ` +
+      'this process. Cores are shared: single runs are noisy.',
+  );
+  lines.push(
+    `Collector: ${r.collector.kind === 'inproc' ? 'in-process createCollector' : 'child process'} on udp ` +
+      `${r.collector.udp}` +
+      (r.collector.rcvbufGranted === null ? '' : ` (SO_RCVBUF granted ${int(r.collector.rcvbufGranted)} B)`) +
+      `, ${r.collector.http}; pull registry ${r.defaultMetrics ? 'with' : 'without'} ` +
+      `prom-client default metrics. Datagram and event counts: totals over all ${r.timedRuns} timed runs.`,
+  );
+  lines.push('');
+  lines.push(
+    ...alignRows(
+      [
+        [
+          '',
+          'warm p50',
+          'warm p99',
+          'warm mean',
+          'cold p99',
+          'final flush',
+          'datagrams received',
+          'events delivered',
+        ],
+        [...costCells('pull   prom-client counter.inc', r.pull), '—', '—', '—'],
+        pushCells('push   hot-shots, one datagram per event', r.push),
+        pushCells(`push   hot-shots buffered (maxBufferSize ${r.maxBufferSize})`, r.pushBuffered),
+        pushCells('push   hot-shots aggregated (client-side sum)', r.pushAggregated),
+        [
+          'timer floor (empty call, same timing)',
+          us(r.timerFloor.p50Ns),
+          us(r.timerFloor.p99Ns),
+          us(r.timerFloor.meanNs),
+          '',
+          '',
+          '',
+          '',
+        ],
+      ],
+      '  ',
+    ),
+  );
+  if (r.warmup > 0)
+    lines.push(
+      `  (warm-up traffic, not in the rows: ${ofSent(r.warmupTraffic.received, r.warmupTraffic.sent)} datagrams ` +
+        'received by the collector)',
+    );
+  lines.push('');
+  lines.push(`  push/pull p99 ratio: ${ratio(r.ratio)} warm, ${ratio(r.ratioCold)} cold`);
+  lines.push(
+    `  scrape: one GET of the pull registry's /metrics over HTTP on 127.0.0.1: ${int(r.scrape.bytes)} bytes in ` +
+      `${dec(r.scrape.ms, 2)} ms warm, ${dec(r.scrape.msCold, 2)} ms cold`,
+  );
+  lines.push(
+    `  published (${p.machine}): pull ${p.pullP99Us} µs p99, push ${p.pushP99Us} µs p99 (${p.ratio}×), ` +
+      `${int(p.scrapeBytes)}-byte scrape in ${p.scrapeMs} ms, ${int(p.received)} of ${int(p.sent)} packets received`,
+  );
+  return lines.join('\n');
+}
