@@ -1,0 +1,397 @@
+import { type Clock, LabError, type Logger, Rng } from '@pushpull/common';
+import { podIds, type ResolvedConfig } from './config.ts';
+import { CostHistogram, emptyCounts, type Ledger, type LedgerCounts, sumCounts } from './ledger.ts';
+import { LabelSets } from './model/labels.ts';
+import type { Profile } from './model/profile.ts';
+import type { Phase } from './model/rate.ts';
+import { newOrder, PodGenerator, WorkloadModel } from './model/workload.ts';
+import { PodRegistry } from './pull/pod-registry.ts';
+import { PodPusher, PUSH_MODES, type PushMode } from './push/pusher.ts';
+import { createTransport, type SharedTransport, type TransportKind } from './push/transport.ts';
+
+// The producer without HTTP: P virtual pods driven by one tick loop over the pure workload model.
+// Each tick, for every pod: list newly trading instruments, generate the orders due (exact count from the
+// model), record each in the pod's registry (pull) and hand it to the pod's push client (push), then run
+// the pod's periodic work: queue depth sample, flush boundary, heartbeat. The clock is injected.
+
+export interface PushSettings {
+  mode: PushMode;
+  jitter: boolean;
+  transport: TransportKind;
+  heartbeatMs: number;
+  flushIntervalMs: number;
+}
+
+export interface ControlState {
+  name: string;
+  pods: string[];
+  phase: Phase;
+  push: PushSettings;
+  schedule: { startAtMs: number } | null;
+  fleetOrdersPerSecond: number;
+  podOrdersPerSecond: number;
+  // Beyond the contract's minimum:
+  atMs: number;
+  profile: string;
+  /** Orders due by the model but not generated yet (the process is behind). */
+  backlogOrders: number;
+  instruments: number;
+}
+
+interface Pod {
+  id: string;
+  gen: PodGenerator;
+  reg: PodRegistry;
+  pusher: PodPusher;
+  ledger: LedgerCounts;
+  /** Per-pod offsets as a fraction of the period (jitter on); 0 with jitter off. */
+  flushFrac: number;
+  heartbeatFrac: number;
+  depthFrac: number;
+  nextFlushAt: number;
+  nextHeartbeatAt: number;
+  nextDepthAt: number;
+}
+
+export interface TickStats {
+  orders: number;
+  backlog: number;
+  durationNs: number;
+}
+
+/** First instant strictly after `now` on the grid offset + k * period. */
+export function nextBoundary(now: number, period: number, offset: number): number {
+  return offset + (Math.floor((now - offset) / period) + 1) * period;
+}
+
+export class ProducerCore {
+  readonly name: string;
+  readonly podIds: readonly string[];
+  readonly model: WorkloadModel;
+  readonly labels: LabelSets;
+  readonly pullCost = new CostHistogram();
+  readonly pushCost = new CostHistogram();
+  readonly pushCostByMode = new Map<PushMode, CostHistogram>(PUSH_MODES.map((m) => [m, new CostHistogram()]));
+  private readonly pods: Pod[];
+  private readonly byId = new Map<string, Pod>();
+  private settings: PushSettings;
+  private readonly transports = new Map<TransportKind, SharedTransport>();
+  private readonly scratch = newOrder();
+  private sampleCountdown: number;
+  private rotate = 0;
+  private backlog = 0;
+  private quiescedFlag = false;
+  private closed = false;
+  private opened = false;
+  private pushLock: Promise<unknown> = Promise.resolve();
+  lastTick: TickStats = { orders: 0, backlog: 0, durationNs: 0 };
+
+  constructor(
+    readonly config: ResolvedConfig,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.name = config.name;
+    const now = clock.now();
+    this.model = new WorkloadModel(config.profile, config.fleetPods, now);
+    this.labels = new LabelSets(config.profile.instruments.steady);
+    this.sampleCountdown = config.costSampleEvery;
+    this.settings = {
+      mode: config.pushMode,
+      jitter: config.jitter,
+      transport: config.statsd.transport,
+      heartbeatMs: config.heartbeatMs,
+      flushIntervalMs: config.flushIntervalMs,
+    };
+    const root = new Rng(config.seed);
+    const initialInstruments = this.model.activeInstruments(now);
+    this.podIds = Object.freeze(podIds(config));
+    this.pods = this.podIds.map((id) => {
+      const rng = root.fork(id);
+      const ledger = emptyCounts();
+      const reg = new PodRegistry(this.labels, initialInstruments);
+      const jitterRng = rng.fork('jitter');
+      const pod: Pod = {
+        id,
+        gen: new PodGenerator(rng),
+        reg,
+        pusher: new PodPusher(id, ledger, this.labels),
+        ledger,
+        flushFrac: jitterRng.next(),
+        heartbeatFrac: jitterRng.next(),
+        depthFrac: jitterRng.next(),
+        nextFlushAt: 0,
+        nextHeartbeatAt: 0,
+        nextDepthAt: 0,
+      };
+      this.byId.set(id, pod);
+      return pod;
+    });
+    this.reschedule(now);
+  }
+
+  /** Opens the push transport and attaches every pod's push client. */
+  async open(): Promise<void> {
+    if (this.opened) return;
+    this.opened = true;
+    if (this.settings.mode !== 'off') {
+      const t = await this.transport(this.settings.transport);
+      for (const pod of this.pods) void pod.pusher.switchTo(this.settings.mode, t);
+    }
+  }
+
+  private async transport(kind: TransportKind): Promise<SharedTransport> {
+    let t = this.transports.get(kind);
+    if (!t) {
+      const { host, port } = this.config.statsd;
+      t = createTransport(kind, host, port);
+      this.transports.set(kind, t);
+      await t.open();
+    }
+    return t;
+  }
+
+  private reschedule(now: number): void {
+    const s = this.settings;
+    const depthEvery = this.model.profile.queueDepthEveryMs;
+    for (const pod of this.pods) {
+      pod.nextFlushAt = nextBoundary(
+        now,
+        s.flushIntervalMs,
+        s.jitter ? pod.flushFrac * s.flushIntervalMs : 0,
+      );
+      pod.nextHeartbeatAt =
+        s.heartbeatMs > 0
+          ? nextBoundary(now, s.heartbeatMs, s.jitter ? pod.heartbeatFrac * s.heartbeatMs : 0)
+          : Infinity;
+      pod.nextDepthAt = nextBoundary(now, depthEvery, pod.depthFrac * depthEvery);
+    }
+  }
+
+  get quiesced(): boolean {
+    return this.quiescedFlag;
+  }
+
+  pod(id: string): PodRegistry | undefined {
+    return this.byId.get(id)?.reg;
+  }
+
+  /**
+   * Advances every pod to clock.now(). Synchronous and bounded twice: at most maxOrdersPerTick orders and
+   * about maxTickMs of CPU (checked every 64 orders), so an overloaded process falls behind (backlog, a
+   * measured overload signal) instead of blocking its event loop and with it the scrapes it serves. The
+   * pod order is rotated every tick so the same pods do not always come last.
+   */
+  tick(): TickStats {
+    const t0 = this.clock.hrtimeNs();
+    const now = this.clock.now();
+    if (this.quiescedFlag || this.closed) {
+      this.lastTick = { orders: 0, backlog: 0, durationNs: 0 };
+      return this.lastTick;
+    }
+    const model = this.model;
+    const profile = model.profile;
+    const cum = model.podCumulative(now);
+    const active = model.activeInstruments(now);
+    const perPodCap = Math.max(1, Math.floor(this.config.maxOrdersPerTick / this.pods.length));
+    const sampleEvery = this.config.costSampleEvery;
+    const s = this.settings;
+    const modeCost = this.pushCostByMode.get(s.mode)!;
+    const pushing = s.mode !== 'off';
+    const clock = this.clock;
+    const order = this.scratch;
+    const budgetNs = BigInt(this.config.maxTickMs * 1e6);
+    let overBudget = false;
+    let generated = 0;
+    let backlog = 0;
+    const pods = this.pods;
+    const first = this.rotate;
+    this.rotate = (this.rotate + 1) % pods.length;
+    for (let k = 0; k < pods.length; k++) {
+      const pod = pods[(first + k) % pods.length]!;
+      const { gen, reg, pusher, ledger } = pod;
+      if (reg.listed < active) reg.listInstruments(active);
+      const due = gen.due(cum);
+      let n = overBudget ? 0 : Math.min(due, perPodCap);
+      for (let i = 0; i < n; i++) {
+        if ((i & 63) === 63 && clock.hrtimeNs() - t0 > budgetNs) {
+          overBudget = true;
+          n = i;
+          break;
+        }
+        gen.next(profile, active, order);
+        if (--this.sampleCountdown === 0) {
+          this.sampleCountdown = sampleEvery;
+          const a = clock.hrtimeNs();
+          ledger.registryEvents += reg.record(order);
+          const b = clock.hrtimeNs();
+          pusher.order(order);
+          const c = clock.hrtimeNs();
+          this.pullCost.record(Number(b - a));
+          if (pushing) {
+            const ns = Number(c - b);
+            this.pushCost.record(ns);
+            modeCost.record(ns);
+          }
+        } else {
+          ledger.registryEvents += reg.record(order);
+          pusher.order(order);
+        }
+        ledger.orders++;
+        if (order.rejected) ledger.rejects++;
+      }
+      backlog += due - n;
+      generated += n;
+      if (now >= pod.nextDepthAt) {
+        const depth = gen.queueDepth(model.podRate(now), profile);
+        reg.setQueueDepth(depth);
+        ledger.registryEvents++;
+        pusher.queueDepth(depth);
+        const every = profile.queueDepthEveryMs;
+        pod.nextDepthAt = nextBoundary(now, every, pod.depthFrac * every);
+      }
+      if (now >= pod.nextFlushAt) {
+        pusher.flush();
+        pod.nextFlushAt = nextBoundary(
+          now,
+          s.flushIntervalMs,
+          s.jitter ? pod.flushFrac * s.flushIntervalMs : 0,
+        );
+      }
+      if (now >= pod.nextHeartbeatAt) {
+        pusher.heartbeat();
+        pod.nextHeartbeatAt = nextBoundary(
+          now,
+          s.heartbeatMs,
+          s.jitter ? pod.heartbeatFrac * s.heartbeatMs : 0,
+        );
+      }
+    }
+    this.backlog = backlog;
+    this.lastTick = { orders: generated, backlog, durationNs: Number(this.clock.hrtimeNs() - t0) };
+    return this.lastTick;
+  }
+
+  state(): ControlState {
+    const now = this.clock.now();
+    const fleet = this.model.fleetRate(now);
+    return {
+      name: this.name,
+      pods: [...this.podIds],
+      phase: this.model.phase(now),
+      push: { ...this.settings },
+      schedule: this.model.schedule,
+      fleetOrdersPerSecond: fleet,
+      podOrdersPerSecond: fleet / this.model.fleetPods,
+      atMs: now,
+      profile: this.model.profile.name,
+      backlogOrders: this.backlog,
+      instruments: this.model.listedInstruments,
+    };
+  }
+
+  ledger(): Ledger {
+    const pods: Record<string, LedgerCounts> = {};
+    for (const p of this.pods) pods[p.id] = { ...p.ledger };
+    const byMode: Record<string, ReturnType<CostHistogram['summary']>> = {};
+    for (const [m, h] of this.pushCostByMode) if (h.count > 0) byMode[m] = h.summary();
+    return {
+      name: this.name,
+      atMs: this.clock.now(),
+      quiesced: this.quiescedFlag,
+      total: sumCounts(this.pods.map((p) => p.ledger)),
+      pods,
+      cost: {
+        pullRecordNs: this.pullCost.summary(),
+        pushSendNs: this.pushCost.summary(),
+        pushSendNsByMode: byMode,
+        sampleEvery: this.config.costSampleEvery,
+      },
+    };
+  }
+
+  /** POST /control/schedule: every producer given the same startAtMs ramps at the same wall-clock instant. */
+  schedule(startAtMs: number, profile?: Readonly<Profile>): void {
+    if (this.quiescedFlag)
+      throw new LabError('LAB_ERR_CONTROL', 'the producer is quiesced; restart it to schedule again', {
+        field: null,
+        status: 409,
+      });
+    const now = this.clock.now();
+    // Orders due up to now belong to the old schedule.
+    this.model.setSchedule(startAtMs, profile, now);
+    if (profile) this.reschedule(now);
+  }
+
+  /** POST /control/push: applies atomically; the workload keeps running while old clients drain. */
+  setPush(change: Partial<PushSettings>): Promise<PushSettings> {
+    const run = this.pushLock.then(() => this.applyPush(change));
+    this.pushLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyPush(change: Partial<PushSettings>): Promise<PushSettings> {
+    if (this.closed)
+      throw new LabError('LAB_ERR_CONTROL', 'the producer is stopping', { field: null, status: 409 });
+    if (this.quiescedFlag)
+      throw new LabError('LAB_ERR_CONTROL', 'the producer is quiesced; push settings are frozen', {
+        field: null,
+        status: 409,
+      });
+    const before = this.settings;
+    const next: PushSettings = { ...before, ...change };
+    const clientChange = next.mode !== before.mode || next.transport !== before.transport;
+    let transport: SharedTransport | null = null;
+    if (clientChange && next.mode !== 'off') transport = await this.transport(next.transport);
+    this.settings = next;
+    this.reschedule(this.clock.now());
+    if (clientChange && this.opened) {
+      const closing = this.pods.map((p) => p.pusher.switchTo(next.mode, transport));
+      await Promise.all(closing);
+      await this.closeUnusedTransports();
+    }
+    this.logger.info('push settings', { ...next });
+    return { ...next };
+  }
+
+  private async closeUnusedTransports(): Promise<void> {
+    for (const [kind, t] of this.transports) {
+      if (this.settings.mode !== 'off' && kind === this.settings.transport) continue;
+      this.transports.delete(kind);
+      await t.close();
+    }
+  }
+
+  /** Stops generating orders, flushes every push buffer, waits for the sends, returns the final ledger. */
+  async quiesce(): Promise<Ledger> {
+    await this.pushLock;
+    if (!this.quiescedFlag) {
+      this.quiescedFlag = true;
+      this.model.quiesce(this.clock.now());
+      await Promise.all(this.pods.map((p) => p.pusher.flushAndWait()));
+      await this.drainTransports(2000);
+    }
+    return this.ledger();
+  }
+
+  private async drainTransports(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+      let inflight = 0;
+      for (const t of this.transports.values()) inflight += t.inFlight;
+      if (inflight === 0) return;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  /** Final flush, closes every push client and socket. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.pushLock;
+    this.closed = true;
+    await Promise.all(this.pods.map((p) => p.pusher.close()));
+    await this.drainTransports(2000);
+    for (const t of this.transports.values()) await t.close();
+    this.transports.clear();
+  }
+}

@@ -1,0 +1,150 @@
+// Test helpers: real loopback sockets and HTTP, every wait bounded in time.
+import dgram from 'node:dgram';
+import http from 'node:http';
+import net from 'node:net';
+
+export interface UdpSink {
+  port: number;
+  datagrams: string[];
+  close(): Promise<void>;
+}
+
+/** A real UDP socket on 127.0.0.1:0 collecting every datagram; receive buffer raised to what the kernel grants. */
+export async function udpSink(): Promise<UdpSink> {
+  const sock = dgram.createSocket('udp4');
+  const datagrams: string[] = [];
+  sock.on('message', (m) => datagrams.push(m.toString('utf8')));
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+  try {
+    sock.setRecvBufferSize(4 << 20);
+  } catch {
+    // capped by net.core.rmem_max; the tests keep rates low enough for the default
+  }
+  return {
+    port: sock.address().port,
+    datagrams,
+    close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+  };
+}
+
+export interface TcpSink {
+  port: number;
+  /** Everything received, concatenated over all connections. */
+  text(): string;
+  connections: number;
+  close(): Promise<void>;
+}
+
+export async function tcpSink(): Promise<TcpSink> {
+  const chunks: string[] = [];
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const server = net.createServer((s) => {
+    connections++;
+    sockets.add(s);
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => chunks.push(d));
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const sink: TcpSink = {
+    port: (server.address() as net.AddressInfo).port,
+    text: () => chunks.join(''),
+    get connections() {
+      return connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  return sink;
+}
+
+/** Waits until `cond()` is true, polling every few ms, at most `timeoutMs`. Returns the final value. */
+export async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return cond();
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json<T = unknown>(): T;
+}
+
+export function request(
+  base: string,
+  method: string,
+  path: string,
+  body?: string | object,
+  timeoutMs = 5000,
+): Promise<HttpResult> {
+  const url = new URL(path, `http://${base}`);
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method,
+        timeout: timeoutMs,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Sums the values of every sample of `name` (exact name, any labels) in a Prometheus text body. */
+export function sumSamples(body: string, name: string): number {
+  let total = 0;
+  for (const line of body.split('\n')) {
+    if (line.startsWith('#')) continue;
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+      const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (Number.isFinite(v)) total += v;
+    }
+  }
+  return total;
+}
+
+/** statsd lines out of datagrams (buffered datagrams hold several, newline separated). */
+export function linesOf(datagrams: readonly string[]): string[] {
+  return datagrams.flatMap((d) => d.split('\n')).filter((l) => l.length > 0);
+}
+
+/** Sums `stat:N|c` lines; for `ms` lines counts observations, honouring `|@rate` as 1/rate. */
+export function sumStat(lines: readonly string[], stat: string): number {
+  let total = 0;
+  for (const l of lines) {
+    if (!l.startsWith(`${stat}:`)) continue;
+    const parts = l.split('|');
+    const value = Number(parts[0]!.slice(stat.length + 1));
+    const type = parts[1];
+    const rate = parts.find((p) => p.startsWith('@'));
+    const r = rate ? Number(rate.slice(1)) : 1;
+    if (type === 'c') total += value / r;
+    else if (type === 'ms') total += Math.round(1 / r);
+    else total += 1;
+  }
+  return total;
+}
