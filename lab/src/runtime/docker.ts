@@ -12,14 +12,20 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
+import { derivePrometheusConfig } from './prometheus-config.ts';
 import type {
+  AuxAddresses,
+  AuxProcess,
   FaultKind,
   ProducerMember,
   ProducerOptions,
   Runtime,
+  RuntimeAvailability,
+  RuntimeFactory,
   StackEndpoints,
   StackOptions,
+  StackState,
 } from './types.ts';
 
 export const LAB_LABEL = 'pushpull.lab';
@@ -39,8 +45,6 @@ interface ComposeFile {
 export interface DockerRuntimeOptions {
   repoRoot: string;
   docker?: Docker;
-  /** Removes containers of other (crashed) lab runs before starting. Default true. */
-  reap?: boolean;
 }
 
 /** Container port (e.g. "9090/tcp") of each `127.0.0.1:H:C[/proto]` entry of a compose service. */
@@ -86,18 +90,30 @@ export function producerArgs(
   ];
 }
 
+interface Tracked {
+  member: ProducerMember;
+  container: Docker.Container;
+}
+
+interface DockerPrivate {
+  networkName: string;
+  withNodeExporter: boolean;
+}
+
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   private readonly docker: Docker;
   private readonly compose: ComposeFile;
-  private opts: StackOptions | undefined;
+  private runId = '';
+  private workDir = '';
   private networkName = '';
+  private withNodeExporter = true;
+  private scrapeIntervalMs = 0;
+  private startedAtMs = 0;
+  private log: (msg: string) => void = () => {};
+  private producerOptions: ProducerOptions | null = null;
   private readonly base = new Map<string, Docker.Container>();
-  private readonly producers: {
-    member: ProducerMember;
-    container: Docker.Container;
-    partitioned: boolean;
-  }[] = [];
+  private readonly producers: Tracked[] = [];
   private endpoints: StackEndpoints | undefined;
 
   constructor(private readonly cfg: DockerRuntimeOptions) {
@@ -140,32 +156,38 @@ export class DockerRuntime implements Runtime {
     return s;
   }
 
-  /** Removes every container and network labelled by another lab run (a crashed or killed one). */
-  async reap(currentRunId: string): Promise<number> {
+  /** Removes every container and network labelled by a lab run not in `keep` (a crashed or killed one). */
+  async reap(keep: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
     const containers = await this.docker.listContainers({ all: true, filters: { label: [LAB_LABEL] } });
-    let n = 0;
     for (const c of containers) {
-      if (c.Labels[LAB_LABEL] === currentRunId) continue;
+      if (keep.includes(c.Labels[LAB_LABEL] ?? '')) continue;
       await this.docker
         .getContainer(c.Id)
         .remove({ force: true, v: true })
         .catch(() => undefined);
-      n++;
+      removed.push(`container ${c.Names[0]?.replace(/^\//, '') ?? c.Id}`);
     }
     const networks = await this.docker.listNetworks({ filters: { label: [LAB_LABEL] } });
     for (const net of networks) {
-      if (net.Labels?.[LAB_LABEL] === currentRunId) continue;
+      if (keep.includes(net.Labels?.[LAB_LABEL] ?? '')) continue;
       await this.docker
         .getNetwork(net.Id)
         .remove()
         .catch(() => undefined);
+      removed.push(`network ${net.Name}`);
     }
-    return n;
+    return removed;
   }
 
   async up(opts: StackOptions): Promise<StackEndpoints> {
     if (this.endpoints) return this.endpoints;
-    this.opts = opts;
+    this.runId = opts.runId;
+    this.workDir = opts.workDir;
+    this.withNodeExporter = opts.withNodeExporter;
+    this.scrapeIntervalMs = opts.scrapeIntervalMs;
+    this.startedAtMs = Date.now();
+    this.log = opts.log;
     await this.ping();
     const missing = await this.missingImages();
     if (missing.length > 0) {
@@ -174,64 +196,71 @@ export class DockerRuntime implements Runtime {
         `images not present locally: ${missing.join(', ')}; build them with \`bash scripts/airgap-images.sh\``,
       );
     }
-    if (this.cfg.reap !== false) {
-      const reaped = await this.reap(opts.runId);
-      if (reaped > 0) opts.log(`reaper: removed ${reaped} container(s) left by an earlier lab run`);
-    }
-    this.networkName = `pushpull-${opts.runId}`;
-    await this.docker.createNetwork({
-      Name: this.networkName,
-      Driver: 'bridge',
-      Labels: { [LAB_LABEL]: opts.runId },
-    });
+    try {
+      this.networkName = `pushpull-${opts.runId}`;
+      await this.docker.createNetwork({
+        Name: this.networkName,
+        Driver: 'bridge',
+        Labels: { [LAB_LABEL]: opts.runId },
+      });
 
-    const promDir = join(opts.workDir, 'prometheus');
-    const sdDir = join(opts.workDir, 'sd');
-    mkdirSync(join(promDir, 'rules'), { recursive: true });
-    mkdirSync(sdDir, { recursive: true });
-    writeFileSync(join(promDir, 'prometheus.yml'), this.prometheusConfig(opts));
-    for (const f of readdirSync(join(this.cfg.repoRoot, 'prometheus/rules'))) {
-      copyFileSync(join(this.cfg.repoRoot, 'prometheus/rules', f), join(promDir, 'rules', f));
-    }
+      const promDir = join(opts.workDir, 'prometheus');
+      const sdDir = join(opts.workDir, 'sd');
+      mkdirSync(join(promDir, 'rules'), { recursive: true });
+      mkdirSync(sdDir, { recursive: true });
+      writeFileSync(join(promDir, 'prometheus.yml'), this.prometheusConfig(opts));
+      for (const f of readdirSync(join(this.cfg.repoRoot, 'prometheus/rules'))) {
+        copyFileSync(join(this.cfg.repoRoot, 'prometheus/rules', f), join(promDir, 'rules', f));
+      }
+      opts.signal?.throwIfAborted();
+      const collector = await this.startService('collector', {});
+      if (opts.withNodeExporter) {
+        // Same network namespace as the collector: its Udp counters are the collector's.
+        await this.startService('node-exporter', { NetworkMode: `container:${collector.id}` }, false);
+      }
+      await this.startService('pushgateway', {});
+      await this.startService('prometheus', { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] });
+      opts.signal?.throwIfAborted();
 
-    const collector = await this.startService('collector', { Binds: [] });
-    if (opts.withNodeExporter) {
-      await this.startService('node-exporter', { NetworkMode: `container:${collector.id}` }, false);
+      const url = async (svc: string, port: string) => `http://127.0.0.1:${await this.hostPort(svc, port)}`;
+      const endpoints: StackEndpoints = {
+        prometheusUrl: await url('prometheus', '9090/tcp'),
+        pushgatewayUrl: await url('pushgateway', '9091/tcp'),
+        collectorHttpUrl: await url('collector', '9102/tcp'),
+        nodeExporterUrl: opts.withNodeExporter ? await url('collector', '9100/tcp') : null,
+      };
+      await waitHttp(`${endpoints.collectorHttpUrl}/healthz`, 60_000, 'collector /healthz', opts.signal);
+      await waitHttp(`${endpoints.pushgatewayUrl}/-/ready`, 60_000, 'pushgateway /-/ready', opts.signal);
+      await waitHttp(`${endpoints.prometheusUrl}/-/ready`, 60_000, 'prometheus /-/ready', opts.signal);
+      this.endpoints = endpoints;
+      return endpoints;
+    } catch (e) {
+      await this.down();
+      throw e;
     }
-    await this.startService('pushgateway', {});
-    await this.startService('prometheus', { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] });
-
-    const url = async (svc: string, port: string) => `http://127.0.0.1:${await this.hostPort(svc, port)}`;
-    this.endpoints = {
-      prometheusUrl: await url('prometheus', '9090/tcp'),
-      pushgatewayUrl: await url('pushgateway', '9091/tcp'),
-      collectorHttpUrl: await url('collector', '9102/tcp'),
-      nodeExporterUrl: opts.withNodeExporter ? await url('collector', '9100/tcp') : null,
-    };
-    await waitHttp(`${this.endpoints.collectorHttpUrl}/healthz`, 60_000, 'collector /healthz');
-    await waitHttp(`${this.endpoints.pushgatewayUrl}/-/ready`, 60_000, 'pushgateway /-/ready');
-    await waitHttp(`${this.endpoints.prometheusUrl}/-/ready`, 60_000, 'prometheus /-/ready');
-    return this.endpoints;
   }
 
-  /** The compose Prometheus config with this run's scrape interval and producer-job limits. */
+  /**
+   * The compose Prometheus config with this run's scrape interval and producer-job limits. Inside the
+   * containers the compose addresses stay valid (service names are network aliases), so only the interval,
+   * limits and rule paths change.
+   */
   private prometheusConfig(opts: StackOptions): string {
-    const cfg = parseYaml(readFileSync(join(this.cfg.repoRoot, 'prometheus/prometheus.yml'), 'utf8')) as {
-      global: Record<string, unknown>;
-      scrape_configs: Record<string, unknown>[];
-    };
-    const interval = `${opts.scrapeIntervalMs}ms`;
-    cfg.global.scrape_interval = interval;
-    const timeoutMs = Math.min(opts.scrapeIntervalMs, opts.producerScrape?.scrapeTimeoutMs ?? 10_000);
-    cfg.global.scrape_timeout = `${timeoutMs}ms`;
-    const producers = cfg.scrape_configs.find((j) => j.job_name === 'producers');
-    if (producers && opts.producerScrape?.sampleLimit !== undefined)
-      producers.sample_limit = opts.producerScrape.sampleLimit;
-    if (producers && opts.producerScrape?.bodySizeLimit !== undefined)
-      producers.body_size_limit = opts.producerScrape.bodySizeLimit;
-    if (!opts.withNodeExporter)
-      cfg.scrape_configs = cfg.scrape_configs.filter((j) => j.job_name !== 'node-exporter');
-    return stringifyYaml(cfg);
+    return derivePrometheusConfig(
+      readFileSync(join(this.cfg.repoRoot, 'prometheus/prometheus.yml'), 'utf8'),
+      {
+        sourceDir: '/etc/prometheus',
+        sdDir: '/sd',
+        scrapeIntervalMs: opts.scrapeIntervalMs,
+        jobAddresses: {
+          collector: 'collector:9102',
+          pushgateway: 'pushgateway:9091',
+          'node-exporter': opts.withNodeExporter ? 'collector:9100' : null,
+          prometheus: 'localhost:9090',
+        },
+        ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
+      },
+    ).yaml;
   }
 
   private async startService(
@@ -240,14 +269,13 @@ export class DockerRuntime implements Runtime {
     attachNetwork = true,
     extra: { cmd?: string[]; containerName?: string; labels?: Record<string, string>; ports?: string[] } = {},
   ): Promise<Docker.Container> {
-    const opts = this.opts!;
     const svc = this.service(name);
     const exposed = attachNetwork ? (extra.ports ?? containerPorts(svc.ports)) : [];
     const container = await this.docker.createContainer({
-      name: extra.containerName ?? `pushpull-${opts.runId}-${name}`,
+      name: extra.containerName ?? `pushpull-${this.runId}-${name}`,
       Image: svc.image,
       Cmd: extra.cmd ?? svc.command,
-      Labels: { [LAB_LABEL]: opts.runId, [COMPONENT_LABEL]: name, ...extra.labels },
+      Labels: { [LAB_LABEL]: this.runId, [COMPONENT_LABEL]: name, ...extra.labels },
       ExposedPorts: Object.fromEntries(exposed.map((p) => [p, {}])),
       HostConfig: {
         ...(attachNetwork ? { NetworkMode: this.networkName } : {}),
@@ -283,20 +311,22 @@ export class DockerRuntime implements Runtime {
   }
 
   async scale(producers: number, popts: ProducerOptions): Promise<ProducerMember[]> {
-    const opts = this.opts;
-    if (!opts) throw new LabError('LAB_ERR_CONFIG', 'scale() before up()');
-    const sdDir = join(opts.workDir, 'sd');
+    if (!this.endpoints) throw new LabError('LAB_ERR_CONFIG', 'scale() before up()');
+    this.producerOptions = popts;
+    const sdDir = join(this.workDir, 'sd');
     while (this.producers.length > producers) {
       const p = this.producers.pop()!;
       await p.container.remove({ force: true }).catch(() => undefined);
+      // A SIGKILLed producer cannot remove its own discovery file: do it, so its pods stop being targets.
       rmSync(join(sdDir, `${p.member.name}.json`), { force: true });
     }
     const started: Promise<void>[] = [];
     for (let i = this.producers.length; i < producers; i++) {
       const name = `producer-${i}`;
+      const pods = podsFor(i, producers, popts);
       const container = await this.startService('producer', { Binds: [`${sdDir}:/sd`] }, true, {
-        cmd: producerArgs(name, popts, 'collector:8125', '/sd', '0.0.0.0:9100'),
-        containerName: `pushpull-${opts.runId}-${name}`,
+        cmd: producerArgs(name, { ...popts, podsPerProducer: pods }, 'collector:8125', '/sd', '0.0.0.0:9100'),
+        containerName: `pushpull-${this.runId}-${name}`,
         labels: { 'pushpull.producer': name },
         // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.
         ports: ['9100/tcp'],
@@ -304,10 +334,10 @@ export class DockerRuntime implements Runtime {
       const member: ProducerMember = {
         name,
         baseUrl: '',
-        podIds: Array.from({ length: popts.podsPerProducer }, (_, k) => `${name}-p${k}`),
+        podIds: Array.from({ length: pods }, (_, k) => `${name}-p${k}`),
         handle: container.id,
       };
-      this.producers.push({ member, container, partitioned: false });
+      this.producers.push({ member, container });
       started.push(
         (async () => {
           member.baseUrl = `http://127.0.0.1:${await this.hostPort('producer', '9100/tcp', container)}`;
@@ -321,6 +351,50 @@ export class DockerRuntime implements Runtime {
 
   members(): ProducerMember[] {
     return this.producers.map((p) => p.member);
+  }
+
+  /** One extra producer-binary container on the lab network (a short-lived job, a one-pod serve). */
+  async runAux(name: string, args: (a: AuxAddresses) => string[]): Promise<AuxProcess> {
+    if (!this.endpoints) throw new LabError('LAB_ERR_CONFIG', 'runAux() before up()');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name))
+      throw new LabError('LAB_ERR_CONFIG', `runAux: bad name "${name}"`);
+    const argv = args({
+      http: '0.0.0.0:9100',
+      sdDir: '/sd',
+      pushgatewayUrl: 'http://pushgateway:9091',
+      statsdUdp: 'collector:8125',
+    });
+    const serve = argv[0] !== 'job';
+    const container = await this.startService(
+      'producer',
+      { Binds: [`${join(this.workDir, 'sd')}:/sd`] },
+      true,
+      {
+        cmd: argv,
+        containerName: `pushpull-${this.runId}-aux-${name}`,
+        labels: { 'pushpull.aux': name },
+        ports: serve ? ['9100/tcp'] : [],
+      },
+    );
+    let baseUrl: string | null = null;
+    if (serve) {
+      baseUrl = `http://127.0.0.1:${await this.hostPort('producer', '9100/tcp', container)}`;
+      await waitHttp(`${baseUrl}/healthz`, 60_000, `${name} /healthz`);
+    }
+    return {
+      name,
+      baseUrl,
+      stop: async () => {
+        await container.stop({ t: 5 }).catch(() => undefined);
+      },
+      wait: async (timeoutMs: number) => {
+        const r = (await withTimeout(container.wait(), timeoutMs, `auxiliary container ${name}`)) as {
+          StatusCode?: number;
+        };
+        const raw = (await container.logs({ stdout: true, stderr: false })) as Buffer;
+        return { exitCode: r.StatusCode ?? null, stdout: demuxStdout(raw) };
+      },
+    };
   }
 
   async fault(kind: FaultKind, member: ProducerMember): Promise<void> {
@@ -340,11 +414,9 @@ export class DockerRuntime implements Runtime {
       case 'partition':
         // Cuts the producer off the lab network: Prometheus can no longer reach it, its datagrams go nowhere.
         await net.disconnect({ Container: p.container.id, Force: true });
-        p.partitioned = true;
         return;
       case 'heal':
         await net.connect({ Container: p.container.id, EndpointConfig: { Aliases: ['producer'] } });
-        p.partitioned = false;
         return;
       case 'restart':
         await p.container.restart({ t: 2 });
@@ -352,14 +424,17 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async cpuSeconds(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    const all = [
+  private all(): { name: string; c: Docker.Container }[] {
+    return [
       ...[...this.base].map(([name, c]) => ({ name, c })),
       ...this.producers.map((p) => ({ name: p.member.name, c: p.container })),
     ];
+  }
+
+  async cpuSeconds(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
     await Promise.all(
-      all.map(async ({ name, c }) => {
+      this.all().map(async ({ name, c }) => {
         try {
           const s = (await c.stats({ stream: false })) as {
             cpu_stats?: { cpu_usage?: { total_usage?: number } };
@@ -367,15 +442,60 @@ export class DockerRuntime implements Runtime {
           const ns = s.cpu_stats?.cpu_usage?.total_usage;
           if (typeof ns === 'number') out[name] = ns / 1e9;
         } catch {
-          // a killed or paused container has no stats: leave it out rather than report 0
+          // a removed container has no stats: leave it out rather than report 0
         }
       }),
     );
     return out;
   }
 
+  async dead(): Promise<string[]> {
+    const running = await this.docker
+      .listContainers({ filters: { label: [`${LAB_LABEL}=${this.runId}`], status: ['running', 'paused'] } })
+      .catch(() => null);
+    if (!running) return [];
+    const ids = new Set(running.map((c) => c.Id));
+    return this.all()
+      .filter(({ c }) => !ids.has(c.id))
+      .map(({ name }) => name);
+  }
+
+  describe(): StackState {
+    if (!this.endpoints) throw new LabError('LAB_ERR_CONFIG', 'describe() before up()');
+    const priv: DockerPrivate = { networkName: this.networkName, withNodeExporter: this.withNodeExporter };
+    return {
+      kind: 'docker',
+      runId: this.runId,
+      workDir: this.workDir,
+      startedAtMs: this.startedAtMs,
+      endpoints: this.endpoints,
+      components: Object.fromEntries([...this.base].map(([name, c]) => [name, c.id])),
+      members: this.members(),
+      producerOptions: this.producerOptions,
+      scrapeIntervalMs: this.scrapeIntervalMs,
+      private: { ...priv },
+    };
+  }
+
+  /** Re-attaches to a stack an earlier `up` started (its containers outlive the CLI). */
+  restore(state: StackState): void {
+    const priv = (state.private ?? {}) as Partial<DockerPrivate>;
+    this.runId = state.runId;
+    this.workDir = state.workDir;
+    this.startedAtMs = state.startedAtMs;
+    this.scrapeIntervalMs = state.scrapeIntervalMs;
+    this.networkName = priv.networkName ?? `pushpull-${state.runId}`;
+    this.withNodeExporter = priv.withNodeExporter ?? state.endpoints.nodeExporterUrl !== null;
+    this.producerOptions = state.producerOptions;
+    this.endpoints = state.endpoints;
+    for (const [name, id] of Object.entries(state.components))
+      this.base.set(name, this.docker.getContainer(id));
+    for (const m of state.members)
+      this.producers.push({ member: m, container: this.docker.getContainer(m.handle) });
+  }
+
   async down(): Promise<void> {
-    const runId = this.opts?.runId;
+    const runId = this.runId;
     if (!runId) return;
     const containers = await this.docker
       .listContainers({ all: true, filters: { label: [`${LAB_LABEL}=${runId}`] } })
@@ -386,11 +506,14 @@ export class DockerRuntime implements Runtime {
         Number(b.Labels[COMPONENT_LABEL] === 'node-exporter') -
         Number(a.Labels[COMPONENT_LABEL] === 'node-exporter'),
     );
-    for (const c of containers)
-      await this.docker
-        .getContainer(c.Id)
-        .remove({ force: true, v: true })
-        .catch(() => undefined);
+    await Promise.all(
+      containers.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
     if (this.networkName)
       await this.docker
         .getNetwork(this.networkName)
@@ -400,6 +523,54 @@ export class DockerRuntime implements Runtime {
     this.base.clear();
     this.endpoints = undefined;
   }
+}
+
+/** Pods for producer i of n: the last one takes the remainder when a total is asked for. */
+export function podsFor(i: number, n: number, opts: ProducerOptions): number {
+  if (opts.totalPods === undefined) return opts.podsPerProducer;
+  const before = opts.podsPerProducer * i;
+  return i === n - 1 ? Math.max(1, opts.totalPods - before) : opts.podsPerProducer;
+}
+
+export function dockerRuntimeFactory(repoRoot: string): RuntimeFactory {
+  return {
+    kind: 'docker',
+    async available(): Promise<RuntimeAvailability> {
+      const rt = new DockerRuntime({ repoRoot });
+      try {
+        await rt.ping();
+      } catch (e) {
+        return { ok: false, reason: (e as Error).message };
+      }
+      const missing = await rt.missingImages();
+      if (missing.length > 0)
+        return {
+          ok: false,
+          reason: `Docker engine answers but images are missing (${missing.join(', ')}): run \`bash scripts/airgap-images.sh\``,
+        };
+      return { ok: true, reason: 'Docker engine reachable, images present' };
+    },
+    create: () => new DockerRuntime({ repoRoot }),
+    async attach(state: StackState): Promise<Runtime> {
+      const rt = new DockerRuntime({ repoRoot });
+      await rt.ping();
+      rt.restore(state);
+      return rt;
+    },
+    reap: (keep) => new DockerRuntime({ repoRoot }).reap(keep),
+  };
+}
+
+/** Docker multiplexes a non-TTY container's logs in frames: [stream, 0, 0, 0, size(4, BE)] payload. */
+export function demuxStdout(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    if (buf[i] === 1) parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 function sleep(ms: number): Promise<void> {
@@ -423,10 +594,11 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
-async function waitHttp(url: string, timeoutMs: number, what: string): Promise<void> {
+async function waitHttp(url: string, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;

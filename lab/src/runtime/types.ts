@@ -13,6 +13,14 @@ export interface StackOptions {
   producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number };
   withNodeExporter: boolean;
   log: (msg: string) => void;
+  /**
+   * True for `up`: the stack must outlive this CLI invocation (process runtime: children detached, output
+   * to files; docker: containers are never tied to the CLI anyway). False for `burst`: everything dies with
+   * the run. Optional for backwards compatibility; absent = false.
+   */
+  persistent?: boolean;
+  /** Aborts a slow up()/scale() (Ctrl-C). Implementations tear down what they started and reject. */
+  signal?: AbortSignal;
 }
 
 export interface ProducerOptions {
@@ -24,6 +32,11 @@ export interface ProducerOptions {
   heartbeatMs: number;
   flushIntervalMs: number;
   fleetPods: number;
+  /**
+   * Total virtual pods wanted. The last producer gets the remainder, so `pods` need not be a multiple of
+   * `podsPerProducer` (scale(ceil(pods / podsPerProducer), opts)). Absent = producers × podsPerProducer.
+   */
+  totalPods?: number;
 }
 
 /** Where the lab (on the host) reaches each component. Always loopback URLs. */
@@ -46,6 +59,47 @@ export interface ProducerMember {
 
 export type FaultKind = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
 
+/**
+ * JSON-serialisable description of a running stack, written to `.lab/state.json` by `up` so that later
+ * invocations (`status`, `scale`, `down`) can re-attach with RuntimeFactory.attach(). Each runtime may keep
+ * its own data under `private` (process: pids, ports; docker: container ids, network name).
+ */
+export interface StackState {
+  kind: RuntimeKind;
+  runId: string;
+  workDir: string;
+  startedAtMs: number;
+  endpoints: StackEndpoints;
+  /** Base-stack components by name (`prometheus`, `pushgateway`, `collector`, `node-exporter`) → handle. */
+  components: Record<string, string>;
+  members: ProducerMember[];
+  /** Options the current fleet was started with (so `scale` can add producers that match). */
+  producerOptions: ProducerOptions | null;
+  scrapeIntervalMs: number;
+  private?: Record<string, unknown>;
+}
+
+/** Addresses an auxiliary process is given (as seen from where it runs). */
+export interface AuxAddresses {
+  /** Listen address for its HTTP server (process runtime: 127.0.0.1:0). */
+  http: string;
+  /** The Prometheus discovery directory (file_sd) of the stack. */
+  sdDir: string;
+  pushgatewayUrl: string;
+  /** The collector's StatsD UDP address, HOST:PORT. */
+  statsdUdp: string;
+}
+
+export interface AuxProcess {
+  name: string;
+  /** Loopback base URL when it serves HTTP (printed a "listening" line), else null. */
+  baseUrl: string | null;
+  /** SIGTERM (then SIGKILL after a grace period). */
+  stop(): Promise<void>;
+  /** Waits (bounded) for it to exit; everything it wrote on stdout. */
+  wait(timeoutMs: number): Promise<{ exitCode: number | null; stdout: string }>;
+}
+
 export interface Runtime {
   readonly kind: RuntimeKind;
   /** Brings the base stack up (prometheus, pushgateway, collector, node-exporter). Idempotent. */
@@ -54,8 +108,60 @@ export interface Runtime {
   scale(producers: number, opts: ProducerOptions): Promise<ProducerMember[]>;
   members(): ProducerMember[];
   fault(kind: FaultKind, member: ProducerMember): Promise<void>;
-  /** CPU seconds consumed so far per component name (for the report's CPU chart). */
+  /**
+   * CPU seconds consumed so far per component name (for the report's CPU chart). Keys: the base-stack
+   * component names (`prometheus`, `pushgateway`, `collector`, `node-exporter`) and each producer member's
+   * `name`; the lab groups member names into "producers".
+   */
   cpuSeconds(): Promise<Record<string, number>>;
+  /** Optional: resident memory in bytes per component (same keys as cpuSeconds), for the memory chart. */
+  rssBytes?(): Promise<Record<string, number>>;
+  /** Snapshot for `.lab/state.json` (see StackState). Valid after up(). */
+  describe(): StackState;
+  /**
+   * Base-stack components that are no longer running (e.g. ["collector"] after it crashed); producers by
+   * member name. Cheap; called by the probe loop so a dead child is named instead of timing out later.
+   */
+  dead(): Promise<string[]>;
   /** Tears down everything this runtime started. Safe to call twice and after a partial up(). */
   down(): Promise<void>;
+  /**
+   * Optional best-effort synchronous kill of everything started (a second Ctrl-C, process exit), for
+   * runtimes that can (process: SIGKILL by pid). Docker need not implement it (its reaper covers a crash).
+   */
+  killNow?(): void;
+  /** Optional: the last lines a component wrote (stderr, else stdout), for error messages. */
+  logs?(name: string, lines?: number): Promise<string>;
+  /**
+   * Optional: starts one extra process of the producer binary inside the stack (e.g. a short-lived
+   * `pushpull-producer job`, or a one-pod `serve` that registers in discovery), torn down with the stack.
+   * `args` receives the addresses to use. `serve` processes are awaited until their "listening" line.
+   */
+  runAux?(name: string, args: (a: AuxAddresses) => string[]): Promise<AuxProcess>;
+}
+
+export interface RuntimeAvailability {
+  ok: boolean;
+  /** Why not (or what was found), for the selection message. */
+  reason: string;
+}
+
+/**
+ * What each runtime module exports (process.ts: `processRuntimeFactory`; docker.ts: `dockerRuntimeFactory`).
+ * select.ts imports docker.ts lazily, so its dependencies (dockerode) load only when Docker is used.
+ */
+export interface RuntimeFactory {
+  readonly kind: RuntimeKind;
+  /** Can this runtime run here (engine reachable and images present / binaries on PATH)? Never throws. */
+  available(): Promise<RuntimeAvailability>;
+  create(): Runtime;
+  /** Re-attaches to a stack started by an earlier invocation (`up`) from its StackState. */
+  attach(state: StackState): Promise<Runtime>;
+  /**
+   * Removes leftovers of earlier runs that crashed (process: temp dirs `pushpull-lab-*` whose lab process is
+   * gone, and their children that still carry the run's marker; docker: containers labelled with a run id
+   * that is not live). Returns what was removed. Never touches the runs in `keepRunIds` (the stack recorded
+   * in `.lab/state.json`).
+   */
+  reap(keepRunIds: string[]): Promise<string[]>;
 }

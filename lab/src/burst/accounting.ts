@@ -1,0 +1,90 @@
+import type { Ledger, LedgerCounts, PathAccount } from './types.ts';
+
+// Loss accounting (DESIGN.md "Ground truth and loss accounting", docs/contracts.md). Pure.
+//   pull emitted   = Σ ledger.total.orders          pull delivered = the pods' orders_total as stored in Prometheus
+//   push emitted   = Σ ledger.total.ordersPushed    push delivered = Σ `orders` on the collector's /metrics
+//   lost = emitted − delivered; loss % = lost / emitted.
+
+export const ZERO_COUNTS: LedgerCounts = Object.freeze({
+  orders: 0,
+  ordersPushed: 0,
+  rejects: 0,
+  registryEvents: 0,
+  pushEvents: 0,
+  datagrams: 0,
+  bytes: 0,
+  sendErrors: 0,
+  heartbeats: 0,
+});
+
+export function sumCounts(items: readonly LedgerCounts[]): LedgerCounts {
+  const out: LedgerCounts = { ...ZERO_COUNTS };
+  for (const c of items) {
+    for (const k of Object.keys(out) as (keyof LedgerCounts)[]) out[k] += Number(c[k] ?? 0) || 0;
+  }
+  return out;
+}
+
+export function ledgerTotals(ledgers: readonly Ledger[]): LedgerCounts {
+  return sumCounts(ledgers.map((l) => l.total));
+}
+
+export function accountPath(
+  emitted: number,
+  delivered: number,
+  emittedFrom: string,
+  deliveredFrom: string,
+): PathAccount {
+  const lost = emitted - delivered;
+  return {
+    emitted,
+    delivered,
+    lost,
+    lossPct: emitted > 0 ? (lost / emitted) * 100 : null,
+    emittedFrom,
+    deliveredFrom,
+  };
+}
+
+/**
+ * Total increments of one counter series from its raw samples, across counter resets (a pod that
+ * restarted starts again from 0): the value just before every drop, plus the last value.
+ */
+export function counterTotal(values: readonly number[]): number {
+  let total = 0;
+  let prev: number | null = null;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (prev !== null && v < prev) total += prev;
+    prev = v;
+  }
+  return total + (prev ?? 0);
+}
+
+const escLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+const selector = (container?: string) =>
+  container === undefined
+    ? 'orders_total{job="producers"}'
+    : `orders_total{job="producers",container="${escLabel(container)}"}`;
+const win = (s: number) => `[${Math.max(1, Math.ceil(s))}s]`;
+
+/**
+ * PromQL for the pull path's delivered orders over a window that ends after the final scrapes: the last
+ * stored value of every series. Per producer (`container`) when given: the lab sums one query per producer,
+ * so an overloaded Prometheus answers each within its query timeout.
+ */
+export function pullDeliveredQuery(windowSeconds: number, container?: string): string {
+  return `sum(max_over_time(${selector(container)}${win(windowSeconds)}))`;
+}
+
+/** Pods whose orders_total reset during the window (their max_over_time undercounts; fetched raw instead). */
+export function pullResetPodsQuery(windowSeconds: number, container?: string): string {
+  return `count by (pod) (resets(${selector(container)}${win(windowSeconds)}) > 0)`;
+}
+
+export function formatLossPct(p: number | null): string {
+  if (p === null) return 'n/a';
+  if (p === 0) return '0%';
+  const a = Math.abs(p);
+  return `${a < 0.01 ? p.toExponential(1) : a < 10 ? p.toFixed(2) : p.toFixed(1)}%`;
+}

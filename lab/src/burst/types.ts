@@ -1,0 +1,217 @@
+import type { CollectorSnapshot, NodeUdpSnapshot } from '../probe/exposition.ts';
+import type { RuntimeKind } from '../runtime/types.ts';
+
+// The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
+// functions of this record only.
+
+export type PushMode = 'per-event' | 'buffered' | 'aggregated' | 'off';
+export type Transport = 'udp' | 'tcp';
+export type PathName = 'pull' | 'push';
+
+export interface BurstConfig {
+  runtime: 'docker' | 'process' | 'auto';
+  pods: number;
+  podsPerProducer: number;
+  producers: number;
+  pushMode: PushMode;
+  jitter: boolean;
+  transport: Transport;
+  scrapeIntervalMs: number;
+  /** Burst window: from the scheduled open (T0) to quiesce. 0 in flags = the profile's full length. */
+  durationMs: number;
+  /** The market-open profile as scheduled (hold/decay fitted into the window when it is shorter). */
+  profile: {
+    name: string;
+    steadyOrdersPerSecond: number;
+    peakOrdersPerSecond: number;
+    afterOrdersPerSecond: number;
+    rampMs: number;
+    holdMs: number;
+    decayMs: number;
+    fitted: boolean;
+  } | null;
+  seed: number;
+  out: string;
+  failOn: string | null;
+  nodeExporter: boolean;
+  heartbeatMs: number;
+  flushIntervalMs: number;
+  /** Pods in the real incident's fleet: the per-pod load is always the incident's (fleet rate / fleetPods). */
+  fleetPods: number;
+  /** Lead time between scheduling and the open, so every producer has the schedule before T0. */
+  leadMs: number;
+}
+
+export interface LedgerCounts {
+  orders: number;
+  ordersPushed: number;
+  rejects: number;
+  registryEvents: number;
+  pushEvents: number;
+  datagrams: number;
+  bytes: number;
+  sendErrors: number;
+  heartbeats: number;
+}
+
+export interface CostStat {
+  count: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+/** The producer's ground-truth ledger (docs/contracts.md). */
+export interface Ledger {
+  name: string;
+  atMs: number;
+  quiesced: boolean;
+  total: LedgerCounts;
+  pods: Record<string, LedgerCounts>;
+  cost?: { pullRecordNs?: CostStat; pushSendNs?: CostStat };
+}
+
+/** One tick of the Prometheus API probe (producers job unless named otherwise). null = absent. */
+export interface PullProbe {
+  targets: number | null;
+  targetsUp: number | null;
+  scrapeP50: number | null;
+  scrapeP99: number | null;
+  scrapeMax: number | null;
+  /** scrape_timeout_seconds (extra-scrape-metrics), else the configured timeout. */
+  scrapeTimeout: number | null;
+  slowTargets: number | null;
+  samplesSum: number | null;
+  samplesMax: number | null;
+  bodyBytesMax: number | null;
+  bodyBytesAvg: number | null;
+  sampleLimitExceeded: number | null;
+  intervalP99: number | null;
+  /** sum(orders_total{job="producers"}) as stored: what the pull path has delivered so far. */
+  storedOrders: number | null;
+  /** The recording rule pushpull:pull_orders:rate30s (orders/s as stored, computed inside Prometheus). */
+  storedOrdersRate: number | null;
+  collectorUp: number | null;
+}
+
+export interface AlertObservation {
+  name: string;
+  state: 'pending' | 'firing';
+  count: number;
+}
+
+export type Phase =
+  | 'start'
+  | 'warmup'
+  | 'scheduled'
+  | 'ramp'
+  | 'peak'
+  | 'decay'
+  | 'after'
+  | 'quiesce'
+  | 'final-scrapes'
+  | 'collect'
+  | 'done';
+
+export interface ProbeSample {
+  /** Epoch ms at the start of the tick. */
+  tMs: number;
+  phase: Phase;
+  pull: PullProbe | null;
+  collector: CollectorSnapshot | null;
+  node: NodeUdpSnapshot | null;
+  /** Ledger totals summed over every producer that answered (`ledgerProducers` of them). */
+  ledger: LedgerCounts | null;
+  ledgerProducers: number;
+  alerts: AlertObservation[] | null;
+  /** Cumulative CPU seconds by component group (prometheus, pushgateway, collector, node-exporter, producers, lab). */
+  cpu: Record<string, number> | null;
+  /** Resident memory by component group, bytes (when the runtime reports it). */
+  rss?: Record<string, number> | null;
+  /** The host's MemAvailable, bytes. */
+  hostMemAvailable?: number | null;
+  /** How long each probe source took this tick (ms); absent = skipped (cost budget) this tick. */
+  probeMs: Record<string, number>;
+  errors: string[];
+  /** Components found not running at this tick (absent = not checked this tick). */
+  dead?: string[];
+}
+
+export interface PathAccount {
+  emitted: number;
+  delivered: number;
+  lost: number;
+  /** null when nothing was emitted on this path (e.g. push mode off). */
+  lossPct: number | null;
+  emittedFrom: string;
+  deliveredFrom: string;
+}
+
+export interface FirstFailure {
+  path: PathName;
+  signal: string;
+  secondsAfterBurst: number;
+  detail: string;
+}
+
+export interface PhaseMark {
+  phase: Phase;
+  startMs: number;
+}
+
+export interface Peaks {
+  pullEmittedPerSec: number | null;
+  pullDeliveredPerSec: number | null;
+  pushEmittedPerSec: number | null;
+  pushDeliveredPerSec: number | null;
+  collectorPacketsPerSec: number | null;
+  udpDropsPerSec: number | null;
+  scrapeP99Seconds: number | null;
+  scrapeMaxSeconds: number | null;
+  bodyBytesMax: number | null;
+  samplesPerScrapeMax: number | null;
+  /** Largest resident memory seen per component group (bytes). */
+  rssMax?: Record<string, number>;
+  /** Lowest MemAvailable of the host during the run (bytes). */
+  hostMemAvailableMin?: number | null;
+  /** From lab/src/model when it is available: the model's predicted flush peak for this fleet. */
+  model: { name: string; value: number; unit: string; measured: number | null; note: string } | null;
+}
+
+export interface Environment {
+  runtime: RuntimeKind;
+  cores: number;
+  rmemMaxBytes: number | null;
+  kernel: string;
+  node: string;
+  collectorRcvbufBytes: number | null;
+  prometheusScrapeTimeoutMs: number;
+  notes: string[];
+}
+
+export interface RunRecord {
+  schema: 'pushpull-lab/run@1';
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  config: BurstConfig;
+  environment: Environment;
+  phases: PhaseMark[];
+  /** Epoch ms of the scheduled open (T0). */
+  burstAtMs: number;
+  series: ProbeSample[];
+  /** Final ledgers, one per producer (ground truth). */
+  ledgers: Ledger[];
+  paths: Record<PathName, PathAccount>;
+  /** Push datagrams of this run (UDP): handed to the socket (ledgers) vs received by the collector. */
+  datagrams: { sent: number; received: number; lost: number } | null;
+  firstFailures: FirstFailure[];
+  /** Signals observed but not counted as failures of this run, and why. */
+  discounted: { signal: string; reason: string }[];
+  peaks: Peaks;
+  verdict: string;
+  /** Set when --fail-on was given. */
+  failOn: { expr: string; met: boolean } | null;
+  /** Set when the run failed before completing: the record is PARTIAL (paths from the last probe). */
+  error: string | null;
+}

@@ -1,0 +1,135 @@
+import { formatLossPct } from './accounting.ts';
+import type { BurstConfig, FirstFailure, PathAccount, PathName, Peaks } from './types.ts';
+
+// The verdict in one sentence, generated from the record only (pure). Examples:
+//   push (per-event UDP) failed first: kernel receive-buffer drops began 0.9 s after the open (lost 12% of
+//   orders); pull held with p99 scrape 0.41 s of a 10 s timeout
+
+export interface VerdictInput {
+  config: Pick<BurstConfig, 'pushMode' | 'transport'>;
+  paths: Record<PathName, PathAccount>;
+  firstFailures: readonly FirstFailure[];
+  peaks: Pick<Peaks, 'scrapeP99Seconds'>;
+  scrapeTimeoutSeconds: number;
+}
+
+const SIGNAL_PHRASES: Record<string, string> = {
+  'kernel-udp-drop': 'kernel receive-buffer drops began',
+  'datagram-loss': "the run's datagrams began going missing",
+  'collector-drop': 'the collector began dropping lines',
+  'send-error': 'push sends began failing',
+  'slow-scrape': 'a scrape took over half its timeout',
+  'failed-scrape': 'scrapes began failing (up == 0)',
+  'sample-limit': 'sample_limit began discarding scrapes',
+  'interval-stretch': 'Prometheus fell behind its scrape interval',
+};
+
+export function signalPhrase(signal: string): string {
+  if (signal.startsWith('alert:')) return `alert ${signal.slice(6)} fired`;
+  if (signal.startsWith('died:')) return `${signal.slice(5)} stopped running`;
+  return SIGNAL_PHRASES[signal] ?? signal;
+}
+
+export function whenPhrase(seconds: number): string {
+  const a = Math.abs(seconds);
+  if (a < 0.05) return 'at the open';
+  return `${a.toFixed(1)} s ${seconds > 0 ? 'after' : 'before'} the open`;
+}
+
+const secondsText = (s: number) => (s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(2));
+
+export function pushLabel(c: Pick<BurstConfig, 'pushMode' | 'transport'>): string {
+  return `push (${c.pushMode} ${c.transport.toUpperCase()})`;
+}
+
+function lossText(a: PathAccount): string {
+  if (a.emitted === 0) return 'nothing emitted';
+  if (a.lost === 0) return 'no orders lost';
+  if (a.lost < 0) return `${(-a.lost).toLocaleString('en-US')} more orders delivered than emitted`;
+  return `lost ${formatLossPct(a.lossPct)} of orders`;
+}
+
+function heldText(path: PathName, v: VerdictInput): string {
+  const a = v.paths[path];
+  if (path === 'pull') {
+    const p99 = v.peaks.scrapeP99Seconds;
+    const scrape =
+      p99 === null
+        ? 'no scrape duration observed'
+        : `p99 scrape ${secondsText(p99)} s of a ${v.scrapeTimeoutSeconds} s timeout`;
+    return `pull held with ${scrape}`;
+  }
+  return `${pushLabel(v.config)} held: ${a.delivered.toLocaleString('en-US')} of ${a.emitted.toLocaleString('en-US')} orders delivered, no drops observed`;
+}
+
+interface PathOutcome {
+  path: PathName;
+  first: FirstFailure | null;
+  lossy: boolean;
+  failed: boolean;
+}
+
+export function verdictSentence(v: VerdictInput): string {
+  const pushOff = v.config.pushMode === 'off';
+  const outcome = (path: PathName): PathOutcome => {
+    const first = v.firstFailures.find((f) => f.path === path) ?? null;
+    const lossy = v.paths[path].lost > 0;
+    return { path, first, lossy, failed: first !== null || lossy };
+  };
+  const label = (p: PathName) => (p === 'pull' ? 'pull' : pushLabel(v.config));
+  const failedText = (o: PathOutcome) =>
+    o.first
+      ? `${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)} (${lossText(v.paths[o.path])})`
+      : `${lossText(v.paths[o.path])} with no failure signal observed`;
+
+  const pull = outcome('pull');
+  const push = pushOff
+    ? { path: 'push' as const, first: null, lossy: false, failed: false }
+    : outcome('push');
+  const pushOffText = 'push was off (--push-mode off)';
+
+  if (!pull.failed && !push.failed) {
+    return pushOff
+      ? `pull held with ${heldText('pull', v).replace(/^pull held with /, '')}; ${pushOffText}`
+      : `neither path failed: ${heldText('pull', v)}; ${heldText('push', v)}`;
+  }
+  if (pull.failed !== push.failed) {
+    const bad = pull.failed ? pull : push;
+    const good: PathName = pull.failed ? 'push' : 'pull';
+    const rest = pushOff && good === 'push' ? pushOffText : heldText(good, v);
+    return `${label(bad.path)} failed first: ${failedText(bad)}; ${rest}`;
+  }
+  // Both failed: order by the first signal (a path that only lost data, without a signal, comes last).
+  const t = (o: PathOutcome) => (o.first ? o.first.secondsAfterBurst : Number.POSITIVE_INFINITY);
+  const [first, second] = t(pull) <= t(push) ? [pull, push] : [push, pull];
+  if (!first.first) {
+    return `both paths lost data without a failure signal: pull ${lossText(v.paths.pull)}, ${pushLabel(v.config)} ${lossText(v.paths.push)}`;
+  }
+  const later =
+    second.first !== null
+      ? `${label(second.path)} followed ${(second.first.secondsAfterBurst - first.first.secondsAfterBurst).toFixed(1)} s later: ${failedText(second)}`
+      : `${label(second.path)} also failed: ${failedText(second)}`;
+  return `${label(first.path)} failed first: ${failedText(first)}; ${later}`;
+}
+
+/**
+ * For a run that failed before its accounting: what had failed by then, per path, without loss claims
+ * (the delivered counts of an unfinished run are not final).
+ */
+export function partialVerdict(error: string, v: Pick<VerdictInput, 'config' | 'firstFailures'>): string {
+  const label = (p: PathName) => (p === 'pull' ? 'pull' : pushLabel(v.config));
+  const firsts = (['pull', 'push'] as const)
+    .map((p) => v.firstFailures.find((f) => f.path === p))
+    .filter((f): f is FirstFailure => f !== undefined)
+    .sort((a, b) => a.secondsAfterBurst - b.secondsAfterBurst);
+  const sofar =
+    firsts.length === 0
+      ? 'no failure signal had been observed'
+      : firsts
+          .map(
+            (f, i) =>
+              `${i === 0 ? 'first ' : 'then '}${label(f.path)}: ${signalPhrase(f.signal)} ${whenPhrase(f.secondsAfterBurst)}`,
+          )
+          .join('; ');
+  return `run failed before completing (${error}); by then: ${sofar}`;
+}

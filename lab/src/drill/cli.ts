@@ -1,0 +1,78 @@
+import { join, resolve } from 'node:path';
+import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
+import { makeRunId } from '../burst/run.ts';
+import { defaultCandidates, selectRuntime } from '../runtime/select.ts';
+import type { RuntimeKind } from '../runtime/types.ts';
+import { paths, repoRoot } from '../util/paths.ts';
+import { findScenario, loadScenarios, runDrill, terminalGrid } from './run.ts';
+
+// `pushpull-lab drill` (every scenario in lab/scenarios/) and `pushpull-lab scenario <name>` (one).
+// Exit codes as the rest of the CLI: 0 every expectation held, 1 a scenario failed or an expectation
+// did not hold, 2 bad usage, 130 interrupted (stacks torn down first).
+
+export const DRILL_FLAGS: FlagSpecs = {
+  runtime: {
+    kind: 'string',
+    env: 'LAB_RUNTIME',
+    default: 'auto',
+    choices: ['auto', 'docker', 'process'],
+    help: 'where the stacks run',
+  },
+  out: { kind: 'string', env: 'LAB_OUT', help: 'output directory (default runs/drill-<timestamp>)' },
+  scenarios: { kind: 'string', env: 'LAB_SCENARIOS', help: 'scenario directory (default lab/scenarios)' },
+  help: { kind: 'bool', help: 'show help' },
+};
+
+export interface DrillIo {
+  out(s: string): void;
+  err(s: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function runDrillCommand(
+  verb: 'drill' | 'scenario',
+  argv: readonly string[],
+  io: DrillIo,
+  signal: AbortSignal,
+): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, DRILL_FLAGS, io.env);
+  if (flags.help) {
+    io.out(
+      `${formatHelp(verb === 'drill' ? 'pushpull-lab drill [flags]' : 'pushpull-lab scenario <name> [flags]', DRILL_FLAGS)}\n`,
+    );
+    return 0;
+  }
+  const root = repoRoot(io.env);
+  const dir = typeof flags.scenarios === 'string' ? resolve(flags.scenarios) : join(root, 'lab', 'scenarios');
+  let scenarios = loadScenarios(dir);
+  if (verb === 'scenario') {
+    const name = positionals[0];
+    if (!name || positionals.length > 1)
+      throw new LabError(
+        'LAB_ERR_FLAG_VALUE',
+        `scenario: name exactly one scenario (known: ${scenarios.map((s) => s.name).join(', ')})`,
+      );
+    scenarios = [findScenario(dir, name)];
+  } else if (positionals.length > 0) {
+    throw new LabError('LAB_ERR_FLAG_VALUE', `drill takes no arguments (got "${positionals.join(' ')}")`);
+  }
+  const sel = await selectRuntime(flags.runtime as RuntimeKind | 'auto', defaultCandidates(root));
+  const outDir =
+    typeof flags.out === 'string' ? resolve(flags.out) : join(paths(root).runsDir, `drill-${makeRunId()}`);
+  io.err(`drill: ${scenarios.length} scenario(s) on the ${sel.factory.kind} runtime → ${outDir}\n`);
+  const started = Date.now();
+  const { record, files } = await runDrill(
+    {
+      root,
+      factory: sel.factory,
+      signal,
+      log: (m) => io.err(`[${Math.round((Date.now() - started) / 1000)}s] ${m}\n`),
+    },
+    scenarios,
+    sel.factory.kind,
+    outDir,
+  );
+  io.out(`${terminalGrid(record)}\n\nwrote ${files.join(', ')}\n`);
+  const ok = record.scenarios.every((s) => !s.error && s.expectations.every((e) => e.ok));
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,159 @@
+import { LabError } from '@pushpull/common';
+import { removeWorkDir } from '../burst/run.ts';
+import { ControlClient } from '../probe/control.ts';
+import { parseExposition } from '../probe/exposition.ts';
+import { PromClient } from '../probe/prom.ts';
+import { newWorkDir } from '../runtime/process.ts';
+import type {
+  ProducerMember,
+  Runtime,
+  RuntimeFactory,
+  StackEndpoints,
+  StackOptions,
+} from '../runtime/types.ts';
+import { httpText } from '../util/http.ts';
+import { abortableSleep, throwIfAborted } from '../util/time.ts';
+import type { Scenario, Variant } from './scenario.ts';
+
+// One drill variant runs on a fresh stack: up → scale → warm-up (every pod scraped) → the mode's
+// measurement → down. The stack is always torn down, also on failure and Ctrl-C.
+
+export interface DrillDeps {
+  root: string;
+  factory: RuntimeFactory;
+  log: (msg: string) => void;
+  signal: AbortSignal;
+}
+
+export interface Stack {
+  runtime: Runtime;
+  endpoints: StackEndpoints;
+  members: ProducerMember[];
+  prom: PromClient;
+  scenario: Scenario;
+  variant: Variant;
+  deps: DrillDeps;
+  runId: string;
+}
+
+export const INCIDENT_FLEET_PODS = 1400;
+
+export async function withStack<T>(
+  deps: DrillDeps,
+  scenario: Scenario,
+  variant: Variant,
+  producerScrape: StackOptions['producerScrape'],
+  fn: (s: Stack) => Promise<T>,
+): Promise<T> {
+  const runId = `drill-${scenario.name}-${variant.name}-${Date.now().toString(36)}`;
+  const workDir = newWorkDir(runId);
+  const runtime = deps.factory.create();
+  try {
+    const endpoints = await runtime.up({
+      runId,
+      workDir,
+      scrapeIntervalMs: scenario.scrapeIntervalMs,
+      withNodeExporter: true,
+      log: deps.log,
+      signal: deps.signal,
+      ...(producerScrape ? { producerScrape } : {}),
+    });
+    const producers = Math.ceil(scenario.pods / scenario.podsPerProducer);
+    const members = await runtime.scale(producers, {
+      podsPerProducer: scenario.podsPerProducer,
+      totalPods: scenario.pods,
+      seed: 42,
+      pushMode: variant.push.mode,
+      jitter: variant.push.jitter,
+      transport: variant.push.transport,
+      heartbeatMs: variant.push.heartbeatMs,
+      flushIntervalMs: variant.push.flushIntervalMs,
+      fleetPods: INCIDENT_FLEET_PODS,
+    });
+    const prom = new PromClient(endpoints.prometheusUrl);
+    const stack: Stack = { runtime, endpoints, members, prom, scenario, variant, deps, runId };
+    // Warm-up: at least the scenario's warm-up, and until every pod has been scraped successfully.
+    const warmStart = Date.now();
+    const warmLimit = warmStart + scenario.warmupMs + 30_000 + 4 * scenario.scrapeIntervalMs;
+    for (let i = 0; i < 10_000; i++) {
+      throwIfAborted(deps.signal);
+      const up = (await prom.scalar('count(up{job="producers"} == 1)').catch(() => null)) ?? 0;
+      if (up >= scenario.pods && Date.now() - warmStart >= scenario.warmupMs) break;
+      if (Date.now() > warmLimit)
+        throw new LabError(
+          'LAB_ERR_TIMEOUT',
+          `${scenario.name}/${variant.name}: only ${up} of ${scenario.pods} pods scraped within the warm-up`,
+        );
+      await abortableSleep(500, deps.signal);
+    }
+    return await fn(stack);
+  } finally {
+    await runtime.down().catch((e: Error) => deps.log(`teardown: ${e.message}`));
+    removeWorkDir(workDir);
+  }
+}
+
+/** Polls `probe` every `everyMs` until it returns true or `timeoutMs` passes; returns ms waited or null. */
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  o: { timeoutMs: number; everyMs?: number; signal?: AbortSignal },
+): Promise<number | null> {
+  const start = Date.now();
+  for (let i = 0; i < 1_000_000; i++) {
+    throwIfAborted(o.signal);
+    if (await probe().catch(() => false)) return Date.now() - start;
+    if (Date.now() - start >= o.timeoutMs) return null;
+    await abortableSleep(
+      Math.min(o.everyMs ?? 500, Math.max(0, o.timeoutMs - (Date.now() - start))),
+      o.signal,
+    );
+  }
+  return null;
+}
+
+/** Σ of the collector's `orders` series whose pod label is one of `pods` (push delivered, per pod set). */
+export async function collectorOrdersFor(collectorUrl: string, pods: ReadonlySet<string>): Promise<number> {
+  const text = await httpText(`${collectorUrl}/metrics`, { timeoutMs: 10_000 });
+  let sum = 0;
+  for (const s of parseExposition(
+    text,
+    (n) => n === 'orders',
+    () => true,
+  )) {
+    if (pods.has(s.labels.pod ?? '') && Number.isFinite(s.value)) sum += s.value;
+  }
+  return sum;
+}
+
+/** Σ over the given pods of the orders the producer generated / pushed (ground truth, control API). */
+export async function ledgerFor(
+  member: ProducerMember,
+  pods: ReadonlySet<string> | null = null,
+): Promise<{ orders: number; ordersPushed: number; datagrams: number; sendErrors: number }> {
+  const l = await new ControlClient(member.baseUrl).ledger();
+  const out = { orders: 0, ordersPushed: 0, datagrams: 0, sendErrors: 0 };
+  for (const [pod, c] of Object.entries(l.pods)) {
+    if (pods && !pods.has(pod)) continue;
+    out.orders += c.orders;
+    out.ordersPushed += c.ordersPushed;
+    out.datagrams += c.datagrams;
+    out.sendErrors += c.sendErrors;
+  }
+  return out;
+}
+
+/** Whether an alert with this name is firing for any series matching `labelMatch` (exact label values). */
+export async function alertFiring(
+  prom: PromClient,
+  alertname: string,
+  match: (labels: Record<string, string>) => boolean,
+): Promise<boolean> {
+  const items = await prom.vector(`ALERTS{alertname="${alertname}",alertstate="firing"}`);
+  return items.some((i) => match(i.metric));
+}
+
+export function pct(lost: number, emitted: number): number | null {
+  return emitted > 0 ? (100 * lost) / emitted : null;
+}
+
+export const secondsSince = (t: number) => Math.round((Date.now() - t) / 100) / 10;

@@ -1,0 +1,122 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeError, LabError } from '@pushpull/common';
+import type { Cell, DrillRecord, ScenarioResult } from './grid.ts';
+import { checkExpectations, terminalGrid } from './grid.ts';
+import { type DrillDeps, withStack } from './harness.ts';
+import { bodyBalloon } from './modes/body-balloon.ts';
+import { networkPartition, targetDies } from './modes/lose-target.ts';
+import { scrapeStorm } from './modes/scrape-storm.ts';
+import { shortLivedJob } from './modes/short-lived-job.ts';
+import { synchronisedFlush } from './modes/synchronised-flush.ts';
+import type { DrillMode, ModeOutcome } from './modes/types.ts';
+import { renderDrillHtml } from './report.ts';
+import { FAILURE_MODES, type FailureMode, parseScenario, type Scenario } from './scenario.ts';
+
+export const MODES: Record<FailureMode, DrillMode> = {
+  'target-dies': targetDies,
+  'network-partition': networkPartition,
+  'short-lived-job': shortLivedJob,
+  'synchronised-flush': synchronisedFlush,
+  'scrape-storm': scrapeStorm,
+  'body-balloon': bodyBalloon,
+};
+
+/** Every scenario file in `dir`, validated, in the grid's row order. */
+export function loadScenarios(dir: string): Scenario[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'));
+  const all = files.map((f) => parseScenario(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
+  return all.sort(
+    (a, b) => FAILURE_MODES.indexOf(a.mode) - FAILURE_MODES.indexOf(b.mode) || a.name.localeCompare(b.name),
+  );
+}
+
+export function findScenario(dir: string, name: string): Scenario {
+  const all = loadScenarios(dir);
+  const s = all.find((x) => x.name === name);
+  if (!s)
+    throw new LabError(
+      'LAB_ERR_SCENARIO',
+      `no scenario named "${name}" in ${dir} (known: ${all.map((x) => x.name).join(', ')})`,
+    );
+  return s;
+}
+
+/** Runs every variant of one scenario on its own fresh stack; a failure is recorded, not thrown. */
+export async function runScenario(
+  deps: DrillDeps,
+  s: Scenario,
+  runtimeKind: string,
+): Promise<ScenarioResult> {
+  const mode = MODES[s.mode];
+  const started = Date.now();
+  const outcomes = new Map<string, ModeOutcome>();
+  const cells: Cell[] = [];
+  const metrics: Record<string, number> = {};
+  const series: Record<string, [number, number][]> = {};
+  const notes: string[] = [];
+  let error: string | null = null;
+  for (const v of s.variants) {
+    deps.log(
+      `${s.name}: variant ${v.name} (${v.push.mode} ${v.push.transport}, heartbeat ${v.push.heartbeatMs ? `${v.push.heartbeatMs} ms` : 'off'}, jitter ${v.push.jitter ? 'on' : 'off'})`,
+    );
+    try {
+      const o = await withStack(deps, s, v, mode.producerScrape?.(s), (st) => mode.run(st));
+      outcomes.set(v.name, o);
+      cells.push(...o.cells);
+      for (const [k, val] of Object.entries(o.metrics)) {
+        metrics[`${v.name}.${k}`] = val;
+        if (s.variants.length === 1) metrics[k] = val;
+      }
+      for (const [k, val] of Object.entries(o.series))
+        series[s.variants.length === 1 ? k : `${v.name}: ${k}`] = val;
+      notes.push(...o.notes.filter((n) => !notes.includes(n)));
+    } catch (e) {
+      if (deps.signal.aborted) throw e;
+      error = `${v.name}: ${describeError(e)}`;
+      deps.log(`${s.name}: ${error}`);
+      break;
+    }
+  }
+  if (!error && mode.combine) Object.assign(metrics, mode.combine(outcomes));
+  return {
+    name: s.name,
+    title: s.title,
+    mode: s.mode,
+    runtime: runtimeKind,
+    startedAt: new Date(started).toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    cells,
+    metrics,
+    series,
+    notes,
+    expectations: error
+      ? [{ text: `scenario failed: ${error}`, ok: false }]
+      : checkExpectations(s, cells, metrics),
+    error,
+  };
+}
+
+export async function runDrill(
+  deps: DrillDeps,
+  scenarios: readonly Scenario[],
+  runtimeKind: string,
+  outDir: string,
+): Promise<{ record: DrillRecord; files: string[] }> {
+  const record: DrillRecord = { startedAt: new Date().toISOString(), runtime: runtimeKind, scenarios: [] };
+  mkdirSync(outDir, { recursive: true });
+  const files = [join(outDir, 'drill.json'), join(outDir, 'drill.html')];
+  const write = () => {
+    // Written after every scenario, so an interrupted drill still leaves what it measured.
+    writeFileSync(files[0]!, `${JSON.stringify(record, null, 2)}\n`);
+    writeFileSync(files[1]!, renderDrillHtml(record));
+  };
+  for (const s of scenarios) {
+    record.scenarios.push(await runScenario(deps, s, runtimeKind));
+    write();
+  }
+  write();
+  return { record, files };
+}
+
+export { terminalGrid };

@@ -1,0 +1,291 @@
+import { LabError, parseDurationMs } from '@pushpull/common';
+import { parse } from 'yaml';
+
+// A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
+// schedule and the expectations the integration tests assert. The measurement logic per failure mode is
+// code (lab/src/drill/modes/*), selected by `mode`. Validated once here — unknown keys rejected, every
+// error names the file and the field — then frozen.
+
+export const FAILURE_MODES = [
+  'target-dies',
+  'network-partition',
+  'short-lived-job',
+  'synchronised-flush',
+  'scrape-storm',
+  'body-balloon',
+] as const;
+export type FailureMode = (typeof FAILURE_MODES)[number];
+
+export const COLUMNS = ['pull', 'push-udp', 'push-tcp'] as const;
+export type Column = (typeof COLUMNS)[number];
+
+export type FaultAction = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
+
+export interface Fault {
+  atMs: number;
+  action: FaultAction;
+  /** Producer member index (0-based) the fault hits. */
+  producer: number;
+}
+
+export interface PushSettings {
+  mode: 'per-event' | 'buffered' | 'aggregated' | 'off';
+  transport: 'udp' | 'tcp';
+  jitter: boolean;
+  heartbeatMs: number;
+  flushIntervalMs: number;
+}
+
+export interface Variant {
+  name: string;
+  column: Column;
+  push: PushSettings;
+}
+
+export interface Expectation {
+  column: Column;
+  variant?: string;
+  /** detectedWithinMs: detection time ≤ value; never: no detection in the window; lostAtMost/lostAtLeast in %. */
+  detectedWithinMs?: number;
+  never?: boolean;
+  lostPctAtMost?: number;
+  lostPctAtLeast?: number;
+  /** Mode-specific numeric fact (e.g. peakRatio for synchronised flush), compared with >=. */
+  metricAtLeast?: { name: string; value: number };
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  mode: FailureMode;
+  description: string;
+  pods: number;
+  podsPerProducer: number;
+  scrapeIntervalMs: number;
+  profile: 'steady' | 'market-open';
+  warmupMs: number;
+  observeMs: number;
+  variants: Variant[];
+  faults: Fault[];
+  /** Mode-specific knobs (validated by the mode). */
+  params: Record<string, number | string | boolean>;
+  expect: Expectation[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+class Reader {
+  constructor(
+    private readonly file: string,
+    private readonly path: string,
+    private readonly obj: Obj,
+    allowed: readonly string[],
+  ) {
+    for (const k of Object.keys(obj)) {
+      if (!allowed.includes(k)) this.fail(k, `unknown key (allowed: ${allowed.join(', ')})`);
+    }
+  }
+  fail(key: string, why: string): never {
+    throw new LabError('LAB_ERR_SCENARIO', `${this.file}: ${this.path}${key}: ${why}`, {
+      field: this.path + key,
+    });
+  }
+  has(key: string): boolean {
+    return this.obj[key] !== undefined;
+  }
+  str(key: string, dflt?: string): string {
+    const v = this.obj[key] ?? dflt;
+    if (typeof v !== 'string' || v === '')
+      this.fail(key, `must be a non-empty string (got ${JSON.stringify(v)})`);
+    return v;
+  }
+  choice<T extends string>(key: string, choices: readonly T[], dflt?: T): T {
+    const v = this.str(key, dflt);
+    if (!choices.includes(v as T)) this.fail(key, `"${v}" is not one of ${choices.join(', ')}`);
+    return v as T;
+  }
+  int(key: string, min: number, max: number, dflt?: number): number {
+    const v = this.obj[key] ?? dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      this.fail(key, `must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`);
+    return v;
+  }
+  num(key: string): number {
+    const v = this.obj[key];
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      this.fail(key, `must be a number (got ${JSON.stringify(v)})`);
+    return v;
+  }
+  duration(key: string, dflt?: string): number {
+    const v = this.obj[key] ?? dflt;
+    if (typeof v === 'number' && v >= 0) return v * 1000;
+    if (typeof v !== 'string') this.fail(key, `must be a duration like 15s (got ${JSON.stringify(v)})`);
+    try {
+      return parseDurationMs(v, key);
+    } catch {
+      this.fail(key, `"${v}" is not a duration (e.g. 800ms, 15s, 2m)`);
+    }
+  }
+  /** Duration, or off/0 → 0. */
+  durationOrOff(key: string, dflt: string): number {
+    const v = this.obj[key] ?? dflt;
+    if (v === 'off' || v === false || v === 0) return 0;
+    return this.duration(key, dflt);
+  }
+  bool(key: string, dflt: boolean): boolean {
+    const v = this.obj[key] ?? dflt;
+    if (v === 'on') return true;
+    if (v === 'off') return false;
+    if (typeof v !== 'boolean') this.fail(key, `must be on/off (got ${JSON.stringify(v)})`);
+    return v;
+  }
+  child(key: string, allowed: readonly string[]): Reader {
+    const v = this.obj[key] ?? {};
+    if (!isObj(v)) this.fail(key, 'must be a mapping');
+    return new Reader(this.file, `${this.path}${key}.`, v, allowed);
+  }
+  list(key: string): Obj[] {
+    const v = this.obj[key] ?? [];
+    if (!Array.isArray(v)) this.fail(key, 'must be a list');
+    return v.map((x, i) => {
+      if (!isObj(x)) this.fail(`${key}[${i}]`, 'must be a mapping');
+      return x;
+    });
+  }
+  at(key: string, i: number, obj: Obj, allowed: readonly string[]): Reader {
+    return new Reader(this.file, `${this.path}${key}[${i}].`, obj, allowed);
+  }
+  raw(key: string): unknown {
+    return this.obj[key];
+  }
+}
+
+const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval'] as const;
+
+function readPush(r: Reader, base?: PushSettings): PushSettings {
+  return {
+    mode: r.has('mode')
+      ? r.choice('mode', ['per-event', 'buffered', 'aggregated', 'off'])
+      : (base?.mode ?? 'per-event'),
+    transport: r.has('transport') ? r.choice('transport', ['udp', 'tcp']) : (base?.transport ?? 'udp'),
+    jitter: r.has('jitter') ? r.bool('jitter', true) : (base?.jitter ?? true),
+    heartbeatMs: r.has('heartbeat') ? r.durationOrOff('heartbeat', '5s') : (base?.heartbeatMs ?? 5000),
+    flushIntervalMs: r.has('flushInterval') ? r.duration('flushInterval') : (base?.flushIntervalMs ?? 10_000),
+  };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Parses and validates one scenario file's text. `file` is only used in messages. */
+export function parseScenario(text: string, file: string): Scenario {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new LabError('LAB_ERR_SCENARIO', `${file}: not valid YAML: ${(e as Error).message}`);
+  }
+  if (!isObj(doc)) throw new LabError('LAB_ERR_SCENARIO', `${file}: top level must be a mapping`);
+  const r = new Reader(file, '', doc, [
+    'name',
+    'title',
+    'mode',
+    'description',
+    'fleet',
+    'scrapeInterval',
+    'profile',
+    'warmup',
+    'observe',
+    'push',
+    'variants',
+    'faults',
+    'params',
+    'expect',
+  ]);
+  const fleet = r.child('fleet', ['pods', 'podsPerProducer']);
+  const pods = fleet.int('pods', 1, 20_000);
+  const podsPerProducer = fleet.int('podsPerProducer', 1, 2000, Math.min(pods, 50));
+  const producers = Math.ceil(pods / podsPerProducer);
+  const basePush = readPush(r.child('push', PUSH_KEYS));
+  const variants: Variant[] = r.list('variants').map((v, i) => {
+    const vr = r.at('variants', i, v, ['name', 'column', 'push']);
+    return {
+      name: vr.str('name'),
+      column: vr.choice('column', COLUMNS),
+      push: readPush(vr.child('push', PUSH_KEYS), basePush),
+    };
+  });
+  if (variants.length === 0) r.fail('variants', 'at least one variant (a grid column) is required');
+  const names = new Set<string>();
+  for (const v of variants) {
+    if (names.has(v.name)) r.fail('variants', `duplicate variant name "${v.name}"`);
+    names.add(v.name);
+  }
+  const observeMs = r.duration('observe');
+  const faults: Fault[] = r.list('faults').map((f, i) => {
+    const fr = r.at('faults', i, f, ['at', 'action', 'producer']);
+    const atMs = fr.duration('at');
+    if (atMs > observeMs)
+      fr.fail('at', `fault at ${atMs} ms is after the observation window (${observeMs} ms)`);
+    return {
+      atMs,
+      action: fr.choice('action', ['kill', 'pause', 'resume', 'partition', 'heal', 'restart']),
+      producer: fr.int('producer', 0, producers - 1, 0),
+    };
+  });
+  const paramsRaw = r.raw('params') ?? {};
+  if (!isObj(paramsRaw)) r.fail('params', 'must be a mapping');
+  const params: Record<string, number | string | boolean> = {};
+  for (const [k, v] of Object.entries(paramsRaw)) {
+    if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean')
+      r.fail(`params.${k}`, 'must be a number, string or boolean');
+    params[k] = v;
+  }
+  const expect: Expectation[] = r.list('expect').map((e, i) => {
+    const er = r.at('expect', i, e, [
+      'column',
+      'variant',
+      'detectedWithin',
+      'never',
+      'lostPctAtMost',
+      'lostPctAtLeast',
+      'metricAtLeast',
+    ]);
+    const x: Expectation = { column: er.choice('column', COLUMNS) };
+    if (er.has('variant')) {
+      x.variant = er.str('variant');
+      if (!names.has(x.variant)) er.fail('variant', `no variant named "${x.variant}"`);
+    }
+    if (er.has('detectedWithin')) x.detectedWithinMs = er.duration('detectedWithin');
+    if (er.has('never')) x.never = er.bool('never', true);
+    if (er.has('lostPctAtMost')) x.lostPctAtMost = er.num('lostPctAtMost');
+    if (er.has('lostPctAtLeast')) x.lostPctAtLeast = er.num('lostPctAtLeast');
+    if (er.has('metricAtLeast')) {
+      const mr = er.child('metricAtLeast', ['name', 'value']);
+      x.metricAtLeast = { name: mr.str('name'), value: mr.num('value') };
+    }
+    return x;
+  });
+  return deepFreeze({
+    name: r.str('name'),
+    title: r.str('title'),
+    mode: r.choice('mode', FAILURE_MODES),
+    description: r.str('description'),
+    pods,
+    podsPerProducer,
+    scrapeIntervalMs: r.duration('scrapeInterval', '15s'),
+    profile: r.choice('profile', ['steady', 'market-open'], 'steady'),
+    warmupMs: r.duration('warmup', '10s'),
+    observeMs,
+    variants,
+    faults,
+    params,
+    expect,
+  });
+}

@@ -1,0 +1,225 @@
+// A small, allocation-conscious parser for the Prometheus text exposition format (0.0.4), used on the
+// collector's and node-exporter's /metrics. Pure. The collector's body can be megabytes (one `orders`
+// series per pod × instrument × side), so callers pass `keep` to skip families they do not need without
+// building label objects for them.
+
+export interface ExpoSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+function parseValue(text: string): number {
+  switch (text) {
+    case '+Inf':
+    case 'Inf':
+      return Number.POSITIVE_INFINITY;
+    case '-Inf':
+      return Number.NEGATIVE_INFINITY;
+    case 'NaN':
+      return Number.NaN;
+    default:
+      return text === '' ? Number.NaN : Number(text);
+  }
+}
+
+/** Parses `{a="x",b="y\"z"}` starting at `start` (the `{`); returns labels and the index after `}`. */
+function parseLabels(
+  line: string,
+  start: number,
+  build: boolean,
+): { labels: Record<string, string>; end: number } {
+  const labels: Record<string, string> = {};
+  let i = start + 1;
+  const n = line.length;
+  while (i < n) {
+    while (i < n && (line[i] === ' ' || line[i] === ',')) i++;
+    if (line[i] === '}') return { labels, end: i + 1 };
+    const eq = line.indexOf('=', i);
+    if (eq < 0) break;
+    const key = line.slice(i, eq).trim();
+    i = eq + 1;
+    if (line[i] !== '"') break;
+    i++;
+    let value = '';
+    let chunkStart = i;
+    while (i < n && line[i] !== '"') {
+      if (line[i] === '\\') {
+        if (build) {
+          value += line.slice(chunkStart, i);
+          const c = line[i + 1];
+          value += c === 'n' ? '\n' : (c ?? '');
+        }
+        i += 2;
+        chunkStart = i;
+        continue;
+      }
+      i++;
+    }
+    if (build) labels[key] = value + line.slice(chunkStart, i);
+    i++; // closing quote
+  }
+  return { labels, end: n };
+}
+
+/**
+ * Parses exposition text. `keep(name)` filters families before their labels are parsed; `withLabels`
+ * false skips building label objects (when only values are summed).
+ */
+export function parseExposition(
+  text: string,
+  keep: (name: string) => boolean = () => true,
+  withLabels: boolean | ((name: string) => boolean) = true,
+): ExpoSample[] {
+  const out: ExpoSample[] = [];
+  let pos = 0;
+  const len = text.length;
+  while (pos < len) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = len;
+    const line = text.slice(pos, nl);
+    pos = nl + 1;
+    if (line.length === 0 || line[0] === '#') continue;
+    let nameEnd = 0;
+    while (nameEnd < line.length && line[nameEnd] !== '{' && line[nameEnd] !== ' ' && line[nameEnd] !== '\t')
+      nameEnd++;
+    const name = line.slice(0, nameEnd);
+    if (name === '' || !keep(name)) continue;
+    let rest = nameEnd;
+    let labels: Record<string, string> = {};
+    if (line[nameEnd] === '{') {
+      const parsed = parseLabels(
+        line,
+        nameEnd,
+        typeof withLabels === 'function' ? withLabels(name) : withLabels,
+      );
+      labels = parsed.labels;
+      rest = parsed.end;
+    }
+    const fields = line.slice(rest).trim().split(/\s+/);
+    const value = parseValue(fields[0] ?? '');
+    if (Number.isNaN(value) && fields[0] !== 'NaN') continue;
+    out.push({ name, labels, value });
+  }
+  return out;
+}
+
+/** Sum of every sample of the named families (e.g. all `orders` series). */
+export function sumFamilies(samples: readonly ExpoSample[], names: readonly string[]): number | null {
+  let found = false;
+  let sum = 0;
+  for (const s of samples) {
+    if (names.includes(s.name) && Number.isFinite(s.value)) {
+      sum += s.value;
+      found = true;
+    }
+  }
+  return found ? sum : null;
+}
+
+export function firstValue(samples: readonly ExpoSample[], name: string): number | null {
+  for (const s of samples) if (s.name === name) return s.value;
+  return null;
+}
+
+/** What the probe keeps from one read of the collector's /metrics (nulls = family absent). */
+export interface CollectorSnapshot {
+  /** Push delivered: the sum of all `orders` series (contract: loss accounting). */
+  orders: number | null;
+  packets: number | null;
+  /** Datagrams received over UDP (collector_packets_total{transport="udp"}). */
+  packetsUdp: number | null;
+  lines: number | null;
+  parseErrors: number | null;
+  seriesRejected: number | null;
+  /** Any other collector drop counter (`collector_*drop*_total`, e.g. a queue), summed. */
+  otherDrops: number | null;
+  /** Datagrams the kernel dropped on the collector's OWN socket (sk_drops, /proc/net/udp): exact per socket. */
+  socketDrops: number | null;
+  kernelRcvbufErrors: number | null;
+  kernelInErrors: number | null;
+  kernelInDatagrams: number | null;
+  series: number | null;
+  eventLoopLagSeconds: number | null;
+  rcvbufBytes: number | null;
+  sourcesActive: number | null;
+  bodyBytes: number;
+}
+
+const COLLECTOR_DIRECT = new Set([
+  'collector_packets_total',
+  'collector_lines_total',
+  'collector_parse_errors_total',
+  'collector_series_rejected_total',
+  'collector_kernel_udp_rcvbuf_errors_total',
+  'collector_kernel_udp_in_errors_total',
+  'collector_kernel_udp_in_datagrams_total',
+  'collector_udp_socket_drops_total',
+  'collector_series',
+  'collector_event_loop_lag_seconds',
+  'collector_udp_rcvbuf_bytes',
+  'collector_sources_active',
+]);
+/** Drops after the socket other than parse errors and rejected series (too-large packets, queues, ...). */
+const isOtherDrop = (name: string) =>
+  name === 'collector_packets_too_large_total' ||
+  (name.startsWith('collector_') &&
+    /drop/.test(name) &&
+    name.endsWith('_total') &&
+    !COLLECTOR_DIRECT.has(name));
+
+/** `ordersFamily` is `orders` (compatible naming) or `orders_total` (collector started with --strict-names). */
+export function collectorSnapshot(text: string, ordersFamily = 'orders'): CollectorSnapshot {
+  const samples = parseExposition(
+    text,
+    (n) => n === ordersFamily || COLLECTOR_DIRECT.has(n) || isOtherDrop(n),
+    (n) => n === 'collector_packets_total',
+  );
+  const sum = (n: string) => sumFamilies(samples, [n]);
+  let other: number | null = null;
+  for (const s of samples)
+    if (isOtherDrop(s.name) && Number.isFinite(s.value)) other = (other ?? 0) + s.value;
+  return {
+    orders: sum(ordersFamily),
+    packets: sum('collector_packets_total'),
+    packetsUdp: (() => {
+      let v: number | null = null;
+      for (const x of samples)
+        if (x.name === 'collector_packets_total' && x.labels.transport === 'udp') v = (v ?? 0) + x.value;
+      return v;
+    })(),
+    lines: sum('collector_lines_total'),
+    parseErrors: sum('collector_parse_errors_total'),
+    seriesRejected: sum('collector_series_rejected_total'),
+    otherDrops: other,
+    socketDrops: sum('collector_udp_socket_drops_total'),
+    kernelRcvbufErrors: sum('collector_kernel_udp_rcvbuf_errors_total'),
+    kernelInErrors: sum('collector_kernel_udp_in_errors_total'),
+    kernelInDatagrams: sum('collector_kernel_udp_in_datagrams_total'),
+    series: sum('collector_series'),
+    eventLoopLagSeconds: firstValue(samples, 'collector_event_loop_lag_seconds'),
+    rcvbufBytes: firstValue(samples, 'collector_udp_rcvbuf_bytes'),
+    sourcesActive: firstValue(samples, 'collector_sources_active'),
+    bodyBytes: text.length,
+  };
+}
+
+export interface NodeUdpSnapshot {
+  rcvbufErrors: number | null;
+  inErrors: number | null;
+  inDatagrams: number | null;
+}
+
+export function nodeUdpSnapshot(text: string): NodeUdpSnapshot {
+  const names = [
+    'node_netstat_Udp_RcvbufErrors',
+    'node_netstat_Udp_InErrors',
+    'node_netstat_Udp_InDatagrams',
+  ];
+  const samples = parseExposition(text, (n) => names.includes(n), false);
+  return {
+    rcvbufErrors: firstValue(samples, names[0]!),
+    inErrors: firstValue(samples, names[1]!),
+    inDatagrams: firstValue(samples, names[2]!),
+  };
+}

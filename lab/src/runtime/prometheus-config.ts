@@ -1,0 +1,152 @@
+import { isAbsolute, join } from 'node:path';
+import { LabError } from '@pushpull/common';
+import { parse, stringify } from 'yaml';
+
+// The process runtime's Prometheus config is DERIVED from the compose config (prometheus/prometheus.yml):
+// the same jobs, the same rule files and limits; only what must differ on 127.0.0.1 is rewritten —
+// static targets (compose service names → local ports), the file_sd directory (the run's sd dir),
+// the scrape interval (a run may choose a shorter one). Pure: text in, text out.
+
+/** Local address (HOST:PORT) per job name for every job that has static targets in the source config. */
+export type JobAddresses = Record<string, string | null>;
+
+export interface DeriveOptions {
+  /** Directory holding the source config (rule_files are resolved against it and made absolute). */
+  sourceDir: string;
+  sdDir: string;
+  scrapeIntervalMs: number;
+  jobAddresses: JobAddresses;
+  producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number };
+}
+
+export const PRODUCERS_JOB = 'producers';
+
+/** Prometheus duration text for milliseconds: 2000 → "2s", 1500 → "1500ms". */
+export function promDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) throw new LabError('LAB_ERR_CONFIG', `duration ${ms} ms must be > 0`);
+  const r = Math.round(ms);
+  if (r % 60_000 === 0) return `${r / 60_000}m`;
+  if (r % 1000 === 0) return `${r / 1000}s`;
+  return `${r}ms`;
+}
+
+/** Parses the Prometheus duration subset used in configs ("15s", "1m", "500ms", "1m30s"). */
+export function parsePromDuration(text: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const re = /(\d+)(ms|s|m|h|d)/g;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    total += Number(m[1]) * units[m[2]!]!;
+    consumed += m[0].length;
+  }
+  if (consumed === 0 || consumed !== text.length)
+    throw new LabError('LAB_ERR_CONFIG', `prometheus duration "${text}" is not valid (e.g. 15s, 1m30s)`);
+  return total;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface DerivedConfig {
+  yaml: string;
+  scrapeIntervalMs: number;
+  scrapeTimeoutMs: number;
+  /** Effective scrape timeout of the producers job (the one "slower than half its timeout" refers to). */
+  producerScrapeTimeoutMs: number;
+  evaluationIntervalMs: number;
+  jobs: string[];
+}
+
+export function derivePrometheusConfig(sourceYaml: string, opts: DeriveOptions): DerivedConfig {
+  let doc: unknown;
+  try {
+    doc = parse(sourceYaml);
+  } catch (e) {
+    throw new LabError('LAB_ERR_CONFIG', `prometheus.yml is not valid YAML: ${(e as Error).message}`);
+  }
+  if (!isObj(doc)) throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: top level is not a mapping');
+  const global: Obj = isObj(doc.global) ? { ...doc.global } : {};
+  const srcTimeoutMs =
+    typeof global.scrape_timeout === 'string' ? parsePromDuration(global.scrape_timeout) : 10_000;
+  const srcEvalMs =
+    typeof global.evaluation_interval === 'string' ? parsePromDuration(global.evaluation_interval) : 60_000;
+  const interval = opts.scrapeIntervalMs;
+  // A timeout may not exceed the interval: keep the source timeout unless the chosen interval is shorter.
+  const timeout = Math.min(srcTimeoutMs, interval);
+  // Rules follow the data: evaluate at least as often as we scrape (never slower than the source config).
+  const evaluation = Math.min(srcEvalMs, interval);
+  global.scrape_interval = promDuration(interval);
+  global.scrape_timeout = promDuration(timeout);
+  global.evaluation_interval = promDuration(evaluation);
+
+  const ruleFiles = Array.isArray(doc.rule_files) ? doc.rule_files : [];
+  const rules = ruleFiles.map((f) => {
+    if (typeof f !== 'string')
+      throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: rule_files entry not a string');
+    return isAbsolute(f) ? f : join(opts.sourceDir, f);
+  });
+
+  if (!Array.isArray(doc.scrape_configs))
+    throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: scrape_configs missing');
+  const jobs: string[] = [];
+  let producerTimeout = timeout;
+  const scrapeConfigs = doc.scrape_configs.map((raw) => {
+    if (!isObj(raw))
+      throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: scrape_configs entry not a mapping');
+    const job = { ...raw };
+    const name = String(job.job_name);
+    jobs.push(name);
+    if (Array.isArray(job.static_configs)) {
+      if (!(name in opts.jobAddresses))
+        throw new LabError(
+          'LAB_ERR_CONFIG',
+          `deriving the process runtime's Prometheus config: job "${name}" has static targets but no local address (known: ${Object.keys(opts.jobAddresses).join(', ')})`,
+          { job: name },
+        );
+      const addr = opts.jobAddresses[name];
+      job.static_configs = addr
+        ? job.static_configs.map((sc) => (isObj(sc) ? { ...sc, targets: [addr] } : sc))
+        : // The component is not running (e.g. node-exporter off): keep the job, with no targets.
+          [{ targets: [] }];
+    }
+    if (Array.isArray(job.file_sd_configs)) {
+      job.file_sd_configs = job.file_sd_configs.map((sd) =>
+        isObj(sd) ? { ...sd, files: [join(opts.sdDir, '*.json')] } : sd,
+      );
+    }
+    // A job-level interval/timeout would silently ignore the chosen interval: align them with it.
+    if (job.scrape_interval !== undefined) job.scrape_interval = promDuration(interval);
+    if (job.scrape_timeout !== undefined) job.scrape_timeout = promDuration(timeout);
+    if (name === PRODUCERS_JOB && opts.producerScrape) {
+      const p = opts.producerScrape;
+      if (p.sampleLimit !== undefined) job.sample_limit = p.sampleLimit;
+      if (p.bodySizeLimit !== undefined) job.body_size_limit = p.bodySizeLimit;
+      if (p.scrapeTimeoutMs !== undefined)
+        job.scrape_timeout = promDuration(Math.min(p.scrapeTimeoutMs, interval));
+    }
+    if (name === PRODUCERS_JOB && typeof job.scrape_timeout === 'string')
+      producerTimeout = parsePromDuration(job.scrape_timeout);
+    return job;
+  });
+  for (const name of Object.keys(opts.jobAddresses)) {
+    if (!jobs.includes(name))
+      throw new LabError('LAB_ERR_CONFIG', `prometheus.yml has no job "${name}" (contract: fixed job names)`);
+  }
+  if (!jobs.includes(PRODUCERS_JOB))
+    throw new LabError(
+      'LAB_ERR_CONFIG',
+      `prometheus.yml has no "${PRODUCERS_JOB}" job (contract: fixed job names)`,
+    );
+  const out: Obj = { ...doc, global, rule_files: rules, scrape_configs: scrapeConfigs };
+  const header =
+    '# DERIVED by the lab process runtime from prometheus/prometheus.yml — do not edit; regenerated per run.\n';
+  return {
+    yaml: header + stringify(out),
+    scrapeIntervalMs: interval,
+    scrapeTimeoutMs: timeout,
+    producerScrapeTimeoutMs: producerTimeout,
+    evaluationIntervalMs: evaluation,
+    jobs,
+  };
+}

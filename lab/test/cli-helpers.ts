@@ -1,0 +1,100 @@
+// Helpers for the integration tests: run the built CLI (lab/dist/main.js) as a real child process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { paths, repoRoot } from '../src/util/paths.ts';
+
+export const ROOT = repoRoot();
+export const LAB_MAIN = join(ROOT, 'lab', 'dist', 'main.js');
+
+export function assertBuilt(): void {
+  const p = paths(ROOT);
+  for (const f of [LAB_MAIN, p.collectorMain, p.producerMain])
+    if (!existsSync(f)) throw new Error(`${f} missing: run \`npm run build\` first`);
+}
+
+export interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Running {
+  let out = '';
+  let err = '';
+  const child = spawn(process.execPath, [LAB_MAIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs the CLI to completion (bounded); returns exit code and output. */
+export async function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 170_000) {
+  const r = startCli(args, env);
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), timeoutMs);
+  const { code } = await r.exited;
+  clearTimeout(timer);
+  return { code, stdout: r.stdout(), stderr: r.stderr() };
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | null | undefined | false,
+  timeoutMs: number,
+  stepMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of every process carrying the lab's run marker for `runId` (or any run when omitted). */
+export function markedPids(runId?: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const env = readFileSync(`/proc/${d}/environ`, 'latin1').split('\0');
+      if (
+        env.some((e) => (runId ? e === `PUSHPULL_LAB_RUN=${runId}` : e.startsWith('PUSHPULL_LAB_RUN='))) &&
+        alive(Number(d))
+      )
+        out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
+export function workDirs(tmp: string): string[] {
+  try {
+    return readdirSync(tmp).filter((n) => n.startsWith('pushpull-lab-'));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,115 @@
+// Integration: every drill scenario, CI-sized, on the process runtime (real Prometheus, Pushgateway,
+// node-exporter, collector and producers on 127.0.0.1). Assertions are about observable outcomes: the
+// scenario's own expectations (lab/scenarios/*.yml) plus the grid facts each failure mode is about.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ScenarioResult } from '../src/drill/grid.ts';
+import { findScenario, runScenario } from '../src/drill/run.ts';
+import { processRuntimeFactory } from '../src/runtime/process.ts';
+import { assertBuilt, markedPids, ROOT } from './cli-helpers.ts';
+
+const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-drill-int-'));
+const tmp = join(base, 'tmp');
+mkdirSync(tmp);
+const savedTmp = process.env.TMPDIR;
+after(() => {
+  process.env.TMPDIR = savedTmp;
+  rmSync(base, { recursive: true, force: true });
+});
+
+const scenarios = join(ROOT, 'lab', 'scenarios');
+async function measure(name: string): Promise<ScenarioResult> {
+  const ctl = new AbortController();
+  const r = await runScenario(
+    { root: ROOT, factory: processRuntimeFactory(ROOT), log: () => {}, signal: ctl.signal },
+    findScenario(scenarios, name),
+    'process',
+  );
+  // Every variant ran on its own stack, and every stack is gone.
+  assert.deepEqual(markedPids(), [], 'no lab child left running');
+  assert.deepEqual(
+    readdirSync(tmp).filter((d) => d.startsWith('pushpull-lab-')),
+    [],
+    'no work dir left',
+  );
+  return r;
+}
+const cell = (r: ScenarioResult, column: string, variant: string) => {
+  const c = r.cells.find((x) => x.column === column && x.variant === variant);
+  assert.ok(
+    c,
+    `cell ${column}/${variant} measured (have ${r.cells.map((x) => `${x.column}/${x.variant}`).join(', ')})`,
+  );
+  return c;
+};
+const expectationsHeld = (r: ScenarioResult) => {
+  assert.equal(r.error, null, r.error ?? '');
+  for (const e of r.expectations) assert.ok(e.ok, e.text);
+};
+
+describe('failure-mode drill on the process runtime (integration)', { timeout: 1_200_000 }, () => {
+  before(() => {
+    assertBuilt();
+    process.env.TMPDIR = tmp; // work dirs land here, so the test can see they are removed
+  });
+
+  it('target dies: InstanceDown within 2 intervals + for; heartbeat alert with heartbeats, never without', async () => {
+    const r = await measure('target-dies');
+    expectationsHeld(r);
+    const pull = cell(r, 'pull', 'heartbeat-on');
+    assert.ok(
+      pull.detectedAfterS !== null && pull.detectedAfterS >= 30,
+      `InstanceDown waits for its for: ${pull.detectedAfterS}`,
+    );
+    assert.equal(
+      cell(r, 'push-udp', 'heartbeat-off').detectedAfterS,
+      null,
+      'heartbeat-off push never alerted',
+    );
+    assert.ok(cell(r, 'push-udp', 'heartbeat-on').detectedAfterS !== null);
+  });
+
+  it('network partition: pull reports the target down and keeps it in discovery', async () => {
+    const r = await measure('network-partition');
+    expectationsHeld(r);
+    assert.ok(cell(r, 'pull', 'udp').detectedAfterS !== null);
+    assert.ok((r.metrics['udp.targetsStillDiscovered'] ?? 0) > 0, 'file_sd keeps the partitioned target');
+    assert.ok(cell(r, 'push-tcp', 'tcp').lostCount !== null);
+  });
+
+  it('short-lived job: the Pushgateway captures it and then serves it stale; StatsD captures it', async () => {
+    const r = await measure('short-lived-job');
+    expectationsHeld(r);
+    const pg = cell(r, 'pull', 'pushgateway');
+    assert.equal(pg.lostCount, 0, pg.detail);
+    assert.ok(
+      (r.metrics.pushgatewayAgeAtEndS ?? -1) > 20,
+      `stale group still served (${r.metrics.pushgatewayAgeAtEndS} s)`,
+    );
+    assert.equal(cell(r, 'push-udp', 'statsd').lostCount, 0);
+  });
+
+  it('synchronised flush: jitter-off peak ≥ 5× the jitter-on peak at the collector', async () => {
+    const r = await measure('synchronised-flush');
+    expectationsHeld(r);
+    assert.ok((r.metrics.peakVsJitterOn ?? 0) >= 5, `ratio ${r.metrics.peakVsJitterOn}`);
+  });
+
+  it('scrape storm: Prometheus spreads scrapes over the interval, the synchronised scraper does not', async () => {
+    const r = await measure('scrape-storm');
+    expectationsHeld(r);
+    assert.ok(
+      (r.metrics.stormStartSpreadPctOfInterval ?? 100) < 20,
+      `storm spread ${r.metrics.stormStartSpreadPctOfInterval}%`,
+    );
+  });
+
+  it('body balloon: a limit breach at the open turns healthy pods into up == 0', async () => {
+    const r = await measure('body-balloon');
+    expectationsHeld(r);
+    assert.match(cell(r, 'pull', 'limits').signal, /up == 0 on healthy pods: .*limit/);
+  });
+});

@@ -1,0 +1,202 @@
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { type Clock, jsonLogger, type Logger, parseHostPort, systemClock } from '@pushpull/common';
+import { Ingest } from './aggregate/ingest.ts';
+import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
+import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
+import { exposition, SELF_METRIC_NAMES, type SelfValues } from './expose/render.ts';
+import { DROP_REASONS, R_LINE_TOO_LONG, TR_TCP } from './parse/codes.ts';
+import { type HttpListener, startHttp } from './transport/http.ts';
+import { startTcp, type TcpListener } from './transport/tcp.ts';
+import { startUdp, type UdpListener } from './transport/udp.ts';
+
+// Wiring: transport -> parse -> aggregate -> expose. createCollector() validates the config and builds
+// the pure core; start() binds the sockets; stop() stops receiving, flushes and closes.
+
+export interface CollectorDeps {
+  clock?: Clock;
+  logger?: Logger;
+  /** Where the kernel UDP counters are read from (tests point it at a fixture). */
+  procNetSnmp?: string;
+  /** Directory holding udp/udp6 socket tables (default /proc/net). */
+  procNet?: string;
+}
+
+export interface CollectorAddresses {
+  udp: string;
+  tcp: string | null;
+  http: string;
+  rcvbufRequested: number;
+  rcvbufGranted: number | null;
+  /** Raw getsockopt(SO_RCVBUF) (Linux reports twice the granted size). */
+  rcvbufKernel: number | null;
+}
+
+export interface CollectorSummary {
+  packets: { udp: number; tcp: number };
+  lines: { udp: number; tcp: number };
+  linesAccepted: number;
+  parseErrors: Record<string, number>;
+  seriesRejected: number;
+  series: number;
+}
+
+export interface Collector {
+  readonly config: Readonly<CollectorConfig>;
+  /** The pure core (tests and tools may feed it bytes directly). */
+  readonly ingest: Ingest;
+  start(): Promise<CollectorAddresses>;
+  /** Stops receiving, flushes partial TCP lines, renders once more, logs a summary, closes. Idempotent. */
+  stop(): Promise<void>;
+  /** Totals so far (also logged as the "stopped" line). */
+  summary(): CollectorSummary;
+  /** The whole exposition as one string. */
+  render(): string;
+}
+
+export function createCollector(input: CollectorConfigInput = {}, deps: CollectorDeps = {}): Collector {
+  const config = resolveConfig(input);
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger ?? jsonLogger('collector');
+  const ingest = new Ingest({
+    maxSeries: config.maxSeries,
+    buckets: config.buckets,
+    strictNames: config.strictNames,
+    sourceTag: config.sourceTag,
+    maxSetSize: config.maxSetSize,
+    reservedNames: SELF_METRIC_NAMES,
+    maxLineSize: config.maxLineSize,
+    maxPacketSize: config.maxPacketSize,
+  });
+
+  let udp: UdpListener | null = null;
+  let tcp: TcpListener | null = null;
+  let httpL: HttpListener | null = null;
+  let ticker: NodeJS.Timeout | null = null;
+  let lag: IntervalHistogram | null = null;
+  let lagLastWindowNs = 0;
+  let lastFlushSeconds = 0;
+  let started = false;
+  let stopping: Promise<void> | null = null;
+
+  const selfValues = (): SelfValues => ({
+    nowMs: clock.now(),
+    sourceActiveWindowMs: config.sourceActiveWindow,
+    rcvbufGranted: udp?.rcvbufGranted ?? null,
+    lastFlushSeconds,
+    eventLoopLagSeconds: Math.max(lagLastWindowNs, lag?.max ?? 0) / 1e9,
+    kernel: readUdpKernelCounters(deps.procNetSnmp),
+    socketDrops: udp === null ? null : readUdpSocketDrops(udp.port, udp.ipv6, deps.procNet),
+    tcpConnections: tcp?.connections() ?? 0,
+  });
+
+  const render = (): string => {
+    const t0 = process.hrtime.bigint();
+    let out = '';
+    for (const chunk of exposition(ingest.store, ingest.stats, selfValues)) out += chunk;
+    lastFlushSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return out;
+  };
+
+  const tick = (): void => {
+    ingest.store.tick(clock.now(), config.sourceTtl);
+    if (lag !== null) {
+      lagLastWindowNs = lag.max;
+      lag.reset();
+    }
+  };
+
+  const summary = (): CollectorSummary => {
+    const st = ingest.stats;
+    const parseErrors: Record<string, number> = {};
+    st.parseErrors.forEach((n, r) => {
+      if (r > 0 && n > 0) parseErrors[reasonName(r)] = n;
+    });
+    return {
+      packets: { udp: st.packets[0]!, tcp: st.packets[1]! },
+      lines: { udp: st.lines[0]!, tcp: st.lines[1]! },
+      linesAccepted: st.linesAccepted,
+      parseErrors,
+      seriesRejected: st.seriesRejected,
+      series: ingest.store.seriesCount,
+    };
+  };
+
+  async function closeAll(): Promise<void> {
+    await Promise.all([udp?.close(), tcp?.close()]);
+    if (ticker !== null) clearInterval(ticker);
+    ticker = null;
+    await httpL?.close();
+    lag?.disable();
+  }
+
+  return {
+    config,
+    ingest,
+    render,
+    summary,
+    async start() {
+      if (started) throw new Error('collector already started');
+      started = true;
+      try {
+        udp = await startUdp(
+          parseHostPort(config.statsdUdp),
+          'statsd-udp',
+          config.rcvbuf,
+          (msg) => ingest.datagram(msg, clock.now()),
+          log,
+        );
+        if (config.statsdTcp !== 'off') {
+          tcp = await startTcp(
+            parseHostPort(config.statsdTcp),
+            'statsd-tcp',
+            config.maxLineSize,
+            config.maxTcpConnections,
+            {
+              onChunk: (n) => ingest.streamChunk(n),
+              onLines: (buf, s, e) => ingest.lines(buf, s, e, TR_TCP, clock.now()),
+              onOverlong: () => ingest.overlongStreamLine(TR_TCP, R_LINE_TOO_LONG),
+            },
+          );
+        }
+        httpL = await startHttp(parseHostPort(config.http), 'http', {
+          chunks: () => exposition(ingest.store, ingest.stats, selfValues),
+          rendered: (s) => {
+            lastFlushSeconds = s;
+          },
+        });
+      } catch (e) {
+        await closeAll();
+        throw e;
+      }
+      lag = monitorEventLoopDelay({ resolution: 10 });
+      lag.enable();
+      ticker = setInterval(tick, config.flushInterval);
+      ticker.unref();
+      return {
+        udp: udp.address,
+        tcp: tcp?.address ?? null,
+        http: httpL.address,
+        rcvbufRequested: udp.rcvbufRequested,
+        rcvbufGranted: udp.rcvbufGranted,
+        rcvbufKernel: udp.rcvbufKernel,
+      };
+    },
+    stop() {
+      if (stopping !== null) return stopping;
+      stopping = (async () => {
+        // 1. stop receiving (TCP connections hand over their partial last line first)
+        await Promise.all([udp?.close(), tcp?.close()]);
+        // 2. flush: one last render, so the final counts and the flush duration are known
+        render();
+        const s = summary();
+        await closeAll();
+        log.info('stopped', { ...s, flushSeconds: lastFlushSeconds });
+      })();
+      return stopping;
+    },
+  };
+}
+
+function reasonName(code: number): string {
+  return DROP_REASONS[code] ?? String(code);
+}

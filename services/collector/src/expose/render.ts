@@ -1,0 +1,203 @@
+import type { IngestStats } from '../aggregate/ingest.ts';
+import { K_COUNTER, K_GAUGE, K_HISTOGRAM, K_SET, KIND_NAMES, type Store } from '../aggregate/store.ts';
+import { DROP_REASONS, TRANSPORT_NAMES, TYPE_NAMES } from '../parse/codes.ts';
+import { escapeLabelValue } from '../parse/names.ts';
+import type { UdpKernelCounters } from './kernel.ts';
+
+// Prometheus text format 0.0.4 from the store and the ingest counters. A generator of chunks: the HTTP
+// layer yields to the event loop between chunks, so rendering 100,000 series does not stall the UDP
+// socket for the whole render (a stalled socket is exactly where datagrams get lost).
+
+/** Values known only to the running process, read when the self-metrics block is rendered. */
+export interface SelfValues {
+  nowMs: number;
+  sourceActiveWindowMs: number;
+  rcvbufGranted: number | null;
+  lastFlushSeconds: number;
+  eventLoopLagSeconds: number;
+  kernel: UdpKernelCounters | null;
+  /** sk_drops of the collector's own UDP socket (/proc/net/udp), null when unknown. */
+  socketDrops: number | null;
+  tcpConnections: number;
+}
+
+/** Every family name the collector itself exposes: senders may not take these names. */
+export const SELF_METRIC_NAMES = [
+  'collector_packets_total',
+  'collector_bytes_total',
+  'collector_lines_total',
+  'collector_lines_accepted_total',
+  'collector_packets_too_large_total',
+  'collector_samples_total',
+  'collector_parse_errors_total',
+  'collector_tag_errors_total',
+  'collector_series',
+  'collector_series_rejected_total',
+  'collector_flush_duration_seconds',
+  'collector_event_loop_lag_seconds',
+  'collector_kernel_udp_rcvbuf_errors_total',
+  'collector_kernel_udp_in_errors_total',
+  'collector_kernel_udp_in_datagrams_total',
+  'collector_udp_socket_drops_total',
+  'collector_source_last_seen_timestamp_seconds',
+  'collector_sources_active',
+  'collector_udp_rcvbuf_bytes',
+  'collector_tcp_connections_total',
+] as const;
+
+const HELP: Record<number, string> = {
+  [K_COUNTER]: 'StatsD counter (c) received by pushpull-collector.',
+  [K_GAUGE]: 'StatsD gauge (g) received by pushpull-collector.',
+  [K_HISTOGRAM]:
+    'StatsD timer (ms, in seconds), histogram (h) or distribution (d) received by pushpull-collector.',
+  [K_SET]: 'StatsD set (s): distinct values in the last completed flush interval.',
+};
+
+export function formatValue(v: number): string {
+  if (Number.isFinite(v)) return String(v);
+  return v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
+}
+
+const SERIES_PER_CHUNK = 2000;
+
+export function* exposition(
+  store: Store,
+  stats: IngestStats,
+  self: () => SelfValues,
+): Generator<string, void, undefined> {
+  const names = [...store.families.keys()].sort();
+  const les = [...store.bounds].map((b) => `le="${formatValue(b)}"`);
+  les.push('le="+Inf"');
+  let out = '';
+  let n = 0;
+  for (const name of names) {
+    const fam = store.families.get(name)!;
+    out += `# HELP ${name} ${HELP[fam.kind]}\n# TYPE ${name} ${KIND_NAMES[fam.kind]}\n`;
+    for (const s of fam.series.values()) {
+      const lt = s.labelsText;
+      if (fam.kind === K_HISTOGRAM) {
+        const b = s.buckets!;
+        const pre = lt ? `${name}_bucket{${lt},` : `${name}_bucket{`;
+        let cum = 0;
+        for (let i = 0; i < b.length; i++) {
+          cum += b[i]!;
+          out += `${pre}${les[i]}} ${formatValue(cum)}\n`;
+        }
+        const braces = lt ? `{${lt}}` : '';
+        out += `${name}_sum${braces} ${formatValue(s.sum)}\n${name}_count${braces} ${formatValue(s.count)}\n`;
+      } else {
+        const v = fam.kind === K_SET ? (s.lastWindow >= 0 ? s.lastWindow : s.members!.size) : s.value;
+        out += `${name}${lt ? `{${lt}}` : ''} ${formatValue(v)}\n`;
+      }
+      if (++n % SERIES_PER_CHUNK === 0) {
+        yield out;
+        out = '';
+      }
+    }
+  }
+  if (out) yield out;
+  yield renderSelf(store, stats, self());
+}
+
+function family(name: string, type: string, help: string): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+}
+
+function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
+  let o = '';
+  o += family('collector_packets_total', 'counter', 'Datagrams (udp) or reads (tcp) received.');
+  for (let t = 0; t < 2; t++)
+    o += `collector_packets_total{transport="${TRANSPORT_NAMES[t]}"} ${st.packets[t]}\n`;
+  o += family('collector_bytes_total', 'counter', 'Bytes received.');
+  for (let t = 0; t < 2; t++)
+    o += `collector_bytes_total{transport="${TRANSPORT_NAMES[t]}"} ${st.bytes[t]}\n`;
+  o += family('collector_lines_total', 'counter', 'Non-empty lines received.');
+  for (let t = 0; t < 2; t++)
+    o += `collector_lines_total{transport="${TRANSPORT_NAMES[t]}"} ${st.lines[t]}\n`;
+  o += family(
+    'collector_lines_accepted_total',
+    'counter',
+    'Lines aggregated. lines = accepted + parse errors + series rejected.',
+  );
+  o += `collector_lines_accepted_total ${st.linesAccepted}\n`;
+  o += family(
+    'collector_packets_too_large_total',
+    'counter',
+    'Datagrams dropped whole because they exceed --max-packet-size (their lines are not counted).',
+  );
+  for (let t = 0; t < 2; t++)
+    o += `collector_packets_too_large_total{transport="${TRANSPORT_NAMES[t]}"} ${st.packetsTooLarge[t]}\n`;
+  o += family('collector_samples_total', 'counter', 'Values aggregated, by StatsD type.');
+  for (let t = 0; t < TYPE_NAMES.length; t++)
+    o += `collector_samples_total{type="${TYPE_NAMES[t]}"} ${st.samples[t]}\n`;
+  o += family('collector_parse_errors_total', 'counter', 'Lines dropped, by reason.');
+  for (let r = 1; r < DROP_REASONS.length; r++)
+    o += `collector_parse_errors_total{reason="${DROP_REASONS[r]}"} ${st.parseErrors[r]}\n`;
+  o += family('collector_tag_errors_total', 'counter', 'Tags ignored (no value, empty key, reserved name).');
+  o += `collector_tag_errors_total ${st.tagErrors}\n`;
+  o += family('collector_series', 'gauge', 'Series held (all sender families).');
+  o += `collector_series ${store.seriesCount}\n`;
+  o += family(
+    'collector_series_rejected_total',
+    'counter',
+    'Lines refused because they would exceed --max-series.',
+  );
+  o += `collector_series_rejected_total ${st.seriesRejected}\n`;
+  o += family('collector_flush_duration_seconds', 'gauge', 'CPU time of the previous /metrics render.');
+  o += `collector_flush_duration_seconds ${formatValue(v.lastFlushSeconds)}\n`;
+  o += family(
+    'collector_event_loop_lag_seconds',
+    'gauge',
+    'Maximum event-loop delay in the last flush interval.',
+  );
+  o += `collector_event_loop_lag_seconds ${formatValue(v.eventLoopLagSeconds)}\n`;
+  if (v.kernel !== null) {
+    const k = v.kernel;
+    o += family(
+      'collector_kernel_udp_rcvbuf_errors_total',
+      'counter',
+      'Udp RcvbufErrors of this network namespace (/proc/net/snmp): datagrams dropped because a receive buffer was full.',
+    );
+    o += `collector_kernel_udp_rcvbuf_errors_total ${k.RcvbufErrors}\n`;
+    o += family(
+      'collector_kernel_udp_in_errors_total',
+      'counter',
+      'Udp InErrors of this network namespace (/proc/net/snmp).',
+    );
+    o += `collector_kernel_udp_in_errors_total ${k.InErrors}\n`;
+    o += family(
+      'collector_kernel_udp_in_datagrams_total',
+      'counter',
+      'Udp InDatagrams of this network namespace (/proc/net/snmp).',
+    );
+    o += `collector_kernel_udp_in_datagrams_total ${k.InDatagrams}\n`;
+  }
+  if (v.socketDrops !== null) {
+    o += family(
+      'collector_udp_socket_drops_total',
+      'counter',
+      "Datagrams the kernel dropped on the collector's own UDP socket (/proc/net/udp drops: receive buffer full).",
+    );
+    o += `collector_udp_socket_drops_total ${v.socketDrops}\n`;
+  }
+  o += family(
+    'collector_source_last_seen_timestamp_seconds',
+    'gauge',
+    'Unix time a source (the --source-tag tag) last sent a line; kept until --source-ttl.',
+  );
+  for (const src of store.sources.values())
+    o += `collector_source_last_seen_timestamp_seconds{source="${escapeLabelValue(src.name)}"} ${src.lastSeenMs / 1000}\n`;
+  o += family('collector_sources_active', 'gauge', 'Sources seen within --source-active-window.');
+  o += `collector_sources_active ${store.activeSources(v.nowMs, v.sourceActiveWindowMs)}\n`;
+  if (v.rcvbufGranted !== null) {
+    o += family(
+      'collector_udp_rcvbuf_bytes',
+      'gauge',
+      'UDP receive buffer granted by the kernel (SO_RCVBUF).',
+    );
+    o += `collector_udp_rcvbuf_bytes ${v.rcvbufGranted}\n`;
+  }
+  o += family('collector_tcp_connections_total', 'counter', 'TCP connections accepted.');
+  o += `collector_tcp_connections_total ${v.tcpConnections}\n`;
+  return o;
+}

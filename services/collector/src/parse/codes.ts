@@ -1,0 +1,56 @@
+// Numeric codes shared by the hot path. Plain consts (not enums) so esbuild inlines them across modules.
+
+/** Metric types in the order the self-metrics list them. */
+export const T_COUNTER = 0;
+export const T_GAUGE = 1;
+export const T_TIMER = 2;
+export const T_HISTOGRAM = 3;
+export const T_DISTRIBUTION = 4;
+export const T_SET = 5;
+export const TYPE_NAMES = ['c', 'g', 'ms', 'h', 'd', 's'] as const;
+export type StatsdType = (typeof TYPE_NAMES)[number];
+
+/** Why a line was dropped. 0 means "accepted". The index of each name is its code. */
+export const DROP_REASONS = [
+  'ok',
+  'malformed_line', // no ':' after the name, no '|' after the value, or an empty '|' component
+  'empty_name', // nothing before ':' (or only tags)
+  'bad_value', // not a finite decimal number (or an empty set member)
+  'unknown_type', // type is not c, g, ms, h, d, s
+  'bad_sample_rate', // @r with r not a number in (0, 1]
+  'bad_timestamp', // DogStatsD |T<unix seconds> that is not an integer
+  'unknown_component', // a |component that is not @rate, #tags, c:container or T<ts>
+  'multi_value_not_allowed', // name:1:2|c or |g (multi-value is for ms, h, d)
+  'negative_counter', // counters only go up
+  'invalid_utf8', // the line is not valid UTF-8
+  'mixed_tag_styles', // two of DogStatsD / InfluxDB / Librato / SignalFx tags in one line
+  'line_too_long', // longer than --max-line-size
+  'type_conflict', // the name already exists with another type
+  'name_conflict', // the exposed name collides with another family (histogram suffixes, self-metrics)
+  'set_full', // a set already holds --max-set-size distinct values in this window
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export const R_OK = 0;
+export const R_MALFORMED = 1;
+export const R_EMPTY_NAME = 2;
+export const R_BAD_VALUE = 3;
+export const R_UNKNOWN_TYPE = 4;
+export const R_BAD_RATE = 5;
+export const R_BAD_TIMESTAMP = 6;
+export const R_UNKNOWN_COMPONENT = 7;
+export const R_MULTI_VALUE = 8;
+export const R_NEGATIVE_COUNTER = 9;
+export const R_INVALID_UTF8 = 10;
+export const R_MIXED_TAGS = 11;
+export const R_LINE_TOO_LONG = 12;
+export const R_TYPE_CONFLICT = 13;
+export const R_NAME_CONFLICT = 14;
+export const R_SET_FULL = 15;
+export const REASON_COUNT = DROP_REASONS.length;
+
+/** Transports, as indexes into the per-transport counters. */
+export const TR_UDP = 0;
+export const TR_TCP = 1;
+export const TRANSPORT_NAMES = ['udp', 'tcp'] as const;
+export type Transport = (typeof TRANSPORT_NAMES)[number];

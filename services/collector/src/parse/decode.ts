@@ -1,0 +1,93 @@
+import { R_EMPTY_NAME, R_MIXED_TAGS, T_DISTRIBUTION, T_HISTOGRAM, T_TIMER } from './codes.ts';
+import { escapeMetricName } from './names.ts';
+import type { LineScan } from './scan.ts';
+
+// The slow path, run once per distinct series key: turns the name region and tag components found by
+// scanLine into a sanitised metric name and a sorted label list. Tag styles (statsd_exporter-compatible):
+//   DogStatsD  name:1|c|#k:v,k2:v2   (also #k:v,#k2:v2; a value may contain ':'; a tag without value is ignored)
+//   InfluxDB   name,k=v,k2=v2:1|c
+//   Librato    name#k=v,k2=v2:1|c
+//   SignalFx   name.[k=v,k2=v2]rest:1|c
+// Two styles in one line drop the line (R_MIXED_TAGS).
+
+export interface DecodedKey {
+  /** Sanitised metric name (before the --strict-names suffix). */
+  name: string;
+  /** Sanitised label names with raw values, sorted by name, names unique. */
+  labels: [string, string][];
+  /** Tags that were ignored (no value, empty key, 'le' on a histogram, one SignalFx bracket). */
+  tagErrors: number;
+}
+
+export function decodeKey(b: Buffer, s: LineScan): DecodedKey | number {
+  const region = b.toString('utf8', s.lineStart, s.keyEnd);
+  const labels = new Map<string, string>();
+  const out: DecodedKey = { name: '', labels: [], tagErrors: 0 };
+  let name = region;
+  let nameStyle = false;
+
+  const open = region.indexOf('[');
+  const close = region.indexOf(']');
+  if (open >= 0 && close > open) {
+    name = region.slice(0, open) + region.slice(close + 1);
+    if (name.includes(',') || name.includes('#')) return R_MIXED_TAGS;
+    parseNameTags(region.slice(open + 1, close), labels, out);
+    nameStyle = true;
+  } else if (open >= 0 || close >= 0) {
+    // One bracket (or "]...["): not SignalFx tags; keep the name as sent, like statsd_exporter.
+    out.tagErrors++;
+  } else {
+    for (let i = 0; i < region.length; i++) {
+      const c = region.charCodeAt(i);
+      if (c === 44 /* , */ || c === 35 /* # */) {
+        name = region.slice(0, i);
+        parseNameTags(region.slice(i + 1), labels, out);
+        nameStyle = true;
+        break;
+      }
+    }
+  }
+
+  if (s.tagsStart >= 0) {
+    if (nameStyle) return R_MIXED_TAGS;
+    const text = b.toString('utf8', s.tagsStart, s.tagsEnd);
+    for (const comp of text.split('|')) {
+      if (comp.charCodeAt(0) !== 35) continue; // a @rate or T component between two tag components
+      for (const raw of comp.slice(1).split(',')) {
+        const tag = raw.charCodeAt(0) === 35 ? raw.slice(1) : raw;
+        if (tag.length === 0) continue; // "|#" or a trailing comma: nothing to ignore loudly
+        const colon = tag.indexOf(':');
+        if (colon <= 0 || colon === tag.length - 1) {
+          out.tagErrors++;
+          continue;
+        }
+        labels.set(escapeMetricName(tag.slice(0, colon)), tag.slice(colon + 1));
+      }
+    }
+  }
+  if (s.contStart >= 0) labels.set('container_id', b.toString('utf8', s.contStart, s.contEnd));
+
+  out.name = escapeMetricName(name);
+  if (out.name.length === 0) return R_EMPTY_NAME;
+  if ((s.type === T_TIMER || s.type === T_HISTOGRAM || s.type === T_DISTRIBUTION) && labels.has('le')) {
+    labels.delete('le');
+    out.tagErrors++;
+  }
+  out.labels = [...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return out;
+}
+
+function parseNameTags(text: string, labels: Map<string, string>, out: DecodedKey): void {
+  if (text.length === 0) {
+    out.tagErrors++;
+    return;
+  }
+  for (const tag of text.split(',')) {
+    const eq = tag.indexOf('=');
+    if (eq <= 0 || eq === tag.length - 1) {
+      out.tagErrors++;
+      continue;
+    }
+    labels.set(escapeMetricName(tag.slice(0, eq)), tag.slice(eq + 1));
+  }
+}

@@ -1,0 +1,131 @@
+import net from 'node:net';
+import { formatHostPort, type HostPort, LabError } from '@pushpull/common';
+
+// TCP edge: newline-delimited StatsD. A line may arrive split across reads; the framer keeps the partial
+// tail (bounded by the max line size: a longer line is discarded up to its newline and counted once).
+
+export class LineFramer {
+  private pending: Buffer | null = null;
+  private discarding = false;
+
+  constructor(
+    private readonly maxLineSize: number,
+    /** Called with whole lines: buf[start, end) is one or more lines separated by '\n'. */
+    private readonly onLines: (buf: Buffer, start: number, end: number) => void,
+    /** Called once per line that exceeded the limit before its newline arrived. */
+    private readonly onOverlong: () => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    if (this.pending !== null || this.discarding) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        if (this.discarding) return;
+        const pending = this.pending!;
+        if (pending.length + chunk.length > this.maxLineSize) {
+          this.pending = null;
+          this.discarding = true;
+        } else this.pending = Buffer.concat([pending, chunk]);
+        return;
+      }
+      if (this.discarding) {
+        this.discarding = false;
+        this.onOverlong();
+      } else {
+        const line = Buffer.concat([this.pending!, chunk.subarray(0, nl)]);
+        this.pending = null;
+        this.onLines(line, 0, line.length);
+      }
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last >= start) {
+      if (last > start) this.onLines(chunk, start, last);
+      start = last + 1;
+    }
+    if (start < chunk.length) {
+      if (chunk.length - start > this.maxLineSize) this.discarding = true;
+      else this.pending = Buffer.from(chunk.subarray(start));
+    }
+  }
+
+  /** End of stream: a final line without newline still counts. */
+  end(): void {
+    if (this.discarding) this.onOverlong();
+    else if (this.pending !== null && this.pending.length > 0)
+      this.onLines(this.pending, 0, this.pending.length);
+    this.pending = null;
+    this.discarding = false;
+  }
+}
+
+export interface TcpListener {
+  address: string;
+  connections(): number;
+  /** Stops accepting, flushes every connection's partial line, closes them. */
+  close(): Promise<void>;
+}
+
+export interface TcpHandlers {
+  onChunk(bytes: number): void;
+  onLines(buf: Buffer, start: number, end: number): void;
+  onOverlong(): void;
+}
+
+export function startTcp(
+  at: HostPort,
+  flag: string,
+  maxLineSize: number,
+  maxConnections: number,
+  h: TcpHandlers,
+): Promise<TcpListener> {
+  return new Promise((resolve, reject) => {
+    const open = new Map<net.Socket, LineFramer>();
+    let accepted = 0;
+    const server = net.createServer((socket) => {
+      accepted++;
+      const framer = new LineFramer(maxLineSize, h.onLines, h.onOverlong);
+      open.set(socket, framer);
+      socket.on('data', (chunk: Buffer) => {
+        h.onChunk(chunk.length);
+        framer.push(chunk);
+      });
+      socket.on('end', () => {
+        framer.end();
+        socket.end();
+      });
+      socket.on('error', () => {
+        /* a reset connection is the sender's business; its complete lines are already counted */
+      });
+      socket.on('close', () => open.delete(socket));
+    });
+    server.maxConnections = maxConnections;
+    server.once('error', (err) => {
+      reject(
+        new LabError('LAB_ERR_ADDRESS', `--${flag}: cannot listen on ${formatHostPort(at)}: ${err.message}`, {
+          flag,
+          value: formatHostPort(at),
+        }),
+      );
+    });
+    server.listen(at.port, at.host, () => {
+      server.on('error', () => {});
+      const a = server.address() as net.AddressInfo;
+      resolve({
+        address: formatHostPort({ host: a.address, port: a.port }),
+        connections: () => accepted,
+        close: () =>
+          new Promise((done) => {
+            server.close(() => done());
+            for (const [socket, framer] of open) {
+              socket.pause();
+              framer.end();
+              socket.destroy();
+            }
+            open.clear();
+          }),
+      });
+    });
+  });
+}
