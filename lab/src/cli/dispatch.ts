@@ -33,6 +33,9 @@ Verbs:
   scale <pods>     resize the running fleet
   down             stop everything \`up\` started (and leftovers of crashed runs)
   burst            one market-open run: warm-up, open, hold, decay, drain; writes run.json + reports
+  drill            every failure-mode scenario (lab/scenarios/): the measured push/pull grid
+  scenario <name>  one scenario (target-dies, network-partition, short-lived-job, synchronised-flush,
+                   scrape-storm, body-balloon)
   model            the seeded burst model (flush/scrape peaks with and without jitter)
   cost             per-event cost of the push and pull paths
   help [verb]      this text, or a verb's flags
@@ -134,6 +137,9 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
         return await delegate(verb, rest, io);
       case 'burst':
         return await burstCommand(rest, io, deps);
+      case 'drill':
+      case 'scenario':
+        return await drillCommand(verb, rest, io, deps);
       case 'up':
         return await upCommand(rest, io, deps);
       case 'status':
@@ -145,7 +151,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
       default:
         throw new LabError(
           'LAB_ERR_FLAG_UNKNOWN',
-          `unknown verb "${verb}"; verbs: up, down, status, scale, burst, model, cost, help`,
+          `unknown verb "${verb}"; verbs: up, down, status, scale, burst, drill, scenario, model, cost, help`,
         );
     }
   } catch (e) {
@@ -156,6 +162,22 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
     io.err(`${describeError(e)}\n`);
     if (isLabError(e, 'LAB_ERR_FLAG_UNKNOWN') || isLabError(e, 'LAB_ERR_FLAG_VALUE')) return EXIT.usage;
     return EXIT.failed;
+  }
+}
+
+async function drillCommand(
+  verb: 'drill' | 'scenario',
+  argv: string[],
+  io: CliIo,
+  deps: CliDeps,
+): Promise<number> {
+  const { runDrillCommand } = await import('../drill/cli.ts');
+  const held = { runtime: null as Runtime | null, workDir: null as string | null };
+  const intr = interrupts(deps.signals ?? process, io, held);
+  try {
+    return await runDrillCommand(verb, argv, io, intr.signal);
+  } finally {
+    intr.dispose();
   }
 }
 

@@ -2,6 +2,7 @@ import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Clock, jsonLogger, type Logger, parseHostPort, systemClock } from '@pushpull/common';
 import { Ingest } from './aggregate/ingest.ts';
 import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
+import { ArrivalBins } from './expose/arrivals.ts';
 import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
 import { exposition, SELF_METRIC_NAMES, type SelfValues } from './expose/render.ts';
 import { DROP_REASONS, R_LINE_TOO_LONG, TR_TCP } from './parse/codes.ts';
@@ -68,6 +69,8 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     maxPacketSize: config.maxPacketSize,
   });
 
+  // Datagrams per 100 ms for the last 2 minutes: exact burst peaks for the lab (GET /debug/arrivals).
+  const arrivals = new ArrivalBins(100, 1200);
   let udp: UdpListener | null = null;
   let tcp: TcpListener | null = null;
   let httpL: HttpListener | null = null;
@@ -142,7 +145,11 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
           parseHostPort(config.statsdUdp),
           'statsd-udp',
           config.rcvbuf,
-          (msg) => ingest.datagram(msg, clock.now()),
+          (msg) => {
+            const now = clock.now();
+            arrivals.record(1, now);
+            ingest.datagram(msg, now);
+          },
           log,
         );
         if (config.statsdTcp !== 'off') {
@@ -158,12 +165,17 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
             },
           );
         }
-        httpL = await startHttp(parseHostPort(config.http), 'http', {
-          chunks: () => exposition(ingest.store, ingest.stats, selfValues),
-          rendered: (s) => {
-            lastFlushSeconds = s;
+        httpL = await startHttp(
+          parseHostPort(config.http),
+          'http',
+          {
+            chunks: () => exposition(ingest.store, ingest.stats, selfValues),
+            rendered: (s) => {
+              lastFlushSeconds = s;
+            },
           },
-        });
+          { '/debug/arrivals': () => arrivals.snapshot(clock.now()) },
+        );
       } catch (e) {
         await closeAll();
         throw e;

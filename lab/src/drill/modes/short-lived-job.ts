@@ -31,6 +31,8 @@ async function run(stack: Stack): Promise<ModeOutcome> {
     '--http',
     a.http,
     '--statsd',
+    `udp://${a.statsdUdp}`,
+    '--push-mode',
     'off',
     '--sd-dir',
     a.sdDir,

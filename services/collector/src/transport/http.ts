@@ -40,20 +40,38 @@ async function serveMetrics(res: http.ServerResponse, head: boolean, src: Metric
   if (!res.destroyed) res.end();
 }
 
-export function startHttp(at: HostPort, flag: string, metrics: MetricsSource): Promise<HttpListener> {
+/** Extra read-only JSON endpoints (path → body producer), e.g. /debug/arrivals. */
+export type JsonRoutes = Readonly<Record<string, () => unknown>>;
+
+export function startHttp(
+  at: HostPort,
+  flag: string,
+  metrics: MetricsSource,
+  json: JsonRoutes = {},
+): Promise<HttpListener> {
   return new Promise((resolve, reject) => {
     const server = http.createServer((req, res) => {
       res.on('error', () => {});
       const path = (req.url ?? '/').split('?')[0];
       const method = req.method ?? 'GET';
-      if (path !== '/metrics' && path !== '/healthz') {
+      const jsonRoute = path === undefined ? undefined : json[path];
+      if (path !== '/metrics' && path !== '/healthz' && jsonRoute === undefined) {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end('not found: try /metrics or /healthz\n');
+        res.end(
+          `not found: try /metrics, /healthz${Object.keys(json)
+            .map((k) => `, ${k}`)
+            .join('')}\n`,
+        );
         return;
       }
       if (method !== 'GET' && method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('method not allowed\n');
+        return;
+      }
+      if (jsonRoute !== undefined) {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        res.end(method === 'HEAD' ? undefined : JSON.stringify(jsonRoute()));
         return;
       }
       if (path === '/healthz') {
