@@ -2,14 +2,14 @@
 // node-exporter, collector and producers on 127.0.0.1). Assertions are about observable outcomes: the
 // scenario's own expectations (lab/scenarios/*.yml) plus the grid facts each failure mode is about.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ScenarioResult } from '../src/drill/grid.ts';
 import { findScenario, runScenario } from '../src/drill/run.ts';
 import { processRuntimeFactory } from '../src/runtime/process.ts';
-import { assertBuilt, markedPids, ROOT } from './cli-helpers.ts';
+import { alive, assertBuilt, ROOT } from './cli-helpers.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-drill-int-'));
 const tmp = join(base, 'tmp');
@@ -21,6 +21,21 @@ after(() => {
 });
 
 const scenarios = join(ROOT, 'lab', 'scenarios');
+
+/** Live processes carrying a drill run's marker (other lab runs on the machine are not ours to judge). */
+function drillPids(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const env = readFileSync(`/proc/${d}/environ`, 'latin1').split('\0');
+      if (env.some((e) => e.startsWith('PUSHPULL_LAB_RUN=drill-')) && alive(Number(d))) out.push(Number(d));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
 async function measure(name: string): Promise<ScenarioResult> {
   const ctl = new AbortController();
   const r = await runScenario(
@@ -29,7 +44,7 @@ async function measure(name: string): Promise<ScenarioResult> {
     'process',
   );
   // Every variant ran on its own stack, and every stack is gone.
-  assert.deepEqual(markedPids(), [], 'no lab child left running');
+  assert.deepEqual(drillPids(), [], 'no drill child left running');
   assert.deepEqual(
     readdirSync(tmp).filter((d) => d.startsWith('pushpull-lab-')),
     [],
