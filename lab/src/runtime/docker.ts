@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
 import { parse as parseYaml } from 'yaml';
+import { podsForProducer, processProducerArgs } from './process.ts';
 import { derivePrometheusConfig } from './prometheus-config.ts';
 import type {
   AuxAddresses,
@@ -30,6 +31,22 @@ import type {
 
 export const LAB_LABEL = 'pushpull.lab';
 const COMPONENT_LABEL = 'pushpull.component';
+/** pid of the lab process that owns a container: the reaper spares runs whose lab is still alive. */
+const OWNER_LABEL = 'pushpull.lab.owner';
+
+/** A run is a leftover when it is not kept and its owning lab process (on this host) is gone. */
+export function isLeftover(labels: Record<string, string> | undefined, keep: readonly string[]): boolean {
+  const run = labels?.[LAB_LABEL] ?? '';
+  if (keep.includes(run)) return false;
+  const owner = Number(labels?.[OWNER_LABEL]);
+  if (!Number.isInteger(owner) || owner <= 0) return true;
+  try {
+    process.kill(owner, 0);
+    return false; // that lab is still running
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 interface ComposeService {
   image: string;
@@ -56,38 +73,17 @@ export function containerPorts(ports: readonly string[] | undefined): string[] {
   });
 }
 
-/** Producer CLI flags for one producer instance (same flags the process runtime passes). */
+/** Producer CLI flags: the process runtime's, listening on the container's port instead of 127.0.0.1:0. */
 export function producerArgs(
   name: string,
+  pods: number,
   opts: ProducerOptions,
   statsd: string,
   sdDir: string,
-  http: string,
 ): string[] {
-  return [
-    '--name',
-    name,
-    '--pods',
-    String(opts.podsPerProducer),
-    '--http',
-    http,
-    '--statsd',
-    `${opts.transport}://${statsd}`,
-    '--sd-dir',
-    sdDir,
-    '--seed',
-    String(opts.seed),
-    '--fleet-pods',
-    String(opts.fleetPods),
-    '--push-mode',
-    opts.pushMode,
-    '--jitter',
-    opts.jitter ? 'on' : 'off',
-    '--flush-interval',
-    `${opts.flushIntervalMs}ms`,
-    '--heartbeat',
-    opts.heartbeatMs > 0 ? `${opts.heartbeatMs}ms` : 'off',
-  ];
+  const args = processProducerArgs(name, pods, opts, statsd, sdDir);
+  args[args.indexOf('--http') + 1] = '0.0.0.0:9100';
+  return args;
 }
 
 interface Tracked {
@@ -161,7 +157,7 @@ export class DockerRuntime implements Runtime {
     const removed: string[] = [];
     const containers = await this.docker.listContainers({ all: true, filters: { label: [LAB_LABEL] } });
     for (const c of containers) {
-      if (keep.includes(c.Labels[LAB_LABEL] ?? '')) continue;
+      if (!isLeftover(c.Labels, keep)) continue;
       await this.docker
         .getContainer(c.Id)
         .remove({ force: true, v: true })
@@ -170,7 +166,7 @@ export class DockerRuntime implements Runtime {
     }
     const networks = await this.docker.listNetworks({ filters: { label: [LAB_LABEL] } });
     for (const net of networks) {
-      if (keep.includes(net.Labels?.[LAB_LABEL] ?? '')) continue;
+      if (!isLeftover(net.Labels, keep)) continue;
       await this.docker
         .getNetwork(net.Id)
         .remove()
@@ -201,7 +197,7 @@ export class DockerRuntime implements Runtime {
       await this.docker.createNetwork({
         Name: this.networkName,
         Driver: 'bridge',
-        Labels: { [LAB_LABEL]: opts.runId },
+        Labels: { [LAB_LABEL]: opts.runId, [OWNER_LABEL]: String(process.pid) },
       });
 
       const promDir = join(opts.workDir, 'prometheus');
@@ -275,7 +271,12 @@ export class DockerRuntime implements Runtime {
       name: extra.containerName ?? `pushpull-${this.runId}-${name}`,
       Image: svc.image,
       Cmd: extra.cmd ?? svc.command,
-      Labels: { [LAB_LABEL]: this.runId, [COMPONENT_LABEL]: name, ...extra.labels },
+      Labels: {
+        [LAB_LABEL]: this.runId,
+        [OWNER_LABEL]: String(process.pid),
+        [COMPONENT_LABEL]: name,
+        ...extra.labels,
+      },
       ExposedPorts: Object.fromEntries(exposed.map((p) => [p, {}])),
       HostConfig: {
         ...(attachNetwork ? { NetworkMode: this.networkName } : {}),
@@ -323,9 +324,9 @@ export class DockerRuntime implements Runtime {
     const started: Promise<void>[] = [];
     for (let i = this.producers.length; i < producers; i++) {
       const name = `producer-${i}`;
-      const pods = podsFor(i, producers, popts);
+      const pods = podsForProducer(i, producers, popts);
       const container = await this.startService('producer', { Binds: [`${sdDir}:/sd`] }, true, {
-        cmd: producerArgs(name, { ...popts, podsPerProducer: pods }, 'collector:8125', '/sd', '0.0.0.0:9100'),
+        cmd: producerArgs(name, pods, popts, 'collector:8125', '/sd'),
         containerName: `pushpull-${this.runId}-${name}`,
         labels: { 'pushpull.producer': name },
         // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.
@@ -523,13 +524,6 @@ export class DockerRuntime implements Runtime {
     this.base.clear();
     this.endpoints = undefined;
   }
-}
-
-/** Pods for producer i of n: the last one takes the remainder when a total is asked for. */
-export function podsFor(i: number, n: number, opts: ProducerOptions): number {
-  if (opts.totalPods === undefined) return opts.podsPerProducer;
-  const before = opts.podsPerProducer * i;
-  return i === n - 1 ? Math.max(1, opts.totalPods - before) : opts.podsPerProducer;
 }
 
 export function dockerRuntimeFactory(repoRoot: string): RuntimeFactory {
