@@ -124,7 +124,10 @@ describe('burst --runtime process --pods 20 --duration 60 (integration)', { time
     const gaps = s.slice(1).map((x, i) => x.tMs - s[i]!.tMs);
     assert.ok(Math.min(...gaps) >= 900, `ticks never overlap (min gap ${Math.min(...gaps)} ms)`);
     const withPull = s.filter((x) => x.pull?.targets === 20).length;
-    assert.ok(withPull > s.length / 4, `Prometheus saw the 20 pod targets (${withPull} of ${s.length} ticks)`);
+    assert.ok(
+      withPull > s.length / 4,
+      `Prometheus saw the 20 pod targets (${withPull} of ${s.length} ticks)`,
+    );
     assert.ok(
       s.some((x) => (x.pull?.bodyBytesMax ?? 0) > 100_000),
       'the pod bodies grew at the open',
