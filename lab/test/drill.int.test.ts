@@ -71,7 +71,7 @@ describe('failure-mode drill on the process runtime (integration)', { timeout: 1
     process.env.TMPDIR = tmp; // work dirs land here, so the test can see they are removed
   });
 
-  it('target dies: InstanceDown within 2 intervals + for; heartbeat alert with heartbeats, never without', async () => {
+  it('target dies: InstanceDown within 2 intervals + for; push liveness alert with and without heartbeats', async () => {
     const r = await measure('target-dies');
     expectationsHeld(r);
     const pull = cell(r, 'pull', 'heartbeat-on');
