@@ -165,6 +165,22 @@ describe("firstFailures: this run's own datagrams vs the host's kernel counters"
     );
   });
 
+  it('a one-tick blip over the allowance (reads taken at different moments) is not a loss', async () => {
+    const { firstOwnDatagramLoss } = await import('../src/burst/failures.ts');
+    const blip = series(0, 6, (sec) => ({
+      ledger: ledger({ datagrams: 10_000 + sec * 1000 }),
+      collector: coll(sec, { packetsUdp: 10_000 + sec * 1000 - (sec === 3 ? 1500 : 0) }),
+    }));
+    assert.equal(firstOwnDatagramLoss(blip), null);
+    // slow reads widen the allowance: 1000/s × (0.25 + 2 s of reads) = 2250
+    const slow = series(0, 6, (sec) => ({
+      ledger: ledger({ datagrams: 10_000 + sec * 1000 }),
+      collector: coll(sec, { packetsUdp: 10_000 + sec * 1000 - 2000 }),
+      probeMs: { ledgers: 1200, collector: 800 },
+    }));
+    assert.equal(firstOwnDatagramLoss(slow), null);
+  });
+
   it('docker (own namespace): every kernel drop is the collector’s', () => {
     const f = deriveFirstFailures(series(-10, 10, lossy), opts);
     assert.equal(f[0]!.signal, 'kernel-udp-drop');
@@ -238,5 +254,26 @@ describe("firstFailures: the collector's own socket drops", () => {
     }));
     assert.deepEqual(deriveFirstFailures(s, { ...opts, sharedNetns: true, discounted }), []);
     assert.match(discounted[0]!.reason, /the collector's own socket dropped nothing/);
+  });
+});
+
+describe('firstFailures: components that stop answering', () => {
+  it('Prometheus not answering the probe (after it had) is a pull failure; the collector a push one', () => {
+    const s = series(0, 8, (sec) => ({
+      probeMs: { prometheus: 40, collector: 30 },
+      failedProbes: [...(sec >= 3 ? ['prometheus'] : []), ...(sec >= 6 ? ['collector'] : [])],
+    }));
+    const f = deriveFirstFailures(s, opts);
+    assert.deepEqual(
+      f.map((x) => [x.path, x.signal, x.secondsAfterBurst]),
+      [
+        ['pull', 'prometheus-unresponsive', 3],
+        ['push', 'collector-unresponsive', 6],
+      ],
+    );
+  });
+  it('a probe that never answered (not started yet) is not a failure', () => {
+    const s = series(0, 3, () => ({ probeMs: { prometheus: 40 }, failedProbes: ['prometheus'] }));
+    assert.deepEqual(deriveFirstFailures(s, opts), []);
   });
 });

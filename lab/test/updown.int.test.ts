@@ -70,6 +70,11 @@ describe('up → status → scale → down via the state file (integration)', { 
       { up: 6, total: 6 },
       'Prometheus scrapes every virtual pod (file_sd from the producers)',
     );
+    // A fresh Pushgateway: no groups left over from other runs (Debian's default persistence file is off).
+    const groups = (await (await fetch(`${st.stack.endpoints.pushgatewayUrl}/api/v1/metrics`)).json()) as {
+      data: unknown[];
+    };
+    assert.deepEqual(groups.data, [], 'no Pushgateway groups from earlier runs');
   });
 
   it('up again is idempotent', async () => {

@@ -68,6 +68,18 @@ describe('verdict (one sentence, from the record only)', () => {
     );
   });
 
+  it('failures within one probe tick of each other are not ordered', () => {
+    const v = verdictSentence({
+      ...base,
+      paths: { pull: lossy(100, 60), push: lossy(100, 3) },
+      firstFailures: [f('pull', 'prometheus-unresponsive', 11.2), f('push', 'kernel-udp-drop', 11.2)],
+    });
+    assert.equal(
+      v,
+      'both paths failed within the same second, 11.2 s after the open: pull — Prometheus stopped answering queries (lost 40.0% of orders); push (per-event UDP) — kernel receive-buffer drops began (lost 97.0% of orders)',
+    );
+  });
+
   it('a path that only lost data (no signal) counts as failed, after any path with a signal', () => {
     const v = verdictSentence({
       ...base,

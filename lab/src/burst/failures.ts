@@ -35,9 +35,10 @@ export interface FailureOptions {
 export const KERNEL_UDP_SIGNALS = ['kernel-udp-drop', 'alert:UdpReceiveErrors'] as const;
 
 /**
- * This run's datagram deficit per tick: Σ ledger datagrams − datagrams the collector received, read in the
- * same tick. In-flight datagrams and the skew between the two reads make it wobble around 0; the first
- * tick where it exceeds max(1000, 250 ms of the current send rate) is where this run started losing
+ * This run's datagram deficit per tick: Σ ledger datagrams − datagrams the collector received. In-flight
+ * datagrams and the time between the two reads (each read lands in the sample current when it completes)
+ * make it wobble around 0; the allowance is max(1000, the send rate × (250 ms + both reads' durations)).
+ * The first check over the allowance that the next check confirms is where this run started losing
  * datagrams. Exact, and independent of any other process on the host.
  */
 export function firstOwnDatagramLoss(
@@ -46,6 +47,12 @@ export function firstOwnDatagramLoss(
   let prev: { t: number; sent: number } | null = null;
   let rate = 0;
   let previousCheckMs: number | null = null;
+  let candidate: {
+    sample: ProbeSample;
+    deficit: number;
+    tolerance: number;
+    previousCheckMs: number | null;
+  } | null = null;
   for (const s of samples) {
     const sent = s.ledger?.datagrams;
     if (sent === undefined || sent === null) continue;
@@ -53,8 +60,12 @@ export function firstOwnDatagramLoss(
     prev = { t: s.tMs, sent };
     const got = s.collector?.packetsUdp;
     if (got === null || got === undefined) continue;
-    const tolerance = Math.max(1000, 0.25 * rate);
-    if (sent - got > tolerance) return { sample: s, deficit: sent - got, tolerance, previousCheckMs };
+    const skewMs = (s.probeMs.ledgers ?? 0) + (s.probeMs.collector ?? 0);
+    const tolerance = Math.max(1000, rate * (0.25 + skewMs / 1000));
+    if (sent - got > tolerance) {
+      if (candidate) return candidate;
+      candidate = { sample: s, deficit: sent - got, tolerance, previousCheckMs };
+    } else candidate = null;
     previousCheckMs = s.tMs;
   }
   return null;
@@ -62,7 +73,7 @@ export function firstOwnDatagramLoss(
 
 const secs = (s: ProbeSample, t0: number) => Math.round((s.tMs - t0) / 100) / 10;
 
-/** First sample at which a cumulative counter increased over the previous sample that had a value. */
+/** First sample at/after `fromMs` at which a cumulative counter increased over the previous value. */
 function firstIncrease(
   samples: readonly ProbeSample[],
   get: Getter,
@@ -237,6 +248,28 @@ export function deriveFirstFailures(all: readonly ProbeSample[], opts: FailureOp
       : null;
   });
   if (stretch) add('pull', 'interval-stretch', stretch.sample, stretch.detail);
+
+  // a component still running but no longer answering the lab (overloaded): after it had answered before.
+  const unresponsive = (probe: string) => {
+    let answered = false;
+    for (const s of samples) {
+      if (s.failedProbes?.includes(probe)) {
+        if (answered) return s;
+      } else if (s.probeMs[probe] !== undefined) answered = true;
+    }
+    return null;
+  };
+  const promGone = unresponsive('prometheus');
+  if (promGone)
+    add(
+      'pull',
+      'prometheus-unresponsive',
+      promGone,
+      "Prometheus stopped answering the lab's probe query in time (its HTTP API is overloaded)",
+    );
+  const collGone = unresponsive('collector');
+  if (collGone)
+    add('push', 'collector-unresponsive', collGone, 'the collector stopped answering GET /metrics in time');
 
   // a component process/container died (e.g. out of memory at a large fleet): the hardest failure.
   const died = new Set<string>();

@@ -133,6 +133,8 @@ export interface ProbeSample {
   /** How long each probe source took this tick (ms); absent = skipped (cost budget) this tick. */
   probeMs: Record<string, number>;
   errors: string[];
+  /** Probe sources that failed this tick (timeout, refused, bad answer). */
+  failedProbes?: string[];
   /** Components found not running at this tick (absent = not checked this tick). */
   dead?: string[];
 }

@@ -22,6 +22,8 @@ const SIGNAL_PHRASES: Record<string, string> = {
   'failed-scrape': 'scrapes began failing (up == 0)',
   'sample-limit': 'sample_limit began discarding scrapes',
   'interval-stretch': 'Prometheus fell behind its scrape interval',
+  'prometheus-unresponsive': 'Prometheus stopped answering queries',
+  'collector-unresponsive': 'the collector stopped answering',
 };
 
 export function signalPhrase(signal: string): string {
@@ -104,6 +106,10 @@ export function verdictSentence(v: VerdictInput): string {
   const [first, second] = t(pull) <= t(push) ? [pull, push] : [push, pull];
   if (!first.first) {
     return `both paths lost data without a failure signal: pull ${lossText(v.paths.pull)}, ${pushLabel(v.config)} ${lossText(v.paths.push)}`;
+  }
+  // Within one probe tick of each other: the probes cannot order them; say so.
+  if (second.first && Math.abs(second.first.secondsAfterBurst - first.first.secondsAfterBurst) < 1) {
+    return `both paths failed within the same second, ${whenPhrase(first.first.secondsAfterBurst)}: pull — ${signalPhrase(pull.first!.signal)} (${lossText(v.paths.pull)}); ${pushLabel(v.config)} — ${signalPhrase(push.first!.signal)} (${lossText(v.paths.push)})`;
   }
   const later =
     second.first !== null

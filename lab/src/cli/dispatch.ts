@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { describeError, formatHelp, isLabError, LabError, parseArgs } from '@pushpull/common';
 import { makeRunId, removeWorkDir, runBurst } from '../burst/run.ts';
@@ -83,6 +84,8 @@ function interrupts(
   state: { runtime: Runtime | null; workDir: string | null },
 ): { signal: AbortSignal; dispose(): void } {
   const ctl = new AbortController();
+  // Every in-flight request listens to this signal (dozens at a time with a large fleet).
+  setMaxListeners(0, ctl.signal);
   let count = 0;
   const onSignal = (sig: string) => {
     count++;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { LabError } from '@pushpull/common';
 import { ledgerTotals } from '../burst/accounting.ts';
 import type { Phase, ProbeSample } from '../burst/types.ts';
@@ -46,6 +47,7 @@ interface Source {
   periodMs: number;
   /** Back-off factor on the last duration: high for sources that cost their target work (renders). */
   duty: number;
+  inFlight: Promise<void> | null;
   lastStart: number;
   lastDuration: number;
   run: (s: ProbeSample, signal: AbortSignal) => Promise<void>;
@@ -73,7 +75,7 @@ export class ProbeLoop {
   fatal: LabError | null = null;
   onSample: ((s: ProbeSample) => void) | null = null;
   private readonly sources: Source[];
-  private ctl = new AbortController();
+  private ctl = ProbeLoop.controller();
   private running: Promise<void> | null = null;
   private readonly maxTicks: number;
 
@@ -83,6 +85,7 @@ export class ProbeLoop {
       name,
       periodMs,
       duty,
+      inFlight: null,
       lastStart: 0,
       lastDuration: 0,
       run,
@@ -220,14 +223,20 @@ export class ProbeLoop {
     ];
   }
 
+  /** Every in-flight probe request listens to the loop's signal: no listener-count warning. */
+  private static controller(): AbortController {
+    const c = new AbortController();
+    setMaxListeners(0, c.signal);
+    return c;
+  }
+
   start(): void {
     this.running ??= this.loop();
   }
 
-  private async tick(): Promise<void> {
-    const now = Date.now();
-    const sample: ProbeSample = {
-      tMs: now,
+  private newSample(): ProbeSample {
+    return {
+      tMs: Date.now(),
       phase: this.phase,
       pull: null,
       collector: null,
@@ -239,54 +248,77 @@ export class ProbeLoop {
       probeMs: {},
       errors: [],
     };
-    const due = this.sources.filter(
-      (s) => s.lastStart === 0 || now - s.lastStart >= Math.max(s.periodMs, s.duty * s.lastDuration) - 50,
-    );
-    // The combined Prometheus query writes s.pull; the orders query completes it: run them in order.
-    const ordered = async (src: Source) => {
-      src.lastStart = Date.now();
+  }
+
+  /**
+   * Runs one source into a scratch sample and merges what it measured into the sample that is current
+   * when it completes (its values describe that moment, not the moment it started).
+   */
+  private runSource(src: Source): Promise<void> {
+    src.lastStart = Date.now();
+    const scratch = this.newSample();
+    const done = (async () => {
+      let error: string | null = null;
       try {
-        await src.run(sample, this.ctl.signal);
+        await src.run(scratch, this.ctl.signal);
       } catch (e) {
-        if (this.ctl.signal.aborted) return;
-        sample.errors.push(`${src.name}: ${(e as Error).message}`);
-      } finally {
-        src.lastDuration = Date.now() - src.lastStart;
-        sample.probeMs[src.name] = src.lastDuration;
+        if (!this.ctl.signal.aborted) error = `${src.name}: ${(e as Error).message}`;
       }
-    };
-    const prom = due.filter((s) => s.name === 'prometheus' || s.name === 'prometheus-orders');
-    const rest = due.filter((s) => !prom.includes(s));
-    await Promise.all([
-      (async () => {
-        for (const s of prom) await ordered(s);
-      })(),
-      ...rest.map(ordered),
-    ]);
-    if (this.ctl.signal.aborted) return;
-    this.samples.push(sample);
-    this.onSample?.(sample);
+      src.lastDuration = Date.now() - src.lastStart;
+      const target = this.samples[this.samples.length - 1];
+      if (!target || this.ctl.signal.aborted) return;
+      mergeInto(target, scratch);
+      target.probeMs[src.name] = src.lastDuration;
+      if (error) {
+        target.errors.push(error);
+        target.failedProbes = [...(target.failedProbes ?? []), src.name];
+      }
+    })();
+    src.inFlight = done.finally(() => {
+      src.inFlight = null;
+    });
+    return src.inFlight;
+  }
+
+  /**
+   * Opens a new sample and starts every source that is due and not still running (a slow source never
+   * overlaps itself and never holds the others back). Returns the previous, settled-as-far-as-possible sample.
+   */
+  private tick(): ProbeSample | undefined {
+    const previous = this.samples[this.samples.length - 1];
+    const now = Date.now();
+    this.samples.push(this.newSample());
+    for (const src of this.sources) {
+      if (src.inFlight) continue;
+      if (
+        src.lastStart !== 0 &&
+        now - src.lastStart < Math.max(src.periodMs, src.duty * src.lastDuration) - 50
+      )
+        continue;
+      void this.runSource(src);
+    }
+    return previous;
   }
 
   private async loop(): Promise<void> {
     for (let i = 0; i < this.maxTicks && !this.ctl.signal.aborted; i++) {
       const started = Date.now();
-      await this.tick();
-      const wait = started + TICK_MS - Date.now();
+      const previous = this.tick();
+      if (previous) this.onSample?.(previous);
       try {
-        await abortableSleep(Math.max(10, wait), this.ctl.signal);
+        await abortableSleep(Math.max(10, started + TICK_MS - Date.now()), this.ctl.signal);
       } catch {
         break;
       }
     }
   }
 
-  /** One last complete tick right now (final values after the drain), then stop. */
+  /** One last complete sample right now (final values after the drain), awaiting every source; then stop. */
   async finalTick(): Promise<ProbeSample | null> {
     await this.stop();
-    for (const s of this.sources) s.lastStart = 0;
-    this.ctl = new AbortController();
-    await this.tick();
+    this.ctl = ProbeLoop.controller();
+    this.samples.push(this.newSample());
+    await Promise.all(this.sources.map((src) => this.runSource(src)));
     this.ctl.abort();
     return this.samples[this.samples.length - 1] ?? null;
   }
@@ -295,7 +327,33 @@ export class ProbeLoop {
     this.ctl.abort();
     await this.running?.catch(() => undefined);
     this.running = null;
+    // In-flight requests were aborted with the controller; wait for them to settle (each has a timeout).
+    await Promise.all(this.sources.map((src) => src.inFlight?.catch(() => undefined)));
+    // Drop the trailing sample if no source wrote into it.
+    const last = this.samples[this.samples.length - 1];
+    if (last && Object.keys(last.probeMs).length === 0 && last.errors.length === 0) this.samples.pop();
   }
+}
+
+/** Copies what a source measured (non-null fields) into a sample. */
+export function mergeInto(target: ProbeSample, from: ProbeSample): void {
+  if (from.pull) {
+    const merged = { ...(target.pull ?? emptyPull()) };
+    for (const [k, v] of Object.entries(from.pull))
+      if (v !== null) (merged as Record<string, unknown>)[k] = v;
+    target.pull = merged;
+  }
+  if (from.collector) target.collector = from.collector;
+  if (from.node) target.node = from.node;
+  if (from.ledger) target.ledger = from.ledger;
+  if (from.ledgerProducers) target.ledgerProducers = from.ledgerProducers;
+  if (from.alerts) target.alerts = from.alerts;
+  if (from.cpu) target.cpu = from.cpu;
+  if (from.rss) target.rss = from.rss;
+  if (from.hostMemAvailable !== undefined && from.hostMemAvailable !== null)
+    target.hostMemAvailable = from.hostMemAvailable;
+  if (from.dead) target.dead = from.dead;
+  if (from.errors.length > 0) target.errors.push(...from.errors);
 }
 
 function emptyPull() {

@@ -50,6 +50,9 @@ export function storedOrdersExpression(scrapeIntervalMs: number): string {
 
 const KEY_LABEL = 'probe_key';
 
+/** The Pushgateway grouping key the lab pushes its phase annotations under (docs/contracts.md). */
+export const LAB_ANNOTATION_JOB = 'pushpull_lab';
+
 /** `label_replace(e1, "probe_key", "k1", "", "") or label_replace(e2, ...)`: one query, many scalars. */
 export function combineExpressions(exprs: Record<string, string>): string {
   return Object.entries(exprs)
@@ -177,6 +180,8 @@ export function summarizeAlerts(
 ): AlertObservation[] {
   const by = new Map<string, AlertObservation>();
   for (const a of alerts) {
+    // The lab's own phase-annotation group on the Pushgateway is not a measured push source.
+    if (a.labels.job === LAB_ANNOTATION_JOB) continue;
     const name = a.labels.alertname ?? 'unnamed';
     const state = a.state === 'firing' ? 'firing' : a.state === 'pending' ? 'pending' : null;
     if (!state) continue;

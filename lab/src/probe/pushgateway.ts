@@ -1,5 +1,6 @@
 import type { Phase } from '../burst/types.ts';
 import { httpText } from '../util/http.ts';
+import { LAB_ANNOTATION_JOB } from './prom.ts';
 
 // Lab → Pushgateway phase annotations for Grafana (docs/contracts.md "Lab → Pushgateway"), grouping key
 // job="pushpull_lab". Pure rendering + one PUT.
@@ -81,7 +82,7 @@ export async function pushPhaseMetrics(
   a: PhaseAnnotation,
   signal?: AbortSignal,
 ): Promise<void> {
-  await httpText(`${pushgatewayUrl}/metrics/job/pushpull_lab`, {
+  await httpText(`${pushgatewayUrl}/metrics/job/${LAB_ANNOTATION_JOB}`, {
     method: 'PUT',
     text: renderPhaseMetrics(a),
     timeoutMs: 3000,

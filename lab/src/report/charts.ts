@@ -92,7 +92,8 @@ export function recordCharts(r: RunRecord): NamedChart[] {
       series: [
         { name: 'emitted (ledger)', points: rateSeries(s, t0, (x) => x.ledger?.orders) },
         {
-          name: 'stored in Prometheus (pushpull:pull_orders:rate30s)',
+          // rate() ignores the first sample of a new series: new instruments at the open show up late here
+          name: 'stored (recording rule pushpull:pull_orders:rate30s)',
           points: pullDeliveredRate(s, t0),
           dashed: true,
         },

@@ -74,7 +74,10 @@ const r1 = (n: number) => Math.round(n * 10) / 10;
 
 export function lineChart(o: LineChartOptions): string {
   const W = o.width ?? 760;
-  const legendRows = Math.max(1, Math.ceil(o.series.length / 4));
+  // Legend columns: as many as the longest label allows (≈ 6.2 px per character at 11 px).
+  const longest = Math.max(1, ...o.series.map((x) => x.name.length));
+  const legendCols = Math.max(1, Math.min(4, Math.floor((W - 80) / (longest * 6.2 + 24))));
+  const legendRows = Math.max(1, Math.ceil(o.series.length / legendCols));
   const H = (o.height ?? 250) + legendRows * 14;
   const m = { l: 64, r: 16, t: 30, b: 44 + legendRows * 14 };
   const pw = W - m.l - m.r;
@@ -158,8 +161,8 @@ export function lineChart(o: LineChartOptions): string {
         parts.push(`<circle cx="${cx}" cy="${cy}" r="2" fill="${color}"/>`);
       } else parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${dash}/>`);
     }
-    const lx = m.l + (i % 4) * (pw / 4);
-    const ly = m.t + ph + 50 + Math.floor(i / 4) * 14;
+    const lx = m.l + (i % legendCols) * (pw / legendCols);
+    const ly = m.t + ph + 50 + Math.floor(i / legendCols) * 14;
     parts.push(
       `<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${color}"/><text x="${lx + 14}" y="${ly - 4}" class="a">${escapeXml(s.name)}</text>`,
     );

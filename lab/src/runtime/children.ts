@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
+import { httpOk } from '../util/http.ts';
 import { abortableSleep } from '../util/time.ts';
 
 // Child processes of the process runtime: spawned detached (own process group, so a terminal Ctrl-C
@@ -287,14 +288,9 @@ export async function waitForHttp(
   let last = 'no answer';
   for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
     if (childGone(c)) throw childDiedError(c, `${url} to answer`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
+    const r = await httpOk(url, 2000);
+    if (r.ok) return;
+    last = r.detail;
     await abortableSleep(100, signal);
   }
   throw new LabError(

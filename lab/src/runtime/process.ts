@@ -260,7 +260,9 @@ export class ProcessRuntime implements Runtime {
     const pushgatewayStart = this.startOnFreePort(
       'pushgateway',
       BINARIES.pushgateway,
-      (port) => [`--web.listen-address=127.0.0.1:${port}`],
+      // Debian's build persists to /var/lib/prometheus/pushgateway.data by default, shared by every run on
+      // the machine (groups of earlier runs and other users came back): keep each run's groups in memory.
+      (port) => [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='],
       '/-/ready',
       signal,
     );

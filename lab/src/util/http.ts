@@ -1,6 +1,9 @@
 import { LabError } from '@pushpull/common';
 
-// Loopback HTTP with a hard timeout on every request (a stopped or dead child must never hang the lab).
+// Loopback HTTP with a hard timeout on every request, body included (a stopped, dead or overloaded child
+// must never hang the lab). The timeout is our own timer holding its AbortController: measured here, a
+// fetch bounded by AbortSignal.timeout()/AbortSignal.any() on Node 20 sometimes ran for 60-120 s past its
+// 5-15 s limit against an overloaded Prometheus.
 
 export interface HttpOptions {
   method?: string;
@@ -12,12 +15,16 @@ export interface HttpOptions {
   signal?: AbortSignal;
 }
 
-function signalFor(o: HttpOptions): AbortSignal {
-  const t = AbortSignal.timeout(o.timeoutMs ?? 5000);
-  return o.signal ? AbortSignal.any([t, o.signal]) : t;
+class HttpTimeout extends Error {
+  constructor() {
+    super('timeout');
+    this.name = 'HttpTimeout';
+  }
 }
 
-async function request(url: string, o: HttpOptions): Promise<Response> {
+/** Status and body of one request; rejects on timeout (LAB_ERR_TIMEOUT) or connection error. */
+async function exchange(url: string, o: HttpOptions): Promise<{ status: number; ok: boolean; text: string }> {
+  const timeoutMs = o.timeoutMs ?? 5000;
   const headers: Record<string, string> = {};
   let body: string | undefined;
   if (o.text !== undefined) {
@@ -27,38 +34,51 @@ async function request(url: string, o: HttpOptions): Promise<Response> {
     body = JSON.stringify(o.body);
     headers['content-type'] = 'application/json';
   }
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(new HttpTimeout()), timeoutMs);
+  const outer = o.signal;
+  const onOuter = () => ctl.abort(outer?.reason);
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
   try {
-    return await fetch(url, {
+    const res = await fetch(url, {
       method: o.method ?? (body === undefined ? 'GET' : 'POST'),
       headers,
       body,
-      signal: signalFor(o),
+      signal: ctl.signal,
     });
+    const text = await res.text();
+    return { status: res.status, ok: res.ok, text };
   } catch (e) {
-    if (o.signal?.aborted) throw e;
+    if (outer?.aborted) throw outer.reason ?? e;
+    if (ctl.signal.reason instanceof HttpTimeout)
+      throw new LabError('LAB_ERR_TIMEOUT', `no answer from ${url} within ${timeoutMs} ms`, { awaited: url });
     const err = e as Error;
-    if (err.name === 'TimeoutError' || err.name === 'AbortError')
-      throw new LabError('LAB_ERR_TIMEOUT', `no answer from ${url} within ${o.timeoutMs ?? 5000} ms`, {
-        awaited: url,
-      });
     throw new LabError(
       'LAB_ERR_CONTROL',
       `${url}: ${(err.cause as Error | undefined)?.message ?? err.message}`,
-      { url },
+      {
+        url,
+      },
     );
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuter);
   }
 }
 
 export async function httpText(url: string, o: HttpOptions = {}): Promise<string> {
-  const res = await request(url, o);
-  const text = await res.text();
-  if (!res.ok)
+  const r = await exchange(url, o);
+  if (!r.ok)
     throw new LabError(
       'LAB_ERR_CONTROL',
-      `${o.method ?? 'GET'} ${url}: HTTP ${res.status} ${text.slice(0, 300)}`,
-      { url, status: res.status },
+      `${o.method ?? 'GET'} ${url}: HTTP ${r.status} ${r.text.slice(0, 300)}`,
+      {
+        url,
+        status: r.status,
+      },
     );
-  return text;
+  return r.text;
 }
 
 export async function httpJson<T>(url: string, o: HttpOptions = {}): Promise<T> {
@@ -67,5 +87,15 @@ export async function httpJson<T>(url: string, o: HttpOptions = {}): Promise<T> 
     return JSON.parse(text) as T;
   } catch {
     throw new LabError('LAB_ERR_CONTROL', `${url}: answer is not JSON: ${text.slice(0, 200)}`, { url });
+  }
+}
+
+/** True when `url` answers 2xx within `timeoutMs`. Never throws. */
+export async function httpOk(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  try {
+    const r = await exchange(url, { timeoutMs });
+    return { ok: r.ok, detail: `HTTP ${r.status}` };
+  } catch (e) {
+    return { ok: false, detail: (e as Error).message };
   }
 }

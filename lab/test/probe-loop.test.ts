@@ -1,0 +1,118 @@
+// The probe loop against an in-process HTTP server on port 0 that plays Prometheus, the collector,
+// node-exporter and a producer whose ledger answers slowly: ticks stay 1 s apart, the slow source never
+// overlaps itself and never holds the others back.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { mergeInto, ProbeLoop } from '../src/probe/loop.ts';
+import { PromClient } from '../src/probe/prom.ts';
+import { ledger, sample } from './fixtures.ts';
+
+let server: Server;
+let base = '';
+let ledgerInFlight = 0;
+let ledgerMaxInFlight = 0;
+let ledgerRequests = 0;
+
+before(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/api/v1/query') {
+      const q = url.searchParams.get('query') ?? '';
+      const result = q.includes('probe_key')
+        ? [
+            { metric: { probe_key: 'targets' }, value: [0, '5'] },
+            { metric: { probe_key: 'targetsUp' }, value: [0, '5'] },
+            { metric: { probe_key: 'scrapeMax' }, value: [0, '0.2'] },
+          ]
+        : [{ metric: {}, value: [0, '1234'] }];
+      return json({ status: 'success', data: { resultType: 'vector', result } });
+    }
+    if (url.pathname === '/api/v1/alerts') return json({ status: 'success', data: { alerts: [] } });
+    if (url.pathname === '/metrics') {
+      res.end('orders{pod="p0"} 10\ncollector_packets_total{transport="udp"} 20\n');
+      return;
+    }
+    if (url.pathname === '/node/metrics') {
+      res.end('node_netstat_Udp_InErrors 1\nnode_netstat_Udp_RcvbufErrors 1\n');
+      return;
+    }
+    if (url.pathname === '/control/ledger') {
+      ledgerRequests++;
+      ledgerInFlight++;
+      ledgerMaxInFlight = Math.max(ledgerMaxInFlight, ledgerInFlight);
+      setTimeout(() => {
+        ledgerInFlight--;
+        json({ name: 'producer-0', atMs: 0, quiesced: false, total: ledger({ orders: 7 }), pods: {} });
+      }, 2500);
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('probe loop', () => {
+  it('ticks every second; a slow source neither overlaps itself nor delays the others', async () => {
+    const loop = new ProbeLoop(
+      {
+        prom: new PromClient(base),
+        promSlow: new PromClient(base),
+        collectorUrl: base,
+        nodeExporterUrl: `${base}/node`,
+        members: () => [{ name: 'producer-0', baseUrl: base, podIds: ['producer-0-p0'], handle: '1' }],
+        cpuSeconds: async () => ({ 'producer-0': 1, prometheus: 2 }),
+        dead: async () => [],
+        scrapeIntervalMs: 2000,
+      },
+      { maxDurationMs: 60_000 },
+    );
+    loop.start();
+    await new Promise((r) => setTimeout(r, 5200));
+    await loop.stop();
+    const s = loop.samples;
+    assert.ok(s.length >= 5 && s.length <= 7, `${s.length} samples in 5.2 s`);
+    const gaps = s.slice(1).map((x, i) => x.tMs - s[i]!.tMs);
+    assert.ok(
+      Math.max(...gaps) < 1500,
+      `ticks stay ~1 s apart despite a 2.5 s source (gaps ${gaps.join(', ')})`,
+    );
+    assert.equal(ledgerMaxInFlight, 1, 'the slow ledger source never overlaps itself');
+    assert.ok(ledgerRequests <= 2, `${ledgerRequests} ledger requests in 5 s`);
+    assert.ok(s.filter((x) => x.node !== null).length >= 4, 'node-exporter sampled every tick meanwhile');
+    assert.ok(
+      s.filter((x) => x.cpu?.producers === 1).length >= 4,
+      'cpu grouped: producer members → producers',
+    );
+    assert.ok(
+      s.some((x) => x.ledger?.orders === 7),
+      'the slow ledger landed in the sample current when it completed',
+    );
+    assert.ok(s.some((x) => x.pull?.targets === 5 && x.pull.scrapeMax === 0.2));
+    assert.ok(s.some((x) => x.collector?.orders === 10));
+  });
+
+  it('merges a source’s values into a sample without erasing the others', () => {
+    const t = sample(0, { pull: { ...sample(0).pull!, storedOrders: 99 } });
+    const from = sample(0, {
+      pull: { ...sample(0).pull!, storedOrders: null as unknown as number, targets: 42 },
+      collector: null,
+      node: null,
+      ledger: null,
+      alerts: null,
+      cpu: null,
+    });
+    mergeInto(t, from);
+    assert.equal(t.pull?.storedOrders, 99);
+    assert.equal(t.pull?.targets, 42);
+    assert.notEqual(t.collector, null);
+  });
+});
