@@ -79,10 +79,10 @@ describe('failure-mode drill on the process runtime (integration)', { timeout: 1
       pull.detectedAfterS !== null && pull.detectedAfterS >= 30,
       `InstanceDown waits for its for: ${pull.detectedAfterS}`,
     );
-    assert.equal(
-      cell(r, 'push-udp', 'heartbeat-off').detectedAfterS,
-      null,
-      'heartbeat-off push never alerted',
+    // Liveness is any pod-tagged line, not only heartbeats: a busy pod that dies is noticed either way.
+    assert.ok(
+      cell(r, 'push-udp', 'heartbeat-off').detectedAfterS !== null,
+      'tagged order lines carry liveness',
     );
     assert.ok(cell(r, 'push-udp', 'heartbeat-on').detectedAfterS !== null);
   });
