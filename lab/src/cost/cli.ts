@@ -12,19 +12,12 @@ import {
   parseDurationMs,
   systemClock,
 } from '@pushpull/common';
+import { type CommandIo, lineIo } from '../util/command-io.ts';
 import { type CollectorKind, readCollectorCounts, startCollector } from './collector.ts';
 import { formatCostTable } from './format.ts';
 import { type CostOptions, DEFAULT_COST_OPTIONS, runCostExperiment } from './run.ts';
 
-/** Written as-is (like process.stdout.write): every call from this command is whole lines ending in "\n". */
-export interface CommandIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-function lineIo(io: CommandIo): CommandIo {
-  return { out: (s) => io.out(`${s}\n`), err: (s) => io.err(`${s}\n`) };
-}
+export type { CommandIo };
 
 const d = DEFAULT_COST_OPTIONS;
 

@@ -10,6 +10,7 @@ import {
   parseBytes,
   parseDurationMs,
 } from '@pushpull/common';
+import { type CommandIo, lineIo } from '../util/command-io.ts';
 import {
   type BurstModelConfig,
   DEFAULT_BURST_CONFIG,
@@ -19,15 +20,7 @@ import {
 } from './burst.ts';
 import { formatModelTable } from './format.ts';
 
-/** Written as-is (like process.stdout.write): every call from this command is whole lines ending in "\n". */
-export interface CommandIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-function lineIo(io: CommandIo): CommandIo {
-  return { out: (s) => io.out(`${s}\n`), err: (s) => io.err(`${s}\n`) };
-}
+export type { CommandIo };
 
 const d = DEFAULT_BURST_CONFIG;
 
