@@ -1,4 +1,5 @@
 // Hand-made probe series and records for the pure tests (no I/O).
+import { emptyCounts } from '@pushpull/common';
 import { accountPath } from '../src/burst/accounting.ts';
 import type { BurstConfig, LedgerCounts, ProbeSample, PullProbe, RunRecord } from '../src/burst/types.ts';
 import type { CollectorSnapshot, NodeUdpSnapshot } from '../src/probe/exposition.ts';
@@ -54,18 +55,7 @@ export function node(n: Partial<NodeUdpSnapshot> = {}): NodeUdpSnapshot {
 }
 
 export function ledger(l: Partial<LedgerCounts> = {}): LedgerCounts {
-  return {
-    orders: 0,
-    ordersPushed: 0,
-    rejects: 0,
-    registryEvents: 0,
-    pushEvents: 0,
-    datagrams: 0,
-    bytes: 0,
-    sendErrors: 0,
-    heartbeats: 0,
-    ...l,
-  };
+  return { ...emptyCounts(), ...l };
 }
 
 /** A healthy sample at `sec` seconds after T0; override any part. */

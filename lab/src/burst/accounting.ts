@@ -1,29 +1,12 @@
+import { sumCounts } from '@pushpull/common';
 import type { Ledger, LedgerCounts, PathAccount } from './types.ts';
+
+export { sumCounts };
 
 // Loss accounting (DESIGN.md "Ground truth and loss accounting", docs/contracts.md). Pure.
 //   pull emitted   = Σ ledger.total.orders          pull delivered = the pods' orders_total as stored in Prometheus
 //   push emitted   = Σ ledger.total.ordersPushed    push delivered = Σ `orders` on the collector's /metrics
 //   lost = emitted − delivered; loss % = lost / emitted.
-
-export const ZERO_COUNTS: LedgerCounts = Object.freeze({
-  orders: 0,
-  ordersPushed: 0,
-  rejects: 0,
-  registryEvents: 0,
-  pushEvents: 0,
-  datagrams: 0,
-  bytes: 0,
-  sendErrors: 0,
-  heartbeats: 0,
-});
-
-export function sumCounts(items: readonly LedgerCounts[]): LedgerCounts {
-  const out: LedgerCounts = { ...ZERO_COUNTS };
-  for (const c of items) {
-    for (const k of Object.keys(out) as (keyof LedgerCounts)[]) out[k] += Number(c[k] ?? 0) || 0;
-  }
-  return out;
-}
 
 export function ledgerTotals(ledgers: readonly Ledger[]): LedgerCounts {
   return sumCounts(ledgers.map((l) => l.total));

@@ -1,3 +1,4 @@
+import type { Ledger, LedgerCounts } from '@pushpull/common';
 import type { CollectorSnapshot, NodeUdpSnapshot } from '../probe/exposition.ts';
 import type { RuntimeKind } from '../runtime/types.ts';
 
@@ -42,34 +43,8 @@ export interface BurstConfig {
   leadMs: number;
 }
 
-export interface LedgerCounts {
-  orders: number;
-  ordersPushed: number;
-  rejects: number;
-  registryEvents: number;
-  pushEvents: number;
-  datagrams: number;
-  bytes: number;
-  sendErrors: number;
-  heartbeats: number;
-}
-
-export interface CostStat {
-  count: number;
-  p50: number;
-  p99: number;
-  mean: number;
-}
-
-/** The producer's ground-truth ledger (docs/contracts.md). */
-export interface Ledger {
-  name: string;
-  atMs: number;
-  quiesced: boolean;
-  total: LedgerCounts;
-  pods: Record<string, LedgerCounts>;
-  cost?: { pullRecordNs?: CostStat; pushSendNs?: CostStat };
-}
+/** The producer's ground-truth ledger: one definition on both sides of the wire (@pushpull/common). */
+export type { Ledger, LedgerCounts };
 
 /** One tick of the Prometheus API probe (producers job unless named otherwise). null = absent. */
 export interface PullProbe {

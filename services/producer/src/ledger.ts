@@ -1,73 +1,13 @@
 // The ground-truth ledger: what every pod emitted, counted where it is emitted, read over the control API
-// only (never through the pull or push path being measured). Shape: docs/contracts.md "Ledger".
+// only (never through the pull or push path being measured). Shape: @pushpull/common (docs/contracts.md
+// "Ledger"); this file adds the producer's cost histogram.
 
-export interface LedgerCounts {
-  /** Orders generated (= pull emitted: each one is recorded in the pod's registry). */
-  orders: number;
-  /** Orders whose `orders` increment was handed to the push client (aggregated: counted when flushed). */
-  ordersPushed: number;
-  rejects: number;
-  /** Metric events recorded in the pod's registry (inc, observe, set). */
-  registryEvents: number;
-  /** StatsD lines handed to the push client (orders, latency, rejects, queue depth, heartbeat). */
-  pushEvents: number;
-  /** Datagrams (UDP) or writes (TCP) handed to the socket, and their payload bytes. */
-  datagrams: number;
-  bytes: number;
-  /** Send errors reported by hot-shots (errorHandler / flush callbacks) or by the transport. */
-  sendErrors: number;
-  /** Heartbeat increments handed to the push client. */
-  heartbeats: number;
-}
+import type { CostSummary, Ledger as LedgerContract } from '@pushpull/common';
 
-export const LEDGER_KEYS = [
-  'orders',
-  'ordersPushed',
-  'rejects',
-  'registryEvents',
-  'pushEvents',
-  'datagrams',
-  'bytes',
-  'sendErrors',
-  'heartbeats',
-] as const satisfies readonly (keyof LedgerCounts)[];
+export { type CostSummary, emptyCounts, LEDGER_KEYS, type LedgerCounts, sumCounts } from '@pushpull/common';
 
-export function emptyCounts(): LedgerCounts {
-  return {
-    orders: 0,
-    ordersPushed: 0,
-    rejects: 0,
-    registryEvents: 0,
-    pushEvents: 0,
-    datagrams: 0,
-    bytes: 0,
-    sendErrors: 0,
-    heartbeats: 0,
-  };
-}
-
-export interface CostSummary {
-  count: number;
-  p50: number;
-  p99: number;
-  mean: number;
-}
-
-export interface Ledger {
-  name: string;
-  atMs: number;
-  quiesced: boolean;
-  total: LedgerCounts;
-  pods: Record<string, LedgerCounts>;
-  cost: {
-    pullRecordNs: CostSummary;
-    pushSendNs: CostSummary;
-    /** Extra (not in the contract's minimum): the push send cost split by the mode that was active. */
-    pushSendNsByMode: Record<string, CostSummary>;
-    /** One in `sampleEvery` orders is timed. */
-    sampleEvery: number;
-  };
-}
+/** The producer always fills in the cost part of the contract's ledger. */
+export type Ledger = LedgerContract & { cost: Required<NonNullable<LedgerContract['cost']>> };
 
 /**
  * Log-linear histogram for nanosecond costs: 16 sub-buckets per power of two (~4.4% resolution),
@@ -124,10 +64,4 @@ export class CostHistogram {
     this.n = 0;
     this.sum = 0;
   }
-}
-
-export function sumCounts(all: Iterable<LedgerCounts>): LedgerCounts {
-  const total = emptyCounts();
-  for (const c of all) for (const k of LEDGER_KEYS) total[k] += c[k];
-  return total;
 }
