@@ -418,11 +418,23 @@ export class DockerRuntime implements Runtime {
         return;
       case 'heal':
         await net.connect({ Container: p.container.id, EndpointConfig: { Aliases: ['producer'] } });
+        await this.republished(p);
         return;
       case 'restart':
         await p.container.restart({ t: 2 });
+        await this.republished(p);
         return;
     }
+  }
+
+  /**
+   * A reconnected or restarted container gets its loopback port published anew, on a new engine-chosen
+   * host port (the old one is gone: connections to it are refused). Points the member — the same object
+   * the caller holds — at the new port and waits until the producer answers there.
+   */
+  private async republished(p: { member: ProducerMember; container: Docker.Container }): Promise<void> {
+    p.member.baseUrl = `http://127.0.0.1:${await this.hostPort('producer', '9100/tcp', p.container)}`;
+    await waitHttp(`${p.member.baseUrl}/healthz`, 60_000, `${p.member.name} /healthz`);
   }
 
   private all(): { name: string; c: Docker.Container }[] {

@@ -107,6 +107,10 @@ export interface Runtime {
   /** Scales the producer fleet to `producers` instances; returns the current members. */
   scale(producers: number, opts: ProducerOptions): Promise<ProducerMember[]>;
   members(): ProducerMember[];
+  /**
+   * Injects a fault into one producer. May update `member.baseUrl` in place (docker: after `heal` or
+   * `restart` the control port is published on a new host port), so callers keep using the same object.
+   */
   fault(kind: FaultKind, member: ProducerMember): Promise<void>;
   /**
    * CPU seconds consumed so far per component name (for the report's CPU chart). Keys: the base-stack

@@ -121,14 +121,14 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
       pushAlertS !== null
         ? 'PushHeartbeatAbsent fired'
         : hb
-          ? 'no alert in the window'
+          ? `no alert in the ${Math.round(windowMs / 1000)} s window`
           : 'none: heartbeats off, so no series goes stale and nothing can fire',
     lostCount: lostPush,
     lostPct: pct(lostPush, emittedPush),
     detail:
       loss === 'kill'
         ? `${emittedPush} generated before the kill, ${storedPush} reached the collector${v.push.mode === 'aggregated' ? ' (the unflushed aggregation window died with the pod)' : ''}`
-        : `${v.push.transport.toUpperCase()}: ${sentDatagramsDuring} datagrams handed to the socket during the window, ${sendErrors} send errors surfaced at the producer; ${emittedPush} pushed, ${storedPush} arrived`,
+        : `${v.push.transport.toUpperCase()}: ${sentDatagramsDuring} ${v.push.transport === 'tcp' ? 'writes' : 'datagrams'} handed to the socket during the window, ${sendErrors} send errors surfaced at the producer; ${emittedPush} pushed, ${storedPush} arrived`,
   };
   out.cells.push(pullCell, pushCell);
   return out;

@@ -1,0 +1,77 @@
+// End to end on the docker runtime, air-gapped images: the network-partition drill, the one scenario whose
+// fault only the docker runtime can inject for real (`docker network disconnect`). It also proves the lab
+// keeps its control channel across the fault: a reconnected container is published on a new host port.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { findScenario, runScenario } from '../src/drill/run.ts';
+import { dockerRuntimeFactory } from '../src/runtime/docker.ts';
+import { assertBuilt, ROOT } from './cli-helpers.ts';
+
+const run = promisify(execFile);
+const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-drill-docker-'));
+const tmp = join(base, 'tmp');
+mkdirSync(tmp);
+const savedTmp = process.env.TMPDIR;
+after(() => {
+  process.env.TMPDIR = savedTmp;
+  rmSync(base, { recursive: true, force: true });
+});
+
+async function labContainers(): Promise<string[]> {
+  const r = await run('docker', ['ps', '-a', '--filter', 'label=pushpull.lab', '--format', '{{.Names}}']);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+describe('network-partition drill on the docker runtime (air-gapped images)', { timeout: 600_000 }, () => {
+  before(async () => {
+    assertBuilt();
+    await run('bash', ['scripts/airgap-images.sh', '--no-pull'], { cwd: ROOT, timeout: 300_000 });
+    process.env.TMPDIR = tmp;
+  });
+
+  it('pull alerts and keeps the target; UDP loses what it sent into the cut; TCP is accounted', async () => {
+    const r = await runScenario(
+      {
+        root: ROOT,
+        factory: dockerRuntimeFactory(ROOT),
+        log: () => {},
+        signal: new AbortController().signal,
+      },
+      findScenario(join(ROOT, 'lab', 'scenarios'), 'network-partition'),
+      'docker',
+    );
+    // The heal reconnects the container; the lab must reach its control API again to read the final
+    // ledger (before the fix this failed with ECONNREFUSED on the old published port).
+    assert.equal(r.error, null, r.error ?? '');
+    for (const e of r.expectations) assert.ok(e.ok, e.text);
+    const cell = (column: string, variant: string) => {
+      const c = r.cells.find((x) => x.column === column && x.variant === variant);
+      assert.ok(c, `cell ${column}/${variant}`);
+      return c;
+    };
+    const pull = cell('pull', 'udp');
+    assert.match(pull.signal, /InstanceDown fired/);
+    assert.ok((r.metrics['udp.targetsStillDiscovered'] ?? 0) > 0, 'file_sd keeps the partitioned target');
+    // A counter carries its total across the cut: once healed, pull has every order.
+    assert.equal(pull.lostCount, 0, pull.detail);
+    // Datagrams sent while cut off never arrive, and nothing resends them.
+    const udp = cell('push-udp', 'udp');
+    assert.ok((udp.lostCount ?? 0) > 0, udp.detail);
+    assert.match(udp.detail, /^UDP: \d+ datagrams handed to the socket/);
+    const tcp = cell('push-tcp', 'tcp');
+    assert.ok(tcp.lostCount !== null, tcp.detail);
+    assert.match(tcp.detail, /^TCP: \d+ writes handed to the socket/);
+
+    assert.deepEqual(await labContainers(), [], 'no lab container left');
+    assert.deepEqual(
+      readdirSync(tmp).filter((d) => d.startsWith('pushpull-lab-')),
+      [],
+      'no work dir left',
+    );
+  });
+});
