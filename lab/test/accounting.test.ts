@@ -126,6 +126,14 @@ describe("the model's predicted flush peak beside the measured one", async () =>
     const j = modelPeak({ ...CONFIG, pushMode: 'aggregated', jitter: true }, s, T0, T0 + 20_000, 123);
     assert.ok(j && j.value < 300, 'jitter spreads the flushes');
   });
+  it('a fractional mean per flush scales the prediction instead of being floored', () => {
+    // 10 pods, 10 s flushes, 15 datagrams/s fleet-wide → 15 per pod per flush; 16.5/s → 16.5.
+    const frac = series(0, 20, (sec) => ({ ledger: ledger({ datagrams: sec * 16.5 }) }));
+    const m = modelPeak({ ...CONFIG, pushMode: 'aggregated', jitter: false }, frac, T0, T0 + 20_000, null);
+    assert.ok(m);
+    assert.ok(Math.abs(m.value - 165) < 1e-9, `10 pods × 16.5 (got ${m.value})`);
+    assert.match(m.note, /16\.50 packets per 10 s flush/);
+  });
   it('per-event mode has no flush to predict', () => {
     assert.equal(modelPeak({ ...CONFIG, pushMode: 'per-event' }, s, T0, T0 + 20_000, 1), null);
   });

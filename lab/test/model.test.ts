@@ -11,6 +11,7 @@ import {
   median,
   PUBLISHED_SCRIPT_RUN,
   predictFlushPeak,
+  predictMeasuredFlushPeak,
   quantile,
   runBurstModel,
   runModelCommand,
@@ -259,6 +260,31 @@ describe('predictFlushPeak', () => {
     const p = predictFlushPeak({ producers: 20, intervalMs: 5000, packetsPerFlush: [3, 4], jitter: false });
     assert.equal(p.stats.peak, 60); // 20 producers × exactly 3 packets
     assert.deepEqual([p.peakRange.min, p.peakRange.max], [60, 60]);
+  });
+
+  it('a fractional mean per flush is not floored: 60 pods × 1.64 datagrams, jitter off → 98.4 in one bin', () => {
+    // Measured in the synchronised-flush drill: flooring 1.64 to 1 predicted 60 where 103 arrived.
+    const p = predictMeasuredFlushPeak({
+      producers: 60,
+      intervalMs: 4000,
+      meanPacketsPerFlush: 1.64,
+      jitter: false,
+    });
+    assert.ok(Math.abs(p.peakRange.median - 98.4) < 1e-9, String(p.peakRange.median));
+    assert.ok(Math.abs(p.stats.peak - 98.4) < 1e-9);
+    const whole = predictMeasuredFlushPeak({
+      producers: 20,
+      intervalMs: 5000,
+      meanPacketsPerFlush: 3,
+      jitter: false,
+    });
+    assert.equal(whole.stats.peak, 60, 'a whole mean matches predictFlushPeak with [3, 4)');
+    const j = predictMeasuredFlushPeak({ producers: 60, intervalMs: 4000, meanPacketsPerFlush: 1.64 });
+    assert.ok(j.peakRange.median < 98.4 / 3, `jitter spreads the round (${j.peakRange.median})`);
+    assert.throws(
+      () => predictMeasuredFlushPeak({ producers: 60, intervalMs: 4000, meanPacketsPerFlush: Number.NaN }),
+      (e) => isLabError(e, 'LAB_ERR_CONFIG'),
+    );
   });
 
   it('rejects a bad fleet with LAB_ERR_CONFIG', () =>

@@ -4,7 +4,7 @@ import { availableParallelism, release, tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { describeError, isLabError, LabError } from '@pushpull/common';
 import { evalFailOn, factsOf, parseFailOn } from '../cli/failon.ts';
-import { predictFlushPeak } from '../model/index.ts';
+import { predictMeasuredFlushPeak } from '../model/index.ts';
 import { ControlClient } from '../probe/control.ts';
 import { collectorSnapshot } from '../probe/exposition.ts';
 import { ProbeLoop } from '../probe/loop.ts';
@@ -126,12 +126,11 @@ export function modelPeak(
   const flushes = ((last.tMs - first.tMs) / config.flushIntervalMs) * config.pods;
   const perFlush = (last.ledger.datagrams - first.ledger.datagrams) / Math.max(1, flushes);
   if (!(perFlush >= 1)) return null;
-  const lo = Math.max(1, Math.floor(perFlush));
   try {
-    const p = predictFlushPeak({
+    const p = predictMeasuredFlushPeak({
       producers: config.pods,
       intervalMs: config.flushIntervalMs,
-      packetsPerFlush: [lo, lo + 1],
+      meanPacketsPerFlush: perFlush,
       binMs: 1000,
       windowMs: Math.max(60_000, 6 * config.flushIntervalMs),
       jitter: config.jitter,
@@ -141,7 +140,7 @@ export function modelPeak(
       value: p.peakRange.median,
       unit: 'packets per 1 s bin',
       measured: measuredPacketsPeak,
-      note: `model: ${config.pods} pods × ~${lo} packets per ${config.flushIntervalMs / 1000} s flush, jitter ${config.jitter ? 'on' : 'off'} (range ${Math.round(p.peakRange.min)}–${Math.round(p.peakRange.max)} over ${p.peakRange.seeds} seeds)`,
+      note: `model: ${config.pods} pods × ${perFlush.toFixed(2)} packets per ${config.flushIntervalMs / 1000} s flush, jitter ${config.jitter ? 'on' : 'off'} (range ${Math.round(p.peakRange.min)}–${Math.round(p.peakRange.max)} over ${p.peakRange.seeds} seeds)`,
     };
   } catch {
     return null;

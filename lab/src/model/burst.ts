@@ -334,3 +334,31 @@ export function predictFlushPeak(fleet: FleetSpec): FlushPeakPrediction {
     peakRange: { min: Math.min(...peaks), median: median(peaks), max: Math.max(...peaks), seeds },
   };
 }
+
+/**
+ * The prediction for a measured fleet whose mean datagrams per flush is fractional (e.g. 1.6: some flushes
+ * take two datagrams). The model draws whole packets per flush, and flooring the mean (1.6 → 1) would
+ * under-predict by that fraction, so it is run with one packet per flush and scaled by the mean: exact for
+ * jitter off (one round lands in one bin), a close approximation with jitter.
+ */
+export function predictMeasuredFlushPeak(
+  fleet: Omit<FleetSpec, 'packetsPerFlush'> & { meanPacketsPerFlush: number },
+): FlushPeakPrediction {
+  const { meanPacketsPerFlush: m, ...rest } = fleet;
+  if (!(Number.isFinite(m) && m > 0))
+    throw configError(`meanPacketsPerFlush must be > 0, got ${m}`, 'meanPacketsPerFlush', m);
+  const p = predictFlushPeak({ ...rest, packetsPerFlush: [1, 2] });
+  const scale = (b: BinStats): BinStats => ({ peak: b.peak * m, mean: b.mean * m, p99: b.p99 * m });
+  return {
+    ...p,
+    stats: scale(p.stats),
+    noJitterPeak: p.noJitterPeak * m,
+    jitterPeak: p.jitterPeak * m,
+    peakRange: {
+      min: p.peakRange.min * m,
+      median: p.peakRange.median * m,
+      max: p.peakRange.max * m,
+      seeds: p.peakRange.seeds,
+    },
+  };
+}

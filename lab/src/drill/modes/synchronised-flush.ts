@@ -1,4 +1,4 @@
-import { predictFlushPeak } from '../../model/index.ts';
+import { predictMeasuredFlushPeak } from '../../model/index.ts';
 import { ControlClient } from '../../probe/control.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
 import { httpJson, httpText } from '../../util/http.ts';
@@ -55,11 +55,10 @@ async function run(stack: Stack): Promise<ModeOutcome> {
     ledgers1.reduce((a, l) => a + l.total.datagrams, 0) - ledgers0.reduce((a, l) => a + l.total.datagrams, 0);
   const flushes = (s.pods * (t1 - t0)) / v.push.flushIntervalMs;
   const perFlush = sent / Math.max(1, flushes);
-  const lo = Math.max(1, Math.floor(perFlush));
-  const model = predictFlushPeak({
+  const model = predictMeasuredFlushPeak({
     producers: s.pods,
     intervalMs: v.push.flushIntervalMs,
-    packetsPerFlush: [lo, lo + 1],
+    meanPacketsPerFlush: Math.max(1, perFlush),
     binMs: arr.binMs,
     windowMs: t1 - t0,
     jitter: v.push.jitter,
