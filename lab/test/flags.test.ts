@@ -153,6 +153,19 @@ describe('CLI dispatch: exit codes and messages', () => {
     const w = io();
     assert.equal(await runCli(['burst', '--help'], w), 0);
     assert.match(w.o.join(''), /--pods-per-producer/);
+    // `help <verb>` for the verbs with flags of their own prints those flags, not the general usage.
+    const own: Record<string, RegExp> = {
+      drill: /--scenarios/,
+      scenario: /scenario <name>/,
+      model: /--producers/,
+      cost: /--events/,
+    };
+    for (const [verb, flag] of Object.entries(own)) {
+      const h = io();
+      assert.equal(await runCli(['help', verb], h), 0, verb);
+      assert.match(h.o.join(''), flag, verb);
+      assert.doesNotMatch(h.o.join(''), /^Verbs:/m, verb);
+    }
   });
   it('status without a stack: exit 3 and says how to start one', async () => {
     const x = io();

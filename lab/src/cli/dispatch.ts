@@ -130,7 +130,11 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
       case 'help':
       case '--help':
       case '-h': {
-        const sub = rest[0] as keyof typeof VERB_FLAGS | undefined;
+        // Verbs with flags of their own (model, cost, drill, scenario) print them on --help.
+        const own = rest[0];
+        if (own === 'model' || own === 'cost') return await delegate(own, ['--help'], io);
+        if (own === 'drill' || own === 'scenario') return await drillCommand(own, ['--help'], io, deps);
+        const sub = own as keyof typeof VERB_FLAGS | undefined;
         if (sub && sub in VERB_FLAGS) io.out(`${formatHelp(USAGE_LINES[sub]!, VERB_FLAGS[sub])}\n`);
         else io.out(`${USAGE}\n`);
         return verb === undefined ? EXIT.usage : EXIT.ok;
