@@ -4,6 +4,8 @@
 //   collector   services/collector/dist/main.js (the artifact the image runs)
 //   etsy-statsd node_modules/statsd/stats.js 0.9, blackhole backend (flushes every 10 s, sends nothing)
 //   bare-dgram  a bare Node dgram socket that parses lines the obvious way and only counts
+//   bare-dgram-2workers  the same, in two node:cluster workers reading one shared socket: the "scale
+//               across cores" experiment (is a second reader core worth anything on this machine?)
 //   etsy-statsd-default-rcvbuf  Etsy statsd as shipped: 0.9 has no receive-buffer option, so the kernel
 //               default (net.core.rmem_default) — reported for reference, not used for the goals
 // Sender: bench/udp-sender.mjs, its own process, paced and bounded (count = rate x step seconds), realistic
@@ -17,7 +19,7 @@
 // bisect to 8%; the receivers' searches advance step by step in turn (so they share the machine's
 // background load), repeated TRIALS times, median reported. The machine is
 // shared, so a step that fails is tried once more (on the next round): a rate fails when both attempts lose.
-// Env: BENCH_TRIALS (3), BENCH_STEP_SECONDS (1.0), BENCH_RECEIVERS (all four, comma-separated).
+// Env: BENCH_TRIALS (3), BENCH_STEP_SECONDS (1.0), BENCH_RECEIVERS (all five, comma-separated).
 // The as-shipped Etsy variant is a reference point and runs one trial.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -46,13 +48,21 @@ const PRIOR: Record<ReceiverName, Record<number, number>> = {
   collector: { 1: 100_000, 10: 60_000 },
   'etsy-statsd': { 1: 10_000, 10: 2_000 },
   'bare-dgram': { 1: 100_000, 10: 80_000 },
+  'bare-dgram-2workers': { 1: 100_000, 10: 80_000 },
   'etsy-statsd-default-rcvbuf': { 1: 10_000, 10: 2_000 },
 };
-const PRIOR_NAMES = { collector: 1, 'etsy-statsd': 1, 'bare-dgram': 1, 'etsy-statsd-default-rcvbuf': 1 };
+const PRIOR_NAMES = {
+  collector: 1,
+  'etsy-statsd': 1,
+  'bare-dgram': 1,
+  'bare-dgram-2workers': 1,
+  'etsy-statsd-default-rcvbuf': 1,
+};
 
-type ReceiverName = 'collector' | 'etsy-statsd' | 'bare-dgram' | 'etsy-statsd-default-rcvbuf';
+type ReceiverName = keyof typeof PRIOR_NAMES;
 const RECEIVERS = (
-  process.env.BENCH_RECEIVERS ?? 'collector,etsy-statsd,bare-dgram,etsy-statsd-default-rcvbuf'
+  process.env.BENCH_RECEIVERS ??
+  'collector,etsy-statsd,bare-dgram,bare-dgram-2workers,etsy-statsd-default-rcvbuf'
 )
   .split(',')
   .filter((r): r is ReceiverName => r in PRIOR_NAMES);
@@ -119,6 +129,8 @@ function readNumber(path: string): number | null {
 interface Receiver {
   name: ReceiverName;
   child: ChildProcess;
+  /** Every process that does the receiving (the cluster variant's workers, not its idle primary). */
+  pids: number[];
   udpPort: number;
   rcvbufGranted: number | null;
   count(): Promise<number>;
@@ -214,6 +226,7 @@ async function startReceiver(name: ReceiverName): Promise<Receiver> {
     return {
       name,
       child,
+      pids: [child.pid!],
       udpPort: Number(String(l.udp).split(':').pop()),
       rcvbufGranted: (l.rcvbufGranted as number | null) ?? null,
       async count() {
@@ -226,10 +239,13 @@ async function startReceiver(name: ReceiverName): Promise<Receiver> {
     };
   }
   let child: ChildProcess;
-  if (name === 'bare-dgram') {
-    child = spawn(process.execPath, [join(HERE, 'bare-dgram.mjs'), '--rcvbuf', String(RCVBUF)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  if (name === 'bare-dgram' || name === 'bare-dgram-2workers') {
+    const workers = name === 'bare-dgram' ? '1' : '2';
+    child = spawn(
+      process.execPath,
+      [join(HERE, 'bare-dgram.mjs'), '--rcvbuf', String(RCVBUF), '--workers', workers],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
   } else {
     const config = {
       servers: [
@@ -257,6 +273,7 @@ async function startReceiver(name: ReceiverName): Promise<Receiver> {
   return {
     name,
     child,
+    pids: Array.isArray(l.pids) ? (l.pids as number[]) : [child.pid!],
     udpPort: Number(l.udp),
     // as in the collector: Linux reports twice a requested size; an unrequested one as is
     rcvbufGranted: Number.isFinite(kernel)
@@ -352,14 +369,15 @@ async function step(rcv: Receiver, rate: number, lines: number, seed: number): P
   const c0 = await rcv.count();
   const k0 = snmp();
   const d0 = socketDrops(rcv.udpPort);
-  const cpu0 = cpuTicks(rcv.child.pid!);
+  const cpuOf = () => rcv.pids.reduce((a, p) => a + cpuTicks(p), 0);
+  const cpu0 = cpuOf();
   const t0 = Date.now();
   let endCount: Promise<number> | null = null;
   const s = await runSender(rcv.udpPort, rate, count, lines, seed, () => {
     endCount = rcv.count();
   });
   const atEnd = await (endCount ?? rcv.count());
-  const cpu1 = cpuTicks(rcv.child.pid!);
+  const cpu1 = cpuOf();
   const t1 = Date.now();
   // settle: until everything arrived or the count stops moving
   let c1 = atEnd;
@@ -588,6 +606,7 @@ async function main(): Promise<void> {
     const c = med.collector;
     const e = med['etsy-statsd'];
     const b = med['bare-dgram'];
+    const b2 = med['bare-dgram-2workers'];
     const shipped = med['etsy-statsd-default-rcvbuf'];
     const vsEtsy1 = ratio(c?.[1], e?.[1]);
     const vsEtsy10 = ratio(c?.[10], e?.[10]);
@@ -625,6 +644,8 @@ async function main(): Promise<void> {
       ratios: {
         collectorVsEtsy: { '1-line': vsEtsy1, '10-line': vsEtsy10 },
         collectorVsBare: { '1-line': ratio(c?.[1], b?.[1]), '10-line': vsBare10 },
+        /** The multi-core experiment: two workers on one shared socket vs one (same parsing). */
+        bareTwoWorkersVsOne: { '1-line': ratio(b2?.[1], b?.[1]), '10-line': ratio(b2?.[10], b?.[10]) },
         collectorVsEtsyAsShipped: {
           '1-line': ratio(c?.[1], shipped?.[1]),
           '10-line': ratio(c?.[10], shipped?.[10]),
