@@ -2,34 +2,27 @@
 // containers for every component, its accounting reconciled with the ledgers; and Ctrl-C mid-run leaving
 // no container, network or temp dir behind.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { before, describe, it } from 'node:test';
 import type { RunRecord } from '../src/burst/types.ts';
-import { assertBuilt, ROOT, runCliProcess, startCli, waitFor } from './cli-helpers.ts';
+import {
+  airgapImages,
+  assertBuilt,
+  labContainers,
+  labNetworks,
+  runCliProcess,
+  scratchTmp,
+  startCli,
+  waitFor,
+} from './cli-helpers.ts';
 
-const run = promisify(execFile);
-const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-docker-e2e-'));
-const tmp = join(base, 'tmp');
-mkdirSync(tmp);
-after(() => rmSync(base, { recursive: true, force: true }));
-
-async function labContainers(): Promise<string[]> {
-  const r = await run('docker', ['ps', '-a', '--filter', 'label=pushpull.lab', '--format', '{{.Names}}']);
-  return r.stdout.split('\n').filter(Boolean);
-}
-async function labNetworks(): Promise<string[]> {
-  const r = await run('docker', ['network', 'ls', '--filter', 'label=pushpull.lab', '--format', '{{.Name}}']);
-  return r.stdout.split('\n').filter(Boolean);
-}
+const { base, tmp } = scratchTmp('pushpull-lab-docker-e2e-');
 
 describe('burst --runtime docker (air-gapped images)', { timeout: 600_000 }, () => {
   before(async () => {
     assertBuilt();
-    await run('bash', ['scripts/airgap-images.sh', '--no-pull'], { cwd: ROOT, timeout: 300_000 });
+    await airgapImages();
   });
 
   it('runs a burst in containers and reconciles emitted == delivered + lost with the ledgers', async () => {

@@ -1,7 +1,10 @@
 // Helpers for the integration tests: run the built CLI (lab/dist/main.js) as a real child process.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
+import { promisify } from 'node:util';
 import { paths, repoRoot } from '../src/util/paths.ts';
 
 export const ROOT = repoRoot();
@@ -97,4 +100,51 @@ export function workDirs(tmp: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * A scratch directory for one test file, with a `tmp` inside it that the file may point TMPDIR at (so it can
+ * see that the lab's work dirs are removed). Removed, and TMPDIR restored, after the file's tests.
+ */
+export function scratchTmp(prefix: string): { base: string; tmp: string } {
+  const base = mkdtempSync(join(tmpdir(), prefix));
+  const tmp = join(base, 'tmp');
+  mkdirSync(tmp);
+  const savedTmp = process.env.TMPDIR;
+  after(() => {
+    process.env.TMPDIR = savedTmp;
+    rmSync(base, { recursive: true, force: true });
+  });
+  return { base, tmp };
+}
+
+const execFileP = promisify(execFile);
+
+/** Names of every container / network carrying the lab's label (any run). */
+export async function labContainers(): Promise<string[]> {
+  const r = await execFileP('docker', [
+    'ps',
+    '-a',
+    '--filter',
+    'label=pushpull.lab',
+    '--format',
+    '{{.Names}}',
+  ]);
+  return r.stdout.split('\n').filter(Boolean);
+}
+export async function labNetworks(): Promise<string[]> {
+  const r = await execFileP('docker', [
+    'network',
+    'ls',
+    '--filter',
+    'label=pushpull.lab',
+    '--format',
+    '{{.Name}}',
+  ]);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+/** Builds (or refreshes) the stack's images from local binaries, as CI does: no registry needed. */
+export async function airgapImages(): Promise<void> {
+  await execFileP('bash', ['scripts/airgap-images.sh', '--no-pull'], { cwd: ROOT, timeout: 300_000 });
 }

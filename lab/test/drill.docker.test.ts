@@ -2,35 +2,18 @@
 // fault only the docker runtime can inject for real (`docker network disconnect`). It also proves the lab
 // keeps its control channel across the fault: a reconnected container is published on a new host port.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { before, describe, it } from 'node:test';
 import { findScenario, runScenario } from '../src/drill/run.ts';
 import { dockerRuntimeFactory } from '../src/runtime/docker.ts';
-import { assertBuilt, ROOT } from './cli-helpers.ts';
+import { airgapImages, assertBuilt, labContainers, ROOT, scratchTmp, workDirs } from './cli-helpers.ts';
 
-const run = promisify(execFile);
-const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-drill-docker-'));
-const tmp = join(base, 'tmp');
-mkdirSync(tmp);
-const savedTmp = process.env.TMPDIR;
-after(() => {
-  process.env.TMPDIR = savedTmp;
-  rmSync(base, { recursive: true, force: true });
-});
-
-async function labContainers(): Promise<string[]> {
-  const r = await run('docker', ['ps', '-a', '--filter', 'label=pushpull.lab', '--format', '{{.Names}}']);
-  return r.stdout.split('\n').filter(Boolean);
-}
+const { tmp } = scratchTmp('pushpull-lab-drill-docker-');
 
 describe('network-partition drill on the docker runtime (air-gapped images)', { timeout: 600_000 }, () => {
   before(async () => {
     assertBuilt();
-    await run('bash', ['scripts/airgap-images.sh', '--no-pull'], { cwd: ROOT, timeout: 300_000 });
+    await airgapImages();
     process.env.TMPDIR = tmp;
   });
 
@@ -68,10 +51,6 @@ describe('network-partition drill on the docker runtime (air-gapped images)', { 
     assert.match(tcp.detail, /^TCP: \d+ writes handed to the socket/);
 
     assert.deepEqual(await labContainers(), [], 'no lab container left');
-    assert.deepEqual(
-      readdirSync(tmp).filter((d) => d.startsWith('pushpull-lab-')),
-      [],
-      'no work dir left',
-    );
+    assert.deepEqual(workDirs(tmp), [], 'no work dir left');
   });
 });

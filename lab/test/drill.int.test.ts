@@ -2,23 +2,15 @@
 // node-exporter, collector and producers on 127.0.0.1). Assertions are about observable outcomes: the
 // scenario's own expectations (lab/scenarios/*.yml) plus the grid facts each failure mode is about.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { ScenarioResult } from '../src/drill/grid.ts';
 import { findScenario, runScenario } from '../src/drill/run.ts';
 import { processRuntimeFactory } from '../src/runtime/process.ts';
-import { alive, assertBuilt, ROOT } from './cli-helpers.ts';
+import { alive, assertBuilt, ROOT, scratchTmp } from './cli-helpers.ts';
 
-const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-drill-int-'));
-const tmp = join(base, 'tmp');
-mkdirSync(tmp);
-const savedTmp = process.env.TMPDIR;
-after(() => {
-  process.env.TMPDIR = savedTmp;
-  rmSync(base, { recursive: true, force: true });
-});
+const { tmp } = scratchTmp('pushpull-lab-drill-int-');
 
 const scenarios = join(ROOT, 'lab', 'scenarios');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '@pushpull/common';
+import { LEDGER_KEYS, ManualClock } from '@pushpull/common';
 import { type ControlState, createProducer, type Ledger, type Producer } from '../src/index.ts';
 import { request, type UdpSink, udpSink } from './helpers.ts';
 
@@ -69,17 +69,8 @@ describe('control API', () => {
     assert.equal(l.name, 'ctl');
     assert.equal(l.quiesced, false);
     assert.equal(l.atMs, clock.now());
-    const keys = [
-      'orders',
-      'ordersPushed',
-      'rejects',
-      'registryEvents',
-      'pushEvents',
-      'datagrams',
-      'bytes',
-      'sendErrors',
-      'heartbeats',
-    ];
+    // The wire shape is the shared contract's (@pushpull/common), field for field.
+    const keys: readonly string[] = LEDGER_KEYS;
     assert.deepEqual(Object.keys(l.total).sort(), [...keys].sort());
     assert.deepEqual(Object.keys(l.pods), ['ctl-p0', 'ctl-p1', 'ctl-p2']);
     for (const k of keys) {
