@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sumCounts } from '@pushpull/common';
 import {
   accountPath,
   counterTotal,
   formatLossPct,
   ledgerTotals,
   pullDeliveredQuery,
-  sumCounts,
 } from '../src/burst/accounting.ts';
 import { measurePeaks } from '../src/burst/peaks.ts';
 import { rateSeries, steppedRateSeries } from '../src/burst/series.ts';

@@ -1,8 +1,6 @@
 import { sumCounts } from '@pushpull/common';
 import type { Ledger, LedgerCounts, PathAccount } from './types.ts';
 
-export { sumCounts };
-
 // Loss accounting (DESIGN.md "Ground truth and loss accounting", docs/contracts.md). Pure.
 //   pull emitted   = Σ ledger.total.orders          pull delivered = the pods' orders_total as stored in Prometheus
 //   push emitted   = Σ ledger.total.ordersPushed    push delivered = Σ `orders` on the collector's /metrics

@@ -5,8 +5,8 @@
 // Prints {"udp":PORT,"count":HTTPPORT,"rcvbufKernel":N,"pids":[...]};
 // GET http://127.0.0.1:HTTPPORT/ -> {"packets","lines","bad"}.
 //
-// --workers N (N > 1) is the "scale across cores" experiment: node:cluster workers bind the same port, so
-// the primary owns one socket and hands its handle to every worker; all of them read the same socket (the
+// --workers N (N > 1) is the "scale across cores" experiment: node:cluster workers bind one port, so the
+// primary owns one socket and hands its handle to every worker; all of them read the same socket (the
 // kernel wakes one reader per datagram). Counts are asked of every worker at each GET, so a count is never
 // stale. Node 20's dgram has no SO_REUSEPORT, so this shared socket is the only way to put several cores on
 // one UDP port from JavaScript.
@@ -63,19 +63,17 @@ if (workers <= 1) {
   const sock = await receive(0, counts);
   serveCounts(async () => counts, sock.address().port, sock.getRecvBufferSize(), [process.pid]);
 } else if (cluster.isPrimary) {
-  // The primary picks the port (a throwaway socket on port 0), then every worker binds it: cluster
-  // creates the real socket once, in the primary, and shares its handle.
-  const probe = dgram.createSocket('udp4');
-  const port = await new Promise((r) => probe.bind(0, '127.0.0.1', () => r(probe.address().port)));
-  await new Promise((r) => probe.close(r));
-  const ws = Array.from({ length: workers }, () => cluster.fork({ BARE_DGRAM_PORT: String(port) }));
-  const kernel = await Promise.all(
-    ws.map((w) => new Promise((r) => w.once('message', (m) => r(m.rcvbufKernel)))),
-  );
+  // Every worker binds port 0: cluster creates the socket once, in the primary, keyed by address and port,
+  // so all workers share that one socket and report the same port (checked, as the experiment rests on it).
+  const ws = Array.from({ length: workers }, () => cluster.fork());
+  const bound = await Promise.all(ws.map((w) => new Promise((r) => w.once('message', r))));
+  if (new Set(bound.map((b) => b.port)).size !== 1)
+    throw new Error(`workers did not share one socket: ports ${bound.map((b) => b.port).join(', ')}`);
   let seq = 0;
-  const read = () => {
+  /** Asks every worker for its counts now (never a stale total) and adds them up. */
+  const read = async () => {
     const id = ++seq;
-    return Promise.all(
+    const all = await Promise.all(
       ws.map(
         (w) =>
           new Promise((r) => {
@@ -88,34 +86,26 @@ if (workers <= 1) {
             w.send({ id });
           }),
       ),
-    ).then((all) =>
-      all.reduce(
-        (a, c) => ({
-          packets: a.packets + c.packets,
-          lines: a.lines + c.lines,
-          bad: a.bad + c.bad,
-          sum: a.sum + c.sum,
-        }),
-        { packets: 0, lines: 0, bad: 0, sum: 0 },
-      ),
     );
-  };
-  const stop = () => {
-    for (const w of ws) w.kill('SIGKILL');
-    process.exit(0);
+    const total = { packets: 0, lines: 0, bad: 0, sum: 0 };
+    for (const c of all) for (const k of Object.keys(total)) total[k] += c[k];
+    return total;
   };
   process.removeAllListeners('SIGTERM');
-  process.on('SIGTERM', stop);
+  process.on('SIGTERM', () => {
+    for (const w of ws) w.kill('SIGKILL');
+    process.exit(0);
+  });
   serveCounts(
     read,
-    port,
-    kernel[0],
+    bound[0].port,
+    bound[0].rcvbufKernel,
     ws.map((w) => w.process.pid),
   );
 } else {
   const counts = { packets: 0, lines: 0, bad: 0, sum: 0 };
-  const sock = await receive(Number(process.env.BARE_DGRAM_PORT), counts);
+  const sock = await receive(0, counts);
   process.on('message', (m) => process.send({ id: m.id, counts }));
-  process.send({ rcvbufKernel: sock.getRecvBufferSize() });
+  process.send({ port: sock.address().port, rcvbufKernel: sock.getRecvBufferSize() });
   process.on('disconnect', () => process.exit(0));
 }
