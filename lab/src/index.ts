@@ -1,10 +1,10 @@
 // Programmatic entry points of the lab (tests, scenarios, other tools).
 
+export { evalFailOn, factsOf, parseFailOn } from './analysis/failon.ts';
 export { runBurst } from './burst/run.ts';
-export type * from './burst/types.ts';
-export { runCli } from './cli/dispatch.ts';
-export { evalFailOn, factsOf, parseFailOn } from './cli/failon.ts';
-export { processRuntimeFactory } from './runtime/process.ts';
+export { runCli } from './cli/commands.ts';
+export type * from './core/record.ts';
+export { processRuntimeFactory } from './runtime/process/runtime.ts';
 export { derivePrometheusConfig } from './runtime/prometheus-config.ts';
 export { selectRuntime } from './runtime/select.ts';
 export type * from './runtime/types.ts';

@@ -7,10 +7,10 @@ import {
   formatLossPct,
   ledgerTotals,
   pullDeliveredQuery,
-} from '../src/burst/accounting.ts';
-import { measurePeaks } from '../src/burst/peaks.ts';
-import { rateSeries, steppedRateSeries } from '../src/burst/series.ts';
-import type { Ledger } from '../src/burst/types.ts';
+} from '../src/analysis/accounting.ts';
+import { measurePeaks } from '../src/analysis/peaks.ts';
+import { rateSeries, steppedRateSeries } from '../src/analysis/series.ts';
+import type { Ledger } from '../src/core/record.ts';
 import { ledger, sample, series, T0 } from './fixtures.ts';
 
 describe('loss accounting', () => {
@@ -87,7 +87,7 @@ describe('rates and peaks from the series', () => {
   });
 
   it('pull delivered per second: the recording rule when Prometheus evaluated it, else the stepped total', async () => {
-    const { pullDeliveredRate } = await import('../src/burst/series.ts');
+    const { pullDeliveredRate } = await import('../src/analysis/series.ts');
     const withRule = [0, 1, 2].map((i) =>
       sample(i, { pull: { ...sample(0).pull!, storedOrdersRate: 10 * i } }),
     );

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import type { RunRecord } from '../src/burst/types.ts';
+import type { RunRecord } from '../src/core/record.ts';
 import {
   airgapImages,
   assertBuilt,

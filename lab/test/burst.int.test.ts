@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RunRecord } from '../src/burst/types.ts';
+import type { RunRecord } from '../src/core/record.ts';
 import { assertBuilt, markedPids, runCliProcess, workDirs } from './cli-helpers.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-burst-int-'));

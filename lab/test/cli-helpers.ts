@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { promisify } from 'node:util';
-import { paths, repoRoot } from '../src/util/paths.ts';
+import { paths, repoRoot } from '../src/core/paths.ts';
 
 export const ROOT = repoRoot();
 export const LAB_MAIN = join(ROOT, 'lab', 'dist', 'main.js');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerPorts, demuxStdout, isLeftover, producerArgs } from '../src/runtime/docker.ts';
+import { containerPorts, demuxStdout, isLeftover, producerArgs } from '../src/runtime/docker/runtime.ts';
 
 describe('docker runtime (pure parts)', () => {
   it('reaps only runs that are neither kept nor owned by a live lab process', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { findScenario, runScenario } from '../src/drill/run.ts';
-import { dockerRuntimeFactory } from '../src/runtime/docker.ts';
+import { dockerRuntimeFactory } from '../src/runtime/docker/runtime.ts';
 import { airgapImages, assertBuilt, labContainers, ROOT, scratchTmp, workDirs } from './cli-helpers.ts';
 
 const { tmp } = scratchTmp('pushpull-lab-drill-docker-');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { ScenarioResult } from '../src/drill/grid.ts';
 import { findScenario, runScenario } from '../src/drill/run.ts';
-import { processRuntimeFactory } from '../src/runtime/process.ts';
+import { processRuntimeFactory } from '../src/runtime/process/runtime.ts';
 import { alive, assertBuilt, ROOT, scratchTmp } from './cli-helpers.ts';
 
 const { tmp } = scratchTmp('pushpull-lab-drill-int-');

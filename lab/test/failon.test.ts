@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
-import { evalFailOn, factsOf, parseFailOn } from '../src/cli/failon.ts';
+import { evalFailOn, factsOf, parseFailOn } from '../src/analysis/failon.ts';
 import { record } from './fixtures.ts';
 
 // fixture: push lost 1000 of 5000 (20%), pull lost nothing, one push failure at +0.9 s, p99 0.41 s

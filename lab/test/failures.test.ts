@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deriveFirstFailures } from '../src/burst/failures.ts';
+import { deriveFirstFailures } from '../src/analysis/failures.ts';
 import { type collector, ledger, node, pull, sample, series, T0 } from './fixtures.ts';
 
 /** The fixture's healthy collector snapshot at `sec`, with overrides (keeps the datagram counts consistent). */
@@ -166,7 +166,7 @@ describe("firstFailures: this run's own datagrams vs the host's kernel counters"
   });
 
   it('a one-tick blip over the allowance (reads taken at different moments) is not a loss', async () => {
-    const { firstOwnDatagramLoss } = await import('../src/burst/failures.ts');
+    const { firstOwnDatagramLoss } = await import('../src/analysis/failures.ts');
     const blip = series(0, 6, (sec) => ({
       ledger: ledger({ datagrams: 10_000 + sec * 1000 }),
       collector: coll(sec, { packetsUdp: 10_000 + sec * 1000 - (sec === 3 ? 1500 : 0) }),

@@ -1,7 +1,7 @@
 // Hand-made probe series and records for the pure tests (no I/O).
 import { emptyCounts } from '@pushpull/common';
-import { accountPath } from '../src/burst/accounting.ts';
-import type { BurstConfig, LedgerCounts, ProbeSample, PullProbe, RunRecord } from '../src/burst/types.ts';
+import { accountPath } from '../src/analysis/accounting.ts';
+import type { BurstConfig, LedgerCounts, ProbeSample, PullProbe, RunRecord } from '../src/core/record.ts';
 import type { CollectorSnapshot, NodeUdpSnapshot } from '../src/probe/exposition.ts';
 
 export const T0 = 1_700_000_000_000;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
-import { runCli } from '../src/cli/dispatch.ts';
-import { parseBurstFlags } from '../src/cli/flags.ts';
+import { parseBurstFlags } from '../src/burst/flags.ts';
+import { runCli } from '../src/cli/commands.ts';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];

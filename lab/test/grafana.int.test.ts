@@ -16,7 +16,8 @@ import {
   interpolate,
   type Json,
 } from '../../grafana/src/inspect.ts';
-import { newWorkDir, processRuntimeFactory } from '../src/runtime/process.ts';
+import { newWorkDir } from '../src/core/workdir.ts';
+import { processRuntimeFactory } from '../src/runtime/process/runtime.ts';
 import type { ProducerMember, Runtime, StackEndpoints } from '../src/runtime/types.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -4,7 +4,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isLabError, LabError } from '@pushpull/common';
-import { httpJson, httpOk, httpText } from '../src/util/http.ts';
+import { httpJson, httpOk, httpText } from '../src/core/http.ts';
 
 let server: Server;
 let base = '';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
 import { parse } from 'yaml';
+import { paths, repoRoot } from '../src/core/paths.ts';
 import { derivePrometheusConfig, parsePromDuration, promDuration } from '../src/runtime/prometheus-config.ts';
-import { paths, repoRoot } from '../src/util/paths.ts';
 
 const root = repoRoot();
 const p = paths(root);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { statusLine, windowRate } from '../src/cli/progress.ts';
+import { statusLine, windowRate } from '../src/burst/progress.ts';
 import { contractPhase, renderPhaseMetrics } from '../src/probe/pushgateway.ts';
 import { alertTimeline, cpuSeries, recordCharts } from '../src/report/charts.ts';
 import { renderHtml, renderMarkdown, renderTerminalSummary, writeReport } from '../src/report/render.ts';

@@ -78,8 +78,8 @@ describe('runtime selection (strategy chain)', () => {
     );
   });
   it('the real process factory reports the Debian binaries here', async () => {
-    const { processRuntimeFactory } = await import('../src/runtime/process.ts');
-    const { repoRoot } = await import('../src/util/paths.ts');
+    const { processRuntimeFactory } = await import('../src/runtime/process/runtime.ts');
+    const { repoRoot } = await import('../src/core/paths.ts');
     const a = await processRuntimeFactory(repoRoot()).available();
     assert.equal(a.ok, true, a.reason);
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accountPath } from '../src/burst/accounting.ts';
-import type { FirstFailure } from '../src/burst/types.ts';
-import { partialVerdict, signalPhrase, verdictSentence, whenPhrase } from '../src/burst/verdict.ts';
+import { accountPath } from '../src/analysis/accounting.ts';
+import { partialVerdict, signalPhrase, verdictSentence, whenPhrase } from '../src/analysis/verdict.ts';
+import type { FirstFailure } from '../src/core/record.ts';
 
 const ok = (n: number) => accountPath(n, n, 'l', 'd');
 const lossy = (n: number, d: number) => accountPath(n, d, 'l', 'd');

@@ -1,32 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, release, tmpdir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, release } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describeError, isLabError, LabError } from '@pushpull/common';
-import { evalFailOn, factsOf, parseFailOn } from '../cli/failon.ts';
-import { predictMeasuredFlushPeak } from '../model/index.ts';
-import { ControlClient } from '../probe/control.ts';
-import { collectorSnapshot } from '../probe/exposition.ts';
-import { ProbeLoop } from '../probe/loop.ts';
-import { PromClient } from '../probe/prom.ts';
-import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pushgateway.ts';
-import { hostMemory } from '../runtime/children.ts';
-import { newWorkDir } from '../runtime/process.ts';
-import { parsePromDuration } from '../runtime/prometheus-config.ts';
-import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
-import { httpText } from '../util/http.ts';
-import { paths } from '../util/paths.ts';
-import { abortableSleep, mapLimit, throwIfAborted } from '../util/time.ts';
 import {
   accountPath,
   counterTotal,
   ledgerTotals,
   pullDeliveredQuery,
   pullResetPodsQuery,
-} from './accounting.ts';
-import { deriveFirstFailures } from './failures.ts';
-import { measurePeaks } from './peaks.ts';
-import { burstPhaseAt, fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
+} from '../analysis/accounting.ts';
+import { evalFailOn, factsOf, parseFailOn } from '../analysis/failon.ts';
+import { deriveFirstFailures } from '../analysis/failures.ts';
+import { measurePeaks } from '../analysis/peaks.ts';
+import { partialVerdict, verdictSentence } from '../analysis/verdict.ts';
+import { hostMemory, readRmemMax } from '../core/host.ts';
+import { httpText } from '../core/http.ts';
+import { paths } from '../core/paths.ts';
 import type {
   BurstConfig,
   Environment,
@@ -37,8 +26,18 @@ import type {
   PhaseMark,
   ProbeSample,
   RunRecord,
-} from './types.ts';
-import { partialVerdict, verdictSentence } from './verdict.ts';
+} from '../core/record.ts';
+import { abortableSleep, mapLimit, throwIfAborted } from '../core/time.ts';
+import { makeRunId, newWorkDir, removeWorkDir } from '../core/workdir.ts';
+import { predictMeasuredFlushPeak } from '../model/index.ts';
+import { ControlClient } from '../probe/control.ts';
+import { collectorSnapshot } from '../probe/exposition.ts';
+import { ProbeLoop } from '../probe/loop.ts';
+import { PromClient } from '../probe/prom.ts';
+import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pushgateway.ts';
+import { parsePromDuration } from '../runtime/prometheus-config.ts';
+import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
+import { burstPhaseAt, fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
 
 // One market-open burst run, end to end:
 //   up → scale → warm-up (steady rate until Prometheus scraped every pod twice) → schedule the open at one
@@ -67,14 +66,6 @@ export interface BurstDeps {
   runId?: string;
 }
 
-export function makeRunId(now = new Date()): string {
-  const ts = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return `${ts}-${randomBytes(2).toString('hex')}`;
-}
-
 /** Time budget for the pull path's final totals (one query per producer). */
 const PULL_ACCOUNTING_BUDGET_MS = 120_000;
 
@@ -82,15 +73,6 @@ const PULL_ACCOUNTING_BUDGET_MS = 120_000;
 function minHostMemAvailable(): number {
   const m = hostMemory();
   return Math.max(2 ** 30, 0.08 * (m?.totalBytes ?? 0));
-}
-
-function readRmemMax(): number | null {
-  try {
-    const n = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Effective producer scrape timeout: the source config's timeout, capped by the interval (as derived). */
@@ -615,11 +597,4 @@ function lastCollectorRcvbuf(samples: readonly ProbeSample[]): number | null {
     if (v !== null && v !== undefined) return v;
   }
   return null;
-}
-
-/** Removes a run's work dir — only ever one of ours (under the temp dir, with our prefix). */
-export function removeWorkDir(dir: string): void {
-  const base = resolve(tmpdir()) + sep;
-  if (!resolve(dir).startsWith(base) || !resolve(dir).slice(base.length).startsWith('pushpull-lab-')) return;
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }

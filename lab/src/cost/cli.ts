@@ -12,7 +12,7 @@ import {
   parseDurationMs,
   systemClock,
 } from '@pushpull/common';
-import { type CommandIo, lineIo } from '../util/command-io.ts';
+import { type CommandIo, lineIo } from '../core/io.ts';
 import { type CollectorKind, readCollectorCounts, startCollector } from './collector.ts';
 import { formatCostTable } from './format.ts';
 import { type CostOptions, DEFAULT_COST_OPTIONS, runCostExperiment } from './run.ts';

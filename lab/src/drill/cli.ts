@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
-import { makeRunId } from '../burst/run.ts';
+import { type CliIo, withInterrupts } from '../core/cli.ts';
+import { paths, repoRoot } from '../core/paths.ts';
+import { makeRunId } from '../core/workdir.ts';
 import { defaultCandidates, selectRuntime } from '../runtime/select.ts';
 import type { RuntimeKind } from '../runtime/types.ts';
-import { paths, repoRoot } from '../util/paths.ts';
 import { findScenario, loadScenarios, runDrill, terminalGrid } from './run.ts';
 
 // `pushpull-lab drill` (every scenario in lab/scenarios/) and `pushpull-lab scenario <name>` (one).
@@ -75,4 +76,14 @@ export async function runDrillCommand(
   io.out(`${terminalGrid(record)}\n\nwrote ${files.join(', ')}\n`);
   const ok = record.scenarios.every((s) => !s.error && s.expectations.every((e) => e.ok));
   return ok ? 0 : 1;
+}
+
+/** `drill` / `scenario <name>` with Ctrl-C wired: every stack a scenario started is torn down first. */
+export async function drillCommand(
+  verb: 'drill' | 'scenario',
+  argv: string[],
+  io: CliIo,
+  deps: { signals?: NodeJS.EventEmitter } = {},
+): Promise<number> {
+  return withInterrupts(deps.signals ?? process, io, {}, (signal) => runDrillCommand(verb, argv, io, signal));
 }

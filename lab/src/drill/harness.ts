@@ -1,9 +1,10 @@
 import { LabError } from '@pushpull/common';
-import { removeWorkDir } from '../burst/run.ts';
+import { httpText } from '../core/http.ts';
+import { abortableSleep, throwIfAborted } from '../core/time.ts';
+import { newWorkDir, removeWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
 import { parseExposition } from '../probe/exposition.ts';
 import { PromClient } from '../probe/prom.ts';
-import { newWorkDir } from '../runtime/process.ts';
 import type {
   ProducerMember,
   Runtime,
@@ -11,8 +12,6 @@ import type {
   StackEndpoints,
   StackOptions,
 } from '../runtime/types.ts';
-import { httpText } from '../util/http.ts';
-import { abortableSleep, throwIfAborted } from '../util/time.ts';
 import type { Scenario, Variant } from './scenario.ts';
 
 // One drill variant runs on a fresh stack: up → scale → warm-up (every pod scraped) → the mode's

@@ -10,7 +10,7 @@ import {
   parseBytes,
   parseDurationMs,
 } from '@pushpull/common';
-import { type CommandIo, lineIo } from '../util/command-io.ts';
+import { type CommandIo, lineIo } from '../core/io.ts';
 import {
   type BurstModelConfig,
   DEFAULT_BURST_CONFIG,

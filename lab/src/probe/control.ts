@@ -1,5 +1,5 @@
-import type { Ledger } from '../burst/types.ts';
-import { httpJson } from '../util/http.ts';
+import { httpJson } from '../core/http.ts';
+import type { Ledger } from '../core/record.ts';
 
 // The producers' control API (docs/contracts.md): the ground truth is read here, never through the paths
 // being measured.

@@ -1,3 +1,4 @@
+import type { CollectorSnapshot, NodeUdpSnapshot } from '../core/record.ts';
 // A small, allocation-conscious parser for the Prometheus text exposition format (0.0.4), used on the
 // collector's and node-exporter's /metrics. Pure. The collector's body can be megabytes (one `orders`
 // series per pod × instrument × side), so callers pass `keep` to skip families they do not need without
@@ -122,30 +123,6 @@ export function firstValue(samples: readonly ExpoSample[], name: string): number
   return null;
 }
 
-/** What the probe keeps from one read of the collector's /metrics (nulls = family absent). */
-export interface CollectorSnapshot {
-  /** Push delivered: the sum of all `orders` series (contract: loss accounting). */
-  orders: number | null;
-  packets: number | null;
-  /** Datagrams received over UDP (collector_packets_total{transport="udp"}). */
-  packetsUdp: number | null;
-  lines: number | null;
-  parseErrors: number | null;
-  seriesRejected: number | null;
-  /** Any other collector drop counter (`collector_*drop*_total`, e.g. a queue), summed. */
-  otherDrops: number | null;
-  /** Datagrams the kernel dropped on the collector's OWN socket (sk_drops, /proc/net/udp): exact per socket. */
-  socketDrops: number | null;
-  kernelRcvbufErrors: number | null;
-  kernelInErrors: number | null;
-  kernelInDatagrams: number | null;
-  series: number | null;
-  eventLoopLagSeconds: number | null;
-  rcvbufBytes: number | null;
-  sourcesActive: number | null;
-  bodyBytes: number;
-}
-
 const COLLECTOR_DIRECT = new Set([
   'collector_packets_total',
   'collector_lines_total',
@@ -204,11 +181,7 @@ export function collectorSnapshot(text: string, ordersFamily = 'orders'): Collec
   };
 }
 
-export interface NodeUdpSnapshot {
-  rcvbufErrors: number | null;
-  inErrors: number | null;
-  inDatagrams: number | null;
-}
+export type { CollectorSnapshot, NodeUdpSnapshot };
 
 export function nodeUdpSnapshot(text: string): NodeUdpSnapshot {
   const names = [

@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import { LabError } from '@pushpull/common';
-import { ledgerTotals } from '../burst/accounting.ts';
-import type { Phase, ProbeSample } from '../burst/types.ts';
-import { hostMemory } from '../runtime/children.ts';
+import { ledgerTotals } from '../analysis/accounting.ts';
+import { hostMemory } from '../core/host.ts';
+import { httpText } from '../core/http.ts';
+import type { Phase, ProbeSample } from '../core/record.ts';
+import { abortableSleep, mapLimit } from '../core/time.ts';
 import type { ProducerMember } from '../runtime/types.ts';
-import { httpText } from '../util/http.ts';
-import { abortableSleep, mapLimit } from '../util/time.ts';
 import { ControlClient } from './control.ts';
 import { collectorSnapshot, nodeUdpSnapshot } from './exposition.ts';
 import { type PromClient, PULL_EXPRESSIONS, pullProbeFrom, storedOrdersExpression } from './prom.ts';

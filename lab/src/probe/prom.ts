@@ -1,6 +1,6 @@
 import { LabError } from '@pushpull/common';
-import type { AlertObservation, PullProbe } from '../burst/types.ts';
-import { httpJson } from '../util/http.ts';
+import { httpJson } from '../core/http.ts';
+import type { AlertObservation, PullProbe } from '../core/record.ts';
 
 // Prometheus HTTP API: instant queries, raw samples, alerts. Several scalar expressions are folded into ONE
 // request per probe tick (each tagged with a `probe_key` label), so probing costs one query, not fifteen.

@@ -1,5 +1,5 @@
-import type { Phase } from '../burst/types.ts';
-import { httpText } from '../util/http.ts';
+import { httpText } from '../core/http.ts';
+import type { Phase } from '../core/record.ts';
 import { LAB_ANNOTATION_JOB } from './prom.ts';
 
 // Lab → Pushgateway phase annotations for Grafana (docs/contracts.md "Lab → Pushgateway"), grouping key

@@ -7,8 +7,8 @@ import {
   relSeconds,
   socketDropCounter,
   udpDropCounter,
-} from '../burst/series.ts';
-import type { ProbeSample, RunRecord } from '../burst/types.ts';
+} from '../analysis/series.ts';
+import type { ProbeSample, RunRecord } from '../core/record.ts';
 import { compact, lineChart, type TimelineRow, timelineChart } from './svg.ts';
 
 // The report's charts, built from the record's probe series (pure).

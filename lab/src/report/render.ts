@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunRecord } from '../burst/types.ts';
+import type { RunRecord } from '../core/record.ts';
 import { recordCharts } from './charts.ts';
 import { escapeXml } from './svg.ts';
 import {

@@ -1,6 +1,6 @@
-import { formatLossPct } from '../burst/accounting.ts';
-import type { RunRecord } from '../burst/types.ts';
-import { pushLabel } from '../burst/verdict.ts';
+import { formatLossPct } from '../analysis/accounting.ts';
+import { pushLabel } from '../analysis/verdict.ts';
+import type { RunRecord } from '../core/record.ts';
 import { compact } from './svg.ts';
 
 // The tables shared by the terminal summary, report.md and report.html (pure: record → rows).

@@ -1,5 +1,5 @@
 import { LabError } from '@pushpull/common';
-import { APT_PACKAGES, processRuntimeFactory } from './process.ts';
+import { APT_PACKAGES, processRuntimeFactory } from './process/runtime.ts';
 import type { RuntimeFactory, RuntimeKind } from './types.ts';
 
 // Runtime selection, a strategy chain: a reachable Docker engine with the stack's images → docker;
@@ -24,17 +24,17 @@ export function defaultCandidates(repoRoot: string): RuntimeCandidate[] {
       async load() {
         let mod: { dockerRuntimeFactory?: (root: string) => RuntimeFactory };
         try {
-          mod = await import('./docker.ts');
+          mod = await import('./docker/runtime.ts');
         } catch (e) {
           throw new LabError(
             'LAB_ERR_DOCKER_UNREACHABLE',
-            `the docker runtime (lab/src/runtime/docker.ts) could not be loaded: ${(e as Error).message}`,
+            `the docker runtime (lab/src/runtime/docker/runtime.ts) could not be loaded: ${(e as Error).message}`,
           );
         }
         if (typeof mod.dockerRuntimeFactory !== 'function')
           throw new LabError(
             'LAB_ERR_DOCKER_UNREACHABLE',
-            'lab/src/runtime/docker.ts does not export dockerRuntimeFactory(repoRoot): RuntimeFactory',
+            'lab/src/runtime/docker/runtime.ts does not export dockerRuntimeFactory(repoRoot): RuntimeFactory',
           );
         return mod.dockerRuntimeFactory(repoRoot);
       },
@@ -78,4 +78,24 @@ export async function selectRuntime(
   throw new LabError('LAB_ERR_NO_RUNTIME', `no runtime available (${reasons.join('; ')}): ${INSTALL_HINT}`, {
     reasons,
   });
+}
+
+/** How a command reaches the runtimes; tests inject a fake selection. */
+export type SelectFn = (requested: RuntimeKind | 'auto', root: string) => Promise<Selection>;
+
+export const defaultSelect: SelectFn = (requested, root) => selectRuntime(requested, defaultCandidates(root));
+
+/** The factory of a known kind (re-attaching to a stack recorded by `up`). */
+export async function factoryFor(kind: RuntimeKind, root: string): Promise<RuntimeFactory> {
+  const c = defaultCandidates(root).find((x) => x.kind === kind);
+  if (!c) throw new LabError('LAB_ERR_CONFIG', `no runtime of kind "${kind}"`);
+  return c.load();
+}
+
+/**
+ * Leftovers of crashed runs on the runtimes that need no engine to look (today: the process runtime's
+ * temp dirs and children). Docker leftovers are reaped when the docker runtime is selected for a run.
+ */
+export async function reapLocalLeftovers(keepRunIds: string[], root: string): Promise<string[]> {
+  return processRuntimeFactory(root).reap(keepRunIds);
 }

@@ -2,7 +2,9 @@
 // Everything the burst run, probes and faults need from "the stack" goes through this interface,
 // so scenarios never know whether they run on containers or local processes.
 
-export type RuntimeKind = 'docker' | 'process';
+import type { RuntimeKind } from '../core/record.ts';
+
+export type { RuntimeKind };
 
 export interface StackOptions {
   runId: string;

@@ -1,7 +1,7 @@
+import { httpJson, httpText } from '../../core/http.ts';
+import { abortableSleep, mapLimit } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
-import { httpJson, httpText } from '../../util/http.ts';
-import { abortableSleep, mapLimit } from '../../util/time.ts';
 import { pct, type Stack } from '../harness.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 

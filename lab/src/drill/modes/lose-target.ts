@@ -1,5 +1,5 @@
+import { abortableSleep } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
-import { abortableSleep } from '../../util/time.ts';
 import type { Cell } from '../grid.ts';
 import { alertFiring, collectorOrdersFor, ledgerFor, pct, type Stack } from '../harness.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';

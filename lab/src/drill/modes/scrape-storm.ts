@@ -1,4 +1,4 @@
-import { abortableSleep } from '../../util/time.ts';
+import { abortableSleep } from '../../core/time.ts';
 import type { Stack } from '../harness.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 

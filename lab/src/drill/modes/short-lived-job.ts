@@ -1,6 +1,6 @@
 import { LabError, parseDurationMs } from '@pushpull/common';
+import { abortableSleep } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
-import { abortableSleep } from '../../util/time.ts';
 import { collectorOrdersFor, pct, type Stack } from '../harness.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
 import { parse as parseYaml } from 'yaml';
-import { podsForProducer, processProducerArgs } from './process.ts';
-import { derivePrometheusConfig } from './prometheus-config.ts';
+import { producerArgs as baseProducerArgs, podsForProducer } from '../producer-args.ts';
+import { derivePrometheusConfig } from '../prometheus-config.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -27,7 +27,7 @@ import type {
   StackEndpoints,
   StackOptions,
   StackState,
-} from './types.ts';
+} from '../types.ts';
 
 export const LAB_LABEL = 'pushpull.lab';
 const COMPONENT_LABEL = 'pushpull.component';
@@ -73,7 +73,7 @@ export function containerPorts(ports: readonly string[] | undefined): string[] {
   });
 }
 
-/** Producer CLI flags: the process runtime's, listening on the container's port instead of 127.0.0.1:0. */
+/** Producer CLI flags: the shared set, listening on the container's port instead of 127.0.0.1:0. */
 export function producerArgs(
   name: string,
   pods: number,
@@ -81,9 +81,7 @@ export function producerArgs(
   statsd: string,
   sdDir: string,
 ): string[] {
-  const args = processProducerArgs(name, pods, opts, statsd, sdDir);
-  args[args.indexOf('--http') + 1] = '0.0.0.0:9100';
-  return args;
+  return baseProducerArgs(name, pods, opts, statsd, sdDir, '0.0.0.0:9100');
 }
 
 interface Tracked {

@@ -1,5 +1,5 @@
+import type { BurstConfig, FirstFailure, PathAccount, PathName, Peaks } from '../core/record.ts';
 import { formatLossPct } from './accounting.ts';
-import type { BurstConfig, FirstFailure, PathAccount, PathName, Peaks } from './types.ts';
 
 // The verdict in one sentence, generated from the record only (pure). Examples:
 //   push (per-event UDP) failed first: kernel receive-buffer drops began 0.9 s after the open (lost 12% of

@@ -1,5 +1,5 @@
 import { sumCounts } from '@pushpull/common';
-import type { Ledger, LedgerCounts, PathAccount } from './types.ts';
+import type { Ledger, LedgerCounts, PathAccount } from '../core/record.ts';
 
 // Loss accounting (DESIGN.md "Ground truth and loss accounting", docs/contracts.md). Pure.
 //   pull emitted   = Σ ledger.total.orders          pull delivered = the pods' orders_total as stored in Prometheus

@@ -1,4 +1,4 @@
-import type { ProbeSample } from './types.ts';
+import type { ProbeSample } from '../core/record.ts';
 
 // Pure helpers over the probe time series: per-second rates from cumulative counters, peaks.
 

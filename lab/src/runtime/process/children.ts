@@ -3,8 +3,8 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
-import { httpOk } from '../util/http.ts';
-import { abortableSleep } from '../util/time.ts';
+import { httpOk } from '../../core/http.ts';
+import { abortableSleep } from '../../core/time.ts';
 
 // Child processes of the process runtime: spawned detached (own process group, so a terminal Ctrl-C
 // reaches only the lab, which then tears down in order), output to files in the run's work dir (so a
@@ -139,20 +139,6 @@ export function rssBytesOf(pid: number): number | null {
   try {
     const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** MemAvailable and MemTotal of the host in bytes (/proc/meminfo), null when unreadable. */
-export function hostMemory(): { availableBytes: number; totalBytes: number } | null {
-  try {
-    const t = readFileSync('/proc/meminfo', 'utf8');
-    const avail = /^MemAvailable:\s+(\d+) kB/m.exec(t);
-    const total = /^MemTotal:\s+(\d+) kB/m.exec(t);
-    return avail && total
-      ? { availableBytes: Number(avail[1]) * 1024, totalBytes: Number(total[1]) * 1024 }
-      : null;
   } catch {
     return null;
   }

@@ -1,5 +1,5 @@
 import { LabError } from '@pushpull/common';
-import type { RunRecord } from '../burst/types.ts';
+import type { RunRecord } from '../core/record.ts';
 
 // --fail-on <expr>: a tiny, safe expression language over the run record's facts (no eval).
 //   expr := or ;  or := and (('||' | 'or') and)* ;  and := unary (('&&' | 'and') unary)*

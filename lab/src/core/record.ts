@@ -1,9 +1,40 @@
 import type { Ledger, LedgerCounts } from '@pushpull/common';
-import type { CollectorSnapshot, NodeUdpSnapshot } from '../probe/exposition.ts';
-import type { RuntimeKind } from '../runtime/types.ts';
 
 // The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
 // functions of this record only.
+
+/** Where the stack runs (one implementation of runtime/types.ts' Runtime per kind). */
+export type RuntimeKind = 'docker' | 'process';
+
+/** What the probe keeps from one read of the collector's /metrics (nulls = family absent). */
+export interface CollectorSnapshot {
+  /** Push delivered: the sum of all `orders` series (contract: loss accounting). */
+  orders: number | null;
+  packets: number | null;
+  /** Datagrams received over UDP (collector_packets_total{transport="udp"}). */
+  packetsUdp: number | null;
+  lines: number | null;
+  parseErrors: number | null;
+  seriesRejected: number | null;
+  /** Any other collector drop counter (`collector_*drop*_total`, e.g. a queue), summed. */
+  otherDrops: number | null;
+  /** Datagrams the kernel dropped on the collector's OWN socket (sk_drops, /proc/net/udp): exact per socket. */
+  socketDrops: number | null;
+  kernelRcvbufErrors: number | null;
+  kernelInErrors: number | null;
+  kernelInDatagrams: number | null;
+  series: number | null;
+  eventLoopLagSeconds: number | null;
+  rcvbufBytes: number | null;
+  sourcesActive: number | null;
+  bodyBytes: number;
+}
+
+export interface NodeUdpSnapshot {
+  rcvbufErrors: number | null;
+  inErrors: number | null;
+  inDatagrams: number | null;
+}
 
 export type PushMode = 'per-event' | 'buffered' | 'aggregated' | 'off';
 export type Transport = 'udp' | 'tcp';

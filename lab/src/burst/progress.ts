@@ -1,7 +1,7 @@
-import type { ProgressSink } from '../burst/run.ts';
-import { socketDropCounter, udpDropCounter } from '../burst/series.ts';
-import type { Phase, ProbeSample } from '../burst/types.ts';
+import { socketDropCounter, udpDropCounter } from '../analysis/series.ts';
+import type { Phase, ProbeSample } from '../core/record.ts';
 import { compact } from '../report/svg.ts';
+import type { ProgressSink } from './run.ts';
 
 // Live progress. On a TTY: one status line redrawn every second (phase, elapsed, fleet, events/s emitted vs
 // delivered per path) plus a permanent line per phase. Not a TTY: one quiet line per phase, nothing else.

@@ -1,3 +1,4 @@
+import type { Peaks, ProbeSample } from '../core/record.ts';
 import {
   gaugePeak,
   peak,
@@ -6,7 +7,6 @@ import {
   socketDropCounter,
   udpDropCounter,
 } from './series.ts';
-import type { Peaks, ProbeSample } from './types.ts';
 
 // Measured peaks over the run (pure). The model's prediction is attached by the caller when available.
 

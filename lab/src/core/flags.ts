@@ -1,15 +1,15 @@
-import { type FlagSpecs, LabError, parseArgs, parseDurationMs } from '@pushpull/common';
-import type { BurstConfig, PushMode, Transport } from '../burst/types.ts';
-import { FACT_HELP, parseFailOn } from './failon.ts';
+import { type FlagSpecs, LabError, parseDurationMs } from '@pushpull/common';
+import type { PushMode, Transport } from './record.ts';
 
-// Flags of every verb, validated once at the boundary. Unknown flag / bad value → LabError naming it
+// Flag specs shared by the verbs (each verb's cli.ts composes its own set), validated once at the
+// boundary. Unknown flag / bad value → LabError naming it
 // (exit code 2).
 
 /** Incident facts: 1,400 pods; the lab's default fleet is 1/10 of it with the same per-pod load. */
 export const INCIDENT_FLEET_PODS = 1400;
 export const DEFAULT_PODS = 140;
 
-const common: FlagSpecs = {
+export const COMMON_FLAGS: FlagSpecs = {
   runtime: {
     kind: 'string',
     env: 'LAB_RUNTIME',
@@ -25,7 +25,7 @@ const common: FlagSpecs = {
   help: { kind: 'bool', help: 'show help' },
 };
 
-const podsFlag: FlagSpecs = {
+export const PODS_FLAG: FlagSpecs = {
   pods: {
     kind: 'int',
     env: 'LAB_PODS',
@@ -36,7 +36,7 @@ const podsFlag: FlagSpecs = {
   },
 };
 
-const fleet: FlagSpecs = {
+export const FLEET_FLAGS: FlagSpecs = {
   'pods-per-producer': {
     kind: 'int',
     env: 'LAB_PODS_PER_PRODUCER',
@@ -69,7 +69,7 @@ const fleet: FlagSpecs = {
   seed: { kind: 'int', env: 'LAB_SEED', default: 42, min: 0, max: 2 ** 32 - 1, help: 'workload seed' },
 };
 
-const stack: FlagSpecs = {
+export const STACK_FLAGS: FlagSpecs = {
   'scrape-interval': {
     kind: 'string',
     env: 'LAB_SCRAPE_INTERVAL',
@@ -85,30 +85,7 @@ const stack: FlagSpecs = {
   },
 };
 
-export const UP_FLAGS: FlagSpecs = { ...common, ...podsFlag, ...fleet, ...stack };
-export const BASIC_FLAGS: FlagSpecs = { ...common };
-/** `scale <pods>`: the pod count is the positional argument. */
-export const SCALE_FLAGS: FlagSpecs = { ...common, ...fleet };
-
-export const BURST_FLAGS: FlagSpecs = {
-  ...common,
-  ...podsFlag,
-  ...fleet,
-  ...stack,
-  duration: {
-    kind: 'string',
-    env: 'LAB_DURATION',
-    help: "burst window from the open (T0) to quiesce, e.g. 60, 90s, 2m (default: the profile's ramp+hold+decay, ~121 s; shorter windows compress hold and decay)",
-  },
-  out: { kind: 'string', env: 'LAB_OUT', help: 'record and report directory (default runs/<timestamp>)' },
-  'fail-on': {
-    kind: 'string',
-    env: 'LAB_FAIL_ON',
-    help: `exit 3 when the expression holds, e.g. "push.lossPct>1" (facts: ${Object.keys(FACT_HELP).join(', ')})`,
-  },
-};
-
-function durationFlag(name: string, raw: unknown, minMs: number, maxMs: number): number {
+export function durationFlag(name: string, raw: unknown, minMs: number, maxMs: number): number {
   const ms = parseDurationMs(String(raw), `--${name}`);
   if (ms < minMs || ms > maxMs)
     throw new LabError(
@@ -152,45 +129,4 @@ export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
     nodeExporter: (flags['node-exporter'] ?? 'on') === 'on',
     stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
   };
-}
-
-export function parseBurstFlags(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-): {
-  config: BurstConfig;
-  help: boolean;
-  stateDir: string | null;
-} {
-  const { flags, positionals } = parseArgs(argv, BURST_FLAGS, env);
-  if (positionals.length > 0)
-    throw new LabError('LAB_ERR_FLAG_VALUE', `burst: unexpected argument "${positionals[0]}"`, {
-      value: positionals[0],
-    });
-  const f = fleetFlags(flags);
-  const durationMs =
-    flags.duration === undefined ? 0 : durationFlag('duration', flags.duration, 10_000, 3_600_000);
-  const failOn = typeof flags['fail-on'] === 'string' ? flags['fail-on'] : null;
-  if (failOn !== null) parseFailOn(failOn);
-  const config: BurstConfig = {
-    runtime: f.runtime,
-    pods: f.pods,
-    podsPerProducer: f.podsPerProducer,
-    producers: f.producers,
-    pushMode: f.pushMode,
-    jitter: f.jitter,
-    transport: f.transport,
-    scrapeIntervalMs: f.scrapeIntervalMs,
-    durationMs,
-    profile: null,
-    seed: f.seed,
-    out: typeof flags.out === 'string' ? flags.out : '',
-    failOn,
-    nodeExporter: f.nodeExporter,
-    heartbeatMs: 5000,
-    flushIntervalMs: 10_000,
-    fleetPods: INCIDENT_FLEET_PODS,
-    leadMs: 3000,
-  };
-  return { config: Object.freeze(config), help: flags.help === true, stateDir: f.stateDir };
 }

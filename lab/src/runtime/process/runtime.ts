@@ -8,8 +8,24 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { LabError } from '@pushpull/common';
-import { paths } from '../util/paths.ts';
-import { abortableSleep, mapLimit, throwIfAborted } from '../util/time.ts';
+import { paths } from '../../core/paths.ts';
+import { abortableSleep, mapLimit, throwIfAborted } from '../../core/time.ts';
+import { WORKDIR_PREFIX } from '../../core/workdir.ts';
+import { podsForProducer, producerArgs } from '../producer-args.ts';
+import { derivePrometheusConfig } from '../prometheus-config.ts';
+import type {
+  AuxAddresses,
+  AuxProcess,
+  FaultKind,
+  ProducerMember,
+  ProducerOptions,
+  Runtime,
+  RuntimeAvailability,
+  RuntimeFactory,
+  StackEndpoints,
+  StackOptions,
+  StackState,
+} from '../types.ts';
 import {
   cpuSecondsOf,
   freePort,
@@ -26,20 +42,6 @@ import {
   waitForListening,
   which,
 } from './children.ts';
-import { derivePrometheusConfig } from './prometheus-config.ts';
-import type {
-  AuxAddresses,
-  AuxProcess,
-  FaultKind,
-  ProducerMember,
-  ProducerOptions,
-  Runtime,
-  RuntimeAvailability,
-  RuntimeFactory,
-  StackEndpoints,
-  StackOptions,
-  StackState,
-} from './types.ts';
 
 export const BINARIES = {
   prometheus: 'prometheus',
@@ -50,7 +52,6 @@ export const BINARIES = {
 /** Debian package names, for "what to install" messages. */
 export const APT_PACKAGES = ['prometheus', 'prometheus-pushgateway', 'prometheus-node-exporter'];
 
-export const WORKDIR_PREFIX = 'pushpull-lab-';
 const LAB_JSON = 'lab.json';
 
 /** Start-up bounds: generous, the 2 cores are shared. */
@@ -72,49 +73,6 @@ interface LabJson {
   labPid: number;
   persistent: boolean;
   pids: Record<string, number>;
-}
-
-/** Producer CLI flags (the same set the docker runtime passes). */
-export function processProducerArgs(
-  name: string,
-  pods: number,
-  opts: ProducerOptions,
-  statsd: string,
-  sdDir: string,
-): string[] {
-  return [
-    'serve',
-    '--name',
-    name,
-    '--pods',
-    String(pods),
-    '--http',
-    // Port 0: the producer logs the bound port and advertises 127.0.0.1:<port> in its sd file.
-    '127.0.0.1:0',
-    '--statsd',
-    `${opts.transport}://${statsd}`,
-    '--sd-dir',
-    sdDir,
-    '--seed',
-    String(opts.seed),
-    '--fleet-pods',
-    String(opts.fleetPods),
-    '--push-mode',
-    opts.pushMode,
-    '--jitter',
-    opts.jitter ? 'on' : 'off',
-    '--flush-interval',
-    `${opts.flushIntervalMs}ms`,
-    '--heartbeat',
-    opts.heartbeatMs > 0 ? `${opts.heartbeatMs}ms` : 'off',
-  ];
-}
-
-/** Pods for producer i of n: the last one takes the remainder when a total is asked for. */
-export function podsForProducer(i: number, n: number, opts: ProducerOptions): number {
-  if (opts.totalPods === undefined) return opts.podsPerProducer;
-  if (i < n - 1) return opts.podsPerProducer;
-  return Math.max(1, opts.totalPods - opts.podsPerProducer * (n - 1));
 }
 
 interface ProducerProc {
@@ -348,7 +306,7 @@ export class ProcessRuntime implements Runtime {
     if (!statsd) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
     const child = this.spawn(name, process.execPath, [
       p.producerMain,
-      ...processProducerArgs(name, pods, opts, statsd, this.sdDir),
+      ...producerArgs(name, pods, opts, statsd, this.sdDir),
     ]);
     const proc: ProducerProc = {
       member: {
@@ -704,9 +662,4 @@ export function processRuntimeFactory(repoRoot: string): RuntimeFactory {
     },
     reap: (keep) => reapProcessRuns(keep),
   };
-}
-
-/** A fresh work dir path for a run (not created). */
-export function newWorkDir(runId: string): string {
-  return join(tmpdir(), `${WORKDIR_PREFIX}${runId}`);
 }

@@ -1,5 +1,5 @@
+import type { FirstFailure, PathName, ProbeSample } from '../core/record.ts';
 import { collectorDropCounter, type Getter, socketDropCounter, udpDropCounter } from './series.ts';
-import type { FirstFailure, PathName, ProbeSample } from './types.ts';
 
 // "What failed first": the first occurrence of each failure signal in the probe time series, ordered by
 // time. Pure: a function of the samples and the burst instant only (tested with hand-made series).

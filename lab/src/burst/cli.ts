@@ -1,0 +1,79 @@
+import { formatHelp } from '@pushpull/common';
+import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
+import { paths, repoRoot } from '../core/paths.ts';
+import { removeWorkDir } from '../core/workdir.ts';
+import { renderTerminalSummary, writeReport } from '../report/render.ts';
+import { defaultSelect, type SelectFn } from '../runtime/select.ts';
+import type { Runtime } from '../runtime/types.ts';
+import { readState } from '../stack/state.ts';
+import { BURST_FLAGS, parseBurstFlags } from './flags.ts';
+import { createProgress } from './progress.ts';
+import { runBurst } from './run.ts';
+
+// `pushpull-lab burst`: one market-open run; writes run.json, report.md and report.html. Exit 3 when
+// --fail-on holds, 1 when the run failed.
+
+export const BURST_USAGE =
+  'pushpull-lab burst [--runtime auto|docker|process] [--pods 140] [--duration 60s] [--fail-on "push.lossPct>1"] [...]';
+
+export interface BurstCommandDeps {
+  select?: SelectFn;
+  signals?: NodeJS.EventEmitter;
+  root?: string;
+}
+
+/** Runs that must survive the reaper: the stack `up` recorded (it shares the CPU with this run). */
+function keptRuns(stateDir: string, io: CliIo): string[] {
+  try {
+    const st = readState(stateDir);
+    if (!st) return [];
+    io.err(
+      `note: a stack started by \`up\` is running (run ${st.stack.runId}); it shares the CPU with this run\n`,
+    );
+    return [st.stack.runId];
+  } catch {
+    return [];
+  }
+}
+
+export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommandDeps = {}): Promise<number> {
+  const { config, help, stateDir } = parseBurstFlags(argv, io.env);
+  if (help) {
+    io.out(`${formatHelp(BURST_USAGE, BURST_FLAGS)}\n`);
+    return EXIT.ok;
+  }
+  const root = deps.root ?? repoRoot(io.env);
+  const sel = await (deps.select ?? defaultSelect)(config.runtime, root);
+  const held: { runtime: Runtime | null; workDir: string | null; killNow(): void } = {
+    runtime: null,
+    workDir: null,
+    killNow() {
+      this.runtime?.killNow?.();
+      if (this.workDir) removeWorkDir(this.workDir);
+    },
+  };
+  return withInterrupts(deps.signals ?? process, io, held, async (signal) => {
+    const progress = createProgress({
+      write: (s) => io.out(s),
+      isTTY: io.isTTY,
+      ...(io.columns ? { columns: io.columns } : {}),
+    });
+    const { record, outDir } = await runBurst(config, {
+      root,
+      factory: sel.factory,
+      selectionReasons: sel.reasons,
+      progress,
+      signal,
+      keepRunIds: keptRuns(stateDir ?? paths(root).stateDir, io),
+      onRuntime: (rt, wd) => {
+        held.runtime = rt;
+        held.workDir = wd;
+      },
+    });
+    const written = writeReport(outDir, record);
+    io.out(`\n${renderTerminalSummary(record)}\n\nrecord and report: ${written.files.join(', ')}\n`);
+    if (record.error) return EXIT.failed;
+    if (record.failOn?.met) return EXIT.failOn;
+    return EXIT.ok;
+  });
+}

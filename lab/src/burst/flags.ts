@@ -1,0 +1,74 @@
+import { type FlagSpecs, LabError, parseArgs } from '@pushpull/common';
+import { FACT_HELP, parseFailOn } from '../analysis/failon.ts';
+import {
+  COMMON_FLAGS,
+  durationFlag,
+  FLEET_FLAGS,
+  fleetFlags,
+  INCIDENT_FLEET_PODS,
+  PODS_FLAG,
+  STACK_FLAGS,
+} from '../core/flags.ts';
+import type { BurstConfig } from '../core/record.ts';
+
+// `burst` flags → one frozen BurstConfig, validated at the boundary (a bad --fail-on is rejected before
+// anything starts).
+
+export const BURST_FLAGS: FlagSpecs = {
+  ...COMMON_FLAGS,
+  ...PODS_FLAG,
+  ...FLEET_FLAGS,
+  ...STACK_FLAGS,
+  duration: {
+    kind: 'string',
+    env: 'LAB_DURATION',
+    help: "burst window from the open (T0) to quiesce, e.g. 60, 90s, 2m (default: the profile's ramp+hold+decay, ~121 s; shorter windows compress hold and decay)",
+  },
+  out: { kind: 'string', env: 'LAB_OUT', help: 'record and report directory (default runs/<timestamp>)' },
+  'fail-on': {
+    kind: 'string',
+    env: 'LAB_FAIL_ON',
+    help: `exit 3 when the expression holds, e.g. "push.lossPct>1" (facts: ${Object.keys(FACT_HELP).join(', ')})`,
+  },
+};
+
+export function parseBurstFlags(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): {
+  config: BurstConfig;
+  help: boolean;
+  stateDir: string | null;
+} {
+  const { flags, positionals } = parseArgs(argv, BURST_FLAGS, env);
+  if (positionals.length > 0)
+    throw new LabError('LAB_ERR_FLAG_VALUE', `burst: unexpected argument "${positionals[0]}"`, {
+      value: positionals[0],
+    });
+  const f = fleetFlags(flags);
+  const durationMs =
+    flags.duration === undefined ? 0 : durationFlag('duration', flags.duration, 10_000, 3_600_000);
+  const failOn = typeof flags['fail-on'] === 'string' ? flags['fail-on'] : null;
+  if (failOn !== null) parseFailOn(failOn);
+  const config: BurstConfig = {
+    runtime: f.runtime,
+    pods: f.pods,
+    podsPerProducer: f.podsPerProducer,
+    producers: f.producers,
+    pushMode: f.pushMode,
+    jitter: f.jitter,
+    transport: f.transport,
+    scrapeIntervalMs: f.scrapeIntervalMs,
+    durationMs,
+    profile: null,
+    seed: f.seed,
+    out: typeof flags.out === 'string' ? flags.out : '',
+    failOn,
+    nodeExporter: f.nodeExporter,
+    heartbeatMs: 5000,
+    flushIntervalMs: 10_000,
+    fleetPods: INCIDENT_FLEET_PODS,
+    leadMs: 3000,
+  };
+  return { config: Object.freeze(config), help: flags.help === true, stateDir: f.stateDir };
+}

@@ -1,0 +1,101 @@
+import { formatHelp, LabError } from '@pushpull/common';
+import { BURST_USAGE, burstCommand } from '../burst/cli.ts';
+import { BURST_FLAGS } from '../burst/flags.ts';
+import { type CliIo, EXIT, exitFor } from '../core/cli.ts';
+import { runCostCommand } from '../cost/cli.ts';
+import { drillCommand } from '../drill/cli.ts';
+import { runModelCommand } from '../model/cli.ts';
+import type { SelectFn } from '../runtime/select.ts';
+import {
+  downCommand,
+  STACK_USAGE,
+  STACK_VERB_FLAGS,
+  scaleCommand,
+  statusCommand,
+  upCommand,
+} from '../stack/cli.ts';
+
+// The command table: `pushpull-lab <verb>` → the verb's own cli.ts. Only the entry files (main.ts,
+// index.ts) import this file; every command owns its flags, help and core in its own folder.
+
+export type { CliIo };
+export { EXIT };
+
+const USAGE = `pushpull-lab <verb> [flags]    (npm run lab:<verb> -- [flags])
+
+Verbs:
+  up               start the stack and a steady fleet (stays up; state in .lab/state.json)
+  status           show the stack \`up\` started
+  scale <pods>     resize the running fleet
+  down             stop everything \`up\` started (and leftovers of crashed runs)
+  burst            one market-open run: warm-up, open, hold, decay, drain; writes run.json + reports
+  drill            every failure-mode scenario (lab/scenarios/): the measured push/pull grid
+  scenario <name>  one scenario (target-dies, network-partition, short-lived-job, synchronised-flush,
+                   scrape-storm, body-balloon)
+  model            the seeded burst model (flush/scrape peaks with and without jitter)
+  cost             per-event cost of the push and pull paths
+  help [verb]      this text, or a verb's flags
+
+Exit codes: 0 ok, 1 lab error, 2 bad usage, 3 --fail-on met (burst) / no stack up (status), 130 interrupted.`;
+
+export interface CliDeps {
+  /** Runtime selection (tests inject fakes). */
+  select?: SelectFn;
+  /** Signal source (tests inject an emitter). */
+  signals?: NodeJS.EventEmitter;
+  root?: string;
+}
+
+type Command = (argv: string[], io: CliIo, deps: CliDeps) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  up: upCommand,
+  status: statusCommand,
+  scale: scaleCommand,
+  down: downCommand,
+  burst: burstCommand,
+  drill: (argv, io, deps) => drillCommand('drill', argv, io, deps),
+  scenario: (argv, io, deps) => drillCommand('scenario', argv, io, deps),
+  model: async (argv, io) => runModelCommand(argv, io),
+  cost: async (argv, io) => runCostCommand(argv, io),
+};
+
+/** Verbs whose `help <verb>` prints a flag table from here (the others answer their own --help). */
+const HELP_TABLES: Record<string, { usage: string; flags: typeof BURST_FLAGS }> = {
+  ...Object.fromEntries(
+    (Object.keys(STACK_USAGE) as (keyof typeof STACK_USAGE)[]).map((v) => [
+      v,
+      { usage: STACK_USAGE[v], flags: STACK_VERB_FLAGS[v] },
+    ]),
+  ),
+  burst: { usage: BURST_USAGE, flags: BURST_FLAGS },
+};
+
+async function help(topic: string | undefined, io: CliIo, deps: CliDeps): Promise<void> {
+  if (topic === 'model' || topic === 'cost' || topic === 'drill' || topic === 'scenario') {
+    await COMMANDS[topic]!(['--help'], io, deps);
+    return;
+  }
+  const table = topic ? HELP_TABLES[topic] : undefined;
+  io.out(`${table ? formatHelp(table.usage, table.flags) : USAGE}\n`);
+}
+
+export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
+  const verb = argv[0];
+  const rest = argv.slice(1);
+  try {
+    if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
+      await help(rest[0], io, deps);
+      return verb === undefined ? EXIT.usage : EXIT.ok;
+    }
+    const command = COMMANDS[verb];
+    if (!command)
+      throw new LabError(
+        'LAB_ERR_FLAG_UNKNOWN',
+        `unknown verb "${verb}"; verbs: up, down, status, scale, burst, drill, scenario, model, cost, help`,
+      );
+    return await command(rest, io, deps);
+  } catch (e) {
+    return exitFor(e, io);
+  }
+}

@@ -1,0 +1,48 @@
+import type { ProducerOptions } from './types.ts';
+
+// The producer's command line, shared by every runtime: the same flags whether it runs as a local process
+// or in a container, so a fleet behaves the same on each.
+
+/** Producer CLI flags (every runtime passes the same set). */
+export function producerArgs(
+  name: string,
+  pods: number,
+  opts: ProducerOptions,
+  statsd: string,
+  sdDir: string,
+  /** Port 0 (process runtime): the producer logs the bound port and advertises it in its sd file. */
+  http = '127.0.0.1:0',
+): string[] {
+  return [
+    'serve',
+    '--name',
+    name,
+    '--pods',
+    String(pods),
+    '--http',
+    http,
+    '--statsd',
+    `${opts.transport}://${statsd}`,
+    '--sd-dir',
+    sdDir,
+    '--seed',
+    String(opts.seed),
+    '--fleet-pods',
+    String(opts.fleetPods),
+    '--push-mode',
+    opts.pushMode,
+    '--jitter',
+    opts.jitter ? 'on' : 'off',
+    '--flush-interval',
+    `${opts.flushIntervalMs}ms`,
+    '--heartbeat',
+    opts.heartbeatMs > 0 ? `${opts.heartbeatMs}ms` : 'off',
+  ];
+}
+
+/** Pods for producer i of n: the last one takes the remainder when a total is asked for. */
+export function podsForProducer(i: number, n: number, opts: ProducerOptions): number {
+  if (opts.totalPods === undefined) return opts.podsPerProducer;
+  if (i < n - 1) return opts.podsPerProducer;
+  return Math.max(1, opts.totalPods - opts.podsPerProducer * (n - 1));
+}
