@@ -1,35 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { LabError } from '@pushpull/common';
+import { LabError, type Profile, profileLengthMs, validateProfile } from '@pushpull/common';
 
 // The burst's workload profile: the producer's market-open profile (services/producer/profiles), fitted to
 // the run's burst window. Pure apart from loading the file.
 
-export interface ProfileShape {
-  name: string;
-  steadyOrdersPerSecond: number;
-  peakOrdersPerSecond: number;
-  rampMs: number;
-  holdMs: number;
-  decayMs: number;
-  afterOrdersPerSecond: number;
-  [k: string]: unknown;
-}
+/** The producer's profile (a wire contract: @pushpull/common), as the lab fits and schedules it. */
+export type ProfileShape = Readonly<Profile>;
 
+/** Reads and validates the profile with the producer's own rules (the error names the file and field). */
 export function loadProfileFile(path: string): ProfileShape {
-  let p: ProfileShape;
+  let raw: unknown;
   try {
-    p = JSON.parse(readFileSync(path, 'utf8')) as ProfileShape;
+    raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new LabError('LAB_ERR_PROFILE', `cannot read the burst profile ${path}: ${(e as Error).message}`);
   }
-  for (const k of ['rampMs', 'holdMs', 'decayMs', 'steadyOrdersPerSecond', 'peakOrdersPerSecond'] as const)
-    if (typeof p[k] !== 'number') throw new LabError('LAB_ERR_PROFILE', `${path}: ${k} is not a number`);
-  return p;
+  return validateProfile(raw, path);
 }
 
-export function profileLengthMs(p: ProfileShape): number {
-  return p.rampMs + p.holdMs + p.decayMs;
-}
+export { profileLengthMs };
 
 /**
  * Fits ramp → hold → decay into a burst window: unchanged when it fits; otherwise the ramp is kept (it is

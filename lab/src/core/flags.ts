@@ -1,4 +1,4 @@
-import { type FlagSpecs, LabError, parseDurationMs } from '@pushpull/common';
+import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs, TRANSPORTS } from '@pushpull/common';
 import type { PushMode, Transport } from './record.ts';
 
 // Flag specs shared by the verbs (each verb's cli.ts composes its own set), validated once at the
@@ -49,7 +49,7 @@ export const FLEET_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_PUSH_MODE',
     default: 'per-event',
-    choices: ['per-event', 'buffered', 'aggregated', 'off'],
+    choices: [...PUSH_MODES],
     help: 'how pods push StatsD',
   },
   jitter: {
@@ -63,7 +63,7 @@ export const FLEET_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_TRANSPORT',
     default: 'udp',
-    choices: ['udp', 'tcp'],
+    choices: [...TRANSPORTS],
     help: 'push transport',
   },
   seed: { kind: 'int', env: 'LAB_SEED', default: 42, min: 0, max: 2 ** 32 - 1, help: 'workload seed' },

@@ -1,4 +1,4 @@
-import type { Ledger, LedgerCounts } from '@pushpull/common';
+import type { Ledger, LedgerCounts, PushMode, Transport } from '@pushpull/common';
 
 // The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
 // functions of this record only.
@@ -36,8 +36,8 @@ export interface NodeUdpSnapshot {
   inDatagrams: number | null;
 }
 
-export type PushMode = 'per-event' | 'buffered' | 'aggregated' | 'off';
-export type Transport = 'udp' | 'tcp';
+/** How pods push and over what: wire contracts shared with the producer (@pushpull/common). */
+export type { PushMode, Transport };
 export type PathName = 'pull' | 'push';
 
 export interface BurstConfig {

@@ -1,17 +1,12 @@
+import type { ControlState } from '@pushpull/common';
 import { httpJson } from '../core/http.ts';
 import type { Ledger } from '../core/record.ts';
 
 // The producers' control API (docs/contracts.md): the ground truth is read here, never through the paths
 // being measured.
 
-export interface ProducerState {
-  name: string;
-  pods: string[];
-  phase: string;
-  schedule: { startAtMs: number } | null;
-  fleetOrdersPerSecond: number;
-  podOrdersPerSecond: number;
-}
+/** GET /control/state: the wire contract (@pushpull/common), under the name the lab has always used. */
+export type ProducerState = ControlState;
 
 export class ControlClient {
   constructor(

@@ -1,9 +1,15 @@
-import { type Clock, LabError, type Logger, Rng } from '@pushpull/common';
+import {
+  type Clock,
+  type ControlState,
+  LabError,
+  type Logger,
+  type PushSettings,
+  Rng,
+} from '@pushpull/common';
 import { podIds, type ResolvedConfig } from './config.ts';
 import { CostHistogram, emptyCounts, type Ledger, type LedgerCounts, sumCounts } from './ledger.ts';
 import { LabelSets } from './model/labels.ts';
 import type { Profile } from './model/profile.ts';
-import type { Phase } from './model/rate.ts';
 import { newOrder, PodGenerator, WorkloadModel } from './model/workload.ts';
 import { PodRegistry } from './pull/pod-registry.ts';
 import { PodPusher, PUSH_MODES, type PushMode } from './push/pusher.ts';
@@ -14,29 +20,8 @@ import { createTransport, type SharedTransport, type TransportKind } from './pus
 // model), record each in the pod's registry (pull) and hand it to the pod's push client (push), then run
 // the pod's periodic work: queue depth sample, flush boundary, heartbeat. The clock is injected.
 
-export interface PushSettings {
-  mode: PushMode;
-  jitter: boolean;
-  transport: TransportKind;
-  heartbeatMs: number;
-  flushIntervalMs: number;
-}
-
-export interface ControlState {
-  name: string;
-  pods: string[];
-  phase: Phase;
-  push: PushSettings;
-  schedule: { startAtMs: number } | null;
-  fleetOrdersPerSecond: number;
-  podOrdersPerSecond: number;
-  // Beyond the contract's minimum:
-  atMs: number;
-  profile: string;
-  /** Orders due by the model but not generated yet (the process is behind). */
-  backlogOrders: number;
-  instruments: number;
-}
+/** The push settings and GET /control/state: wire contracts (@pushpull/common). */
+export type { ControlState, PushSettings };
 
 interface Pod {
   id: string;

@@ -1,3 +1,4 @@
+import type { ProducerPhase } from '@pushpull/common';
 import type { Profile } from './profile.ts';
 
 // The fleet-wide rate is piecewise linear around the burst instant S (startAtMs):
@@ -9,7 +10,8 @@ import type { Profile } from './profile.ts';
 // Because every piece is linear, the number of orders expected between two instants is an exact
 // trapezoid integral, so order counts do not depend on how time is cut into ticks.
 
-export type Phase = 'steady' | 'scheduled' | 'ramp' | 'peak' | 'decay' | 'done' | 'quiesced';
+/** The producer's phase (a wire contract: @pushpull/common). */
+export type Phase = ProducerPhase;
 
 interface Segment {
   from: number;

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { PUSH_MODES, type PushMode } from '@pushpull/common';
 import { StatsD } from 'hot-shots';
 import type { LedgerCounts } from '../ledger.ts';
 import type { LabelSets } from '../model/labels.ts';
@@ -14,8 +15,7 @@ import { PodStream, type SharedTransport } from './transport.ts';
 //               the lines packed by a buffered hot-shots client at the flush boundary
 //   off         no client at all (no orders, no heartbeats pushed)
 
-export const PUSH_MODES = ['per-event', 'buffered', 'aggregated', 'off'] as const;
-export type PushMode = (typeof PUSH_MODES)[number];
+export { PUSH_MODES, type PushMode };
 /** A 1500-byte Ethernet MTU minus IP/UDP headers and slack, the value hot-shots' docs suggest. */
 export const PUSH_BUFFER_BYTES = 1432;
 

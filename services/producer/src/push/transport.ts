@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import type { Transport } from '@pushpull/common';
 import type { LedgerCounts } from '../ledger.ts';
 
 // Sockets for the push path. One process hosts many virtual pods; giving each its own UDP socket costs a file
@@ -11,7 +12,8 @@ import type { LedgerCounts } from '../ledger.ts';
 // PodStream (hot-shots' documented `protocol: 'stream'` hook), which counts that pod's datagrams and bytes
 // and forwards them to the shared socket.
 
-export type TransportKind = 'udp' | 'tcp';
+/** The push transport (a wire contract: @pushpull/common). */
+export type TransportKind = Transport;
 
 export type SendCallback = (err?: Error | null) => void;
 

@@ -1,0 +1,38 @@
+// The producer's control API as a wire contract (docs/contracts.md "Control API"): the push settings a
+// fleet runs with and the state GET /control/state answers. Defined once for the producer and the lab.
+
+/** How pods push StatsD (`off`: no client at all, no orders or heartbeats pushed). */
+export const PUSH_MODES = ['per-event', 'buffered', 'aggregated', 'off'] as const;
+export type PushMode = (typeof PUSH_MODES)[number];
+
+/** The push transport. */
+export const TRANSPORTS = ['udp', 'tcp'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/** The producer's phase in its workload model. */
+export type ProducerPhase = 'steady' | 'scheduled' | 'ramp' | 'peak' | 'decay' | 'done' | 'quiesced';
+
+export interface PushSettings {
+  mode: PushMode;
+  jitter: boolean;
+  transport: Transport;
+  heartbeatMs: number;
+  flushIntervalMs: number;
+}
+
+/** GET /control/state (and the answer to POST /control/schedule). */
+export interface ControlState {
+  name: string;
+  pods: string[];
+  phase: ProducerPhase;
+  push: PushSettings;
+  schedule: { startAtMs: number } | null;
+  fleetOrdersPerSecond: number;
+  podOrdersPerSecond: number;
+  // Beyond the contract's minimum:
+  atMs: number;
+  profile: string;
+  /** Orders due by the model but not generated yet (the process is behind). */
+  backlogOrders: number;
+  instruments: number;
+}
