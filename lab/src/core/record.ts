@@ -145,6 +145,31 @@ export interface ProbeSample {
   dead?: string[];
 }
 
+/** Why orders were lost (lab/README.md "Loss by cause"); `collector-refused` is written `collector-refused:<reason>`. */
+export type LossCauseName =
+  | 'kernel-rcvbuf'
+  | 'send-error'
+  | 'collector-refused'
+  | 'in-flight'
+  | 'target-died'
+  | 'scrape-failed'
+  | 'scrape-over-limit'
+  | 'prometheus-overloaded'
+  | 'not-stored'
+  | 'unverified'
+  | 'unexplained';
+
+export interface LossCause {
+  /** A LossCauseName, or `collector-refused:<reason>`. */
+  cause: string;
+  orders: number;
+  /** orders / the path's lost orders. */
+  share: number;
+  /** How the number was counted; an estimate says so. */
+  countedBy: string;
+  estimate: boolean;
+}
+
 export interface PathAccount {
   emitted: number;
   delivered: number;
