@@ -59,85 +59,22 @@ export interface DerivedConfig {
 }
 
 export function derivePrometheusConfig(sourceYaml: string, opts: DeriveOptions): DerivedConfig {
-  let doc: unknown;
-  try {
-    doc = parse(sourceYaml);
-  } catch (e) {
-    throw new LabError('LAB_ERR_CONFIG', `prometheus.yml is not valid YAML: ${(e as Error).message}`);
-  }
-  if (!isObj(doc)) throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: top level is not a mapping');
-  const global: Obj = isObj(doc.global) ? { ...doc.global } : {};
-  const srcTimeoutMs =
-    typeof global.scrape_timeout === 'string' ? parsePromDuration(global.scrape_timeout) : 10_000;
-  const srcEvalMs =
-    typeof global.evaluation_interval === 'string' ? parsePromDuration(global.evaluation_interval) : 60_000;
-  const interval = opts.scrapeIntervalMs;
-  // A timeout may not exceed the interval: keep the source timeout unless the chosen interval is shorter.
-  const timeout = Math.min(srcTimeoutMs, interval);
-  // Rules follow the data: evaluate at least as often as we scrape (never slower than the source config).
-  const evaluation = Math.min(srcEvalMs, interval);
-  global.scrape_interval = promDuration(interval);
-  global.scrape_timeout = promDuration(timeout);
-  global.evaluation_interval = promDuration(evaluation);
-
-  const ruleFiles = Array.isArray(doc.rule_files) ? doc.rule_files : [];
-  const rules = ruleFiles.map((f) => {
-    if (typeof f !== 'string')
-      throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: rule_files entry not a string');
-    return isAbsolute(f) ? f : join(opts.sourceDir, f);
-  });
-
+  const doc = parseSource(sourceYaml);
+  const { global, interval, timeout, evaluation } = deriveGlobal(doc, opts.scrapeIntervalMs);
+  const rules = resolveRuleFiles(doc, opts.sourceDir);
   if (!Array.isArray(doc.scrape_configs))
     throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: scrape_configs missing');
   const jobs: string[] = [];
   let producerTimeout = timeout;
   const scrapeConfigs = doc.scrape_configs.map((raw) => {
-    if (!isObj(raw))
-      throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: scrape_configs entry not a mapping');
-    const job = { ...raw };
+    const job = deriveJob(raw, opts, interval, timeout);
     const name = String(job.job_name);
     jobs.push(name);
-    if (Array.isArray(job.static_configs)) {
-      if (!(name in opts.jobAddresses))
-        throw new LabError(
-          'LAB_ERR_CONFIG',
-          `deriving the process runtime's Prometheus config: job "${name}" has static targets but no local address (known: ${Object.keys(opts.jobAddresses).join(', ')})`,
-          { job: name },
-        );
-      const addr = opts.jobAddresses[name];
-      job.static_configs = addr
-        ? job.static_configs.map((sc) => (isObj(sc) ? { ...sc, targets: [addr] } : sc))
-        : // The component is not running (e.g. node-exporter off): keep the job, with no targets.
-          [{ targets: [] }];
-    }
-    if (Array.isArray(job.file_sd_configs)) {
-      job.file_sd_configs = job.file_sd_configs.map((sd) =>
-        isObj(sd) ? { ...sd, files: [join(opts.sdDir, '*.json')] } : sd,
-      );
-    }
-    // A job-level interval/timeout would silently ignore the chosen interval: align them with it.
-    if (job.scrape_interval !== undefined) job.scrape_interval = promDuration(interval);
-    if (job.scrape_timeout !== undefined) job.scrape_timeout = promDuration(timeout);
-    if (name === PRODUCERS_JOB && opts.producerScrape) {
-      const p = opts.producerScrape;
-      if (p.sampleLimit !== undefined) job.sample_limit = p.sampleLimit;
-      if (p.bodySizeLimit !== undefined) job.body_size_limit = p.bodySizeLimit;
-      if (p.scrapeTimeoutMs !== undefined)
-        job.scrape_timeout = promDuration(Math.min(p.scrapeTimeoutMs, interval));
-    }
     if (name === PRODUCERS_JOB && typeof job.scrape_timeout === 'string')
       producerTimeout = parsePromDuration(job.scrape_timeout);
     return job;
   });
-  for (const name of Object.keys(opts.jobAddresses)) {
-    if (!jobs.includes(name))
-      throw new LabError('LAB_ERR_CONFIG', `prometheus.yml has no job "${name}" (contract: fixed job names)`);
-  }
-  if (!jobs.includes(PRODUCERS_JOB))
-    throw new LabError(
-      'LAB_ERR_CONFIG',
-      `prometheus.yml has no "${PRODUCERS_JOB}" job (contract: fixed job names)`,
-    );
+  checkJobContract(jobs, opts.jobAddresses);
   const out: Obj = { ...doc, global, rule_files: rules, scrape_configs: scrapeConfigs };
   const header =
     '# DERIVED by the lab process runtime from prometheus/prometheus.yml — do not edit; regenerated per run.\n';
@@ -149,4 +86,94 @@ export function derivePrometheusConfig(sourceYaml: string, opts: DeriveOptions):
     evaluationIntervalMs: evaluation,
     jobs,
   };
+}
+
+function parseSource(sourceYaml: string): Obj {
+  let doc: unknown;
+  try {
+    doc = parse(sourceYaml);
+  } catch (e) {
+    throw new LabError('LAB_ERR_CONFIG', `prometheus.yml is not valid YAML: ${(e as Error).message}`);
+  }
+  if (!isObj(doc)) throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: top level is not a mapping');
+  return doc;
+}
+
+/** The `global` block with the run's interval, and the timeout and evaluation interval that follow from it. */
+function deriveGlobal(
+  doc: Obj,
+  interval: number,
+): { global: Obj; interval: number; timeout: number; evaluation: number } {
+  const global: Obj = isObj(doc.global) ? { ...doc.global } : {};
+  const srcTimeoutMs =
+    typeof global.scrape_timeout === 'string' ? parsePromDuration(global.scrape_timeout) : 10_000;
+  const srcEvalMs =
+    typeof global.evaluation_interval === 'string' ? parsePromDuration(global.evaluation_interval) : 60_000;
+  // A timeout may not exceed the interval: keep the source timeout unless the chosen interval is shorter.
+  const timeout = Math.min(srcTimeoutMs, interval);
+  // Rules follow the data: evaluate at least as often as we scrape (never slower than the source config).
+  const evaluation = Math.min(srcEvalMs, interval);
+  global.scrape_interval = promDuration(interval);
+  global.scrape_timeout = promDuration(timeout);
+  global.evaluation_interval = promDuration(evaluation);
+  return { global, interval, timeout, evaluation };
+}
+
+/** rule_files made absolute against the source directory (the derived config lives elsewhere). */
+function resolveRuleFiles(doc: Obj, sourceDir: string): string[] {
+  const ruleFiles = Array.isArray(doc.rule_files) ? doc.rule_files : [];
+  return ruleFiles.map((f) => {
+    if (typeof f !== 'string')
+      throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: rule_files entry not a string');
+    return isAbsolute(f) ? f : join(sourceDir, f);
+  });
+}
+
+/** One scrape job rewritten for this run: local targets, the run's sd dir, interval and producer limits. */
+function deriveJob(raw: unknown, opts: DeriveOptions, interval: number, timeout: number): Obj {
+  if (!isObj(raw)) throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: scrape_configs entry not a mapping');
+  const job = { ...raw };
+  const name = String(job.job_name);
+  if (Array.isArray(job.static_configs)) {
+    if (!(name in opts.jobAddresses))
+      throw new LabError(
+        'LAB_ERR_CONFIG',
+        `deriving the process runtime's Prometheus config: job "${name}" has static targets but no local address (known: ${Object.keys(opts.jobAddresses).join(', ')})`,
+        { job: name },
+      );
+    const addr = opts.jobAddresses[name];
+    job.static_configs = addr
+      ? job.static_configs.map((sc) => (isObj(sc) ? { ...sc, targets: [addr] } : sc))
+      : // The component is not running (e.g. node-exporter off): keep the job, with no targets.
+        [{ targets: [] }];
+  }
+  if (Array.isArray(job.file_sd_configs)) {
+    job.file_sd_configs = job.file_sd_configs.map((sd) =>
+      isObj(sd) ? { ...sd, files: [join(opts.sdDir, '*.json')] } : sd,
+    );
+  }
+  // A job-level interval/timeout would silently ignore the chosen interval: align them with it.
+  if (job.scrape_interval !== undefined) job.scrape_interval = promDuration(interval);
+  if (job.scrape_timeout !== undefined) job.scrape_timeout = promDuration(timeout);
+  if (name === PRODUCERS_JOB && opts.producerScrape) {
+    const p = opts.producerScrape;
+    if (p.sampleLimit !== undefined) job.sample_limit = p.sampleLimit;
+    if (p.bodySizeLimit !== undefined) job.body_size_limit = p.bodySizeLimit;
+    if (p.scrapeTimeoutMs !== undefined)
+      job.scrape_timeout = promDuration(Math.min(p.scrapeTimeoutMs, interval));
+  }
+  return job;
+}
+
+/** The job names are a contract (rules, dashboards and probes name them): every one must be present. */
+function checkJobContract(jobs: readonly string[], jobAddresses: JobAddresses): void {
+  for (const name of Object.keys(jobAddresses)) {
+    if (!jobs.includes(name))
+      throw new LabError('LAB_ERR_CONFIG', `prometheus.yml has no job "${name}" (contract: fixed job names)`);
+  }
+  if (!jobs.includes(PRODUCERS_JOB))
+    throw new LabError(
+      'LAB_ERR_CONFIG',
+      `prometheus.yml has no "${PRODUCERS_JOB}" job (contract: fixed job names)`,
+    );
 }

@@ -1,0 +1,68 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { producerArgs as baseProducerArgs, podsForProducer } from '../producer-args.ts';
+import type { ProducerMember, ProducerOptions } from '../types.ts';
+import { loopbackUrl, startService } from './containers.ts';
+import type { DockerStack } from './state.ts';
+import { waitHttp } from './wait.ts';
+
+// The producer fleet: one container per producer, created and removed one by one (instead of compose's
+// `--scale`), each with its own control port published on loopback.
+
+/** Producer CLI flags: the shared set, listening on the container's port instead of 127.0.0.1:0. */
+export function producerArgs(
+  name: string,
+  pods: number,
+  opts: ProducerOptions,
+  statsd: string,
+  sdDir: string,
+): string[] {
+  return baseProducerArgs(name, pods, opts, statsd, sdDir, '0.0.0.0:9100');
+}
+
+export async function scaleFleet(s: DockerStack, producers: number, popts: ProducerOptions): Promise<void> {
+  s.producerOptions = popts;
+  const sdDir = join(s.workDir, 'sd');
+  while (s.producers.length > producers) {
+    const p = s.producers.pop()!;
+    await p.container.remove({ force: true }).catch(() => undefined);
+    // A SIGKILLed producer cannot remove its own discovery file: do it, so its pods stop being targets.
+    rmSync(join(sdDir, `${p.member.name}.json`), { force: true });
+  }
+  const started: Promise<void>[] = [];
+  for (let i = s.producers.length; i < producers; i++) {
+    const name = `producer-${i}`;
+    const pods = podsForProducer(i, producers, popts);
+    const container = await startService(s, 'producer', { Binds: [`${sdDir}:/sd`] }, true, {
+      cmd: producerArgs(name, pods, popts, 'collector:8125', '/sd'),
+      containerName: `pushpull-${s.runId}-${name}`,
+      labels: { 'pushpull.producer': name },
+      // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.
+      ports: ['9100/tcp'],
+    });
+    const member: ProducerMember = {
+      name,
+      baseUrl: '',
+      podIds: Array.from({ length: pods }, (_, k) => `${name}-p${k}`),
+      handle: container.id,
+    };
+    s.producers.push({ member, container });
+    started.push(publishedMember(s, member, container));
+  }
+  await Promise.all(started);
+}
+
+/**
+ * Points the member at its container's published control port and waits until the producer answers there.
+ * Also after a reconnect or restart: the port is published anew, on a new engine-chosen host port (the old
+ * one is gone: connections to it are refused); the member is the same object the caller holds.
+ */
+export async function publishedMember(
+  s: DockerStack,
+  member: ProducerMember,
+  container: Docker.Container,
+): Promise<void> {
+  member.baseUrl = await loopbackUrl(s, 'producer', '9100/tcp', container);
+  await waitHttp(`${member.baseUrl}/healthz`, 60_000, `${member.name} /healthz`);
+}

@@ -1,0 +1,84 @@
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '@pushpull/common';
+import { derivePrometheusConfig } from '../prometheus-config.ts';
+import type { StackEndpoints, StackOptions } from '../types.ts';
+import { loopbackUrl, startService } from './containers.ts';
+import { missingImages, pingEngine } from './engine.ts';
+import { runLabels } from './labels.ts';
+import type { DockerStack } from './state.ts';
+import { waitHttp } from './wait.ts';
+
+// The base stack: a network of its own for the run, then the collector (node-exporter in its namespace),
+// the Pushgateway and Prometheus with a config derived for the run, then their loopback endpoints.
+
+/** Fails with LAB_ERR_DOCKER_UNREACHABLE / LAB_ERR_IMAGE_MISSING before anything is created. */
+export async function preflight(s: DockerStack): Promise<void> {
+  await pingEngine(s.docker);
+  const missing = await missingImages(s.docker, s.compose);
+  if (missing.length > 0) {
+    throw new LabError(
+      'LAB_ERR_IMAGE_MISSING',
+      `images not present locally: ${missing.join(', ')}; build them with \`bash scripts/airgap-images.sh\``,
+    );
+  }
+}
+
+/** Creates the network and starts the base containers; the endpoints once all answer. */
+export async function startBaseStack(s: DockerStack, opts: StackOptions): Promise<StackEndpoints> {
+  s.networkName = `pushpull-${opts.runId}`;
+  await s.docker.createNetwork({ Name: s.networkName, Driver: 'bridge', Labels: runLabels(opts.runId) });
+  const { promDir, sdDir } = writePrometheusDir(s, opts);
+  opts.signal?.throwIfAborted();
+  const collector = await startService(s, 'collector', {});
+  if (opts.withNodeExporter) {
+    // Same network namespace as the collector: its Udp counters are the collector's.
+    await startService(s, 'node-exporter', { NetworkMode: `container:${collector.id}` }, false);
+  }
+  await startService(s, 'pushgateway', {});
+  await startService(s, 'prometheus', { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] });
+  opts.signal?.throwIfAborted();
+  const endpoints: StackEndpoints = {
+    prometheusUrl: await loopbackUrl(s, 'prometheus', '9090/tcp'),
+    pushgatewayUrl: await loopbackUrl(s, 'pushgateway', '9091/tcp'),
+    collectorHttpUrl: await loopbackUrl(s, 'collector', '9102/tcp'),
+    nodeExporterUrl: opts.withNodeExporter ? await loopbackUrl(s, 'collector', '9100/tcp') : null,
+  };
+  await waitHttp(`${endpoints.collectorHttpUrl}/healthz`, 60_000, 'collector /healthz', opts.signal);
+  await waitHttp(`${endpoints.pushgatewayUrl}/-/ready`, 60_000, 'pushgateway /-/ready', opts.signal);
+  await waitHttp(`${endpoints.prometheusUrl}/-/ready`, 60_000, 'prometheus /-/ready', opts.signal);
+  return endpoints;
+}
+
+/** The run's Prometheus directory (derived config, the repo's rules) and discovery directory, bind-mounted. */
+function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: string; sdDir: string } {
+  const promDir = join(opts.workDir, 'prometheus');
+  const sdDir = join(opts.workDir, 'sd');
+  mkdirSync(join(promDir, 'rules'), { recursive: true });
+  mkdirSync(sdDir, { recursive: true });
+  writeFileSync(join(promDir, 'prometheus.yml'), prometheusConfig(s.repoRoot, opts));
+  for (const f of readdirSync(join(s.repoRoot, 'prometheus/rules'))) {
+    copyFileSync(join(s.repoRoot, 'prometheus/rules', f), join(promDir, 'rules', f));
+  }
+  return { promDir, sdDir };
+}
+
+/**
+ * The compose Prometheus config with this run's scrape interval and producer-job limits. Inside the
+ * containers the compose addresses stay valid (service names are network aliases), so only the interval,
+ * limits and rule paths change.
+ */
+function prometheusConfig(repoRoot: string, opts: StackOptions): string {
+  return derivePrometheusConfig(readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8'), {
+    sourceDir: '/etc/prometheus',
+    sdDir: '/sd',
+    scrapeIntervalMs: opts.scrapeIntervalMs,
+    jobAddresses: {
+      collector: 'collector:9102',
+      pushgateway: 'pushgateway:9091',
+      'node-exporter': opts.withNodeExporter ? 'collector:9100' : null,
+      prometheus: 'localhost:9090',
+    },
+    ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
+  }).yaml;
+}

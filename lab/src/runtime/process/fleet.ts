@@ -1,0 +1,96 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '@pushpull/common';
+import { paths } from '../../core/paths.ts';
+import { mapLimit, throwIfAborted } from '../../core/time.ts';
+import { podsForProducer, producerArgs } from '../producer-args.ts';
+import type { ProducerOptions } from '../types.ts';
+import { terminate, waitForListening } from './children.ts';
+import {
+  addrToUrl,
+  type ProcessStack,
+  type ProducerProc,
+  START_TIMEOUT_MS,
+  sortProducers,
+  spawnIn,
+  writeLabJson,
+} from './state.ts';
+
+// The producer fleet: `producer-<i>` processes, each serving its virtual pods on a port of its choosing and
+// announcing them to Prometheus through a discovery file in the run's sd dir.
+
+const PRODUCER_START_CONCURRENCY = 4;
+
+/** Starts `producer-<index>` and waits until it listens and its discovery file exists. */
+export async function startProducer(
+  s: ProcessStack,
+  index: number,
+  pods: number,
+  opts: ProducerOptions,
+  signal?: AbortSignal,
+): Promise<ProducerProc> {
+  const name = `producer-${index}`;
+  const statsd =
+    opts.transport === 'tcp' ? (s.collectorStatsd?.tcp ?? s.collectorStatsd?.udp) : s.collectorStatsd?.udp;
+  if (!statsd) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
+  const child = spawnIn(s, name, process.execPath, [
+    paths(s.root).producerMain,
+    ...producerArgs(name, pods, opts, statsd, s.sdDir),
+  ]);
+  const proc: ProducerProc = {
+    member: {
+      name,
+      baseUrl: '',
+      podIds: Array.from({ length: pods }, (_, k) => `${name}-p${k}`),
+      handle: String(child.pid),
+    },
+    child,
+    pods,
+  };
+  s.producers.push(proc);
+  writeLabJson(s);
+  const line = await waitForListening(child, START_TIMEOUT_MS, signal);
+  proc.member.baseUrl = addrToUrl(String(line.http));
+  // The discovery file is written before "listening"; check it, so a scale is visible to Prometheus
+  // within one sd refresh.
+  if (!existsSync(join(s.sdDir, `${name}.json`)))
+    throw new LabError('LAB_ERR_CHILD_EXIT', `${name} started but wrote no discovery file in ${s.sdDir}`);
+  return proc;
+}
+
+/** Grows or shrinks the fleet to `producers` processes. */
+export async function scaleFleet(s: ProcessStack, producers: number, opts: ProducerOptions): Promise<void> {
+  if (!s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'scale() before up()');
+  if (!Number.isInteger(producers) || producers < 0 || producers > 1000)
+    throw new LabError('LAB_ERR_CONFIG', `scale(${producers}): producers must be an integer in [0, 1000]`);
+  const signal = s.opts?.signal;
+  s.producerOptions = opts;
+  await shrinkTo(s, producers, opts);
+  const from = s.producers.length;
+  const indices = Array.from({ length: producers - from }, (_, k) => from + k);
+  await mapLimit(indices, PRODUCER_START_CONCURRENCY, async (i) => {
+    throwIfAborted(signal);
+    await startProducer(s, i, podsForProducer(i, producers, opts), opts, signal);
+  });
+  sortProducers(s);
+  writeLabJson(s);
+}
+
+/** Stops producers beyond `producers`, and the last one when its share of a total changes. */
+async function shrinkTo(s: ProcessStack, producers: number, opts: ProducerOptions): Promise<void> {
+  // Shrink: stop the last producers (a clean SIGTERM exit removes their discovery files).
+  while (s.producers.length > producers) {
+    const p = s.producers.pop()!;
+    await terminate(p.child.pid);
+    rmSync(join(s.sdDir, `${p.member.name}.json`), { force: true });
+  }
+  // The last producer's pod count may change when the total changes: restart it with the new size.
+  const last = s.producers[s.producers.length - 1];
+  if (last && s.producers.length === producers) {
+    const want = podsForProducer(producers - 1, producers, opts);
+    if (want !== last.pods) {
+      s.producers.pop();
+      await terminate(last.child.pid);
+    }
+  }
+}

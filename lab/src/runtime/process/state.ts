@@ -1,0 +1,110 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProducerMember, ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
+import { type SpawnedChild, spawnChild } from './children.ts';
+
+// The state of one process-runtime stack, shared by the pieces that start and stop it (stack.ts, fleet.ts,
+// faults.ts, aux.ts, snapshot.ts). The ProcessRuntime class owns one and delegates to those pieces.
+
+/** The file in each work dir that tells the reaper whose it is and which pids to clean up. */
+export const LAB_JSON = 'lab.json';
+
+/** Start-up bounds: generous, the 2 cores are shared. */
+export const START_TIMEOUT_MS = 60_000;
+
+/** What the reaper finds in each work dir. */
+export interface LabJson {
+  runId: string;
+  labPid: number;
+  persistent: boolean;
+  pids: Record<string, number>;
+}
+
+export interface ProducerProc {
+  member: ProducerMember;
+  child: SpawnedChild;
+  pods: number;
+}
+
+export interface CollectorStatsd {
+  udp: string;
+  tcp: string | null;
+}
+
+export interface ProcessStack {
+  readonly root: string;
+  opts: StackOptions | null;
+  runId: string;
+  workDir: string;
+  sdDir: string;
+  logDir: string;
+  startedAtMs: number;
+  persistent: boolean;
+  withNodeExporter: boolean;
+  readonly base: Map<string, SpawnedChild>;
+  readonly producers: ProducerProc[];
+  readonly aux: SpawnedChild[];
+  endpoints: StackEndpoints | null;
+  collectorStatsd: CollectorStatsd | null;
+  producerOptions: ProducerOptions | null;
+  /** down() removes the work dir only when this runtime created it (or it is an earlier run's). */
+  ownsWorkDir: boolean;
+  log: (m: string) => void;
+}
+
+export function emptyStack(root: string): ProcessStack {
+  return {
+    root,
+    opts: null,
+    runId: '',
+    workDir: '',
+    sdDir: '',
+    logDir: '',
+    startedAtMs: 0,
+    persistent: false,
+    withNodeExporter: false,
+    base: new Map(),
+    producers: [],
+    aux: [],
+    endpoints: null,
+    collectorStatsd: null,
+    producerOptions: null,
+    ownsWorkDir: false,
+    log: () => {},
+  };
+}
+
+export const addrToUrl = (hostPort: string) => `http://${hostPort}`;
+
+/** Producer index from its name (`producer-7` → 7). */
+export const producerIndex = (p: ProducerProc) => Number(p.member.name.split('-')[1]);
+
+/** Keeps the fleet in index order after concurrent starts or a restart. */
+export function sortProducers(s: ProcessStack): void {
+  s.producers.sort((a, b) => producerIndex(a) - producerIndex(b));
+}
+
+/** Rewritten at every spawn, so a crash at any point leaves the reaper every pid to clean up. */
+export function writeLabJson(s: ProcessStack): void {
+  if (!s.workDir || !existsSync(s.workDir)) return;
+  const pids: Record<string, number> = {};
+  for (const [n, c] of s.base) pids[n] = c.pid;
+  for (const p of s.producers) pids[p.member.name] = p.child.pid;
+  for (const c of s.aux) pids[c.name] = c.pid;
+  const j: LabJson = { runId: s.runId, labPid: process.pid, persistent: s.persistent, pids };
+  writeFileSync(join(s.workDir, LAB_JSON), `${JSON.stringify(j)}\n`);
+}
+
+export function spawnIn(s: ProcessStack, name: string, command: string, args: string[]): SpawnedChild {
+  const c = spawnChild({
+    name,
+    command,
+    args,
+    logDir: s.logDir,
+    runId: s.runId,
+    cwd: s.root,
+    persistent: s.persistent,
+  });
+  writeLabJson(s);
+  return c;
+}
