@@ -93,6 +93,26 @@ describe('docker-compose stack (air-gapped images)', { timeout: 600_000 }, () =>
       'the collector namespace received datagrams (push path live)',
     );
 
+    // Hardening (issue 11, item 8): our two services run as nobody, and Prometheus has no lifecycle API
+    // (POST /-/quit would let anyone on the host stop it).
+    for (const svc of ['collector', 'producer']) {
+      const id = (await compose(['ps', '-q', svc])).stdout.trim().split('\n')[0]!;
+      const uid = await run('docker', [
+        'exec',
+        id,
+        'node',
+        '-e',
+        'process.stdout.write(String(process.getuid()))',
+      ]);
+      assert.equal(uid.stdout, '65534', `${svc} runs as nobody`);
+    }
+    const quit = await fetch('http://127.0.0.1:9090/-/quit', {
+      method: 'POST',
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.notEqual(quit.status, 200, 'the lifecycle API is off');
+    assert.equal((await targets()).length, 44, 'Prometheus still running after POST /-/quit');
+
     await compose(['down', '-v', '--remove-orphans']);
     const left = await run('docker', [
       'ps',

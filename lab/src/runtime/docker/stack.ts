@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { derivePrometheusConfig } from '../prometheus-config.ts';
@@ -56,6 +56,8 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
   const sdDir = join(opts.workDir, 'sd');
   mkdirSync(join(promDir, 'rules'), { recursive: true });
   mkdirSync(sdDir, { recursive: true });
+  // The producer image runs as nobody (65534): it must be able to write its discovery file here.
+  chmodSync(sdDir, 0o1777);
   writeFileSync(join(promDir, 'prometheus.yml'), prometheusConfig(s.repoRoot, opts));
   for (const f of readdirSync(join(s.repoRoot, 'prometheus/rules'))) {
     copyFileSync(join(s.repoRoot, 'prometheus/rules', f), join(promDir, 'rules', f));

@@ -145,7 +145,6 @@ function startPrometheus(
         `--config.file=${configPath}`,
         `--storage.tsdb.path=${join(s.workDir, 'prometheus-data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
-        '--web.enable-lifecycle',
         '--enable-feature=extra-scrape-metrics',
         '--storage.tsdb.retention.time=1d',
         '--log.level=warn',
