@@ -1,5 +1,6 @@
 import {
   collectorDropCounter,
+  type Getter,
   gaugeSeries,
   type Point,
   pullDeliveredRate,
@@ -9,9 +10,10 @@ import {
   udpDropCounter,
 } from '../analysis/series.ts';
 import type { ProbeSample, RunRecord } from '../core/record.ts';
-import { compact, lineChart, type TimelineRow, timelineChart } from './svg.ts';
+import { type ChartSeries, compact, lineChart, type TimelineRow, timelineChart } from './svg.ts';
 
-// The report's charts, built from the record's probe series (pure).
+// The report's charts, built from the record's probe series (pure). Each line chart is a spec (data:
+// title, unit, lines with how each is read from the samples); one function draws any spec.
 
 export interface NamedChart {
   id: string;
@@ -77,174 +79,198 @@ export function cpuSeries(
   }));
 }
 
-export function recordCharts(r: RunRecord): NamedChart[] {
+/** How one line's points come from the samples (x = seconds after the open). */
+type PointsOf = (samples: readonly ProbeSample[], burstAtMs: number) => Point[];
+
+/** Per second, from a cumulative counter. */
+const rate =
+  (get: Getter): PointsOf =>
+  (s, t0) =>
+    rateSeries(s, t0, get);
+/** The value as sampled. */
+const gauge =
+  (get: Getter): PointsOf =>
+  (s, t0) =>
+    gaugeSeries(s, t0, get);
+
+interface LineSpec {
+  name: string;
+  points: PointsOf;
+  color?: string;
+  dashed?: boolean;
+}
+
+/** Lines whose number depends on what the samples hold (one per component). */
+type LinesOf = (samples: readonly ProbeSample[], burstAtMs: number) => ChartSeries[];
+
+interface LineChartSpec {
+  id: string;
+  title: string | ((r: RunRecord) => string);
+  /** The y axis unit. */
+  yLabel: string;
+  lines: readonly LineSpec[] | LinesOf;
+  refLines?: (r: RunRecord) => { y: number; label: string }[];
+  formatY?: (v: number) => string;
+}
+
+const GiB = 2 ** 30;
+
+/** Resident memory per component group, and the host's MemAvailable for scale. */
+function memoryLines(s: readonly ProbeSample[], t0: number): ChartSeries[] {
+  const memNames = [...new Set(s.flatMap((x) => Object.keys(x.rss ?? {})))].sort();
+  return [
+    ...memNames.map((n) => ({
+      name: n,
+      points: gaugeSeries(s, t0, (x) => (x.rss?.[n] ?? Number.NaN) / GiB),
+    })),
+    {
+      name: 'host available',
+      points: gaugeSeries(s, t0, (x) => (x.hostMemAvailable ?? Number.NaN) / GiB),
+      dashed: true,
+      color: '#7f7f7f',
+    },
+  ];
+}
+
+const LINE_CHARTS: readonly LineChartSpec[] = [
+  {
+    id: 'pull-rate',
+    title: 'pull: orders emitted vs delivered to Prometheus (per second)',
+    yLabel: 'orders/s',
+    lines: [
+      { name: 'emitted (ledger)', points: rate((x) => x.ledger?.orders) },
+      // rate() ignores the first sample of a new series: new instruments at the open show up late here
+      {
+        name: 'stored (recording rule pushpull:pull_orders:rate30s)',
+        points: pullDeliveredRate,
+        dashed: true,
+      },
+    ],
+  },
+  {
+    id: 'push-rate',
+    title: (r) =>
+      `push (${r.config.pushMode} ${r.config.transport}): orders emitted vs counted by the collector (per second)`,
+    yLabel: 'orders/s',
+    lines: [
+      { name: 'emitted (ledger)', points: rate((x) => x.ledger?.ordersPushed), color: '#1f77b4' },
+      {
+        name: 'counted by collector',
+        points: rate((x) => x.collector?.orders),
+        color: '#d62728',
+        dashed: true,
+      },
+    ],
+  },
+  {
+    id: 'cumulative',
+    title: 'cumulative orders: emitted vs delivered, both paths',
+    yLabel: 'orders',
+    lines: [
+      { name: 'pull emitted', points: gauge((x) => x.ledger?.orders) },
+      { name: 'pull stored', points: gauge((x) => x.pull?.storedOrders), dashed: true },
+      { name: 'push emitted', points: gauge((x) => x.ledger?.ordersPushed) },
+      { name: 'push counted', points: gauge((x) => x.collector?.orders), dashed: true },
+    ],
+  },
+  {
+    id: 'scrape-duration',
+    title: 'pod scrape duration (producers job)',
+    yLabel: 'seconds',
+    refLines: (r) => {
+      const timeout = r.environment.prometheusScrapeTimeoutMs / 1000;
+      return [{ y: timeout / 2, label: `half the ${timeout} s timeout` }];
+    },
+    lines: [
+      { name: 'p50', points: gauge((x) => x.pull?.scrapeP50) },
+      { name: 'p99', points: gauge((x) => x.pull?.scrapeP99) },
+      { name: 'max', points: gauge((x) => x.pull?.scrapeMax), dashed: true },
+    ],
+  },
+  {
+    id: 'body-size',
+    title: 'pod /metrics body size (scrape_body_size_bytes)',
+    yLabel: 'bytes',
+    lines: [
+      { name: 'largest pod', points: gauge((x) => x.pull?.bodyBytesMax) },
+      { name: 'average pod', points: gauge((x) => x.pull?.bodyBytesAvg) },
+    ],
+  },
+  {
+    id: 'targets',
+    title: 'pod targets: discovered vs up',
+    yLabel: 'targets',
+    lines: [
+      { name: 'discovered', points: gauge((x) => x.pull?.targets) },
+      { name: 'up', points: gauge((x) => x.pull?.targetsUp), dashed: true },
+    ],
+  },
+  {
+    id: 'udp-drops',
+    title: 'push-side drops per second',
+    yLabel: 'per second',
+    lines: [
+      { name: "kernel drops, collector's socket", points: rate(socketDropCounter), color: '#d62728' },
+      { name: 'kernel UDP drops, namespace', points: rate(udpDropCounter), color: '#e377c2', dashed: true },
+      { name: 'collector drops', points: rate(collectorDropCounter), color: '#ff7f0e' },
+      { name: 'producer send errors', points: rate((x) => x.ledger?.sendErrors), color: '#9467bd' },
+      {
+        name: 'collector packets (÷100)',
+        points: rate((x) => (x.collector?.packets ?? Number.NaN) / 100),
+        color: '#7f7f7f',
+        dashed: true,
+      },
+    ],
+  },
+  {
+    id: 'cpu',
+    title: 'CPU per component (cores)',
+    yLabel: 'cores',
+    lines: cpuSeries,
+    formatY: (v) => (v >= 10 ? compact(v) : v.toFixed(2)),
+  },
+  {
+    id: 'memory',
+    title: 'resident memory per component, and the host’s MemAvailable',
+    yLabel: 'GiB',
+    lines: memoryLines,
+    formatY: (v) => v.toFixed(v >= 10 ? 0 : 1),
+  },
+];
+
+/** Draws one spec over a record's samples, with the open and phase changes marked. */
+function drawLineChart(spec: LineChartSpec, r: RunRecord): NamedChart {
   const s = r.series;
   const t0 = r.burstAtMs;
-  const mk = markers(r);
-  const timeout = r.environment.prometheusScrapeTimeoutMs / 1000;
-  const charts: NamedChart[] = [];
-  charts.push({
-    id: 'pull-rate',
+  const series =
+    typeof spec.lines === 'function'
+      ? spec.lines(s, t0)
+      : spec.lines.map(({ points, ...line }) => ({ ...line, points: points(s, t0) }));
+  return {
+    id: spec.id,
     svg: lineChart({
-      title: 'pull: orders emitted vs delivered to Prometheus (per second)',
-      yLabel: 'orders/s',
-      markers: mk,
-      series: [
-        { name: 'emitted (ledger)', points: rateSeries(s, t0, (x) => x.ledger?.orders) },
-        {
-          // rate() ignores the first sample of a new series: new instruments at the open show up late here
-          name: 'stored (recording rule pushpull:pull_orders:rate30s)',
-          points: pullDeliveredRate(s, t0),
-          dashed: true,
-        },
-      ],
+      title: typeof spec.title === 'function' ? spec.title(r) : spec.title,
+      yLabel: spec.yLabel,
+      markers: markers(r),
+      series,
+      ...(spec.refLines ? { refLines: spec.refLines(r) } : {}),
+      ...(spec.formatY ? { formatY: spec.formatY } : {}),
     }),
-  });
-  charts.push({
-    id: 'push-rate',
-    svg: lineChart({
-      title: `push (${r.config.pushMode} ${r.config.transport}): orders emitted vs counted by the collector (per second)`,
-      yLabel: 'orders/s',
-      markers: mk,
-      series: [
-        {
-          name: 'emitted (ledger)',
-          points: rateSeries(s, t0, (x) => x.ledger?.ordersPushed),
-          color: '#1f77b4',
-        },
-        {
-          name: 'counted by collector',
-          points: rateSeries(s, t0, (x) => x.collector?.orders),
-          color: '#d62728',
-          dashed: true,
-        },
-      ],
-    }),
-  });
-  charts.push({
-    id: 'cumulative',
-    svg: lineChart({
-      title: 'cumulative orders: emitted vs delivered, both paths',
-      yLabel: 'orders',
-      markers: mk,
-      series: [
-        { name: 'pull emitted', points: gaugeSeries(s, t0, (x) => x.ledger?.orders) },
-        { name: 'pull stored', points: gaugeSeries(s, t0, (x) => x.pull?.storedOrders), dashed: true },
-        { name: 'push emitted', points: gaugeSeries(s, t0, (x) => x.ledger?.ordersPushed) },
-        { name: 'push counted', points: gaugeSeries(s, t0, (x) => x.collector?.orders), dashed: true },
-      ],
-    }),
-  });
-  charts.push({
-    id: 'scrape-duration',
-    svg: lineChart({
-      title: 'pod scrape duration (producers job)',
-      yLabel: 'seconds',
-      markers: mk,
-      refLines: [{ y: timeout / 2, label: `half the ${timeout} s timeout` }],
-      series: [
-        { name: 'p50', points: gaugeSeries(s, t0, (x) => x.pull?.scrapeP50) },
-        { name: 'p99', points: gaugeSeries(s, t0, (x) => x.pull?.scrapeP99) },
-        { name: 'max', points: gaugeSeries(s, t0, (x) => x.pull?.scrapeMax), dashed: true },
-      ],
-    }),
-  });
-  charts.push({
-    id: 'body-size',
-    svg: lineChart({
-      title: 'pod /metrics body size (scrape_body_size_bytes)',
-      yLabel: 'bytes',
-      markers: mk,
-      series: [
-        { name: 'largest pod', points: gaugeSeries(s, t0, (x) => x.pull?.bodyBytesMax) },
-        { name: 'average pod', points: gaugeSeries(s, t0, (x) => x.pull?.bodyBytesAvg) },
-      ],
-    }),
-  });
-  charts.push({
-    id: 'targets',
-    svg: lineChart({
-      title: 'pod targets: discovered vs up',
-      yLabel: 'targets',
-      markers: mk,
-      series: [
-        { name: 'discovered', points: gaugeSeries(s, t0, (x) => x.pull?.targets) },
-        { name: 'up', points: gaugeSeries(s, t0, (x) => x.pull?.targetsUp), dashed: true },
-      ],
-    }),
-  });
-  charts.push({
-    id: 'udp-drops',
-    svg: lineChart({
-      title: 'push-side drops per second',
-      yLabel: 'per second',
-      markers: mk,
-      series: [
-        {
-          name: "kernel drops, collector's socket",
-          points: rateSeries(s, t0, socketDropCounter),
-          color: '#d62728',
-        },
-        {
-          name: 'kernel UDP drops, namespace',
-          points: rateSeries(s, t0, udpDropCounter),
-          color: '#e377c2',
-          dashed: true,
-        },
-        { name: 'collector drops', points: rateSeries(s, t0, collectorDropCounter), color: '#ff7f0e' },
-        {
-          name: 'producer send errors',
-          points: rateSeries(s, t0, (x) => x.ledger?.sendErrors),
-          color: '#9467bd',
-        },
-        {
-          name: 'collector packets (÷100)',
-          points: rateSeries(s, t0, (x) => (x.collector?.packets ?? Number.NaN) / 100),
-          color: '#7f7f7f',
-          dashed: true,
-        },
-      ],
-    }),
-  });
-  charts.push({
-    id: 'cpu',
-    svg: lineChart({
-      title: 'CPU per component (cores)',
-      yLabel: 'cores',
-      markers: mk,
-      series: cpuSeries(s, t0),
-      formatY: (v) => (v >= 10 ? compact(v) : v.toFixed(2)),
-    }),
-  });
-  const memNames = [...new Set(s.flatMap((x) => Object.keys(x.rss ?? {})))].sort();
-  charts.push({
-    id: 'memory',
-    svg: lineChart({
-      title: 'resident memory per component, and the host’s MemAvailable',
-      yLabel: 'GiB',
-      markers: mk,
-      series: [
-        ...memNames.map((n) => ({
-          name: n,
-          points: gaugeSeries(s, t0, (x) => (x.rss?.[n] ?? Number.NaN) / 2 ** 30),
-        })),
-        {
-          name: 'host available',
-          points: gaugeSeries(s, t0, (x) => (x.hostMemAvailable ?? Number.NaN) / 2 ** 30),
-          dashed: true,
-          color: '#7f7f7f',
-        },
-      ],
-      formatY: (v) => v.toFixed(v >= 10 ? 0 : 1),
-    }),
-  });
-  const xs = s.map((x) => relSeconds(x, t0));
-  charts.push({
+  };
+}
+
+/** Which alerts were pending or firing, over the whole run. */
+function alertsChart(r: RunRecord): NamedChart {
+  const xs = r.series.map((x) => relSeconds(x, r.burstAtMs));
+  return {
     id: 'alerts',
-    svg: timelineChart('alerts (Prometheus rules)', alertTimeline(s, t0), [
+    svg: timelineChart('alerts (Prometheus rules)', alertTimeline(r.series, r.burstAtMs), [
       Math.min(0, ...xs),
       Math.max(1, ...xs),
     ]),
-  });
-  return charts;
+  };
+}
+
+export function recordCharts(r: RunRecord): NamedChart[] {
+  return [...LINE_CHARTS.map((spec) => drawLineChart(spec, r)), alertsChart(r)];
 }

@@ -72,7 +72,18 @@ export function compact(v: number): string {
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
-export function lineChart(o: LineChartOptions): string {
+interface Box {
+  W: number;
+  H: number;
+  /** Margins around the plot area. */
+  m: { l: number; r: number; t: number; b: number };
+  /** Plot area width and height. */
+  pw: number;
+  ph: number;
+  legendCols: number;
+}
+
+function layout(o: LineChartOptions): Box {
   const W = o.width ?? 760;
   // Legend columns: as many as the longest label allows (≈ 6.2 px per character at 11 px).
   const longest = Math.max(1, ...o.series.map((x) => x.name.length));
@@ -80,9 +91,13 @@ export function lineChart(o: LineChartOptions): string {
   const legendRows = Math.max(1, Math.ceil(o.series.length / legendCols));
   const H = (o.height ?? 250) + legendRows * 14;
   const m = { l: 64, r: 16, t: 30, b: 44 + legendRows * 14 };
-  const pw = W - m.l - m.r;
-  const ph = H - m.t - m.b;
-  const fmtY = o.formatY ?? compact;
+  return { W, H, m, pw: W - m.l - m.r, ph: H - m.t - m.b, legendCols };
+}
+
+/** The axes' ranges: every finite point (and reference line), y from 0 with 5 % headroom; null = no data. */
+function domain(
+  o: LineChartOptions,
+): { x0: number; x1: number; y0: number; y1: number; yt: number[] } | null {
   const xs: number[] = [];
   const ys: number[] = [];
   for (const s of o.series)
@@ -91,10 +106,7 @@ export function lineChart(o: LineChartOptions): string {
       if (p.y !== null && Number.isFinite(p.y)) ys.push(p.y);
     }
   for (const r of o.refLines ?? []) ys.push(r.y);
-  const title = `<text x="${m.l}" y="18" class="t">${escapeXml(o.title)}</text>`;
-  if (xs.length === 0 || ys.length === 0) {
-    return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">${title}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="n">no data</text></svg>`;
-  }
+  if (xs.length === 0 || ys.length === 0) return null;
   let x0 = Math.min(...xs);
   let x1 = Math.max(...xs);
   if (x1 === x0) x1 = x0 + 1;
@@ -104,8 +116,51 @@ export function lineChart(o: LineChartOptions): string {
   y1 += (y1 - y0) * 0.05;
   const yt = ticks(y0, y1);
   y0 = Math.min(y0, yt[0] ?? y0);
-  const xt = ticks(x0, x1, 8);
   x0 = Math.min(x0, x1);
+  return { x0, x1, y0, y1, yt };
+}
+
+/** SVG path data per unbroken run of points (a null or non-finite point breaks the line). */
+function segments(points: ChartSeries['points'], sx: (x: number) => number, sy: (y: number) => number) {
+  const segs: string[] = [];
+  let cur: string[] = [];
+  for (const p of points) {
+    if (p.y === null || !Number.isFinite(p.y) || !Number.isFinite(p.x)) {
+      if (cur.length) segs.push(cur.join(' '));
+      cur = [];
+      continue;
+    }
+    cur.push(`${cur.length === 0 ? 'M' : 'L'}${sx(p.x)},${sy(p.y)}`);
+  }
+  if (cur.length) segs.push(cur.join(' '));
+  return segs;
+}
+
+function seriesMarkup(s: ChartSeries, color: string, sx: (x: number) => number, sy: (y: number) => number) {
+  const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
+  return segments(s.points, sx, sy).map((d) => {
+    // A single point draws as a dot.
+    if (d.includes('L')) return `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${dash}/>`;
+    const [cx, cy] = d.slice(1).split(',');
+    return `<circle cx="${cx}" cy="${cy}" r="2" fill="${color}"/>`;
+  });
+}
+
+const svgRoot = (W: number, H: number, body: string) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">${body}</svg>`;
+
+export function lineChart(o: LineChartOptions): string {
+  const { W, H, m, pw, ph, legendCols } = layout(o);
+  const fmtY = o.formatY ?? compact;
+  const title = `<text x="${m.l}" y="18" class="t">${escapeXml(o.title)}</text>`;
+  const d = domain(o);
+  if (!d)
+    return svgRoot(
+      W,
+      H,
+      `${title}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="n">no data</text>`,
+    );
+  const { x0, x1, y0, y1, yt } = d;
   const sx = (x: number) => r1(m.l + ((x - x0) / (x1 - x0)) * pw);
   const sy = (y: number) => r1(m.t + ph - ((y - y0) / (y1 - y0)) * ph);
   const parts: string[] = [title];
@@ -117,7 +172,7 @@ export function lineChart(o: LineChartOptions): string {
       `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end" class="a">${escapeXml(fmtY(v))}</text>`,
     );
   }
-  for (const v of xt) {
+  for (const v of ticks(x0, x1, 8)) {
     parts.push(`<line x1="${sx(v)}" x2="${sx(v)}" y1="${m.t + ph}" y2="${m.t + ph + 4}" class="ax"/>`);
     parts.push(
       `<text x="${sx(v)}" y="${m.t + ph + 16}" text-anchor="middle" class="a">${escapeXml(compact(v))}</text>`,
@@ -142,32 +197,14 @@ export function lineChart(o: LineChartOptions): string {
   }
   o.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
-    const segs: string[] = [];
-    let cur: string[] = [];
-    for (const p of s.points) {
-      if (p.y === null || !Number.isFinite(p.y) || !Number.isFinite(p.x)) {
-        if (cur.length) segs.push(cur.join(' '));
-        cur = [];
-        continue;
-      }
-      cur.push(`${cur.length === 0 ? 'M' : 'L'}${sx(p.x)},${sy(p.y)}`);
-    }
-    if (cur.length) segs.push(cur.join(' '));
-    const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
-    for (const d of segs) {
-      // A single point draws as a dot.
-      if (!d.includes('L')) {
-        const [cx, cy] = d.slice(1).split(',');
-        parts.push(`<circle cx="${cx}" cy="${cy}" r="2" fill="${color}"/>`);
-      } else parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${dash}/>`);
-    }
+    parts.push(...seriesMarkup(s, color, sx, sy));
     const lx = m.l + (i % legendCols) * (pw / legendCols);
     const ly = m.t + ph + 50 + Math.floor(i / legendCols) * 14;
     parts.push(
       `<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${color}"/><text x="${lx + 14}" y="${ly - 4}" class="a">${escapeXml(s.name)}</text>`,
     );
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">${parts.join('')}</svg>`;
+  return svgRoot(W, H, parts.join(''));
 }
 
 export interface TimelineRow {
@@ -217,5 +254,5 @@ export function timelineChart(
   parts.push(
     `<text x="${m.l + pw / 2}" y="${yb + 30}" text-anchor="middle" class="a">seconds after the open (amber = pending, red = firing)</text>`,
   );
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${H}" width="${width}" height="${H}" role="img">${parts.join('')}</svg>`;
+  return svgRoot(width, H, parts.join(''));
 }
