@@ -25,6 +25,20 @@ export const BURST_FLAGS: FlagSpecs = {
     help: "burst window from the open (T0) to quiesce, e.g. 60, 90s, 2m (default: the profile's ramp+hold+decay, ~121 s; shorter windows compress hold and decay)",
   },
   out: { kind: 'string', env: 'LAB_OUT', help: 'record and report directory (default runs/<timestamp>)' },
+  'series-budget': {
+    kind: 'string',
+    env: 'LAB_SERIES_BUDGET',
+    default: 'unlimited',
+    help: "series both paths may hold, alike: the collector's --max-series N and Prometheus' sample_limit ceil(N / pods) per pod target (default unlimited on both)",
+  },
+  repeat: {
+    kind: 'int',
+    env: 'LAB_REPEAT',
+    default: 1,
+    min: 1,
+    max: 20,
+    help: 'run the burst N times (a fresh stack each) and write one aggregated record and report beside each run',
+  },
   'fail-on': {
     kind: 'string',
     env: 'LAB_FAIL_ON',
@@ -49,6 +63,7 @@ export function parseBurstFlags(
   const durationMs =
     flags.duration === undefined ? 0 : durationFlag('duration', flags.duration, 10_000, 3_600_000);
   const failOn = typeof flags['fail-on'] === 'string' ? flags['fail-on'] : null;
+  const seriesBudget = parseSeriesBudget(flags['series-budget']);
   if (failOn !== null) parseFailOn(failOn);
   const config: BurstConfig = {
     runtime: f.runtime,
@@ -69,6 +84,22 @@ export function parseBurstFlags(
     flushIntervalMs: 10_000,
     fleetPods: INCIDENT_FLEET_PODS,
     leadMs: 3000,
+    seriesBudget,
+    repeat: Number(flags.repeat ?? 1),
   };
   return { config: Object.freeze(config), help: flags.help === true, stateDir: f.stateDir };
+}
+
+/** `--series-budget N|unlimited`: null = unlimited on both paths. */
+export function parseSeriesBudget(raw: unknown): number | null {
+  const v = String(raw ?? 'unlimited').trim();
+  if (v === 'unlimited' || v === '0') return null;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > 100_000_000)
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--series-budget: "${v}" is not "unlimited" or an integer in [1, 100000000]`,
+      { flag: 'series-budget', value: v },
+    );
+  return n;
 }

@@ -72,6 +72,14 @@ export interface BurstConfig {
   fleetPods: number;
   /** Lead time between scheduling and the open, so every producer has the schedule before T0. */
   leadMs: number;
+  /**
+   * Series both paths may hold (--series-budget): the collector's max series and Prometheus' per-target
+   * sample_limit = ceil(N / pods). null = unlimited on both (the default: neither path gets a budget the
+   * other does not). Absent in run@1 records.
+   */
+  seriesBudget?: number | null;
+  /** --repeat: how many runs this one belongs to (1 = a single run). Absent in run@1 records. */
+  repeat?: number;
 }
 
 /** The producer's ground-truth ledger: one definition on both sides of the wire (@pushpull/common). */
