@@ -1,0 +1,54 @@
+import type { PathName, ProbeSample } from '../../core/record.ts';
+import type { Detection } from './detection.ts';
+
+// Failure detectors for whole components: one that stops answering, one that dies.
+
+/** First sample at which a component still running no longer answered its probe, after it had before. */
+function firstUnresponsive(samples: readonly ProbeSample[], probe: string): ProbeSample | null {
+  let answered = false;
+  for (const s of samples) {
+    if (s.failedProbes?.includes(probe)) {
+      if (answered) return s;
+    } else if (s.probeMs[probe] !== undefined) answered = true;
+  }
+  return null;
+}
+
+/** Prometheus stopped answering the lab's probe query in time (overloaded). */
+export function prometheusUnresponsive({ samples, add }: Detection): void {
+  const gone = firstUnresponsive(samples, 'prometheus');
+  if (gone)
+    add(
+      'pull',
+      'prometheus-unresponsive',
+      gone,
+      "Prometheus stopped answering the lab's probe query in time (its HTTP API is overloaded)",
+    );
+}
+
+/** The collector stopped answering GET /metrics in time (overloaded). */
+export function collectorUnresponsive({ samples, add }: Detection): void {
+  const gone = firstUnresponsive(samples, 'collector');
+  if (gone)
+    add('push', 'collector-unresponsive', gone, 'the collector stopped answering GET /metrics in time');
+}
+
+/** The paths a component's death fails: a producer carries both. */
+function pathsOf(name: string): PathName[] {
+  if (name === 'collector') return ['push'];
+  if (name === 'prometheus') return ['pull'];
+  return name.startsWith('producer') ? ['pull', 'push'] : [];
+}
+
+/** A component process/container died (e.g. out of memory at a large fleet): the hardest failure. */
+export function componentsDied({ samples, add }: Detection): void {
+  const died = new Set<string>();
+  for (const s of samples) {
+    for (const name of s.dead ?? []) {
+      if (died.has(name)) continue;
+      died.add(name);
+      for (const p of pathsOf(name))
+        add(p, `died:${name}`, s, `${name} stopped running (process exited / container gone)`);
+    }
+  }
+}

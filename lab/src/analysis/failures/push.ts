@@ -1,0 +1,92 @@
+import type { ProbeSample } from '../../core/record.ts';
+import { collectorDropCounter, udpDropCounter } from '../series.ts';
+import type { Detection } from './detection.ts';
+import { firstIncrease, fmt, secs } from './scan.ts';
+
+// The push path's failure detectors: datagrams lost on the way, dropped by the kernel or the collector,
+// or never sent.
+
+/** This run's own datagrams went missing between the producers' sockets and the collector. */
+export function datagramLoss({ own, add }: Detection): void {
+  if (own)
+    add(
+      'push',
+      'datagram-loss',
+      own.sample,
+      `${fmt(own.deficit)} of this run's datagrams sent but not received by the collector (beyond the in-flight allowance of ${fmt(Math.round(own.tolerance))})`,
+    );
+}
+
+const buf = (c: ProbeSample['collector']) =>
+  c?.rcvbufBytes ? `; socket receive buffer ${fmt(c.rcvbufBytes)} B` : '';
+
+/**
+ * The kernel dropped datagrams before the collector read them: the collector's own socket drops when it
+ * exposes them, else the namespace's counters from where this run can be losing (kernel.ts).
+ */
+export function kernelDrops(d: Detection): void {
+  const { samples, t0, opts, kernel: k } = d;
+  const kernelAll = firstIncrease(samples, udpDropCounter);
+  const discountHostDrops = () =>
+    d.discount(
+      'kernel-udp-drop',
+      `${k.sharedReason} (first seen ${secs(kernelAll!.sample, t0).toFixed(1)} s after the open)`,
+    );
+  if (k.socket) {
+    d.add(
+      'push',
+      'kernel-udp-drop',
+      k.socket.sample,
+      `+${fmt(k.socket.delta)} datagrams dropped by the kernel on the collector's socket (collector_udp_socket_drops_total)${buf(k.socket.sample.collector)}`,
+    );
+    if (opts.sharedNetns && kernelAll && kernelAll.sample.tMs < k.socket.sample.tMs) discountHostDrops();
+    return;
+  }
+  const kernel = k.hasSocketDrops ? null : firstIncrease(samples, udpDropCounter, k.kernelFrom);
+  if (kernelAll && (!kernel || kernelAll.sample !== kernel.sample)) discountHostDrops();
+  if (!kernel) return;
+  const n = kernel.sample.node;
+  const src =
+    n && (n.inErrors !== null || n.rcvbufErrors !== null)
+      ? 'node_netstat_Udp_InErrors/RcvbufErrors'
+      : 'collector_kernel_udp_*_errors_total';
+  d.add(
+    'push',
+    'kernel-udp-drop',
+    kernel.sample,
+    `+${fmt(kernel.delta)} UDP datagrams dropped by the kernel (${src})${buf(kernel.sample.collector)}`,
+  );
+}
+
+/** The collector dropped lines it had read (parse errors, cardinality limit, queues). */
+export function collectorDrops({ samples, add }: Detection): void {
+  const coll = firstIncrease(samples, collectorDropCounter);
+  if (!coll) return;
+  const i = samples.indexOf(coll.sample);
+  const before = samples
+    .slice(0, i)
+    .reverse()
+    .find((x) => x.collector && collectorDropCounter(x) !== null)?.collector;
+  const c = coll.sample.collector!;
+  const parts = [
+    ['parse errors', (c.parseErrors ?? 0) - (before?.parseErrors ?? 0)],
+    ['series rejected by the cardinality limit', (c.seriesRejected ?? 0) - (before?.seriesRejected ?? 0)],
+    ['other drops (oversized packets, queues)', (c.otherDrops ?? 0) - (before?.otherDrops ?? 0)],
+  ] as const;
+  add(
+    'push',
+    'collector-drop',
+    coll.sample,
+    `+${fmt(coll.delta)} lines dropped by the collector: ${parts
+      .filter(([, n]) => n > 0)
+      .map(([what, n]) => `${fmt(n)} ${what}`)
+      .join(', ')}`,
+  );
+}
+
+/** The producers' sends failed (EAGAIN/ENOBUFS, TCP errors): counted in the ground-truth ledger. */
+export function sendErrors({ samples, add }: Detection): void {
+  const send = firstIncrease(samples, (s) => s.ledger?.sendErrors ?? null);
+  if (send)
+    add('push', 'send-error', send.sample, `+${fmt(send.delta)} push send errors in the producers' ledgers`);
+}

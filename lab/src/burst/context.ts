@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describeError } from '@pushpull/common';
+import { paths } from '../core/paths.ts';
+import type { BurstConfig, Ledger, Phase, PhaseMark, ProbeSample } from '../core/record.ts';
+import { mapLimit, throwIfAborted } from '../core/time.ts';
+import { makeRunId, newWorkDir } from '../core/workdir.ts';
+import { ControlClient } from '../probe/control.ts';
+import type { ProbeLoop } from '../probe/loop.ts';
+import { PromClient } from '../probe/prom.ts';
+import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pushgateway.ts';
+import { parsePromDuration } from '../runtime/prometheus-config.ts';
+import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
+import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
+
+// The one context a burst run's phases share: the fitted config, the runtime and what it started, the
+// phase marks (and their Pushgateway annotation), the notes for the record, and what the phases measured.
+
+export interface ProgressSink {
+  phase(p: Phase, info: { elapsedMs: number; pods: number; producers: number; detail?: string }): void;
+  sample(s: ProbeSample, ctx: { burstAtMs: number | null; scrapeIntervalMs: number; pods: number }): void;
+  note(msg: string): void;
+  close(): void;
+}
+
+export interface BurstDeps {
+  root: string;
+  factory: RuntimeFactory;
+  selectionReasons: string[];
+  progress: ProgressSink;
+  signal: AbortSignal;
+  /** Runs that must survive the reaper (the stack recorded by `up`). */
+  keepRunIds: string[];
+  /** Called once the runtime exists (the CLI's second-Ctrl-C handler kills through it). */
+  onRuntime?: (rt: Runtime, workDir: string) => void;
+  /** Override for tests: the run id. */
+  runId?: string;
+}
+
+/** What the phases measured for the record; the defaults stand when a phase never ran. */
+export interface Collected {
+  /** The producers' ground-truth ledgers, read at collect. */
+  ledgers: Ledger[];
+  /** When generation stopped (0: never reached). */
+  quiesceAtMs: number;
+  pullDelivered: { value: number; from: string } | null;
+  /** Producers left out of the pull accounting (Prometheus did not answer for them in time). */
+  pullOmitted: string[];
+  pushDelivered: number | null;
+  collectorUdpPackets: number | null;
+  collectorRcvbuf: number | null;
+}
+
+/** Effective producer scrape timeout: the source config's timeout, capped by the interval (as derived). */
+export function scrapeTimeoutFor(root: string, intervalMs: number): number {
+  try {
+    const m = /^\s*scrape_timeout:\s*(\S+)/m.exec(readFileSync(paths(root).prometheusYml, 'utf8'));
+    return Math.min(m ? parsePromDuration(m[1]!) : 10_000, intervalMs);
+  } catch {
+    return Math.min(10_000, intervalMs);
+  }
+}
+
+/** Runs `fn` against every producer's control API, a few at a time. */
+export async function allProducers<T>(
+  members: readonly ProducerMember[],
+  fn: (c: ControlClient, m: ProducerMember) => Promise<T>,
+): Promise<T[]> {
+  return mapLimit(members, 8, (m) => fn(new ControlClient(m.baseUrl), m));
+}
+
+/** The market-open profile fitted to the burst window (default: its full length), and the run's config. */
+function fitConfig(
+  config0: BurstConfig,
+  root: string,
+  outDir: string,
+): { config: BurstConfig; profile: ProfileShape; note: string | null } {
+  const baseProfile = loadProfileFile(paths(root).marketOpenProfile);
+  const durationMs =
+    config0.durationMs > 0 ? config0.durationMs : Math.ceil(profileLengthMs(baseProfile) / 1000) * 1000;
+  const fit = fitProfile(baseProfile, durationMs);
+  const profile: ProfileShape = fit.profile;
+  const note = fit.fitted
+    ? `burst window ${durationMs / 1000} s is shorter than the profile's ${profileLengthMs(baseProfile) / 1000} s: hold and decay compressed to ${profile.holdMs / 1000} s and ${profile.decayMs / 1000} s`
+    : null;
+  const config: BurstConfig = Object.freeze({
+    ...config0,
+    out: outDir,
+    durationMs,
+    profile: {
+      name: String(profile.name),
+      steadyOrdersPerSecond: profile.steadyOrdersPerSecond,
+      peakOrdersPerSecond: profile.peakOrdersPerSecond,
+      afterOrdersPerSecond: profile.afterOrdersPerSecond,
+      rampMs: profile.rampMs,
+      holdMs: profile.holdMs,
+      decayMs: profile.decayMs,
+      fitted: fit.fitted,
+    },
+  });
+  return { config, profile, note };
+}
+
+/** Creates the run: its id, work dir, fitted config and (not yet started) runtime. */
+export function createRunContext(config0: BurstConfig, deps: BurstDeps): RunContext {
+  const runId = deps.runId ?? makeRunId();
+  const startedAt = new Date();
+  const workDir = newWorkDir(runId);
+  const outDir = config0.out ? resolve(config0.out) : join(paths(deps.root).runsDir, runId);
+  const notes: string[] = [];
+  const { config, profile, note } = fitConfig(config0, deps.root, outDir);
+  if (note) notes.push(note);
+  const scrapeTimeoutMs = scrapeTimeoutFor(deps.root, config.scrapeIntervalMs);
+  const runtime = deps.factory.create();
+  deps.onRuntime?.(runtime, workDir);
+  if (runtime.kind === 'process')
+    notes.push(
+      "process runtime: node-exporter and the collector's kernel counters read the host's network namespace, shared with every process on this machine — a UDP drop elsewhere on the host counts too",
+    );
+  return new RunContext(deps, {
+    runId,
+    startedAt,
+    workDir,
+    outDir,
+    config,
+    profile,
+    scrapeTimeoutMs,
+    runtime,
+    notes,
+  });
+}
+
+export class RunContext {
+  readonly runId: string;
+  readonly startedAt: Date;
+  readonly workDir: string;
+  readonly outDir: string;
+  readonly config: BurstConfig;
+  readonly profile: ProfileShape;
+  readonly scrapeTimeoutMs: number;
+  readonly runtime: Runtime;
+  readonly progress: ProgressSink;
+  readonly signal: AbortSignal;
+  /** Notes for the record's environment (what a reader of the results must know). */
+  readonly notes: string[];
+  readonly phases: PhaseMark[] = [];
+  readonly t0Run = Date.now();
+  endpoints: StackEndpoints | null = null;
+  members: ProducerMember[] = [];
+  probe: ProbeLoop | null = null;
+  /** When the fleet finished scaling (the start of every "over the run" query window). */
+  fleetStartMs = 0;
+  /** The open, once scheduled. */
+  burstAtMs: number | null = null;
+  readonly collected: Collected = {
+    ledgers: [],
+    quiesceAtMs: 0,
+    pullDelivered: null,
+    pullOmitted: [],
+    pushDelivered: null,
+    collectorUdpPackets: null,
+    collectorRcvbuf: null,
+  };
+  private readonly contractStarted: Partial<Record<ContractPhase, number>> = {};
+  private lastAnnotation = 0;
+  private annotationFailed = false;
+
+  constructor(
+    readonly deps: BurstDeps,
+    init: Pick<
+      RunContext,
+      | 'runId'
+      | 'startedAt'
+      | 'workDir'
+      | 'outDir'
+      | 'config'
+      | 'profile'
+      | 'scrapeTimeoutMs'
+      | 'runtime'
+      | 'notes'
+    >,
+  ) {
+    this.runId = init.runId;
+    this.startedAt = init.startedAt;
+    this.workDir = init.workDir;
+    this.outDir = init.outDir;
+    this.config = init.config;
+    this.profile = init.profile;
+    this.scrapeTimeoutMs = init.scrapeTimeoutMs;
+    this.runtime = init.runtime;
+    this.notes = init.notes;
+    this.progress = deps.progress;
+    this.signal = deps.signal;
+  }
+
+  /** The stack's endpoints: only phases after start use them. */
+  get stack(): StackEndpoints {
+    if (!this.endpoints) throw new Error('the stack is not up');
+    return this.endpoints;
+  }
+
+  /** A client for the stack's Prometheus (default request timeout: the client's). */
+  prom(timeoutMs?: number): PromClient {
+    return new PromClient(this.stack.prometheusUrl, timeoutMs);
+  }
+
+  /** Stops on Ctrl-C, or when a probe found the run cannot go on (e.g. the host runs out of memory). */
+  checkFatal(): void {
+    throwIfAborted(this.signal);
+    if (this.probe?.fatal) throw this.probe.fatal;
+  }
+
+  /** Enters a phase: marks it, tells the probe and the progress output, and annotates it in Pushgateway. */
+  async setPhase(ph: Phase, detail?: string): Promise<void> {
+    if (this.phases[this.phases.length - 1]?.phase === ph) return;
+    const now = Date.now();
+    this.phases.push({ phase: ph, startMs: now });
+    const cp = contractPhase(ph);
+    if (cp && this.contractStarted[cp] === undefined) this.contractStarted[cp] = now;
+    if (this.probe) this.probe.phase = ph;
+    this.progress.phase(ph, {
+      elapsedMs: now - this.t0Run,
+      pods: this.config.pods,
+      producers: this.config.producers,
+      ...(detail ? { detail } : {}),
+    });
+    await this.annotate();
+  }
+
+  /** Re-pushes the phase annotation when the last one is over 15 s old (keeps PushgatewayGroupStale quiet). */
+  async annotateIfStale(now = Date.now()): Promise<void> {
+    if (now - this.lastAnnotation > 15_000) await this.annotate();
+  }
+
+  async annotate(): Promise<void> {
+    if (!this.endpoints) return;
+    const cur = contractPhase(this.phases[this.phases.length - 1]?.phase ?? 'start');
+    if (!cur) return;
+    this.lastAnnotation = Date.now();
+    try {
+      await pushPhaseMetrics(this.endpoints.pushgatewayUrl, {
+        runId: this.runId,
+        current: cur,
+        startedMs: this.contractStarted,
+        expectedSources: this.config.pods,
+        burstAtMs: this.burstAtMs,
+      });
+    } catch (e) {
+      if (!this.annotationFailed)
+        this.progress.note(`pushgateway phase annotation failed: ${describeError(e)}`);
+      this.annotationFailed = true;
+    }
+  }
+}

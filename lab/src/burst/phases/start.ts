@@ -1,0 +1,77 @@
+import { hostMemory } from '../../core/host.ts';
+import { ProbeLoop } from '../../probe/loop.ts';
+import type { RunContext } from '../context.ts';
+import { warmupLimitMs } from './warmup.ts';
+
+// Start: clear leftovers of earlier runs, bring the stack up, scale the fleet, and start probing.
+
+/** The run stops when the host's MemAvailable drops below max(1 GiB, 8 % of RAM): a shared machine survives. */
+function minHostMemAvailable(): number {
+  const m = hostMemory();
+  return Math.max(2 ** 30, 0.08 * (m?.totalBytes ?? 0));
+}
+
+export async function start(ctx: RunContext): Promise<void> {
+  const { config, runtime, deps, progress, signal } = ctx;
+  const reaped = await deps.factory
+    .reap(deps.keepRunIds)
+    .catch((e: Error) => [`(reaper failed: ${e.message})`]);
+  if (reaped.length > 0) progress.note(`removed leftovers of earlier runs: ${reaped.join(', ')}`);
+  await ctx.setPhase('start', `${runtime.kind} runtime, work dir ${ctx.workDir}`);
+  ctx.endpoints = await runtime.up({
+    runId: ctx.runId,
+    workDir: ctx.workDir,
+    scrapeIntervalMs: config.scrapeIntervalMs,
+    withNodeExporter: config.nodeExporter,
+    log: (m) => progress.note(m),
+    persistent: false,
+    signal,
+  });
+  ctx.checkFatal();
+  ctx.members = await runtime.scale(config.producers, {
+    podsPerProducer: config.podsPerProducer,
+    totalPods: config.pods,
+    seed: config.seed,
+    pushMode: config.pushMode,
+    jitter: config.jitter,
+    transport: config.transport,
+    heartbeatMs: config.heartbeatMs,
+    flushIntervalMs: config.flushIntervalMs,
+    fleetPods: config.fleetPods,
+  });
+  ctx.fleetStartMs = Date.now();
+  startProbe(ctx);
+}
+
+/** Probes every second from here to teardown; each sample goes to the progress output. */
+function startProbe(ctx: RunContext): void {
+  const { config, runtime, progress } = ctx;
+  const endpoints = ctx.stack;
+  const probe = new ProbeLoop(
+    {
+      prom: ctx.prom(),
+      promSlow: ctx.prom(15_000),
+      collectorUrl: endpoints.collectorHttpUrl,
+      nodeExporterUrl: endpoints.nodeExporterUrl,
+      members: () => ctx.members,
+      cpuSeconds: () => runtime.cpuSeconds(),
+      ...(runtime.rssBytes ? { rssBytes: () => runtime.rssBytes!() } : {}),
+      minHostMemAvailable: minHostMemAvailable(),
+      dead: () => runtime.dead(),
+      ...(runtime.logs ? { logs: (n: string) => runtime.logs!(n) } : {}),
+      scrapeIntervalMs: config.scrapeIntervalMs,
+    },
+    {
+      maxDurationMs:
+        warmupLimitMs(config) + config.leadMs + config.durationMs + 6 * config.scrapeIntervalMs + 120_000,
+    },
+  );
+  probe.onSample = (s) =>
+    progress.sample(s, {
+      burstAtMs: ctx.burstAtMs,
+      scrapeIntervalMs: config.scrapeIntervalMs,
+      pods: config.pods,
+    });
+  ctx.probe = probe;
+  probe.start();
+}

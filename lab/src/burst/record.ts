@@ -1,0 +1,190 @@
+import { availableParallelism, release } from 'node:os';
+import { describeError } from '@pushpull/common';
+import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
+import { evalFailOn, factsOf, parseFailOn } from '../analysis/failon.ts';
+import { deriveFirstFailures } from '../analysis/failures.ts';
+import { measurePeaks } from '../analysis/peaks.ts';
+import { partialVerdict, verdictSentence } from '../analysis/verdict.ts';
+import { readRmemMax } from '../core/host.ts';
+import type { BurstConfig, Environment, PathAccount, Peaks, ProbeSample, RunRecord } from '../core/record.ts';
+import { predictMeasuredFlushPeak } from '../model/index.ts';
+import type { Collected, RunContext } from './context.ts';
+
+// The run record, built from what the phases left in the context: the loss accounting per path (or, for a
+// failed run, the last probe values marked partial), datagrams, first failures, peaks, the verdict.
+
+type Paths = Record<'pull' | 'push', PathAccount>;
+
+export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
+  const { config, collected, scrapeTimeoutMs } = ctx;
+  const samples = ctx.probe?.samples ?? [];
+  const t0 = ctx.burstAtMs ?? samples[0]?.tMs ?? Date.now();
+  const paths =
+    !failure && collected.pullDelivered && collected.pushDelivered !== null
+      ? completePaths(collected, collected.pullDelivered, collected.pushDelivered)
+      : partialPaths(samples);
+  const datagrams = datagramsOf(ctx, failure);
+  const discounted: { signal: string; reason: string }[] = [];
+  const firstFailures = deriveFirstFailures(samples, {
+    burstAtMs: t0,
+    scrapeTimeoutSeconds: scrapeTimeoutMs / 1000,
+    scrapeIntervalSeconds: config.scrapeIntervalMs / 1000,
+    sharedNetns: ctx.runtime.kind === 'process',
+    ...(collected.quiesceAtMs > 0 ? { untilMs: collected.quiesceAtMs } : {}),
+    discounted,
+  });
+  const peaks = measurePeaks(samples, t0);
+  const packetsPeak = peaks.collectorPacketsPerSec;
+  peaks.model = modelPeak(config, samples, t0, collected.quiesceAtMs || Date.now(), packetsPeak);
+  const verdict = failure
+    ? partialVerdict(describeError(failure).split('\n')[0]!, { config, firstFailures })
+    : verdictSentence({ config, paths, firstFailures, peaks, scrapeTimeoutSeconds: scrapeTimeoutMs / 1000 });
+  const record: RunRecord = {
+    schema: 'pushpull-lab/run@1',
+    runId: ctx.runId,
+    startedAt: ctx.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    config,
+    environment: environmentOf(ctx, samples),
+    phases: ctx.phases,
+    burstAtMs: t0,
+    series: samples,
+    ledgers: collected.ledgers,
+    paths,
+    datagrams,
+    firstFailures,
+    discounted,
+    peaks,
+    verdict,
+    failOn: null,
+    error: failure ? describeError(failure) : null,
+  };
+  if (config.failOn)
+    record.failOn = { expr: config.failOn, met: evalFailOn(parseFailOn(config.failOn), factsOf(record)) };
+  return record;
+}
+
+/** A completed run: emitted (Σ ledgers) against what each path delivered. */
+function completePaths(
+  collected: Collected,
+  pullDelivered: NonNullable<Collected['pullDelivered']>,
+  pushDelivered: number,
+): Paths {
+  const { ledgers, pullOmitted } = collected;
+  const totals = ledgerTotals(ledgers);
+  const pullLedgers = ledgers.filter((l) => !pullOmitted.includes(l.name));
+  return {
+    pull: accountPath(
+      ledgerTotals(pullLedgers).orders,
+      pullDelivered.value,
+      pullOmitted.length === 0
+        ? "Σ producers' ledgers: orders (generated)"
+        : `Σ ledgers: orders (generated) of the ${pullLedgers.length} producers Prometheus answered for`,
+      pullDelivered.from,
+    ),
+    push: accountPath(
+      totals.ordersPushed,
+      pushDelivered,
+      "Σ producers' ledgers: ordersPushed",
+      'collector /metrics: Σ of every `orders` series',
+    ),
+  };
+}
+
+/** A failed run: the last probe values, marked as partial. */
+function partialPaths(samples: readonly ProbeSample[]): Paths {
+  const lastWith = <T>(get: (s: ProbeSample) => T | null | undefined): T | null => {
+    for (let i = samples.length - 1; i >= 0; i--) {
+      const v = get(samples[i]!);
+      if (v !== null && v !== undefined) return v;
+    }
+    return null;
+  };
+  const partial = ' (PARTIAL: last probe before the run failed)';
+  return {
+    pull: accountPath(
+      lastWith((s) => s.ledger?.orders) ?? 0,
+      lastWith((s) => s.pull?.storedOrders) ?? 0,
+      `ledgers${partial}`,
+      `Prometheus${partial}`,
+    ),
+    push: accountPath(
+      lastWith((s) => s.ledger?.ordersPushed) ?? 0,
+      lastWith((s) => s.collector?.orders) ?? 0,
+      `ledgers${partial}`,
+      `collector${partial}`,
+    ),
+  };
+}
+
+/** UDP datagrams sent (ledgers) against received (collector), for a completed UDP push run. */
+function datagramsOf(ctx: RunContext, failure: unknown): RunRecord['datagrams'] {
+  const { config, collected } = ctx;
+  const received = collected.collectorUdpPackets;
+  if (failure || config.transport !== 'udp' || config.pushMode === 'off' || received === null) return null;
+  const sent = ledgerTotals(collected.ledgers).datagrams;
+  const datagrams = { sent, received, lost: sent - received };
+  if (datagrams.lost < 0)
+    ctx.notes.push(
+      `ground-truth anomaly: the collector received ${(-datagrams.lost).toLocaleString('en-US')} more UDP datagrams than the producers' ledgers say they sent (${datagrams.sent.toLocaleString('en-US')}); the ledgers' datagram count is wrong, so datagram-level attribution is off for this run`,
+    );
+  return datagrams;
+}
+
+function environmentOf(ctx: RunContext, samples: readonly ProbeSample[]): Environment {
+  return {
+    runtime: ctx.runtime.kind,
+    cores: availableParallelism(),
+    rmemMaxBytes: readRmemMax(),
+    kernel: release(),
+    node: process.version,
+    collectorRcvbufBytes: ctx.collected.collectorRcvbuf ?? lastCollectorRcvbuf(samples),
+    prometheusScrapeTimeoutMs: ctx.scrapeTimeoutMs,
+    notes: [...ctx.deps.selectionReasons.map((r) => `runtime selection: ${r}`), ...ctx.notes],
+  };
+}
+
+function lastCollectorRcvbuf(samples: readonly ProbeSample[]): number | null {
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const v = samples[i]!.collector?.rcvbufBytes;
+    if (v !== null && v !== undefined) return v;
+  }
+  return null;
+}
+
+/** Model prediction for flush-synchronised push (aggregated mode), beside the measured peak. */
+export function modelPeak(
+  config: BurstConfig,
+  samples: readonly ProbeSample[],
+  burstAtMs: number,
+  quiesceAtMs: number,
+  measuredPacketsPeak: number | null,
+): Peaks['model'] {
+  if (config.pushMode !== 'aggregated') return null;
+  const inBurst = samples.filter((s) => s.tMs >= burstAtMs && s.tMs <= quiesceAtMs && s.ledger);
+  const first = inBurst[0];
+  const last = inBurst[inBurst.length - 1];
+  if (!first?.ledger || !last?.ledger || last.tMs <= first.tMs) return null;
+  const flushes = ((last.tMs - first.tMs) / config.flushIntervalMs) * config.pods;
+  const perFlush = (last.ledger.datagrams - first.ledger.datagrams) / Math.max(1, flushes);
+  if (!(perFlush >= 1)) return null;
+  try {
+    const p = predictMeasuredFlushPeak({
+      producers: config.pods,
+      intervalMs: config.flushIntervalMs,
+      meanPacketsPerFlush: perFlush,
+      binMs: 1000,
+      windowMs: Math.max(60_000, 6 * config.flushIntervalMs),
+      jitter: config.jitter,
+    });
+    return {
+      name: 'flush peak',
+      value: p.peakRange.median,
+      unit: 'packets per 1 s bin',
+      measured: measuredPacketsPeak,
+      note: `model: ${config.pods} pods × ${perFlush.toFixed(2)} packets per ${config.flushIntervalMs / 1000} s flush, jitter ${config.jitter ? 'on' : 'off'} (range ${Math.round(p.peakRange.min)}–${Math.round(p.peakRange.max)} over ${p.peakRange.seeds} seeds)`,
+    };
+  } catch {
+    return null;
+  }
+}
