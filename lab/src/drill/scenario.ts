@@ -183,8 +183,34 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** Parses and validates one scenario file's text. `file` is only used in messages. */
-export function parseScenario(text: string, file: string): Scenario {
+const TOP_KEYS = [
+  'name',
+  'title',
+  'mode',
+  'description',
+  'fleet',
+  'scrapeInterval',
+  'profile',
+  'warmup',
+  'observe',
+  'push',
+  'variants',
+  'faults',
+  'params',
+  'expect',
+] as const;
+
+const EXPECT_KEYS = [
+  'column',
+  'variant',
+  'detectedWithin',
+  'never',
+  'lostPctAtMost',
+  'lostPctAtLeast',
+  'metricAtLeast',
+] as const;
+
+function readYaml(text: string, file: string): Obj {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -192,27 +218,18 @@ export function parseScenario(text: string, file: string): Scenario {
     throw new LabError('LAB_ERR_SCENARIO', `${file}: not valid YAML: ${(e as Error).message}`);
   }
   if (!isObj(doc)) throw new LabError('LAB_ERR_SCENARIO', `${file}: top level must be a mapping`);
-  const r = new Reader(file, '', doc, [
-    'name',
-    'title',
-    'mode',
-    'description',
-    'fleet',
-    'scrapeInterval',
-    'profile',
-    'warmup',
-    'observe',
-    'push',
-    'variants',
-    'faults',
-    'params',
-    'expect',
-  ]);
+  return doc;
+}
+
+function readFleet(r: Reader): { pods: number; podsPerProducer: number; producers: number } {
   const fleet = r.child('fleet', ['pods', 'podsPerProducer']);
   const pods = fleet.int('pods', 1, 20_000);
   const podsPerProducer = fleet.int('podsPerProducer', 1, 2000, Math.min(pods, 50));
-  const producers = Math.ceil(pods / podsPerProducer);
-  const basePush = readPush(r.child('push', PUSH_KEYS));
+  return { pods, podsPerProducer, producers: Math.ceil(pods / podsPerProducer) };
+}
+
+/** The grid columns: at least one, names unique; each variant's push overrides the scenario's. */
+function readVariants(r: Reader, basePush: PushSettings): Variant[] {
   const variants: Variant[] = r.list('variants').map((v, i) => {
     const vr = r.at('variants', i, v, ['name', 'column', 'push']);
     return {
@@ -227,8 +244,11 @@ export function parseScenario(text: string, file: string): Scenario {
     if (names.has(v.name)) r.fail('variants', `duplicate variant name "${v.name}"`);
     names.add(v.name);
   }
-  const observeMs = r.duration('observe');
-  const faults: Fault[] = r.list('faults').map((f, i) => {
+  return variants;
+}
+
+function readFaults(r: Reader, observeMs: number, producers: number): Fault[] {
+  return r.list('faults').map((f, i) => {
     const fr = r.at('faults', i, f, ['at', 'action', 'producer']);
     const atMs = fr.duration('at');
     if (atMs > observeMs)
@@ -239,6 +259,9 @@ export function parseScenario(text: string, file: string): Scenario {
       producer: fr.int('producer', 0, producers - 1, 0),
     };
   });
+}
+
+function readParams(r: Reader): Scenario['params'] {
   const paramsRaw = r.raw('params') ?? {};
   if (!isObj(paramsRaw)) r.fail('params', 'must be a mapping');
   const params: Record<string, number | string | boolean> = {};
@@ -247,31 +270,40 @@ export function parseScenario(text: string, file: string): Scenario {
       r.fail(`params.${k}`, 'must be a number, string or boolean');
     params[k] = v;
   }
-  const expect: Expectation[] = r.list('expect').map((e, i) => {
-    const er = r.at('expect', i, e, [
-      'column',
-      'variant',
-      'detectedWithin',
-      'never',
-      'lostPctAtMost',
-      'lostPctAtLeast',
-      'metricAtLeast',
-    ]);
-    const x: Expectation = { column: er.choice('column', COLUMNS) };
-    if (er.has('variant')) {
-      x.variant = er.str('variant');
-      if (!names.has(x.variant)) er.fail('variant', `no variant named "${x.variant}"`);
-    }
-    if (er.has('detectedWithin')) x.detectedWithinMs = er.duration('detectedWithin');
-    if (er.has('never')) x.never = er.bool('never', true);
-    if (er.has('lostPctAtMost')) x.lostPctAtMost = er.num('lostPctAtMost');
-    if (er.has('lostPctAtLeast')) x.lostPctAtLeast = er.num('lostPctAtLeast');
-    if (er.has('metricAtLeast')) {
-      const mr = er.child('metricAtLeast', ['name', 'value']);
-      x.metricAtLeast = { name: mr.str('name'), value: mr.num('value') };
-    }
-    return x;
-  });
+  return params;
+}
+
+function readExpectation(er: Reader, variantNames: ReadonlySet<string>): Expectation {
+  const x: Expectation = { column: er.choice('column', COLUMNS) };
+  if (er.has('variant')) {
+    x.variant = er.str('variant');
+    if (!variantNames.has(x.variant)) er.fail('variant', `no variant named "${x.variant}"`);
+  }
+  if (er.has('detectedWithin')) x.detectedWithinMs = er.duration('detectedWithin');
+  if (er.has('never')) x.never = er.bool('never', true);
+  if (er.has('lostPctAtMost')) x.lostPctAtMost = er.num('lostPctAtMost');
+  if (er.has('lostPctAtLeast')) x.lostPctAtLeast = er.num('lostPctAtLeast');
+  if (er.has('metricAtLeast')) {
+    const mr = er.child('metricAtLeast', ['name', 'value']);
+    x.metricAtLeast = { name: mr.str('name'), value: mr.num('value') };
+  }
+  return x;
+}
+
+/** Parses and validates one scenario file's text. `file` is only used in messages. */
+export function parseScenario(text: string, file: string): Scenario {
+  const r = new Reader(file, '', readYaml(text, file), TOP_KEYS);
+  // The order of the reads is the order errors are found in: fleet first, the header fields last.
+  const { pods, podsPerProducer, producers } = readFleet(r);
+  const basePush = readPush(r.child('push', PUSH_KEYS));
+  const variants = readVariants(r, basePush);
+  const variantNames = new Set(variants.map((v) => v.name));
+  const observeMs = r.duration('observe');
+  const faults = readFaults(r, observeMs, producers);
+  const params = readParams(r);
+  const expect = r
+    .list('expect')
+    .map((e, i) => readExpectation(r.at('expect', i, e, EXPECT_KEYS), variantNames));
   return deepFreeze({
     name: r.str('name'),
     title: r.str('title'),
