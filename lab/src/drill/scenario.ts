@@ -1,6 +1,6 @@
 import { LabError } from '@pushpull/common';
 import { parse } from 'yaml';
-import { isObj, type Obj, Reader } from './scenario-reader.ts';
+import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
 // A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
 // schedule and the expectations the integration tests assert. The measurement logic per failure mode is
@@ -68,10 +68,44 @@ export interface Scenario {
   observeMs: number;
   variants: Variant[];
   faults: Fault[];
-  /** Mode-specific knobs (validated by the mode). */
+  /** Mode-specific knobs, kept as written (the mode interprets them); names and ranges checked here. */
   params: Record<string, number | string | boolean>;
   expect: Expectation[];
 }
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Every duration and number a scenario sets has a range, checked at load time. The bounds are sane rather
+ * than tight — each shipped scenario sits well inside them — and follow the tools that later consume the
+ * value: the scrape interval the CLI's --scrape-interval range, push intervals the producer's 100 ms floor.
+ * A drill window longer than an hour is a typo, not a drill.
+ */
+const LIMITS = {
+  scrapeInterval: { min: SECOND, max: 5 * MINUTE },
+  warmup: { min: 0, max: HOUR },
+  observe: { min: SECOND, max: HOUR },
+  pushInterval: { min: 100, max: 5 * MINUTE },
+  detectedWithin: { min: SECOND, max: HOUR },
+  jobDuration: { min: SECOND, max: 10 * MINUTE },
+  bodySizeLimit: { min: 0, max: 1 << 30 },
+} as const satisfies Record<string, Range>;
+
+/** The knobs each mode reads from `params` (all others are typos), each with its check. */
+const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) => unknown>> = {
+  'target-dies': {},
+  'network-partition': {},
+  'short-lived-job': { jobDuration: (r, k) => r.durationIn(k, LIMITS.jobDuration) },
+  'synchronised-flush': {},
+  'scrape-storm': {},
+  // 0 is Prometheus' own "no limit" for both.
+  'body-balloon': {
+    sampleLimit: (r, k) => r.int(k, 0, 10_000_000),
+    bodySizeLimit: (r, k) => r.sizeIn(k, LIMITS.bodySizeLimit),
+  },
+};
 
 const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval'] as const;
 
@@ -82,8 +116,12 @@ function readPush(r: Reader, base?: PushSettings): PushSettings {
       : (base?.mode ?? 'per-event'),
     transport: r.has('transport') ? r.choice('transport', ['udp', 'tcp']) : (base?.transport ?? 'udp'),
     jitter: r.has('jitter') ? r.bool('jitter', true) : (base?.jitter ?? true),
-    heartbeatMs: r.has('heartbeat') ? r.durationOrOff('heartbeat', '5s') : (base?.heartbeatMs ?? 5000),
-    flushIntervalMs: r.has('flushInterval') ? r.duration('flushInterval') : (base?.flushIntervalMs ?? 10_000),
+    heartbeatMs: r.has('heartbeat')
+      ? r.durationOrOffIn('heartbeat', LIMITS.pushInterval, '5s')
+      : (base?.heartbeatMs ?? 5000),
+    flushIntervalMs: r.has('flushInterval')
+      ? r.durationIn('flushInterval', LIMITS.pushInterval)
+      : (base?.flushIntervalMs ?? 10_000),
   };
 }
 
@@ -185,16 +223,23 @@ function readParams(r: Reader): Scenario['params'] {
   return params;
 }
 
+/** Only the knobs the mode reads, each in its range (params were type-checked by readParams). */
+function checkModeParams(r: Reader, mode: FailureMode): void {
+  const checks = MODE_PARAMS[mode];
+  const pr = r.child('params', Object.keys(checks));
+  for (const [key, check] of Object.entries(checks)) if (pr.has(key)) check(pr, key);
+}
+
 function readExpectation(er: Reader, variantNames: ReadonlySet<string>): Expectation {
   const x: Expectation = { column: er.choice('column', COLUMNS) };
   if (er.has('variant')) {
     x.variant = er.str('variant');
     if (!variantNames.has(x.variant)) er.fail('variant', `no variant named "${x.variant}"`);
   }
-  if (er.has('detectedWithin')) x.detectedWithinMs = er.duration('detectedWithin');
+  if (er.has('detectedWithin')) x.detectedWithinMs = er.durationIn('detectedWithin', LIMITS.detectedWithin);
   if (er.has('never')) x.never = er.bool('never', true);
-  if (er.has('lostPctAtMost')) x.lostPctAtMost = er.num('lostPctAtMost');
-  if (er.has('lostPctAtLeast')) x.lostPctAtLeast = er.num('lostPctAtLeast');
+  if (er.has('lostPctAtMost')) x.lostPctAtMost = er.numIn('lostPctAtMost', 0, 100);
+  if (er.has('lostPctAtLeast')) x.lostPctAtLeast = er.numIn('lostPctAtLeast', 0, 100);
   if (er.has('metricAtLeast')) {
     const mr = er.child('metricAtLeast', ['name', 'value']);
     x.metricAtLeast = { name: mr.str('name'), value: mr.num('value') };
@@ -210,26 +255,28 @@ export function parseScenario(text: string, file: string): Scenario {
   const basePush = readPush(r.child('push', PUSH_KEYS));
   const variants = readVariants(r, basePush);
   const variantNames = new Set(variants.map((v) => v.name));
-  const observeMs = r.duration('observe');
+  const observeMs = r.durationIn('observe', LIMITS.observe);
   const faults = readFaults(r, observeMs, producers);
   const params = readParams(r);
   const expect = r
     .list('expect')
     .map((e, i) => readExpectation(r.at('expect', i, e, EXPECT_KEYS), variantNames));
-  return deepFreeze({
+  const scenario: Scenario = {
     name: r.str('name'),
     title: r.str('title'),
     mode: r.choice('mode', FAILURE_MODES),
     description: r.str('description'),
     pods,
     podsPerProducer,
-    scrapeIntervalMs: r.duration('scrapeInterval', '15s'),
+    scrapeIntervalMs: r.durationIn('scrapeInterval', LIMITS.scrapeInterval, '15s'),
     profile: r.choice('profile', ['steady', 'market-open'], 'steady'),
-    warmupMs: r.duration('warmup', '10s'),
+    warmupMs: r.durationIn('warmup', LIMITS.warmup, '10s'),
     observeMs,
     variants,
     faults,
     params,
     expect,
-  });
+  };
+  checkModeParams(r, scenario.mode);
+  return deepFreeze(scenario);
 }
