@@ -89,6 +89,89 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+function collectorArgs(bin: string, rcvbuf?: string): string[] {
+  return [
+    bin,
+    '--statsd-udp',
+    `${LOOPBACK}:0`,
+    '--statsd-tcp',
+    'off',
+    '--http',
+    `${LOOPBACK}:0`,
+    ...(rcvbuf ? ['--rcvbuf', rcvbuf] : []),
+  ];
+}
+
+interface ListeningLine {
+  udp: string;
+  http: string;
+  rcvbufGranted?: number;
+}
+
+/** The collector's `{"msg":"listening",…}` log line, or null for any other line (JSON or not). */
+function parseListeningLine(line: string): ListeningLine | null {
+  try {
+    const j = JSON.parse(line) as { msg?: string; udp?: string; http?: string; rcvbufGranted?: number };
+    if (j.msg === 'listening' && j.udp && j.http)
+      return { udp: j.udp, http: j.http, rcvbufGranted: j.rcvbufGranted };
+  } catch {
+    // not a JSON log line; keep reading
+  }
+  return null;
+}
+
+/** Keeps the first 4 KiB of the child's stderr, for the message if it exits before listening. */
+function captureStderr(child: ChildProcess): () => string {
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    if (stderr.length < 4096) stderr += c.toString('utf8');
+  });
+  return () => stderr;
+}
+
+/** Resolves with the "listening" line; rejects on exit first or after `timeoutMs` (then the child is killed). */
+function waitForListening(child: ChildProcess, bin: string, timeoutMs: number): Promise<ListeningLine> {
+  const stderr = captureStderr(child);
+  return new Promise<ListeningLine>((res, rej) => {
+    let buf = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new LabError('LAB_ERR_TIMEOUT', `collector ${bin} printed no "listening" line in ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.stdout?.on('data', (c: Buffer) => {
+      buf += c.toString('utf8');
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const listening = parseListeningLine(line);
+        if (listening) {
+          clearTimeout(timer);
+          res(listening);
+          return;
+        }
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      rej(
+        new LabError(
+          'LAB_ERR_CHILD_EXIT',
+          `collector ${bin} exited (${signal ?? code}) before listening: ${stderr().trim().slice(0, 500)}`,
+        ),
+      );
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 5 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  if (!(await waitForExit(child, 5000))) {
+    child.kill('SIGKILL');
+    await waitForExit(child, 2000);
+  }
+}
+
 /** Spawns `node services/collector/dist/main.js` on free loopback ports and waits for its "listening" line. */
 export async function spawnCollector(
   bin: string | null,
@@ -100,62 +183,8 @@ export async function spawnCollector(
       'LAB_ERR_MISSING_BINARY',
       `collector binary "${bin ?? 'services/collector/dist/main.js'}" not found; run "npm run build" first`,
     );
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      '--statsd-udp',
-      `${LOOPBACK}:0`,
-      '--statsd-tcp',
-      'off',
-      '--http',
-      `${LOOPBACK}:0`,
-      ...(rcvbuf ? ['--rcvbuf', rcvbuf] : []),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    if (stderr.length < 4096) stderr += c.toString('utf8');
-  });
-  const listening = await new Promise<{ udp: string; http: string; rcvbufGranted?: number }>((res, rej) => {
-    let buf = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(
-        new LabError(
-          'LAB_ERR_TIMEOUT',
-          `collector ${bin} printed no "listening" line in ${startTimeoutMs} ms`,
-        ),
-      );
-    }, startTimeoutMs);
-    child.stdout?.on('data', (c: Buffer) => {
-      buf += c.toString('utf8');
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const j = JSON.parse(line) as { msg?: string; udp?: string; http?: string; rcvbufGranted?: number };
-          if (j.msg === 'listening' && j.udp && j.http) {
-            clearTimeout(timer);
-            res({ udp: j.udp, http: j.http, rcvbufGranted: j.rcvbufGranted });
-            return;
-          }
-        } catch {
-          // not a JSON log line; keep reading
-        }
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      rej(
-        new LabError(
-          'LAB_ERR_CHILD_EXIT',
-          `collector ${bin} exited (${signal ?? code}) before listening: ${stderr.trim().slice(0, 500)}`,
-        ),
-      );
-    });
-  });
+  const child = spawn(process.execPath, collectorArgs(bin, rcvbuf), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const listening = await waitForListening(child, bin, startTimeoutMs);
   child.stdout?.resume(); // keep draining its log lines
   const http = loopbackHostPort(listening.http, 'collector http');
   return {
@@ -163,13 +192,7 @@ export async function spawnCollector(
     udp: loopbackHostPort(listening.udp, 'collector udp'),
     httpUrl: `http://${http.host}:${http.port}`,
     rcvbufGranted: typeof listening.rcvbufGranted === 'number' ? listening.rcvbufGranted : null,
-    stop: async () => {
-      child.kill('SIGTERM');
-      if (!(await waitForExit(child, 5000))) {
-        child.kill('SIGKILL');
-        await waitForExit(child, 2000);
-      }
-    },
+    stop: () => stopChild(child),
   };
 }
 

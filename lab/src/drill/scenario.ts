@@ -1,5 +1,6 @@
-import { LabError, parseDurationMs } from '@pushpull/common';
+import { LabError } from '@pushpull/common';
 import { parse } from 'yaml';
+import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
 // A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
 // schedule and the expectations the integration tests assert. The measurement logic per failure mode is
@@ -67,99 +68,44 @@ export interface Scenario {
   observeMs: number;
   variants: Variant[];
   faults: Fault[];
-  /** Mode-specific knobs (validated by the mode). */
+  /** Mode-specific knobs, kept as written (the mode interprets them); names and ranges checked here. */
   params: Record<string, number | string | boolean>;
   expect: Expectation[];
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
 
-class Reader {
-  constructor(
-    private readonly file: string,
-    private readonly path: string,
-    private readonly obj: Obj,
-    allowed: readonly string[],
-  ) {
-    for (const k of Object.keys(obj)) {
-      if (!allowed.includes(k)) this.fail(k, `unknown key (allowed: ${allowed.join(', ')})`);
-    }
-  }
-  fail(key: string, why: string): never {
-    throw new LabError('LAB_ERR_SCENARIO', `${this.file}: ${this.path}${key}: ${why}`, {
-      field: this.path + key,
-    });
-  }
-  has(key: string): boolean {
-    return this.obj[key] !== undefined;
-  }
-  str(key: string, dflt?: string): string {
-    const v = this.obj[key] ?? dflt;
-    if (typeof v !== 'string' || v === '')
-      this.fail(key, `must be a non-empty string (got ${JSON.stringify(v)})`);
-    return v;
-  }
-  choice<T extends string>(key: string, choices: readonly T[], dflt?: T): T {
-    const v = this.str(key, dflt);
-    if (!choices.includes(v as T)) this.fail(key, `"${v}" is not one of ${choices.join(', ')}`);
-    return v as T;
-  }
-  int(key: string, min: number, max: number, dflt?: number): number {
-    const v = this.obj[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-      this.fail(key, `must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`);
-    return v;
-  }
-  num(key: string): number {
-    const v = this.obj[key];
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      this.fail(key, `must be a number (got ${JSON.stringify(v)})`);
-    return v;
-  }
-  duration(key: string, dflt?: string): number {
-    const v = this.obj[key] ?? dflt;
-    if (typeof v === 'number' && v >= 0) return v * 1000;
-    if (typeof v !== 'string') this.fail(key, `must be a duration like 15s (got ${JSON.stringify(v)})`);
-    try {
-      return parseDurationMs(v, key);
-    } catch {
-      this.fail(key, `"${v}" is not a duration (e.g. 800ms, 15s, 2m)`);
-    }
-  }
-  /** Duration, or off/0 → 0. */
-  durationOrOff(key: string, dflt: string): number {
-    const v = this.obj[key] ?? dflt;
-    if (v === 'off' || v === false || v === 0) return 0;
-    return this.duration(key, dflt);
-  }
-  bool(key: string, dflt: boolean): boolean {
-    const v = this.obj[key] ?? dflt;
-    if (v === 'on') return true;
-    if (v === 'off') return false;
-    if (typeof v !== 'boolean') this.fail(key, `must be on/off (got ${JSON.stringify(v)})`);
-    return v;
-  }
-  child(key: string, allowed: readonly string[]): Reader {
-    const v = this.obj[key] ?? {};
-    if (!isObj(v)) this.fail(key, 'must be a mapping');
-    return new Reader(this.file, `${this.path}${key}.`, v, allowed);
-  }
-  list(key: string): Obj[] {
-    const v = this.obj[key] ?? [];
-    if (!Array.isArray(v)) this.fail(key, 'must be a list');
-    return v.map((x, i) => {
-      if (!isObj(x)) this.fail(`${key}[${i}]`, 'must be a mapping');
-      return x;
-    });
-  }
-  at(key: string, i: number, obj: Obj, allowed: readonly string[]): Reader {
-    return new Reader(this.file, `${this.path}${key}[${i}].`, obj, allowed);
-  }
-  raw(key: string): unknown {
-    return this.obj[key];
-  }
-}
+/**
+ * Every duration and number a scenario sets has a range, checked at load time. The bounds are sane rather
+ * than tight — each shipped scenario sits well inside them — and follow the tools that later consume the
+ * value: the scrape interval the CLI's --scrape-interval range, push intervals the producer's 100 ms floor.
+ * A drill window longer than an hour is a typo, not a drill.
+ */
+const LIMITS = {
+  scrapeInterval: { min: SECOND, max: 5 * MINUTE },
+  warmup: { min: 0, max: HOUR },
+  observe: { min: SECOND, max: HOUR },
+  pushInterval: { min: 100, max: 5 * MINUTE },
+  detectedWithin: { min: SECOND, max: HOUR },
+  jobDuration: { min: SECOND, max: 10 * MINUTE },
+  bodySizeLimit: { min: 0, max: 1 << 30 },
+} as const satisfies Record<string, Range>;
+
+/** The knobs each mode reads from `params` (all others are typos), each with its check. */
+const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) => unknown>> = {
+  'target-dies': {},
+  'network-partition': {},
+  'short-lived-job': { jobDuration: (r, k) => r.durationIn(k, LIMITS.jobDuration) },
+  'synchronised-flush': {},
+  'scrape-storm': {},
+  // 0 is Prometheus' own "no limit" for both.
+  'body-balloon': {
+    sampleLimit: (r, k) => r.int(k, 0, 10_000_000),
+    bodySizeLimit: (r, k) => r.sizeIn(k, LIMITS.bodySizeLimit),
+  },
+};
 
 const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval'] as const;
 
@@ -170,8 +116,12 @@ function readPush(r: Reader, base?: PushSettings): PushSettings {
       : (base?.mode ?? 'per-event'),
     transport: r.has('transport') ? r.choice('transport', ['udp', 'tcp']) : (base?.transport ?? 'udp'),
     jitter: r.has('jitter') ? r.bool('jitter', true) : (base?.jitter ?? true),
-    heartbeatMs: r.has('heartbeat') ? r.durationOrOff('heartbeat', '5s') : (base?.heartbeatMs ?? 5000),
-    flushIntervalMs: r.has('flushInterval') ? r.duration('flushInterval') : (base?.flushIntervalMs ?? 10_000),
+    heartbeatMs: r.has('heartbeat')
+      ? r.durationOrOffIn('heartbeat', LIMITS.pushInterval, '5s')
+      : (base?.heartbeatMs ?? 5000),
+    flushIntervalMs: r.has('flushInterval')
+      ? r.durationIn('flushInterval', LIMITS.pushInterval)
+      : (base?.flushIntervalMs ?? 10_000),
   };
 }
 
@@ -183,8 +133,34 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** Parses and validates one scenario file's text. `file` is only used in messages. */
-export function parseScenario(text: string, file: string): Scenario {
+const TOP_KEYS = [
+  'name',
+  'title',
+  'mode',
+  'description',
+  'fleet',
+  'scrapeInterval',
+  'profile',
+  'warmup',
+  'observe',
+  'push',
+  'variants',
+  'faults',
+  'params',
+  'expect',
+] as const;
+
+const EXPECT_KEYS = [
+  'column',
+  'variant',
+  'detectedWithin',
+  'never',
+  'lostPctAtMost',
+  'lostPctAtLeast',
+  'metricAtLeast',
+] as const;
+
+function readYaml(text: string, file: string): Obj {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -192,27 +168,18 @@ export function parseScenario(text: string, file: string): Scenario {
     throw new LabError('LAB_ERR_SCENARIO', `${file}: not valid YAML: ${(e as Error).message}`);
   }
   if (!isObj(doc)) throw new LabError('LAB_ERR_SCENARIO', `${file}: top level must be a mapping`);
-  const r = new Reader(file, '', doc, [
-    'name',
-    'title',
-    'mode',
-    'description',
-    'fleet',
-    'scrapeInterval',
-    'profile',
-    'warmup',
-    'observe',
-    'push',
-    'variants',
-    'faults',
-    'params',
-    'expect',
-  ]);
+  return doc;
+}
+
+function readFleet(r: Reader): { pods: number; podsPerProducer: number; producers: number } {
   const fleet = r.child('fleet', ['pods', 'podsPerProducer']);
   const pods = fleet.int('pods', 1, 20_000);
   const podsPerProducer = fleet.int('podsPerProducer', 1, 2000, Math.min(pods, 50));
-  const producers = Math.ceil(pods / podsPerProducer);
-  const basePush = readPush(r.child('push', PUSH_KEYS));
+  return { pods, podsPerProducer, producers: Math.ceil(pods / podsPerProducer) };
+}
+
+/** The grid columns: at least one, names unique; each variant's push overrides the scenario's. */
+function readVariants(r: Reader, basePush: PushSettings): Variant[] {
   const variants: Variant[] = r.list('variants').map((v, i) => {
     const vr = r.at('variants', i, v, ['name', 'column', 'push']);
     return {
@@ -227,8 +194,11 @@ export function parseScenario(text: string, file: string): Scenario {
     if (names.has(v.name)) r.fail('variants', `duplicate variant name "${v.name}"`);
     names.add(v.name);
   }
-  const observeMs = r.duration('observe');
-  const faults: Fault[] = r.list('faults').map((f, i) => {
+  return variants;
+}
+
+function readFaults(r: Reader, observeMs: number, producers: number): Fault[] {
+  return r.list('faults').map((f, i) => {
     const fr = r.at('faults', i, f, ['at', 'action', 'producer']);
     const atMs = fr.duration('at');
     if (atMs > observeMs)
@@ -239,6 +209,9 @@ export function parseScenario(text: string, file: string): Scenario {
       producer: fr.int('producer', 0, producers - 1, 0),
     };
   });
+}
+
+function readParams(r: Reader): Scenario['params'] {
   const paramsRaw = r.raw('params') ?? {};
   if (!isObj(paramsRaw)) r.fail('params', 'must be a mapping');
   const params: Record<string, number | string | boolean> = {};
@@ -247,45 +220,63 @@ export function parseScenario(text: string, file: string): Scenario {
       r.fail(`params.${k}`, 'must be a number, string or boolean');
     params[k] = v;
   }
-  const expect: Expectation[] = r.list('expect').map((e, i) => {
-    const er = r.at('expect', i, e, [
-      'column',
-      'variant',
-      'detectedWithin',
-      'never',
-      'lostPctAtMost',
-      'lostPctAtLeast',
-      'metricAtLeast',
-    ]);
-    const x: Expectation = { column: er.choice('column', COLUMNS) };
-    if (er.has('variant')) {
-      x.variant = er.str('variant');
-      if (!names.has(x.variant)) er.fail('variant', `no variant named "${x.variant}"`);
-    }
-    if (er.has('detectedWithin')) x.detectedWithinMs = er.duration('detectedWithin');
-    if (er.has('never')) x.never = er.bool('never', true);
-    if (er.has('lostPctAtMost')) x.lostPctAtMost = er.num('lostPctAtMost');
-    if (er.has('lostPctAtLeast')) x.lostPctAtLeast = er.num('lostPctAtLeast');
-    if (er.has('metricAtLeast')) {
-      const mr = er.child('metricAtLeast', ['name', 'value']);
-      x.metricAtLeast = { name: mr.str('name'), value: mr.num('value') };
-    }
-    return x;
-  });
-  return deepFreeze({
+  return params;
+}
+
+/** Only the knobs the mode reads, each in its range (params were type-checked by readParams). */
+function checkModeParams(r: Reader, mode: FailureMode): void {
+  const checks = MODE_PARAMS[mode];
+  const pr = r.child('params', Object.keys(checks));
+  for (const [key, check] of Object.entries(checks)) if (pr.has(key)) check(pr, key);
+}
+
+function readExpectation(er: Reader, variantNames: ReadonlySet<string>): Expectation {
+  const x: Expectation = { column: er.choice('column', COLUMNS) };
+  if (er.has('variant')) {
+    x.variant = er.str('variant');
+    if (!variantNames.has(x.variant)) er.fail('variant', `no variant named "${x.variant}"`);
+  }
+  if (er.has('detectedWithin')) x.detectedWithinMs = er.durationIn('detectedWithin', LIMITS.detectedWithin);
+  if (er.has('never')) x.never = er.bool('never', true);
+  if (er.has('lostPctAtMost')) x.lostPctAtMost = er.numIn('lostPctAtMost', 0, 100);
+  if (er.has('lostPctAtLeast')) x.lostPctAtLeast = er.numIn('lostPctAtLeast', 0, 100);
+  if (er.has('metricAtLeast')) {
+    const mr = er.child('metricAtLeast', ['name', 'value']);
+    x.metricAtLeast = { name: mr.str('name'), value: mr.num('value') };
+  }
+  return x;
+}
+
+/** Parses and validates one scenario file's text. `file` is only used in messages. */
+export function parseScenario(text: string, file: string): Scenario {
+  const r = new Reader(file, '', readYaml(text, file), TOP_KEYS);
+  // The order of the reads is the order errors are found in: fleet first, the header fields last.
+  const { pods, podsPerProducer, producers } = readFleet(r);
+  const basePush = readPush(r.child('push', PUSH_KEYS));
+  const variants = readVariants(r, basePush);
+  const variantNames = new Set(variants.map((v) => v.name));
+  const observeMs = r.durationIn('observe', LIMITS.observe);
+  const faults = readFaults(r, observeMs, producers);
+  const params = readParams(r);
+  const expect = r
+    .list('expect')
+    .map((e, i) => readExpectation(r.at('expect', i, e, EXPECT_KEYS), variantNames));
+  const scenario: Scenario = {
     name: r.str('name'),
     title: r.str('title'),
     mode: r.choice('mode', FAILURE_MODES),
     description: r.str('description'),
     pods,
     podsPerProducer,
-    scrapeIntervalMs: r.duration('scrapeInterval', '15s'),
+    scrapeIntervalMs: r.durationIn('scrapeInterval', LIMITS.scrapeInterval, '15s'),
     profile: r.choice('profile', ['steady', 'market-open'], 'steady'),
-    warmupMs: r.duration('warmup', '10s'),
+    warmupMs: r.durationIn('warmup', LIMITS.warmup, '10s'),
     observeMs,
     variants,
     faults,
     params,
     expect,
-  });
+  };
+  checkModeParams(r, scenario.mode);
+  return deepFreeze(scenario);
 }

@@ -1,7 +1,9 @@
 import { abortableSleep } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
+import type { FaultKind, ProducerMember } from '../../runtime/types.ts';
 import type { Cell } from '../grid.ts';
 import { alertFiring, collectorOrdersFor, ledgerFor, pct, type Stack } from '../harness.ts';
+import type { Fault, Variant } from '../scenario.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 
 // Scenarios 1 and 2: a producer dies (SIGKILL) or is cut off the network. What each path notices, when,
@@ -9,128 +11,204 @@ import type { DrillMode, ModeOutcome } from './types.ts';
 
 type Loss = 'kill' | 'partition';
 
-async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
-  const { scenario: s, variant: v, runtime, prom, deps } = stack;
-  const out: ModeOutcome = { cells: [], metrics: {}, series: { upVictim: [], alertsFiring: [] }, notes: [] };
+/** Who is hit, how, and for how long we watch. */
+interface Target {
+  victim: ProducerMember;
+  pods: ReadonlySet<string>;
+  podSel: string;
+  kind: FaultKind;
+  heal: Fault | undefined;
+  windowMs: number;
+}
+
+/** Seconds after the fault at which each signal was first seen (null: never in the window). */
+interface Detection {
+  upZeroS: number | null;
+  pullAlertS: number | null;
+  pushAlertS: number | null;
+  discoveredAtEnd: number;
+}
+
+/** What the victim's pods generated (pull) and pushed (push) over the run, per its own ledger. */
+interface Emitted {
+  pull: number;
+  push: number;
+  sendErrors: number;
+  sentDatagramsDuring: number;
+}
+
+interface Stored {
+  pull: number;
+  push: number;
+}
+
+type Ledger = Awaited<ReturnType<typeof ledgerFor>>;
+
+function chooseTarget(stack: Stack, loss: Loss): Target {
+  const { scenario: s, runtime } = stack;
   const fault = s.faults.find((f) => f.action === 'kill' || f.action === 'partition' || f.action === 'pause');
   const heal = s.faults.find((f) => f.action === 'heal' || f.action === 'resume');
   const victim = stack.members[fault?.producer ?? 0]!;
-  const pods = new Set(victim.podIds);
-  const podSel = `container="${victim.name}"`;
   // On the process runtime a partition's closest honest equivalent is SIGSTOP (see the scenario text).
   const kind = loss === 'kill' ? 'kill' : runtime.kind === 'docker' ? 'partition' : 'pause';
-  if (loss === 'partition' && kind === 'pause')
+  return {
+    victim,
+    pods: new Set(victim.podIds),
+    podSel: `container="${victim.name}"`,
+    kind,
+    heal,
+    windowMs: heal ? heal.atMs - (fault?.atMs ?? 0) : s.observeMs,
+  };
+}
+
+/** Polls `up` and both paths' alerts once a second until both answered (a kill) or the window ends. */
+async function watchDetection(
+  stack: Stack,
+  t: Target,
+  tFault: number,
+  series: ModeOutcome['series'],
+): Promise<Detection> {
+  const { variant: v, prom, deps } = stack;
+  const d: Detection = { upZeroS: null, pullAlertS: null, pushAlertS: null, discoveredAtEnd: 0 };
+  for (let i = 0; i < 100_000; i++) {
+    const el = Date.now() - tFault;
+    if (el >= t.windowMs) break;
+    const elS = el / 1000;
+    const up = await prom.vector(`up{job="producers",${t.podSel}}`).catch(() => []);
+    d.discoveredAtEnd = up.length;
+    const upValues = up.map((x) => Number(x.value[1]));
+    if (d.upZeroS === null && upValues.length > 0 && upValues.every((x) => x === 0)) d.upZeroS = elS;
+    series.upVictim!.push([elS, upValues.length ? Math.max(...upValues) : Number.NaN]);
+    if (
+      d.pullAlertS === null &&
+      (await alertFiring(prom, 'InstanceDown', (l) => l.container === t.victim.name))
+    )
+      d.pullAlertS = elS;
+    if (
+      d.pushAlertS === null &&
+      (await alertFiring(prom, 'PushHeartbeatAbsent', (l) => t.pods.has(l.source ?? '')))
+    )
+      d.pushAlertS = elS;
+    series.alertsFiring!.push([elS, Number(d.pullAlertS !== null) + Number(d.pushAlertS !== null)]);
+    // A kill is over once both paths have answered; "never" needs the whole window.
+    const pushDone = v.push.heartbeatMs === 0 ? false : d.pushAlertS !== null;
+    if (!t.heal && d.pullAlertS !== null && pushDone) break;
+    await abortableSleep(1000, deps.signal);
+  }
+  return d;
+}
+
+/**
+ * A kill: what the ledger said just before it. A partition: heal, let both paths catch up, then stop the
+ * victim's workload and read its final ledger.
+ */
+async function emittedByVictim(stack: Stack, t: Target, before: Ledger): Promise<Emitted> {
+  const { scenario: s, runtime, deps } = stack;
+  if (!t.heal) {
+    await abortableSleep(1500, deps.signal); // datagrams in flight reach the collector
+    return {
+      pull: before.orders,
+      push: before.orders,
+      sendErrors: before.sendErrors,
+      sentDatagramsDuring: 0,
+    };
+  }
+  await runtime.fault(t.kind === 'pause' ? 'resume' : 'heal', t.victim);
+  await abortableSleep(2 * s.scrapeIntervalMs + 1000, deps.signal);
+  const final = await new ControlClient(t.victim.baseUrl).quiesce(deps.signal);
+  let orders = 0;
+  let pushed = 0;
+  let datagrams = 0;
+  let errors = 0;
+  for (const [pod, c] of Object.entries(final.pods)) {
+    if (!t.pods.has(pod)) continue;
+    orders += c.orders;
+    pushed += c.ordersPushed;
+    datagrams += c.datagrams;
+    errors += c.sendErrors;
+  }
+  await abortableSleep(2 * s.scrapeIntervalMs + 1000, deps.signal);
+  return {
+    pull: orders,
+    push: pushed,
+    sendErrors: errors,
+    sentDatagramsDuring: datagrams - before.datagrams,
+  };
+}
+
+/** What each path delivered for the victim's pods: Prometheus' stored counters, the collector's counts. */
+async function storedFor(stack: Stack, t: Target): Promise<Stored> {
+  const pull =
+    (await stack.prom
+      .scalar(`sum(max_over_time(orders_total{job="producers",${t.podSel}}[15m]))`)
+      .catch(() => null)) ?? 0;
+  const push = await collectorOrdersFor(stack.endpoints.collectorHttpUrl, t.pods);
+  return { pull, push };
+}
+
+function pullCell(v: Variant, loss: Loss, d: Detection, emitted: Emitted, stored: Stored): Cell {
+  const lost = Math.max(0, emitted.pull - stored.pull);
+  return {
+    column: 'pull',
+    variant: v.name,
+    detectedAfterS: d.pullAlertS,
+    signal:
+      d.pullAlertS !== null
+        ? `InstanceDown fired (up == 0 after ${d.upZeroS ?? '?'} s)`
+        : d.upZeroS !== null
+          ? `up == 0 after ${d.upZeroS} s, no alert in the window`
+          : 'nothing',
+    lostCount: lost,
+    lostPct: pct(lost, emitted.pull),
+    detail:
+      loss === 'kill'
+        ? `orders generated since the last successful scrape died with the pod (${emitted.pull} generated, ${stored.pull} stored)`
+        : `target ${d.discoveredAtEnd > 0 ? 'stayed in discovery (file_sd) and was reported down' : 'vanished from discovery'}; counters caught up after the heal (${emitted.pull} generated, ${stored.pull} stored)`,
+  };
+}
+
+function pushCell(v: Variant, loss: Loss, t: Target, d: Detection, emitted: Emitted, stored: Stored): Cell {
+  const lost = Math.max(0, emitted.push - stored.push);
+  const hb = v.push.heartbeatMs > 0;
+  return {
+    column: v.column,
+    variant: v.name,
+    detectedAfterS: d.pushAlertS,
+    signal:
+      d.pushAlertS !== null
+        ? 'PushHeartbeatAbsent fired'
+        : hb
+          ? `no alert in the ${Math.round(t.windowMs / 1000)} s window`
+          : 'none: heartbeats off, so no series goes stale and nothing can fire',
+    lostCount: lost,
+    lostPct: pct(lost, emitted.push),
+    detail:
+      loss === 'kill'
+        ? `${emitted.push} generated before the kill, ${stored.push} reached the collector${v.push.mode === 'aggregated' ? ' (the unflushed aggregation window died with the pod)' : ''}`
+        : `${v.push.transport.toUpperCase()}: ${emitted.sentDatagramsDuring} ${v.push.transport === 'tcp' ? 'writes' : 'datagrams'} handed to the socket during the window, ${emitted.sendErrors} send errors surfaced at the producer; ${emitted.push} pushed, ${stored.push} arrived`,
+  };
+}
+
+async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
+  const { scenario: s, variant: v, runtime, deps } = stack;
+  const out: ModeOutcome = { cells: [], metrics: {}, series: { upVictim: [], alertsFiring: [] }, notes: [] };
+  const t = chooseTarget(stack, loss);
+  if (loss === 'partition' && t.kind === 'pause')
     out.notes.push(
       'process runtime: partition = SIGSTOP (the pod stops answering and stops sending); docker disconnects the network',
     );
 
-  const before = await ledgerFor(victim, pods);
+  const before = await ledgerFor(t.victim, t.pods);
   const tFault = Date.now();
-  await runtime.fault(kind, victim);
-  deps.log(`${s.name}/${v.name}: ${kind} ${victim.name} (${victim.podIds.length} pods)`);
+  await runtime.fault(t.kind, t.victim);
+  deps.log(`${s.name}/${v.name}: ${t.kind} ${t.victim.name} (${t.victim.podIds.length} pods)`);
 
-  let upZeroS: number | null = null;
-  let pullAlertS: number | null = null;
-  let pushAlertS: number | null = null;
-  let discoveredAtEnd = 0;
-  const windowMs = heal ? heal.atMs - (fault?.atMs ?? 0) : s.observeMs;
-  for (let i = 0; i < 100_000; i++) {
-    const el = Date.now() - tFault;
-    if (el >= windowMs) break;
-    const elS = el / 1000;
-    const up = await prom.vector(`up{job="producers",${podSel}}`).catch(() => []);
-    discoveredAtEnd = up.length;
-    const upValues = up.map((x) => Number(x.value[1]));
-    if (upZeroS === null && upValues.length > 0 && upValues.every((x) => x === 0)) upZeroS = elS;
-    out.series.upVictim!.push([elS, upValues.length ? Math.max(...upValues) : Number.NaN]);
-    if (pullAlertS === null && (await alertFiring(prom, 'InstanceDown', (l) => l.container === victim.name)))
-      pullAlertS = elS;
-    if (
-      pushAlertS === null &&
-      (await alertFiring(prom, 'PushHeartbeatAbsent', (l) => pods.has(l.source ?? '')))
-    )
-      pushAlertS = elS;
-    out.series.alertsFiring!.push([elS, Number(pullAlertS !== null) + Number(pushAlertS !== null)]);
-    // A kill is over once both paths have answered; "never" needs the whole window.
-    const pushDone = v.push.heartbeatMs === 0 ? false : pushAlertS !== null;
-    if (!heal && pullAlertS !== null && pushDone) break;
-    await abortableSleep(1000, deps.signal);
-  }
-
-  let emittedPull = before.orders;
-  let emittedPush = before.orders;
-  let sendErrors = before.sendErrors;
-  let sentDatagramsDuring = 0;
-  if (heal) {
-    // Heal, let both paths catch up, then stop the victim's workload and read its final ledger.
-    await runtime.fault(kind === 'pause' ? 'resume' : 'heal', victim);
-    await abortableSleep(2 * s.scrapeIntervalMs + 1000, deps.signal);
-    const final = await new ControlClient(victim.baseUrl).quiesce(deps.signal);
-    let orders = 0;
-    let pushed = 0;
-    let datagrams = 0;
-    let errors = 0;
-    for (const [pod, c] of Object.entries(final.pods)) {
-      if (!pods.has(pod)) continue;
-      orders += c.orders;
-      pushed += c.ordersPushed;
-      datagrams += c.datagrams;
-      errors += c.sendErrors;
-    }
-    emittedPull = orders;
-    emittedPush = pushed;
-    sentDatagramsDuring = datagrams - before.datagrams;
-    sendErrors = errors;
-    await abortableSleep(2 * s.scrapeIntervalMs + 1000, deps.signal);
-  } else {
-    await abortableSleep(1500, deps.signal); // datagrams in flight reach the collector
-  }
-  const storedPull =
-    (await prom
-      .scalar(`sum(max_over_time(orders_total{job="producers",${podSel}}[15m]))`)
-      .catch(() => null)) ?? 0;
-  const storedPush = await collectorOrdersFor(stack.endpoints.collectorHttpUrl, pods);
-  const lostPull = Math.max(0, emittedPull - storedPull);
-  const lostPush = Math.max(0, emittedPush - storedPush);
-  out.metrics.upZeroAfterS = upZeroS ?? -1;
-  out.metrics.targetsStillDiscovered = discoveredAtEnd;
-
-  const pullCell: Cell = {
-    column: 'pull',
-    variant: v.name,
-    detectedAfterS: pullAlertS,
-    signal:
-      pullAlertS !== null
-        ? `InstanceDown fired (up == 0 after ${upZeroS ?? '?'} s)`
-        : upZeroS !== null
-          ? `up == 0 after ${upZeroS} s, no alert in the window`
-          : 'nothing',
-    lostCount: lostPull,
-    lostPct: pct(lostPull, emittedPull),
-    detail:
-      loss === 'kill'
-        ? `orders generated since the last successful scrape died with the pod (${emittedPull} generated, ${storedPull} stored)`
-        : `target ${discoveredAtEnd > 0 ? 'stayed in discovery (file_sd) and was reported down' : 'vanished from discovery'}; counters caught up after the heal (${emittedPull} generated, ${storedPull} stored)`,
-  };
-  const hb = v.push.heartbeatMs > 0;
-  const pushCell: Cell = {
-    column: v.column,
-    variant: v.name,
-    detectedAfterS: pushAlertS,
-    signal:
-      pushAlertS !== null
-        ? 'PushHeartbeatAbsent fired'
-        : hb
-          ? `no alert in the ${Math.round(windowMs / 1000)} s window`
-          : 'none: heartbeats off, so no series goes stale and nothing can fire',
-    lostCount: lostPush,
-    lostPct: pct(lostPush, emittedPush),
-    detail:
-      loss === 'kill'
-        ? `${emittedPush} generated before the kill, ${storedPush} reached the collector${v.push.mode === 'aggregated' ? ' (the unflushed aggregation window died with the pod)' : ''}`
-        : `${v.push.transport.toUpperCase()}: ${sentDatagramsDuring} ${v.push.transport === 'tcp' ? 'writes' : 'datagrams'} handed to the socket during the window, ${sendErrors} send errors surfaced at the producer; ${emittedPush} pushed, ${storedPush} arrived`,
-  };
-  out.cells.push(pullCell, pushCell);
+  const d = await watchDetection(stack, t, tFault, out.series);
+  const emitted = await emittedByVictim(stack, t, before);
+  const stored = await storedFor(stack, t);
+  out.metrics.upZeroAfterS = d.upZeroS ?? -1;
+  out.metrics.targetsStillDiscovered = d.discoveredAtEnd;
+  out.cells.push(pullCell(v, loss, d, emitted, stored), pushCell(v, loss, t, d, emitted, stored));
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { abortableSleep } from '../../core/time.ts';
+import type { Cell } from '../grid.ts';
 import type { Stack } from '../harness.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 
@@ -24,86 +25,133 @@ export function quantile(xs: readonly number[], q: number): number {
 const producerCpu = (cpu: Record<string, number>, names: readonly string[]) =>
   names.reduce((a, n) => a + (cpu[n] ?? 0), 0);
 
-async function run(stack: Stack): Promise<ModeOutcome> {
-  const { scenario: s, runtime, prom, deps, members } = stack;
-  const out: ModeOutcome = { cells: [], metrics: {}, series: {}, notes: [] };
-  const names = members.map((m) => m.name);
-  const intervalMs = s.scrapeIntervalMs;
-  const windowMs = s.observeMs / 2;
-  const windowS = Math.round(windowMs / 1000);
+/** Prometheus alone over the window: scrape latency quantiles, bytes per scrape round, producer CPU. */
+interface PrometheusWindow {
+  p50S: number;
+  p99S: number;
+  bytesPerRound: number;
+  cpuSeconds: number;
+  elapsedS: number;
+}
 
-  // 1. Prometheus alone: where in the interval does each target's scrape start?
-  const ts = await prom.vector('timestamp(up{job="producers"})');
-  const offsets = ts.map((x) => Number(x.value[1]) * 1000);
-  const spread = spreadPct(offsets, intervalMs);
-  out.metrics.prometheusSpreadPctOfInterval = spread;
-  out.series['Prometheus scrape offset within the interval (ms), by target'] = offsets
-    .map((o) => ((o % intervalMs) + intervalMs) % intervalMs)
-    .sort((a, b) => a - b)
-    .map((o, i) => [i, o]);
+/** The synchronised scraper's rounds. */
+interface Storm {
+  rounds: number;
+  latencies: number[];
+  startSpreads: number[];
+  bytes: number;
+  failures: number;
+  cpuSeconds: number;
+  elapsedS: number;
+}
+
+const offsetInInterval = (o: number, intervalMs: number) => ((o % intervalMs) + intervalMs) % intervalMs;
+
+/** When each target's last scrape started (`timestamp(up)`), ms since the epoch. */
+async function prometheusOffsets(stack: Stack): Promise<number[]> {
+  const ts = await stack.prom.vector('timestamp(up{job="producers"})');
+  return ts.map((x) => Number(x.value[1]) * 1000);
+}
+
+async function watchPrometheusAlone(stack: Stack, windowMs: number): Promise<PrometheusWindow> {
+  const { runtime, prom, deps, members } = stack;
+  const names = members.map((m) => m.name);
+  const windowS = Math.round(windowMs / 1000);
   const cpu0 = producerCpu(await runtime.cpuSeconds(), names);
   const tp0 = Date.now();
   await abortableSleep(windowMs, deps.signal);
   const cpu1 = producerCpu(await runtime.cpuSeconds(), names);
-  const promElapsed = (Date.now() - tp0) / 1000;
-  const promP50 =
+  const elapsedS = (Date.now() - tp0) / 1000;
+  const p50S =
     (await prom.scalar(
       `quantile(0.5, avg_over_time(scrape_duration_seconds{job="producers"}[${windowS}s]))`,
     )) ?? 0;
-  const promP99 =
+  const p99S =
     (await prom.scalar(
       `quantile(0.99, max_over_time(scrape_duration_seconds{job="producers"}[${windowS}s]))`,
     )) ?? 0;
-  const promBytes =
+  const bytesPerRound =
     (await prom
       .scalar(`sum(avg_over_time(scrape_body_size_bytes{job="producers"}[${windowS}s]))`)
       .catch(() => null)) ?? 0;
+  return { p50S, p99S, bytesPerRound, cpuSeconds: cpu1 - cpu0, elapsedS };
+}
 
-  // 2. The synchronised scraper, on top of Prometheus' own scraping: every pod at the same instant.
-  const latencies: number[] = [];
-  const startSpreads: number[] = [];
-  let bytes = 0;
-  let failures = 0;
-  const targets = members.flatMap((m) => m.podIds.map((id) => `${m.baseUrl}/pods/${id}/metrics`));
+/** One synchronised round: every target fetched at the same instant; adds to `acc`. */
+async function stormRound(targets: readonly string[], intervalMs: number, acc: Storm): Promise<void> {
+  const starts: number[] = [];
+  await Promise.all(
+    targets.map(async (url) => {
+      const t = performance.now();
+      starts.push(Date.now());
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(intervalMs) });
+        acc.bytes += (await res.arrayBuffer()).byteLength;
+        acc.latencies.push(performance.now() - t);
+      } catch {
+        acc.failures++;
+      }
+    }),
+  );
+  acc.startSpreads.push(Math.max(...starts) - Math.min(...starts));
+}
+
+/** The synchronised scraper, on top of Prometheus' own scraping: every pod at the same instant. */
+async function runStorm(stack: Stack, targets: readonly string[], windowMs: number): Promise<Storm> {
+  const { scenario: s, runtime, deps, members } = stack;
+  const names = members.map((m) => m.name);
+  const intervalMs = s.scrapeIntervalMs;
   const rounds = Math.max(1, Math.floor(windowMs / intervalMs));
+  const acc: Storm = {
+    rounds,
+    latencies: [],
+    startSpreads: [],
+    bytes: 0,
+    failures: 0,
+    cpuSeconds: 0,
+    elapsedS: 0,
+  };
   const cpu2 = producerCpu(await runtime.cpuSeconds(), names);
   const ts0 = Date.now();
   for (let r = 0; r < rounds; r++) {
     const roundAt = ts0 + r * intervalMs;
     await abortableSleep(roundAt - Date.now(), deps.signal);
-    const starts: number[] = [];
-    await Promise.all(
-      targets.map(async (url) => {
-        const t = performance.now();
-        starts.push(Date.now());
-        try {
-          const res = await fetch(url, { signal: AbortSignal.timeout(intervalMs) });
-          bytes += (await res.arrayBuffer()).byteLength;
-          latencies.push(performance.now() - t);
-        } catch {
-          failures++;
-        }
-      }),
-    );
-    startSpreads.push(Math.max(...starts) - Math.min(...starts));
+    await stormRound(targets, intervalMs, acc);
   }
   await abortableSleep(ts0 + rounds * intervalMs - Date.now(), deps.signal);
   const cpu3 = producerCpu(await runtime.cpuSeconds(), names);
-  const stormElapsed = (Date.now() - ts0) / 1000;
+  acc.elapsedS = (Date.now() - ts0) / 1000;
+  acc.cpuSeconds = cpu3 - cpu2;
+  return acc;
+}
 
-  const m = out.metrics;
-  m.prometheusP50Ms = promP50 * 1000;
-  m.prometheusP99Ms = promP99 * 1000;
-  m.prometheusBytesPerS = promBytes / (intervalMs / 1000);
-  m.producerCpuPctPrometheusOnly = (100 * (cpu1 - cpu0)) / promElapsed;
-  m.stormP50Ms = quantile(latencies, 0.5);
-  m.stormP99Ms = quantile(latencies, 0.99);
-  m.stormBytesPerS = bytes / stormElapsed;
-  m.stormStartSpreadMs = quantile(startSpreads, 0.5);
-  m.stormStartSpreadPctOfInterval = (100 * m.stormStartSpreadMs) / intervalMs;
-  m.producerCpuPctWithStorm = (100 * (cpu3 - cpu2)) / stormElapsed;
-  m.stormFailures = failures;
-  out.cells.push(
+/** The mode's numeric facts, in the order the record has always listed them. */
+function stormFacts(intervalMs: number, prom: PrometheusWindow, storm: Storm) {
+  const stormStartSpreadMs = quantile(storm.startSpreads, 0.5);
+  return {
+    prometheusP50Ms: prom.p50S * 1000,
+    prometheusP99Ms: prom.p99S * 1000,
+    prometheusBytesPerS: prom.bytesPerRound / (intervalMs / 1000),
+    producerCpuPctPrometheusOnly: (100 * prom.cpuSeconds) / prom.elapsedS,
+    stormP50Ms: quantile(storm.latencies, 0.5),
+    stormP99Ms: quantile(storm.latencies, 0.99),
+    stormBytesPerS: storm.bytes / storm.elapsedS,
+    stormStartSpreadMs,
+    stormStartSpreadPctOfInterval: (100 * stormStartSpreadMs) / intervalMs,
+    producerCpuPctWithStorm: (100 * storm.cpuSeconds) / storm.elapsedS,
+    stormFailures: storm.failures,
+  };
+}
+type StormFacts = ReturnType<typeof stormFacts>;
+
+function stormCells(
+  m: StormFacts,
+  intervalMs: number,
+  spread: number,
+  targets: number,
+  storm: Storm,
+): Cell[] {
+  return [
     {
       column: 'pull',
       variant: 'prometheus',
@@ -112,19 +160,44 @@ async function run(stack: Stack): Promise<ModeOutcome> {
       signal: `scrape starts spread over ${spread.toFixed(0)}% of the ${intervalMs / 1000} s interval; p99 ${m.prometheusP99Ms.toFixed(1)} ms; producers ${m.producerCpuPctPrometheusOnly.toFixed(0)}% CPU`,
       lostCount: null,
       lostPct: null,
-      detail: `${targets.length} targets, ${(m.prometheusBytesPerS / 1024).toFixed(0)} KiB/s scraped`,
+      detail: `${targets} targets, ${(m.prometheusBytesPerS / 1024).toFixed(0)} KiB/s scraped`,
     },
     {
       column: 'pull',
       variant: 'synchronised',
       detectedAfterS: null,
       detectable: false,
-      signal: `all ${targets.length} fetched within ${m.stormStartSpreadMs.toFixed(0)} ms; p99 ${m.stormP99Ms.toFixed(1)} ms; producers ${m.producerCpuPctWithStorm.toFixed(0)}% CPU (with Prometheus)`,
-      lostCount: failures,
+      signal: `all ${targets} fetched within ${m.stormStartSpreadMs.toFixed(0)} ms; p99 ${m.stormP99Ms.toFixed(1)} ms; producers ${m.producerCpuPctWithStorm.toFixed(0)}% CPU (with Prometheus)`,
+      lostCount: storm.failures,
       lostPct: null,
-      detail: `${rounds} rounds, ${(m.stormBytesPerS / 1024).toFixed(0)} KiB/s at the scraper, ${failures} failed fetches`,
+      detail: `${storm.rounds} rounds, ${(m.stormBytesPerS / 1024).toFixed(0)} KiB/s at the scraper, ${storm.failures} failed fetches`,
     },
-  );
+  ];
+}
+
+async function run(stack: Stack): Promise<ModeOutcome> {
+  const { scenario: s, members } = stack;
+  const out: ModeOutcome = { cells: [], metrics: {}, series: {}, notes: [] };
+  const intervalMs = s.scrapeIntervalMs;
+  const windowMs = s.observeMs / 2;
+
+  // 1. Prometheus alone: where in the interval does each target's scrape start?
+  const offsets = await prometheusOffsets(stack);
+  const spread = spreadPct(offsets, intervalMs);
+  out.metrics.prometheusSpreadPctOfInterval = spread;
+  out.series['Prometheus scrape offset within the interval (ms), by target'] = offsets
+    .map((o) => offsetInInterval(o, intervalMs))
+    .sort((a, b) => a - b)
+    .map((o, i) => [i, o]);
+  const alone = await watchPrometheusAlone(stack, windowMs);
+
+  // 2. The synchronised scraper, on top of Prometheus' own scraping: every pod at the same instant.
+  const targets = members.flatMap((m) => m.podIds.map((id) => `${m.baseUrl}/pods/${id}/metrics`));
+  const storm = await runStorm(stack, targets, windowMs);
+
+  const facts = stormFacts(intervalMs, alone, storm);
+  Object.assign(out.metrics, facts);
+  out.cells.push(...stormCells(facts, intervalMs, spread, targets.length, storm));
   return out;
 }
 
