@@ -1,11 +1,16 @@
 // Push path: hot-shots clients in three modes, each counting the datagrams it hands to its UDP socket.
 
-import type { HostPort } from '@pushpull/common';
+import {
+  type HostPort,
+  PUSH_MODES as SHARED_PUSH_MODES,
+  type PushMode as SharedPushMode,
+} from '@pushpull/common';
 import { StatsD } from 'hot-shots';
 import type { CheckoutEvent } from './events.ts';
 
-export type PushMode = 'per-event' | 'buffered' | 'aggregated';
-export const PUSH_MODES: readonly PushMode[] = ['per-event', 'buffered', 'aggregated'];
+/** The producer's push modes (@pushpull/common) that send something: `off` has no cost to measure. */
+export type PushMode = Exclude<SharedPushMode, 'off'>;
+export const PUSH_MODES: readonly PushMode[] = SHARED_PUSH_MODES.filter((m): m is PushMode => m !== 'off');
 
 /** Largest StatsD payload that fits a 1,500-byte Ethernet MTU after IP and UDP headers (hot-shots' advice). */
 export const MAX_BUFFER_SIZE = 1432;

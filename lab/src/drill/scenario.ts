@@ -1,4 +1,4 @@
-import { LabError } from '@pushpull/common';
+import { LabError, type PushSettings } from '@pushpull/common';
 import { parse } from 'yaml';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
@@ -29,13 +29,8 @@ export interface Fault {
   producer: number;
 }
 
-export interface PushSettings {
-  mode: 'per-event' | 'buffered' | 'aggregated' | 'off';
-  transport: 'udp' | 'tcp';
-  jitter: boolean;
-  heartbeatMs: number;
-  flushIntervalMs: number;
-}
+/** A variant's push settings: the producer's own (wire contract, @pushpull/common). */
+export type { PushSettings };
 
 export interface Variant {
   name: string;

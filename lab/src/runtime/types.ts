@@ -2,6 +2,7 @@
 // Everything the burst run, probes and faults need from "the stack" goes through this interface,
 // so scenarios never know whether they run on containers or local processes.
 
+import type { PushMode, Transport } from '@pushpull/common';
 import type { RuntimeKind } from '../core/record.ts';
 
 export type { RuntimeKind };
@@ -28,9 +29,9 @@ export interface StackOptions {
 export interface ProducerOptions {
   podsPerProducer: number;
   seed: number;
-  pushMode: 'per-event' | 'buffered' | 'aggregated' | 'off';
+  pushMode: PushMode;
   jitter: boolean;
-  transport: 'udp' | 'tcp';
+  transport: Transport;
   heartbeatMs: number;
   flushIntervalMs: number;
   fleetPods: number;
