@@ -1,24 +1,13 @@
 import { type FlagSpecs, LabError, parseArgs } from '@pushpull/common';
 import { FACT_HELP, parseFailOn } from '../analysis/failon.ts';
-import {
-  COMMON_FLAGS,
-  durationFlag,
-  FLEET_FLAGS,
-  fleetFlags,
-  INCIDENT_FLEET_PODS,
-  PODS_FLAG,
-  STACK_FLAGS,
-} from '../core/flags.ts';
+import { durationFlag, fleetFlags, INCIDENT_FLEET_PODS, STACK_START_FLAGS } from '../core/flags.ts';
 import type { BurstConfig } from '../core/record.ts';
 
 // `burst` flags → one frozen BurstConfig, validated at the boundary (a bad --fail-on is rejected before
 // anything starts).
 
 export const BURST_FLAGS: FlagSpecs = {
-  ...COMMON_FLAGS,
-  ...PODS_FLAG,
-  ...FLEET_FLAGS,
-  ...STACK_FLAGS,
+  ...STACK_START_FLAGS,
   duration: {
     kind: 'string',
     env: 'LAB_DURATION',

@@ -1,5 +1,5 @@
 import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs, TRANSPORTS } from '@pushpull/common';
-import type { PushMode, Transport } from './record.ts';
+import type { BurstConfig, PushMode, Transport } from './record.ts';
 
 // Flag specs shared by the verbs (each verb's cli.ts composes its own set), validated once at the
 // boundary. Unknown flag / bad value → LabError naming it
@@ -85,6 +85,14 @@ export const STACK_FLAGS: FlagSpecs = {
   },
 };
 
+/** Every verb that starts a stack and a fleet (`up`, `burst`) takes these. */
+export const STACK_START_FLAGS: FlagSpecs = {
+  ...COMMON_FLAGS,
+  ...PODS_FLAG,
+  ...FLEET_FLAGS,
+  ...STACK_FLAGS,
+};
+
 export function durationFlag(name: string, raw: unknown, minMs: number, maxMs: number): number {
   const ms = parseDurationMs(String(raw), `--${name}`);
   if (ms < minMs || ms > maxMs)
@@ -96,19 +104,20 @@ export function durationFlag(name: string, raw: unknown, minMs: number, maxMs: n
   return ms;
 }
 
-export interface FleetFlags {
-  runtime: 'docker' | 'process' | 'auto';
-  pods: number;
-  podsPerProducer: number;
-  producers: number;
-  pushMode: PushMode;
-  jitter: boolean;
-  transport: Transport;
-  scrapeIntervalMs: number;
-  seed: number;
-  nodeExporter: boolean;
-  stateDir: string | null;
-}
+/** The fleet and stack flags every verb that starts a stack shares: the burst config's own fields. */
+export type FleetFlags = Pick<
+  BurstConfig,
+  | 'runtime'
+  | 'pods'
+  | 'podsPerProducer'
+  | 'producers'
+  | 'pushMode'
+  | 'jitter'
+  | 'transport'
+  | 'scrapeIntervalMs'
+  | 'seed'
+  | 'nodeExporter'
+> & { stateDir: string | null };
 
 export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
   const pods = Number(flags.pods ?? DEFAULT_PODS);

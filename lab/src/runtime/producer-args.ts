@@ -3,15 +3,16 @@ import type { ProducerOptions } from './types.ts';
 // The producer's command line, shared by every runtime: the same flags whether it runs as a local process
 // or in a container, so a fleet behaves the same on each.
 
+/** Who a producer is and where it sends: everything its command line depends on but the listen address. */
+export type ProducerArgs = [name: string, pods: number, opts: ProducerOptions, statsd: string, sdDir: string];
+
 /** Producer CLI flags (every runtime passes the same set). */
 export function producerArgs(
-  name: string,
-  pods: number,
-  opts: ProducerOptions,
-  statsd: string,
-  sdDir: string,
-  /** Port 0 (process runtime): the producer logs the bound port and advertises it in its sd file. */
-  http = '127.0.0.1:0',
+  ...[name, pods, opts, statsd, sdDir, http = '127.0.0.1:0']: [
+    ...ProducerArgs,
+    /** Port 0 (process runtime): the producer logs the bound port and advertises it in its sd file. */
+    http?: string,
+  ]
 ): string[] {
   return [
     'serve',

@@ -6,8 +6,7 @@ import {
   FLEET_FLAGS,
   fleetFlags,
   INCIDENT_FLEET_PODS,
-  PODS_FLAG,
-  STACK_FLAGS,
+  STACK_START_FLAGS,
 } from '../core/flags.ts';
 import { paths, repoRoot } from '../core/paths.ts';
 import { makeRunId, newWorkDir, removeWorkDir } from '../core/workdir.ts';
@@ -19,7 +18,7 @@ import { clearState, readState, stateFilePath, writeState } from './state.ts';
 // The stack verbs: `up` starts the stack and a steady fleet that outlives the command (recorded in
 // .lab/state.json), `status` re-attaches and reports, `scale <pods>` resizes the fleet, `down` stops it.
 
-export const UP_FLAGS: FlagSpecs = { ...COMMON_FLAGS, ...PODS_FLAG, ...FLEET_FLAGS, ...STACK_FLAGS };
+export const UP_FLAGS: FlagSpecs = STACK_START_FLAGS;
 export const BASIC_FLAGS: FlagSpecs = { ...COMMON_FLAGS };
 /** `scale <pods>`: the pod count is the positional argument. */
 export const SCALE_FLAGS: FlagSpecs = { ...COMMON_FLAGS, ...FLEET_FLAGS };

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { producerArgs as baseProducerArgs, podsForProducer } from '../producer-args.ts';
+import { producerArgs as baseProducerArgs, type ProducerArgs, podsForProducer } from '../producer-args.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import type { DockerStack } from './state.ts';
@@ -11,14 +11,8 @@ import { waitHttp } from './wait.ts';
 // `--scale`), each with its own control port published on loopback.
 
 /** Producer CLI flags: the shared set, listening on the container's port instead of 127.0.0.1:0. */
-export function producerArgs(
-  name: string,
-  pods: number,
-  opts: ProducerOptions,
-  statsd: string,
-  sdDir: string,
-): string[] {
-  return baseProducerArgs(name, pods, opts, statsd, sdDir, '0.0.0.0:9100');
+export function producerArgs(...a: ProducerArgs): string[] {
+  return baseProducerArgs(...a, '0.0.0.0:9100');
 }
 
 export async function scaleFleet(s: DockerStack, producers: number, popts: ProducerOptions): Promise<void> {
