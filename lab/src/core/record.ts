@@ -178,7 +178,24 @@ export interface LossCause {
   estimate: boolean;
 }
 
+/**
+ * Time-to-visibility of one path (lab/README.md "Visibility"): for each second t of the burst, how long
+ * until what Prometheus had stored for the path reached what the fleet had emitted by t (scaled by the
+ * path's final delivery ratio, so loss — reported by cause — is not counted twice as lateness).
+ */
+export interface Visibility {
+  /** Median and p90 of that delay over the burst's seconds; null = never caught up for that share. */
+  p50Seconds: number | null;
+  p90Seconds: number | null;
+  /** Seconds of the burst measured, and how many never caught up before the run ended. */
+  seconds: number;
+  neverCaughtUp: number;
+  /** How it was measured (series used, their resolution). */
+  method: string;
+}
+
 export interface PathAccount {
+  /** Every order the fleet emitted on this path: the denominator never shrinks (run@2). */
   emitted: number;
   delivered: number;
   lost: number;
@@ -186,6 +203,40 @@ export interface PathAccount {
   lossPct: number | null;
   emittedFrom: string;
   deliveredFrom: string;
+  /** run@2: the loss by cause, summing exactly to `lost` (empty when nothing was lost). */
+  causes?: LossCause[];
+  /** run@2: how far behind the emitted orders the stored data ran during the burst. */
+  visibility?: Visibility | null;
+}
+
+/** A limit in force on one path: what the lab or the user configured, and how it fails when reached. */
+export interface PathBudget {
+  /** Series the path held at the end of the run (collector_series; Prometheus' producer series). */
+  seriesStored: number | null;
+  /** The series limit in force (null = unlimited) and who set it. */
+  seriesLimit: number | null;
+  setBy: 'default' | 'lab' | 'user';
+  /** How reaching it fails on this path. */
+  failsBy: string;
+}
+
+/** An alert that fired during the burst of a run without injected faults: the on-call cost of the open. */
+export interface FalsePage {
+  alert: string;
+  path: PathName | 'both';
+  /** Seconds after the open it first fired. */
+  firstFiringS: number;
+  /** The most alert instances firing at once. */
+  maxFiring: number;
+}
+
+/** Pull resolution in the burst window: successful scrapes stored per pod vs the interval's expectation. */
+export interface PullResolution {
+  expectedPerPod: number;
+  medianPerPod: number | null;
+  minPerPod: number | null;
+  /** Pods with no successful scrape stored in the window. */
+  podsWithNone: number | null;
 }
 
 export interface FirstFailure {
@@ -230,8 +281,11 @@ export interface Environment {
   notes: string[];
 }
 
+export const RUN_SCHEMA = 'pushpull-lab/run@2';
+
 export interface RunRecord {
-  schema: 'pushpull-lab/run@1';
+  /** run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; readers take both. */
+  schema: 'pushpull-lab/run@1' | 'pushpull-lab/run@2';
   runId: string;
   startedAt: string;
   finishedAt: string;
@@ -255,4 +309,12 @@ export interface RunRecord {
   failOn: { expr: string; met: boolean } | null;
   /** Set when the run failed before completing: the record is PARTIAL (paths from the last probe). */
   error: string | null;
+  /** run@2: true when Ctrl-C / SIGTERM ended the run; the record is PARTIAL. */
+  interrupted?: boolean;
+  /** run@2: the limits in force on each path (--series-budget), with the series each held. */
+  budgets?: Record<PathName, PathBudget>;
+  /** run@2: alerts that fired during the burst (a burst injects no fault, so each is a page the open cost). */
+  falsePages?: FalsePage[];
+  /** run@2 */
+  pullResolution?: PullResolution | null;
 }
