@@ -58,6 +58,29 @@ export function pullDeliveredQuery(windowSeconds: number, container?: string): s
   return `sum(max_over_time(${selector(container)}${win(windowSeconds)}))`;
 }
 
+/** The same per pod: `sum by (pod)` of the last stored value of each of its order series. */
+export function pullDeliveredByPodQuery(windowSeconds: number, container?: string): string {
+  return `sum by (pod) (max_over_time(${selector(container)}${win(windowSeconds)}))`;
+}
+
+/** Pods whose latest scrape succeeded after `afterS` (epoch seconds): their final counts are stored. */
+export function scrapedAfterQuery(afterS: number, container?: string): string {
+  const sel =
+    container === undefined
+      ? 'up{job="producers"}'
+      : `up{job="producers",container="${escLabel(container)}"}`;
+  return `timestamp(${sel} == 1) > ${afterS.toFixed(3)}`;
+}
+
+/** Pods that exposed more samples than `limit` in a scrape during the window (sample_limit discards those). */
+export function overSampleLimitQuery(windowSeconds: number, limit: number, container?: string): string {
+  const sel =
+    container === undefined
+      ? 'scrape_samples_scraped{job="producers"}'
+      : `scrape_samples_scraped{job="producers",container="${escLabel(container)}"}`;
+  return `max_over_time(${sel}${win(windowSeconds)}) > ${limit}`;
+}
+
 /** Pods whose orders_total reset during the window (their max_over_time undercounts; fetched raw instead). */
 export function pullResetPodsQuery(windowSeconds: number, container?: string): string {
   return `count by (pod) (resets(${selector(container)}${win(windowSeconds)}) > 0)`;

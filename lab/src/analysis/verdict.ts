@@ -1,9 +1,13 @@
-import type { BurstConfig, FirstFailure, PathAccount, PathName, Peaks } from '../core/record.ts';
+import type { BurstConfig, FirstFailure, PathAccount, PathBudget, PathName, Peaks } from '../core/record.ts';
 import { formatLossPct } from './accounting.ts';
+import { causeText, dominantCause } from './causes.ts';
 
-// The verdict in one sentence, generated from the record only (pure). Examples:
-//   push (per-event UDP) failed first: kernel receive-buffer drops began 0.9 s after the open (lost 12% of
-//   orders); pull held with p99 scrape 0.41 s of a 10 s timeout
+// The verdict in one sentence, generated from the record only (pure). It names what failed first, and for
+// a path that lost orders the dominant cause with its share (run@2 records carry the loss by cause), so a
+// reader fixes the cause, not the first symptom. Examples:
+//   push (per-event UDP) failed first: lost 58.4% of orders — 98% of that refused by the collector
+//   (max_series); first sign: kernel receive-buffer drops began 1.9 s after the open; pull held with …
+//   pull: 57% of orders could not be verified — Prometheus stopped answering 5.5 s after the open; …
 
 export interface VerdictInput {
   config: Pick<BurstConfig, 'pushMode' | 'transport'>;
@@ -11,6 +15,10 @@ export interface VerdictInput {
   firstFailures: readonly FirstFailure[];
   peaks: Pick<Peaks, 'scrapeP99Seconds'>;
   scrapeTimeoutSeconds: number;
+  /** run@2: the limits in force (a loss to a limit the user set is configuration, not the path failing). */
+  budgets?: Record<PathName, PathBudget>;
+  /** run@2: the scrape interval, to judge when stored data trailing the orders is worth a mention. */
+  scrapeIntervalSeconds?: number;
 }
 
 const SIGNAL_PHRASES: Record<string, string> = {
@@ -48,20 +56,58 @@ function lossText(a: PathAccount): string {
   if (a.emitted === 0) return 'nothing emitted';
   if (a.lost === 0) return 'no orders lost';
   if (a.lost < 0) return `${(-a.lost).toLocaleString('en-US')} more orders delivered than emitted`;
-  return `lost ${formatLossPct(a.lossPct)} of orders`;
+  const top = a.causes ? dominantCause(a.causes) : null;
+  if (!top) return `lost ${formatLossPct(a.lossPct)} of orders`;
+  if (top.cause === 'unverified') {
+    const verified = a.lost - top.orders;
+    const rest = verified > 0 ? `; of the rest ${formatLossPct((verified / a.emitted) * 100)} lost` : '';
+    return `${formatLossPct((top.orders / a.emitted) * 100)} of orders could not be verified (Prometheus did not answer for their producers)${rest}`;
+  }
+  return `lost ${formatLossPct(a.lossPct)} of orders — ${formatLossPct(top.share * 100)} of that ${causeText(top.cause)}`;
+}
+
+/** Causes that are a limit the user configured (--series-budget) rather than the path failing. */
+const BUDGET_CAUSES = new Set(['collector-refused:max_series', 'scrape-over-limit']);
+
+/** Orders this path lost to a limit the user set, when that is all it lost (null otherwise). */
+function configuredOnly(path: PathName, v: VerdictInput): number | null {
+  const a = v.paths[path];
+  const b = v.budgets?.[path];
+  if (!a.causes || a.lost <= 0 || b?.setBy !== 'user') return null;
+  const configured = a.causes.filter((c) => BUDGET_CAUSES.has(c.cause)).reduce((x, c) => x + c.orders, 0);
+  return configured === a.lost ? configured : null;
+}
+
+/** "but what Prometheus had stored trailed the orders by 24 s at p90", when that exceeds 2 intervals. */
+function lateText(path: PathName, v: VerdictInput): string {
+  const p90 = v.paths[path].visibility?.p90Seconds;
+  const interval = v.scrapeIntervalSeconds;
+  if (p90 === undefined || interval === undefined) return '';
+  if (p90 === null)
+    return v.paths[path].visibility
+      ? ', but what Prometheus had stored never caught up with the orders for the slowest tenth of the burst'
+      : '';
+  return p90 > 2 * interval
+    ? `, but what Prometheus had stored trailed the orders by ${p90.toFixed(0)} s at p90`
+    : '';
 }
 
 function heldText(path: PathName, v: VerdictInput): string {
   const a = v.paths[path];
+  const configured = configuredOnly(path, v);
+  if (configured !== null) {
+    const b = v.budgets![path];
+    return `${path === 'pull' ? 'pull' : pushLabel(v.config)} lost ${formatLossPct(a.lossPct)} of orders to the series budget you set (${b.seriesLimit?.toLocaleString('en-US')}): a configured limit, not the path failing`;
+  }
   if (path === 'pull') {
     const p99 = v.peaks.scrapeP99Seconds;
     const scrape =
       p99 === null
         ? 'no scrape duration observed'
         : `p99 scrape ${secondsText(p99)} s of a ${v.scrapeTimeoutSeconds} s timeout`;
-    return `pull held with ${scrape}`;
+    return `pull held with ${scrape}${lateText('pull', v)}`;
   }
-  return `${pushLabel(v.config)} held: ${a.delivered.toLocaleString('en-US')} of ${a.emitted.toLocaleString('en-US')} orders delivered, no drops observed`;
+  return `${pushLabel(v.config)} held: ${a.delivered.toLocaleString('en-US')} of ${a.emitted.toLocaleString('en-US')} orders delivered, no drops observed${lateText('push', v)}`;
 }
 
 interface PathOutcome {
@@ -71,18 +117,28 @@ interface PathOutcome {
   failed: boolean;
 }
 
+/** The signals a configured series budget raises when it is reached. */
+const BUDGET_SIGNALS = new Set(['collector-drop', 'sample-limit', 'alert:SampleLimitHit']);
+
 export function verdictSentence(v: VerdictInput): string {
   const pushOff = v.config.pushMode === 'off';
   const outcome = (path: PathName): PathOutcome => {
-    const first = v.firstFailures.find((f) => f.path === path) ?? null;
-    const lossy = v.paths[path].lost > 0;
+    // A loss that is only the user's own budget, with no other signal, is configuration, not a failure.
+    const configured = configuredOnly(path, v) !== null;
+    const first =
+      v.firstFailures.find((f) => f.path === path && !(configured && BUDGET_SIGNALS.has(f.signal))) ?? null;
+    const lossy = v.paths[path].lost > 0 && !configured;
     return { path, first, lossy, failed: first !== null || lossy };
   };
   const label = (p: PathName) => (p === 'pull' ? 'pull' : pushLabel(v.config));
-  const failedText = (o: PathOutcome) =>
-    o.first
-      ? `${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)} (${lossText(v.paths[o.path])})`
-      : `${lossText(v.paths[o.path])} with no failure signal observed`;
+  const failedText = (o: PathOutcome) => {
+    const a = v.paths[o.path];
+    if (o.first && a.causes && a.lost > 0)
+      return `${lossText(a)}; first sign: ${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)}`;
+    return o.first
+      ? `${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)} (${lossText(a)})`
+      : `${lossText(a)} with no failure signal observed`;
+  };
 
   const pull = outcome('pull');
   const push = pushOff
@@ -122,7 +178,10 @@ export function verdictSentence(v: VerdictInput): string {
  * For a run that failed before its accounting: what had failed by then, per path, without loss claims
  * (the delivered counts of an unfinished run are not final).
  */
-export function partialVerdict(error: string, v: Pick<VerdictInput, 'config' | 'firstFailures'>): string {
+export function partialVerdict(
+  error: string,
+  v: Pick<VerdictInput, 'config' | 'firstFailures'> & { interruptedDuring?: string },
+): string {
   const label = (p: PathName) => (p === 'pull' ? 'pull' : pushLabel(v.config));
   const firsts = (['pull', 'push'] as const)
     .map((p) => v.firstFailures.find((f) => f.path === p))
@@ -137,5 +196,7 @@ export function partialVerdict(error: string, v: Pick<VerdictInput, 'config' | '
               `${i === 0 ? 'first ' : 'then '}${label(f.path)}: ${signalPhrase(f.signal)} ${whenPhrase(f.secondsAfterBurst)}`,
           )
           .join('; ');
+  if (v.interruptedDuring !== undefined)
+    return `run interrupted during ${v.interruptedDuring} (the numbers are partial); by then: ${sofar}`;
   return `run failed before completing (${error}); by then: ${sofar}`;
 }

@@ -1,13 +1,17 @@
+import { join } from 'node:path';
 import { formatHelp } from '@pushpull/common';
 import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
+import { prepareOutDir } from '../core/outdir.ts';
 import { paths, repoRoot } from '../core/paths.ts';
-import { removeWorkDir } from '../core/workdir.ts';
-import { renderTerminalSummary, writeReport } from '../report/render.ts';
+import type { BurstConfig } from '../core/record.ts';
+import { makeRunId, removeWorkDir } from '../core/workdir.ts';
+import { renderTerminalSummary, reportFiles, writeReport } from '../report/render.ts';
 import { defaultSelect, type SelectFn } from '../runtime/select.ts';
 import type { Runtime } from '../runtime/types.ts';
 import { readState } from '../stack/state.ts';
 import { BURST_FLAGS, parseBurstFlags } from './flags.ts';
 import { createProgress } from './progress.ts';
+import { repeatCommand } from './repeat.ts';
 import { runBurst } from './run.ts';
 
 // `pushpull-lab burst`: one market-open run; writes run.json, report.md and report.html. Exit 3 when
@@ -52,26 +56,43 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
       if (this.workDir) removeWorkDir(this.workDir);
     },
   };
+  const outRoot = config.out ? prepareOutDir(config.out) : null;
   return withInterrupts(deps.signals ?? process, io, held, async (signal) => {
-    const progress = createProgress({
-      write: (s) => io.out(s),
-      isTTY: io.isTTY,
-      ...(io.columns ? { columns: io.columns } : {}),
-    });
-    const { record, outDir } = await runBurst(config, {
-      root,
-      factory: sel.factory,
-      selectionReasons: sel.reasons,
-      progress,
-      signal,
-      keepRunIds: keptRuns(stateDir ?? paths(root).stateDir, io),
-      onRuntime: (rt, wd) => {
-        held.runtime = rt;
-        held.workDir = wd;
-      },
-    });
-    const written = writeReport(outDir, record);
-    io.out(`\n${renderTerminalSummary(record)}\n\nrecord and report: ${written.files.join(', ')}\n`);
+    const progress = () =>
+      createProgress({
+        write: (s) => io.out(s),
+        isTTY: io.isTTY,
+        ...(io.columns ? { columns: io.columns } : {}),
+      });
+    const runOnce = (cfg: BurstConfig) =>
+      runBurst(cfg, {
+        root,
+        factory: sel.factory,
+        selectionReasons: sel.reasons,
+        progress: progress(),
+        signal,
+        keepRunIds: keptRuns(stateDir ?? paths(root).stateDir, io),
+        onRuntime: (rt, wd) => {
+          held.runtime = rt;
+          held.workDir = wd;
+        },
+        onRecord: (record, outDir) => {
+          writeReport(outDir, record);
+        },
+      });
+    if (config.repeat && config.repeat > 1)
+      return repeatCommand(
+        config,
+        outRoot ?? join(paths(root).runsDir, `repeat-${makeRunId()}`),
+        runOnce,
+        io,
+      );
+    const { record, outDir, interrupted } = await runOnce(config);
+    io.out(`\n${renderTerminalSummary(record)}\n\nrecord and report: ${reportFiles(outDir).join(', ')}\n`);
+    if (interrupted) {
+      io.err(`interrupted: the partial record is in ${outDir}; torn down\n`);
+      return EXIT.interrupted;
+    }
     if (record.error) return EXIT.failed;
     if (record.failOn?.met) return EXIT.failOn;
     return EXIT.ok;

@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeError } from '@pushpull/common';
 import { paths } from '../core/paths.ts';
-import type { BurstConfig, Ledger, Phase, PhaseMark, ProbeSample } from '../core/record.ts';
+import type {
+  BurstConfig,
+  Ledger,
+  Phase,
+  PhaseMark,
+  ProbeSample,
+  PullResolution,
+  RunRecord,
+} from '../core/record.ts';
 import { mapLimit, throwIfAborted } from '../core/time.ts';
 import { makeRunId, newWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
@@ -11,6 +19,7 @@ import { PromClient } from '../probe/prom.ts';
 import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pushgateway.ts';
 import { parsePromDuration } from '../runtime/prometheus-config.ts';
 import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
+import { type Budget, budgetOf } from './budgets.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
 
 // The one context a burst run's phases share: the fitted config, the runtime and what it started, the
@@ -35,6 +44,18 @@ export interface BurstDeps {
   onRuntime?: (rt: Runtime, workDir: string) => void;
   /** Override for tests: the run id. */
   runId?: string;
+  /** Writes the record (and reports) as soon as it exists, before teardown. */
+  onRecord?: (record: RunRecord, outDir: string) => void | Promise<void>;
+}
+
+/** One pod of the pull accounting (see analysis/causes.ts PullPodOutcome). */
+export interface PodStored {
+  pod: string;
+  producer: string;
+  /** Its last stored orders_total (reset-aware); null = Prometheus did not answer for its producer. */
+  stored: number | null;
+  scrapedAfterQuiesce: boolean | null;
+  overSampleLimit: boolean;
 }
 
 /** What the phases measured for the record; the defaults stand when a phase never ran. */
@@ -49,6 +70,15 @@ export interface Collected {
   pushDelivered: number | null;
   collectorUdpPackets: number | null;
   collectorRcvbuf: number | null;
+  /** Every pod's stored total and how its scrapes ended. */
+  pullPods: PodStored[];
+  /** The collector's refusals by reason and its series, at the end. */
+  collectorRefused: Record<string, number> | null;
+  collectorSeries: number | null;
+  /** The collector's count was still rising when the lab stopped waiting for it to drain. */
+  collectorStillRising: number;
+  /** Successful scrapes stored per pod in the burst window. */
+  pullResolution: PullResolution | null;
 }
 
 /** Effective producer scrape timeout: the source config's timeout, capped by the interval (as derived). */
@@ -160,6 +190,11 @@ export class RunContext {
     pushDelivered: null,
     collectorUdpPackets: null,
     collectorRcvbuf: null,
+    pullPods: [],
+    collectorRefused: null,
+    collectorSeries: null,
+    collectorStillRising: 0,
+    pullResolution: null,
   };
   private readonly contractStarted: Partial<Record<ContractPhase, number>> = {};
   private lastAnnotation = 0;
@@ -191,6 +226,16 @@ export class RunContext {
     this.notes = init.notes;
     this.progress = deps.progress;
     this.signal = deps.signal;
+  }
+
+  /** The budget both paths run with (--series-budget; default: neither is limited). */
+  get budget(): Budget {
+    return budgetOf(this.config);
+  }
+
+  /** Prometheus' per-pod sample_limit in force (null = none). */
+  get sampleLimit(): number | null {
+    return this.budget.sampleLimit;
   }
 
   /** The stack's endpoints: only phases after start use them. */

@@ -1,14 +1,25 @@
 import { availableParallelism, release } from 'node:os';
-import { describeError } from '@pushpull/common';
+import { describeError, isLabError } from '@pushpull/common';
 import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
 import { evalFailOn, factsOf, parseFailOn } from '../analysis/failon.ts';
 import { deriveFirstFailures } from '../analysis/failures.ts';
 import { measurePeaks } from '../analysis/peaks.ts';
 import { partialVerdict, verdictSentence } from '../analysis/verdict.ts';
+import { falsePagesOf } from '../analysis/visibility.ts';
 import { readRmemMax } from '../core/host.ts';
-import type { BurstConfig, Environment, PathAccount, Peaks, ProbeSample, RunRecord } from '../core/record.ts';
+import {
+  type BurstConfig,
+  type Environment,
+  type PathAccount,
+  type Peaks,
+  type ProbeSample,
+  RUN_SCHEMA,
+  type RunRecord,
+} from '../core/record.ts';
 import { predictMeasuredFlushPeak } from '../model/index.ts';
-import type { Collected, RunContext } from './context.ts';
+import { pathBudgets } from './budgets.ts';
+import type { RunContext } from './context.ts';
+import { completePaths, withVisibility } from './record-paths.ts';
 
 // The run record, built from what the phases left in the context: the loss accounting per path (or, for a
 // failed run, the last probe values marked partial), datagrams, first failures, peaks, the verdict.
@@ -19,10 +30,6 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
   const { config, collected, scrapeTimeoutMs } = ctx;
   const samples = ctx.probe?.samples ?? [];
   const t0 = ctx.burstAtMs ?? samples[0]?.tMs ?? Date.now();
-  const paths =
-    !failure && collected.pullDelivered && collected.pushDelivered !== null
-      ? completePaths(collected, collected.pullDelivered, collected.pushDelivered)
-      : partialPaths(samples);
   const datagrams = datagramsOf(ctx, failure);
   const discounted: { signal: string; reason: string }[] = [];
   const firstFailures = deriveFirstFailures(samples, {
@@ -33,14 +40,33 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     ...(collected.quiesceAtMs > 0 ? { untilMs: collected.quiesceAtMs } : {}),
     discounted,
   });
+  const paths =
+    !failure && collected.pullDelivered && collected.pushDelivered !== null
+      ? completePaths(ctx, collected.pullDelivered, collected.pushDelivered, firstFailures)
+      : withVisibility(ctx, partialPaths(samples));
   const peaks = measurePeaks(samples, t0);
+  const budgets = pathBudgets(config, samples, collected.collectorSeries ?? lastCollectorSeries(samples));
   const packetsPeak = peaks.collectorPacketsPerSec;
   peaks.model = modelPeak(config, samples, t0, collected.quiesceAtMs || Date.now(), packetsPeak);
   const verdict = failure
-    ? partialVerdict(describeError(failure).split('\n')[0]!, { config, firstFailures })
-    : verdictSentence({ config, paths, firstFailures, peaks, scrapeTimeoutSeconds: scrapeTimeoutMs / 1000 });
+    ? partialVerdict(describeError(failure).split('\n')[0]!, {
+        config,
+        firstFailures,
+        ...(isInterrupted(failure, ctx)
+          ? { interruptedDuring: ctx.phases[ctx.phases.length - 1]?.phase ?? 'start' }
+          : {}),
+      })
+    : verdictSentence({
+        config,
+        paths,
+        firstFailures,
+        peaks,
+        scrapeTimeoutSeconds: scrapeTimeoutMs / 1000,
+        budgets,
+        scrapeIntervalSeconds: config.scrapeIntervalMs / 1000,
+      });
   const record: RunRecord = {
-    schema: 'pushpull-lab/run@1',
+    schema: RUN_SCHEMA,
     runId: ctx.runId,
     startedAt: ctx.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -58,37 +84,14 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     verdict,
     failOn: null,
     error: failure ? describeError(failure) : null,
+    interrupted: isInterrupted(failure, ctx),
+    budgets,
+    falsePages: falsePagesOf(samples, { fromMs: t0, toMs: collected.quiesceAtMs || Date.now() }),
+    pullResolution: collected.pullResolution,
   };
   if (config.failOn)
     record.failOn = { expr: config.failOn, met: evalFailOn(parseFailOn(config.failOn), factsOf(record)) };
   return record;
-}
-
-/** A completed run: emitted (Σ ledgers) against what each path delivered. */
-function completePaths(
-  collected: Collected,
-  pullDelivered: NonNullable<Collected['pullDelivered']>,
-  pushDelivered: number,
-): Paths {
-  const { ledgers, pullOmitted } = collected;
-  const totals = ledgerTotals(ledgers);
-  const pullLedgers = ledgers.filter((l) => !pullOmitted.includes(l.name));
-  return {
-    pull: accountPath(
-      ledgerTotals(pullLedgers).orders,
-      pullDelivered.value,
-      pullOmitted.length === 0
-        ? "Σ producers' ledgers: orders (generated)"
-        : `Σ ledgers: orders (generated) of the ${pullLedgers.length} producers Prometheus answered for`,
-      pullDelivered.from,
-    ),
-    push: accountPath(
-      totals.ordersPushed,
-      pushDelivered,
-      "Σ producers' ledgers: ordersPushed",
-      'collector /metrics: Σ of every `orders` series',
-    ),
-  };
 }
 
 /** A failed run: the last probe values, marked as partial. */
@@ -142,6 +145,18 @@ function environmentOf(ctx: RunContext, samples: readonly ProbeSample[]): Enviro
     prometheusScrapeTimeoutMs: ctx.scrapeTimeoutMs,
     notes: [...ctx.deps.selectionReasons.map((r) => `runtime selection: ${r}`), ...ctx.notes],
   };
+}
+
+function isInterrupted(failure: unknown, ctx: RunContext): boolean {
+  return isLabError(failure, 'LAB_ERR_INTERRUPTED') || ctx.signal.aborted;
+}
+
+function lastCollectorSeries(samples: readonly ProbeSample[]): number | null {
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const v = samples[i]!.collector?.series;
+    if (v !== null && v !== undefined) return v;
+  }
+  return null;
 }
 
 function lastCollectorRcvbuf(samples: readonly ProbeSample[]): number | null {

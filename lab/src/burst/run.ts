@@ -23,6 +23,8 @@ export { modelPeak } from './record.ts';
 export interface BurstResult {
   record: RunRecord;
   outDir: string;
+  /** Ctrl-C / SIGTERM ended the run: the record is partial and says so. */
+  interrupted: boolean;
 }
 
 /** The run's phases, in order, over one context (burst/phases/). */
@@ -35,18 +37,30 @@ const PHASES: readonly ((ctx: RunContext) => Promise<void>)[] = [
   collect, // ledgers and delivered counts
 ];
 
+/**
+ * Runs the phases; whatever ends them (done, an error, Ctrl-C), a run that got its probes going keeps its
+ * record: it is built and handed to `deps.onRecord` (which writes it) BEFORE the stack is torn down, so a
+ * second Ctrl-C during teardown cannot lose it. Only a run stopped before it probed anything throws.
+ */
 export async function runBurst(config0: BurstConfig, deps: BurstDeps): Promise<BurstResult> {
   const ctx = createRunContext(config0, deps);
   let failure: unknown = null;
+  let result: BurstResult | null = null;
   try {
     for (const phase of PHASES) await phase(ctx);
   } catch (e) {
     failure = e;
+  }
+  try {
+    await ctx.probe?.stop();
+    if (ctx.probe && ctx.probe.samples.length > 0) {
+      const interrupted = isLabError(failure, 'LAB_ERR_INTERRUPTED') || deps.signal.aborted;
+      result = { record: buildRecord(ctx, failure), outDir: ctx.outDir, interrupted };
+      await deps.onRecord?.(result.record, ctx.outDir);
+    }
   } finally {
     await teardown(ctx);
   }
-  const interrupted = isLabError(failure, 'LAB_ERR_INTERRUPTED') || deps.signal.aborted;
-  // Nothing to report when the run was interrupted or never got its probes going.
-  if (failure && (interrupted || !ctx.probe || ctx.probe.samples.length === 0)) throw failure;
-  return { record: buildRecord(ctx, failure), outDir: ctx.outDir };
+  if (!result) throw failure;
+  return result;
 }

@@ -16,6 +16,11 @@ export interface CollectorSnapshot {
   lines: number | null;
   parseErrors: number | null;
   seriesRejected: number | null;
+  /**
+   * run@2: lines the collector refused, by reason (the `reason` label of collector_series_rejected_total and
+   * collector_parse_errors_total; `packet_too_large` for whole datagrams over the size limit). null = absent.
+   */
+  refusedByReason?: Record<string, number> | null;
   /** Any other collector drop counter (`collector_*drop*_total`, e.g. a queue), summed. */
   otherDrops: number | null;
   /** Datagrams the kernel dropped on the collector's OWN socket (sk_drops, /proc/net/udp): exact per socket. */
@@ -103,6 +108,11 @@ export interface PullProbe {
   intervalP99: number | null;
   /** sum(orders_total{job="producers"}) as stored: what the pull path has delivered so far. */
   storedOrders: number | null;
+  /**
+   * run@2: sum(orders{job="collector"}) as stored: what the push path has delivered to Prometheus so far
+   * (read with storedOrders, so both paths are measured where an engineer would look).
+   */
+  storedPushOrders?: number | null;
   /** The recording rule pushpull:pull_orders:rate30s (orders/s as stored, computed inside Prometheus). */
   storedOrdersRate: number | null;
   collectorUp: number | null;

@@ -145,12 +145,35 @@ const isOtherDrop = (name: string) =>
     name.endsWith('_total') &&
     !COLLECTOR_DIRECT.has(name));
 
+/** Families whose samples are lines (or datagrams) the collector refused, each labelled with a reason. */
+const REFUSAL_FAMILIES = new Set([
+  'collector_series_rejected_total',
+  'collector_parse_errors_total',
+  'collector_packets_too_large_total',
+]);
+
+/** Refused lines by reason; null when the collector exposes none of the refusal families. */
+function refusedByReason(samples: readonly ExpoSample[]): Record<string, number> | null {
+  let out: Record<string, number> | null = null;
+  for (const s of samples) {
+    if (!REFUSAL_FAMILIES.has(s.name) || !Number.isFinite(s.value)) continue;
+    const reason =
+      s.name === 'collector_packets_too_large_total'
+        ? 'packet_too_large'
+        : (s.labels.reason ?? (s.name === 'collector_series_rejected_total' ? 'max_series' : 'parse_error'));
+    if (reason === 'ok') continue;
+    out = out ?? {};
+    out[reason] = (out[reason] ?? 0) + s.value;
+  }
+  return out;
+}
+
 /** `ordersFamily` is `orders` (compatible naming) or `orders_total` (collector started with --strict-names). */
 export function collectorSnapshot(text: string, ordersFamily = 'orders'): CollectorSnapshot {
   const samples = parseExposition(
     text,
     (n) => n === ordersFamily || COLLECTOR_DIRECT.has(n) || isOtherDrop(n),
-    (n) => n === 'collector_packets_total',
+    (n) => n === 'collector_packets_total' || REFUSAL_FAMILIES.has(n),
   );
   const sum = (n: string) => sumFamilies(samples, [n]);
   let other: number | null = null;
@@ -169,6 +192,7 @@ export function collectorSnapshot(text: string, ordersFamily = 'orders'): Collec
     parseErrors: sum('collector_parse_errors_total'),
     seriesRejected: sum('collector_series_rejected_total'),
     otherDrops: other,
+    refusedByReason: refusedByReason(samples),
     socketDrops: sum('collector_udp_socket_drops_total'),
     kernelRcvbufErrors: sum('collector_kernel_udp_rcvbuf_errors_total'),
     kernelInErrors: sum('collector_kernel_udp_in_errors_total'),

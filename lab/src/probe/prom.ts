@@ -19,7 +19,10 @@ type QueryData =
   | { resultType: 'matrix'; result: MatrixItem[] };
 
 /** The Prometheus probe's expressions (producers job), by PullProbe field. */
-export const PULL_EXPRESSIONS: Record<Exclude<keyof PullProbe, 'storedOrders'>, string> = {
+export const PULL_EXPRESSIONS: Record<
+  Exclude<keyof PullProbe, 'storedOrders' | 'storedPushOrders'>,
+  string
+> = {
   targets: 'count(up{job="producers"})',
   targetsUp: 'count(up{job="producers"} == 1)',
   scrapeP50: 'quantile(0.5, scrape_duration_seconds{job="producers"})',
@@ -46,6 +49,14 @@ export const PULL_EXPRESSIONS: Record<Exclude<keyof PullProbe, 'storedOrders'>, 
  */
 export function storedOrdersExpression(scrapeIntervalMs: number): string {
   return `sum(last_over_time(orders_total{job="producers"}[${Math.ceil((3 * scrapeIntervalMs) / 1000) + 1}s]))`;
+}
+
+/**
+ * The push path's delivered orders as Prometheus stored them from the collector: the same place and the
+ * same kind of query as the pull path's, so both paths' visibility is measured alike.
+ */
+export function storedPushOrdersExpression(scrapeIntervalMs: number, ordersFamily = 'orders'): string {
+  return `sum(last_over_time(${ordersFamily}{job="collector"}[${Math.ceil((3 * scrapeIntervalMs) / 1000) + 1}s]))`;
 }
 
 const KEY_LABEL = 'probe_key';
@@ -75,7 +86,9 @@ export function decodeCombined(
 }
 
 /** Counts that PromQL returns as "no result" when zero: make them 0 when their population exists. */
-export function pullProbeFrom(values: Record<string, number | null>): Omit<PullProbe, 'storedOrders'> {
+export function pullProbeFrom(
+  values: Record<string, number | null>,
+): Omit<PullProbe, 'storedOrders' | 'storedPushOrders'> {
   const v = values as Record<keyof typeof PULL_EXPRESSIONS, number | null>;
   return {
     ...v,
@@ -158,11 +171,10 @@ export class PromClient {
   async combined(
     exprs: Record<string, string>,
     signal?: AbortSignal,
+    /** Evaluation time, epoch seconds (default: now). */
+    timeSec?: number,
   ): Promise<Record<string, number | null>> {
-    return decodeCombined(
-      await this.vector(combineExpressions(exprs), undefined, signal),
-      Object.keys(exprs),
-    );
+    return decodeCombined(await this.vector(combineExpressions(exprs), timeSec, signal), Object.keys(exprs));
   }
 
   async alerts(signal?: AbortSignal): Promise<AlertObservation[]> {

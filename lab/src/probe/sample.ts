@@ -57,6 +57,7 @@ export function emptyPull(): PullProbe {
     sampleLimitExceeded: null,
     intervalP99: null,
     storedOrders: null,
+    storedPushOrders: null,
     storedOrdersRate: null,
     collectorUp: null,
   };

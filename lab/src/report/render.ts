@@ -93,7 +93,7 @@ function optionalMd(t: Table | null): string[] {
   return t ? [markdownTable(t), ''] : [];
 }
 
-function htmlTable(t: Table | null): string {
+export function htmlTable(t: Table | null): string {
   if (!t) return '';
   const cell = (tag: string, c: string, i: number) =>
     `<${tag}${t.align?.[i] === 'r' ? ' class="r"' : ''}>${escapeXml(c)}</${tag}>`;
@@ -102,7 +102,7 @@ function htmlTable(t: Table | null): string {
     .join('')}</tbody></table>`;
 }
 
-const CSS = `
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 12px}
 h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .verdict{font-size:17px;background:#fff6e0;border-left:5px solid #e0a000;padding:10px 14px;margin:14px 0}
@@ -165,9 +165,14 @@ export interface WrittenReport {
 }
 
 /** Writes run.json, report.md and report.html into `dir` (created). */
+/** The files writeReport writes into `dir`. */
+export function reportFiles(dir: string): string[] {
+  return [join(dir, 'run.json'), join(dir, 'report.md'), join(dir, 'report.html')];
+}
+
 export function writeReport(dir: string, r: RunRecord): WrittenReport {
   mkdirSync(dir, { recursive: true });
-  const files = [join(dir, 'run.json'), join(dir, 'report.md'), join(dir, 'report.html')];
+  const files = reportFiles(dir);
   writeFileSync(files[0]!, `${JSON.stringify(r, null, 1)}\n`);
   writeFileSync(files[1]!, renderMarkdown(r));
   writeFileSync(files[2]!, renderHtml(r));

@@ -15,6 +15,11 @@ export interface StackOptions {
   /** Extra Prometheus scrape settings for the producers job (e.g. sample_limit, body_size_limit). */
   producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number };
   withNodeExporter: boolean;
+  /**
+   * Extra collector flags (its limits: --max-series, --max-series-bytes, …), appended to its command on
+   * every runtime, so a budget applies the same wherever the stack runs.
+   */
+  collectorFlags?: string[];
   log: (msg: string) => void;
   /**
    * True for `up`: the stack must outlive this CLI invocation (process runtime: children detached, output

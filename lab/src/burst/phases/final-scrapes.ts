@@ -45,7 +45,10 @@ async function waitForScrapesAfterQuiesce(ctx: RunContext): Promise<void> {
   }
 }
 
-/** The collector must have read what is still in its socket buffer: wait until its count is stable. */
+/**
+ * The collector must have read what is still in its socket buffer: wait (≤ 20 s) until its count is
+ * stable. If it is still rising then, what it gained in the last second is recorded as still in flight.
+ */
 async function waitForCollectorDrained(ctx: RunContext): Promise<void> {
   let prev: number | null = null;
   for (let i = 0; i < 20; i++) {
@@ -53,8 +56,12 @@ async function waitForCollectorDrained(ctx: RunContext): Promise<void> {
       await httpText(`${ctx.stack.collectorHttpUrl}/metrics`, { timeoutMs: 60_000, signal: ctx.signal }),
     );
     ctx.collected.collectorRcvbuf = snap.rcvbufBytes;
-    if (prev !== null && snap.orders === prev) break;
+    if (prev !== null && snap.orders === prev) return;
+    ctx.collected.collectorStillRising = prev === null ? 0 : Math.max(0, (snap.orders ?? 0) - prev);
     prev = snap.orders;
     await abortableSleep(1000, ctx.signal);
   }
+  ctx.notes.push(
+    `the collector's order count was still rising 20 s after quiesce (+${ctx.collected.collectorStillRising.toLocaleString('en-US')} in the last second): counted as in flight`,
+  );
 }

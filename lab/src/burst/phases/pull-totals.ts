@@ -1,20 +1,23 @@
 import { describeError, LabError } from '@pushpull/common';
-import { counterTotal, pullDeliveredQuery, pullResetPodsQuery } from '../../analysis/accounting.ts';
+import {
+  counterTotal,
+  overSampleLimitQuery,
+  pullDeliveredByPodQuery,
+  pullResetPodsQuery,
+  scrapedAfterQuery,
+} from '../../analysis/accounting.ts';
 import { throwIfAborted } from '../../core/time.ts';
-import type { PromClient } from '../../probe/prom.ts';
 import type { ProducerMember } from '../../runtime/types.ts';
-import type { RunContext } from '../context.ts';
+import type { PodStored, RunContext } from '../context.ts';
 
-// The pull path's delivered total: the increase of every pod's order counter as stored in Prometheus.
-// One query per producer, a retry each: a whole-fleet scan can exceed Prometheus' query timeout. The
-// whole accounting has a time budget: producers Prometheus cannot answer for within it are left out of
-// the pull accounting (and named), rather than holding the run for as long as an overloaded Prometheus
-// takes.
+// The pull path's delivered total: every pod's order counter as stored in Prometheus, per pod, with how
+// the pod's scrapes ended (the loss by cause needs both). A few queries per producer, a retry each: a
+// whole-fleet scan can exceed Prometheus' query timeout. The whole accounting has a time budget: pods of
+// producers Prometheus cannot answer for within it stay in the denominator as `unverified` (and are
+// named), rather than holding the run for as long as an overloaded Prometheus takes.
 
-/** Time budget for the pull path's final totals (one query per producer). */
+/** Time budget for the pull path's final totals. */
 const PULL_ACCOUNTING_BUDGET_MS = 120_000;
-
-type ResetPods = Awaited<ReturnType<PromClient['vector']>>;
 
 /** One query window over the whole run, evaluated at one instant. */
 interface Window {
@@ -31,26 +34,14 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
       Math.ceil((Date.now() - ctx.fleetStartMs) / 1000) + Math.ceil((2 * ctx.config.scrapeIntervalMs) / 1000),
     budgetEnd: Date.now() + PULL_ACCOUNTING_BUDGET_MS,
   };
-  let value = 0;
-  let resetPods: ResetPods = [];
-  let resetCheckFailed: unknown = null;
+  const pods: PodStored[] = [];
   const unanswered: string[] = [];
+  let resetPods = 0;
   for (const m of members) {
-    const got = await producerTotal(ctx, m, w);
-    if (got === null) {
-      unanswered.push(m.name);
-      continue;
-    }
-    value += got;
-    // Counter resets (a restarted pod) are rare and the check is another scan: best effort.
-    if (resetCheckFailed === null && w.budgetEnd - Date.now() > 1000) {
-      try {
-        resetPods = resetPods.concat(await resetPodsOf(ctx, m, w));
-      } catch (e) {
-        throwIfAborted(ctx.signal);
-        resetCheckFailed = e;
-      }
-    }
+    const got = await producerPods(ctx, m, w);
+    if (got === null) unanswered.push(m.name);
+    else resetPods += await applyResets(ctx, m, w, got);
+    pods.push(...(got ?? m.podIds.map((pod) => unverifiedPod(pod, m.name))));
   }
   if (unanswered.length === members.length)
     throw new LabError(
@@ -58,61 +49,115 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
       `Prometheus could not compute the pull path's stored totals within ${PULL_ACCOUNTING_BUDGET_MS / 1000} s (overloaded)`,
     );
   ctx.collected.pullOmitted = unanswered;
+  ctx.collected.pullPods = pods;
   if (unanswered.length > 0)
     notes.push(
-      `pull accounting covers ${members.length - unanswered.length} of ${members.length} producers: Prometheus did not answer for ${unanswered.join(', ')} within the ${PULL_ACCOUNTING_BUDGET_MS / 1000} s budget`,
+      `pull accounting: Prometheus did not answer for ${unanswered.join(', ')} within the ${PULL_ACCOUNTING_BUDGET_MS / 1000} s budget; their pods' orders stay in the pull path's emitted count as unverified`,
     );
-  let from = `Prometheus: Σ over producers of ${pullDeliveredQuery(w.windowS, '<producer>')}`;
-  if (resetCheckFailed)
-    notes.push(
-      `pull: the counter-reset check did not complete (${describeError(resetCheckFailed)}); delivered assumes no pod restarted`,
-    );
-  if (resetPods.length > 0) {
-    value += await resetCorrection(ctx, resetPods, w);
-    from += ` (+ reset-aware totals from raw samples for ${resetPods.length} pod(s) whose counters reset)`;
-  }
+  let from = `Prometheus: Σ over pods of ${pullDeliveredByPodQuery(w.windowS, '<producer>')}`;
+  if (resetPods > 0)
+    from += ` (+ reset-aware totals from raw samples for ${resetPods} pod(s) whose counters reset)`;
+  const value = pods.reduce((a, p) => a + (p.stored ?? 0), 0);
   ctx.collected.pullDelivered = { value, from };
 }
 
-/** One producer's stored total, with one retry within the budget; null when Prometheus did not answer. */
-async function producerTotal(ctx: RunContext, m: ProducerMember, w: Window): Promise<number | null> {
-  let got: number | null = null;
-  for (let attempt = 0; attempt < 2 && got === null; attempt++) {
+function unverifiedPod(pod: string, producer: string): PodStored {
+  return { pod, producer, stored: null, scrapedAfterQuiesce: null, overSampleLimit: false };
+}
+
+/** Runs one query with a retry within the budget; null when Prometheus did not answer in time. */
+async function budgeted<T>(
+  ctx: RunContext,
+  w: Window,
+  what: string,
+  q: (timeoutMs: number) => Promise<T>,
+): Promise<T | null> {
+  for (let attempt = 0; attempt < 2; attempt++) {
     const left = w.budgetEnd - Date.now();
-    if (left < 1000) break;
+    if (left < 1000) return null;
     try {
-      got =
-        (await ctx
-          .prom(Math.min(60_000, left))
-          .scalar(pullDeliveredQuery(w.windowS, m.name), w.nowS, ctx.signal)) ?? 0;
+      return await q(Math.min(60_000, left));
     } catch (e) {
       throwIfAborted(ctx.signal);
-      ctx.progress.note(`pull total for ${m.name}: ${describeError(e)}${attempt === 0 ? '; retrying' : ''}`);
+      ctx.progress.note(`${what}: ${describeError(e)}${attempt === 0 ? '; retrying' : ''}`);
     }
   }
-  return got;
+  return null;
 }
 
-/** The producer's pods whose order counter reset during the run (a restarted pod). */
-function resetPodsOf(ctx: RunContext, m: ProducerMember, w: Window): Promise<ResetPods> {
-  return ctx
-    .prom(Math.min(30_000, w.budgetEnd - Date.now()))
-    .vector(pullResetPodsQuery(w.windowS, m.name), w.nowS, ctx.signal);
+/** One producer's pods: stored totals, scraped after quiesce, over the sample limit. */
+async function producerPods(ctx: RunContext, m: ProducerMember, w: Window): Promise<PodStored[] | null> {
+  const vec = (expr: string) => (t: number) => ctx.prom(t).vector(expr, w.nowS, ctx.signal);
+  const stored = await budgeted(
+    ctx,
+    w,
+    `pull total for ${m.name}`,
+    vec(pullDeliveredByPodQuery(w.windowS, m.name)),
+  );
+  if (stored === null) return null;
+  const afterS = ctx.collected.quiesceAtMs / 1000;
+  const scraped = await budgeted(
+    ctx,
+    w,
+    `final scrapes of ${m.name}`,
+    vec(scrapedAfterQuery(afterS, m.name)),
+  );
+  const limit = ctx.sampleLimit;
+  const over =
+    limit === null
+      ? []
+      : ((await budgeted(
+          ctx,
+          w,
+          `sample limit of ${m.name}`,
+          vec(overSampleLimitQuery(w.windowS, limit, m.name)),
+        )) ?? []);
+  const byPod = new Map(stored.map((s) => [s.metric.pod ?? '', Number(s.value[1])]));
+  const scrapedPods = scraped === null ? null : new Set(scraped.map((s) => s.metric.pod ?? ''));
+  const overPods = new Set(over.map((s) => s.metric.pod ?? ''));
+  return m.podIds.map((pod) => ({
+    pod,
+    producer: m.name,
+    stored: byPod.get(pod) ?? 0,
+    scrapedAfterQuiesce: scrapedPods === null ? null : scrapedPods.has(pod),
+    overSampleLimit: overPods.has(pod),
+  }));
 }
 
-/** max_over_time undercounts a series that reset (a restarted pod): count those pods from raw samples. */
-async function resetCorrection(ctx: RunContext, resetPods: ResetPods, w: Window): Promise<number> {
+/**
+ * max_over_time undercounts a series that reset (a restarted pod): those pods are counted from raw
+ * samples instead. Counter resets are rare and the check is another scan: best effort. Returns how many
+ * pods were corrected.
+ */
+async function applyResets(
+  ctx: RunContext,
+  m: ProducerMember,
+  w: Window,
+  pods: PodStored[],
+): Promise<number> {
+  let reset: Awaited<ReturnType<ReturnType<RunContext['prom']>['vector']>>;
+  try {
+    reset = await ctx
+      .prom(Math.max(1000, Math.min(30_000, w.budgetEnd - Date.now())))
+      .vector(pullResetPodsQuery(w.windowS, m.name), w.nowS, ctx.signal);
+  } catch (e) {
+    throwIfAborted(ctx.signal);
+    ctx.notes.push(
+      `pull: the counter-reset check of ${m.name} did not complete (${describeError(e)}); its delivered count assumes no pod restarted`,
+    );
+    return 0;
+  }
   // The raw samples scan every order series of the pod: give an overloaded Prometheus time.
   const promFinal = ctx.prom(120_000);
-  let delta = 0;
-  for (const item of resetPods.slice(0, 200)) {
+  for (const item of reset.slice(0, 200)) {
     const pod = item.metric.pod ?? '';
-    const sel = `orders_total{job="producers",pod="${pod.replace(/"/g, '\\"')}"}`;
-    const viaMax =
-      (await promFinal.scalar(`sum(max_over_time(${sel}[${w.windowS}s]))`, w.nowS, ctx.signal)) ?? 0;
-    const raw = await promFinal.matrix(`${sel}[${w.windowS}s]`, w.nowS, ctx.signal);
-    const exact = raw.reduce((acc, s) => acc + counterTotal(s.values.map((v) => Number(v[1]))), 0);
-    delta += exact - viaMax;
+    const raw = await promFinal.matrix(
+      `orders_total{job="producers",pod="${pod.replace(/"/g, '\\"')}"}[${w.windowS}s]`,
+      w.nowS,
+      ctx.signal,
+    );
+    const row = pods.find((p) => p.pod === pod);
+    if (row) row.stored = raw.reduce((acc, s) => acc + counterTotal(s.values.map((v) => Number(v[1]))), 0);
   }
-  return delta;
+  return Math.min(reset.length, 200);
 }

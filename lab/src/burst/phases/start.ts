@@ -23,6 +23,8 @@ export async function start(ctx: RunContext): Promise<void> {
     workDir: ctx.workDir,
     scrapeIntervalMs: config.scrapeIntervalMs,
     withNodeExporter: config.nodeExporter,
+    collectorFlags: ctx.budget.collectorFlags,
+    ...(ctx.sampleLimit === null ? {} : { producerScrape: { sampleLimit: ctx.sampleLimit } }),
     log: (m) => progress.note(m),
     persistent: false,
     signal,

@@ -11,7 +11,11 @@ export function prometheusSource(t: ProbeTargets): ProbeSource {
     duty: 3,
     async read(s, { signal }) {
       const v = await t.prom.combined(PULL_EXPRESSIONS, signal);
-      s.pull = { ...pullProbeFrom(v), storedOrders: s.pull?.storedOrders ?? null };
+      s.pull = {
+        ...pullProbeFrom(v),
+        storedOrders: s.pull?.storedOrders ?? null,
+        storedPushOrders: s.pull?.storedPushOrders ?? null,
+      };
     },
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { derivePrometheusConfig } from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
+import { composeService } from './compose.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import { missingImages, pingEngine } from './engine.ts';
 import { runLabels } from './labels.ts';
@@ -30,7 +31,11 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
   await s.docker.createNetwork({ Name: s.networkName, Driver: 'bridge', Labels: runLabels(opts.runId) });
   const { promDir, sdDir } = writePrometheusDir(s, opts);
   opts.signal?.throwIfAborted();
-  const collector = await startService(s, 'collector', {});
+  const collectorCmd = [
+    ...(composeService(s.compose, 'collector').command ?? []),
+    ...(opts.collectorFlags ?? []),
+  ];
+  const collector = await startService(s, 'collector', {}, true, { cmd: collectorCmd });
   if (opts.withNodeExporter) {
     // Same network namespace as the collector: its Udp counters are the collector's.
     await startService(s, 'node-exporter', { NetworkMode: `container:${collector.id}` }, false);

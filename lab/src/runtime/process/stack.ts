@@ -38,7 +38,7 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
   const p = paths(s.root);
   const signal = opts.signal;
   // The collector first (Prometheus' config needs its port); pushgateway and node-exporter alongside.
-  const collectorStart = startCollector(s, p, signal);
+  const collectorStart = startCollector(s, p, opts.collectorFlags ?? [], signal);
   const pushgatewayStart = startPushgateway(s, signal);
   const nodeStart = opts.withNodeExporter ? startNodeExporter(s, signal) : Promise.resolve(null);
   // allSettled: when one start fails, wait for the others to settle so down() sees every child spawned.
@@ -62,16 +62,14 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
 }
 
 /** The collector binds port 0 everywhere and reports what it got on its "listening" line. */
-async function startCollector(s: ProcessStack, p: Paths, signal?: AbortSignal): Promise<string> {
-  const child = spawnIn(s, 'collector', process.execPath, [
-    p.collectorMain,
-    '--statsd-udp',
-    '127.0.0.1:0',
-    '--statsd-tcp',
-    '127.0.0.1:0',
-    '--http',
-    '127.0.0.1:0',
-  ]);
+async function startCollector(
+  s: ProcessStack,
+  p: Paths,
+  extraFlags: readonly string[],
+  signal?: AbortSignal,
+): Promise<string> {
+  const listen = ['--statsd-udp', '--statsd-tcp', '--http'].flatMap((f) => [f, '127.0.0.1:0']);
+  const child = spawnIn(s, 'collector', process.execPath, [p.collectorMain, ...listen, ...extraFlags]);
   s.base.set('collector', child);
   writeLabJson(s);
   const line = await waitForListening(child, START_TIMEOUT_MS, signal);

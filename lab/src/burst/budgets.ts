@@ -1,0 +1,58 @@
+import type { BurstConfig, PathBudget, PathName, ProbeSample } from '../core/record.ts';
+
+// Fair budgets (DESIGN.md "the comparison is fair"): every limit the lab sets applies to both paths alike or
+// to neither. By default neither path is limited — the collector's own series caps are lifted to their
+// maxima, as Prometheus has no sample_limit by default. `--series-budget N` gives both paths the same N
+// series: the collector's --max-series N, and Prometheus' per-target sample_limit ceil(N / pods).
+
+/** The collector's largest accepted --max-series: "unlimited" for any fleet this lab can run. */
+export const COLLECTOR_MAX_SERIES = 100_000_000;
+
+export interface Budget {
+  /** Flags for the collector's command. */
+  collectorFlags: string[];
+  /** Prometheus' sample_limit per pod target (null = none). */
+  sampleLimit: number | null;
+}
+
+export function budgetOf(config: Pick<BurstConfig, 'seriesBudget' | 'pods'>): Budget {
+  const n = config.seriesBudget ?? null;
+  return {
+    collectorFlags: ['--max-series', String(n ?? COLLECTOR_MAX_SERIES)],
+    sampleLimit: n === null ? null : Math.ceil(n / config.pods),
+  };
+}
+
+/** What each path held at the end and the limit in force, for the record and the report. */
+export function pathBudgets(
+  config: Pick<BurstConfig, 'seriesBudget' | 'pods'>,
+  samples: readonly ProbeSample[],
+  collectorSeries: number | null,
+): Record<PathName, PathBudget> {
+  const n = config.seriesBudget ?? null;
+  const b = budgetOf(config);
+  let pullSeries: number | null = null;
+  for (const s of samples)
+    if (s.pull?.samplesSum !== null && s.pull?.samplesSum !== undefined) pullSeries = s.pull.samplesSum;
+  const setBy = n === null ? 'default' : 'user';
+  return {
+    pull: {
+      seriesStored: pullSeries,
+      seriesLimit: b.sampleLimit === null ? null : b.sampleLimit * config.pods,
+      setBy,
+      failsBy:
+        b.sampleLimit === null
+          ? 'no limit (Prometheus has no sample_limit by default)'
+          : `sample_limit ${b.sampleLimit} per pod: a scrape over it is discarded whole (up == 0), the pod's series go stale until a scrape fits`,
+    },
+    push: {
+      seriesStored: collectorSeries,
+      seriesLimit: n,
+      setBy,
+      failsBy:
+        n === null
+          ? `no limit (the lab lifts the collector's own cap to ${COLLECTOR_MAX_SERIES.toLocaleString('en-US')})`
+          : `--max-series ${n}: each line that would create a series beyond it is refused and counted, the rest still land`,
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
+import { type PullPodOutcome, pullLossCauses, pushLossCauses } from '../analysis/causes.ts';
+import { pathCounts, visibilityOf } from '../analysis/visibility.ts';
+import type { FirstFailure, PathAccount, PathName, ProbeSample } from '../core/record.ts';
+import type { Collected, RunContext } from './context.ts';
+
+// Each path's account for a completed run: emitted (every order the fleet emitted: the denominator never
+// shrinks), delivered, the loss by cause and the time-to-visibility.
+
+type Paths = Record<PathName, PathAccount>;
+
+/** Signals that mean Prometheus itself fell behind (its unscraped pods' loss is `prometheus-overloaded`). */
+const PROMETHEUS_OVERLOAD = new Set(['interval-stretch', 'prometheus-unresponsive']);
+
+export function completePaths(
+  ctx: RunContext,
+  pullDelivered: NonNullable<Collected['pullDelivered']>,
+  pushDelivered: number,
+  firstFailures: readonly FirstFailure[],
+): Paths {
+  const { collected } = ctx;
+  const totals = ledgerTotals(collected.ledgers);
+  const unverified = collected.pullOmitted.length;
+  const pull = accountPath(
+    totals.orders,
+    pullDelivered.value,
+    unverified === 0
+      ? "Σ producers' ledgers: orders (generated)"
+      : `Σ producers' ledgers: orders (generated) — all ${collected.ledgers.length} producers, including the ${unverified} Prometheus did not answer for (unverified)`,
+    pullDelivered.from,
+  );
+  pull.causes = pullLossCauses(
+    pull.lost,
+    podOutcomes(ctx),
+    firstFailures.some((f) => f.path === 'pull' && PROMETHEUS_OVERLOAD.has(f.signal)),
+  );
+  const push = accountPath(
+    totals.ordersPushed,
+    pushDelivered,
+    "Σ producers' ledgers: ordersPushed",
+    'collector /metrics: Σ of every `orders` series',
+  );
+  push.causes = pushLossCauses({
+    lost: push.lost,
+    pushMode: ctx.config.pushMode,
+    transport: ctx.config.transport,
+    ordersPushed: totals.ordersPushed,
+    pushEvents: totals.pushEvents,
+    datagrams: totals.datagrams,
+    sendErrors: totals.sendErrors,
+    datagramsReceived: ctx.config.transport === 'udp' ? collected.collectorUdpPackets : null,
+    refusedLines: collected.collectorRefused ?? {},
+    inFlightOrders: collected.collectorStillRising,
+  });
+  return withVisibility(ctx, { pull, push });
+}
+
+/** Every pod's ledger against what Prometheus stored for it, and whether its producer died. */
+function podOutcomes(ctx: RunContext): PullPodOutcome[] {
+  const emittedByPod = new Map<string, number>();
+  for (const l of ctx.collected.ledgers)
+    for (const [pod, c] of Object.entries(l.pods)) emittedByPod.set(pod, c.orders);
+  const samples = ctx.probe?.samples ?? [];
+  const dead = new Set(samples.flatMap((s) => s.dead ?? []));
+  return ctx.collected.pullPods.map((p) => ({
+    pod: p.pod,
+    emitted: emittedByPod.get(p.pod) ?? 0,
+    stored: p.stored,
+    scrapedAfterQuiesce: p.scrapedAfterQuiesce,
+    died: dead.has(p.producer),
+    overSampleLimit: p.overSampleLimit,
+  }));
+}
+
+/** Adds each path's time-to-visibility over the burst (the open to quiesce). */
+export function withVisibility(ctx: RunContext, paths: Paths): Paths {
+  const samples: readonly ProbeSample[] = ctx.probe?.samples ?? [];
+  const fromMs = ctx.burstAtMs;
+  const toMs = ctx.collected.quiesceAtMs;
+  if (fromMs === null || !(toMs > fromMs)) return paths;
+  for (const path of ['pull', 'push'] as const) {
+    const a = paths[path];
+    if (a.emitted === 0) {
+      a.visibility = null;
+      continue;
+    }
+    const { emitted, stored } = pathCounts(samples, path, ctx.config.producers);
+    a.visibility = visibilityOf(
+      emitted,
+      stored,
+      { fromMs, toMs },
+      a.delivered / a.emitted,
+      `each second of the burst against ${path === 'pull' ? 'sum(orders_total{job="producers"})' : 'sum(orders{job="collector"})'} as stored in Prometheus, read every ${Math.max(5, ctx.config.scrapeIntervalMs / 2000)} s; emitted from the ledgers (every second); scaled by the final delivery ratio ${(a.delivered / a.emitted).toFixed(4)}`,
+    );
+  }
+  return paths;
+}
