@@ -93,8 +93,8 @@ const accepted: [string, Ok][] = [
     { in: 'x:1|c|#a:1|@0.5|#b:2', name: 'x', type: 'c', values: [1], rate: 0.5, labels: { a: '1', b: '2' } },
   ],
   [
-    'duplicate tag: last wins',
-    { in: 'x:1|c|#a:1,a:2', name: 'x', type: 'c', values: [1], labels: { a: '2' } },
+    'duplicate tag: last wins, counted',
+    { in: 'x:1|c|#a:1,a:2', name: 'x', type: 'c', values: [1], labels: { a: '2' }, tagErrors: 1 },
   ],
   [
     'tag value keeps UTF-8 and quotes',

@@ -7,6 +7,7 @@ import {
   T_COUNTER,
   T_GAUGE,
   T_SET,
+  TAG_REASON_COUNT,
   TR_TCP,
   TR_UDP,
 } from '../parse/codes.ts';
@@ -33,7 +34,12 @@ export class IngestStats {
   /** Indexed by type code: samples (values) accepted. */
   readonly samples = new Float64Array(6);
   seriesRejected = 0;
-  tagErrors = 0;
+  /** Tags ignored (the line kept), indexed by TE_* reason. */
+  readonly tagErrors = new Float64Array(TAG_REASON_COUNT);
+}
+
+function addTagErrors(st: IngestStats, by: Uint32Array): void {
+  for (let i = 0; i < by.length; i++) st.tagErrors[i]! += by[i]!;
 }
 
 /** A raw series key already seen: the exact bytes that identify it and what they resolved to. */
@@ -53,7 +59,8 @@ class CacheEntry {
     /** null when the key always drops (reason) */
     readonly series: Series | null,
     readonly reason: number,
-    readonly tagErrors: number,
+    /** Tags this key always ignores, by reason (null: none). */
+    readonly tagErrors: Uint32Array | null,
   ) {
     this.nameView = viewOf(name);
     this.tagsView = viewOf(tags);
@@ -135,7 +142,7 @@ export class Ingest {
         e = this.resolve(buf, s, nowMs, chain < MAX_CHAIN);
         if (e === undefined) continue; // refused by the series limit (counted)
       }
-      if (e.tagErrors !== 0) st.tagErrors += e.tagErrors;
+      if (e.tagErrors !== null) addTagErrors(st, e.tagErrors);
       const series = e.series;
       if (series === null) {
         st.parseErrors[e.reason]!++;
@@ -222,14 +229,14 @@ export class Ingest {
     const d = validateLine(buf, s) ? decodeKey(buf, s) : R_INVALID_UTF8;
     let series: Series | null = null;
     let reason = R_OK;
-    let tagErrors = 0;
+    let tagErrors: Uint32Array | null = null;
     if (typeof d === 'number') reason = d;
     else {
-      tagErrors = d.tagErrors;
+      tagErrors = d.tagReasons;
       const r = this.store.resolve(d, s.type, nowMs);
       if (r === REJECTED) {
         this.stats.seriesRejected++;
-        this.stats.tagErrors += tagErrors;
+        if (tagErrors !== null) addTagErrors(this.stats, tagErrors);
         return undefined;
       }
       if (typeof r === 'number') reason = r;

@@ -1,6 +1,6 @@
 import type { IngestStats } from '../aggregate/ingest.ts';
 import { K_COUNTER, K_GAUGE, K_HISTOGRAM, K_SET, KIND_NAMES, type Store } from '../aggregate/store.ts';
-import { DROP_REASONS, TRANSPORT_NAMES, TYPE_NAMES } from '../parse/codes.ts';
+import { DROP_REASONS, TAG_ERROR_REASONS, TRANSPORT_NAMES, TYPE_NAMES } from '../parse/codes.ts';
 import { escapeLabelValue } from '../parse/names.ts';
 import type { UdpKernelCounters } from './kernel.ts';
 
@@ -133,8 +133,13 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
   o += family('collector_parse_errors_total', 'counter', 'Lines dropped, by reason.');
   for (let r = 1; r < DROP_REASONS.length; r++)
     o += `collector_parse_errors_total{reason="${DROP_REASONS[r]}"} ${st.parseErrors[r]}\n`;
-  o += family('collector_tag_errors_total', 'counter', 'Tags ignored (no value, empty key, reserved name).');
-  o += `collector_tag_errors_total ${st.tagErrors}\n`;
+  o += family(
+    'collector_tag_errors_total',
+    'counter',
+    'Tags ignored, the line kept, by reason (malformed, reserved "__" name, collision with a collector label, duplicate).',
+  );
+  for (let r = 0; r < TAG_ERROR_REASONS.length; r++)
+    o += `collector_tag_errors_total{reason="${TAG_ERROR_REASONS[r]}"} ${st.tagErrors[r]}\n`;
   o += family('collector_series', 'gauge', 'Series held (all sender families).');
   o += `collector_series ${store.seriesCount}\n`;
   o += family(

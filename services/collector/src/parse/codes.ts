@@ -49,6 +49,24 @@ export const R_NAME_CONFLICT = 14;
 export const R_SET_FULL = 15;
 export const REASON_COUNT = DROP_REASONS.length;
 
+/**
+ * Why a tag was ignored (the line is kept without it): collector_tag_errors_total{reason}.
+ * Prometheus rejects a whole scrape on one bad label name, so any tag that could not be exposed as sent
+ * is dropped here, never passed through.
+ */
+export const TAG_ERROR_REASONS = [
+  'malformed', // no value, empty key, or a lone SignalFx bracket
+  'reserved', // label name starts with "__" after sanitising (Prometheus reserves them: __name__, ...)
+  'collision', // a label the collector sets itself: "le" on a histogram, "container_id" next to |c:<id>
+  'duplicate', // the same label name twice in one line (after sanitising); the last value is kept
+] as const;
+export type TagErrorReason = (typeof TAG_ERROR_REASONS)[number];
+export const TE_MALFORMED = 0;
+export const TE_RESERVED = 1;
+export const TE_COLLISION = 2;
+export const TE_DUPLICATE = 3;
+export const TAG_REASON_COUNT = TAG_ERROR_REASONS.length;
+
 /** Transports, as indexes into the per-transport counters. */
 export const TR_UDP = 0;
 export const TR_TCP = 1;
