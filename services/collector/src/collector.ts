@@ -67,6 +67,8 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     reservedNames: SELF_METRIC_NAMES,
     maxLineSize: config.maxLineSize,
     maxPacketSize: config.maxPacketSize,
+    maxLabelValueLength: config.maxLabelValueLength,
+    maxSeriesBytes: config.maxSeriesBytes,
   });
 
   // Datagrams per 100 ms for the last 2 minutes: exact burst peaks for the lab (GET /debug/arrivals).

@@ -39,6 +39,10 @@ export interface CollectorConfig {
   flushInterval: number;
   maxSetSize: number;
   maxTcpConnections: number;
+  /** Longest label value kept, UTF-8 bytes; a line with a longer one is refused. */
+  maxLabelValueLength: number;
+  /** Budget for the label text and names the series hold, bytes. */
+  maxSeriesBytes: number;
 }
 
 /** What callers may pass: every key optional; sizes, durations, buckets and booleans also as strings. */
@@ -179,6 +183,24 @@ export const OPTIONS: Record<keyof CollectorConfig, OptionDef> = {
     min: 1,
     max: 1_000_000,
     help: 'concurrent StatsD TCP connections',
+  },
+  maxLabelValueLength: {
+    flag: 'max-label-value-length',
+    env: 'COLLECTOR_MAX_LABEL_VALUE_LENGTH',
+    kind: 'bytes',
+    default: '1KiB',
+    min: 1,
+    max: 1 << 20,
+    help: 'longest label (tag) value, bytes: a line with a longer one is refused and counted',
+  },
+  maxSeriesBytes: {
+    flag: 'max-series-bytes',
+    env: 'COLLECTOR_MAX_SERIES_BYTES',
+    kind: 'bytes',
+    default: '64MiB',
+    min: 64 * 1024,
+    max: 2 ** 40,
+    help: 'memory budget of the series (label text, names, ~200 B each): new series beyond it are refused and counted',
   },
 };
 

@@ -1,6 +1,12 @@
 import type { IngestStats } from '../aggregate/ingest.ts';
 import { K_COUNTER, K_GAUGE, K_HISTOGRAM, K_SET, KIND_NAMES, type Store } from '../aggregate/store.ts';
-import { DROP_REASONS, TAG_ERROR_REASONS, TRANSPORT_NAMES, TYPE_NAMES } from '../parse/codes.ts';
+import {
+  DROP_REASONS,
+  REFUSAL_REASONS,
+  TAG_ERROR_REASONS,
+  TRANSPORT_NAMES,
+  TYPE_NAMES,
+} from '../parse/codes.ts';
 import { escapeLabelValue } from '../parse/names.ts';
 import type { UdpKernelCounters } from './kernel.ts';
 
@@ -33,6 +39,7 @@ export const SELF_METRIC_NAMES = [
   'collector_tag_errors_total',
   'collector_series',
   'collector_series_rejected_total',
+  'collector_series_bytes',
   'collector_flush_duration_seconds',
   'collector_event_loop_lag_seconds',
   'collector_kernel_udp_rcvbuf_errors_total',
@@ -143,11 +150,18 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
   o += family('collector_series', 'gauge', 'Series held (all sender families).');
   o += `collector_series ${store.seriesCount}\n`;
   o += family(
+    'collector_series_bytes',
+    'gauge',
+    'What the series hold against --max-series-bytes (label text, names, a fixed overhead per series).',
+  );
+  o += `collector_series_bytes ${store.bytes}\n`;
+  o += family(
     'collector_series_rejected_total',
     'counter',
-    'Lines refused because they would exceed --max-series.',
+    'Lines refused by a memory budget, by reason (--max-series, --max-label-value-length, --max-series-bytes).',
   );
-  o += `collector_series_rejected_total ${st.seriesRejected}\n`;
+  for (let r = 0; r < REFUSAL_REASONS.length; r++)
+    o += `collector_series_rejected_total{reason="${REFUSAL_REASONS[r]}"} ${st.seriesRejectedBy[r]}\n`;
   o += family('collector_flush_duration_seconds', 'gauge', 'CPU time of the previous /metrics render.');
   o += `collector_flush_duration_seconds ${formatValue(v.lastFlushSeconds)}\n`;
   o += family(

@@ -67,6 +67,21 @@ export const TE_COLLISION = 2;
 export const TE_DUPLICATE = 3;
 export const TAG_REASON_COUNT = TAG_ERROR_REASONS.length;
 
+/**
+ * Why a well-formed line was refused by a memory budget: collector_series_rejected_total{reason}.
+ * The index is the code; Store.resolve returns -(code + 1).
+ */
+export const REFUSAL_REASONS = [
+  'max_series', // a new series beyond --max-series
+  'label_value_too_long', // a label value longer than --max-label-value-length bytes
+  'max_series_bytes', // a new series would take the store beyond --max-series-bytes
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+export const RF_MAX_SERIES = 0;
+export const RF_LABEL_VALUE_TOO_LONG = 1;
+export const RF_MAX_SERIES_BYTES = 2;
+export const REFUSAL_COUNT = REFUSAL_REASONS.length;
+
 /** Transports, as indexes into the per-transport counters. */
 export const TR_UDP = 0;
 export const TR_TCP = 1;
