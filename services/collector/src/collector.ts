@@ -92,6 +92,9 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     kernel: readUdpKernelCounters(deps.procNetSnmp),
     socketDrops: udp === null ? null : readUdpSocketDrops(udp.port, udp.ipv6, deps.procNet),
     tcpConnections: tcp?.connections() ?? 0,
+    tcpOpen: tcp?.open() ?? 0,
+    tcpRefused: tcp?.refused() ?? 0,
+    tcpIdleClosed: tcp?.idleClosed() ?? 0,
   });
 
   const render = (): string => {
@@ -158,8 +161,11 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
           tcp = await startTcp(
             parseHostPort(config.statsdTcp),
             'statsd-tcp',
-            config.maxLineSize,
-            config.maxTcpConnections,
+            {
+              maxLineSize: config.maxLineSize,
+              maxConnections: config.maxTcpConnections,
+              idleTimeoutMs: config.tcpIdleTimeout,
+            },
             {
               onChunk: (n) => ingest.streamChunk(n),
               onLines: (buf, s, e) => ingest.lines(buf, s, e, TR_TCP, clock.now()),

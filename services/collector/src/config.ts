@@ -39,6 +39,8 @@ export interface CollectorConfig {
   flushInterval: number;
   maxSetSize: number;
   maxTcpConnections: number;
+  /** Milliseconds without data after which a TCP connection is closed (0 = never). */
+  tcpIdleTimeout: number;
   /** Longest label value kept, UTF-8 bytes; a line with a longer one is refused. */
   maxLabelValueLength: number;
   /** Budget for the label text and names the series hold, bytes. */
@@ -182,7 +184,15 @@ export const OPTIONS: Record<keyof CollectorConfig, OptionDef> = {
     default: 1024,
     min: 1,
     max: 1_000_000,
-    help: 'concurrent StatsD TCP connections',
+    help: 'concurrent StatsD TCP connections (more are closed at once, counted in collector_tcp_connections_refused_total)',
+  },
+  tcpIdleTimeout: {
+    flag: 'tcp-idle-timeout',
+    env: 'COLLECTOR_TCP_IDLE_TIMEOUT',
+    kind: 'duration',
+    default: '60s',
+    min: 0,
+    help: 'close a StatsD TCP connection that sent nothing for this long (0 = never)',
   },
   maxLabelValueLength: {
     flag: 'max-label-value-length',

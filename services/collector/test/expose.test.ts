@@ -36,6 +36,9 @@ const SELF: SelfValues = {
   kernel: { InDatagrams: 100, InErrors: 2, RcvbufErrors: 1, NoPorts: 0 },
   socketDrops: 7,
   tcpConnections: 3,
+  tcpOpen: 0,
+  tcpRefused: 0,
+  tcpIdleClosed: 0,
 };
 
 function render(ing: Ingest, self: SelfValues = SELF): string {

@@ -55,6 +55,9 @@ function render(ing: Ingest): string {
     kernel: null,
     socketDrops: null,
     tcpConnections: 0,
+    tcpOpen: 0,
+    tcpRefused: 0,
+    tcpIdleClosed: 0,
   });
   for (const c of exposition(ing.store, ing.stats, self)) out += c;
   return out;

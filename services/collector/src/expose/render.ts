@@ -25,6 +25,9 @@ export interface SelfValues {
   /** sk_drops of the collector's own UDP socket (/proc/net/udp), null when unknown. */
   socketDrops: number | null;
   tcpConnections: number;
+  tcpOpen: number;
+  tcpRefused: number;
+  tcpIdleClosed: number;
 }
 
 /** Every family name the collector itself exposes: senders may not take these names. */
@@ -50,6 +53,9 @@ export const SELF_METRIC_NAMES = [
   'collector_sources_active',
   'collector_udp_rcvbuf_bytes',
   'collector_tcp_connections_total',
+  'collector_tcp_connections_open',
+  'collector_tcp_connections_refused_total',
+  'collector_tcp_connections_idle_closed_total',
 ] as const;
 
 const HELP: Record<number, string> = {
@@ -218,5 +224,19 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
   }
   o += family('collector_tcp_connections_total', 'counter', 'TCP connections accepted.');
   o += `collector_tcp_connections_total ${v.tcpConnections}\n`;
+  o += family('collector_tcp_connections_open', 'gauge', 'TCP connections open now.');
+  o += `collector_tcp_connections_open ${v.tcpOpen}\n`;
+  o += family(
+    'collector_tcp_connections_refused_total',
+    'counter',
+    'TCP connections closed on arrival because --max-tcp-connections were open (their lines were never read).',
+  );
+  o += `collector_tcp_connections_refused_total ${v.tcpRefused}\n`;
+  o += family(
+    'collector_tcp_connections_idle_closed_total',
+    'counter',
+    'TCP connections closed after --tcp-idle-timeout without data.',
+  );
+  o += `collector_tcp_connections_idle_closed_total ${v.tcpIdleClosed}\n`;
   return o;
 }
