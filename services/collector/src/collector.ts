@@ -4,9 +4,9 @@ import { Ingest } from './aggregate/ingest.ts';
 import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
 import { ArrivalBins } from './expose/arrivals.ts';
 import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
-import { exposition, SELF_METRIC_NAMES, type SelfValues } from './expose/render.ts';
+import { exposition, SELF_METRIC_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
 import { DROP_REASONS, R_LINE_TOO_LONG, TR_TCP } from './parse/codes.ts';
-import { type HttpListener, startHttp } from './transport/http.ts';
+import { type HttpListener, HttpStats, startHttp } from './transport/http.ts';
 import { startTcp, type TcpListener } from './transport/tcp.ts';
 import { startUdp, type UdpListener } from './transport/udp.ts';
 
@@ -76,6 +76,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
   let udp: UdpListener | null = null;
   let tcp: TcpListener | null = null;
   let httpL: HttpListener | null = null;
+  const httpStats = new HttpStats();
   let ticker: NodeJS.Timeout | null = null;
   let lag: IntervalHistogram | null = null;
   let lagLastWindowNs = 0;
@@ -95,6 +96,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     tcpOpen: tcp?.open() ?? 0,
     tcpRefused: tcp?.refused() ?? 0,
     tcpIdleClosed: tcp?.idleClosed() ?? 0,
+    http: httpL === null ? null : httpStats,
   });
 
   const render = (): string => {
@@ -177,12 +179,19 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
           parseHostPort(config.http),
           'http',
           {
+            timeoutMs: config.httpTimeout,
+            maxRenders: config.httpMaxRenders,
+            maxConnections: config.httpMaxConnections,
+          },
+          {
             chunks: () => exposition(ingest.store, ingest.stats, selfValues),
             rendered: (s) => {
               lastFlushSeconds = s;
             },
+            self: () => selfExposition(ingest.store, ingest.stats, selfValues()),
           },
           { '/debug/arrivals': () => arrivals.snapshot(clock.now()) },
+          httpStats,
         );
       } catch (e) {
         await closeAll();

@@ -41,6 +41,12 @@ export interface CollectorConfig {
   maxTcpConnections: number;
   /** Milliseconds without data after which a TCP connection is closed (0 = never). */
   tcpIdleTimeout: number;
+  /** Milliseconds without progress after which an HTTP connection is closed. */
+  httpTimeout: number;
+  /** Concurrent /metrics renders. */
+  httpMaxRenders: number;
+  /** Open HTTP connections. */
+  httpMaxConnections: number;
   /** Longest label value kept, UTF-8 bytes; a line with a longer one is refused. */
   maxLabelValueLength: number;
   /** Budget for the label text and names the series hold, bytes. */
@@ -193,6 +199,32 @@ export const OPTIONS: Record<keyof CollectorConfig, OptionDef> = {
     default: '60s',
     min: 0,
     help: 'close a StatsD TCP connection that sent nothing for this long (0 = never)',
+  },
+  httpTimeout: {
+    flag: 'http-timeout',
+    env: 'COLLECTOR_HTTP_TIMEOUT',
+    kind: 'duration',
+    default: '10s',
+    min: 100,
+    help: 'close an HTTP connection that made no progress (a client not reading /metrics) for this long',
+  },
+  httpMaxRenders: {
+    flag: 'http-max-renders',
+    env: 'COLLECTOR_HTTP_MAX_RENDERS',
+    kind: 'int',
+    default: 8,
+    min: 1,
+    max: 1000,
+    help: 'concurrent GET /metrics renders; more answer 503 (collector_http_refused_total{reason="busy"})',
+  },
+  httpMaxConnections: {
+    flag: 'http-max-connections',
+    env: 'COLLECTOR_HTTP_MAX_CONNECTIONS',
+    kind: 'int',
+    default: 256,
+    min: 1,
+    max: 100_000,
+    help: 'open HTTP connections; more are closed on arrival (collector_http_refused_total{reason="connections"})',
   },
   maxLabelValueLength: {
     flag: 'max-label-value-length',

@@ -39,6 +39,7 @@ const SELF: SelfValues = {
   tcpOpen: 0,
   tcpRefused: 0,
   tcpIdleClosed: 0,
+  http: { refusedBusy: 0, refusedConnections: 0, timeouts: 0 },
 };
 
 function render(ing: Ingest, self: SelfValues = SELF): string {

@@ -58,6 +58,7 @@ function render(ing: Ingest): string {
     tcpOpen: 0,
     tcpRefused: 0,
     tcpIdleClosed: 0,
+    http: null,
   });
   for (const c of exposition(ing.store, ing.stats, self)) out += c;
   return out;

@@ -28,6 +28,8 @@ export interface SelfValues {
   tcpOpen: number;
   tcpRefused: number;
   tcpIdleClosed: number;
+  /** HTTP refusals and timeouts (null before the HTTP server exists). */
+  http: { refusedBusy: number; refusedConnections: number; timeouts: number } | null;
 }
 
 /** Every family name the collector itself exposes: senders may not take these names. */
@@ -56,6 +58,8 @@ export const SELF_METRIC_NAMES = [
   'collector_tcp_connections_open',
   'collector_tcp_connections_refused_total',
   'collector_tcp_connections_idle_closed_total',
+  'collector_http_refused_total',
+  'collector_http_timeouts_total',
 ] as const;
 
 const HELP: Record<number, string> = {
@@ -71,7 +75,11 @@ export function formatValue(v: number): string {
   return v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
 }
 
-const SERIES_PER_CHUNK = 2000;
+/**
+ * A chunk ends once it holds this many characters: the HTTP layer sends one chunk per read of the client,
+ * so this is about what a client that stops reading can pin (and the longest stretch without a yield).
+ */
+const CHUNK_CHARS = 64 * 1024;
 
 export function* exposition(
   store: Store,
@@ -82,7 +90,6 @@ export function* exposition(
   const les = [...store.bounds].map((b) => `le="${formatValue(b)}"`);
   les.push('le="+Inf"');
   let out = '';
-  let n = 0;
   for (const name of names) {
     const fam = store.families.get(name)!;
     out += `# HELP ${name} ${HELP[fam.kind]}\n# TYPE ${name} ${KIND_NAMES[fam.kind]}\n`;
@@ -102,7 +109,7 @@ export function* exposition(
         const v = fam.kind === K_SET ? (s.lastWindow >= 0 ? s.lastWindow : s.members!.size) : s.value;
         out += `${name}${lt ? `{${lt}}` : ''} ${formatValue(v)}\n`;
       }
-      if (++n % SERIES_PER_CHUNK === 0) {
+      if (out.length >= CHUNK_CHARS) {
         yield out;
         out = '';
       }
@@ -110,6 +117,11 @@ export function* exposition(
   }
   if (out) yield out;
   yield renderSelf(store, stats, self());
+}
+
+/** The self-metrics block alone (GET /metrics/self): no sender series, so cheap to render often. */
+export function selfExposition(store: Store, stats: IngestStats, self: SelfValues): string {
+  return renderSelf(store, stats, self);
 }
 
 function family(name: string, type: string, help: string): string {
@@ -238,5 +250,20 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
     'TCP connections closed after --tcp-idle-timeout without data.',
   );
   o += `collector_tcp_connections_idle_closed_total ${v.tcpIdleClosed}\n`;
+  if (v.http !== null) {
+    o += family(
+      'collector_http_refused_total',
+      'counter',
+      'HTTP refused: /metrics answered 503 (busy: --http-max-renders) or connection closed on arrival (connections: --http-max-connections).',
+    );
+    o += `collector_http_refused_total{reason="busy"} ${v.http.refusedBusy}\n`;
+    o += `collector_http_refused_total{reason="connections"} ${v.http.refusedConnections}\n`;
+    o += family(
+      'collector_http_timeouts_total',
+      'counter',
+      'HTTP responses cut because the client made no progress for --http-timeout.',
+    );
+    o += `collector_http_timeouts_total ${v.http.timeouts}\n`;
+  }
   return o;
 }
