@@ -28,6 +28,8 @@ export { exposition, formatValue, SELF_METRIC_NAMES } from './expose/render.ts';
 export {
   DROP_REASONS,
   type DropReason,
+  REFUSAL_REASONS,
+  type RefusalReason,
   type StatsdType,
   TAG_ERROR_REASONS,
   type TagErrorReason,

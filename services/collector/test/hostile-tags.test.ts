@@ -26,6 +26,8 @@ const rows: Row[] = [
   ['le on a timer (InfluxDB)', 'x,le=5:1|ms', {}, { collision: 1 }],
   ['le on a distribution (SignalFx)', 'x.[le=5]:1|d', {}, { collision: 1 }],
   ['le on a histogram (Librato)', 'x#le=5:1|h', {}, { collision: 1 }],
+  ['le on a counter', 'x:1|c|#le:5', {}, { collision: 1 }],
+  ['quantile on a gauge (InfluxDB)', 'x,quantile=0.5:1|g', {}, { collision: 1 }],
   ['container_id next to |c:', 'x:1|c|#container_id:evil|c:abc', { container_id: 'abc' }, { collision: 1 }],
   ['container_id without |c: is a tag', 'x:1|c|#container_id:abc', { container_id: 'abc' }, {}],
   ['duplicate after sanitising', 'x:1|c|#a.b:1,a_b:2', { a_b: '2' }, { duplicate: 1 }],

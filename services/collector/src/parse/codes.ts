@@ -57,7 +57,7 @@ export const REASON_COUNT = DROP_REASONS.length;
 export const TAG_ERROR_REASONS = [
   'malformed', // no value, empty key, or a lone SignalFx bracket
   'reserved', // label name starts with "__" after sanitising (Prometheus reserves them: __name__, ...)
-  'collision', // a label the collector sets itself: "le" on a histogram, "container_id" next to |c:<id>
+  'collision', // a label the collector or Prometheus gives a meaning: "le", "quantile", "container_id" next to |c:<id>
   'duplicate', // the same label name twice in one line (after sanitising); the last value is kept
 ] as const;
 export type TagErrorReason = (typeof TAG_ERROR_REASONS)[number];

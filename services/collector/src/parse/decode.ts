@@ -1,9 +1,6 @@
 import {
   R_EMPTY_NAME,
   R_MIXED_TAGS,
-  T_DISTRIBUTION,
-  T_HISTOGRAM,
-  T_TIMER,
   TAG_REASON_COUNT,
   TE_COLLISION,
   TE_DUPLICATE,
@@ -40,7 +37,6 @@ export const CONTAINER_LABEL = 'container_id';
 interface Ctx {
   labels: Map<string, string>;
   out: DecodedKey;
-  histogram: boolean;
   container: boolean;
 }
 
@@ -54,7 +50,9 @@ function addTag(c: Ctx, rawKey: string, value: string): void {
   const k = escapeMetricName(rawKey);
   // Checked after sanitising: "..x" or "-_x" become "__x" too.
   if (k.charCodeAt(0) === 95 && k.charCodeAt(1) === 95) tagError(c.out, TE_RESERVED);
-  else if ((c.histogram && k === 'le') || (c.container && k === CONTAINER_LABEL))
+  // "le" and "quantile" mean histogram buckets and summary quantiles to Prometheus (histogram_quantile,
+  // promtool's lint): the collector sets "le" on its histograms and never exposes them on anything else.
+  else if (k === 'le' || k === 'quantile' || (c.container && k === CONTAINER_LABEL))
     tagError(c.out, TE_COLLISION);
   else {
     if (c.labels.has(k)) tagError(c.out, TE_DUPLICATE);
@@ -68,7 +66,6 @@ export function decodeKey(b: Buffer, s: LineScan): DecodedKey | number {
   const c: Ctx = {
     labels: new Map<string, string>(),
     out,
-    histogram: s.type === T_TIMER || s.type === T_HISTOGRAM || s.type === T_DISTRIBUTION,
     container: s.contStart >= 0,
   };
   let name = region;
