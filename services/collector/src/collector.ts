@@ -4,9 +4,9 @@ import { Ingest } from './aggregate/ingest.ts';
 import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
 import { ArrivalBins } from './expose/arrivals.ts';
 import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
-import { exposition, SELF_METRIC_NAMES, type SelfValues } from './expose/render.ts';
+import { exposition, SELF_METRIC_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
 import { DROP_REASONS, R_LINE_TOO_LONG, TR_TCP } from './parse/codes.ts';
-import { type HttpListener, startHttp } from './transport/http.ts';
+import { type HttpListener, HttpStats, startHttp } from './transport/http.ts';
 import { startTcp, type TcpListener } from './transport/tcp.ts';
 import { startUdp, type UdpListener } from './transport/udp.ts';
 
@@ -67,6 +67,8 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     reservedNames: SELF_METRIC_NAMES,
     maxLineSize: config.maxLineSize,
     maxPacketSize: config.maxPacketSize,
+    maxLabelValueLength: config.maxLabelValueLength,
+    maxSeriesBytes: config.maxSeriesBytes,
   });
 
   // Datagrams per 100 ms for the last 2 minutes: exact burst peaks for the lab (GET /debug/arrivals).
@@ -74,6 +76,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
   let udp: UdpListener | null = null;
   let tcp: TcpListener | null = null;
   let httpL: HttpListener | null = null;
+  const httpStats = new HttpStats();
   let ticker: NodeJS.Timeout | null = null;
   let lag: IntervalHistogram | null = null;
   let lagLastWindowNs = 0;
@@ -90,6 +93,10 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     kernel: readUdpKernelCounters(deps.procNetSnmp),
     socketDrops: udp === null ? null : readUdpSocketDrops(udp.port, udp.ipv6, deps.procNet),
     tcpConnections: tcp?.connections() ?? 0,
+    tcpOpen: tcp?.open() ?? 0,
+    tcpRefused: tcp?.refused() ?? 0,
+    tcpIdleClosed: tcp?.idleClosed() ?? 0,
+    http: httpL === null ? null : httpStats,
   });
 
   const render = (): string => {
@@ -156,8 +163,11 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
           tcp = await startTcp(
             parseHostPort(config.statsdTcp),
             'statsd-tcp',
-            config.maxLineSize,
-            config.maxTcpConnections,
+            {
+              maxLineSize: config.maxLineSize,
+              maxConnections: config.maxTcpConnections,
+              idleTimeoutMs: config.tcpIdleTimeout,
+            },
             {
               onChunk: (n) => ingest.streamChunk(n),
               onLines: (buf, s, e) => ingest.lines(buf, s, e, TR_TCP, clock.now()),
@@ -169,12 +179,19 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
           parseHostPort(config.http),
           'http',
           {
+            timeoutMs: config.httpTimeout,
+            maxRenders: config.httpMaxRenders,
+            maxConnections: config.httpMaxConnections,
+          },
+          {
             chunks: () => exposition(ingest.store, ingest.stats, selfValues),
             rendered: (s) => {
               lastFlushSeconds = s;
             },
+            self: () => selfExposition(ingest.store, ingest.stats, selfValues()),
           },
           { '/debug/arrivals': () => arrivals.snapshot(clock.now()) },
+          httpStats,
         );
       } catch (e) {
         await closeAll();

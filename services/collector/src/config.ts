@@ -39,6 +39,18 @@ export interface CollectorConfig {
   flushInterval: number;
   maxSetSize: number;
   maxTcpConnections: number;
+  /** Milliseconds without data after which a TCP connection is closed (0 = never). */
+  tcpIdleTimeout: number;
+  /** Milliseconds without progress after which an HTTP connection is closed. */
+  httpTimeout: number;
+  /** Concurrent /metrics renders. */
+  httpMaxRenders: number;
+  /** Open HTTP connections. */
+  httpMaxConnections: number;
+  /** Longest label value kept, UTF-8 bytes; a line with a longer one is refused. */
+  maxLabelValueLength: number;
+  /** Budget for the label text and names the series hold, bytes. */
+  maxSeriesBytes: number;
 }
 
 /** What callers may pass: every key optional; sizes, durations, buckets and booleans also as strings. */
@@ -178,7 +190,59 @@ export const OPTIONS: Record<keyof CollectorConfig, OptionDef> = {
     default: 1024,
     min: 1,
     max: 1_000_000,
-    help: 'concurrent StatsD TCP connections',
+    help: 'concurrent StatsD TCP connections (more are closed at once, counted in collector_tcp_connections_refused_total)',
+  },
+  tcpIdleTimeout: {
+    flag: 'tcp-idle-timeout',
+    env: 'COLLECTOR_TCP_IDLE_TIMEOUT',
+    kind: 'duration',
+    default: '60s',
+    min: 0,
+    help: 'close a StatsD TCP connection that sent nothing for this long (0 = never)',
+  },
+  httpTimeout: {
+    flag: 'http-timeout',
+    env: 'COLLECTOR_HTTP_TIMEOUT',
+    kind: 'duration',
+    default: '10s',
+    min: 100,
+    help: 'close an HTTP connection that made no progress (a client not reading /metrics) for this long',
+  },
+  httpMaxRenders: {
+    flag: 'http-max-renders',
+    env: 'COLLECTOR_HTTP_MAX_RENDERS',
+    kind: 'int',
+    default: 8,
+    min: 1,
+    max: 1000,
+    help: 'concurrent GET /metrics renders; more answer 503 (collector_http_refused_total{reason="busy"})',
+  },
+  httpMaxConnections: {
+    flag: 'http-max-connections',
+    env: 'COLLECTOR_HTTP_MAX_CONNECTIONS',
+    kind: 'int',
+    default: 256,
+    min: 1,
+    max: 100_000,
+    help: 'open HTTP connections; more are closed on arrival (collector_http_refused_total{reason="connections"})',
+  },
+  maxLabelValueLength: {
+    flag: 'max-label-value-length',
+    env: 'COLLECTOR_MAX_LABEL_VALUE_LENGTH',
+    kind: 'bytes',
+    default: '1KiB',
+    min: 1,
+    max: 1 << 20,
+    help: 'longest label (tag) value, bytes: a line with a longer one is refused and counted',
+  },
+  maxSeriesBytes: {
+    flag: 'max-series-bytes',
+    env: 'COLLECTOR_MAX_SERIES_BYTES',
+    kind: 'bytes',
+    default: '64MiB',
+    min: 64 * 1024,
+    max: 2 ** 40,
+    help: 'memory budget of the series (label text, names, ~200 B each): new series beyond it are refused and counted',
   },
 };
 

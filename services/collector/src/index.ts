@@ -25,7 +25,16 @@ export {
   type UdpKernelCounters,
 } from './expose/kernel.ts';
 export { exposition, formatValue, SELF_METRIC_NAMES } from './expose/render.ts';
-export { DROP_REASONS, type DropReason, type StatsdType, TYPE_NAMES } from './parse/codes.ts';
+export {
+  DROP_REASONS,
+  type DropReason,
+  REFUSAL_REASONS,
+  type RefusalReason,
+  type StatsdType,
+  TAG_ERROR_REASONS,
+  type TagErrorReason,
+  TYPE_NAMES,
+} from './parse/codes.ts';
 export { type LineVerdict, type ParsedLine, parseLine } from './parse/line.ts';
 export { escapeLabelValue, escapeMetricName } from './parse/names.ts';
 export { parseDecimal } from './parse/number.ts';

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { parseHostPort, silentLogger } from '@pushpull/common';
 import { type Collector, type CollectorAddresses, createCollector } from '../src/index.ts';
-import { metrics, scrape, sendTcp, sendUdp, sum, waitFor } from './helpers.ts';
+import { metrics, parseExposition, scrape, sendTcp, sendUdp, sum, waitFor } from './helpers.ts';
 
 describe('collector on loopback', () => {
   let c: Collector;
@@ -111,6 +111,27 @@ describe('collector on loopback', () => {
     const p = await fetch(`http://${host}:${port}/metrics`, { method: 'POST', body: 'x' });
     assert.equal(p.status, 405);
     assert.equal(p.headers.get('allow'), 'GET, HEAD');
+    const head = await fetch(`http://${host}:${port}/metrics`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const big = await fetch(`http://${host}:${port}/metrics`, { method: 'POST', body: 'x'.repeat(4096) });
+    assert.ok(big.status === 405 || big.status === 413, `a body over the limit is refused (${big.status})`);
+  });
+
+  it('HTTP: /metrics/self has the self-metrics and no sender series', async () => {
+    const { host, port } = parseHostPort(a.http);
+    const r = await fetch(`http://${host}:${port}/metrics/self`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const self = parseExposition(await r.text());
+    const full = await metrics(a.http);
+    assert.ok(self.length > 20);
+    for (const x of self) assert.ok(x.name.startsWith('collector_'), x.name);
+    assert.ok(
+      full.some((x) => !x.name.startsWith('collector_')),
+      'the full exposition has sender series',
+    );
+    assert.equal(sum(self, 'collector_lines_total'), sum(full, 'collector_lines_total'));
   });
 });
 

@@ -36,6 +36,10 @@ const SELF: SelfValues = {
   kernel: { InDatagrams: 100, InErrors: 2, RcvbufErrors: 1, NoPorts: 0 },
   socketDrops: 7,
   tcpConnections: 3,
+  tcpOpen: 0,
+  tcpRefused: 0,
+  tcpIdleClosed: 0,
+  http: { refusedBusy: 0, refusedConnections: 0, timeouts: 0 },
 };
 
 function render(ing: Ingest, self: SelfValues = SELF): string {
@@ -122,7 +126,9 @@ describe('exposition', () => {
       'collector_parse_errors_total{reason="malformed_line"} 1',
       'collector_parse_errors_total{reason="invalid_utf8"} 0',
       'collector_series 1',
-      'collector_series_rejected_total 0',
+      'collector_series_rejected_total{reason="max_series"} 0',
+      'collector_series_rejected_total{reason="label_value_too_long"} 0',
+      'collector_tag_errors_total{reason="reserved"} 0',
       'collector_flush_duration_seconds 0.002',
       'collector_event_loop_lag_seconds 0.011',
       'collector_kernel_udp_rcvbuf_errors_total 1',

@@ -93,8 +93,8 @@ const accepted: [string, Ok][] = [
     { in: 'x:1|c|#a:1|@0.5|#b:2', name: 'x', type: 'c', values: [1], rate: 0.5, labels: { a: '1', b: '2' } },
   ],
   [
-    'duplicate tag: last wins',
-    { in: 'x:1|c|#a:1,a:2', name: 'x', type: 'c', values: [1], labels: { a: '2' } },
+    'duplicate tag: last wins, counted',
+    { in: 'x:1|c|#a:1,a:2', name: 'x', type: 'c', values: [1], labels: { a: '2' }, tagErrors: 1 },
   ],
   [
     'tag value keeps UTF-8 and quotes',
@@ -183,7 +183,10 @@ const accepted: [string, Ok][] = [
     '"le" is dropped from histograms',
     { in: 'x:1|h|#le:5,a:b', name: 'x', type: 'h', values: [1], labels: { a: 'b' }, tagErrors: 1 },
   ],
-  ['"le" stays on counters', { in: 'x:1|c|#le:5', name: 'x', type: 'c', values: [1], labels: { le: '5' } }],
+  [
+    '"le" and "quantile" are dropped from every type',
+    { in: 'x:1|c|#le:5,quantile:1,a:b', name: 'x', type: 'c', values: [1], labels: { a: 'b' }, tagErrors: 2 },
+  ],
 ];
 
 const dropped: [string, string | Buffer, DropReason][] = [

@@ -103,3 +103,29 @@ describe('promtool check metrics', () => {
     assert.ok(r.findings.length > 0);
   });
 });
+
+// Issue 11: one hostile datagram must not blind the push path. Reserved and colliding tags in every syntax,
+// sent over a real socket, and the exposition still passes promtool (only the _total lint on sender counters).
+const HOSTILE_TRAFFIC = [
+  'x:1|c|#__name__:y',
+  'x:1|c|#__meta_kubernetes_pod:y,..z:w,-_q:1',
+  'x,__name__=y:1|c\nx#__name__=y:1|c\nx.[__name__=y]:1|c',
+  'h:1|h|#le:5\nh,le=5:1|h\nh#le=5:1|h\nh.[le=5]:1|h\nh:1|ms|#le:1',
+  'x:1|c|#container_id:a|c:b\nx:1|c|#a.b:1,a_b:2',
+  'ok:1|c|#pod:p1',
+];
+
+describe('promtool check metrics after hostile lines', () => {
+  it('reserved and colliding tags in every syntax leave the exposition valid', async () => {
+    const text = await exposition(HOSTILE_TRAFFIC, false);
+    assert.ok(!/[{,]__/.test(text), 'no __-prefixed label');
+    const r = promtool(text);
+    // x.[...]:1|c keeps its name as x_ (the SignalFx tags cut out of x.).
+    assert.deepEqual(r.findings.sort(), ['ok', 'x', 'x_'].map(totalLint).sort());
+    assert.equal(r.status, 3, 'lint findings only (exit 3), no parse error (exit 1)');
+    const samples = (await import('./helpers.ts')).parseExposition(text);
+    assert.equal(sum(samples, 'collector_tag_errors_total', { reason: 'reserved' }), 7);
+    assert.equal(sum(samples, 'collector_tag_errors_total', { reason: 'collision' }), 6);
+    assert.equal(sum(samples, 'collector_lines_accepted_total'), 13, 'every line kept');
+  });
+});

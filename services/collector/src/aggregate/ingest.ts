@@ -4,15 +4,24 @@ import {
   R_OK,
   R_SET_FULL,
   REASON_COUNT,
+  REFUSAL_COUNT,
   T_COUNTER,
   T_GAUGE,
   T_SET,
+  TAG_REASON_COUNT,
   TR_TCP,
   TR_UDP,
 } from '../parse/codes.ts';
 import { decodeKey } from '../parse/decode.ts';
 import { LineScan, sameBytes, scanLine, validateLine, viewOf } from '../parse/scan.ts';
-import { REJECTED, type Series, Store, type StoreOptions } from './store.ts';
+import {
+  DEFAULT_MAX_SERIES_BYTES,
+  isRefused,
+  refusalOf,
+  type Series,
+  Store,
+  type StoreOptions,
+} from './store.ts';
 
 // Bytes in, aggregates out: the collector's pure core. For every line: scan (no allocation), look the
 // series up by a hash of its identifying bytes (a cache of raw keys, so names and tags are decoded and
@@ -32,8 +41,16 @@ export class IngestStats {
   readonly parseErrors = new Float64Array(REASON_COUNT);
   /** Indexed by type code: samples (values) accepted. */
   readonly samples = new Float64Array(6);
+  /** Lines refused by a memory budget, all reasons (the third term of the accounting identity). */
   seriesRejected = 0;
-  tagErrors = 0;
+  /** The same, indexed by RF_* reason (max_series, label_value_too_long, max_series_bytes). */
+  readonly seriesRejectedBy = new Float64Array(REFUSAL_COUNT);
+  /** Tags ignored (the line kept), indexed by TE_* reason. */
+  readonly tagErrors = new Float64Array(TAG_REASON_COUNT);
+}
+
+function addTagErrors(st: IngestStats, by: Uint32Array): void {
+  for (let i = 0; i < by.length; i++) st.tagErrors[i]! += by[i]!;
 }
 
 /** A raw series key already seen: the exact bytes that identify it and what they resolved to. */
@@ -53,7 +70,8 @@ class CacheEntry {
     /** null when the key always drops (reason) */
     readonly series: Series | null,
     readonly reason: number,
-    readonly tagErrors: number,
+    /** Tags this key always ignores, by reason (null: none). */
+    readonly tagErrors: Uint32Array | null,
   ) {
     this.nameView = viewOf(name);
     this.tagsView = viewOf(tags);
@@ -78,7 +96,10 @@ export class Ingest {
   private table: (CacheEntry | undefined)[] = new Array(1024).fill(undefined);
   private mask = 1023;
   private cacheSize = 0;
+  /** Raw key bytes the cache holds: bounded too, or 200,000 cached 8 KB keys would hold 1.6 GB. */
+  private cacheBytes = 0;
   private readonly maxCache: number;
+  private readonly maxCacheBytes: number;
   private readonly maxLineSize: number;
   private readonly maxPacketSize: number;
   private readonly maxSetSize: number;
@@ -91,6 +112,7 @@ export class Ingest {
     this.maxSetSize = opts.maxSetSize;
     // Different spellings of one series (tag order, tag style) each take a cache slot; clear when full.
     this.maxCache = Math.max(1024, opts.maxSeries * 2);
+    this.maxCacheBytes = opts.maxSeriesBytes ?? DEFAULT_MAX_SERIES_BYTES;
   }
 
   /** One UDP datagram (several lines separated by '\n'). */
@@ -133,9 +155,9 @@ export class Ingest {
       }
       if (e === undefined) {
         e = this.resolve(buf, s, nowMs, chain < MAX_CHAIN);
-        if (e === undefined) continue; // refused by the series limit (counted)
+        if (e === undefined) continue; // refused by a budget (counted)
       }
-      if (e.tagErrors !== 0) st.tagErrors += e.tagErrors;
+      if (e.tagErrors !== null) addTagErrors(st, e.tagErrors);
       const series = e.series;
       if (series === null) {
         st.parseErrors[e.reason]!++;
@@ -222,14 +244,16 @@ export class Ingest {
     const d = validateLine(buf, s) ? decodeKey(buf, s) : R_INVALID_UTF8;
     let series: Series | null = null;
     let reason = R_OK;
-    let tagErrors = 0;
+    let tagErrors: Uint32Array | null = null;
     if (typeof d === 'number') reason = d;
     else {
-      tagErrors = d.tagErrors;
+      tagErrors = d.tagReasons;
       const r = this.store.resolve(d, s.type, nowMs);
-      if (r === REJECTED) {
+      if (typeof r === 'number' && isRefused(r)) {
+        // Not cached: the budget may have room later, and a refused key must not cost cache memory either.
         this.stats.seriesRejected++;
-        this.stats.tagErrors += tagErrors;
+        this.stats.seriesRejectedBy[refusalOf(r)]!++;
+        if (tagErrors !== null) addTagErrors(this.stats, tagErrors);
         return undefined;
       }
       if (typeof r === 'number') reason = r;
@@ -246,19 +270,24 @@ export class Ingest {
       tagErrors,
     );
     if (!cache) return e; // a crowded bucket (colliding keys): correct, just not remembered
-    if (this.cacheSize >= this.maxCache) {
+    const bytes = e.name.length + e.tags.length + e.cont.length + CACHE_ENTRY_OVERHEAD;
+    if (this.cacheSize >= this.maxCache || this.cacheBytes + bytes > this.maxCacheBytes) {
       this.table = new Array(this.table.length).fill(undefined);
       this.cacheSize = 0;
+      this.cacheBytes = 0;
     } else if (this.cacheSize >= this.table.length) this.grow();
     const b = s.hash & this.mask;
     e.next = this.table[b];
     this.table[b] = e;
     this.cacheSize++;
+    this.cacheBytes += bytes;
     return e;
   }
 }
 
 const EMPTY = new Uint8Array(0);
+/** Rough size of a CacheEntry beyond its key bytes (object, three arrays, two DataViews), bytes. */
+const CACHE_ENTRY_OVERHEAD = 300;
 
 function matches(e: CacheEntry, dv: DataView, buf: Uint8Array, s: LineScan): boolean {
   if (e.type !== s.type) return false;

@@ -1,10 +1,18 @@
-import { R_NAME_CONFLICT, R_TYPE_CONFLICT } from '../parse/codes.ts';
+import {
+  R_NAME_CONFLICT,
+  R_TYPE_CONFLICT,
+  RF_LABEL_VALUE_TOO_LONG,
+  RF_MAX_SERIES,
+  RF_MAX_SERIES_BYTES,
+} from '../parse/codes.ts';
 import type { DecodedKey } from '../parse/decode.ts';
 import { escapeLabelValue } from '../parse/names.ts';
 
 // What the collector keeps: metric families by exposed name, series by label set, push sources.
 // Pure data structures; time comes in as a parameter. Bounded: at most maxSeries series and as many
-// sources; sets at most maxSetSize members per window.
+// sources, at most maxSeriesBytes of label text (series count alone does not bound memory: one 8 KB tag
+// value per series is 800 MB at 100,000 series), label values at most maxLabelValueLength bytes; sets at
+// most maxSetSize members per window.
 
 export const K_COUNTER = 0;
 export const K_GAUGE = 1;
@@ -67,10 +75,22 @@ export interface StoreOptions {
   maxSetSize: number;
   /** Exposed names owned by the collector itself (self-metrics); senders cannot take them. */
   reservedNames: readonly string[];
+  /** Longest label value kept, UTF-8 bytes (default 1 KiB); a line with a longer one is refused. */
+  maxLabelValueLength?: number;
+  /** Budget for what series keep: their label text and family names, bytes (default 64 MiB). */
+  maxSeriesBytes?: number;
 }
 
-/** Result of resolving a decoded key: a series, a drop reason (number), or REJECTED by the series limit. */
-export const REJECTED = -1;
+export const DEFAULT_MAX_LABEL_VALUE_LENGTH = 1024;
+export const DEFAULT_MAX_SERIES_BYTES = 64 * 1024 * 1024;
+
+/** Store.resolve refused the line by a budget: -(RF_* code + 1). */
+export const refused = (rf: number): number => -(rf + 1);
+export const isRefused = (r: number): boolean => r < 0;
+export const refusalOf = (r: number): number => -r - 1;
+
+/** Rough per-series bookkeeping beyond its label text (objects, Map entry, cache entry), bytes. */
+const SERIES_OVERHEAD = 200;
 
 export class Store {
   readonly families = new Map<string, Family>();
@@ -80,17 +100,36 @@ export class Store {
   readonly setSeries: Series[] = [];
   readonly bounds: Float64Array;
   seriesCount = 0;
+  /** What the series hold against --max-series-bytes: label text, family names, a fixed overhead each. */
+  bytes = 0;
   readonly opts: Readonly<StoreOptions>;
+  private readonly maxLabelValueLength: number;
+  private readonly maxSeriesBytes: number;
 
   constructor(opts: StoreOptions) {
     this.opts = opts;
+    this.maxLabelValueLength = opts.maxLabelValueLength ?? DEFAULT_MAX_LABEL_VALUE_LENGTH;
+    this.maxSeriesBytes = opts.maxSeriesBytes ?? DEFAULT_MAX_SERIES_BYTES;
     this.bounds = Float64Array.from(opts.buckets);
     for (const n of opts.reservedNames) this.owners.set(n, null);
   }
 
-  /** Finds or creates the series for a decoded key. Returns a Series, a drop reason, or REJECTED. */
+  /**
+   * Finds or creates the series for a decoded key. Returns a Series, a drop reason (> 0), or a refusal by a
+   * budget (< 0, see refused()).
+   */
   resolve(d: DecodedKey, type: number, nowMs: number): Series | number {
     const kind = KIND_OF_TYPE[type]!;
+    // Checked before anything is created: a refused line leaves no family, series or source behind.
+    for (const [, v] of d.labels) {
+      // UTF-8 is at most 3 bytes per UTF-16 unit: count bytes only when the value might be too long.
+      if (v.length * 3 > this.maxLabelValueLength && Buffer.byteLength(v) > this.maxLabelValueLength) {
+        this.touchSourceOf(d, nowMs);
+        return refused(RF_LABEL_VALUE_TOO_LONG);
+      }
+    }
+    let labelsText = '';
+    for (const [k, v] of d.labels) labelsText += `${labelsText ? ',' : ''}${k}="${escapeLabelValue(v)}"`;
     let name = d.name;
     if (this.opts.strictNames && kind === K_COUNTER && !name.endsWith('_total')) name += '_total';
     let fam = this.families.get(name);
@@ -98,30 +137,40 @@ export class Store {
       const exposed =
         kind === K_HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
       for (const n of exposed) if (this.owners.has(n)) return R_NAME_CONFLICT;
-      if (this.seriesCount >= this.opts.maxSeries) {
+      // The family's first series must fit too, or the family would be exposed empty.
+      const full = this.full(name.length + labelsText.length + SERIES_OVERHEAD);
+      if (full !== 0) {
         this.touchSourceOf(d, nowMs);
-        return REJECTED;
+        return full;
       }
       fam = new Family(name, kind);
+      this.bytes += name.length;
       this.families.set(name, fam);
       for (const n of exposed) this.owners.set(n, fam);
     } else if (fam.kind !== kind) {
       return R_TYPE_CONFLICT;
     }
-    let labelsText = '';
-    for (const [k, v] of d.labels) labelsText += `${labelsText ? ',' : ''}${k}="${escapeLabelValue(v)}"`;
     let series = fam.series.get(labelsText);
     if (series === undefined) {
-      if (this.seriesCount >= this.opts.maxSeries) {
+      const full = this.full(labelsText.length + SERIES_OVERHEAD);
+      if (full !== 0) {
         this.touchSourceOf(d, nowMs);
-        return REJECTED;
+        return full;
       }
       series = new Series(fam, labelsText, this.sourceOf(d, nowMs), this.bounds.length);
       fam.series.set(labelsText, series);
       this.seriesCount++;
+      this.bytes += labelsText.length + SERIES_OVERHEAD;
       if (kind === K_SET) this.setSeries.push(series);
     }
     return series;
+  }
+
+  /** 0 when one more series of `bytes` fits, else the refusal (see refused()). */
+  private full(bytes: number): number {
+    if (this.seriesCount >= this.opts.maxSeries) return refused(RF_MAX_SERIES);
+    if (this.bytes + bytes > this.maxSeriesBytes) return refused(RF_MAX_SERIES_BYTES);
+    return 0;
   }
 
   private sourceName(d: DecodedKey): string | undefined {

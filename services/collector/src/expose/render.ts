@@ -1,6 +1,12 @@
 import type { IngestStats } from '../aggregate/ingest.ts';
 import { K_COUNTER, K_GAUGE, K_HISTOGRAM, K_SET, KIND_NAMES, type Store } from '../aggregate/store.ts';
-import { DROP_REASONS, TRANSPORT_NAMES, TYPE_NAMES } from '../parse/codes.ts';
+import {
+  DROP_REASONS,
+  REFUSAL_REASONS,
+  TAG_ERROR_REASONS,
+  TRANSPORT_NAMES,
+  TYPE_NAMES,
+} from '../parse/codes.ts';
 import { escapeLabelValue } from '../parse/names.ts';
 import type { UdpKernelCounters } from './kernel.ts';
 
@@ -19,6 +25,11 @@ export interface SelfValues {
   /** sk_drops of the collector's own UDP socket (/proc/net/udp), null when unknown. */
   socketDrops: number | null;
   tcpConnections: number;
+  tcpOpen: number;
+  tcpRefused: number;
+  tcpIdleClosed: number;
+  /** HTTP refusals and timeouts (null before the HTTP server exists). */
+  http: { refusedBusy: number; refusedConnections: number; timeouts: number } | null;
 }
 
 /** Every family name the collector itself exposes: senders may not take these names. */
@@ -33,6 +44,7 @@ export const SELF_METRIC_NAMES = [
   'collector_tag_errors_total',
   'collector_series',
   'collector_series_rejected_total',
+  'collector_series_bytes',
   'collector_flush_duration_seconds',
   'collector_event_loop_lag_seconds',
   'collector_kernel_udp_rcvbuf_errors_total',
@@ -43,6 +55,11 @@ export const SELF_METRIC_NAMES = [
   'collector_sources_active',
   'collector_udp_rcvbuf_bytes',
   'collector_tcp_connections_total',
+  'collector_tcp_connections_open',
+  'collector_tcp_connections_refused_total',
+  'collector_tcp_connections_idle_closed_total',
+  'collector_http_refused_total',
+  'collector_http_timeouts_total',
 ] as const;
 
 const HELP: Record<number, string> = {
@@ -58,7 +75,11 @@ export function formatValue(v: number): string {
   return v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
 }
 
-const SERIES_PER_CHUNK = 2000;
+/**
+ * A chunk ends once it holds this many characters: the HTTP layer sends one chunk per read of the client,
+ * so this is about what a client that stops reading can pin (and the longest stretch without a yield).
+ */
+const CHUNK_CHARS = 64 * 1024;
 
 export function* exposition(
   store: Store,
@@ -69,7 +90,6 @@ export function* exposition(
   const les = [...store.bounds].map((b) => `le="${formatValue(b)}"`);
   les.push('le="+Inf"');
   let out = '';
-  let n = 0;
   for (const name of names) {
     const fam = store.families.get(name)!;
     out += `# HELP ${name} ${HELP[fam.kind]}\n# TYPE ${name} ${KIND_NAMES[fam.kind]}\n`;
@@ -89,7 +109,7 @@ export function* exposition(
         const v = fam.kind === K_SET ? (s.lastWindow >= 0 ? s.lastWindow : s.members!.size) : s.value;
         out += `${name}${lt ? `{${lt}}` : ''} ${formatValue(v)}\n`;
       }
-      if (++n % SERIES_PER_CHUNK === 0) {
+      if (out.length >= CHUNK_CHARS) {
         yield out;
         out = '';
       }
@@ -97,6 +117,11 @@ export function* exposition(
   }
   if (out) yield out;
   yield renderSelf(store, stats, self());
+}
+
+/** The self-metrics block alone (GET /metrics/self): no sender series, so cheap to render often. */
+export function selfExposition(store: Store, stats: IngestStats, self: SelfValues): string {
+  return renderSelf(store, stats, self);
 }
 
 function family(name: string, type: string, help: string): string {
@@ -133,16 +158,28 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
   o += family('collector_parse_errors_total', 'counter', 'Lines dropped, by reason.');
   for (let r = 1; r < DROP_REASONS.length; r++)
     o += `collector_parse_errors_total{reason="${DROP_REASONS[r]}"} ${st.parseErrors[r]}\n`;
-  o += family('collector_tag_errors_total', 'counter', 'Tags ignored (no value, empty key, reserved name).');
-  o += `collector_tag_errors_total ${st.tagErrors}\n`;
+  o += family(
+    'collector_tag_errors_total',
+    'counter',
+    'Tags ignored, the line kept, by reason (malformed, reserved "__" name, collision with a collector label, duplicate).',
+  );
+  for (let r = 0; r < TAG_ERROR_REASONS.length; r++)
+    o += `collector_tag_errors_total{reason="${TAG_ERROR_REASONS[r]}"} ${st.tagErrors[r]}\n`;
   o += family('collector_series', 'gauge', 'Series held (all sender families).');
   o += `collector_series ${store.seriesCount}\n`;
   o += family(
+    'collector_series_bytes',
+    'gauge',
+    'What the series hold against --max-series-bytes (label text, names, a fixed overhead per series).',
+  );
+  o += `collector_series_bytes ${store.bytes}\n`;
+  o += family(
     'collector_series_rejected_total',
     'counter',
-    'Lines refused because they would exceed --max-series.',
+    'Lines refused by a memory budget, by reason (--max-series, --max-label-value-length, --max-series-bytes).',
   );
-  o += `collector_series_rejected_total ${st.seriesRejected}\n`;
+  for (let r = 0; r < REFUSAL_REASONS.length; r++)
+    o += `collector_series_rejected_total{reason="${REFUSAL_REASONS[r]}"} ${st.seriesRejectedBy[r]}\n`;
   o += family('collector_flush_duration_seconds', 'gauge', 'CPU time of the previous /metrics render.');
   o += `collector_flush_duration_seconds ${formatValue(v.lastFlushSeconds)}\n`;
   o += family(
@@ -199,5 +236,34 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
   }
   o += family('collector_tcp_connections_total', 'counter', 'TCP connections accepted.');
   o += `collector_tcp_connections_total ${v.tcpConnections}\n`;
+  o += family('collector_tcp_connections_open', 'gauge', 'TCP connections open now.');
+  o += `collector_tcp_connections_open ${v.tcpOpen}\n`;
+  o += family(
+    'collector_tcp_connections_refused_total',
+    'counter',
+    'TCP connections closed on arrival because --max-tcp-connections were open (their lines were never read).',
+  );
+  o += `collector_tcp_connections_refused_total ${v.tcpRefused}\n`;
+  o += family(
+    'collector_tcp_connections_idle_closed_total',
+    'counter',
+    'TCP connections closed after --tcp-idle-timeout without data.',
+  );
+  o += `collector_tcp_connections_idle_closed_total ${v.tcpIdleClosed}\n`;
+  if (v.http !== null) {
+    o += family(
+      'collector_http_refused_total',
+      'counter',
+      'HTTP refused: /metrics answered 503 (busy: --http-max-renders) or connection closed on arrival (connections: --http-max-connections).',
+    );
+    o += `collector_http_refused_total{reason="busy"} ${v.http.refusedBusy}\n`;
+    o += `collector_http_refused_total{reason="connections"} ${v.http.refusedConnections}\n`;
+    o += family(
+      'collector_http_timeouts_total',
+      'counter',
+      'HTTP responses cut because the client made no progress for --http-timeout.',
+    );
+    o += `collector_http_timeouts_total ${v.http.timeouts}\n`;
+  }
   return o;
 }

@@ -49,6 +49,39 @@ export const R_NAME_CONFLICT = 14;
 export const R_SET_FULL = 15;
 export const REASON_COUNT = DROP_REASONS.length;
 
+/**
+ * Why a tag was ignored (the line is kept without it): collector_tag_errors_total{reason}.
+ * Prometheus rejects a whole scrape on one bad label name, so any tag that could not be exposed as sent
+ * is dropped here, never passed through.
+ */
+export const TAG_ERROR_REASONS = [
+  'malformed', // no value, empty key, or a lone SignalFx bracket
+  'reserved', // label name starts with "__" after sanitising (Prometheus reserves them: __name__, ...)
+  'collision', // a label the collector or Prometheus gives a meaning: "le", "quantile", "container_id" next to |c:<id>
+  'duplicate', // the same label name twice in one line (after sanitising); the last value is kept
+] as const;
+export type TagErrorReason = (typeof TAG_ERROR_REASONS)[number];
+export const TE_MALFORMED = 0;
+export const TE_RESERVED = 1;
+export const TE_COLLISION = 2;
+export const TE_DUPLICATE = 3;
+export const TAG_REASON_COUNT = TAG_ERROR_REASONS.length;
+
+/**
+ * Why a well-formed line was refused by a memory budget: collector_series_rejected_total{reason}.
+ * The index is the code; Store.resolve returns -(code + 1).
+ */
+export const REFUSAL_REASONS = [
+  'max_series', // a new series beyond --max-series
+  'label_value_too_long', // a label value longer than --max-label-value-length bytes
+  'max_series_bytes', // a new series would take the store beyond --max-series-bytes
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+export const RF_MAX_SERIES = 0;
+export const RF_LABEL_VALUE_TOO_LONG = 1;
+export const RF_MAX_SERIES_BYTES = 2;
+export const REFUSAL_COUNT = REFUSAL_REASONS.length;
+
 /** Transports, as indexes into the per-transport counters. */
 export const TR_UDP = 0;
 export const TR_TCP = 1;

@@ -1,4 +1,13 @@
-import { DROP_REASONS, type DropReason, R_OK, type StatsdType, T_SET, TYPE_NAMES } from './codes.ts';
+import {
+  DROP_REASONS,
+  type DropReason,
+  R_OK,
+  type StatsdType,
+  T_SET,
+  TAG_ERROR_REASONS,
+  type TagErrorReason,
+  TYPE_NAMES,
+} from './codes.ts';
 import { decodeKey } from './decode.ts';
 import { LineScan, scanLine, validateLine, viewOf } from './scan.ts';
 
@@ -17,6 +26,8 @@ export interface ParsedLine {
   relative: boolean;
   labels: Record<string, string>;
   tagErrors: number;
+  /** Tags ignored by reason (only reasons that occurred). */
+  tagErrorReasons: Partial<Record<TagErrorReason, number>>;
 }
 
 export type LineVerdict = { ok: true; line: ParsedLine } | { ok: false; reason: DropReason };
@@ -40,6 +51,14 @@ export function parseLine(line: string | Buffer, maxLineSize = 8192): LineVerdic
       relative: s.relative,
       labels: Object.fromEntries(d.labels),
       tagErrors: d.tagErrors,
+      tagErrorReasons: reasons(d.tagReasons),
     },
   };
+}
+
+function reasons(by: Uint32Array | null): Partial<Record<TagErrorReason, number>> {
+  const out: Partial<Record<TagErrorReason, number>> = {};
+  if (by === null) return out;
+  for (let i = 0; i < by.length; i++) if (by[i]! > 0) out[TAG_ERROR_REASONS[i]!] = by[i]!;
+  return out;
 }

@@ -1,9 +1,15 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { formatHostPort, type HostPort, LabError } from '@pushpull/common';
+import Fastify, { type FastifyReply } from 'fastify';
 
-// HTTP edge: GET /metrics streams the exposition chunk by chunk, yielding to the event loop between
-// chunks (UDP keeps being read while a large exposition renders); GET /healthz answers "ok".
+// HTTP edge (fastify): GET /metrics streams the exposition chunk by chunk with back-pressure — the next
+// chunk is rendered only when the client has taken the previous one, so a client that does not read costs
+// one chunk, not the whole body (once: 5 such clients held 1.2 GB for an 87 MB body). Rendering yields to
+// the event loop between chunks, so UDP keeps being read while a large exposition renders. Concurrent
+// renders are bounded (--http-max-renders), a connection without progress is closed after --http-timeout,
+// connections are capped (--http-max-connections); every refusal and timeout is counted.
+// GET /metrics/self: the collector's own self-metrics only (cheap: no sender series), for frequent probes.
 
 export interface HttpListener {
   address: string;
@@ -15,92 +21,198 @@ export interface MetricsSource {
   chunks(): Iterator<string, void, undefined>;
   /** Reports how long the synchronous parts of one render took. */
   rendered(busySeconds: number): void;
+  /** The self-metrics block alone. */
+  self(): string;
 }
 
-const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export interface HttpLimits {
+  /** Milliseconds without progress (request or response bytes) after which a connection is closed. */
+  timeoutMs: number;
+  /** /metrics renders at once; more answer 503. */
+  maxRenders: number;
+  /** Open HTTP connections; more are closed on arrival. */
+  maxConnections: number;
+}
 
-async function serveMetrics(res: http.ServerResponse, head: boolean, src: MetricsSource): Promise<void> {
-  res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Cache-Control': 'no-store' });
-  if (head) {
-    res.end();
-    return;
-  }
-  const it = src.chunks();
-  let busyNs = 0n;
-  for (;;) {
-    const t0 = process.hrtime.bigint();
-    const r = it.next();
-    busyNs += process.hrtime.bigint() - t0;
-    if (r.done) break;
-    if (res.destroyed) break;
-    res.write(r.value);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  src.rendered(Number(busyNs) / 1e9);
-  if (!res.destroyed) res.end();
+/** What the HTTP edge refused or cut, for the self-metrics. */
+export class HttpStats {
+  /** /metrics requests answered 503 because --http-max-renders renders were running. */
+  refusedBusy = 0;
+  /** Connections closed on arrival because --http-max-connections were open. */
+  refusedConnections = 0;
+  /** Connections closed by --http-timeout while a response was in flight. */
+  timeouts = 0;
 }
 
 /** Extra read-only JSON endpoints (path → body producer), e.g. /debug/arrivals. */
 export type JsonRoutes = Readonly<Record<string, () => unknown>>;
 
-export function startHttp(
+const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** The exposition as a byte stream: one chunk rendered per read, after a turn of the event loop. */
+class ExpositionStream extends Readable {
+  private busyNs = 0n;
+  private scheduled = false;
+  private finished = false;
+
+  constructor(
+    private readonly it: Iterator<string, void, undefined>,
+    private readonly done: (busySeconds: number) => void,
+    private readonly release: () => void,
+  ) {
+    // A small buffer: what a stuck client costs is about this plus one chunk.
+    super({ highWaterMark: 16 * 1024 });
+  }
+
+  override _read(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.destroyed) return;
+      const t0 = process.hrtime.bigint();
+      let r: IteratorResult<string, void>;
+      try {
+        r = this.it.next();
+      } catch (e) {
+        this.destroy(e as Error);
+        return;
+      }
+      this.busyNs += process.hrtime.bigint() - t0;
+      if (r.done) {
+        this.finished = true;
+        this.done(Number(this.busyNs) / 1e9);
+        this.push(null);
+      } else this.push(r.value);
+    });
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    if (!this.finished) this.it.return?.();
+    this.release();
+    cb(err);
+  }
+}
+
+function notAllowed(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(405)
+    .header('Allow', 'GET, HEAD')
+    .type('text/plain; charset=utf-8')
+    .send('method not allowed\n');
+}
+
+export async function startHttp(
   at: HostPort,
   flag: string,
+  limits: HttpLimits,
   metrics: MetricsSource,
   json: JsonRoutes = {},
+  stats: HttpStats = new HttpStats(),
 ): Promise<HttpListener> {
-  return new Promise((resolve, reject) => {
-    const server = http.createServer((req, res) => {
-      res.on('error', () => {});
-      const path = (req.url ?? '/').split('?')[0];
-      const method = req.method ?? 'GET';
-      const jsonRoute = path === undefined ? undefined : json[path];
-      if (path !== '/metrics' && path !== '/healthz' && jsonRoute === undefined) {
-        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end(
-          `not found: try /metrics, /healthz${Object.keys(json)
-            .map((k) => `, ${k}`)
-            .join('')}\n`,
-        );
-        return;
-      }
-      if (method !== 'GET' && method !== 'HEAD') {
-        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end('method not allowed\n');
-        return;
-      }
-      if (jsonRoute !== undefined) {
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-        res.end(method === 'HEAD' ? undefined : JSON.stringify(jsonRoute()));
-        return;
-      }
-      if (path === '/healthz') {
-        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end(method === 'HEAD' ? undefined : 'ok');
-        return;
-      }
-      serveMetrics(res, method === 'HEAD', metrics).catch(() => res.destroy());
-    });
-    server.keepAliveTimeout = 65_000;
-    server.once('error', (err) =>
-      reject(
-        new LabError('LAB_ERR_ADDRESS', `--${flag}: cannot listen on ${formatHostPort(at)}: ${err.message}`, {
-          flag,
-          value: formatHostPort(at),
-        }),
-      ),
-    );
-    server.listen(at.port, at.host, () => {
-      server.on('error', () => {});
-      const a = server.address() as AddressInfo;
-      resolve({
-        address: formatHostPort({ host: a.address, port: a.port }),
-        close: () =>
-          new Promise((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024, // every route is GET/HEAD: a body is never needed
+    connectionTimeout: limits.timeoutMs,
+    requestTimeout: limits.timeoutMs,
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: true,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
   });
+  let rendering = 0;
+  // Sockets with a response in flight: a timeout there is a client that stopped reading (counted);
+  // a timeout elsewhere is an idle keep-alive connection (closed quietly).
+  const inFlight = new WeakSet<Socket>();
+
+  const paths = ['/metrics', '/metrics/self', '/healthz', ...Object.keys(json)];
+  const other = ['DELETE', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
+  for (const url of paths) app.route({ method: [...other], url, handler: (_q, reply) => notAllowed(reply) });
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/metrics',
+    handler: (req, reply) => {
+      reply.header('Content-Type', CONTENT_TYPE).header('Cache-Control', 'no-store');
+      if (req.method === 'HEAD') return reply.send('');
+      if (rendering >= limits.maxRenders) {
+        stats.refusedBusy++;
+        return reply
+          .code(503)
+          .header('Retry-After', '1')
+          .type('text/plain; charset=utf-8')
+          .send(`busy: ${limits.maxRenders} renders in progress (--http-max-renders)\n`);
+      }
+      rendering++;
+      const socket = req.raw.socket;
+      inFlight.add(socket);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        rendering--;
+        inFlight.delete(socket);
+      };
+      return reply.send(new ExpositionStream(metrics.chunks(), metrics.rendered, release));
+    },
+  });
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/metrics/self',
+    handler: (req, reply) =>
+      reply
+        .header('Content-Type', CONTENT_TYPE)
+        .header('Cache-Control', 'no-store')
+        .send(req.method === 'HEAD' ? '' : metrics.self()),
+  });
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/healthz',
+    handler: (req, reply) => reply.type('text/plain; charset=utf-8').send(req.method === 'HEAD' ? '' : 'ok'),
+  });
+  for (const [url, body] of Object.entries(json)) {
+    app.route({
+      method: ['GET', 'HEAD'],
+      url,
+      handler: (req, reply) =>
+        reply
+          .type('application/json')
+          .header('Cache-Control', 'no-store')
+          .send(req.method === 'HEAD' ? '' : JSON.stringify(body())),
+    });
+  }
+  app.setNotFoundHandler((_req, reply) =>
+    reply
+      .code(404)
+      .type('text/plain; charset=utf-8')
+      .send(`not found: try ${paths.join(', ')}\n`),
+  );
+
+  const server = app.server;
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => {
+    stats.refusedConnections++;
+  });
+  // With a listener, Node leaves the timed-out socket to us: count it when a response was in flight.
+  server.on('timeout', (socket: Socket) => {
+    if (inFlight.has(socket)) stats.timeouts++;
+    socket.destroy();
+  });
+
+  try {
+    await app.listen({ host: at.host, port: at.port });
+  } catch (err) {
+    await app.close().catch(() => {});
+    throw new LabError(
+      'LAB_ERR_ADDRESS',
+      `--${flag}: cannot listen on ${formatHostPort(at)}: ${(err as Error).message}`,
+      { flag, value: formatHostPort(at) },
+    );
+  }
+  server.on('error', () => {});
+  const a = server.address() as { address: string; port: number };
+  return {
+    address: formatHostPort({ host: a.address, port: a.port }),
+    close: () => app.close(),
+  };
 }

@@ -62,7 +62,14 @@ export class LineFramer {
 
 export interface TcpListener {
   address: string;
+  /** Connections accepted so far. */
   connections(): number;
+  /** Connections open now. */
+  open(): number;
+  /** Connections refused because --max-tcp-connections were open (the kernel accepted, Node closed at once). */
+  refused(): number;
+  /** Connections closed by the collector after --tcp-idle-timeout without data. */
+  idleClosed(): number;
   /** Stops accepting, flushes every connection's partial line, closes them. */
   close(): Promise<void>;
 }
@@ -73,20 +80,38 @@ export interface TcpHandlers {
   onOverlong(): void;
 }
 
+export interface TcpLimits {
+  maxLineSize: number;
+  maxConnections: number;
+  /** Milliseconds without data after which a connection is closed (0 = never). */
+  idleTimeoutMs: number;
+}
+
 export function startTcp(
   at: HostPort,
   flag: string,
-  maxLineSize: number,
-  maxConnections: number,
+  limits: TcpLimits,
   h: TcpHandlers,
 ): Promise<TcpListener> {
   return new Promise((resolve, reject) => {
     const open = new Map<net.Socket, LineFramer>();
     let accepted = 0;
+    let refused = 0;
+    let idleClosed = 0;
     const server = net.createServer((socket) => {
       accepted++;
-      const framer = new LineFramer(maxLineSize, h.onLines, h.onOverlong);
+      const framer = new LineFramer(limits.maxLineSize, h.onLines, h.onOverlong);
       open.set(socket, framer);
+      // Idle connections hold a slot of --max-tcp-connections: without a timeout, 1,024 silent
+      // connections lock every new sender out for good.
+      if (limits.idleTimeoutMs > 0) {
+        socket.setTimeout(limits.idleTimeoutMs, () => {
+          idleClosed++;
+          framer.end(); // the sender's last partial line still counts, as at end of stream
+          open.delete(socket);
+          socket.destroy();
+        });
+      }
       socket.on('data', (chunk: Buffer) => {
         h.onChunk(chunk.length);
         framer.push(chunk);
@@ -100,7 +125,12 @@ export function startTcp(
       });
       socket.on('close', () => open.delete(socket));
     });
-    server.maxConnections = maxConnections;
+    server.maxConnections = limits.maxConnections;
+    // Emitted for every connection Node closes because maxConnections are open: counted, so a sender
+    // locked out is visible (its lines are not: they were never read).
+    server.on('drop', () => {
+      refused++;
+    });
     server.once('error', (err) => {
       reject(
         new LabError('LAB_ERR_ADDRESS', `--${flag}: cannot listen on ${formatHostPort(at)}: ${err.message}`, {
@@ -115,6 +145,9 @@ export function startTcp(
       resolve({
         address: formatHostPort({ host: a.address, port: a.port }),
         connections: () => accepted,
+        open: () => open.size,
+        refused: () => refused,
+        idleClosed: () => idleClosed,
         close: () =>
           new Promise((done) => {
             server.close(() => done());
