@@ -7,9 +7,9 @@ import { type Cell, checkExpectations, type DrillRecord, gridRows, terminalGrid 
 import { spreadPct } from '../src/drill/modes/scrape-storm.ts';
 import { binStats } from '../src/drill/modes/synchronised-flush.ts';
 import { renderDrillHtml } from '../src/drill/report.ts';
-import { assertSelfContained } from './report-fixtures.ts';
 import { loadScenarios } from '../src/drill/run.ts';
 import { FAILURE_MODES, parseScenario } from '../src/drill/scenario.ts';
+import { assertSelfContained } from './report-fixtures.ts';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), '../scenarios');
 
