@@ -11,6 +11,7 @@ export function record2(o: Partial<RunRecord> = {}): RunRecord {
     series: series(-10, 20, (sec) => ({
       hostMemAvailable: (20 - sec / 10) * 2 ** 30,
       rss: { prometheus: (1 + sec / 40) * 2 ** 30, collector: 2 ** 28 },
+      alerts: sec >= 5 ? [{ name: 'UdpReceiveErrors', state: sec < 7 ? 'pending' : 'firing', count: 2 }] : [],
       // a probe gap: the collector did not answer for three ticks
       ...(sec >= 6 && sec <= 8 ? { collector: null } : {}),
     })),
