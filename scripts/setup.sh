@@ -5,7 +5,7 @@
 #   bash scripts/setup.sh --check         # only check; exit 1 and list what is missing (the lab's preflight)
 #   bash scripts/setup.sh --no-docker     # skip docker.io / docker-compose and the engine (process runtime only)
 #
-# Needs: prometheus (with promtool), prometheus-pushgateway, prometheus-node-exporter, docker.io,
+# Needs: prometheus (with promtool), prometheus-pushgateway, prometheus-node-exporter, chromium, docker.io,
 # docker-compose, and a running Docker engine. When this script starts dockerd itself (no systemd),
 # it writes the pid to $PUSHPULL_DOCKERD_PIDFILE (default /run/pushpull-dockerd.pid) so whoever
 # called it (.ci/run) can stop it by pid.
@@ -32,8 +32,10 @@ declare -A PROGRAM=(
   [prometheus-node-exporter]=prometheus-node-exporter
   [docker.io]=dockerd
   [docker-compose]=docker-compose
+  [chromium]=chromium
 )
-PACKAGES=(prometheus prometheus-pushgateway prometheus-node-exporter)
+# chromium: the reports' browser test (lab/test/report.browser.int.test.ts) drives it with playwright-core.
+PACKAGES=(prometheus prometheus-pushgateway prometheus-node-exporter chromium)
 [ "$WITH_DOCKER" = 1 ] && PACKAGES+=(docker.io docker-compose)
 
 missing=()

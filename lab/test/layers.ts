@@ -13,7 +13,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['analysis', 'model', 'runtime'], // pure functions of the record; the seeded model; the Runtime interface
   ['probe', 'cost'], // reading the running stack; the per-event cost command
   ['report'], // record → markdown / HTML
-  ['stack'], // up / status / scale / down
+  ['stack', 'reports'], // up / status / scale / down; report / compare (re-render records)
   ['burst'], // one market-open run
   ['drill'], // the failure-mode scenarios (built on the burst's pieces)
   ['cli'], // the command table

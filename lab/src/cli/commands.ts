@@ -5,6 +5,7 @@ import { type CliIo, EXIT, exitFor } from '../core/cli.ts';
 import { runCostCommand } from '../cost/cli.ts';
 import { drillCommand } from '../drill/cli.ts';
 import { runModelCommand } from '../model/cli.ts';
+import { compareCommand, reportCommand } from '../reports/cli.ts';
 import type { SelectFn } from '../runtime/select.ts';
 import {
   downCommand,
@@ -29,6 +30,8 @@ Verbs:
   scale <pods>     resize the running fleet
   down             stop everything \`up\` started (and leftovers of crashed runs)
   burst            one market-open run: warm-up, open, hold, decay, drain; writes run.json + reports
+  report DIR       re-render DIR/report.md and report.html from DIR/run.json
+  compare DIR…     one side-by-side report of several runs (--out DIR)
   drill            every failure-mode scenario (lab/scenarios/): the measured push/pull grid
   scenario <name>  one scenario (target-dies, network-partition, short-lived-job, synchronised-flush,
                    scrape-storm, body-balloon)
@@ -58,6 +61,8 @@ const COMMANDS: Record<string, Command> = {
   scenario: (argv, io, deps) => drillCommand('scenario', argv, io, deps),
   model: async (argv, io) => runModelCommand(argv, io),
   cost: async (argv, io) => runCostCommand(argv, io),
+  report: (argv, io) => reportCommand(argv, io),
+  compare: (argv, io) => compareCommand(argv, io),
 };
 
 /** Verbs whose `help <verb>` prints a flag table from here (the others answer their own --help). */
@@ -72,7 +77,7 @@ const HELP_TABLES: Record<string, { usage: string; flags: typeof BURST_FLAGS }> 
 };
 
 async function help(topic: string | undefined, io: CliIo, deps: CliDeps): Promise<void> {
-  if (topic === 'model' || topic === 'cost' || topic === 'drill' || topic === 'scenario') {
+  if (topic && ['model', 'cost', 'drill', 'scenario', 'report', 'compare'].includes(topic)) {
     await COMMANDS[topic]!(['--help'], io, deps);
     return;
   }
@@ -92,7 +97,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
     if (!command)
       throw new LabError(
         'LAB_ERR_FLAG_UNKNOWN',
-        `unknown verb "${verb}"; verbs: up, down, status, scale, burst, drill, scenario, model, cost, help`,
+        `unknown verb "${verb}"; verbs: up, down, status, scale, burst, report, compare, drill, scenario, model, cost, help`,
       );
     return await command(rest, io, deps);
   } catch (e) {

@@ -101,6 +101,20 @@ export function cellText(c: Cell): string {
   return `${c.variant}: ${det}; ${lost}; ${c.signal}`;
 }
 
+/** How a cell turned out, in one or two words, and its colour: what a reader of the grid looks at first. */
+export interface CellOutcome {
+  words: string;
+  tone: 'good' | 'warn' | 'bad';
+}
+
+export function cellOutcome(c: Cell): CellOutcome {
+  const lost = (c.lostCount ?? 0) > 0;
+  if (c.detectable === false)
+    return lost ? { words: 'lost data', tone: 'bad' } : { words: 'captured', tone: 'good' };
+  if (c.detectedAfterS === null) return { words: 'silent', tone: 'bad' };
+  return { words: `detected in ${fmtS(c.detectedAfterS)}`, tone: lost ? 'warn' : 'good' };
+}
+
 export const GRID_COLUMNS: readonly Column[] = ['pull', 'push-udp', 'push-tcp'];
 
 /** rows × columns of cell texts (several variants in one cell are joined with " | "). */

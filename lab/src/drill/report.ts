@@ -1,67 +1,180 @@
-import { escapeXml, lineChart, PALETTE } from '../report/svg.ts';
-import { type DrillRecord, GRID_COLUMNS, gridRows } from './grid.ts';
+import type { NamedChart } from '../report/charts.ts';
+import { interactiveParts } from '../report/interactive.ts';
+import { REPORT_CSS } from '../report/style.ts';
+import { escapeXml, type LineChartOptions, lineChart, PALETTE } from '../report/svg.ts';
+import { type Cell, cellOutcome, type DrillRecord, GRID_COLUMNS, type ScenarioResult } from './grid.ts';
 
-// drill.html: the grid (rows: failure mode; columns: pull, push-UDP, push-TCP/aggregated) and each
-// scenario's charts and facts. Self-contained: inline CSS and SVG, no script, no network.
+// drill.html: the grid (rows: failure mode; columns: pull, push-UDP, push-TCP/aggregated), each cell
+// leading with its outcome in words and colour (detected in N s / silent / lost data / captured) with the
+// numbers beneath, then each scenario's facts and charts — every title, axis and row in words, never the
+// record's internal keys. Self-contained: inline CSS, SVG and the inlined chart library, no network.
 
-const CSS = `body{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px;color:#222}
-table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.4rem .6rem;vertical-align:top;font-size:13px}
-th{background:#f3f3f3;text-align:left}.fail{color:#b00020;font-weight:600}.ok{color:#1b7f3b}
-.meta{color:#666;font-size:13px}figure{margin:1rem 0}svg{max-width:100%;height:auto}
-svg .t{font-size:13px;font-weight:600;fill:#222}svg .a{font-size:11px;fill:#444}svg .n{font-size:12px;fill:#888}
-svg .bg{fill:#fafafa;stroke:#ccc}svg .g{stroke:#e6e6e6}svg .ax{stroke:#888}
-svg .mk{stroke:#999;stroke-dasharray:3 3}svg .mkt{font-size:10px;fill:#777}svg .ref{stroke:#d62728;stroke-dasharray:6 3}`;
+const CSS = `.cell{min-width:220px}.outcome{font-weight:700;font-size:14px;display:inline-block;padding:1px 6px;border-radius:3px;margin-bottom:3px}
+.good{background:#e3f4e3;color:#1b6b2f}.warn{background:#fff1d6;color:#8a5a00}.bad{background:#fde3e3;color:#9b0018}
+.variant{color:#555;font-size:12px}.num{font-size:12px;color:#333}.sep{border-top:1px dashed #ddd;margin:6px 0}
+li.ok{color:#1b7f3b}li.fail{color:#b00020;font-weight:600}`;
+
+const COLUMN_WORDS: Record<string, string> = {
+  pull: 'pull (Prometheus scrape)',
+  'push-udp': 'push over UDP',
+  'push-tcp': 'push over TCP / aggregated',
+};
+
+/** Variants in words: `heartbeat-off` → "heartbeats off", `jitter-on` → "jitter on", `udp` → "UDP". */
+export function variantWords(v: string): string {
+  const known: Record<string, string> = { udp: 'UDP', tcp: 'TCP', statsd: 'StatsD' };
+  if (known[v]) return known[v]!;
+  const m = /^(heartbeat|jitter)-(on|off)$/.exec(v);
+  if (m) return `${m[1] === 'heartbeat' ? 'heartbeats' : 'jitter'} ${m[2]}`;
+  return v.replace(/-/g, ' ');
+}
+
+/** The record's series keys as a chart title and a y-axis label. */
+const SINCE_FAULT = 'seconds since the fault';
+const SERIES_WORDS: Record<string, { title: string; y: string; x?: string }> = {
+  upVictim: {
+    title: 'is the failed pod still scraped successfully? (Prometheus up)',
+    y: '1 = up, 0 = down',
+    x: SINCE_FAULT,
+  },
+  alertsFiring: {
+    title: 'alerts firing about the failed pod (pull and push)',
+    y: 'alerts firing',
+    x: SINCE_FAULT,
+  },
+  targetsDown: { title: 'pod targets whose last scrape failed', y: 'targets down' },
+  samplesMax: { title: "most samples in one pod's scrape", y: 'samples' },
+  pushgatewayAgeS: { title: "age of the job's last push, as the Pushgateway still serves it", y: 'seconds' },
+  'Prometheus scrape offset within the interval (ms), by target': {
+    title: 'when in the interval Prometheus scrapes each target (sorted)',
+    y: 'ms into the interval',
+    x: 'targets, sorted by offset',
+  },
+};
+
+/** The record's metric keys in words (unit in the words); unknown keys are split from camelCase. */
+const METRIC_WORDS: Record<string, string> = {
+  upZeroAfterS: "seconds until the failed pod's up went to 0 (-1 = never)",
+  targetsStillDiscovered: 'targets still in service discovery at the end',
+  firstFailedScrapeS: 'first failed scrape, seconds after the balloon (-1 = none)',
+  sampleLimit: 'sample_limit in force (samples per scrape)',
+  peak: 'peak datagrams in one bin',
+  mean: 'mean datagrams per bin',
+  peakToMean: 'peak ÷ mean',
+  modelPeak: "the seeded model's predicted peak (datagrams per bin)",
+  kernelDrops: 'datagrams the kernel dropped',
+  datagramsPerFlush: 'datagrams per flush',
+  peakVsJitterOn: 'peak with jitter off ÷ peak with jitter on',
+  prometheusSpreadPctOfInterval: "Prometheus' scrape starts spread over (% of the interval)",
+  servedScrapes: 'times the short-lived job was scraped',
+  pushgatewayAgeAtEndS: "age of the Pushgateway's value at the end, seconds (-1 = none)",
+  prometheusP50Ms: 'Prometheus scrape duration p50 (ms)',
+  prometheusP99Ms: 'Prometheus scrape duration p99 (ms)',
+  prometheusBytesPerS: 'bytes per second Prometheus scraped',
+  producerCpuPctPrometheusOnly: 'producer CPU with Prometheus alone (%)',
+  stormP50Ms: 'synchronised storm scrape p50 (ms)',
+  stormP99Ms: 'synchronised storm scrape p99 (ms)',
+  stormBytesPerS: 'bytes per second the storm scraped',
+  stormStartSpreadMs: "spread of the storm's scrape starts (ms)",
+  stormStartSpreadPctOfInterval: "spread of the storm's scrape starts (% of the interval)",
+  producerCpuPctWithStorm: 'producer CPU with the storm added (%)',
+  stormFailures: 'storm scrapes that failed',
+};
+
+const camelWords = (k: string) =>
+  k
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/\bS$/, '(s)')
+    .toLowerCase();
+
+/** "heartbeat-on.upZeroAfterS" → "seconds until … (heartbeats on)". */
+export function metricWords(key: string): string {
+  const dot = key.indexOf('.');
+  const [variant, name] = dot > 0 ? [key.slice(0, dot), key.slice(dot + 1)] : [null, key];
+  const words = METRIC_WORDS[name] ?? camelWords(name);
+  return variant ? `${words} — ${variantWords(variant)}` : words;
+}
+
+/** "heartbeat-on: upVictim" → a title and axis in words, the variant in parentheses. */
+export function seriesWords(key: string): { title: string; y: string; x?: string } {
+  const m = /^([^:]+): (.+)$/.exec(key);
+  const [variant, name] = m ? [m[1]!, m[2]!] : [null, key];
+  const w = SERIES_WORDS[name] ?? { title: name, y: name.length > 30 ? 'value' : name };
+  return variant ? { title: `${w.title} — ${variantWords(variant)}`, y: w.y } : w;
+}
+
+function cellHtml(cells: readonly Cell[]): string {
+  if (cells.length === 0) return '<td class="cell">—</td>';
+  const parts = cells.map((c) => {
+    const o = cellOutcome(c);
+    const lost =
+      c.lostCount === null
+        ? 'data lost: not measured'
+        : `data lost: ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}`;
+    return `<div class="variant">${escapeXml(variantWords(c.variant))}</div><span class="outcome ${o.tone}">${escapeXml(o.words)}</span><div class="num">${escapeXml(lost)}</div><div class="num">${escapeXml(c.signal)}</div>`;
+  });
+  return `<td class="cell">${parts.join('<div class="sep"></div>')}</td>`;
+}
+
+function scenarioCharts(s: ScenarioResult): NamedChart[] {
+  return Object.entries(s.series)
+    .filter(([, pts]) => pts.length > 1)
+    .map(([key, pts], i) => {
+      const w = seriesWords(key);
+      const options: LineChartOptions = {
+        title: w.title,
+        yLabel: w.y,
+        xLabel: w.x ?? 'seconds into the measurement',
+        series: [{ name: w.y, points: pts.map(([x, y]) => ({ x, y })), color: PALETTE[i % PALETTE.length]! }],
+      };
+      return { id: `${s.name}-chart-${i}`, svg: lineChart(options), options };
+    });
+}
+
+function scenarioSection(s: ScenarioResult, charts: readonly NamedChart[]): string {
+  const metrics = Object.entries(s.metrics)
+    .map(
+      ([k, v]) =>
+        `<tr><td>${escapeXml(metricWords(k))}</td><td class="r">${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(3)}</td></tr>`,
+    )
+    .join('');
+  const exp = s.expectations
+    .map(
+      (e) =>
+        `<li class="${e.ok ? 'ok' : 'fail'}">${e.ok ? 'held' : 'DID NOT HOLD'}: ${escapeXml(e.text)}</li>`,
+    )
+    .join('');
+  const cells = s.cells
+    .map(
+      (c) =>
+        `<li><b>${escapeXml(COLUMN_WORDS[c.column] ?? c.column)}, ${escapeXml(variantWords(c.variant))}</b> — ${escapeXml(cellOutcome(c).words)}: ${escapeXml(c.detail)}</li>`,
+    )
+    .join('');
+  return `<h2 id="${escapeXml(s.name)}">${escapeXml(s.title)}</h2>
+<p class="meta">${escapeXml(s.runtime)} runtime · ${escapeXml(s.startedAt)} · ${s.durationS} s</p>
+${s.error ? `<p class="bad">Failed: ${escapeXml(s.error)}</p>` : ''}
+<ul>${cells}</ul>${s.notes.map((n) => `<p class="meta">${escapeXml(n)}</p>`).join('')}
+${metrics ? `<table><tr><th>measured</th><th>value</th></tr>${metrics}</table>` : ''}
+${exp ? `<p>Expectations:</p><ul>${exp}</ul>` : ''}${charts.map((c) => `<figure id="${escapeXml(c.id)}">${c.svg}</figure>`).join('')}`;
+}
 
 export function renderDrillHtml(r: DrillRecord): string {
-  const grid = gridRows(r)
+  const perScenario = r.scenarios.map((s) => ({ s, charts: scenarioCharts(s) }));
+  const live = interactiveParts(perScenario.flatMap((x) => x.charts));
+  const grid = r.scenarios
     .map(
-      (row) =>
-        `<tr><th>${escapeXml(row.title)}</th>${row.cells.map((c) => `<td>${c.split(' | ').map(escapeXml).join('<br>')}</td>`).join('')}</tr>`,
+      (s) =>
+        `<tr><th>${escapeXml(s.title)}${s.error ? ' <span class="outcome bad">failed</span>' : ''}</th>${GRID_COLUMNS.map((col) => cellHtml(s.cells.filter((c) => c.column === col))).join('')}</tr>`,
     )
     .join('\n');
-  const sections = r.scenarios
-    .map((s) => {
-      const charts = Object.entries(s.series)
-        .filter(([, pts]) => pts.length > 1)
-        .map(
-          ([name, pts], i) =>
-            `<figure>${lineChart({
-              title: name,
-              yLabel: name,
-              xLabel: 'seconds',
-              series: [
-                { name, points: pts.map(([x, y]) => ({ x, y })), color: PALETTE[i % PALETTE.length]! },
-              ],
-            })}</figure>`,
-        )
-        .join('');
-      const metrics = Object.entries(s.metrics)
-        .map(
-          ([k, v]) => `<tr><td>${escapeXml(k)}</td><td>${Number.isInteger(v) ? v : v.toFixed(3)}</td></tr>`,
-        )
-        .join('');
-      const exp = s.expectations
-        .map((e) => `<li class="${e.ok ? 'ok' : 'fail'}">${e.ok ? 'ok' : 'FAIL'}: ${escapeXml(e.text)}</li>`)
-        .join('');
-      const cells = s.cells
-        .map(
-          (c) => `<li><b>${escapeXml(c.column)} / ${escapeXml(c.variant)}</b>: ${escapeXml(c.detail)}</li>`,
-        )
-        .join('');
-      return `<h2 id="${escapeXml(s.name)}">${escapeXml(s.title)}</h2>
-<p class="meta">${escapeXml(s.runtime)} runtime · ${escapeXml(s.startedAt)} · ${s.durationS} s</p>
-${s.error ? `<p class="fail">Failed: ${escapeXml(s.error)}</p>` : ''}
-<ul>${cells}</ul>${s.notes.map((n) => `<p class="meta">${escapeXml(n)}</p>`).join('')}
-<table><tr><th>measured</th><th>value</th></tr>${metrics}</table>
-<ul>${exp}</ul>${charts}`;
-    })
-    .join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>pushpull-lab drill</title><style>${CSS}</style></head><body>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>pushpull-lab drill</title><style>${REPORT_CSS}\n${CSS}\n${live.css}</style></head><body>
 <h1>pushpull-lab drill: the push/pull failure grid, measured</h1>
-<p class="meta">${escapeXml(r.startedAt)} · ${escapeXml(r.runtime)} runtime · each cell: detection time · data lost · the signal that showed it</p>
-<table><tr><th>failure mode</th>${GRID_COLUMNS.map((c) => `<th>${c === 'push-tcp' ? 'push-TCP / aggregated' : c}</th>`).join('')}</tr>
+<p class="meta">${escapeXml(r.startedAt)} · ${escapeXml(r.runtime)} runtime · each cell: the outcome, then the data lost and the signal that showed it</p>
+<table id="grid"><tr><th>failure mode</th>${GRID_COLUMNS.map((c) => `<th>${escapeXml(COLUMN_WORDS[c] ?? c)}</th>`).join('')}</tr>
 ${grid}</table>
-${sections}
-<p class="meta">Generated from drill.json (next to this file).</p></body></html>
+${perScenario.map(({ s, charts }) => scenarioSection(s, charts)).join('\n')}
+<p class="meta">Generated from drill.json (next to this file). Self-contained: no network; without scripts the charts are static SVG.</p>
+${live.scripts}
+</body></html>
 `;
 }

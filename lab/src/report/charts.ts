@@ -10,14 +10,24 @@ import {
   udpDropCounter,
 } from '../analysis/series.ts';
 import type { ProbeSample, RunRecord } from '../core/record.ts';
-import { type ChartSeries, compact, lineChart, type TimelineRow, timelineChart } from './svg.ts';
+import {
+  type ChartSeries,
+  compact,
+  type LineChartOptions,
+  lineChart,
+  type TimelineRow,
+  timelineChart,
+} from './svg.ts';
 
 // The report's charts, built from the record's probe series (pure). Each line chart is a spec (data:
 // title, unit, lines with how each is read from the samples); one function draws any spec.
 
 export interface NamedChart {
   id: string;
+  /** The static chart (the page's no-script fallback). */
   svg: string;
+  /** A time-series chart's data, for the interactive layer (report/interactive.ts); absent = SVG only. */
+  options?: LineChartOptions;
 }
 
 function markers(r: RunRecord): { x: number; label: string }[] {
@@ -93,11 +103,8 @@ const gauge =
   (s, t0) =>
     gaugeSeries(s, t0, get);
 
-interface LineSpec {
-  name: string;
+interface LineSpec extends Omit<ChartSeries, 'points'> {
   points: PointsOf;
-  color?: string;
-  dashed?: boolean;
 }
 
 /** Lines whose number depends on what the samples hold (one per component). */
@@ -115,21 +122,13 @@ interface LineChartSpec {
 
 const GiB = 2 ** 30;
 
-/** Resident memory per component group, and the host's MemAvailable for scale. */
-function memoryLines(s: readonly ProbeSample[], t0: number): ChartSeries[] {
+/** Resident memory per component group. */
+function rssLines(s: readonly ProbeSample[], t0: number): ChartSeries[] {
   const memNames = [...new Set(s.flatMap((x) => Object.keys(x.rss ?? {})))].sort();
-  return [
-    ...memNames.map((n) => ({
-      name: n,
-      points: gaugeSeries(s, t0, (x) => (x.rss?.[n] ?? Number.NaN) / GiB),
-    })),
-    {
-      name: 'host available',
-      points: gaugeSeries(s, t0, (x) => (x.hostMemAvailable ?? Number.NaN) / GiB),
-      dashed: true,
-      color: '#7f7f7f',
-    },
-  ];
+  return memNames.map((n) => ({
+    name: n,
+    points: gaugeSeries(s, t0, (x) => (x.rss?.[n] ?? Number.NaN) / GiB),
+  }));
 }
 
 const LINE_CHARTS: readonly LineChartSpec[] = [
@@ -166,11 +165,30 @@ const LINE_CHARTS: readonly LineChartSpec[] = [
     id: 'cumulative',
     title: 'cumulative orders: emitted vs delivered, both paths',
     yLabel: 'orders',
+    // The emitted lines of the two paths often coincide: each gets its own dash and marker.
     lines: [
-      { name: 'pull emitted', points: gauge((x) => x.ledger?.orders) },
-      { name: 'pull stored', points: gauge((x) => x.pull?.storedOrders), dashed: true },
-      { name: 'push emitted', points: gauge((x) => x.ledger?.ordersPushed) },
-      { name: 'push counted', points: gauge((x) => x.collector?.orders), dashed: true },
+      { name: 'pull emitted', points: gauge((x) => x.ledger?.orders), color: '#1f77b4', marker: 'circle' },
+      {
+        name: 'pull stored',
+        points: gauge((x) => x.pull?.storedOrders),
+        color: '#17becf',
+        dash: '6 3',
+        marker: 'circle',
+      },
+      {
+        name: 'push emitted',
+        points: gauge((x) => x.ledger?.ordersPushed),
+        color: '#d62728',
+        dash: '2 3',
+        marker: 'square',
+      },
+      {
+        name: 'push counted',
+        points: gauge((x) => x.collector?.orders),
+        color: '#ff7f0e',
+        dash: '8 3 2 3',
+        marker: 'diamond',
+      },
     ],
   },
   {
@@ -230,11 +248,24 @@ const LINE_CHARTS: readonly LineChartSpec[] = [
     formatY: (v) => (v >= 10 ? compact(v) : v.toFixed(2)),
   },
   {
-    id: 'memory',
-    title: 'resident memory per component, and the host’s MemAvailable',
+    id: 'memory-host',
+    title: 'the host’s available memory (MemAvailable)',
     yLabel: 'GiB',
-    lines: memoryLines,
+    lines: [
+      {
+        name: 'host MemAvailable',
+        points: gauge((x) => (x.hostMemAvailable ?? Number.NaN) / GiB),
+        color: '#7f7f7f',
+      },
+    ],
     formatY: (v) => v.toFixed(v >= 10 ? 0 : 1),
+  },
+  {
+    id: 'memory-rss',
+    title: 'resident memory per component (RSS)',
+    yLabel: 'GiB',
+    lines: rssLines,
+    formatY: (v) => v.toFixed(v >= 10 ? 0 : 2),
   },
 ];
 
@@ -246,17 +277,15 @@ function drawLineChart(spec: LineChartSpec, r: RunRecord): NamedChart {
     typeof spec.lines === 'function'
       ? spec.lines(s, t0)
       : spec.lines.map(({ points, ...line }) => ({ ...line, points: points(s, t0) }));
-  return {
-    id: spec.id,
-    svg: lineChart({
-      title: typeof spec.title === 'function' ? spec.title(r) : spec.title,
-      yLabel: spec.yLabel,
-      markers: markers(r),
-      series,
-      ...(spec.refLines ? { refLines: spec.refLines(r) } : {}),
-      ...(spec.formatY ? { formatY: spec.formatY } : {}),
-    }),
+  const options: LineChartOptions = {
+    title: typeof spec.title === 'function' ? spec.title(r) : spec.title,
+    yLabel: spec.yLabel,
+    markers: markers(r),
+    series,
+    ...(spec.refLines ? { refLines: spec.refLines(r) } : {}),
+    ...(spec.formatY ? { formatY: spec.formatY } : {}),
   };
+  return { id: spec.id, svg: lineChart(options), options };
 }
 
 /** Which alerts were pending or firing, over the whole run. */

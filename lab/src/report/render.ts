@@ -1,7 +1,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { causeText } from '../analysis/causes.ts';
 import type { RunRecord } from '../core/record.ts';
+import { causeBarsSvg } from './cause-bars.ts';
 import { recordCharts } from './charts.ts';
+import { interactiveParts } from './interactive.ts';
+import {
+  causesNotes,
+  causesTable,
+  falsePagesNote,
+  falsePagesTable,
+  interruptedBanner,
+  pathCauses,
+  pullResolutionTable,
+  visibilityTable,
+} from './loss-tables.ts';
+import { REPORT_CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
 import {
   datagramsTable,
@@ -17,14 +31,29 @@ import {
   textTable,
 } from './tables.ts';
 
-// report.md, report.html (self-contained: inline SVG and CSS, no script, no network) and the terminal
-// summary, all from the record only.
+// report.md, report.html (self-contained: inline CSS, SVG and the inlined chart library, no network) and
+// the terminal summary, all from the record only — of either schema (run@1 lacks the loss-by-cause,
+// visibility, budget and false-page fields; each section then says so).
+
+const PATHS = ['pull', 'push'] as const;
+
+/** The one-line summary of a path's loss by cause, for the terminal ("" when there is none). */
+function causesLine(r: RunRecord, p: (typeof PATHS)[number]): string {
+  const causes = pathCauses(r, p);
+  if (!causes || causes.length === 0) return '';
+  const parts = causes.map((c) => `${causeText(c.cause)} ${(c.share * 100).toFixed(1)}%`);
+  return `  ${p} lost because: ${parts.join(' · ')}`;
+}
 
 export function renderTerminalSummary(r: RunRecord): string {
   const lines = [`verdict: ${r.verdict}`, ''];
+  const banner = interruptedBanner(r);
+  if (banner) lines.push(banner.toUpperCase());
   if (r.error)
     lines.push('PARTIAL: the run failed before its accounting; delivered = last probe values, not final');
   lines.push(textTable(lossTable(r)));
+  const why = PATHS.map((p) => causesLine(r, p)).filter(Boolean);
+  if (why.length > 0) lines.push('', ...why);
   const dg = datagramsTable(r);
   if (dg) lines.push('', textTable(dg));
   if (r.firstFailures.length > 0) {
@@ -40,57 +69,70 @@ export function renderTerminalSummary(r: RunRecord): string {
   return lines.join('\n');
 }
 
+/** The notices above the tables: interrupted, failed, --fail-on. */
+function notices(r: RunRecord): string[] {
+  const out: string[] = [];
+  const banner = interruptedBanner(r);
+  if (banner) out.push(`**${banner[0]!.toUpperCase()}${banner.slice(1)}.**`);
+  if (r.error) out.push(`**The run failed before completing:** ${r.error}. The numbers below are PARTIAL.`);
+  if (r.failOn) out.push(`\`--fail-on ${r.failOn.expr}\`: ${r.failOn.met ? '**met**' : 'not met'}`);
+  return out;
+}
+
+const md = (t: Table | null): string[] => (t ? [markdownTable(t), ''] : []);
+const mdSection = (title: string, body: string[]) => [`## ${title}`, '', ...body];
+
+function whereTheLossWentMd(r: RunRecord): string[] {
+  return [...PATHS.flatMap((p) => md(causesTable(r, p))), ...causesNotes(r).flatMap((n) => [n, ''])];
+}
+
 export function renderMarkdown(r: RunRecord): string {
-  const sections = [
+  return [
     `# pushpull-lab burst run ${r.runId}`,
     '',
     `**Verdict:** ${r.verdict}`,
     '',
+    ...notices(r).flatMap((n) => [n, '']),
     `Run ${r.startedAt} → ${r.finishedAt} on the ${r.environment.runtime} runtime, ${r.config.pods} pods.`,
     '',
-    '## Loss per path',
-    '',
-    markdownTable(lossTable(r)),
-    '',
-    markdownTable(lossSourcesTable(r)),
-    '',
-    ...optionalMd(datagramsTable(r)),
-    '## What failed first',
-    '',
-    r.firstFailures.length > 0
-      ? markdownTable(failuresTable(r))
-      : 'No failure signal was observed on either path.',
-    '',
-    ...optionalMd(discountedTable(r)),
-    '## Peaks',
-    '',
-    markdownTable(peaksTable(r)),
-    '',
-    '## Phases',
-    '',
-    markdownTable(phasesTable(r)),
-    '',
-    '## Environment and configuration',
-    '',
-    markdownTable(environmentTable(r)),
-    '',
+    ...mdSection('Loss per path', [
+      ...md(lossTable(r)),
+      ...md(lossSourcesTable(r)),
+      ...md(datagramsTable(r)),
+    ]),
+    ...mdSection('Where the loss went', whereTheLossWentMd(r)),
+    ...mdSection('What failed first', [
+      r.firstFailures.length > 0
+        ? markdownTable(failuresTable(r))
+        : 'No failure signal was observed on either path.',
+      '',
+      ...md(discountedTable(r)),
+    ]),
+    ...mdSection('False pages', [falsePagesNote(r), '', ...md(falsePagesTable(r))]),
+    ...mdSection(
+      'Visibility',
+      visibilityBody(r, md, (s) => [s, '']),
+    ),
+    ...mdSection('Peaks', md(peaksTable(r))),
+    ...mdSection('Phases', md(phasesTable(r))),
+    ...mdSection('Environment and configuration', md(environmentTable(r))),
     'Charts: see `report.html` next to this file; every number is in `run.json`.',
     '',
-  ];
-  if (r.failOn)
-    sections.splice(4, 0, `\`--fail-on ${r.failOn.expr}\`: ${r.failOn.met ? '**met**' : 'not met'}`, '');
-  if (r.error)
-    sections.splice(
-      4,
-      0,
-      `**The run failed before completing:** ${r.error}. The numbers below are PARTIAL.`,
-      '',
-    );
-  return sections.join('\n');
+  ].join('\n');
 }
 
-function optionalMd(t: Table | null): string[] {
-  return t ? [markdownTable(t), ''] : [];
+/** Visibility and pull resolution (both absent in run@1 records: then one sentence says so). */
+function visibilityBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: (s: string) => T[]): T[] {
+  const v = visibilityTable(r);
+  const q = pullResolutionTable(r);
+  if (!v && !q) return text(`This record (${r.schema}) has no visibility measurement.`);
+  return [
+    ...text(
+      'How long after the fleet emitted an order each path had delivered it (loss is counted by cause above, not again as lateness).',
+    ),
+    ...table(v),
+    ...table(q),
+  ];
 }
 
 export function htmlTable(t: Table | null): string {
@@ -102,19 +144,40 @@ export function htmlTable(t: Table | null): string {
     .join('')}</tbody></table>`;
 }
 
-export const CSS = `
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 12px}
-h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-.verdict{font-size:17px;background:#fff6e0;border-left:5px solid #e0a000;padding:10px 14px;margin:14px 0}
-.ok{background:#eaf7ea;border-color:#2ca02c}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f4f4f4}td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}
-.meta{color:#666;font-size:12px}figure{margin:10px 0 18px}
-svg{max-width:100%;height:auto;font-family:system-ui,sans-serif}
-svg .t{font-size:13px;font-weight:600;fill:#222}svg .a{font-size:11px;fill:#444}svg .n{font-size:12px;fill:#888}
-svg .bg{fill:#fafafa;stroke:#ccc}svg .g{stroke:#e6e6e6}svg .ax{stroke:#888}
-svg .mk{stroke:#999;stroke-dasharray:3 3}svg .mkt{font-size:10px;fill:#777}svg .ref{stroke:#d62728;stroke-dasharray:6 3;stroke-width:1}
-`;
+const para = (s: string) => `<p>${escapeXml(s)}</p>`;
+
+function noticesHtml(r: RunRecord): string {
+  const banner = interruptedBanner(r);
+  return [
+    banner ? `<div class="banner" id="interrupted">${escapeXml(banner)}</div>` : '',
+    r.error
+      ? `<p><b>The run failed before completing:</b> ${escapeXml(r.error)}. The numbers below are PARTIAL.</p>`
+      : '',
+    r.failOn
+      ? `<p><code>--fail-on ${escapeXml(r.failOn.expr)}</code>: <b>${r.failOn.met ? 'met' : 'not met'}</b></p>`
+      : '',
+  ].join('\n');
+}
+
+/** The table sections of report.html, each a fragment. */
+function tableSections(r: RunRecord) {
+  const bars = causeBarsSvg(r);
+  return {
+    loss: [lossTable(r), lossSourcesTable(r), datagramsTable(r)].map(htmlTable).join('\n'),
+    where: [
+      bars ? `<figure id="cause-bars">${bars}</figure>` : '',
+      ...PATHS.map((x) => htmlTable(causesTable(r, x))),
+      ...causesNotes(r).map(para),
+    ].join('\n'),
+    first: `${r.firstFailures.length > 0 ? htmlTable(failuresTable(r)) : para('No failure signal was observed on either path.')}\n${htmlTable(discountedTable(r))}`,
+    pages: `${para(falsePagesNote(r))}${htmlTable(falsePagesTable(r))}`,
+    vis: visibilityBody(
+      r,
+      (t) => [htmlTable(t)],
+      (s) => [para(s)],
+    ).join('\n'),
+  };
+}
 
 export function renderHtml(r: RunRecord): string {
   const charts = recordCharts(r);
@@ -122,30 +185,35 @@ export function renderHtml(r: RunRecord): string {
     const c = charts.find((x) => x.id === id);
     return c ? `<figure id="${id}">${c.svg}</figure>` : '';
   };
+  const live = interactiveParts(charts);
+  const t = tableSections(r);
   const ok = r.firstFailures.length === 0 && r.paths.pull.lost === 0 && r.paths.push.lost === 0;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>pushpull-lab burst ${escapeXml(r.runId)}</title><style>${CSS}</style></head><body>
+<title>pushpull-lab burst ${escapeXml(r.runId)}</title><style>${REPORT_CSS}\n${live.css}</style></head><body>
 <h1>pushpull-lab: what failed first under the market-open burst</h1>
 <div class="meta">run ${escapeXml(r.runId)} · ${escapeXml(r.startedAt)} → ${escapeXml(r.finishedAt)} · ${escapeXml(r.environment.runtime)} runtime · ${r.config.pods} pods · ${r.environment.cores} cores</div>
 <div class="verdict${ok ? ' ok' : ''}">${escapeXml(r.verdict)}</div>
-${r.error ? `<p><b>The run failed before completing:</b> ${escapeXml(r.error)}. The numbers below are PARTIAL.</p>` : ''}
-${r.failOn ? `<p><code>--fail-on ${escapeXml(r.failOn.expr)}</code>: <b>${r.failOn.met ? 'met' : 'not met'}</b></p>` : ''}
+${noticesHtml(r)}
 <h2>Loss per path</h2>
-${htmlTable(lossTable(r))}
-${htmlTable(lossSourcesTable(r))}
-${htmlTable(datagramsTable(r))}
+${t.loss}
+<h2>Where the loss went</h2>
+${t.where}
 <h2>What failed first</h2>
-${r.firstFailures.length > 0 ? htmlTable(failuresTable(r)) : '<p>No failure signal was observed on either path.</p>'}
-${htmlTable(discountedTable(r))}
+${t.first}
+<h2>False pages</h2>
+${t.pages}
+<h2>Visibility</h2>
+${t.vis}
 <h2>Emitted vs delivered</h2>
+${live.scripts ? '<p class="meta">Hover a chart for its values; drag across it to zoom, double-click to reset.</p>' : ''}
 ${fig('pull-rate')}${fig('push-rate')}${fig('cumulative')}
 <h2>Scrapes</h2>
 ${fig('scrape-duration')}${fig('body-size')}${fig('targets')}
 <h2>Push-side drops</h2>
 ${fig('udp-drops')}
 <h2>CPU and memory</h2>
-${fig('cpu')}${fig('memory')}
+${fig('cpu')}${fig('memory-host')}${fig('memory-rss')}
 <h2>Alerts</h2>
 ${fig('alerts')}
 <h2>Peaks</h2>
@@ -154,7 +222,8 @@ ${htmlTable(peaksTable(r))}
 ${htmlTable(phasesTable(r))}
 <h2>Environment and configuration</h2>
 ${htmlTable(environmentTable(r))}
-<p class="meta">Generated by pushpull-lab from run.json (next to this file). Self-contained: no script, no network.</p>
+<p class="meta">Generated by pushpull-lab from run.json (next to this file). Self-contained: no network; without scripts the charts are static SVG.</p>
+${live.scripts}
 </body></html>
 `;
 }
@@ -164,12 +233,12 @@ export interface WrittenReport {
   files: string[];
 }
 
-/** Writes run.json, report.md and report.html into `dir` (created). */
 /** The files writeReport writes into `dir`. */
 export function reportFiles(dir: string): string[] {
   return [join(dir, 'run.json'), join(dir, 'report.md'), join(dir, 'report.html')];
 }
 
+/** Writes run.json, report.md and report.html into `dir` (created). */
 export function writeReport(dir: string, r: RunRecord): WrittenReport {
   mkdirSync(dir, { recursive: true });
   const files = reportFiles(dir);

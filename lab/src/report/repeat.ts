@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { causeText } from '../analysis/causes.ts';
 import type { PathSummary, RepeatRecord, Spread } from '../analysis/repeat.ts';
-import { CSS, htmlTable } from './render.ts';
+import { htmlTable } from './render.ts';
+import { REPORT_CSS as CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
 import { markdownTable, type Table, textTable } from './tables.ts';
 

@@ -1,10 +1,14 @@
-// Hand-made inline SVG charts for the self-contained report (no CDN, no script). Pure: data in, markup out.
+// Hand-made inline SVG charts: the report's no-script fallback (report/interactive.ts draws the same data
+// with uPlot when scripts run). Pure: data in, markup out.
 
 export interface ChartSeries {
   name: string;
   points: readonly { x: number; y: number | null }[];
   color?: string;
   dashed?: boolean;
+  /** An SVG dash pattern ("2 3"); wins over `dashed`. Overlapping lines stay apart by dash and marker. */
+  dash?: string;
+  marker?: 'circle' | 'square' | 'diamond';
 }
 
 export interface LineChartOptions {
@@ -136,14 +140,64 @@ function segments(points: ChartSeries['points'], sx: (x: number) => number, sy: 
   return segs;
 }
 
+export const dashOf = (s: ChartSeries): string | null => s.dash ?? (s.dashed ? '5 3' : null);
+
+function markerAt(kind: NonNullable<ChartSeries['marker']>, x: number, y: number, color: string): string {
+  if (kind === 'square')
+    return `<rect x="${r1(x - 2.5)}" y="${r1(y - 2.5)}" width="5" height="5" fill="${color}"/>`;
+  if (kind === 'diamond')
+    return `<path d="M${x},${r1(y - 3.5)} L${r1(x + 3.5)},${y} L${x},${r1(y + 3.5)} L${r1(x - 3.5)},${y} Z" fill="${color}"/>`;
+  return `<circle cx="${x}" cy="${y}" r="2.5" fill="${color}"/>`;
+}
+
 function seriesMarkup(s: ChartSeries, color: string, sx: (x: number) => number, sy: (y: number) => number) {
-  const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
-  return segments(s.points, sx, sy).map((d) => {
+  const dash = dashOf(s);
+  const dashAttr = dash ? ` stroke-dasharray="${dash}"` : '';
+  const out = segments(s.points, sx, sy).map((d) => {
     // A single point draws as a dot.
-    if (d.includes('L')) return `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${dash}/>`;
+    if (d.includes('L'))
+      return `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${dashAttr}/>`;
     const [cx, cy] = d.slice(1).split(',');
     return `<circle cx="${cx}" cy="${cy}" r="2" fill="${color}"/>`;
   });
+  if (s.marker) {
+    // About a dozen markers per line: enough to tell lines apart where they overlap, few enough to read.
+    const finite = s.points.filter((p) => p.y !== null && Number.isFinite(p.y) && Number.isFinite(p.x));
+    const every = Math.max(1, Math.round(finite.length / 12));
+    finite.forEach((p, i) => {
+      if (i % every === 0) out.push(markerAt(s.marker!, sx(p.x), sy(p.y!), color));
+    });
+  }
+  return out;
+}
+
+/** True when a series has data and every value is 0: drawn on the axis, so the legend says so. */
+export function allZero(s: ChartSeries): boolean {
+  const ys = s.points.filter((p) => p.y !== null && Number.isFinite(p.y));
+  return ys.length > 0 && ys.every((p) => p.y === 0);
+}
+
+/** Gaps: x ranges where a series has no value between two values it has (a probe that did not answer). */
+export function gaps(series: readonly ChartSeries[]): { from: number; to: number }[] {
+  const raw: { from: number; to: number }[] = [];
+  for (const s of series) {
+    let lastX: number | null = null;
+    let inGap = false;
+    for (const p of s.points) {
+      const ok = p.y !== null && Number.isFinite(p.y) && Number.isFinite(p.x);
+      if (ok && inGap && lastX !== null) raw.push({ from: lastX, to: p.x });
+      if (ok) lastX = p.x;
+      inGap = !ok && lastX !== null;
+    }
+  }
+  raw.sort((a, b) => a.from - b.from);
+  const merged: { from: number; to: number }[] = [];
+  for (const g of raw) {
+    const last = merged[merged.length - 1];
+    if (last && g.from <= last.to) last.to = Math.max(last.to, g.to);
+    else merged.push({ ...g });
+  }
+  return merged;
 }
 
 const svgRoot = (W: number, H: number, body: string) =>
@@ -195,16 +249,42 @@ export function lineChart(o: LineChartOptions): string {
       `<text x="${m.l + pw - 4}" y="${sy(rl.y) - 4}" text-anchor="end" class="mkt">${escapeXml(rl.label)}</text>`,
     );
   }
+  parts.push(...gapBands(o.series, m.t, ph, sx, x0, x1));
   o.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
     parts.push(...seriesMarkup(s, color, sx, sy));
     const lx = m.l + (i % legendCols) * (pw / legendCols);
     const ly = m.t + ph + 50 + Math.floor(i / legendCols) * 14;
-    parts.push(
-      `<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${color}"/><text x="${lx + 14}" y="${ly - 4}" class="a">${escapeXml(s.name)}</text>`,
-    );
+    parts.push(legendEntry(s, color, lx, ly));
   });
   return svgRoot(W, H, parts.join(''));
+}
+
+/** The legend's sample: the line's own dash and marker, then its name ("0 throughout" when it is). */
+function legendEntry(s: ChartSeries, color: string, lx: number, ly: number): string {
+  const dash = dashOf(s);
+  const line = `<line x1="${lx}" x2="${lx + 16}" y1="${ly - 7}" y2="${ly - 7}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`;
+  const mark = s.marker ? markerAt(s.marker, lx + 8, ly - 7, color) : '';
+  const name = allZero(s) ? `${s.name} (0 throughout)` : s.name;
+  return `${line}${mark}<text x="${lx + 20}" y="${ly - 4}" class="a">${escapeXml(name)}</text>`;
+}
+
+/** A hatched band over each gap in the data, labelled, so a missing probe is not read as a flat line. */
+function gapBands(
+  series: readonly ChartSeries[],
+  top: number,
+  ph: number,
+  sx: (x: number) => number,
+  x0: number,
+  x1: number,
+): string[] {
+  return gaps(series)
+    .filter((g) => g.to > x0 && g.from < x1)
+    .map((g) => {
+      const a = sx(Math.max(g.from, x0));
+      const w = Math.max(1, r1(sx(Math.min(g.to, x1)) - a));
+      return `<rect class="gap" x="${a}" y="${top}" width="${w}" height="${ph}"><title>no data ${g.from.toFixed(1)}..${g.to.toFixed(1)} s</title></rect><text x="${r1(a + w / 2)}" y="${top + ph - 4}" text-anchor="middle" class="mkt">no data</text>`;
+    });
 }
 
 export interface TimelineRow {

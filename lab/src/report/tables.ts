@@ -1,6 +1,8 @@
 import { formatLossPct } from '../analysis/accounting.ts';
+import { signalImpact } from '../analysis/impact.ts';
 import { pushLabel } from '../analysis/verdict.ts';
 import type { RunRecord } from '../core/record.ts';
+import { budgetRows } from './loss-tables.ts';
 import { compact } from './svg.ts';
 
 // The tables shared by the terminal summary, report.md and report.html (pure: record → rows).
@@ -60,16 +62,25 @@ export function discountedTable(r: RunRecord): Table | null {
 
 export function failuresTable(r: RunRecord): Table {
   return {
-    head: ['#', 'path', 'signal', 's after open', 'detail'],
+    head: ['#', 'path', 'signal', 's after open', 'impact (orders lost to its cause)', 'detail'],
     rows: r.firstFailures.map((f, i) => [
       String(i + 1),
       f.path,
       f.signal,
       `${f.secondsAfterBurst >= 0 ? '+' : ''}${f.secondsAfterBurst.toFixed(1)}`,
+      impactText(r, f.path, f.signal),
       f.detail,
     ]),
-    align: ['r', 'l', 'l', 'r', 'l'],
+    align: ['r', 'l', 'l', 'r', 'r', 'l'],
   };
+}
+
+/** "1,234 (56.0% of the loss)", or "–" when the signal points at no loss cause (or run@1 has no causes). */
+function impactText(r: RunRecord, path: 'pull' | 'push', signal: string): string {
+  const a = r.paths[path];
+  const n = signalImpact(signal, a.causes);
+  if (n === null) return '–';
+  return a.lost > 0 ? `${int(n)} (${((n / a.lost) * 100).toFixed(1)}% of the loss)` : int(n);
 }
 
 export function peaksTable(r: RunRecord): Table {
@@ -145,6 +156,7 @@ export function environmentTable(r: RunRecord): Table {
       ],
       ['burst window', `${c.durationMs / 1000} s`],
       ['seed', String(c.seed)],
+      ...budgetRows(r),
       ...e.notes.map((n, i) => [`note ${i + 1}`, n]),
     ],
   };
