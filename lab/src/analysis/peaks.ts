@@ -3,6 +3,7 @@ import {
   gaugePeak,
   peak,
   pullDeliveredRate,
+  pushDeliveredRate,
   rateSeries,
   socketDropCounter,
   udpDropCounter,
@@ -15,7 +16,7 @@ export function measurePeaks(samples: readonly ProbeSample[], burstAtMs: number)
     pullEmittedPerSec: peak(rateSeries(samples, burstAtMs, (s) => s.ledger?.orders)),
     pullDeliveredPerSec: peak(pullDeliveredRate(samples, burstAtMs)),
     pushEmittedPerSec: peak(rateSeries(samples, burstAtMs, (s) => s.ledger?.ordersPushed)),
-    pushDeliveredPerSec: peak(rateSeries(samples, burstAtMs, (s) => s.collector?.orders)),
+    pushDeliveredPerSec: peak(pushDeliveredRate(samples, burstAtMs)),
     collectorPacketsPerSec: peak(rateSeries(samples, burstAtMs, (s) => s.collector?.packets)),
     // The collector's own socket when it tells (exact); else the namespace's counters.
     udpDropsPerSec: peak(

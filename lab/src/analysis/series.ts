@@ -119,6 +119,24 @@ export function collectorDropCounter(s: ProbeSample): number | null {
  * Pull delivered, per second, as stored: the recording rule pushpull:pull_orders:rate30s when Prometheus
  * evaluated it (cheap, computed inside Prometheus), else the stepped rate of the stored total.
  */
+/**
+ * The push path's delivered orders/s as Prometheus stored them (recording rule pushpull:push_orders:rate30s,
+ * the same kind of measure as the pull path's); run@1 records, which read the collector's whole
+ * exposition every tick, fall back to the collector's own count.
+ */
+export function pushDeliveredRate(samples: readonly ProbeSample[], burstAtMs: number): Point[] {
+  if (
+    samples.some((s) => s.pull?.storedPushOrdersRate !== null && s.pull?.storedPushOrdersRate !== undefined)
+  )
+    return gaugeSeries(samples, burstAtMs, (s) => s.pull?.storedPushOrdersRate);
+  return rateSeries(samples, burstAtMs, (s) => s.collector?.orders);
+}
+
+/** The push path's delivered count so far: stored in Prometheus (run@2), else the collector's (run@1). */
+export function pushDeliveredCount(s: ProbeSample): number | null | undefined {
+  return s.pull?.storedPushOrders ?? s.collector?.orders;
+}
+
 export function pullDeliveredRate(samples: readonly ProbeSample[], burstAtMs: number): Point[] {
   if (samples.some((s) => s.pull?.storedOrdersRate !== null && s.pull?.storedOrdersRate !== undefined))
     return gaugeSeries(samples, burstAtMs, (s) => s.pull?.storedOrdersRate);

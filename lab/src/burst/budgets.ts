@@ -7,6 +7,8 @@ import type { BurstConfig, PathBudget, PathName, ProbeSample } from '../core/rec
 
 /** The collector's largest accepted --max-series: "unlimited" for any fleet this lab can run. */
 export const COLLECTOR_MAX_SERIES = 100_000_000;
+/** Its byte budgets lifted as well (Prometheus has no label-length or series-bytes limit by default). */
+const COLLECTOR_UNLIMITED_BYTES = ['--max-series-bytes', String(2 ** 40), '--max-label-value-length', '1MiB'];
 
 export interface Budget {
   /** Flags for the collector's command. */
@@ -18,7 +20,7 @@ export interface Budget {
 export function budgetOf(config: Pick<BurstConfig, 'seriesBudget' | 'pods'>): Budget {
   const n = config.seriesBudget ?? null;
   return {
-    collectorFlags: ['--max-series', String(n ?? COLLECTOR_MAX_SERIES)],
+    collectorFlags: ['--max-series', String(n ?? COLLECTOR_MAX_SERIES), ...COLLECTOR_UNLIMITED_BYTES],
     sampleLimit: n === null ? null : Math.ceil(n / config.pods),
   };
 }

@@ -54,7 +54,11 @@ export function statusLine(
   const pullD =
     rule !== null && rule !== undefined ? rule : windowRate(recent, (x) => x.pull?.storedOrders, storedWin);
   const pushE = windowRate(recent, (x) => x.ledger?.ordersPushed, win);
-  const pushD = windowRate(recent, (x) => x.collector?.orders, win);
+  const pushRule = s.pull?.storedPushOrdersRate;
+  const pushD =
+    pushRule !== null && pushRule !== undefined
+      ? pushRule
+      : windowRate(recent, (x) => x.collector?.orders, win);
   const drops = windowRate(recent, (x) => socketDropCounter(x) ?? udpDropCounter(x), win);
   const rel =
     ctx.burstAtMs === null

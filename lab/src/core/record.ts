@@ -115,6 +115,8 @@ export interface PullProbe {
   storedPushOrders?: number | null;
   /** The recording rule pushpull:pull_orders:rate30s (orders/s as stored, computed inside Prometheus). */
   storedOrdersRate: number | null;
+  /** run@2: pushpull:push_orders:rate30s, the push path's orders/s as stored. */
+  storedPushOrdersRate?: number | null;
   collectorUp: number | null;
 }
 

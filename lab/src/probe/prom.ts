@@ -40,6 +40,7 @@ export const PULL_EXPRESSIONS: Record<
   collectorUp: 'max(up{job="collector"})',
   // A recording rule (prometheus/rules): one precomputed series, cheap even when Prometheus is loaded.
   storedOrdersRate: 'max(pushpull:pull_orders:rate30s)',
+  storedPushOrdersRate: 'max(pushpull:push_orders:rate30s)',
 };
 
 /**

@@ -59,6 +59,7 @@ export function emptyPull(): PullProbe {
     storedOrders: null,
     storedPushOrders: null,
     storedOrdersRate: null,
+    storedPushOrdersRate: null,
     collectorUp: null,
   };
 }

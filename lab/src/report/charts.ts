@@ -4,6 +4,8 @@ import {
   gaugeSeries,
   type Point,
   pullDeliveredRate,
+  pushDeliveredCount,
+  pushDeliveredRate,
   rateSeries,
   relSeconds,
   socketDropCounter,
@@ -154,8 +156,8 @@ const LINE_CHARTS: readonly LineChartSpec[] = [
     lines: [
       { name: 'emitted (ledger)', points: rate((x) => x.ledger?.ordersPushed), color: '#1f77b4' },
       {
-        name: 'counted by collector',
-        points: rate((x) => x.collector?.orders),
+        name: 'stored (recording rule pushpull:push_orders:rate30s)',
+        points: pushDeliveredRate,
         color: '#d62728',
         dashed: true,
       },
@@ -183,8 +185,8 @@ const LINE_CHARTS: readonly LineChartSpec[] = [
         marker: 'square',
       },
       {
-        name: 'push counted',
-        points: gauge((x) => x.collector?.orders),
+        name: 'push stored',
+        points: gauge(pushDeliveredCount),
         color: '#ff7f0e',
         dash: '8 3 2 3',
         marker: 'diamond',

@@ -46,22 +46,27 @@ async function waitForScrapesAfterQuiesce(ctx: RunContext): Promise<void> {
 }
 
 /**
- * The collector must have read what is still in its socket buffer: wait (≤ 20 s) until its count is
- * stable. If it is still rising then, what it gained in the last second is recorded as still in flight.
+ * The collector must have read what is still in its socket buffer: wait (≤ 20 s) until the lines it has
+ * read stop moving (its self-metrics: cheap to read). If they still move then, the orders it still took in
+ * during the last second (read from its whole exposition once) are recorded as in flight.
  */
 async function waitForCollectorDrained(ctx: RunContext): Promise<void> {
+  const read = async (path: string) =>
+    collectorSnapshot(
+      await httpText(`${ctx.stack.collectorHttpUrl}${path}`, { timeoutMs: 60_000, signal: ctx.signal }),
+    );
   let prev: number | null = null;
   for (let i = 0; i < 20; i++) {
-    const snap = collectorSnapshot(
-      await httpText(`${ctx.stack.collectorHttpUrl}/metrics`, { timeoutMs: 60_000, signal: ctx.signal }),
-    );
+    const snap = await read('/metrics/self');
     ctx.collected.collectorRcvbuf = snap.rcvbufBytes;
-    if (prev !== null && snap.orders === prev) return;
-    ctx.collected.collectorStillRising = prev === null ? 0 : Math.max(0, (snap.orders ?? 0) - prev);
-    prev = snap.orders;
+    if (prev !== null && snap.lines === prev) return;
+    prev = snap.lines;
     await abortableSleep(1000, ctx.signal);
   }
+  const a = (await read('/metrics')).orders ?? 0;
+  await abortableSleep(1000, ctx.signal);
+  ctx.collected.collectorStillRising = Math.max(0, ((await read('/metrics')).orders ?? 0) - a);
   ctx.notes.push(
-    `the collector's order count was still rising 20 s after quiesce (+${ctx.collected.collectorStillRising.toLocaleString('en-US')} in the last second): counted as in flight`,
+    `the collector was still reading lines 20 s after quiesce (+${ctx.collected.collectorStillRising.toLocaleString('en-US')} orders in the last second): counted as in flight`,
   );
 }

@@ -2,8 +2,9 @@ import { httpText } from '../../core/http.ts';
 import { collectorSnapshot } from '../exposition.ts';
 import { DUTY, PROBE_TIMEOUT_MS, type ProbeSource, type ProbeTargets, TICK_MS } from './source.ts';
 
-// The collector's body grows with every series it holds (megabytes at the open); every 2 s is plenty
-// and keeps the lab from adding much render work to the component it is measuring.
+// The collector's own self-metrics only (GET /metrics/self): its whole exposition grows with every series
+// it holds (megabytes at the open), and rendering it every few seconds would be load only the push side
+// carries. What the push path delivered is read where the pull path's is: in Prometheus.
 
 export function collectorSource(t: ProbeTargets): ProbeSource {
   return {
@@ -11,7 +12,7 @@ export function collectorSource(t: ProbeTargets): ProbeSource {
     periodMs: Math.max(2 * TICK_MS, t.scrapeIntervalMs / 4),
     duty: DUTY,
     async read(s, { signal }) {
-      const text = await httpText(`${t.collectorUrl}/metrics`, { timeoutMs: PROBE_TIMEOUT_MS, signal });
+      const text = await httpText(`${t.collectorUrl}/metrics/self`, { timeoutMs: PROBE_TIMEOUT_MS, signal });
       s.collector = collectorSnapshot(text, t.ordersFamily ?? 'orders');
     },
   };
