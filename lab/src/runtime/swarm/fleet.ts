@@ -32,26 +32,32 @@ export async function scaleFleet(
   }
   const plan = place({ nodes: s.nodes, podsPerProducer: podsList(producers, popts) });
   const started: Promise<void>[] = [];
-  try {
-    for (let i = s.producers.length; i < producers; i++) {
-      signal?.throwIfAborted();
-      started.push(addProducer(s, plan.producers[i]!, popts, signal));
-    }
-  } finally {
-    // Every started wait settles before we return or throw: none may reject after a teardown.
-    const results = await Promise.allSettled(started);
-    // Services are created concurrently: keep the fleet in index order (scale-down removes the last).
-    s.producers.sort((a, b) => slotIndex(a.member.name) - slotIndex(b.member.name));
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+  let aborted: unknown = null;
+  for (let i = s.producers.length; i < producers && !aborted; i++) {
+    if (signal?.aborted) aborted = signal.reason;
+    else started.push(addProducer(s, plan.producers[i]!, popts, signal));
   }
+  // Every started wait settles before we return or throw: none may reject after a teardown.
+  const results = await Promise.allSettled(started);
+  // Services are created concurrently: keep the fleet in index order (scale-down removes the last).
+  s.producers.sort((a, b) => slotIndex(a.member.name) - slotIndex(b.member.name));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  if (aborted) throw aborted;
 }
 
 const slotIndex = (name: string) => Number(name.slice(name.lastIndexOf('-') + 1));
 
-async function addProducer(s: SwarmStack, slot: ProducerSlot, popts: ProducerOptions, signal?: AbortSignal): Promise<void> {
+async function addProducer(
+  s: SwarmStack,
+  slot: ProducerSlot,
+  popts: ProducerOptions,
+  signal?: AbortSignal,
+): Promise<void> {
   const args = producerArgs(slot.name, slot.pods, popts, 'collector:8125', '/tmp/sd', '0.0.0.0:9100');
-  const svc = await s.docker.createService(producerSpec(specContext(s), slot.name, args, producerConstraints(slot)));
+  const svc = await s.docker.createService(
+    producerSpec(specContext(s), slot.name, args, producerConstraints(slot)),
+  );
   const member: ProducerMember = {
     name: slot.name,
     baseUrl: '',

@@ -44,7 +44,7 @@ const server = http.createServer((req, res) => {
   req.pipe(up);
 });
 server.keepAliveTimeout = 65000;
-server.listen(Number(process.env.PROXY_PORT || 8080), () => console.log(JSON.stringify({ msg: 'listening' })));
+server.listen(Number(process.env.PROXY_PORT || 8080), () => console.log(JSON.stringify({ msg: 'listening', port: server.address().port })));
 process.on('SIGTERM', () => process.exit(0));
 `;
 
