@@ -11,7 +11,7 @@ import ts from 'typescript';
 export const LAYERS: readonly (readonly string[])[] = [
   ['core'], // the lab's vocabulary: run record, work dirs, flags, CLI plumbing, http, time
   ['analysis', 'model', 'runtime'], // pure functions of the record; the seeded model; the Runtime interface
-  ['probe', 'cost'], // reading the running stack; the per-event cost command
+  ['probe', 'cost', 'swarm-plan'], // reading the running stack; the per-event cost command; swarm placement
   ['report'], // record → markdown / HTML
   ['stack', 'reports'], // up / status / scale / down; report / compare (re-render records)
   ['burst'], // one market-open run
@@ -21,7 +21,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 ];
 
 /** Concrete runtimes: only their own folder and the selector may name them. */
-export const CONCRETE_RUNTIMES = ['runtime/process', 'runtime/docker'] as const;
+export const CONCRETE_RUNTIMES = ['runtime/process', 'runtime/docker', 'runtime/swarm'] as const;
 export const RUNTIME_SELECTOR = 'runtime/select.ts';
 
 export const MAX_FILE_LINES = 400;

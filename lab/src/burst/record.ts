@@ -135,6 +135,7 @@ function datagramsOf(ctx: RunContext, failure: unknown): RunRecord['datagrams'] 
 }
 
 function environmentOf(ctx: RunContext, samples: readonly ProbeSample[]): Environment {
+  const placed = ctx.runtime.environment?.();
   return {
     runtime: ctx.runtime.kind,
     cores: availableParallelism(),
@@ -143,7 +144,12 @@ function environmentOf(ctx: RunContext, samples: readonly ProbeSample[]): Enviro
     node: process.version,
     collectorRcvbufBytes: ctx.collected.collectorRcvbuf ?? lastCollectorRcvbuf(samples),
     prometheusScrapeTimeoutMs: ctx.scrapeTimeoutMs,
-    notes: [...ctx.deps.selectionReasons.map((r) => `runtime selection: ${r}`), ...ctx.notes],
+    notes: [
+      ...ctx.deps.selectionReasons.map((r) => `runtime selection: ${r}`),
+      ...ctx.notes,
+      ...(placed?.notes ?? []),
+    ],
+    ...(placed ? { nodes: placed.nodes } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   statusCommand,
   upCommand,
 } from '../stack/cli.ts';
+import { swarmPlanCommand } from '../swarm-plan/cli.ts';
 
 // The command table: `pushpull-lab <verb>` → the verb's own cli.ts. Only the entry files (main.ts,
 // index.ts) import this file; every command owns its flags, help and core in its own folder.
@@ -37,6 +38,7 @@ Verbs:
                    scrape-storm, body-balloon)
   model            the seeded burst model (flush/scrape peaks with and without jitter)
   cost             per-event cost of the push and pull paths
+  swarm-plan       where a fleet would run on the Docker Swarm, and what each node needs
   help [verb]      this text, or a verb's flags
 
 Exit codes: 0 ok, 1 lab error, 2 bad usage, 3 --fail-on met (burst) / no stack up (status), 130 interrupted.`;
@@ -63,6 +65,7 @@ const COMMANDS: Record<string, Command> = {
   cost: async (argv, io) => runCostCommand(argv, io),
   report: (argv, io) => reportCommand(argv, io),
   compare: (argv, io) => compareCommand(argv, io),
+  'swarm-plan': (argv, io, deps) => swarmPlanCommand(argv, io, deps),
 };
 
 /** Verbs whose `help <verb>` prints a flag table from here (the others answer their own --help). */
@@ -77,7 +80,7 @@ const HELP_TABLES: Record<string, { usage: string; flags: typeof BURST_FLAGS }> 
 };
 
 async function help(topic: string | undefined, io: CliIo, deps: CliDeps): Promise<void> {
-  if (topic && ['model', 'cost', 'drill', 'scenario', 'report', 'compare'].includes(topic)) {
+  if (topic && ['model', 'cost', 'drill', 'scenario', 'report', 'compare', 'swarm-plan'].includes(topic)) {
     await COMMANDS[topic]!(['--help'], io, deps);
     return;
   }
@@ -97,7 +100,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
     if (!command)
       throw new LabError(
         'LAB_ERR_FLAG_UNKNOWN',
-        `unknown verb "${verb}"; verbs: up, down, status, scale, burst, report, compare, drill, scenario, model, cost, help`,
+        `unknown verb "${verb}"; verbs: up, down, status, scale, burst, report, compare, drill, scenario, model, cost, swarm-plan, help`,
       );
     return await command(rest, io, deps);
   } catch (e) {

@@ -14,8 +14,8 @@ export const COMMON_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_RUNTIME',
     default: 'auto',
-    choices: ['auto', 'docker', 'process'],
-    help: 'where the stack runs: docker (containers), process (local binaries), auto (docker if usable)',
+    choices: ['auto', 'docker', 'process', 'swarm'],
+    help: 'where the stack runs: docker (containers), process (local binaries), swarm (a Docker Swarm; never chosen by auto), auto (docker if usable)',
   },
   'state-dir': {
     kind: 'string',

@@ -4,7 +4,7 @@ import type { Ledger, LedgerCounts, PushMode, Transport } from '@pushpull/common
 // functions of this record only.
 
 /** Where the stack runs (one implementation of runtime/types.ts' Runtime per kind). */
-export type RuntimeKind = 'docker' | 'process';
+export type RuntimeKind = 'docker' | 'process' | 'swarm';
 
 /** What the probe keeps from one read of the collector's /metrics (nulls = family absent). */
 export interface CollectorSnapshot {
@@ -46,7 +46,7 @@ export type { PushMode, Transport };
 export type PathName = 'pull' | 'push';
 
 export interface BurstConfig {
-  runtime: 'docker' | 'process' | 'auto';
+  runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
   producers: number;
@@ -291,6 +291,8 @@ export interface Environment {
   collectorRcvbufBytes: number | null;
   prometheusScrapeTimeoutMs: number;
   notes: string[];
+  /** Swarm runtime: every node of the swarm; clockOffsetMs = node clock − manager clock (null: not measured). */
+  nodes?: { name: string; cores: number; memoryBytes: number; clockOffsetMs: number | null }[];
 }
 
 export const RUN_SCHEMA = 'pushpull-lab/run@2';

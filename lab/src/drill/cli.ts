@@ -16,7 +16,7 @@ export const DRILL_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_RUNTIME',
     default: 'auto',
-    choices: ['auto', 'docker', 'process'],
+    choices: ['auto', 'docker', 'process', 'swarm'],
     help: 'where the stacks run',
   },
   out: { kind: 'string', env: 'LAB_OUT', help: 'output directory (default runs/drill-<timestamp>)' },

@@ -7,6 +7,8 @@ import type { RuntimeFactory, RuntimeKind } from './types.ts';
 
 export interface RuntimeCandidate {
   kind: RuntimeKind;
+  /** Never part of the `auto` chain (swarm). */
+  explicitOnly?: boolean;
   /** Loads the runtime module (docker.ts is imported lazily: its dependencies load only when used). */
   load(): Promise<RuntimeFactory>;
 }
@@ -40,7 +42,18 @@ export function defaultCandidates(repoRoot: string): RuntimeCandidate[] {
       },
     },
     { kind: 'process', load: async () => processRuntimeFactory(repoRoot) },
+    // Staging only: `auto` never picks it (it deploys onto a shared swarm); `--runtime swarm` asks for it.
+    {
+      kind: 'swarm',
+      explicitOnly: true,
+      load: async () => (await import('./swarm/runtime.ts')).swarmRuntimeFactory(repoRoot),
+    },
   ];
+}
+
+/** `swarm-plan`: the swarm's nodes and the placement of a fleet (loaded lazily, like the runtime). */
+export async function swarmPlanText(root: string, pods: number, podsPerProducer: number): Promise<string> {
+  return (await import('./swarm/plan.ts')).planText(root, pods, podsPerProducer);
 }
 
 const INSTALL_HINT = `install the process runtime's binaries with \`sudo bash scripts/setup.sh\` (or \`sudo apt-get install ${APT_PACKAGES.join(' ')}\`), or start Docker and build the images with \`bash scripts/airgap-images.sh\``;
@@ -50,9 +63,15 @@ export async function selectRuntime(
   candidates: readonly RuntimeCandidate[],
 ): Promise<Selection> {
   const reasons: string[] = [];
-  const chain = requested === 'auto' ? candidates : candidates.filter((c) => c.kind === requested);
+  const chain =
+    requested === 'auto'
+      ? candidates.filter((c) => !c.explicitOnly)
+      : candidates.filter((c) => c.kind === requested);
   if (chain.length === 0)
-    throw new LabError('LAB_ERR_FLAG_VALUE', `--runtime: "${requested}" is not one of auto, docker, process`);
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--runtime: "${requested}" is not one of auto, docker, process, swarm`,
+    );
   let lastError: LabError | null = null;
   for (const c of chain) {
     let factory: RuntimeFactory;
@@ -67,11 +86,17 @@ export async function selectRuntime(
     reasons.push(`${c.kind}: ${a.ok ? 'selected' : 'skipped'} — ${a.reason}`);
     if (a.ok) return { factory, reasons };
     const code =
-      c.kind === 'docker'
+      c.kind === 'swarm'
         ? /image/i.test(a.reason)
           ? 'LAB_ERR_IMAGE_MISSING'
-          : 'LAB_ERR_DOCKER_UNREACHABLE'
-        : 'LAB_ERR_MISSING_BINARY';
+          : /swarm/i.test(a.reason)
+            ? 'LAB_ERR_SWARM'
+            : 'LAB_ERR_DOCKER_UNREACHABLE'
+        : c.kind === 'docker'
+          ? /image/i.test(a.reason)
+            ? 'LAB_ERR_IMAGE_MISSING'
+            : 'LAB_ERR_DOCKER_UNREACHABLE'
+          : 'LAB_ERR_MISSING_BINARY';
     lastError = new LabError(code, `${c.kind} runtime unavailable: ${a.reason}`);
   }
   if (requested !== 'auto' && lastError) throw lastError;

@@ -3,7 +3,7 @@
 // so scenarios never know whether they run on containers or local processes.
 
 import type { PushMode, Transport } from '@pushpull/common';
-import type { RuntimeKind } from '../core/record.ts';
+import type { Environment, RuntimeKind } from '../core/record.ts';
 
 export type { RuntimeKind };
 
@@ -150,6 +150,8 @@ export interface Runtime {
    * `args` receives the addresses to use. `serve` processes are awaited until their "listening" line.
    */
   runAux?(name: string, args: (a: AuxAddresses) => string[]): Promise<AuxProcess>;
+  /** Optional: the nodes the stack runs on and what a reader must know about them (swarm). Valid after up(). */
+  environment?(): { nodes: NonNullable<Environment['nodes']>; notes: string[] };
 }
 
 export interface RuntimeAvailability {

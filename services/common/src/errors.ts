@@ -17,6 +17,8 @@ export const ErrorCodes = {
   LAB_ERR_SCENARIO: 'invalid scenario',
   LAB_ERR_FAIL_ON: 'fail-on condition met',
   LAB_ERR_INTERRUPTED: 'interrupted',
+  LAB_ERR_SWARM: 'docker swarm not usable',
+  LAB_ERR_FAULT_UNSUPPORTED: 'fault not supported on this runtime',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

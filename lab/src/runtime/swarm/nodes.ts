@@ -1,0 +1,119 @@
+import { LabError } from '@pushpull/common';
+import { ROLE_LABEL } from './labels.ts';
+
+// The swarm's nodes as the Engine API (1.41) describes them — `GET /nodes` and `GET /info` — reduced to
+// what placement and the run record need, and the clock-offset arithmetic. Pure: response objects in.
+
+/** The fields of one `GET /nodes` item the lab reads (dockerode returns the engine's JSON as is). */
+export interface ApiNode {
+  ID: string;
+  Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> };
+  Description?: { Hostname?: string; Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
+  Status?: { State?: string; Addr?: string };
+  ManagerStatus?: { Leader?: boolean };
+}
+
+/** The fields of `GET /info` the lab reads. */
+export interface ApiInfo {
+  Name?: string;
+  SystemTime?: string;
+  Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean; Nodes?: number };
+}
+
+export interface SwarmNode {
+  id: string;
+  name: string;
+  role: 'manager' | 'worker';
+  /** Ready and active: the scheduler may place tasks on it. */
+  usable: boolean;
+  cores: number;
+  memoryBytes: number;
+  /** Value of the node label `pushpull.role` (observer | producers), or null. */
+  labRole: string | null;
+}
+
+export function parseNodes(items: readonly ApiNode[]): SwarmNode[] {
+  return items
+    .map((n) => ({
+      id: n.ID,
+      name: n.Description?.Hostname ?? n.ID,
+      role: n.Spec?.Role === 'manager' ? ('manager' as const) : ('worker' as const),
+      usable: n.Status?.State === 'ready' && (n.Spec?.Availability ?? 'active') === 'active',
+      cores: (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9,
+      memoryBytes: n.Description?.Resources?.MemoryBytes ?? 0,
+      labRole: n.Spec?.Labels?.[ROLE_LABEL] ?? null,
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}
+
+/** The lab must talk to a manager of an active swarm; a clear LAB_ERR_SWARM otherwise. */
+export function requireManager(info: ApiInfo): { nodeId: string } {
+  const sw = info.Swarm;
+  if (sw?.LocalNodeState !== 'active')
+    throw new LabError(
+      'LAB_ERR_SWARM',
+      `this Docker engine is not in a swarm (state "${sw?.LocalNodeState ?? 'unknown'}"): run \`docker swarm init --advertise-addr 127.0.0.1\` for a one-node swarm, or point DOCKER_HOST at a manager`,
+    );
+  if (!sw.ControlAvailable || !sw.NodeID)
+    throw new LabError(
+      'LAB_ERR_SWARM',
+      `this Docker engine (${info.Name ?? '?'}) is a swarm worker: the lab deploys through a manager (DOCKER_HOST=ssh://<manager> or run it there)`,
+    );
+  return { nodeId: sw.NodeID };
+}
+
+/** One NTP-style exchange seen from a node: its clock before and after, the manager's clock in between. */
+export interface ClockSample {
+  node: string;
+  sentMs: number;
+  receivedMs: number;
+  managerMs: number;
+}
+
+/**
+ * Offset of a node's clock from the manager's (positive = the node is ahead), from the exchange with the
+ * smallest round trip: the manager read its clock somewhere inside the round trip, so the error is at most
+ * half of it.
+ */
+export function clockOffsets(
+  samples: readonly ClockSample[],
+): Map<string, { offsetMs: number; rttMs: number }> {
+  const best = new Map<string, { offsetMs: number; rttMs: number }>();
+  for (const s of samples) {
+    const rttMs = s.receivedMs - s.sentMs;
+    if (!(rttMs >= 0)) continue;
+    const offsetMs = (s.sentMs + s.receivedMs) / 2 - s.managerMs;
+    const prev = best.get(s.node);
+    if (!prev || rttMs < prev.rttMs) best.set(s.node, { offsetMs, rttMs });
+  }
+  return best;
+}
+
+/** The run record's view of a node (environment.nodes). */
+export interface EnvironmentNode {
+  name: string;
+  cores: number;
+  memoryBytes: number;
+  clockOffsetMs: number | null;
+}
+
+export const CLOCK_WARN_MS = 50;
+
+/** environment.nodes and one warning per node whose clock is off by more than 50 ms (or not measured). */
+export function environmentNodes(
+  nodes: readonly SwarmNode[],
+  offsets: ReadonlyMap<string, { offsetMs: number; rttMs: number }>,
+): { nodes: EnvironmentNode[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const out = nodes.map((n) => {
+    const o = offsets.get(n.name);
+    const clockOffsetMs = o ? Math.round(o.offsetMs * 10) / 10 : null;
+    if (o && Math.abs(o.offsetMs) > CLOCK_WARN_MS)
+      warnings.push(
+        `node ${n.name}: clock ${clockOffsetMs} ms off the manager's (> ${CLOCK_WARN_MS} ms; ±${Math.round(o.rttMs / 2)} ms): the scheduled open and per-second series are skewed on that node — sync it (chrony/NTP)`,
+      );
+    if (!o && n.usable) warnings.push(`node ${n.name}: clock offset not measured`);
+    return { name: n.name, cores: n.cores, memoryBytes: n.memoryBytes, clockOffsetMs };
+  });
+  return { nodes: out, warnings };
+}

@@ -1,0 +1,167 @@
+// Swarm runtime: the same stack as a Docker Swarm deployment, for staging at full scale across as many nodes
+// as the fleet needs — an existing distributed engine built into the Docker Engine, not an agent protocol of
+// ours. Deployed through the engine's service API (dockerode), not `docker stack deploy`: every producer is
+// its own service with its own command line and node, added and removed one by one like the docker runtime's
+// containers, each object labelled with the run id as it is created, and no docker CLI needed on the lab's
+// host. `auto` never picks this runtime: `--runtime swarm` only.
+//
+// How the lab reaches the stack: swarm cannot publish on 127.0.0.1 (ingress and host-mode ports bind every
+// interface) and the host cannot route to overlay addresses, so nothing is published by swarm at all; a plain
+// container on the run's attachable overlay (the proxy, scripts.ts) publishes one port on 127.0.0.1, and the
+// lab reaches Prometheus, the Pushgateway, the collector and every producer's control API through it.
+//
+// This file is the wiring: the class holds one SwarmStack (state.ts) and delegates to engine.ts,
+// preflight.ts, deploy.ts, fleet.ts, faults.ts, snapshot.ts, reaper.ts; placement.ts and specs.ts are pure.
+import { LabError } from '@pushpull/common';
+import Docker from 'dockerode';
+import type {
+  FaultKind,
+  ProducerMember,
+  ProducerOptions,
+  Runtime,
+  RuntimeAvailability,
+  RuntimeFactory,
+  StackEndpoints,
+  StackOptions,
+  StackState,
+} from '../types.ts';
+import { deployBase } from './deploy.ts';
+import { swarmNodes } from './engine.ts';
+import { injectFault } from './faults.ts';
+import { scaleFleet } from './fleet.ts';
+import type { EnvironmentNode, SwarmNode } from './nodes.ts';
+import { reapLeftovers, removeRun } from './reaper.ts';
+import { describeStack, restoreStack } from './snapshot.ts';
+import { composeServices } from './specs.ts';
+import { emptyStack, type SwarmStack } from './state.ts';
+import { newest, tasksOf } from './tasks.ts';
+
+export class SwarmRuntime implements Runtime {
+  readonly kind = 'swarm' as const;
+  private readonly s: SwarmStack;
+  private signal: AbortSignal | undefined;
+
+  constructor(repoRoot: string, docker: Docker = new Docker()) {
+    this.s = emptyStack(docker, repoRoot, composeServices(repoRoot));
+  }
+
+  async up(opts: StackOptions): Promise<StackEndpoints> {
+    const s = this.s;
+    if (s.endpoints) return s.endpoints;
+    Object.assign(s, {
+      runId: opts.runId,
+      workDir: opts.workDir,
+      scrapeIntervalMs: opts.scrapeIntervalMs,
+      startedAtMs: Date.now(),
+      log: opts.log,
+    });
+    this.signal = opts.signal;
+    try {
+      s.endpoints = await deployBase(s, opts);
+      return s.endpoints;
+    } catch (e) {
+      await this.down();
+      throw e;
+    }
+  }
+
+  async scale(producers: number, popts: ProducerOptions): Promise<ProducerMember[]> {
+    if (!this.s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'scale() before up()');
+    await scaleFleet(this.s, producers, popts, this.signal);
+    return this.members();
+  }
+
+  members(): ProducerMember[] {
+    return this.s.producers.map((p) => p.member);
+  }
+
+  fault(kind: FaultKind, member: ProducerMember): Promise<void> {
+    return injectFault(this.s, kind, member);
+  }
+
+  /** The run record's per-node environment (name, cores, memory, clock offset) and its warnings. */
+  environment(): { nodes: EnvironmentNode[]; notes: string[] } {
+    return this.s.environment;
+  }
+
+  /** CPU seconds of the tasks on the manager's node (the lab reaches no other engine). */
+  async cpuSeconds(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const names = new Map<string, string>([...this.s.base].map(([n, id]) => [id, n]));
+    for (const p of this.s.producers) names.set(p.serviceId, p.member.name);
+    const tasks = await tasksOf(this.s.docker, [...names.keys()]).catch(() => []);
+    await Promise.all(
+      [...names].map(async ([id, name]) => {
+        const t = newest(tasks, id);
+        const cid = t?.Status?.ContainerStatus?.ContainerID;
+        if (!cid || t.NodeID !== this.s.localNodeId || t.Status?.State !== 'running') return;
+        try {
+          const st = (await this.s.docker.getContainer(cid).stats({ stream: false })) as {
+            cpu_stats?: { cpu_usage?: { total_usage?: number } };
+          };
+          const ns = st.cpu_stats?.cpu_usage?.total_usage;
+          if (typeof ns === 'number') out[name] = ns / 1e9;
+        } catch {
+          // a task that just ended has no stats: leave it out rather than report 0
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** Components whose newest task is not running (a killed task stays dead: restart policy none). */
+  async dead(): Promise<string[]> {
+    const names = new Map<string, string>([...this.s.base].map(([n, id]) => [id, n]));
+    for (const p of this.s.producers) names.set(p.serviceId, p.member.name);
+    const tasks = await tasksOf(this.s.docker, [...names.keys()]).catch(() => null);
+    if (!tasks) return [];
+    return [...names].filter(([id]) => newest(tasks, id)?.Status?.State !== 'running').map(([, n]) => n);
+  }
+
+  describe(): StackState {
+    return describeStack(this.s);
+  }
+
+  /** Re-attaches to a stack an earlier `up` deployed, with the swarm's nodes as they are now. */
+  restore(state: StackState, nodes: SwarmNode[]): void {
+    restoreStack(this.s, state);
+    this.s.nodes = nodes;
+  }
+
+  async down(): Promise<void> {
+    if (!this.s.runId) return;
+    await removeRun(this.s.docker, this.s.runId);
+    this.s.producers.length = 0;
+    this.s.base.clear();
+    this.s.endpoints = undefined;
+  }
+}
+
+export function swarmRuntimeFactory(repoRoot: string): RuntimeFactory {
+  const docker = () => new Docker();
+  return {
+    kind: 'swarm',
+    available: async () => availability(docker()),
+    create: () => new SwarmRuntime(repoRoot),
+    async attach(state: StackState): Promise<Runtime> {
+      const rt = new SwarmRuntime(repoRoot);
+      const found = await swarmNodes(docker());
+      rt.restore(state, found.nodes);
+      return rt;
+    },
+    reap: (keep) => reapLeftovers(docker(), keep),
+  };
+}
+
+/** The selector's question: an engine that answers and is a manager of an active swarm. */
+async function availability(docker: Docker): Promise<RuntimeAvailability> {
+  try {
+    const { nodes } = await swarmNodes(docker);
+    return {
+      ok: true,
+      reason: `swarm manager reachable, ${nodes.length} node(s); images are checked per node at up`,
+    };
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+}

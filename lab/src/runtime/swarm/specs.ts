@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '@pushpull/common';
+import type Docker from 'dockerode';
+import { parse as parseYaml, stringify } from 'yaml';
+import { derivePrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
+import type { StackOptions } from '../types.ts';
+import { runLabels, serviceName } from './labels.ts';
+import { CLOCK_SCRIPT, SD_SCRIPT } from './scripts.ts';
+
+// The services of one swarm run as Engine API service specs, built from the repo's docker-compose.yml (its
+// images and commands) — pure, so the deployment is testable without an engine. What differs from compose,
+// each because swarm needs it: endpoint_mode dnsrr (the service VIP does not answer on this kernel, measured;
+// names resolve to task IPs), a network alias per component (so the compose addresses `collector:8125`,
+// `pushgateway:9091` stay valid inside the run's own overlay), restart `none` (a killed task stays dead, as a
+// killed container does), Prometheus' config and rules as swarm configs (a bind mount cannot span nodes), the
+// producers discovered over http_sd from the `sd` service instead of a shared file_sd volume, and no
+// node-exporter: `network_mode: service:collector` is unsupported in swarm, so the collector's kernel UDP
+// counters come from its own namespace (`collector_kernel_udp_*`).
+
+export interface ComposeService {
+  image: string;
+  command?: string[];
+}
+
+export function composeServices(repoRoot: string): Record<string, ComposeService> {
+  const doc = parseYaml(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as {
+    services?: Record<string, ComposeService>;
+  };
+  return doc.services ?? {};
+}
+
+export function composeImage(services: Record<string, ComposeService>, name: string): ComposeService {
+  const s = services[name];
+  if (!s?.image)
+    throw new LabError('LAB_ERR_CONFIG', `docker-compose.yml has no service "${name}" with an image`);
+  return s;
+}
+
+/** Where the sd service answers inside the overlay (Prometheus' http_sd url). */
+export const SD_URL = 'http://sd:8080/targets';
+
+/** The derived Prometheus config with the producers job discovered over http_sd from the sd service. */
+export function swarmPrometheusConfig(
+  sourceYaml: string,
+  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'>,
+): string {
+  const derived = derivePrometheusConfig(sourceYaml, {
+    sourceDir: '/etc/prometheus',
+    sdDir: '/sd',
+    scrapeIntervalMs: opts.scrapeIntervalMs,
+    jobAddresses: {
+      collector: 'collector:9102',
+      pushgateway: 'pushgateway:9091',
+      'node-exporter': null,
+      prometheus: 'localhost:9090',
+    },
+    ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
+  });
+  const doc = parseYaml(derived.yaml) as { scrape_configs: Record<string, unknown>[] };
+  for (const job of doc.scrape_configs) {
+    if (job.job_name !== PRODUCERS_JOB) continue;
+    delete job.file_sd_configs;
+    job.http_sd_configs = [{ url: SD_URL, refresh_interval: '5s' }];
+  }
+  return `# DERIVED by the lab swarm runtime from prometheus/prometheus.yml — producers via http_sd.\n${stringify(doc)}`;
+}
+
+export interface SpecContext {
+  runId: string;
+  networkId: string;
+  compose: Record<string, ComposeService>;
+  /** Constraints of the observer services (Prometheus, collector, Pushgateway, sd). */
+  observerConstraints: string[];
+}
+
+interface One {
+  component: string;
+  alias: string;
+  /** Service name suffix (default: the alias). */
+  name?: string;
+  image: string;
+  args?: string[];
+  command?: string[];
+  env?: string[];
+  constraints: string[];
+  configs?: Docker.ConfigReference[];
+  mode?: Docker.ServiceMode;
+  extraLabels?: Record<string, string>;
+}
+
+export function serviceSpec(ctx: SpecContext, o: One): Docker.CreateServiceOptions {
+  const labels = { ...runLabels(ctx.runId, o.component), ...o.extraLabels };
+  return {
+    Name: serviceName(ctx.runId, o.name ?? o.alias),
+    Labels: labels,
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: o.image,
+        Labels: labels,
+        ...(o.command ? { Command: o.command } : {}),
+        ...(o.args ? { Args: o.args } : {}),
+        ...(o.env ? { Env: o.env } : {}),
+        ...(o.configs ? { Configs: o.configs } : {}),
+      },
+      RestartPolicy: { Condition: 'none' },
+      Placement: { Constraints: o.constraints },
+      Networks: [{ Target: ctx.networkId, Aliases: [o.alias] }],
+    },
+    Mode: o.mode ?? { Replicated: { Replicas: 1 } },
+    EndpointSpec: { Mode: 'dnsrr' },
+  };
+}
+
+/** Config references: Prometheus' config and rules, mounted read-only where the compose stack binds them. */
+export function prometheusConfigRefs(
+  configs: { id: string; name: string; file: string }[],
+): Docker.ConfigReference[] {
+  return configs.map((c) => ({
+    ConfigID: c.id,
+    ConfigName: c.name,
+    File: { Name: `/etc/prometheus/${c.file}`, UID: '0', GID: '0', Mode: 0o444 },
+  }));
+}
+
+/** The observers: collector, Pushgateway, the sd service, Prometheus (in start order). */
+export function observerSpecs(
+  ctx: SpecContext,
+  promConfigs: Docker.ConfigReference[],
+): Docker.CreateServiceOptions[] {
+  const c = ctx.observerConstraints;
+  const collector = composeImage(ctx.compose, 'collector');
+  const prom = composeImage(ctx.compose, 'prometheus');
+  const producer = composeImage(ctx.compose, 'producer');
+  return [
+    serviceSpec(ctx, {
+      component: 'collector',
+      alias: 'collector',
+      image: collector.image,
+      args: collector.command ?? [],
+      constraints: c,
+    }),
+    serviceSpec(ctx, {
+      component: 'pushgateway',
+      alias: 'pushgateway',
+      image: composeImage(ctx.compose, 'pushgateway').image,
+      constraints: c,
+    }),
+    serviceSpec(ctx, {
+      component: 'sd',
+      alias: 'sd',
+      image: producer.image,
+      command: ['node', '-e', SD_SCRIPT],
+      env: ['SD_DNS=producer', 'SD_PRODUCER_PORT=9100', 'SD_PORT=8080'],
+      constraints: c,
+    }),
+    serviceSpec(ctx, {
+      component: 'prometheus',
+      alias: 'prometheus',
+      image: prom.image,
+      args: prom.command ?? [],
+      configs: promConfigs,
+      constraints: c,
+    }),
+  ];
+}
+
+export function producerSpec(
+  ctx: SpecContext,
+  name: string,
+  args: string[],
+  constraints: string[],
+): Docker.CreateServiceOptions {
+  return serviceSpec(ctx, {
+    component: 'producer',
+    alias: 'producer',
+    name,
+    image: composeImage(ctx.compose, 'producer').image,
+    args,
+    constraints,
+    extraLabels: { 'pushpull.producer': name },
+  });
+}
+
+/**
+ * The preflight probes: one global one-shot service per image on the nodes that need it. A node without the
+ * image rejects its task with "No such image" (that is how the lab knows, through the manager, what each
+ * node holds). The producer-image probe also measures the node's clock against the proxy's /clock.
+ */
+export function probeSpec(
+  ctx: SpecContext,
+  image: string,
+  index: number,
+  constraints: string[],
+  clock: boolean,
+): Docker.CreateServiceOptions {
+  return serviceSpec(ctx, {
+    component: 'preflight',
+    alias: `preflight-${index}`,
+    image,
+    ...(clock
+      ? {
+          command: ['node', '-e', CLOCK_SCRIPT],
+          env: ['CLOCK_URL=http://proxy:8080/clock', 'CLOCK_NODE={{.Node.Hostname}}'],
+        }
+      : { args: ['--version'] }),
+    constraints,
+    mode: { Global: {} },
+    extraLabels: { 'pushpull.image': image },
+  });
+}
