@@ -99,6 +99,35 @@ describe('burst --runtime process --pods 20 --duration 60 (integration)', { time
       assert.ok(r.datagrams!.lost > 0 || r.firstFailures.some((f) => f.path === 'push'));
   });
 
+  it('run@2: causes sum to the loss on both paths, visibility measured, budgets alike (unlimited by default)', () => {
+    assert.equal(r.schema, 'pushpull-lab/run@2');
+    for (const p of ['pull', 'push'] as const) {
+      const a = r.paths[p];
+      const causes = a.causes ?? [];
+      assert.equal(
+        causes.reduce((x, c) => x + c.orders, 0),
+        Math.max(0, a.lost),
+        `${p}: causes add up to the loss`,
+      );
+      if (a.lost > 0) assert.equal(causes[causes.length - 1]!.cause, 'unexplained');
+      assert.ok(a.visibility, `${p}: visibility measured`);
+      assert.ok(a.visibility!.seconds >= 55, `${p}: every second of the burst (${a.visibility!.seconds})`);
+      assert.ok(
+        a.visibility!.p50Seconds === null || (a.visibility!.p50Seconds >= 0 && a.visibility!.p50Seconds < 60),
+      );
+    }
+    assert.equal(r.budgets?.pull.seriesLimit, null, 'no sample_limit by default');
+    assert.equal(r.budgets?.push.seriesLimit, null, 'no collector series cap by default');
+    assert.ok((r.budgets?.push.seriesStored ?? 0) > 0 && (r.budgets?.pull.seriesStored ?? 0) > 0);
+    assert.ok(Array.isArray(r.falsePages));
+    assert.ok(r.pullResolution && r.pullResolution.expectedPerPod >= 25, JSON.stringify(r.pullResolution));
+    // No series refused at the default budget (the default run of issue 10 lost 98% of push to it).
+    assert.equal(
+      (r.paths.push.causes ?? []).filter((c) => c.cause.startsWith('collector-refused:max_series')).length,
+      0,
+    );
+  });
+
   it('phases in order, the open scheduled after warm-up, probes every second', () => {
     const names = r.phases.map((p) => p.phase);
     for (const want of [

@@ -79,6 +79,19 @@ async function interruptAt(
     for (const [k, pid] of seen) assert.equal(alive(pid), false, `${k} (pid ${pid}) still alive`);
     assert.deepEqual(markedPids(runId), [], 'no process carries the run marker');
     assert.deepEqual(workDirs(tmp), [], 'temp dir removed');
+    // Once probes ran, the run keeps its record: written before teardown, marked interrupted (run@2).
+    const record = join(base, `${name}-out`, 'run.json');
+    if (name === 'peak') {
+      const r = JSON.parse(readFileSync(record, 'utf8')) as {
+        interrupted?: boolean;
+        verdict: string;
+        series: unknown[];
+      };
+      assert.equal(r.interrupted, true);
+      assert.match(r.verdict, /^run interrupted during (peak|decay)/);
+      assert.ok(r.series.length > 5, 'the probe series gathered so far');
+      assert.match(readFileSync(join(base, `${name}-out`, 'report.html'), 'utf8'), /interrupted/i);
+    }
   } finally {
     clearTimeout(killer);
     if (run.child.exitCode === null) run.child.kill('SIGKILL');

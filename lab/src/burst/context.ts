@@ -10,6 +10,7 @@ import type {
   ProbeSample,
   PullResolution,
   RunRecord,
+  StoredSeries,
 } from '../core/record.ts';
 import { mapLimit, throwIfAborted } from '../core/time.ts';
 import { makeRunId, newWorkDir } from '../core/workdir.ts';
@@ -79,6 +80,8 @@ export interface Collected {
   collectorStillRising: number;
   /** Successful scrapes stored per pod in the burst window. */
   pullResolution: PullResolution | null;
+  /** Each path's stored orders over the burst (a range query after the run), for visibility. */
+  stored: Partial<Record<'pull' | 'push', StoredSeries>>;
 }
 
 /** Effective producer scrape timeout: the source config's timeout, capped by the interval (as derived). */
@@ -195,6 +198,7 @@ export class RunContext {
     collectorSeries: null,
     collectorStillRising: 0,
     pullResolution: null,
+    stored: {},
   };
   private readonly contractStarted: Partial<Record<ContractPhase, number>> = {};
   private lastAnnotation = 0;

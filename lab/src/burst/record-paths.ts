@@ -84,13 +84,15 @@ export function withVisibility(ctx: RunContext, paths: Paths): Paths {
       a.visibility = null;
       continue;
     }
-    const { emitted, stored } = pathCounts(samples, path, ctx.config.producers);
+    const counts = pathCounts(samples, path, ctx.config.producers);
+    const post = ctx.collected.stored[path];
+    const stored = post ? post.points.map(([tMs, v]) => ({ tMs, v })) : counts.stored;
     a.visibility = visibilityOf(
-      emitted,
+      counts.emitted,
       stored,
       { fromMs, toMs },
       a.delivered / a.emitted,
-      `each second of the burst against ${path === 'pull' ? 'sum(orders_total{job="producers"})' : 'sum(orders{job="collector"})'} as stored in Prometheus, read every ${Math.max(5, ctx.config.scrapeIntervalMs / 2000)} s; emitted from the ledgers (every second); scaled by the final delivery ratio ${(a.delivered / a.emitted).toFixed(4)}`,
+      `each second of the burst: emitted from the ledgers (read every second) against ${post ? post.from : `the live probe of the stored count (every ${Math.max(5, ctx.config.scrapeIntervalMs / 2000)} s, backing off under load)`}; scaled by the final delivery ratio ${(a.delivered / a.emitted).toFixed(4)}`,
     );
   }
   return paths;

@@ -195,6 +195,13 @@ export interface LossCause {
  * until what Prometheus had stored for the path reached what the fleet had emitted by t (scaled by the
  * path's final delivery ratio, so loss — reported by cause — is not counted twice as lateness).
  */
+export interface StoredSeries {
+  /** Epoch ms and the cumulative orders Prometheus had stored by then (by sample timestamp). */
+  points: [number, number][];
+  /** How the series was read. */
+  from: string;
+}
+
 export interface Visibility {
   /** Median and p90 of that delay over the burst's seconds; null = never caught up for that share. */
   p50Seconds: number | null;

@@ -143,6 +143,24 @@ export class PromClient {
     return this.api<QueryData>('/api/v1/query', params, signal);
   }
 
+  /** A range query: one series per label set, values at every `stepSec` from `startSec` to `endSec`. */
+  async range(
+    expr: string,
+    startSec: number,
+    endSec: number,
+    stepSec: number,
+    signal?: AbortSignal,
+  ): Promise<MatrixItem[]> {
+    const d = await this.api<QueryData>(
+      '/api/v1/query_range',
+      { query: expr, start: startSec.toFixed(3), end: endSec.toFixed(3), step: String(stepSec) },
+      signal,
+    );
+    if (d.resultType !== 'matrix')
+      throw new LabError('LAB_ERR_PROMETHEUS', `${expr}: expected a matrix, got a ${d.resultType}`);
+    return d.result;
+  }
+
   /** A single number (first element of a vector, or a scalar); null when the result is empty. */
   async scalar(expr: string, timeSec?: number, signal?: AbortSignal): Promise<number | null> {
     const d = await this.query(expr, timeSec, signal);

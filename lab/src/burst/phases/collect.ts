@@ -3,6 +3,7 @@ import type { PullResolution } from '../../core/record.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
 import { allProducers, type RunContext } from '../context.ts';
 import { pullDelivered } from './pull-totals.ts';
+import { storedSeries } from './stored-series.ts';
 
 // Collect: the ground truth (every producer's ledger) and what each path delivered; then a last probe
 // tick, and the run is done.
@@ -13,6 +14,7 @@ export async function collect(ctx: RunContext): Promise<void> {
   collected.ledgers = await allProducers(ctx.members, (c) => c.ledger(signal));
   await pullDelivered(ctx);
   collected.pullResolution = await pullResolution(ctx);
+  await storedSeries(ctx);
   await pushDelivered(ctx);
   await ctx.probe!.finalTick();
   await ctx.setPhase('done');
