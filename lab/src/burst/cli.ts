@@ -7,6 +7,7 @@ import { defaultSelect, type SelectFn } from '../runtime/select.ts';
 import type { Runtime } from '../runtime/types.ts';
 import { readState } from '../stack/state.ts';
 import { BURST_FLAGS, parseBurstFlags } from './flags.ts';
+import { loadProfileFile, profileLengthMs } from './profile.ts';
 import { createProgress } from './progress.ts';
 import { runBurst } from './run.ts';
 
@@ -14,7 +15,21 @@ import { runBurst } from './run.ts';
 // --fail-on holds, 1 when the run failed.
 
 export const BURST_USAGE =
-  'pushpull-lab burst [--runtime auto|docker|process] [--pods 140] [--duration 60s] [--fail-on "push.lossPct>1"] [...]';
+  'pushpull-lab burst [--runtime auto|docker|process] [--pods N] [--duration D] [--fail-on EXPR] [flags]\n' +
+  'One market-open run: warm-up, the open, hold, decay, final scrapes; writes run.json, report.md, report.html.';
+
+/** `burst --help` with the true --duration default: the length of the profile the run would use. */
+export function burstHelp(root: string): string {
+  let length = "the profile's ramp+hold+decay";
+  try {
+    const p = loadProfileFile(paths(root).marketOpenProfile);
+    length += `, ${(profileLengthMs(p) / 1000).toFixed(1)} s`;
+  } catch {
+    // Help still prints when the profile is unreadable; the run itself reports that error.
+  }
+  const duration = { ...BURST_FLAGS.duration!, defaultText: length };
+  return formatHelp(BURST_USAGE, { ...BURST_FLAGS, duration });
+}
 
 export interface BurstCommandDeps {
   select?: SelectFn;
@@ -39,7 +54,7 @@ function keptRuns(stateDir: string, io: CliIo): string[] {
 export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommandDeps = {}): Promise<number> {
   const { config, help, stateDir } = parseBurstFlags(argv, io.env);
   if (help) {
-    io.out(`${formatHelp(BURST_USAGE, BURST_FLAGS)}\n`);
+    io.out(`${burstHelp(deps.root ?? repoRoot(io.env))}\n`);
     return EXIT.ok;
   }
   const root = deps.root ?? repoRoot(io.env);
