@@ -1,12 +1,15 @@
 import { formatHelp } from '@pushpull/common';
 import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
 import { paths, repoRoot } from '../core/paths.ts';
+import type { BurstConfig } from '../core/record.ts';
 import { removeWorkDir } from '../core/workdir.ts';
 import { renderTerminalSummary, writeReport } from '../report/render.ts';
 import { defaultSelect, type SelectFn } from '../runtime/select.ts';
 import type { Runtime } from '../runtime/types.ts';
 import { readState } from '../stack/state.ts';
+import type { RunPlan } from './eta.ts';
 import { BURST_FLAGS, parseBurstFlags } from './flags.ts';
+import { warmupLimitMs } from './phases/warmup.ts';
 import { loadProfileFile, profileLengthMs } from './profile.ts';
 import { createProgress } from './progress.ts';
 import { runBurst } from './run.ts';
@@ -18,17 +21,33 @@ export const BURST_USAGE =
   'pushpull-lab burst [--runtime auto|docker|process] [--pods N] [--duration D] [--fail-on EXPR] [flags]\n' +
   'One market-open run: warm-up, the open, hold, decay, final scrapes; writes run.json, report.md, report.html.';
 
+/** The default burst window: the market-open profile's length in whole seconds (as the run fits it). */
+function profileWindowMs(root: string): number | null {
+  try {
+    return Math.ceil(profileLengthMs(loadProfileFile(paths(root).marketOpenProfile)) / 1000) * 1000;
+  } catch {
+    return null; // the run itself reports an unreadable profile
+  }
+}
+
 /** `burst --help` with the true --duration default: the length of the profile the run would use. */
 export function burstHelp(root: string): string {
-  let length = "the profile's ramp+hold+decay";
-  try {
-    const p = loadProfileFile(paths(root).marketOpenProfile);
-    length += `, ${(profileLengthMs(p) / 1000).toFixed(1)} s`;
-  } catch {
-    // Help still prints when the profile is unreadable; the run itself reports that error.
-  }
-  const duration = { ...BURST_FLAGS.duration!, defaultText: length };
+  const ms = profileWindowMs(root);
+  const duration = {
+    ...BURST_FLAGS.duration!,
+    defaultText: `the profile's ramp+hold+decay${ms === null ? '' : `, ${ms / 1000} s`}`,
+  };
   return formatHelp(BURST_USAGE, { ...BURST_FLAGS, duration });
+}
+
+/** The run's planned phases, for the progress ETA. */
+function runPlan(config: BurstConfig, root: string): RunPlan {
+  return {
+    warmupMaxMs: warmupLimitMs(config),
+    leadMs: config.leadMs,
+    burstMs: config.durationMs || (profileWindowMs(root) ?? 121_000),
+    scrapeIntervalMs: config.scrapeIntervalMs,
+  };
 }
 
 export interface BurstCommandDeps {
@@ -68,11 +87,14 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
     },
   };
   return withInterrupts(deps.signals ?? process, io, held, async (signal) => {
-    const progress = createProgress({
-      write: (s) => io.out(s),
-      isTTY: io.isTTY,
-      ...(io.columns ? { columns: io.columns } : {}),
-    });
+    const progress = createProgress(
+      {
+        write: (s) => io.out(s),
+        isTTY: io.isTTY,
+        ...(io.columns ? { columns: io.columns } : {}),
+      },
+      { plan: runPlan(config, root) },
+    );
     const { record, outDir } = await runBurst(config, {
       root,
       factory: sel.factory,

@@ -65,7 +65,7 @@ const VERBS = [...Object.keys(COMMANDS), 'help'];
 
 /** `help [topic]`: the usage, or one verb's help (the verb's own `--help`); an unknown topic is bad usage. */
 async function help(topic: string | undefined, io: CliIo, deps: CliDeps): Promise<void> {
-  if (topic === undefined || topic === 'help') {
+  if (topic === undefined || topic === 'help' || topic === '-h' || topic === '--help') {
     io.out(`${USAGE}\n`);
     return;
   }
