@@ -87,94 +87,119 @@ export function statusLine(
   );
 }
 
+function phaseLine(p: Phase, info: Parameters<ProgressSink['phase']>[1], eta: string | undefined): string {
+  const fleet = p === 'warmup' ? ` (${info.pods} pods on ${info.producers} producers)` : '';
+  return `[${(info.elapsedMs / 1000).toFixed(1).padStart(6)}s] ${p}${info.detail ? `: ${info.detail}` : ''}${fleet}${eta ? ` — ${eta}` : ''}`;
+}
+
 /** The live progress sink; tick() writes the periodic line when one is due (a timer calls it every second). */
+class Progress implements ProgressSink {
+  private readonly now: () => number;
+  private readonly startMs: number;
+  private readonly recent: ProbeSample[] = [];
+  private producers = 0;
+  private pods = 0;
+  private current: Phase | null = null;
+  private segmentStartMs: number;
+  private burstAtMs: number | null = null;
+  private scrapeIntervalMs: number;
+  private lastLineMs: number;
+  private drawn = false;
+  private readonly timer: NodeJS.Timeout | null;
+
+  constructor(
+    private readonly out: ProgressOut,
+    private readonly opts: ProgressOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.startMs = this.now();
+    this.segmentStartMs = this.startMs;
+    this.lastLineMs = this.startMs;
+    this.scrapeIntervalMs = opts.plan?.scrapeIntervalMs ?? 15_000;
+    this.timer = opts.timer === false ? null : setInterval(() => this.tick(), 1000);
+    this.timer?.unref();
+  }
+
+  private eta(): string | undefined {
+    if (!this.opts.plan || this.current === null) return undefined;
+    const e = estimateRemaining(this.opts.plan, this.current, this.segmentStartMs, this.now());
+    return e ? formatEta(e) : undefined;
+  }
+
+  private clearLine(): void {
+    if (this.out.isTTY && this.drawn) this.out.write('\r\x1b[2K');
+    this.drawn = false;
+  }
+
+  private permanent(line: string): void {
+    this.clearLine();
+    this.out.write(`${line}\n`);
+    this.lastLineMs = this.now();
+  }
+
+  /** The status line: with probe numbers once there are samples, else phase, elapsed and ETA alone. */
+  private status(): string {
+    const elapsedMs = this.now() - this.startMs;
+    const eta = this.eta();
+    const line = statusLine(this.recent, {
+      burstAtMs: this.burstAtMs,
+      scrapeIntervalMs: this.scrapeIntervalMs,
+      pods: this.pods,
+      producers: this.producers,
+      elapsedMs,
+      ...(eta ? { eta } : {}),
+    });
+    return (
+      line ||
+      `[${(elapsedMs / 1000).toFixed(1).padStart(6)}s] ${this.current ?? 'start'}${eta ? ` ${eta}` : ''}`
+    );
+  }
+
+  /** Not a TTY: the status line as a permanent line once ~10 s passed without any line. */
+  tick(): void {
+    if (this.out.isTTY || this.current === null || this.current === 'done') return;
+    if (this.now() - this.lastLineMs >= (this.opts.everyMs ?? 10_000)) this.permanent(this.status());
+  }
+
+  phase(p: Phase, info: Parameters<ProgressSink['phase']>[1]): void {
+    if (p === 'start' || newSegment(this.current, p)) this.segmentStartMs = this.now();
+    if (p === 'start') this.recent.length = 0; // a fresh run (--repeat): its own samples
+    this.current = p;
+    this.producers = info.producers;
+    this.pods = info.pods;
+    this.permanent(phaseLine(p, info, this.eta()));
+  }
+
+  sample(s: ProbeSample, ctx: Parameters<ProgressSink['sample']>[1]): void {
+    this.recent.push(s);
+    if (this.recent.length > 40) this.recent.shift();
+    this.burstAtMs = ctx.burstAtMs;
+    this.scrapeIntervalMs = ctx.scrapeIntervalMs;
+    this.pods = ctx.pods;
+    if (!this.out.isTTY) {
+      this.tick();
+      return;
+    }
+    let line = this.status();
+    const cols = this.out.columns ?? 160;
+    if (line.length > cols - 1) line = `${line.slice(0, cols - 2)}…`;
+    this.out.write(`\r\x1b[2K${line}`);
+    this.drawn = true;
+  }
+
+  note(msg: string): void {
+    this.permanent(`           ${msg}`);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.clearLine();
+  }
+}
+
 export function createProgress(
   out: ProgressOut,
   opts: ProgressOptions = {},
 ): ProgressSink & { tick(): void } {
-  const now = opts.now ?? Date.now;
-  const everyMs = opts.everyMs ?? 10_000;
-  const startMs = now();
-  const recent: ProbeSample[] = [];
-  let producers = 0;
-  let pods = 0;
-  let phase: Phase | null = null;
-  let segmentStartMs = startMs;
-  let burstAtMs: number | null = null;
-  let scrapeIntervalMs = opts.plan?.scrapeIntervalMs ?? 15_000;
-  let lastLineMs = startMs;
-  let drawn = false;
-  const eta = (): string | undefined => {
-    if (!opts.plan || phase === null) return undefined;
-    const e = estimateRemaining(opts.plan, phase, segmentStartMs, now());
-    return e ? formatEta(e) : undefined;
-  };
-  const clearLine = () => {
-    if (out.isTTY && drawn) out.write('\r\x1b[2K');
-    drawn = false;
-  };
-  const permanent = (line: string) => {
-    clearLine();
-    out.write(`${line}\n`);
-    lastLineMs = now();
-  };
-  const elapsed = (t: number) => `[${((t - startMs) / 1000).toFixed(1).padStart(6)}s]`;
-  /** The status line: with probe numbers once there are samples, else phase, elapsed and ETA alone. */
-  const status = (): string => {
-    const t = now();
-    const e = eta();
-    const line = statusLine(recent, {
-      burstAtMs,
-      scrapeIntervalMs,
-      pods,
-      producers,
-      elapsedMs: t - startMs,
-      ...(e ? { eta: e } : {}),
-    });
-    return line || `${elapsed(t)} ${phase ?? 'start'}${e ? ` ${e}` : ''}`;
-  };
-  const tick = () => {
-    if (out.isTTY || phase === null || phase === 'done') return;
-    if (now() - lastLineMs >= everyMs) permanent(status());
-  };
-  const timer = opts.timer === false ? null : setInterval(tick, 1000);
-  timer?.unref();
-  return {
-    phase(p: Phase, info) {
-      const t = now();
-      if (p === 'start' || newSegment(phase, p)) segmentStartMs = t;
-      if (p === 'start') recent.length = 0; // a fresh run (--repeat): its own samples and clock
-      phase = p;
-      producers = info.producers;
-      pods = info.pods;
-      const e = eta();
-      permanent(
-        `[${(info.elapsedMs / 1000).toFixed(1).padStart(6)}s] ${p}${info.detail ? `: ${info.detail}` : ''}${p === 'warmup' ? ` (${info.pods} pods on ${info.producers} producers)` : ''}${e ? ` — ${e}` : ''}`,
-      );
-    },
-    sample(s, ctx) {
-      recent.push(s);
-      if (recent.length > 40) recent.shift();
-      burstAtMs = ctx.burstAtMs;
-      scrapeIntervalMs = ctx.scrapeIntervalMs;
-      pods = ctx.pods;
-      if (!out.isTTY) {
-        tick();
-        return;
-      }
-      let line = status();
-      const cols = out.columns ?? 160;
-      if (line.length > cols - 1) line = `${line.slice(0, cols - 2)}…`;
-      out.write(`\r\x1b[2K${line}`);
-      drawn = true;
-    },
-    note(msg: string) {
-      permanent(`           ${msg}`);
-    },
-    close() {
-      if (timer) clearInterval(timer);
-      clearLine();
-    },
-    tick,
-  };
+  return new Progress(out, opts);
 }
