@@ -102,21 +102,23 @@ describe('docker-compose stack (air-gapped images)', { timeout: 600_000 }, () =>
     };
     for (const [svc, want] of Object.entries(expected)) {
       const id = (await compose(['ps', '-q', svc])).stdout.trim().split('\n')[0]!;
-      const inspect = async () =>
-        (
-          await run('docker', [
-            'inspect',
-            '-f',
-            '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}',
-            id,
-          ])
-        ).stdout.trim();
+      const inspect = async () => {
+        const [c] = JSON.parse((await run('docker', ['inspect', id])).stdout) as {
+          State: { Health?: { Status: string } };
+          HostConfig: { NanoCpus: number; Memory: number };
+        }[];
+        return {
+          health: c!.State.Health?.Status ?? 'none',
+          nanoCpus: c!.HostConfig.NanoCpus,
+          memory: c!.HostConfig.Memory,
+        };
+      };
       let got = await inspect();
-      for (let i = 0; i < 20 && svc !== 'prometheus' && !got.startsWith('healthy'); i++) {
+      for (let i = 0; i < 20 && svc !== 'prometheus' && got.health !== 'healthy'; i++) {
         await new Promise((r) => setTimeout(r, 1000));
         got = await inspect();
       }
-      const [health, nanoCpus, memory] = got.split(' ');
+      const { health, nanoCpus, memory } = got;
       assert.equal(health, svc === 'prometheus' ? 'none' : 'healthy', `${svc} health`);
       assert.equal(Number(nanoCpus), want.cpus * 1e9, `${svc} cpus`);
       assert.equal(Number(memory), want.memory, `${svc} memory`);
