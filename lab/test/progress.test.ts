@@ -29,16 +29,16 @@ function harness(isTTY: boolean) {
 
 describe('ETA from the planned phases', () => {
   it('sums what is left of the current phase and every later one', () => {
-    // warm-up just began: 120 (bound) + 3 (lead) + 121 (window) + 1 (quiesce) + 32 (2 x 15 s + 2) + 5 (collect)
+    // warm-up just began: 120 (bound) + 3 (lead) + 121 (window) + 1 (quiesce) + 32 (2 x 15 s + 2) + 20 (collect)
     const w = estimateRemaining(PLAN, 'warmup', T0, T0);
-    assert.deepEqual(w, { remainingMs: 282_000, upperBound: true });
-    // 30 s into the burst window (any profile phase): 91 + 1 + 32 + 5, and no longer a bound.
+    assert.deepEqual(w, { remainingMs: 297_000, upperBound: true });
+    // 30 s into the burst window (any profile phase): 91 + 1 + 32 + 20, and no longer a bound.
     assert.deepEqual(estimateRemaining(PLAN, 'decay', T0, T0 + 30_000), {
-      remainingMs: 129_000,
+      remainingMs: 144_000,
       upperBound: false,
     });
     // a phase that overran its plan counts as done, not negative
-    assert.equal(estimateRemaining(PLAN, 'final-scrapes', T0, T0 + 99_000)?.remainingMs, 5_000);
+    assert.equal(estimateRemaining(PLAN, 'final-scrapes', T0, T0 + 99_000)?.remainingMs, 20_000);
     assert.equal(estimateRemaining(PLAN, 'done', T0, T0), null);
   });
   it('formats minutes and seconds, rounding up, bound or estimate', () => {
@@ -58,9 +58,9 @@ describe('progress without a terminal', () => {
     h.advance(1_000);
     h.p.tick();
     assert.equal(h.lines().length, 2);
-    assert.match(h.lines()[1]!, /^\[ {2}10\.0s\] start eta ≤4m/);
+    assert.match(h.lines()[1]!, /^\[ {2}10\.0s\] start eta ≤5m02s$/);
     h.p.phase('warmup', { ...info, elapsedMs: 12_000 });
-    assert.match(h.lines()[2]!, /warmup \(140 pods on 3 producers\) — eta ≤4m42s$/);
+    assert.match(h.lines()[2]!, /warmup \(140 pods on 3 producers\) — eta ≤4m57s$/);
     // 90 s of warm-up with a probe sample every second: one line per 10 s, not one per sample.
     for (let i = 1; i <= 90; i++) {
       h.advance(1_000);
@@ -100,7 +100,7 @@ describe('progress on a terminal', () => {
     h.p.sample(sample(30), { burstAtMs: T0 + 3_000, scrapeIntervalMs: 15_000, pods: 140 });
     const last = h.written[h.written.length - 1]!;
     assert.ok(last.startsWith('\r\x1b[2K'), 'redrawn in place');
-    assert.match(last.slice(5), /^\[ {2}33s T\+27s\] peak +eta ~2m09s \| 140 pods\/3 producers/);
+    assert.match(last.slice(5), /^\[ {2}33s T\+27s\] peak +eta ~2m24s \| 140 pods\/3 producers/);
     h.advance(20_000);
     h.p.tick();
     assert.equal(h.written[h.written.length - 1], last, 'tick writes nothing on a terminal');
