@@ -2,37 +2,62 @@
 # Builds every image docker-compose.yml needs (but Grafana) without a registry, from binaries on this host,
 # and tags each with exactly the name compose uses, so `docker compose up` needs no pull.
 #
-#   bash scripts/airgap-images.sh            # build what is missing (tries a pull first unless --no-pull)
-#   bash scripts/airgap-images.sh --force    # rebuild all
-#   bash scripts/airgap-images.sh --no-pull  # never touch a registry
+#   bash scripts/airgap-images.sh                 # build what is missing
+#   bash scripts/airgap-images.sh --force         # rebuild all
+#   bash scripts/airgap-images.sh --no-pull       # never touch a registry
+#   bash scripts/airgap-images.sh --print-images  # the image each compose service uses, and stop
 #
+# Names: the same PUSHPULL_<SERVICE>_IMAGE variables and defaults as docker-compose.yml (read from it). The
+# air-gapped builds are tagged pushpull-airgap/<name>:<version>-debian, never an upstream name; an image
+# variable pointed elsewhere (e.g. prom/prometheus:v2.42.0) is pulled when absent, unless --no-pull.
 # Bases come from Debian packages (see scripts/setup.sh): /usr/bin/node, /usr/bin/prometheus,
 # /usr/bin/prometheus-pushgateway, /usr/bin/prometheus-node-exporter, each with the shared libraries `ldd`
 # names, packed into a rootfs tarball and `docker import`ed (no FROM, no pull). The service images
-# (pushpull/collector, pushpull/producer) are then built FROM the node base with the classic builder.
+# (pushpull/collector, pushpull/producer) are then built FROM the node base (PUSHPULL_NODE_IMAGE, default
+# pushpull-airgap/node:<major>-debian) with the classic builder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FORCE=0
 PULL=1
+PRINT=0
 for a in "$@"; do
   case "$a" in
     --force) FORCE=1 ;;
     --no-pull) PULL=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "airgap-images: unknown flag '$a' (known: --force --no-pull)" >&2; exit 2 ;;
+    --print-images) PRINT=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "airgap-images: unknown flag '$a' (known: --force --no-pull --print-images)" >&2; exit 2 ;;
   esac
 done
 
-NODE_IMAGE=node:20-bookworm-slim
-PROM_IMAGE=prom/prometheus:v2.42.0
-PGW_IMAGE=prom/pushgateway:v1.5.1
-NE_IMAGE=prom/node-exporter:v1.5.0
-COLLECTOR_IMAGE=pushpull/collector:0.1.0
-PRODUCER_IMAGE=pushpull/producer:0.1.0
-
 say() { echo "airgap-images: $*"; }
 die() { echo "airgap-images: ERROR: $*" >&2; exit 1; }
+
+# compose_default VAR: the default of `${VAR:-default}` in docker-compose.yml (one source for the names).
+compose_default() {
+  local d
+  d=$(sed -n "s/^[[:space:]]*image:[[:space:]]*\"\{0,1\}\\\${$1:-\([^}]*\)}.*/\1/p" docker-compose.yml | head -n 1)
+  [ -n "$d" ] || die "docker-compose.yml has no image: \${$1:-...}"
+  echo "$d"
+}
+# image_for VAR: the variable's value when set and not empty (as compose's :- does), else the default.
+image_for() { local v=${!1:-}; if [ -n "$v" ]; then echo "$v"; else compose_default "$1"; fi; }
+
+PROM_IMAGE=$(image_for PUSHPULL_PROMETHEUS_IMAGE)
+PGW_IMAGE=$(image_for PUSHPULL_PUSHGATEWAY_IMAGE)
+NE_IMAGE=$(image_for PUSHPULL_NODE_EXPORTER_IMAGE)
+COLLECTOR_IMAGE=$(image_for PUSHPULL_COLLECTOR_IMAGE)
+PRODUCER_IMAGE=$(image_for PUSHPULL_PRODUCER_IMAGE)
+# The base of our two service images: the host's node, major version in the tag.
+NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 20)
+NODE_IMAGE=${PUSHPULL_NODE_IMAGE:-pushpull-airgap/node:${NODE_MAJOR}-debian}
+
+if [ "$PRINT" = 1 ]; then
+  printf '%s=%s\n' prometheus "$PROM_IMAGE" pushgateway "$PGW_IMAGE" collector "$COLLECTOR_IMAGE" \
+    node-exporter "$NE_IMAGE" producer "$PRODUCER_IMAGE" node-base "$NODE_IMAGE"
+  exit 0
+fi
 
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
   || die "no Docker engine answers (start one: sudo bash scripts/setup.sh, or sudo dockerd &)"
@@ -74,6 +99,14 @@ base_rootfs() {
   fi
 }
 
+# same_version BINARY IMAGE: warn when the host binary is not the version the air-gapped tag names.
+same_version() {
+  local want=${2##*:}
+  want=${want%-debian}
+  "$1" --version 2>&1 | head -n 1 | grep -q "version ${want}" \
+    || say "warning: $2 is built from $1, which is not version $want: $("$1" --version 2>&1 | head -n 1)"
+}
+
 # import ROOTFS IMAGE [--change ...]: tar the rootfs and docker import it under IMAGE.
 import_rootfs() {
   local root=$1 image=$2
@@ -84,11 +117,17 @@ import_rootfs() {
   say "built $image ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
+# need IMAGE: 0 (build it here) only for an air-gapped name; any other name must be present or pullable.
 need() {
   local image=$1
-  if [ "$FORCE" = 0 ] && have "$image"; then say "$image present"; return 1; fi
-  if [ "$FORCE" = 0 ] && try_pull "$image"; then say "$image pulled"; return 1; fi
-  return 0
+  case "$image" in
+    pushpull-airgap/*)
+      if [ "$FORCE" = 0 ] && have "$image"; then say "$image present"; return 1; fi
+      return 0 ;;
+  esac
+  if have "$image"; then say "$image present (not built here: not a pushpull-airgap/ name)"; return 1; fi
+  if try_pull "$image"; then say "$image pulled"; return 1; fi
+  die "$image is not present and cannot be pulled$([ "$PULL" = 1 ] || echo ' (--no-pull)'); unset its PUSHPULL_*_IMAGE variable to build the air-gapped image instead"
 }
 
 if need "$NODE_IMAGE"; then
@@ -100,6 +139,7 @@ fi
 
 if need "$PROM_IMAGE"; then
   r="$WORK/prom"; base_rootfs "$r"
+  same_version /usr/bin/prometheus "$PROM_IMAGE"
   copy_with_libs "$r" /usr/bin/prometheus /bin/prometheus
   copy_with_libs "$r" /usr/bin/promtool /bin/promtool
   mkdir -p "$r/etc/prometheus" "$r/prometheus"
@@ -112,6 +152,7 @@ fi
 
 if need "$PGW_IMAGE"; then
   r="$WORK/pgw"; base_rootfs "$r"
+  same_version /usr/bin/prometheus-pushgateway "$PGW_IMAGE"
   copy_with_libs "$r" /usr/bin/prometheus-pushgateway /bin/pushgateway
   # Debian keeps the web UI's static files outside the binary.
   if [ -d /usr/share/prometheus/pushgateway ]; then
@@ -122,6 +163,7 @@ fi
 
 if need "$NE_IMAGE"; then
   r="$WORK/ne"; base_rootfs "$r"
+  same_version /usr/bin/prometheus-node-exporter "$NE_IMAGE"
   copy_with_libs "$r" /usr/bin/prometheus-node-exporter /bin/node_exporter
   import_rootfs "$r" "$NE_IMAGE" --change 'ENTRYPOINT ["/bin/node_exporter"]' --change 'EXPOSE 9100'
 fi
@@ -139,8 +181,9 @@ for svc in collector producer; do
   say "built $image"
 done
 
-if ! have grafana/grafana:10.4.2 && ! try_pull grafana/grafana:10.4.2; then
-  say "note: grafana/grafana:10.4.2 is not available (no registry). The stack and the lab run without it;"
+GRAFANA_IMAGE=$(image_for PUSHPULL_GRAFANA_IMAGE)
+if ! have "$GRAFANA_IMAGE" && ! try_pull "$GRAFANA_IMAGE"; then
+  say "note: $GRAFANA_IMAGE is not available (no registry). The stack and the lab run without it;"
   say "      it is only started with \`--profile grafana\`."
 fi
 say "done: docker-compose up -d needs no pull now"

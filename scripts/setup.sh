@@ -23,6 +23,13 @@ for a in "$@"; do
 done
 PIDFILE=${PUSHPULL_DOCKERD_PIDFILE:-/run/pushpull-dockerd.pid}
 
+# Linux only: say so at once instead of listing packages a Mac or Windows cannot make work.
+if [ "$(uname -s)" != Linux ]; then
+  echo "setup: $(uname -s) is not supported: the lab runs on Linux only (its process runtime reads /proc," >&2
+  echo "       the kernel's per-process CPU and UDP counters; it is tested on Debian 12). Use a Linux machine or VM." >&2
+  exit 1
+fi
+
 say() { echo "setup: $*"; }
 
 # package -> a program it provides (what the lab actually runs)
@@ -54,8 +61,10 @@ setup: install them with your package manager, e.g.
          Debian/Ubuntu:  sudo apt-get install -y ${missing[*]}
          Fedora/RHEL:    Prometheus, Pushgateway and node_exporter release tarballs from prometheus.io,
                          plus docker (moby-engine) and docker-compose
-         macOS:          brew install prometheus pushgateway node_exporter; Docker Desktop
        Or run this script as root on Debian/Ubuntu: sudo bash scripts/setup.sh
+setup: macOS and Windows are not supported: the process runtime reads Linux's /proc (per-process CPU,
+       the kernel's UDP counters) and the lab is tested only on Linux (Debian 12). Use a Linux machine or
+       VM (WSL2 on Windows is Linux, but untested).
 TXT
 }
 

@@ -93,6 +93,37 @@ describe('docker-compose stack (air-gapped images)', { timeout: 600_000 }, () =>
       'the collector namespace received datagrams (push path live)',
     );
 
+    // Health-gated start-up and resource limits (issue 16): our two services pass their exec-form check
+    // (no shell in the image), and compose applied the deploy.resources limits (defaults: docker-compose.yml).
+    const expected: Record<string, { cpus: number; memory: number }> = {
+      collector: { cpus: 1, memory: 2 * 1024 ** 3 },
+      producer: { cpus: 1, memory: 1024 ** 3 },
+      prometheus: { cpus: 1, memory: 2 * 1024 ** 3 },
+    };
+    for (const [svc, want] of Object.entries(expected)) {
+      const id = (await compose(['ps', '-q', svc])).stdout.trim().split('\n')[0]!;
+      const inspect = async () => {
+        const [c] = JSON.parse((await run('docker', ['inspect', id])).stdout) as {
+          State: { Health?: { Status: string } };
+          HostConfig: { NanoCpus: number; Memory: number };
+        }[];
+        return {
+          health: c!.State.Health?.Status ?? 'none',
+          nanoCpus: c!.HostConfig.NanoCpus,
+          memory: c!.HostConfig.Memory,
+        };
+      };
+      let got = await inspect();
+      for (let i = 0; i < 20 && svc !== 'prometheus' && got.health !== 'healthy'; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        got = await inspect();
+      }
+      const { health, nanoCpus, memory } = got;
+      assert.equal(health, svc === 'prometheus' ? 'none' : 'healthy', `${svc} health`);
+      assert.equal(Number(nanoCpus), want.cpus * 1e9, `${svc} cpus`);
+      assert.equal(Number(memory), want.memory, `${svc} memory`);
+    }
+
     // Hardening (issue 11, item 8): our two services run as nobody, and Prometheus has no lifecycle API
     // (POST /-/quit would let anyone on the host stop it).
     for (const svc of ['collector', 'producer']) {

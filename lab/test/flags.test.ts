@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
 import { parseBurstFlags } from '../src/burst/flags.ts';
 import { runCli } from '../src/cli/commands.ts';
+import { repoRoot } from '../src/core/paths.ts';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -166,6 +169,61 @@ describe('CLI dispatch: exit codes and messages', () => {
       assert.match(h.o.join(''), flag, verb);
       assert.doesNotMatch(h.o.join(''), /^Verbs:/m, verb);
     }
+  });
+  it('every verb answers -h and --help with its own usage and exit 0', async () => {
+    for (const verb of [
+      'up',
+      'status',
+      'scale',
+      'down',
+      'burst',
+      'drill',
+      'scenario',
+      'model',
+      'cost',
+      'help',
+    ])
+      for (const flag of ['-h', '--help']) {
+        const x = io();
+        assert.equal(await runCli([verb, flag], x), 0, `${verb} ${flag}: ${x.e.join('')}`);
+        const usage = verb === 'help' ? /^pushpull-lab <verb>/ : new RegExp(`^pushpull-lab ${verb}\\b`);
+        assert.match(x.o.join(''), usage, `${verb} ${flag}`);
+        assert.equal(x.e.join(''), '', `${verb} ${flag} writes no error`);
+      }
+  });
+  it('--version prints the version from lab/package.json, exit 0', async () => {
+    const x = io();
+    assert.equal(await runCli(['--version'], x), 0);
+    const pkg = JSON.parse(readFileSync(join(repoRoot(), 'lab', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(x.o.join(''), `pushpull-lab ${pkg.version}\n`);
+  });
+  it('help <unknown topic> → exit 2 naming the known topics', async () => {
+    const x = io();
+    assert.equal(await runCli(['help', 'nosuch'], x), 2);
+    assert.match(
+      x.e.join(''),
+      /no topic "nosuch"; topics: up, status, scale, down, burst, drill, scenario, model, cost, help/,
+    );
+    assert.equal(x.o.join(''), '');
+  });
+  it('burst help: value placeholders and the true --duration default (the profile length)', async () => {
+    const x = io();
+    assert.equal(await runCli(['help', 'burst'], x), 0);
+    const text = x.o.join('');
+    assert.match(
+      text,
+      /^pushpull-lab burst \[--runtime auto\|docker\|process\] \[--pods N\] \[--duration D\]/,
+    );
+    assert.doesNotMatch(text, /--duration 60s/);
+    assert.match(text, /^ {2}--pods N +virtual pods/m);
+    assert.match(text, /^ {2}--out DIR +record/m);
+    // 800 ms ramp + 30 s hold + 90 s decay, fitted in whole seconds like the run does
+    assert.match(
+      text.replace(/\s+/g, ' '),
+      /default: the profile's ramp\+hold\+decay, 121 s; env LAB_DURATION/,
+    );
   });
   it('status without a stack: exit 3 and says how to start one', async () => {
     const x = io();

@@ -9,7 +9,10 @@ import { renderTerminalSummary, reportFiles, writeReport } from '../report/rende
 import { defaultSelect, type SelectFn } from '../runtime/select.ts';
 import type { Runtime } from '../runtime/types.ts';
 import { readState } from '../stack/state.ts';
+import type { RunPlan } from './eta.ts';
 import { BURST_FLAGS, parseBurstFlags } from './flags.ts';
+import { warmupLimitMs } from './phases/warmup.ts';
+import { loadProfileFile, profileLengthMs } from './profile.ts';
 import { createProgress } from './progress.ts';
 import { repeatCommand } from './repeat.ts';
 import { runBurst } from './run.ts';
@@ -18,7 +21,37 @@ import { runBurst } from './run.ts';
 // --fail-on holds, 1 when the run failed.
 
 export const BURST_USAGE =
-  'pushpull-lab burst [--runtime auto|docker|process] [--pods 140] [--duration 60s] [--fail-on "push.lossPct>1"] [...]';
+  'pushpull-lab burst [--runtime auto|docker|process] [--pods N] [--duration D] [--fail-on EXPR] [flags]\n' +
+  'One market-open run: warm-up, the open, hold, decay, final scrapes; writes run.json, report.md, report.html.';
+
+/** The default burst window: the market-open profile's length in whole seconds (as the run fits it). */
+function profileWindowMs(root: string): number | null {
+  try {
+    return Math.ceil(profileLengthMs(loadProfileFile(paths(root).marketOpenProfile)) / 1000) * 1000;
+  } catch {
+    return null; // the run itself reports an unreadable profile
+  }
+}
+
+/** `burst --help` with the true --duration default: the length of the profile the run would use. */
+export function burstHelp(root: string): string {
+  const ms = profileWindowMs(root);
+  const duration = {
+    ...BURST_FLAGS.duration!,
+    defaultText: `the profile's ramp+hold+decay${ms === null ? '' : `, ${ms / 1000} s`}`,
+  };
+  return formatHelp(BURST_USAGE, { ...BURST_FLAGS, duration });
+}
+
+/** The run's planned phases, for the progress ETA. */
+function runPlan(config: BurstConfig, root: string): RunPlan {
+  return {
+    warmupMaxMs: warmupLimitMs(config),
+    leadMs: config.leadMs,
+    burstMs: config.durationMs || (profileWindowMs(root) ?? 121_000),
+    scrapeIntervalMs: config.scrapeIntervalMs,
+  };
+}
 
 export interface BurstCommandDeps {
   select?: SelectFn;
@@ -43,7 +76,7 @@ function keptRuns(stateDir: string, io: CliIo): string[] {
 export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommandDeps = {}): Promise<number> {
   const { config, help, stateDir } = parseBurstFlags(argv, io.env);
   if (help) {
-    io.out(`${formatHelp(BURST_USAGE, BURST_FLAGS)}\n`);
+    io.out(`${burstHelp(deps.root ?? repoRoot(io.env))}\n`);
     return EXIT.ok;
   }
   const root = deps.root ?? repoRoot(io.env);
@@ -59,11 +92,14 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
   const outRoot = config.out ? prepareOutDir(config.out) : null;
   return withInterrupts(deps.signals ?? process, io, held, async (signal) => {
     const progress = () =>
-      createProgress({
-        write: (s) => io.out(s),
-        isTTY: io.isTTY,
-        ...(io.columns ? { columns: io.columns } : {}),
-      });
+      createProgress(
+        {
+          write: (s) => io.out(s),
+          isTTY: io.isTTY,
+          ...(io.columns ? { columns: io.columns } : {}),
+        },
+        { plan: runPlan(config, root) },
+      );
     const runOnce = (cfg: BurstConfig) =>
       runBurst(cfg, {
         root,

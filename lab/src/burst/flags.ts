@@ -11,14 +11,23 @@ export const BURST_FLAGS: FlagSpecs = {
   duration: {
     kind: 'string',
     env: 'LAB_DURATION',
-    help: "burst window from the open (T0) to quiesce, e.g. 60, 90s, 2m (default: the profile's ramp+hold+decay, ~121 s; shorter windows compress hold and decay)",
+    placeholder: 'D',
+    defaultText: "the profile's ramp+hold+decay",
+    help: 'burst window from the open (T0) to quiesce, e.g. 60, 90s, 2m; shorter windows compress hold and decay (the 800 ms ramp is kept)',
   },
-  out: { kind: 'string', env: 'LAB_OUT', help: 'record and report directory (default runs/<timestamp>)' },
+  out: {
+    kind: 'string',
+    env: 'LAB_OUT',
+    placeholder: 'DIR',
+    defaultText: 'runs/<run id>',
+    help: 'record and report directory',
+  },
   'series-budget': {
     kind: 'string',
     env: 'LAB_SERIES_BUDGET',
     default: 'unlimited',
-    help: "series both paths may hold, alike: the collector's --max-series N and Prometheus' sample_limit ceil(N / pods) per pod target (default unlimited on both)",
+    placeholder: 'N|unlimited',
+    help: "series both paths may hold, alike: the collector's --max-series N and Prometheus' sample_limit ceil(N / pods) per pod target",
   },
   repeat: {
     kind: 'int',
@@ -31,6 +40,7 @@ export const BURST_FLAGS: FlagSpecs = {
   'fail-on': {
     kind: 'string',
     env: 'LAB_FAIL_ON',
+    placeholder: 'EXPR',
     help: `exit 3 when the expression holds, e.g. "push.lossPct>1" (facts: ${Object.keys(FACT_HELP).join(', ')})`,
   },
 };

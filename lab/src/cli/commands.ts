@@ -1,7 +1,7 @@
 import { formatHelp, LabError } from '@pushpull/common';
-import { BURST_USAGE, burstCommand } from '../burst/cli.ts';
-import { BURST_FLAGS } from '../burst/flags.ts';
-import { type CliIo, EXIT, exitFor } from '../core/cli.ts';
+import { burstCommand, burstHelp } from '../burst/cli.ts';
+import { type CliIo, EXIT, exitFor, labVersion } from '../core/cli.ts';
+import { repoRoot } from '../core/paths.ts';
 import { runCostCommand } from '../cost/cli.ts';
 import { drillCommand } from '../drill/cli.ts';
 import { runModelCommand } from '../model/cli.ts';
@@ -23,7 +23,7 @@ import { swarmPlanCommand } from '../swarm-plan/cli.ts';
 export type { CliIo };
 export { EXIT };
 
-const USAGE = `pushpull-lab <verb> [flags]    (npm run lab:<verb> -- [flags])
+const USAGE = `pushpull-lab <verb> [flags]    (npm run lab:<verb> -- [flags]; every verb answers -h/--help)
 
 Verbs:
   up               start the stack and a steady fleet (stays up; state in .lab/state.json)
@@ -40,6 +40,7 @@ Verbs:
   cost             per-event cost of the push and pull paths
   swarm-plan       where a fleet would run on the Docker Swarm, and what each node needs
   help [verb]      this text, or a verb's flags
+  --version        the lab's version
 
 Exit codes: 0 ok, 1 lab error, 2 bad usage, 3 --fail-on met (burst) / no stack up (status), 130 interrupted.`;
 
@@ -68,24 +69,29 @@ const COMMANDS: Record<string, Command> = {
   'swarm-plan': (argv, io, deps) => swarmPlanCommand(argv, io, deps),
 };
 
-/** Verbs whose `help <verb>` prints a flag table from here (the others answer their own --help). */
-const HELP_TABLES: Record<string, { usage: string; flags: typeof BURST_FLAGS }> = {
-  ...Object.fromEntries(
-    (Object.keys(STACK_USAGE) as (keyof typeof STACK_USAGE)[]).map((v) => [
-      v,
-      { usage: STACK_USAGE[v], flags: STACK_VERB_FLAGS[v] },
-    ]),
-  ),
-  burst: { usage: BURST_USAGE, flags: BURST_FLAGS },
-};
+const VERBS = [...Object.keys(COMMANDS), 'help'];
 
+/** `help [topic]`: the usage, or one verb's help (the verb's own `--help`); an unknown topic is bad usage. */
 async function help(topic: string | undefined, io: CliIo, deps: CliDeps): Promise<void> {
-  if (topic && ['model', 'cost', 'drill', 'scenario', 'report', 'compare', 'swarm-plan'].includes(topic)) {
-    await COMMANDS[topic]!(['--help'], io, deps);
+  if (topic === undefined || topic === 'help' || topic === '-h' || topic === '--help') {
+    io.out(`${USAGE}\n`);
     return;
   }
-  const table = topic ? HELP_TABLES[topic] : undefined;
-  io.out(`${table ? formatHelp(table.usage, table.flags) : USAGE}\n`);
+  if (topic === 'burst') {
+    io.out(`${burstHelp(deps.root ?? repoRoot(io.env))}\n`);
+    return;
+  }
+  if (topic in STACK_USAGE) {
+    const v = topic as keyof typeof STACK_USAGE;
+    io.out(`${formatHelp(STACK_USAGE[v], STACK_VERB_FLAGS[v])}\n`);
+    return;
+  }
+  const command = COMMANDS[topic];
+  if (!command)
+    throw new LabError('LAB_ERR_FLAG_VALUE', `help: no topic "${topic}"; topics: ${VERBS.join(', ')}`, {
+      value: topic,
+    });
+  await command(['--help'], io, deps);
 }
 
 export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
@@ -96,11 +102,15 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
       await help(rest[0], io, deps);
       return verb === undefined ? EXIT.usage : EXIT.ok;
     }
+    if (verb === '--version' || verb === '-V') {
+      io.out(`pushpull-lab ${labVersion(deps.root ?? repoRoot(io.env))}\n`);
+      return EXIT.ok;
+    }
     const command = COMMANDS[verb];
     if (!command)
       throw new LabError(
         'LAB_ERR_FLAG_UNKNOWN',
-        `unknown verb "${verb}"; verbs: up, down, status, scale, burst, report, compare, drill, scenario, model, cost, swarm-plan, help`,
+        `unknown verb "${verb}"; verbs: ${VERBS.join(', ')}; flags: -h/--help, --version`,
       );
     return await command(rest, io, deps);
   } catch (e) {

@@ -1,4 +1,6 @@
 import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeError, isLabError, LabError } from '@pushpull/common';
 
 // The plumbing every command shares: its I/O, its exit codes, and Ctrl-C. Exit codes: 0 ok, 1 the lab
@@ -14,6 +16,18 @@ export interface CliIo {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, failOn: 3, notUp: 3, interrupted: 130 } as const;
+
+/** The lab's version: lab/package.json's, read at run time so the bundle and the sources agree. */
+export function labVersion(root: string): string {
+  const file = join(root, 'lab', 'package.json');
+  try {
+    const v = (JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version;
+    if (typeof v === 'string' && v) return v;
+  } catch {
+    // fall through to the one error below
+  }
+  throw new LabError('LAB_ERR_CONFIG', `cannot read the version from ${file}`);
+}
 
 /** The exit code for an error that ended a command (and its message on stderr). */
 export function exitFor(e: unknown, io: Pick<CliIo, 'err'>): number {

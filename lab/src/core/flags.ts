@@ -20,7 +20,9 @@ export const COMMON_FLAGS: FlagSpecs = {
   'state-dir': {
     kind: 'string',
     env: 'LAB_STATE_DIR',
-    help: 'where `up` records the running stack for status/scale/down (default <repo>/.lab)',
+    placeholder: 'DIR',
+    defaultText: '<repo>/.lab',
+    help: 'where `up` records the running stack for status/scale/down',
   },
   help: { kind: 'bool', help: 'show help' },
 };
@@ -74,7 +76,8 @@ export const STACK_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_SCRAPE_INTERVAL',
     default: '15s',
-    help: 'Prometheus scrape interval (the incident: 15s)',
+    placeholder: 'D',
+    help: 'Prometheus scrape interval (the incident: 15s); D is 800ms, 15s, 2m or bare seconds',
   },
   'node-exporter': {
     kind: 'string',

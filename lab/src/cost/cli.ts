@@ -57,15 +57,20 @@ export const COST_FLAGS: FlagSpecs = {
   },
   'collector-bin': {
     kind: 'string',
-    help: 'collector binary for --collector spawn (default: found upwards)',
+    placeholder: 'PATH',
+    defaultText: 'services/collector/dist/main.js, found upwards',
+    help: 'collector binary for --collector spawn',
   },
   rcvbuf: {
     kind: 'string',
-    help: 'collector UDP receive buffer to request, e.g. 8MiB, or 0 for the kernel default (default: the collector’s 8MiB)',
+    placeholder: 'SIZE',
+    defaultText: 'the collector’s 8MiB',
+    help: 'collector UDP receive buffer to request, e.g. 8MiB, or 0 for the kernel default',
   },
   settle: {
     kind: 'string',
     default: '5s',
+    placeholder: 'D',
     help: 'max wait per mode for the collector to count what was sent',
   },
   json: { kind: 'bool', default: false, help: 'print the report as JSON' },
@@ -73,7 +78,7 @@ export const COST_FLAGS: FlagSpecs = {
 };
 
 const USAGE =
-  'Usage: pushpull-lab cost [flags]\n' +
+  'pushpull-lab cost [flags]\n' +
   'The same checkout events recorded in-process with prom-client (pull) and sent with hot-shots (push: one\n' +
   'datagram per event, buffered, aggregated) to a real collector on 127.0.0.1: p99 per-event cost, the ratio,\n' +
   'one scrape of the pull registry, datagrams received of sent.';

@@ -19,10 +19,27 @@ export const DRILL_FLAGS: FlagSpecs = {
     choices: ['auto', 'docker', 'process', 'swarm'],
     help: 'where the stacks run',
   },
-  out: { kind: 'string', env: 'LAB_OUT', help: 'output directory (default runs/drill-<timestamp>)' },
-  scenarios: { kind: 'string', env: 'LAB_SCENARIOS', help: 'scenario directory (default lab/scenarios)' },
+  out: {
+    kind: 'string',
+    env: 'LAB_OUT',
+    placeholder: 'DIR',
+    defaultText: 'runs/drill-<run id>',
+    help: 'output directory',
+  },
+  scenarios: {
+    kind: 'string',
+    env: 'LAB_SCENARIOS',
+    placeholder: 'DIR',
+    defaultText: 'lab/scenarios',
+    help: 'scenario directory',
+  },
   help: { kind: 'bool', help: 'show help' },
 };
+
+const DRILL_USAGE =
+  'pushpull-lab drill [flags]\nEvery failure-mode scenario, each variant on a fresh stack: the measured push/pull grid.';
+const SCENARIO_USAGE =
+  'pushpull-lab scenario <name> [flags]\nOne failure-mode scenario: a file name in --scenarios (e.g. target-dies, network-partition).';
 
 export interface DrillIo {
   out(s: string): void;
@@ -38,9 +55,7 @@ export async function runDrillCommand(
 ): Promise<number> {
   const { flags, positionals } = parseArgs(argv, DRILL_FLAGS, io.env);
   if (flags.help) {
-    io.out(
-      `${formatHelp(verb === 'drill' ? 'pushpull-lab drill [flags]' : 'pushpull-lab scenario <name> [flags]', DRILL_FLAGS)}\n`,
-    );
+    io.out(`${formatHelp(verb === 'drill' ? DRILL_USAGE : SCENARIO_USAGE, DRILL_FLAGS)}\n`);
     return 0;
   }
   const root = repoRoot(io.env);

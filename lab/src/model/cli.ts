@@ -32,21 +32,33 @@ export const MODEL_FLAGS: FlagSpecs = {
     max: 10_000_000,
     help: 'producers (push) / targets (pull)',
   },
-  interval: { kind: 'string', default: '10s', help: 'flush interval per producer' },
-  window: { kind: 'string', default: '60s', help: 'wall-clock window binned' },
+  interval: { kind: 'string', default: '10s', placeholder: 'D', help: 'flush interval per producer' },
+  window: { kind: 'string', default: '60s', placeholder: 'D', help: 'wall-clock window binned' },
   packets: {
     kind: 'string',
     default: `${d.packetsPerFlush[0]}-${d.packetsPerFlush[1]}`,
+    placeholder: 'LO-HI',
     help: 'packets per flush LO-HI: uniform integer in [LO, HI), like numpy randint(LO, HI)',
   },
   seed: { kind: 'int', default: d.seed, help: 'RNG seed (flush offsets and packet counts)' },
-  bin: { kind: 'string', default: '100ms', help: 'bin width' },
-  'scrape-interval': { kind: 'string', help: 'pull: scrape interval (default: --interval)' },
-  body: { kind: 'string', default: '18KiB', help: 'pull: /metrics body size per target' },
+  bin: { kind: 'string', default: '100ms', placeholder: 'D', help: 'bin width' },
+  'scrape-interval': {
+    kind: 'string',
+    placeholder: 'D',
+    defaultText: '--interval',
+    help: 'pull: scrape interval',
+  },
+  body: {
+    kind: 'string',
+    default: '18KiB',
+    placeholder: 'SIZE',
+    help: 'pull: /metrics body size per target',
+  },
   path: {
     kind: 'string',
     choices: ['push', 'pull', 'both'],
-    help: 'what to report (default: both for the table, push for --json)',
+    defaultText: 'both for the table, push for --json',
+    help: 'what to report',
   },
   json: {
     kind: 'bool',
@@ -57,7 +69,7 @@ export const MODEL_FLAGS: FlagSpecs = {
 };
 
 const USAGE =
-  'Usage: pushpull-lab model [flags]\n' +
+  'pushpull-lab model [flags]\n' +
   'Seeded model of N producers flushing every T with jitter off/on, binned over a window: peak, mean and\n' +
   'p99 per bin and the peak reduction from jitter (push: packets; pull: scrape bytes).';
 

@@ -24,10 +24,13 @@ export const BASIC_FLAGS: FlagSpecs = { ...COMMON_FLAGS };
 export const SCALE_FLAGS: FlagSpecs = { ...COMMON_FLAGS, ...FLEET_FLAGS };
 
 export const STACK_USAGE = {
-  up: 'pushpull-lab up [--runtime auto|docker|process] [--pods 140] [...]',
-  status: 'pushpull-lab status',
-  scale: 'pushpull-lab scale <pods>',
-  down: 'pushpull-lab down',
+  up:
+    'pushpull-lab up [--runtime auto|docker|process] [--pods N] [flags]\n' +
+    'Starts the stack and a steady fleet that stays up after the command returns (state in --state-dir).',
+  status: 'pushpull-lab status [flags]\nShows the stack `up` started; exit 3 when none is up.',
+  scale:
+    'pushpull-lab scale <pods> [flags]\nResizes the running fleet to <pods> virtual pods; Prometheus follows within one discovery refresh.',
+  down: 'pushpull-lab down [flags]\nStops everything `up` started and reaps leftovers of crashed runs.',
 } as const;
 
 export const STACK_VERB_FLAGS: Record<keyof typeof STACK_USAGE, FlagSpecs> = {

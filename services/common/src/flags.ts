@@ -14,6 +14,10 @@ export interface FlagSpec {
   choices?: readonly string[];
   min?: number;
   max?: number;
+  /** The value's name in help (`--pods N`); derived from kind/choices when absent. */
+  placeholder?: string;
+  /** What help prints as the default when `default` is absent or not the whole truth (e.g. "profile length, 121 s"). */
+  defaultText?: string;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -73,6 +77,11 @@ export function parseArgs(
       break;
     }
     if (!arg.startsWith('--')) {
+      // `-h` is the one short flag: every command that has --help answers it the same way.
+      if (arg === '-h' && specs.help?.kind === 'bool') {
+        flags.help = true;
+        continue;
+      }
       if (arg.startsWith('-') && arg.length > 1)
         throw new LabError('LAB_ERR_FLAG_UNKNOWN', `unknown flag "${arg}" (flags are --long-form)`);
       positionals.push(arg);
@@ -118,13 +127,59 @@ export function parseArgs(
   return { flags, positionals };
 }
 
-export function formatHelp(usage: string, specs: FlagSpecs): string {
+/** The value a flag takes, as help shows it: `auto|docker|process`, `N`, or the spec's own placeholder. */
+export function flagPlaceholder(s: FlagSpec): string {
+  if (s.kind === 'bool') return '';
+  if (s.placeholder) return s.placeholder;
+  if (s.choices) return s.choices.join('|');
+  return s.kind === 'string' ? 'VALUE' : 'N';
+}
+
+function defaultText(s: FlagSpec): string | null {
+  if (s.defaultText !== undefined) return s.defaultText;
+  if (s.default === undefined || s.default === false) return null;
+  if (s.default === true) return 'on';
+  return String(s.default);
+}
+
+/** Greedy word wrap; a word longer than the width stays whole on its own line. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/**
+ * Usage plus one aligned row per flag: `--name PLACEHOLDER` in the left column, then the help, its default
+ * and its env var, wrapped to `width` columns. A left column wider than `maxLeft` pushes its help to the
+ * next line, so one long flag does not push every other row to the right.
+ */
+export function formatHelp(usage: string, specs: FlagSpecs, width = 100): string {
+  const maxLeft = 36;
+  // -h/--help last, wherever a composed spec set put it.
+  const entries = Object.entries(specs).sort(([a], [b]) => Number(a === 'help') - Number(b === 'help'));
+  const rows = entries.map(([name, s]) => {
+    const ph = flagPlaceholder(s);
+    const left = `${name === 'help' ? '-h, ' : ''}--${name}${ph ? ` ${ph}` : ''}`;
+    const d = defaultText(s);
+    const tail = [d === null ? '' : `default: ${d}`, s.env ? `env ${s.env}` : ''].filter(Boolean).join('; ');
+    return { left, text: tail ? `${s.help} (${tail})` : s.help };
+  });
+  const col = Math.min(maxLeft, Math.max(0, ...rows.map((r) => r.left.length))) + 4;
   const lines = [usage, '', 'Flags:'];
-  for (const [name, s] of Object.entries(specs)) {
-    const dflt = s.default === undefined ? '' : ` (default ${String(s.default)})`;
-    const env = s.env ? ` [env ${s.env}]` : '';
-    const choices = s.choices ? ` {${s.choices.join('|')}}` : '';
-    lines.push(`  --${name}${choices}  ${s.help}${dflt}${env}`);
+  for (const r of rows) {
+    const body = wrap(r.text, Math.max(30, width - col));
+    const first = `  ${r.left}`;
+    if (first.length + 2 > col) lines.push(first);
+    else lines.push(`${first.padEnd(col)}${body.shift() ?? ''}`);
+    for (const b of body) lines.push(`${' '.repeat(col)}${b}`);
   }
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   type FlagSpecs,
+  formatHelp,
   isLabError,
   parseArgs,
   parseBytes,
@@ -83,6 +84,46 @@ describe('flags', () => {
     assert.throws(() => parseArgs(['--pods', '0'], specs), /minimum/);
     assert.throws(() => parseArgs(['--mode', 'c'], specs), /not one of a, b/);
     assert.throws(() => parseArgs([], specs, { PODS: 'x' }), /PODS/);
+  });
+  it('-h is --help where the command has one, and an unknown short flag otherwise', () => {
+    const withHelp: FlagSpecs = { ...specs, help: { kind: 'bool', help: 'show help' } };
+    assert.equal(parseArgs(['-h'], withHelp).flags.help, true);
+    assert.throws(
+      () => parseArgs(['-h'], specs),
+      (e) => isLabError(e, 'LAB_ERR_FLAG_UNKNOWN') && e.message.includes('"-h"'),
+    );
+  });
+  it('formats help: placeholders, aligned columns, defaults and env, -h/--help last', () => {
+    const text = formatHelp('tool [flags]', {
+      help: { kind: 'bool', help: 'show help' },
+      ...specs,
+      window: { kind: 'string', placeholder: 'D', defaultText: 'the profile length', help: 'window' },
+      'a-very-long-flag-name-indeed': { kind: 'string', placeholder: 'SOMETHING-LONG', help: 'long one' },
+    });
+    const lines = text.split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['tool [flags]', '', 'Flags:']);
+    assert.match(lines[3]!, /^ {2}--pods N +pods \(default: 50; env PODS\)$/);
+    assert.match(lines[4]!, /^ {2}--mode a\|b +mode \(default: a\)$/);
+    assert.match(lines[5]!, /^ {2}--jitter +jitter \(default: on\)$/);
+    assert.match(lines[6]!, /^ {2}--window D +window \(default: the profile length\)$/);
+    // too wide for the column: its help goes on the next line, at the column
+    assert.equal(lines[7], '  --a-very-long-flag-name-indeed SOMETHING-LONG');
+    assert.match(lines[9]!, /^ {2}-h, --help +show help$/);
+    const col = lines[3]!.indexOf('pods (');
+    const helpAt = (l: string) => l.length - l.replace(/^ {2}\S+(?: \S+)* +/, '').length;
+    for (const i of [3, 4, 5, 6, 9]) assert.equal(helpAt(lines[i]!), col, lines[i]);
+    assert.equal(lines[8]!.trimStart(), 'long one');
+    assert.equal(lines[8]!.length - 'long one'.length, col);
+  });
+  it('wraps long help under its column', () => {
+    const text = formatHelp('t', { x: { kind: 'int', help: 'word '.repeat(40).trim() } }, 60);
+    const rows = text.split('\n').slice(3);
+    assert.ok(rows.length > 2);
+    assert.ok(
+      rows.every((r) => r.length <= 60),
+      rows.join('\n'),
+    );
+    assert.ok(rows.slice(1).every((r) => r.startsWith(' '.repeat(rows[0]!.indexOf('word')))));
   });
 });
 
