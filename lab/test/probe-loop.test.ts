@@ -34,8 +34,9 @@ before(async () => {
       return json({ status: 'success', data: { resultType: 'vector', result } });
     }
     if (url.pathname === '/api/v1/alerts') return json({ status: 'success', data: { alerts: [] } });
-    if (url.pathname === '/metrics') {
-      res.end('orders{pod="p0"} 10\ncollector_packets_total{transport="udp"} 20\n');
+    // The probe reads the collector's self-metrics only (its whole exposition is the push side's load).
+    if (url.pathname === '/metrics/self') {
+      res.end('collector_lines_total{transport="udp"} 10\ncollector_packets_total{transport="udp"} 20\n');
       return;
     }
     if (url.pathname === '/node/metrics') {
@@ -97,7 +98,11 @@ describe('probe loop', () => {
       'the slow ledger landed in the sample current when it completed',
     );
     assert.ok(s.some((x) => x.pull?.targets === 5 && x.pull.scrapeMax === 0.2));
-    assert.ok(s.some((x) => x.collector?.orders === 10));
+    assert.ok(s.some((x) => x.collector?.lines === 10 && x.collector.packets === 20));
+    assert.ok(
+      !s.some((x) => x.collector?.orders),
+      'push delivered is read in Prometheus, not from the collector',
+    );
   });
 
   it('merges a source’s values into a sample without erasing the others', () => {
