@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LabError } from '@pushpull/common';
 import marketOpen from '../../profiles/market-open.json' with { type: 'json' };
 import steady from '../../profiles/steady.json' with { type: 'json' };
+import { describeValue } from '../describe-value.ts';
 
 // A workload profile is data: the fleet-wide order rate over time around one burst instant, plus the
 // per-order distributions. Profiles come from the built-in JSON files, from a --profile FILE.json, or in a
@@ -62,7 +63,7 @@ function num(
     if (opts.default !== undefined) return opts.default;
     fail(field, 'is required');
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(field, `${JSON.stringify(v)} is not a number`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(field, `${describeValue(v)} is not a number`);
   if (opts.int && !Number.isInteger(v)) fail(field, `${v} is not an integer`);
   if (v < opts.min) fail(field, `${v} is below the minimum ${opts.min}`);
   if (v > opts.max) fail(field, `${v} is above the maximum ${opts.max}`);
@@ -99,11 +100,11 @@ const MAX_RATE = 100_000_000;
 
 /** Validates an untrusted profile (JSON) and returns a frozen copy. Errors name the field, e.g. `profile.rampMs`. */
 export function validateProfile(input: unknown, where = 'profile'): Readonly<Profile> {
-  if (!isRecord(input)) fail(where, `${JSON.stringify(input)} is not an object`);
+  if (!isRecord(input)) fail(where, `${describeValue(input)} is not an object`);
   rejectUnknown(input, PROFILE_KEYS, where);
   const name = input.name;
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name))
-    fail(`${where}.name`, `${JSON.stringify(name)} is not a name ([A-Za-z0-9_.-], 1-64 chars)`);
+    fail(`${where}.name`, `${describeValue(name)} is not a name ([A-Za-z0-9_.-], 1-64 chars)`);
   const description = input.description ?? '';
   if (typeof description !== 'string') fail(`${where}.description`, 'is not a string');
   const rate = { min: 0, max: MAX_RATE };
