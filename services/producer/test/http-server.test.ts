@@ -116,9 +116,10 @@ describe('control API on fastify', () => {
     assert.equal((await request(base, 'GET', '/healthz')).status, 200);
   });
 
-  it('HEAD on a pod answers the headers of its GET without a body', async () => {
+  it('GET on a pod answers its registry; HEAD the same headers without a body', async () => {
     const id = p.core.podIds[0]!;
     const get = await request(base, 'GET', `/pods/${id}/metrics`);
+    assert.equal(get.text, await p.core.pod(id)!.render(), 'the body is the registry, byte for byte');
     const head = await request(base, 'HEAD', `/pods/${id}/metrics`);
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
