@@ -93,7 +93,7 @@ describe('control API on fastify', () => {
     });
   }
 
-  it('takes a JSON body whatever content type the client declared (curl -d sends a form type)', async () => {
+  it('takes a JSON body whatever content type the client declared, or none (curl -d sends a form type)', async () => {
     for (const type of [
       'application/x-www-form-urlencoded',
       'text/plain',
@@ -103,6 +103,9 @@ describe('control API on fastify', () => {
       assert.equal(r.status, 200, `${type}: ${r.text}`);
       assert.equal(JSON.parse(r.text).push.heartbeatMs, 7000);
     }
+    const none = await raw(base, 'POST', '/control/push', '{"heartbeatMs":6000}', {});
+    assert.equal(none.status, 200, `no content type: ${none.text}`);
+    assert.equal(JSON.parse(none.text).push.heartbeatMs, 6000);
   });
 
   it('answers 413 for a body over 1 MiB sent chunked, without a content-length', async () => {
