@@ -128,6 +128,13 @@ describe('control API on fastify', () => {
     assert.equal(head.text, '');
     assert.equal(head.headers['content-type'], get.headers['content-type']);
     assert.equal(Number(head.headers['content-length']), Buffer.byteLength(get.text));
+    // a peak-sized body takes the Buffer path: the same bytes
+    const big = p.core.podIds[1]!;
+    p.core.pod(big)!.listInstruments(517);
+    const peak = await request(base, 'GET', `/pods/${big}/metrics`);
+    assert.ok(peak.text.length > 200_000, `${peak.text.length} chars`);
+    assert.equal(peak.text, await p.core.pod(big)!.render());
+    assert.equal(Number(peak.headers['content-length']), Buffer.byteLength(peak.text));
   });
 
   it('counts every /control answer by route and status, errors included', async () => {
