@@ -108,8 +108,8 @@ const durationSchema = { type: 'integer', minimum: 0, maximum: HOUR } as const;
  * The same rules as validateProfile, as a JSON Schema, so the HTTP framework rejects a bad profile in a
  * request body before any handler runs (and never descends into a value of the wrong shape). validateProfile
  * stays the one that builds the Profile (defaults, freezing) and the only check for files and the CLI;
- * http-server.test.ts checks both name the same field for a table of bad profiles. `required` lists fields in validateProfile's order
- * so both name the same first missing field.
+ * http-server.test.ts checks both name the same field for a table of bad profiles. `required` lists the
+ * fields in validateProfile's order so both name the same first missing field.
  */
 export const PROFILE_SCHEMA = {
   type: 'object',
