@@ -1,5 +1,6 @@
 export * from './clock.ts';
 export * from './control.ts';
+export * from './describe-value.ts';
 export * from './errors.ts';
 export * from './flags.ts';
 export * from './ledger.ts';

@@ -1,9 +1,10 @@
+import { describeValue } from './describe-value.ts';
 import { LabError } from './errors.ts';
 
 // The workload profile, a wire contract: the lab sends it in POST /control/schedule and the producer runs
-// it. One definition and one validator for both sides (docs/contracts.md), so they cannot drift apart.
-// A profile is data: the fleet-wide order rate over time around one burst instant, plus the per-order
-// distributions. validateProfile names the offending field.
+// it. One definition, one validator and one JSON Schema for both sides (docs/contracts.md), so they cannot
+// drift apart. A profile is data: the fleet-wide order rate over time around one burst instant, plus the
+// per-order distributions. validateProfile names the offending field.
 
 export interface LatencySpec {
   /** Median of the main log-normal body, milliseconds. */
@@ -60,7 +61,7 @@ function num(
     if (opts.default !== undefined) return opts.default;
     fail(field, 'is required');
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(field, `${JSON.stringify(v)} is not a number`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(field, `${describeValue(v)} is not a number`);
   if (opts.int && !Number.isInteger(v)) fail(field, `${v} is not an integer`);
   if (v < opts.min) fail(field, `${v} is below the minimum ${opts.min}`);
   if (v > opts.max) fail(field, `${v} is above the maximum ${opts.max}`);
@@ -95,15 +96,77 @@ const DEFAULT_LATENCY: LatencySpec = {
 };
 const MAX_RATE = 100_000_000;
 
+const NAME_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+const NAME_RE = new RegExp(NAME_PATTERN);
+const MAX_DESCRIPTION = 4096;
+const rateSchema = { type: 'number', minimum: 0, maximum: MAX_RATE } as const;
+const durationSchema = { type: 'integer', minimum: 0, maximum: HOUR } as const;
+
+/**
+ * The same rules as validateProfile, as a JSON Schema, so the HTTP framework rejects a bad profile in a
+ * request body before any handler runs (and never descends into a value of the wrong shape). validateProfile
+ * stays the one that builds the Profile (defaults, freezing) and the only check for files and the CLI;
+ * http-server.test.ts checks both name the same field for a table of bad profiles. `required` lists the
+ * fields in validateProfile's order so both name the same first missing field.
+ */
+export const PROFILE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'name',
+    'steadyOrdersPerSecond',
+    'peakOrdersPerSecond',
+    'rampMs',
+    'holdMs',
+    'decayMs',
+    'afterOrdersPerSecond',
+    'instruments',
+  ],
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN },
+    description: { type: 'string', maxLength: MAX_DESCRIPTION },
+    steadyOrdersPerSecond: rateSchema,
+    peakOrdersPerSecond: rateSchema,
+    rampMs: durationSchema,
+    holdMs: durationSchema,
+    decayMs: durationSchema,
+    afterOrdersPerSecond: rateSchema,
+    instruments: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['steady', 'open'],
+      properties: {
+        steady: { type: 'integer', minimum: 1, maximum: 5000 },
+        open: { type: 'integer', minimum: 0, maximum: 20000 },
+      },
+    },
+    latency: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        medianMs: { type: 'number', minimum: 0.001, maximum: 60_000 },
+        sigma: { type: 'number', minimum: 0, maximum: 3 },
+        tailProbability: { type: 'number', minimum: 0, maximum: 1 },
+        tailMedianMs: { type: 'number', minimum: 0.001, maximum: 600_000 },
+        tailSigma: { type: 'number', minimum: 0, maximum: 3 },
+      },
+    },
+    rejectRatio: { type: 'number', minimum: 0, maximum: 1 },
+    queueDepthEveryMs: { type: 'integer', minimum: 100, maximum: HOUR },
+  },
+} as const;
+
 /** Validates an untrusted profile (JSON) and returns a frozen copy. Errors name the field, e.g. `profile.rampMs`. */
 export function validateProfile(input: unknown, where = 'profile'): Readonly<Profile> {
-  if (!isRecord(input)) fail(where, `${JSON.stringify(input)} is not an object`);
+  if (!isRecord(input)) fail(where, `${describeValue(input)} is not an object`);
   rejectUnknown(input, PROFILE_KEYS, where);
   const name = input.name;
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name))
-    fail(`${where}.name`, `${JSON.stringify(name)} is not a name ([A-Za-z0-9_.-], 1-64 chars)`);
+  if (typeof name !== 'string' || !NAME_RE.test(name))
+    fail(`${where}.name`, `${describeValue(name)} is not a name ([A-Za-z0-9_.-], 1-64 chars)`);
   const description = input.description ?? '';
   if (typeof description !== 'string') fail(`${where}.description`, 'is not a string');
+  if (description.length > MAX_DESCRIPTION)
+    fail(`${where}.description`, `is longer than ${MAX_DESCRIPTION} characters`);
   const rate = { min: 0, max: MAX_RATE };
   const dur = { min: 0, max: HOUR, int: true };
   const steadyOrdersPerSecond = num(input, 'steadyOrdersPerSecond', where, rate);

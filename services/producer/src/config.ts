@@ -37,6 +37,8 @@ export interface ProducerConfig {
   maxTickMs: number;
   /** prom-client default process metrics on GET /metrics. */
   processMetrics: boolean;
+  /** Open HTTP connections accepted at once; 0 = 2 x pods + 64 (see maxConnectionsFor). */
+  maxConnections: number;
 }
 
 export interface ResolvedConfig {
@@ -59,6 +61,7 @@ export interface ResolvedConfig {
   readonly maxOrdersPerTick: number;
   readonly maxTickMs: number;
   readonly processMetrics: boolean;
+  readonly maxConnections: number;
 }
 
 const KEYS: readonly (keyof ProducerConfig)[] = [
@@ -81,6 +84,7 @@ const KEYS: readonly (keyof ProducerConfig)[] = [
   'maxOrdersPerTick',
   'maxTickMs',
   'processMetrics',
+  'maxConnections',
 ];
 
 export const MAX_PODS = 5000;
@@ -165,6 +169,7 @@ export const DEFAULTS: Readonly<Omit<ProducerConfig, 'name' | 'podPrefix'>> = Ob
   maxOrdersPerTick: 20_000,
   maxTickMs: 50,
   processMetrics: true,
+  maxConnections: 0,
 });
 
 /** Validates a (partial) config once; unknown keys are rejected. Returns a frozen ResolvedConfig. */
@@ -233,6 +238,7 @@ export function resolveConfig(input: Partial<ProducerConfig>, name: Namer = came
   const maxOrdersPerTick = intIn(c.maxOrdersPerTick, name('maxOrdersPerTick'), 1, 10_000_000);
   const maxTickMs = intIn(c.maxTickMs, name('maxTickMs'), 1, 10_000);
   if (typeof c.processMetrics !== 'boolean') bad(name('processMetrics'), 'is not a boolean');
+  const maxConnections = intIn(c.maxConnections, name('maxConnections'), 0, 1_000_000);
 
   return Object.freeze({
     pods,
@@ -254,7 +260,18 @@ export function resolveConfig(input: Partial<ProducerConfig>, name: Namer = came
     maxOrdersPerTick,
     maxTickMs,
     processMetrics: c.processMetrics,
+    maxConnections: maxConnections === 0 ? maxConnectionsFor(pods) : maxConnections,
   });
+}
+
+/**
+ * Default connection limit. Prometheus keeps one keep-alive connection per target and every pod is a target,
+ * so a fleet scraped by Prometheus and by the lab's own synchronised scraper holds up to 2 per pod; 64 more
+ * for the control API, /metrics and probes. Past it the kernel's accepted connection is closed at once:
+ * a scraper sees a refused scrape (counted as a failed scrape) instead of the process running out of files.
+ */
+export function maxConnectionsFor(pods: number): number {
+  return 2 * pods + 64;
 }
 
 export function podIds(cfg: Pick<ResolvedConfig, 'pods' | 'podPrefix'>): string[] {

@@ -1,6 +1,7 @@
 // @pushpull/producer: builders and the pure workload model (docs/contracts.md "Programmatic builders").
 export {
   DEFAULTS,
+  maxConnectionsFor,
   type ProducerConfig,
   parseStatsdTarget,
   podIds,
@@ -9,6 +10,7 @@ export {
 } from './config.ts';
 export { type ControlState, nextBoundary, ProducerCore, type PushSettings } from './core.ts';
 export { parsePushRequest, parseScheduleRequest } from './http/control.ts';
+export { buildServer, DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/server.ts';
 export { type JobOptions, type JobResult, runJob } from './job.ts';
 export { CostHistogram, type CostSummary, LEDGER_KEYS, type Ledger, type LedgerCounts } from './ledger.ts';
 export { LabelSets } from './model/labels.ts';

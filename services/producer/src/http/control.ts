@@ -1,6 +1,7 @@
 import { isLabError, LabError } from '@pushpull/common';
 import { MAX_INTERVAL_MS, MIN_FLUSH_INTERVAL_MS } from '../config.ts';
 import type { PushSettings } from '../core.ts';
+import { describeValue } from '../describe-value.ts';
 import { type Profile, validateProfile } from '../model/profile.ts';
 import { PUSH_MODES, type PushMode } from '../push/pusher.ts';
 
@@ -19,7 +20,7 @@ function controlError(field: string | null, message: string, status = 400): LabE
 
 function asObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw controlError(null, `the body must be a JSON object, got ${JSON.stringify(body)}`);
+    throw controlError(null, `the body must be a JSON object, got ${describeValue(body)}`);
   return body as Record<string, unknown>;
 }
 
@@ -37,7 +38,7 @@ export function parseScheduleRequest(body: unknown, nowMs: number): ScheduleRequ
   const s = o.startAtMs;
   if (s === undefined) throw controlError('startAtMs', 'is required (absolute epoch milliseconds)');
   if (typeof s !== 'number' || !Number.isFinite(s) || !Number.isInteger(s) || s < 0)
-    throw controlError('startAtMs', `${JSON.stringify(s)} is not an epoch time in integer milliseconds`);
+    throw controlError('startAtMs', `${describeValue(s)} is not an epoch time in integer milliseconds`);
   if (s > nowMs + MAX_SCHEDULE_AHEAD_MS)
     throw controlError('startAtMs', `${s} is more than 24 h after now (${nowMs})`);
   if (o.profile === undefined) return { startAtMs: s };
@@ -52,7 +53,7 @@ export function parseScheduleRequest(body: unknown, nowMs: number): ScheduleRequ
 
 function intervalMs(v: unknown, field: string, allowZero: boolean): number {
   if (typeof v !== 'number' || !Number.isInteger(v))
-    throw controlError(field, `${JSON.stringify(v)} is not an integer number of milliseconds`);
+    throw controlError(field, `${describeValue(v)} is not an integer number of milliseconds`);
   if (allowZero && v === 0) return 0;
   if (v < MIN_FLUSH_INTERVAL_MS || v > MAX_INTERVAL_MS)
     throw controlError(
@@ -68,17 +69,17 @@ export function parsePushRequest(body: unknown): Partial<PushSettings> {
   const out: Partial<PushSettings> = {};
   if (o.mode !== undefined) {
     if (typeof o.mode !== 'string' || !PUSH_MODES.includes(o.mode as PushMode))
-      throw controlError('mode', `${JSON.stringify(o.mode)} is not one of ${PUSH_MODES.join(', ')}`);
+      throw controlError('mode', `${describeValue(o.mode)} is not one of ${PUSH_MODES.join(', ')}`);
     out.mode = o.mode as PushMode;
   }
   if (o.jitter !== undefined) {
     if (o.jitter === true || o.jitter === 'on') out.jitter = true;
     else if (o.jitter === false || o.jitter === 'off') out.jitter = false;
-    else throw controlError('jitter', `${JSON.stringify(o.jitter)} is not true/false (or "on"/"off")`);
+    else throw controlError('jitter', `${describeValue(o.jitter)} is not true/false (or "on"/"off")`);
   }
   if (o.transport !== undefined) {
     if (o.transport !== 'udp' && o.transport !== 'tcp')
-      throw controlError('transport', `${JSON.stringify(o.transport)} is not "udp" or "tcp"`);
+      throw controlError('transport', `${describeValue(o.transport)} is not "udp" or "tcp"`);
     out.transport = o.transport;
   }
   if (o.heartbeatMs !== undefined) out.heartbeatMs = intervalMs(o.heartbeatMs, 'heartbeatMs', true);

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { LabError, type LatencySpec, type Profile, validateProfile } from '@pushpull/common';
+import { LabError, type LatencySpec, PROFILE_SCHEMA, type Profile, validateProfile } from '@pushpull/common';
 import marketOpen from '../../profiles/market-open.json' with { type: 'json' };
 import steady from '../../profiles/steady.json' with { type: 'json' };
 
 // Profiles come from the built-in JSON files, from a --profile FILE.json, or in a POST /control/schedule
 // body; all three go through validateProfile (@pushpull/common: the profile is a wire contract shared with
-// the lab), which names the offending field.
+// the lab, with its JSON Schema for the HTTP framework), which names the offending field.
 
-export { type LatencySpec, type Profile, validateProfile };
+export { type LatencySpec, PROFILE_SCHEMA, type Profile, validateProfile };
 
 export const BUILTIN_PROFILES: Readonly<Record<string, Readonly<Profile>>> = Object.freeze({
   'market-open': validateProfile(marketOpen, 'profiles/market-open.json'),

@@ -41,6 +41,26 @@ function errorWithCode(message: string, code: string): Error {
   return e;
 }
 
+/**
+ * The address the UDP send socket binds, from the target's address: loopback for a loopback target (nothing
+ * leaves the host and the socket is not reachable from outside it), otherwise the any-address of the
+ * target's family (the kernel picks the interface per route). An unresolved hostname binds 0.0.0.0, the
+ * family its IPv4 lookup will give. A target that later resolves off loopback is not reachable from a
+ * loopback-bound socket: its sends fail and are counted as send errors, never lost silently.
+ */
+export function bindAddressFor(target: string): string {
+  const family = net.isIP(target);
+  if (family === 6) return isLoopback6(target) ? '::1' : '::';
+  if (family === 4 && target.startsWith('127.')) return '127.0.0.1';
+  return '0.0.0.0';
+}
+
+function isLoopback6(ip: string): boolean {
+  // ::1 however it is written (0:0:0:0:0:0:0:1); an IPv4-mapped 127.x is IPv6 traffic to an IPv4 socket,
+  // which a socket bound to ::1 cannot send, so it takes the any-address.
+  return new net.SocketAddress({ address: ip, family: 'ipv6' }).address === '::1';
+}
+
 export class SharedUdp implements SharedTransport {
   readonly kind = 'udp' as const;
   readonly target: string;
@@ -64,7 +84,10 @@ export class SharedUdp implements SharedTransport {
   }
 
   async open(): Promise<void> {
-    const v6 = net.isIP(this.host) === 6;
+    // Resolve first: the address decides the socket's family and the address it binds.
+    if (this.address === null) await this.resolve();
+    const bindTo = bindAddressFor(this.address ?? this.host);
+    const v6 = net.isIP(bindTo) === 6;
     // We always pass an IP address (resolved once above). Without a lookup of our own, dgram would still run
     // dns.lookup on it, which answers on process.nextTick: the sendto() would happen after the caller
     // returned, outside the measured push cost, with a closure queued per datagram. hot-shots' own UDP
@@ -83,14 +106,18 @@ export class SharedUdp implements SharedTransport {
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind({ port: 0, address: v6 ? '::' : '0.0.0.0', exclusive: true }, () => {
+      socket.bind({ port: 0, address: bindTo, exclusive: true }, () => {
         socket.off('error', reject);
         resolve();
       });
     });
     socket.unref();
     this.socket = socket;
-    if (this.address === null) await this.resolve();
+  }
+
+  /** Where the send socket is bound (null before open / after close). */
+  localAddress(): { address: string; family: string; port: number } | null {
+    return this.socket ? this.socket.address() : null;
   }
 
   private async resolve(): Promise<void> {
