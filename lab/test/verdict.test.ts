@@ -131,3 +131,127 @@ describe('verdict (one sentence, from the record only)', () => {
     assert.equal(signalPhrase('unknown-thing'), 'unknown-thing');
   });
 });
+
+describe('verdict with loss by cause (run@2)', () => {
+  const withCauses = (emitted: number, delivered: number, causes: [string, number][]) => {
+    const a = accountPath(emitted, delivered, 'l', 'd');
+    a.causes = causes.map(([cause, orders]) => ({
+      cause,
+      orders,
+      share: orders / a.lost,
+      countedBy: '',
+      estimate: false,
+    }));
+    return a;
+  };
+  const budgets = (setBy: 'default' | 'user', limit: number | null) => ({
+    pull: { seriesStored: 1, seriesLimit: limit, setBy, failsBy: '' },
+    push: { seriesStored: 1, seriesLimit: limit, setBy, failsBy: '' },
+  });
+
+  it('names the dominant cause and its share, and keeps the first signal (the issue-10 run)', () => {
+    const v = verdictSentence({
+      ...base,
+      paths: {
+        pull: ok(3_061_597),
+        push: withCauses(3_061_597, 1_273_634, [
+          ['kernel-rcvbuf', 34_036],
+          ['collector-refused:max_series', 1_753_927],
+          ['unexplained', 0],
+        ]),
+      },
+      firstFailures: [f('push', 'kernel-udp-drop', 1.9)],
+      budgets: budgets('default', null),
+    });
+    assert.equal(
+      v,
+      'push (per-event UDP) failed first: lost 58.4% of orders — 98.1% of that refused by the collector (max_series); first sign: kernel receive-buffer drops began 1.9 s after the open; pull held with p99 scrape 0.41 s of a 10 s timeout',
+    );
+  });
+
+  it('says what share could not be verified, never "no orders lost"', () => {
+    const v = verdictSentence({
+      ...base,
+      paths: {
+        pull: withCauses(11_346_259, 4_850_768, [
+          ['unverified', 6_495_491],
+          ['unexplained', 0],
+        ]),
+        push: ok(10),
+      },
+      firstFailures: [f('pull', 'prometheus-unresponsive', 5.5)],
+    });
+    assert.match(v, /^pull failed first: 57\.2% of orders could not be verified/);
+    assert.match(v, /first sign: Prometheus stopped answering queries 5\.5 s after the open/);
+    assert.doesNotMatch(v, /no orders lost/);
+  });
+
+  it('a loss to the budget the user set is a configured limit, not the path failing', () => {
+    const v = verdictSentence({
+      ...base,
+      paths: {
+        pull: ok(100),
+        push: withCauses(100, 60, [
+          ['collector-refused:max_series', 40],
+          ['unexplained', 0],
+        ]),
+      },
+      firstFailures: [f('push', 'collector-drop', 2)],
+      budgets: budgets('user', 5000),
+    });
+    assert.match(v, /^neither path failed: /);
+    assert.match(v, /lost 40\.0% of orders to the series budget you set \(5,000\): a configured limit/);
+  });
+
+  it('the same refusals at a limit nobody chose are a failure of the path', () => {
+    const v = verdictSentence({
+      ...base,
+      paths: {
+        pull: ok(100),
+        push: withCauses(100, 60, [
+          ['collector-refused:max_series', 40],
+          ['unexplained', 0],
+        ]),
+      },
+      firstFailures: [f('push', 'collector-drop', 2)],
+      budgets: budgets('default', null),
+    });
+    assert.match(v, /^push \(per-event UDP\) failed first: lost 40\.0% of orders — 100\.0% of that refused/);
+  });
+
+  it('a path that held but whose stored data trailed the orders says so', () => {
+    const pull = ok(100);
+    pull.visibility = { p50Seconds: 12, p90Seconds: 24, seconds: 120, neverCaughtUp: 0, method: '' };
+    const v = verdictSentence({
+      ...base,
+      paths: { pull, push: ok(100) },
+      firstFailures: [],
+      scrapeIntervalSeconds: 5,
+    });
+    assert.match(
+      v,
+      /pull held with p99 scrape 0\.41 s of a 10 s timeout, but what Prometheus had stored trailed the orders by 24 s at p90/,
+    );
+    pull.visibility.p90Seconds = 8;
+    assert.doesNotMatch(
+      verdictSentence({
+        ...base,
+        paths: { pull, push: ok(100) },
+        firstFailures: [],
+        scrapeIntervalSeconds: 5,
+      }),
+      /trailed/,
+    );
+  });
+
+  it('an interrupted run says where it was interrupted', () => {
+    assert.match(
+      partialVerdict('LAB_ERR_INTERRUPTED: interrupted by SIGINT', {
+        config: base.config,
+        firstFailures: [f('pull', 'slow-scrape', 3)],
+        interruptedDuring: 'peak',
+      }),
+      /^run interrupted during peak \(the numbers are partial\); by then: first pull: a scrape took over half its timeout 3\.0 s after the open$/,
+    );
+  });
+});
