@@ -6,7 +6,10 @@ import {
   counterTotal,
   formatLossPct,
   ledgerTotals,
+  overSampleLimitQuery,
+  pullDeliveredByPodQuery,
   pullDeliveredQuery,
+  scrapedAfterQuery,
 } from '../src/analysis/accounting.ts';
 import { measurePeaks } from '../src/analysis/peaks.ts';
 import { rateSeries, steppedRateSeries } from '../src/analysis/series.ts';
@@ -60,6 +63,22 @@ describe('loss accounting', () => {
     assert.equal(
       pullDeliveredQuery(10, 'a"b\\c'),
       'sum(max_over_time(orders_total{job="producers",container="a\\"b\\\\c"}[10s]))',
+    );
+  });
+
+  it('per pod: the final scrapes for every pod, the whole run only for the pods missing there', () => {
+    assert.equal(
+      pullDeliveredByPodQuery(40, 'producer-0'),
+      'sum by (pod) (max_over_time(orders_total{job="producers",container="producer-0"}[40s]))',
+    );
+    assert.equal(
+      pullDeliveredByPodQuery(200, 'producer-0', ['producer-0-p1', 'a.b"c']),
+      'sum by (pod) (max_over_time(orders_total{job="producers",container="producer-0",pod=~"producer-0-p1|a\\\\.b\\"c"}[200s]))',
+    );
+    assert.equal(scrapedAfterQuery(12.5, 'p'), 'timestamp(up{job="producers",container="p"} == 1) > 12.500');
+    assert.equal(
+      overSampleLimitQuery(30, 200, 'p'),
+      'max_over_time(scrape_samples_scraped{job="producers",container="p"}[30s]) > 200',
     );
   });
 

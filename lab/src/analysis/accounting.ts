@@ -59,8 +59,15 @@ export function pullDeliveredQuery(windowSeconds: number, container?: string): s
 }
 
 /** The same per pod: `sum by (pod)` of the last stored value of each of its order series. */
-export function pullDeliveredByPodQuery(windowSeconds: number, container?: string): string {
-  return `sum by (pod) (max_over_time(${selector(container)}${win(windowSeconds)}))`;
+export function pullDeliveredByPodQuery(
+  windowSeconds: number,
+  container?: string,
+  pods?: readonly string[],
+): string {
+  const sel = selector(container);
+  const re = (p: string) => escLabel(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const only = pods && pods.length > 0 ? sel.replace(/\}$/, `,pod=~"${pods.map(re).join('|')}"}`) : sel;
+  return `sum by (pod) (max_over_time(${only}${win(windowSeconds)}))`;
 }
 
 /** Pods whose latest scrape succeeded after `afterS` (epoch seconds): their final counts are stored. */

@@ -4,6 +4,7 @@ import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
 import { evalFailOn, factsOf, parseFailOn } from '../analysis/failon.ts';
 import { deriveFirstFailures } from '../analysis/failures.ts';
 import { measurePeaks } from '../analysis/peaks.ts';
+import { pushDeliveredCount } from '../analysis/series.ts';
 import { partialVerdict, verdictSentence } from '../analysis/verdict.ts';
 import { falsePagesOf } from '../analysis/visibility.ts';
 import { readRmemMax } from '../core/host.ts';
@@ -113,9 +114,11 @@ function partialPaths(samples: readonly ProbeSample[]): Paths {
     ),
     push: accountPath(
       lastWith((s) => s.ledger?.ordersPushed) ?? 0,
-      lastWith((s) => s.collector?.orders) ?? 0,
+      lastWith(pushDeliveredCount) ?? 0,
       `ledgers${partial}`,
-      `collector${partial}`,
+      lastWith(pushDeliveredCount) === null
+        ? `no reading of the push path's delivered count before the run failed: the loss shown is an upper bound${partial}`
+        : `Prometheus: sum(orders{job="collector"})${partial}`,
     ),
   };
 }
