@@ -30,6 +30,7 @@ interface Window {
 
 export async function pullDelivered(ctx: RunContext): Promise<void> {
   const { members, notes } = ctx;
+  // Evaluated as of now, before the producers are paused below (their last scrapes stay the ones that count).
   const w: Window = {
     nowS: Date.now() / 1000,
     windowS:
@@ -39,6 +40,7 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
       Math.ceil(ctx.config.scrapeIntervalMs / 1000),
     budgetEnd: Date.now() + PULL_ACCOUNTING_BUDGET_MS,
   };
+  await pauseProducers(ctx);
   const pods: PodStored[] = [];
   const unanswered: string[] = [];
   // A counter resets only when its pod restarts; a burst restarts nothing, so the costly reset scan runs
@@ -180,4 +182,20 @@ async function applyResets(
     if (row) row.stored = raw.reduce((acc, s) => acc + counterTotal(s.values.map((v) => Number(v[1]))), 0);
   }
   return Math.min(reset.length, 200);
+}
+
+/**
+ * The burst is over and every ledger is read: pause the producers so that Prometheus stops ingesting their
+ * megabyte bodies while it answers the accounting queries (an overloaded Prometheus could otherwise not
+ * answer them at all — the default run on a shared 2-core machine). Their final scrapes are already stored,
+ * and the queries are evaluated as of before the pause. Best effort: a runtime that cannot pause skips it.
+ */
+async function pauseProducers(ctx: RunContext): Promise<void> {
+  const results = await Promise.allSettled(ctx.members.map((m) => ctx.runtime.fault('pause', m)));
+  const failed = results.filter((r) => r.status === 'rejected').length;
+  ctx.notes.push(
+    failed === 0
+      ? 'pull accounting: producers paused after their ledgers were read, so Prometheus answered the accounting queries without ingesting their bodies meanwhile (evaluated as of the pause)'
+      : `pull accounting: ${failed} of ${ctx.members.length} producers could not be paused; Prometheus kept scraping them while it answered the accounting queries`,
+  );
 }

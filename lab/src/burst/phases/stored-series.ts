@@ -25,7 +25,7 @@ export async function storedSeries(ctx: RunContext): Promise<void> {
     pull: 'quantile(0.5, scrape_duration_seconds{job="producers"})',
     push: 'max(scrape_duration_seconds{job="collector"})',
   } as const;
-  const range = (expr: string) => ctx.prom(60_000).range(expr, from / 1000, end / 1000, stepS, ctx.signal);
+  const range = (expr: string) => ctx.prom(30_000).range(expr, from / 1000, end / 1000, stepS, ctx.signal);
   for (const path of ['pull', 'push'] as const) {
     if (path === 'push' && ctx.config.pushMode === 'off') continue;
     try {
@@ -42,6 +42,8 @@ export async function storedSeries(ctx: RunContext): Promise<void> {
       ctx.notes.push(
         `visibility (${path}): the stored series could not be read after the run (${describeError(e)}); the live probe readings are used`,
       );
+      // Prometheus is not answering: do not spend another 30 s on the other path.
+      if (path === 'pull') break;
     }
   }
 }
