@@ -51,6 +51,17 @@ describe('visibilityOf: how far the stored data trails the emitted orders', () =
     assert.equal(v.neverCaughtUp, 5);
   });
 
+  it('seconds with no reading after them are not measured, not "never caught up"; the resolution is kept', () => {
+    const emitted = linear(100, 0, 20);
+    // Readings every 5 s, 2 s late, that stop at 12 s (Prometheus stopped answering).
+    const stored = linear(100, 0, 10, 5).map((p) => ({ tMs: p.tMs + 2000, v: p.v }));
+    const v = visibilityOf(emitted, stored, win, 1, 'm')!;
+    assert.equal(v.neverCaughtUp, 0);
+    assert.equal(v.unmeasured, 10, 'seconds 11..20 have no reading after them');
+    assert.equal(v.seconds, 11);
+    assert.equal(v.resolutionSeconds, 5);
+  });
+
   it('nothing to measure → null', () => {
     assert.equal(visibilityOf([], linear(1, 0, 5), win, 1, 'm'), null);
     assert.equal(visibilityOf(linear(1, 0, 5), [], win, 1, 'm'), null);

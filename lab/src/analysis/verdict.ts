@@ -80,9 +80,12 @@ function configuredOnly(path: PathName, v: VerdictInput): number | null {
 
 /** "but what Prometheus had stored trailed the orders by 24 s at p90", when that exceeds 2 intervals. */
 function lateText(path: PathName, v: VerdictInput): string {
-  const p90 = v.paths[path].visibility?.p90Seconds;
+  const vis = v.paths[path].visibility;
+  const p90 = vis?.p90Seconds;
   const interval = v.scrapeIntervalSeconds;
   if (p90 === undefined || interval === undefined) return '';
+  // Coarse readings (Prometheus missed its rule evaluations) make every delay an upper bound: no claim.
+  if ((vis?.resolutionSeconds ?? 0) > 2 * interval) return '';
   if (p90 === null)
     return v.paths[path].visibility
       ? ', but what Prometheus had stored never caught up with the orders for the slowest tenth of the burst'

@@ -44,12 +44,18 @@ export function visibilityOf(
 ): Visibility | null {
   const ratio = Math.min(1, Math.max(0, deliveredRatio));
   const delays: number[] = [];
+  // "Never caught up" needs a reading after the burst that is still short; with no reading after t at all
+  // (Prometheus stopped answering), the second is not measured rather than counted as late.
+  const lastReading = stored[stored.length - 1]?.tMs ?? Number.NEGATIVE_INFINITY;
+  let unmeasured = 0;
   for (let t = window.fromMs; t <= window.toMs; t += 1000) {
     const e = countAt(emitted, t);
     if (e === null) continue;
     const target = e * ratio - 0.5;
     const hit = stored.find((p) => p.tMs >= t && p.v >= target);
-    delays.push(hit ? (hit.tMs - t) / 1000 : Number.POSITIVE_INFINITY);
+    if (hit) delays.push((hit.tMs - t) / 1000);
+    else if (lastReading >= window.toMs) delays.push(Number.POSITIVE_INFINITY);
+    else unmeasured++;
   }
   if (delays.length === 0 || stored.length === 0) return null;
   delays.sort((a, b) => a - b);
@@ -58,8 +64,22 @@ export function visibilityOf(
     p90Seconds: quantile(delays, 0.9),
     seconds: delays.length,
     neverCaughtUp: delays.filter((d) => !Number.isFinite(d)).length,
+    unmeasured,
+    resolutionSeconds: resolution(stored, window),
     method,
   };
+}
+
+/** The largest gap between consecutive stored readings that overlaps the window, in seconds. */
+function resolution(stored: readonly CountAt[], window: { fromMs: number; toMs: number }): number | null {
+  let gap: number | null = null;
+  for (let i = 1; i < stored.length; i++) {
+    const a = stored[i - 1]!.tMs;
+    const b = stored[i]!.tMs;
+    if (b < window.fromMs || a > window.toMs) continue;
+    gap = Math.max(gap ?? 0, (b - a) / 1000);
+  }
+  return gap;
 }
 
 /** A path's emitted and stored series from the probe samples (complete ledger ticks only). */

@@ -209,6 +209,10 @@ export interface Visibility {
   /** Seconds of the burst measured, and how many never caught up before the run ended. */
   seconds: number;
   neverCaughtUp: number;
+  /** Seconds with no stored reading after them at all (not measured, left out), when readings stopped. */
+  unmeasured?: number;
+  /** The largest gap between stored readings in the burst: every delay is an upper bound at this resolution. */
+  resolutionSeconds?: number | null;
   /** How it was measured (series used, their resolution). */
   method: string;
 }
