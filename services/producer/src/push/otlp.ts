@@ -40,6 +40,11 @@ export const OTLP_METRICS = {
 export const OTLP_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 75, 100, 250, 500, 1000, 2500, 5000, 10000];
 /** The exporter's own default request timeout; shorter when the interval is (see OtlpPodOptions). */
 export const OTLP_MAX_TIMEOUT_MS = 10_000;
+/**
+ * Bound on a pod's shutdown (the final export, retries included), so a quiesce or a stop against a receiver
+ * that does not answer ends; an export still running then reports its result to the ledger when it ends.
+ */
+export const OTLP_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 type OtlpCounts = Required<LedgerCounts>;
 
@@ -179,6 +184,7 @@ export class OtlpPod {
   private readonly depth: Gauge;
   private readonly beat: Counter;
   private stopping: Promise<void> | null = null;
+  private readonly shutdownTimeoutMs: number;
 
   constructor(
     opts: OtlpPodOptions,
@@ -192,6 +198,7 @@ export class OtlpPod {
     const agent = this.agent;
     // Retries (and the request timeout) stay inside one interval, like the reader's own export timeout.
     const timeoutMillis = Math.min(OTLP_MAX_TIMEOUT_MS, opts.intervalMs);
+    this.shutdownTimeoutMs = Math.min(OTLP_SHUTDOWN_TIMEOUT_MS, timeoutMillis + 500);
     const exporter = new OTLPMetricExporter({
       url: opts.url,
       timeoutMillis,
@@ -261,9 +268,9 @@ export class OtlpPod {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       try {
-        await this.provider.shutdown();
+        await this.provider.shutdown({ timeoutMillis: this.shutdownTimeoutMs });
       } catch {
-        // a failed final export is already counted by CountingExporter
+        // a failed final export is counted by CountingExporter (when its result arrives)
       } finally {
         this.agent.destroy();
         unsubscribe();
