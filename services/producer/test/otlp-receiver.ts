@@ -61,8 +61,9 @@ export interface DecodedExport {
   pod: string | null;
   /** Sum of the `orders` points (cumulative: the totals; delta: this interval's increments). */
   orders: number;
-  /** Data points of every metric. */
+  /** Data points of every metric, and of `orders`. */
   points: number;
+  ordersPoints: number;
   /** 1 = delta, 2 = cumulative (of the `orders` sum), 0 = none seen. */
   temporality: number;
 }
@@ -90,7 +91,7 @@ function numberValue(point: Buffer): number {
 }
 
 export function decodeExport(body: Buffer): DecodedExport {
-  const out: DecodedExport = { pod: null, orders: 0, points: 0, temporality: 0 };
+  const out: DecodedExport = { pod: null, orders: 0, points: 0, ordersPoints: 0, temporality: 0 };
   for (const rm of sub(body, 1)) {
     for (const resource of sub(rm.bytes, 1))
       for (const kv of sub(resource.bytes, 1)) {
@@ -104,6 +105,7 @@ export function decodeExport(body: Buffer): DecodedExport {
         out.points += points.length;
         if (name === 'orders') {
           out.temporality = temporality;
+          out.ordersPoints += points.length;
           for (const p of points) out.orders += numberValue(p);
         }
       }

@@ -220,6 +220,20 @@ describe('OTLP push (transport otlp)', () => {
     }
   });
 
+  it("past the SDK's default cardinality limit (2,000 per instrument and collection) the total stays exact", async () => {
+    // 1,000 instruments x 6 = 6,000 possible `orders` attribute sets; 2 pods at 8,000 orders/s each for less
+    // than an interval, so the only export is the final one at quiesce: one collection of ~7,000 orders.
+    const profile = { ...steady(16_000), instruments: { steady: 1000, open: 0 } };
+    const r = await run({ pods: 2, fleetPods: 2, profile }, 0.9 * INTERVAL);
+    for (const [pod, c] of Object.entries(r.ledger.pods)) {
+      const got = r.rx.byPod(pod);
+      assert.equal(got.length, 1, `${pod}: one export (the final one)`);
+      assert.ok(c.ordersPushed > 4000, `${pod}: ${c.ordersPushed} orders`);
+      assert.equal(got[0]!.ordersPoints, 2000, `${pod}: 1,999 series + otel.metric.overflow`);
+      assert.equal(got[0]!.orders, c.ordersPushed, `${pod}: the overflow series keeps the total`);
+    }
+  });
+
   it('an unreachable receiver: every export fails and is counted, the producer keeps running', async () => {
     const r = await run({ otlpUrl: 'http://127.0.0.1:9/v1/metrics', pods: 2, fleetPods: 2 }, 2.5 * INTERVAL);
     const t = r.ledger.total;
