@@ -359,8 +359,16 @@ export class ProducerCore {
       (next.flushIntervalMs !== before.flushIntervalMs ||
         next.jitter !== before.jitter ||
         next.otlpTemporality !== before.otlpTemporality);
-    const clientChange =
-      next.mode !== before.mode || next.transport !== before.transport || (otlpChange && next.mode !== 'off');
+    // Between push modes other than off the OTLP pods stay as they are: the mode means nothing to the SDK.
+    const stillOtlp =
+      before.transport === 'otlp' &&
+      next.transport === 'otlp' &&
+      (before.mode === 'off') === (next.mode === 'off');
+    const clientChange = stillOtlp
+      ? otlpChange && next.mode !== 'off'
+      : next.mode !== before.mode ||
+        next.transport !== before.transport ||
+        (otlpChange && next.mode !== 'off');
     let transport: SharedTransport | null = null;
     if (clientChange && next.mode !== 'off' && next.transport !== 'otlp')
       transport = await this.transport(next.transport);

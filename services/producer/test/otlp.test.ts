@@ -255,20 +255,35 @@ describe('OTLP push (transport otlp)', () => {
       processMetrics: false,
       statsd: `udp://127.0.0.1:${sink.port}`,
       otlpUrl: rx.url,
-      flushInterval: INTERVAL,
+      flushInterval: 5000,
       heartbeat: 'off',
       profile: steady(200),
     });
     open.push(() => p.stop());
     const { http } = await p.start();
     await sleep(600);
-    const res = await request(http, 'POST', '/control/push', { transport: 'otlp', otlpTemporality: 'delta' });
-    assert.equal(res.status, 200, res.text);
-    await sleep(1500);
+    const push = async (body: object) => {
+      const res = await request(http, 'POST', '/control/push', body);
+      assert.equal(res.status, 200, res.text);
+    };
+    await push({ transport: 'otlp', otlpTemporality: 'delta' });
+    await sleep(600);
+    // The interval is 5 s: no periodic export happens in this test, every request is a forced one.
+    assert.equal(rx.requests.length, 0);
+    await push({ mode: 'buffered' }); // means nothing to the SDK: the pods' providers stay
+    assert.equal(rx.requests.length, 0, 'no provider rebuilt for a mode change');
+    await push({ flushIntervalMs: 6000 }); // a reader's interval is fixed: rebuilt, final export of the old
+    assert.equal(rx.requests.length, 2, 'each old provider exported once at its shutdown');
+    await sleep(400);
     const ledger = await p.core.quiesce();
+    assert.equal(rx.requests.length, 4, 'and the new ones once at quiesce');
     await waitFor(() => sink.datagrams.length >= 1);
     const statsdOrders = sink.datagrams.filter((d) => d.startsWith('orders:')).length;
     assert.ok(statsdOrders > 0 && ledger.total.otlpOrdersExported > 0, 'both paths carried orders');
+    assert.equal(
+      sum(rx.requests, (q) => q.orders),
+      ledger.total.otlpOrdersExported,
+    );
     assert.equal(statsdOrders + ledger.total.otlpOrdersExported, ledger.total.ordersPushed);
     assert.equal(ledger.total.ordersPushed, ledger.total.orders);
   });
