@@ -68,7 +68,7 @@ export function attributeLoss(lost: number, estimates: readonly CauseEstimate[])
 export interface PushLossInput {
   lost: number;
   pushMode: 'per-event' | 'buffered' | 'aggregated' | 'off';
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'otlp';
   /** Ledger totals: orders handed to the push client, lines, datagrams/writes, send errors. */
   ordersPushed: number;
   pushEvents: number;

@@ -5,9 +5,20 @@
 export const PUSH_MODES = ['per-event', 'buffered', 'aggregated', 'off'] as const;
 export type PushMode = (typeof PUSH_MODES)[number];
 
-/** The push transport. */
-export const TRANSPORTS = ['udp', 'tcp'] as const;
+/**
+ * The push transport: StatsD over `udp` or `tcp`, or `otlp` (each pod an OpenTelemetry SDK MeterProvider
+ * exporting OTLP/HTTP protobuf every flush interval; the push mode then only says on or `off`).
+ */
+export const TRANSPORTS = ['udp', 'tcp', 'otlp'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
+
+/**
+ * OTLP aggregation temporality. `cumulative` (the SDK's default): every export carries the totals, so a
+ * failed export is healed by the next one. `delta`: every export carries what changed since the last
+ * collection, so a failed export's points are gone.
+ */
+export const OTLP_TEMPORALITIES = ['cumulative', 'delta'] as const;
+export type OtlpTemporality = (typeof OTLP_TEMPORALITIES)[number];
 
 /** The producer's phase in its workload model. */
 export type ProducerPhase = 'steady' | 'scheduled' | 'ramp' | 'peak' | 'decay' | 'done' | 'quiesced';
@@ -18,6 +29,8 @@ export interface PushSettings {
   transport: Transport;
   heartbeatMs: number;
   flushIntervalMs: number;
+  /** Used by transport `otlp` only; optional on the wire (an older producer has none: cumulative). */
+  otlpTemporality?: OtlpTemporality;
 }
 
 /** GET /control/state (and the answer to POST /control/schedule). */

@@ -19,6 +19,23 @@ export interface LedgerCounts {
   sendErrors: number;
   /** Heartbeat increments handed to the push client. */
   heartbeats: number;
+  // Transport `otlp` (optional: an older producer has none; sumCounts counts a missing one as 0). Counted
+  // from the SDK's own export results (a delegating exporter sees every export and its final outcome).
+  /** Exports the SDK's reader handed to the OTLP exporter (periodic and forced). */
+  otlpExports?: number;
+  /** Exports whose final result (after the exporter's own retries) was a failure. */
+  otlpExportsFailed?: number;
+  /** Data points in exports that succeeded / finally failed. */
+  otlpPointsExported?: number;
+  otlpPointsFailed?: number;
+  /**
+   * Orders the receiver holds by the SDK's successful exports: cumulative, the `orders` total of the last
+   * successful export; delta, the sum of the `orders` deltas of every successful export.
+   */
+  otlpOrdersExported?: number;
+  /** HTTP requests the pod's exporter sent (retries included), and those answered 429/502/503/504. */
+  otlpRequests?: number;
+  otlpRequestsRetryable?: number;
 }
 
 export const LEDGER_KEYS = [
@@ -31,10 +48,17 @@ export const LEDGER_KEYS = [
   'bytes',
   'sendErrors',
   'heartbeats',
+  'otlpExports',
+  'otlpExportsFailed',
+  'otlpPointsExported',
+  'otlpPointsFailed',
+  'otlpOrdersExported',
+  'otlpRequests',
+  'otlpRequestsRetryable',
 ] as const satisfies readonly (keyof LedgerCounts)[];
 
-export function emptyCounts(): LedgerCounts {
-  const c = {} as LedgerCounts;
+export function emptyCounts(): Required<LedgerCounts> {
+  const c = {} as Required<LedgerCounts>;
   for (const k of LEDGER_KEYS) c[k] = 0;
   return c;
 }
@@ -43,7 +67,7 @@ export function emptyCounts(): LedgerCounts {
  * Sums ledger counts. Tolerant of what arrives over the wire: a missing or non-numeric field counts as 0
  * (an older producer without a field must not turn a total into NaN).
  */
-export function sumCounts(all: Iterable<Partial<LedgerCounts>>): LedgerCounts {
+export function sumCounts(all: Iterable<Partial<LedgerCounts>>): Required<LedgerCounts> {
   const total = emptyCounts();
   for (const c of all) for (const k of LEDGER_KEYS) total[k] += Number(c[k] ?? 0) || 0;
   return total;

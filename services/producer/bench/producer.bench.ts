@@ -13,6 +13,7 @@
 // 3. Virtual pods one process hosts on one core: CPU used (process.cpuUsage over a wall-clock window) by
 //    N pods at the steady rate, pushing per-event to a UDP sink and scraped every 15 s by a child process;
 //    extrapolated to one core, then verified by running that many pods. Also at the peak rate per push mode.
+// `--only cost` runs part 1 alone and writes bench/results/producer-cost.json (producer.json untouched).
 // All trials of one measurement are interleaved ours/raw and summarised by their median: the 2 cores are
 // shared, numbers are noisy.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -40,15 +41,18 @@ import {
   SIDES,
 } from '../src/index.ts';
 import { emptyCounts } from '../src/ledger.ts';
+import { OtlpPod } from '../src/push/otlp.ts';
 import { SharedUdp } from '../src/push/transport.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { flags } = parseArgs(process.argv.slice(2), {
   trials: { kind: 'int', default: 5, min: 1, max: 50, help: 'trials per measurement' },
   quick: { kind: 'bool', default: false, help: 'short windows (smoke run)' },
+  only: { kind: 'string', choices: ['cost'], help: 'run the per-event cost part alone' },
 });
 const TRIALS = flags.trials as number;
 const QUICK = flags.quick as boolean;
+const ONLY_COST = flags.only === 'cost';
 // A --quick smoke run must not overwrite the real results (bench/results/*.tmp.json is git-ignored).
 const OUT = join(
   here,
@@ -57,7 +61,7 @@ const OUT = join(
   '..',
   'bench',
   'results',
-  QUICK ? 'producer.quick.tmp.json' : 'producer.json',
+  `${ONLY_COST ? 'producer-cost' : 'producer'}${QUICK ? '.quick.tmp' : ''}.json`,
 );
 const MO = BUILTIN_PROFILES['market-open']!;
 
@@ -225,6 +229,23 @@ function rawPull(labels: LabelSets, instruments: number) {
   };
 }
 
+/** An HTTP server on 127.0.0.1 answering 200 to everything (the OTLP pods' final export at close). */
+async function okServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/metrics`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
 async function perEventCost(sinkPort: number) {
   const N = QUICK ? 5000 : 20000;
   const labels = new LabelSets(MO.instruments.steady);
@@ -241,6 +262,7 @@ async function perEventCost(sinkPort: number) {
   const flushNsPerOrder: number[] = [];
   const udp = new SharedUdp('127.0.0.1', sinkPort);
   await udp.open();
+  const otlpSink = await okServer();
   for (let t = 0; t < TRIALS; t++) {
     // pull: ours vs raw prom-client
     const ours = new PodRegistry(labels, instruments);
@@ -271,6 +293,25 @@ async function perEventCost(sinkPort: number) {
       await pusher.close();
       await sleep(20);
     }
+    // push over OTLP: the pod's OpenTelemetry SDK meter (counter.add + histogram.record [+ add]); its reader
+    // is set not to export while timed, its final export at close goes to an in-process 200 responder.
+    const otlp = new PodPusher('bench-p0', emptyCounts(), labels);
+    const otlpPod = new OtlpPod(
+      {
+        podId: 'bench-p0',
+        producer: 'bench',
+        url: otlpSink.url,
+        temporality: 'cumulative',
+        intervalMs: 3_600_000,
+        startInMs: 3_600_000,
+      },
+      emptyCounts(),
+      labels,
+    );
+    await otlp.switchToOtlp('per-event', otlpPod);
+    for (const o of warm) otlp.order(o);
+    add('push:otlp', dist(timeEach(work, (o) => otlp.order(o))));
+    await otlp.close();
     for (const [name, maxBufferSize] of [
       ['rawHotShotsUnbuffered', 0],
       ['rawHotShotsBuffered', 1432],
@@ -296,6 +337,7 @@ async function perEventCost(sinkPort: number) {
     }
   }
   await udp.close();
+  await otlpSink.close();
   const out: Record<string, Dist> = {};
   for (const [k, v] of Object.entries(results)) out[k] = medianDist(v);
   return {
@@ -310,6 +352,7 @@ async function perEventCost(sinkPort: number) {
       buffered: out['push:buffered'],
       aggregated: { ...out['push:aggregated'], flushNsPerOrder: round(median(flushNsPerOrder)) },
       off: out['push:off'],
+      otlp: out['push:otlp'],
     },
     raw: {
       promClientRecordNs: out.rawPromClient,
@@ -578,6 +621,22 @@ async function podsPerCore(sinkPort: number) {
 
 // ---------------------------------------------------------------- main
 
+function write(parts: Record<string, unknown>, started: number): void {
+  const result = {
+    benchmark: ONLY_COST ? 'producer-cost' : 'producer',
+    generatedAt: new Date().toISOString(),
+    command: `node --import tsx services/producer/bench/producer.bench.ts --trials ${TRIALS}${QUICK ? ' --quick' : ''}${ONLY_COST ? ' --only cost' : ''}`,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    noise: 'the 2 cores are shared with other work; every figure is the median of the trials',
+    durationS: round((Date.now() - started) / 1000),
+    ...parts,
+  };
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+  log(`wrote ${OUT}`);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
 async function main() {
   const started = Date.now();
   const sink = await udpSinkProcess();
@@ -585,25 +644,15 @@ async function main() {
     log('per-event cost ...');
     const cost = await perEventCost(sink.port);
     log(JSON.stringify({ pull: cost.pullRecordNs, push: cost.pushSendNs, raw: cost.raw }));
+    if (ONLY_COST) {
+      write({ perEventCost: cost }, started);
+      return;
+    }
     log('render ...');
     const render = await renderBench();
     log('pods per core ...');
     const pods = await podsPerCore(sink.port);
-    const result = {
-      benchmark: 'producer',
-      generatedAt: new Date().toISOString(),
-      command: `node --import tsx services/producer/bench/producer.bench.ts --trials ${TRIALS}${QUICK ? ' --quick' : ''}`,
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
-      noise: 'the 2 cores are shared with other work; every figure is the median of the trials',
-      durationS: round((Date.now() - started) / 1000),
-      perEventCost: cost,
-      render,
-      podsPerCore: pods,
-    };
-    mkdirSync(dirname(OUT), { recursive: true });
-    writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
-    log(`wrote ${OUT}`);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    write({ perEventCost: cost, render, podsPerCore: pods }, started);
   } finally {
     stopChild(sink.child);
   }

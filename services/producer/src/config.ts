@@ -1,8 +1,16 @@
 import { hostname } from 'node:os';
-import { type FlagSpecs, formatHostPort, LabError, parseDurationMs, parseHostPort } from '@pushpull/common';
+import {
+  type FlagSpecs,
+  formatHostPort,
+  LabError,
+  OTLP_TEMPORALITIES,
+  type OtlpTemporality,
+  parseDurationMs,
+  parseHostPort,
+  type Transport,
+} from '@pushpull/common';
 import { loadProfile, type Profile, validateProfile } from './model/profile.ts';
 import { PUSH_MODES, type PushMode } from './push/pusher.ts';
-import type { TransportKind } from './push/transport.ts';
 
 // Configuration: flags (and env vars) for the CLI, camelCase keys for createProducer. Validated once here,
 // then frozen; nothing downstream re-checks it.
@@ -10,8 +18,11 @@ import type { TransportKind } from './push/transport.ts';
 export interface ProducerConfig {
   pods: number;
   http: string;
-  /** `udp://HOST:PORT` or `tcp://HOST:PORT`. */
+  /** `udp://HOST:PORT`, `tcp://HOST:PORT` or `otlp://HOST:PORT` (OTLP/HTTP to http://HOST:PORT/v1/metrics). */
   statsd: string;
+  /** OTLP endpoint `http://HOST:PORT/PATH` (default: from an otlp:// --statsd, else --statsd's host, port 4318). */
+  otlpUrl: string | null;
+  otlpTemporality: OtlpTemporality;
   name: string;
   podPrefix: string;
   seed: number;
@@ -44,7 +55,9 @@ export interface ProducerConfig {
 export interface ResolvedConfig {
   readonly pods: number;
   readonly http: { readonly host: string; readonly port: number };
-  readonly statsd: { readonly transport: TransportKind; readonly host: string; readonly port: number };
+  readonly statsd: { readonly transport: Transport; readonly host: string; readonly port: number };
+  readonly otlpUrl: string;
+  readonly otlpTemporality: OtlpTemporality;
   readonly name: string;
   readonly podPrefix: string;
   readonly seed: number;
@@ -68,6 +81,8 @@ const KEYS: readonly (keyof ProducerConfig)[] = [
   'pods',
   'http',
   'statsd',
+  'otlpUrl',
+  'otlpTemporality',
   'name',
   'podPrefix',
   'seed',
@@ -138,9 +153,9 @@ export function defaultName(): string {
 export function parseStatsdTarget(
   text: string,
   field = 'statsd',
-): { transport: TransportKind; host: string; port: number } {
-  const m = /^(udp|tcp):\/\/(.+)$/.exec(text.trim());
-  if (!m) bad(field, `"${text}" is not udp://HOST:PORT or tcp://HOST:PORT`);
+): { transport: Transport; host: string; port: number } {
+  const m = /^(udp|tcp|otlp):\/\/(.+)$/.exec(text.trim());
+  if (!m) bad(field, `"${text}" is not udp://HOST:PORT, tcp://HOST:PORT or otlp://HOST:PORT`);
   let hp: { host: string; port: number };
   try {
     hp = parseHostPort(m[2]!, field);
@@ -148,13 +163,39 @@ export function parseStatsdTarget(
     throw new LabError('LAB_ERR_CONFIG', (e as Error).message, { field });
   }
   if (hp.port === 0) bad(field, `"${text}": port 0 is not a destination`);
-  return { transport: m[1] as TransportKind, ...hp };
+  return { transport: m[1] as Transport, ...hp };
+}
+
+/** Where an OTLP/HTTP exporter posts metrics for a receiver at host:port (the OTLP/HTTP default path). */
+export function otlpMetricsUrl(host: string, port: number): string {
+  return `http://${formatHostPort({ host, port })}/v1/metrics`;
+}
+
+/** The OTLP receiver's port when only a StatsD target is given: OTLP/HTTP's registered port. */
+export const OTLP_DEFAULT_PORT = 4318;
+
+/** `http://HOST:PORT[/PATH]` (path default /v1/metrics); no https, no credentials, no port 0. */
+export function parseOtlpUrl(text: string, field = 'otlpUrl'): string {
+  let u: URL;
+  try {
+    u = new URL(text.trim());
+  } catch {
+    bad(field, `"${text}" is not a URL (http://HOST:PORT/v1/metrics)`);
+  }
+  if (u.protocol !== 'http:') bad(field, `"${text}": only http:// is supported`);
+  if (u.username !== '' || u.password !== '')
+    bad(field, `"${text}": credentials are not accepted in the URL`);
+  if (u.port === '' || u.port === '0') bad(field, `"${text}": give an explicit port (not 0)`);
+  if (u.search !== '' || u.hash !== '') bad(field, `"${text}": no query or fragment`);
+  return `${u.protocol}//${u.host}${u.pathname === '/' ? '/v1/metrics' : u.pathname}`;
 }
 
 export const DEFAULTS: Readonly<Omit<ProducerConfig, 'name' | 'podPrefix'>> = Object.freeze({
   pods: 50,
   http: '127.0.0.1:9100',
   statsd: 'udp://127.0.0.1:8125',
+  otlpUrl: null,
+  otlpTemporality: 'cumulative',
   seed: 42,
   profile: 'market-open',
   fleetPods: 1400,
@@ -191,6 +232,15 @@ export function resolveConfig(input: Partial<ProducerConfig>, name: Namer = came
     throw new LabError('LAB_ERR_CONFIG', (e as Error).message, { field: name('http') });
   }
   const statsd = parseStatsdTarget(String(c.statsd), name('statsd'));
+  const otlpUrl =
+    c.otlpUrl !== null && c.otlpUrl !== ''
+      ? parseOtlpUrl(String(c.otlpUrl), name('otlpUrl'))
+      : otlpMetricsUrl(statsd.host, statsd.transport === 'otlp' ? statsd.port : OTLP_DEFAULT_PORT);
+  if (!OTLP_TEMPORALITIES.includes(c.otlpTemporality as OtlpTemporality))
+    bad(
+      name('otlpTemporality'),
+      `${JSON.stringify(c.otlpTemporality)} is not one of ${OTLP_TEMPORALITIES.join(', ')}`,
+    );
   const nm = c.name ?? defaultName();
   if (typeof nm !== 'string' || !NAME_RE.test(nm))
     bad(name('name'), `${JSON.stringify(nm)} is not a name ([A-Za-z0-9_.-], 1-64 chars)`);
@@ -244,6 +294,8 @@ export function resolveConfig(input: Partial<ProducerConfig>, name: Namer = came
     pods,
     http: Object.freeze(http),
     statsd: Object.freeze(statsd),
+    otlpUrl,
+    otlpTemporality: c.otlpTemporality as OtlpTemporality,
     name: nm,
     podPrefix,
     seed,
@@ -286,7 +338,19 @@ export const SERVE_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'PRODUCER_STATSD',
     default: 'udp://127.0.0.1:8125',
-    help: 'push target udp://HOST:PORT or tcp://HOST:PORT',
+    help: 'push target udp://HOST:PORT, tcp://HOST:PORT or otlp://HOST:PORT',
+  },
+  'otlp-url': {
+    kind: 'string',
+    env: 'PRODUCER_OTLP_URL',
+    help: 'OTLP endpoint http://HOST:PORT/v1/metrics (default: from otlp:// --statsd, else its host, port 4318)',
+  },
+  'otlp-temporality': {
+    kind: 'string',
+    env: 'PRODUCER_OTLP_TEMPORALITY',
+    default: 'cumulative',
+    choices: OTLP_TEMPORALITIES,
+    help: 'OTLP aggregation temporality',
   },
   name: { kind: 'string', env: 'PRODUCER_NAME', help: 'producer name (default: hostname)' },
   'pod-prefix': { kind: 'string', env: 'PRODUCER_POD_PREFIX', help: 'pod id prefix (default: NAME-p)' },

@@ -12,7 +12,8 @@ import { LabelSets } from './model/labels.ts';
 import type { Profile } from './model/profile.ts';
 import { newOrder, PodGenerator, WorkloadModel } from './model/workload.ts';
 import { PodRegistry } from './pull/pod-registry.ts';
-import { PodPusher, PUSH_MODES, type PushMode } from './push/pusher.ts';
+import { OtlpPod } from './push/otlp.ts';
+import { PodPusher, PUSH_MODES } from './push/pusher.ts';
 import { createTransport, type SharedTransport, type TransportKind } from './push/transport.ts';
 
 // The producer without HTTP: P virtual pods driven by one tick loop over the pure workload model.
@@ -28,7 +29,7 @@ interface Pod {
   gen: PodGenerator;
   reg: PodRegistry;
   pusher: PodPusher;
-  ledger: LedgerCounts;
+  ledger: Required<LedgerCounts>;
   /** Per-pod offsets as a fraction of the period (jitter on); 0 with jitter off. */
   flushFrac: number;
   heartbeatFrac: number;
@@ -56,7 +57,10 @@ export class ProducerCore {
   readonly labels: LabelSets;
   readonly pullCost = new CostHistogram();
   readonly pushCost = new CostHistogram();
-  readonly pushCostByMode = new Map<PushMode, CostHistogram>(PUSH_MODES.map((m) => [m, new CostHistogram()]));
+  /** By push mode, and `otlp` for the OpenTelemetry SDK path (whatever the mode). */
+  readonly pushCostByMode = new Map<string, CostHistogram>(
+    [...PUSH_MODES, 'otlp'].map((m) => [m, new CostHistogram()]),
+  );
   private readonly pods: Pod[];
   private readonly byId = new Map<string, Pod>();
   private settings: PushSettings;
@@ -87,6 +91,7 @@ export class ProducerCore {
       transport: config.statsd.transport,
       heartbeatMs: config.heartbeatMs,
       flushIntervalMs: config.flushIntervalMs,
+      otlpTemporality: config.otlpTemporality,
     };
     const root = new Rng(config.seed);
     const initialInstruments = this.model.activeInstruments(now);
@@ -119,10 +124,33 @@ export class ProducerCore {
   async open(): Promise<void> {
     if (this.opened) return;
     this.opened = true;
-    if (this.settings.mode !== 'off') {
-      const t = await this.transport(this.settings.transport);
-      for (const pod of this.pods) void pod.pusher.switchTo(this.settings.mode, t);
-    }
+    const s = this.settings;
+    const t = s.mode !== 'off' && s.transport !== 'otlp' ? await this.transport(s.transport) : null;
+    for (const pod of this.pods) void this.attach(pod, t);
+  }
+
+  /** Gives the pod the push client the settings ask for; resolves once its previous one is closed. */
+  private attach(pod: Pod, transport: SharedTransport | null): Promise<void> {
+    const s = this.settings;
+    if (s.mode === 'off' || s.transport !== 'otlp') return pod.pusher.switchTo(s.mode, transport);
+    // The SDK exports on its own timer: start it at the pod's flush boundary, on the wall clock (the
+    // injected clock drives the workload, not the SDK's timers).
+    const now = Date.now();
+    const interval = s.flushIntervalMs;
+    const startAt = nextBoundary(now, interval, s.jitter ? pod.flushFrac * interval : 0);
+    const otlp = new OtlpPod(
+      {
+        podId: pod.id,
+        producer: this.name,
+        url: this.config.otlpUrl,
+        temporality: s.otlpTemporality ?? 'cumulative',
+        intervalMs: interval,
+        startInMs: startAt - now,
+      },
+      pod.ledger,
+      this.labels,
+    );
+    return pod.pusher.switchToOtlp(s.mode, otlp);
   }
 
   private async transport(kind: TransportKind): Promise<SharedTransport> {
@@ -181,7 +209,7 @@ export class ProducerCore {
     const perPodCap = Math.max(1, Math.floor(this.config.maxOrdersPerTick / this.pods.length));
     const sampleEvery = this.config.costSampleEvery;
     const s = this.settings;
-    const modeCost = this.pushCostByMode.get(s.mode)!;
+    const modeCost = this.pushCostByMode.get(s.transport === 'otlp' ? 'otlp' : s.mode)!;
     const pushing = s.mode !== 'off';
     const clock = this.clock;
     const order = this.scratch;
@@ -276,7 +304,7 @@ export class ProducerCore {
   }
 
   ledger(): Ledger {
-    const pods: Record<string, LedgerCounts> = {};
+    const pods: Record<string, Required<LedgerCounts>> = {};
     for (const p of this.pods) pods[p.id] = { ...p.ledger };
     const byMode: Record<string, ReturnType<CostHistogram['summary']>> = {};
     for (const [m, h] of this.pushCostByMode) if (h.count > 0) byMode[m] = h.summary();
@@ -325,13 +353,29 @@ export class ProducerCore {
       });
     const before = this.settings;
     const next: PushSettings = { ...before, ...change };
-    const clientChange = next.mode !== before.mode || next.transport !== before.transport;
+    // An SDK reader's interval and temporality are fixed at construction: OTLP pods are rebuilt on a change.
+    const otlpChange =
+      next.transport === 'otlp' &&
+      (next.flushIntervalMs !== before.flushIntervalMs ||
+        next.jitter !== before.jitter ||
+        next.otlpTemporality !== before.otlpTemporality);
+    // Between push modes other than off the OTLP pods stay as they are: the mode means nothing to the SDK.
+    const stillOtlp =
+      before.transport === 'otlp' &&
+      next.transport === 'otlp' &&
+      (before.mode === 'off') === (next.mode === 'off');
+    const clientChange = stillOtlp
+      ? otlpChange && next.mode !== 'off'
+      : next.mode !== before.mode ||
+        next.transport !== before.transport ||
+        (otlpChange && next.mode !== 'off');
     let transport: SharedTransport | null = null;
-    if (clientChange && next.mode !== 'off') transport = await this.transport(next.transport);
+    if (clientChange && next.mode !== 'off' && next.transport !== 'otlp')
+      transport = await this.transport(next.transport);
     this.settings = next;
     this.reschedule(this.clock.now());
     if (clientChange && this.opened) {
-      const closing = this.pods.map((p) => p.pusher.switchTo(next.mode, transport));
+      const closing = this.pods.map((p) => this.attach(p, transport));
       await Promise.all(closing);
       await this.closeUnusedTransports();
     }
@@ -341,7 +385,7 @@ export class ProducerCore {
 
   private async closeUnusedTransports(): Promise<void> {
     for (const [kind, t] of this.transports) {
-      if (this.settings.mode !== 'off' && kind === this.settings.transport) continue;
+      if (this.settings.mode !== 'off' && kind === this.settings.transport) continue; // never 'otlp'
       this.transports.delete(kind);
       await t.close();
     }

@@ -2,12 +2,16 @@
 // only (never through the pull or push path being measured). Shape: @pushpull/common (docs/contracts.md
 // "Ledger"); this file adds the producer's cost histogram.
 
-import type { CostSummary, Ledger as LedgerContract } from '@pushpull/common';
+import type { CostSummary, Ledger as LedgerContract, LedgerCounts } from '@pushpull/common';
 
 export { type CostSummary, emptyCounts, LEDGER_KEYS, type LedgerCounts, sumCounts } from '@pushpull/common';
 
-/** The producer always fills in the cost part of the contract's ledger. */
-export type Ledger = LedgerContract & { cost: Required<NonNullable<LedgerContract['cost']>> };
+/** The producer always fills in the cost part of the contract's ledger, and every count (OTLP ones too). */
+export type Ledger = LedgerContract & {
+  total: Required<LedgerCounts>;
+  pods: Record<string, Required<LedgerCounts>>;
+  cost: Required<NonNullable<LedgerContract['cost']>>;
+};
 
 /**
  * Log-linear histogram for nanosecond costs: 16 sub-buckets per power of two (~4.4% resolution),

@@ -13,7 +13,7 @@ import { flagNamer, JOB_FLAGS, type ProducerConfig, resolveConfig, SERVE_FLAGS }
 import { runJob, validatePushgatewayUrl } from './job.ts';
 import { createProducer } from './producer.ts';
 
-const USAGE = `pushpull-producer [serve] --pods 50 --http 127.0.0.1:9100 --statsd udp://127.0.0.1:8125 [flags]
+const USAGE = `pushpull-producer [serve] --pods 50 --http 127.0.0.1:9100 --statsd udp://127.0.0.1:8125|otlp://127.0.0.1:4318 [flags]
 pushpull-producer job --duration 8s --pushgateway http://127.0.0.1:9091 --statsd udp://127.0.0.1:8125 --name NAME`;
 
 const log = jsonLogger('producer');
@@ -24,6 +24,8 @@ function configFrom(f: FlagValues): Partial<ProducerConfig> {
     pods: f.pods as number,
     http: str('http'),
     statsd: str('statsd'),
+    otlpUrl: str('otlp-url') ?? null,
+    otlpTemporality: str('otlp-temporality') as ProducerConfig['otlpTemporality'],
     name: str('name'),
     podPrefix: str('pod-prefix'),
     seed: f.seed as number,

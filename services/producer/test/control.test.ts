@@ -56,6 +56,7 @@ describe('control API', () => {
       transport: 'udp',
       heartbeatMs: 5000,
       flushIntervalMs: 10000,
+      otlpTemporality: 'cumulative',
     });
     assert.equal(s.schedule, null);
     assert.equal(s.fleetOrdersPerSecond, 4000);
@@ -197,6 +198,7 @@ describe('control API', () => {
       transport: 'udp',
       heartbeatMs: 0,
       flushIntervalMs: 2000,
+      otlpTemporality: 'cumulative',
     });
     const before = p.ledger().total.orders;
     for (let i = 0; i < 30; i++) {

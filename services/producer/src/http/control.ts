@@ -1,4 +1,11 @@
-import { isLabError, LabError } from '@pushpull/common';
+import {
+  isLabError,
+  LabError,
+  OTLP_TEMPORALITIES,
+  type OtlpTemporality,
+  TRANSPORTS,
+  type Transport,
+} from '@pushpull/common';
 import { MAX_INTERVAL_MS, MIN_FLUSH_INTERVAL_MS } from '../config.ts';
 import type { PushSettings } from '../core.ts';
 import { describeValue } from '../describe-value.ts';
@@ -65,7 +72,7 @@ function intervalMs(v: unknown, field: string, allowZero: boolean): number {
 
 export function parsePushRequest(body: unknown): Partial<PushSettings> {
   const o = asObject(body);
-  rejectUnknown(o, ['mode', 'jitter', 'transport', 'heartbeatMs', 'flushIntervalMs']);
+  rejectUnknown(o, ['mode', 'jitter', 'transport', 'heartbeatMs', 'flushIntervalMs', 'otlpTemporality']);
   const out: Partial<PushSettings> = {};
   if (o.mode !== undefined) {
     if (typeof o.mode !== 'string' || !PUSH_MODES.includes(o.mode as PushMode))
@@ -78,9 +85,18 @@ export function parsePushRequest(body: unknown): Partial<PushSettings> {
     else throw controlError('jitter', `${describeValue(o.jitter)} is not true/false (or "on"/"off")`);
   }
   if (o.transport !== undefined) {
-    if (o.transport !== 'udp' && o.transport !== 'tcp')
-      throw controlError('transport', `${describeValue(o.transport)} is not "udp" or "tcp"`);
-    out.transport = o.transport;
+    if (typeof o.transport !== 'string' || !TRANSPORTS.includes(o.transport as Transport))
+      throw controlError('transport', `${describeValue(o.transport)} is not one of ${TRANSPORTS.join(', ')}`);
+    out.transport = o.transport as Transport;
+  }
+  if (o.otlpTemporality !== undefined) {
+    const t = o.otlpTemporality;
+    if (typeof t !== 'string' || !OTLP_TEMPORALITIES.includes(t as OtlpTemporality))
+      throw controlError(
+        'otlpTemporality',
+        `${describeValue(t)} is not one of ${OTLP_TEMPORALITIES.join(', ')}`,
+      );
+    out.otlpTemporality = t as OtlpTemporality;
   }
   if (o.heartbeatMs !== undefined) out.heartbeatMs = intervalMs(o.heartbeatMs, 'heartbeatMs', true);
   if (o.flushIntervalMs !== undefined)

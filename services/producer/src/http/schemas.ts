@@ -1,3 +1,4 @@
+import { OTLP_TEMPORALITIES, TRANSPORTS } from '@pushpull/common';
 import { MAX_INTERVAL_MS, MIN_FLUSH_INTERVAL_MS } from '../config.ts';
 import { PROFILE_SCHEMA } from '../model/profile.ts';
 import { PUSH_MODES } from '../push/pusher.ts';
@@ -25,7 +26,8 @@ export const PUSH_BODY = {
   properties: {
     mode: { enum: [...PUSH_MODES] },
     jitter: { enum: [true, false, 'on', 'off'] },
-    transport: { enum: ['udp', 'tcp'] },
+    transport: { enum: [...TRANSPORTS] },
+    otlpTemporality: { enum: [...OTLP_TEMPORALITIES] },
     heartbeatMs: { type: 'integer', minimum: 0, maximum: MAX_INTERVAL_MS },
     flushIntervalMs: { type: 'integer', minimum: MIN_FLUSH_INTERVAL_MS, maximum: MAX_INTERVAL_MS },
   },

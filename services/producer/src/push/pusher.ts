@@ -5,6 +5,7 @@ import type { LedgerCounts } from '../ledger.ts';
 import type { LabelSets } from '../model/labels.ts';
 import { type Order, SIDES } from '../model/workload.ts';
 import { formatLine, PodAggregator } from './aggregator.ts';
+import type { OtlpPod } from './otlp.ts';
 import { PodStream, type SharedTransport } from './transport.ts';
 
 // The push side of one pod: its own hot-shots client (tagged pod:<id>) writing into its own PodStream.
@@ -14,6 +15,8 @@ import { PodStream, type SharedTransport } from './transport.ts';
 //   aggregated  PodAggregator per flush interval (counters summed, latencies summarised, see aggregator.ts),
 //               the lines packed by a buffered hot-shots client at the flush boundary
 //   off         no client at all (no orders, no heartbeats pushed)
+// With transport `otlp` the pod's OtlpPod (an OpenTelemetry MeterProvider, see otlp.ts) takes the place of
+// the hot-shots client, whatever the mode other than off: the SDK aggregates and exports on its own timer.
 
 export { PUSH_MODES, type PushMode };
 /** A 1500-byte Ethernet MTU minus IP/UDP headers and slack, the value hot-shots' docs suggest. */
@@ -26,6 +29,7 @@ interface RawSend {
 
 export class PodPusher {
   private client: StatsD | null = null;
+  private otlp: OtlpPod | null = null;
   private readonly agg = new PodAggregator();
   private modeV: PushMode = 'off';
 
@@ -45,12 +49,29 @@ export class PodPusher {
    * the socket and it is closed.
    */
   switchTo(mode: PushMode, transport: SharedTransport | null): Promise<void> {
-    const old = this.client;
-    if (this.modeV === 'aggregated' && old) this.sendAggregated(old);
+    const closing = this.detach();
     this.modeV = transport === null ? 'off' : mode;
     this.client =
       this.modeV === 'off' || transport === null ? null : this.createClient(this.modeV, transport);
-    return old ? this.closeClient(old) : Promise.resolve();
+    return closing;
+  }
+
+  /** Switches this pod to its OpenTelemetry SDK pod; the previous client (or OtlpPod) drains as above. */
+  switchToOtlp(mode: PushMode, pod: OtlpPod): Promise<void> {
+    const closing = this.detach();
+    this.modeV = mode;
+    this.otlp = pod;
+    return closing;
+  }
+
+  /** Takes the current client (or OtlpPod) out of the send path at once; resolves when it is closed. */
+  private detach(): Promise<void> {
+    const old = this.client;
+    const oldOtlp = this.otlp;
+    if (this.modeV === 'aggregated' && old) this.sendAggregated(old);
+    this.client = null;
+    this.otlp = null;
+    return Promise.all([old ? this.closeClient(old) : undefined, oldOtlp?.shutdown()]).then(() => {});
   }
 
   private createClient(mode: PushMode, transport: SharedTransport): StatsD {
@@ -84,7 +105,10 @@ export class PodPusher {
   /** The push send path for one order. */
   order(o: Order): void {
     const client = this.client;
-    if (client === null) return;
+    if (client === null) {
+      if (this.otlp !== null) this.otlp.order(o);
+      return;
+    }
     const l = this.labels;
     const orderTags = l.orderTags[o.instrument]![o.region * SIDES.length + o.side]!;
     const regionTags = l.regionTags[o.region]!;
@@ -107,7 +131,10 @@ export class PodPusher {
 
   queueDepth(depth: number): void {
     const client = this.client;
-    if (client === null) return;
+    if (client === null) {
+      this.otlp?.queueDepth(depth);
+      return;
+    }
     if (this.modeV === 'aggregated') {
       this.agg.gauge(depth);
       return;
@@ -118,7 +145,10 @@ export class PodPusher {
 
   heartbeat(): void {
     const client = this.client;
-    if (client === null) return;
+    if (client === null) {
+      this.otlp?.heartbeat();
+      return;
+    }
     if (this.modeV === 'aggregated') {
       this.agg.heartbeat();
       return;
@@ -145,10 +175,13 @@ export class PodPusher {
     client.flush();
   }
 
-  /** Flushes and waits until every datagram of this pod was handed to the socket and acknowledged. */
+  /**
+   * Flushes and waits until every datagram of this pod was handed to the socket and acknowledged. OTLP: the
+   * SDK's shutdown, i.e. a final forceFlush export, after which the pod exports nothing more (quiesce).
+   */
   flushAndWait(): Promise<void> {
     const client = this.client;
-    if (client === null) return Promise.resolve();
+    if (client === null) return this.otlp ? this.otlp.shutdown() : Promise.resolve();
     if (this.modeV === 'aggregated') this.sendAggregated(client);
     return new Promise<void>((resolve) => {
       client.flush((err) => {

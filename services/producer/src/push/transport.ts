@@ -12,8 +12,8 @@ import type { LedgerCounts } from '../ledger.ts';
 // PodStream (hot-shots' documented `protocol: 'stream'` hook), which counts that pod's datagrams and bytes
 // and forwards them to the shared socket.
 
-/** The push transport (a wire contract: @pushpull/common). */
-export type TransportKind = Transport;
+/** The StatsD socket transports (the wire contract's Transport less `otlp`, which is HTTP: see otlp.ts). */
+export type TransportKind = Exclude<Transport, 'otlp'>;
 
 export type SendCallback = (err?: Error | null) => void;
 
