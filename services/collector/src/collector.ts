@@ -5,7 +5,7 @@ import { OtlpIngest } from './aggregate/otlp.ts';
 import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
 import { ArrivalBins } from './expose/arrivals.ts';
 import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
-import { exposition, SELF_METRIC_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
+import { exposition, RESERVED_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
 import { DROP_REASONS, R_LINE_TOO_LONG, TAG_REASON_COUNT, TR_TCP } from './parse/codes.ts';
 import { type HttpListener, HttpStats, startHttp } from './transport/http.ts';
 import { OtlpHttpStats, startOtlpHttp } from './transport/otlp-http.ts';
@@ -70,7 +70,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     strictNames: config.strictNames,
     sourceTag: config.sourceTag,
     maxSetSize: config.maxSetSize,
-    reservedNames: SELF_METRIC_NAMES,
+    reservedNames: RESERVED_NAMES,
     maxLineSize: config.maxLineSize,
     maxPacketSize: config.maxPacketSize,
     maxLabelValueLength: config.maxLabelValueLength,

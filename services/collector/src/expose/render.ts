@@ -92,6 +92,12 @@ export const SELF_METRIC_NAMES = [
   'collector_otlp_inflight_bytes',
 ] as const;
 
+/** Every sample name the collector writes: the families above plus its own histogram's series. */
+export const RESERVED_NAMES: readonly string[] = [
+  ...SELF_METRIC_NAMES,
+  ...['_bucket', '_sum', '_count'].map((x) => `collector_otlp_request_seconds${x}`),
+];
+
 const OTLP_HELP: Record<number, string> = {
   [K_COUNTER]: 'OTLP monotonic sum received by pushpull-collector.',
   [K_GAUGE]: 'OTLP gauge or non-monotonic sum received by pushpull-collector.',

@@ -1,6 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { formatHostPort, type HostPort, LabError } from '@pushpull/common';
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { ApplyResult } from '../aggregate/otlp.ts';
 import {
   decodeRequest,
@@ -100,7 +105,40 @@ export async function startOtlpHttp(
     exposeHeadRoutes: false,
     return503OnClosing: true,
   });
-  // What each request holds of the in-flight budget, released once (response sent or client gone).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([CT.protobuf, CT.json], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+  budget(app, limits, stats);
+  routes(app, limits, sink, stats);
+
+  const server = app.server;
+  server.maxConnections = limits.maxConnections;
+  try {
+    await app.listen({ host: at.host, port: at.port });
+  } catch (err) {
+    await app.close().catch(() => {});
+    throw new LabError(
+      'LAB_ERR_ADDRESS',
+      `--${flag}: cannot listen on ${formatHostPort(at)}: ${(err as Error).message}`,
+      { flag, value: formatHostPort(at) },
+    );
+  }
+  server.on('error', () => {});
+  const a = server.address() as { address: string; port: number };
+  let closing: Promise<void> | null = null;
+  return {
+    address: formatHostPort({ host: a.address, port: a.port }),
+    // Idempotent: stop() closes the receivers first, then everything.
+    close: () => {
+      closing ??= app.close();
+      return closing;
+    },
+  };
+}
+
+/** The in-flight byte budget: reserved on arrival (429 + Retry-After when full), released exactly once. */
+function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpStats): void {
   const held = new WeakMap<IncomingMessage, number>();
   const release = (req: FastifyRequest) => {
     const n = held.get(req.raw);
@@ -108,12 +146,6 @@ export async function startOtlpHttp(
     held.delete(req.raw);
     stats.inflightBytes -= n;
   };
-
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser([CT.protobuf, CT.json], { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
-  );
-
   app.addHook('onRequest', (req, reply, done) => {
     if (req.method !== 'POST' || req.url.split('?')[0] !== PATH) return done();
     const len = Number(req.headers['content-length']);
@@ -123,13 +155,8 @@ export async function startOtlpHttp(
     // refused forever; concurrent ones wait their turn.
     if (stats.inflightBytes > 0 && stats.inflightBytes + want > limits.maxInflightBytes) {
       reply.header('Retry-After', '1');
-      fail(
-        req,
-        reply,
-        429,
-        RESOURCE_EXHAUSTED,
-        `busy: ${stats.inflightBytes} request bytes in flight (--otlp-max-inflight-bytes)`,
-      );
+      const msg = `busy: ${stats.inflightBytes} request bytes in flight (--otlp-max-inflight-bytes)`;
+      fail(req, reply, 429, RESOURCE_EXHAUSTED, msg);
       return;
     }
     held.set(req.raw, want);
@@ -145,7 +172,10 @@ export async function startOtlpHttp(
     if (req.url.split('?')[0] === PATH) stats.answered(reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
+}
 
+/** POST /v1/metrics, and answers in OTLP's shape for everything else. */
+function routes(app: FastifyInstance, limits: OtlpHttpLimits, sink: OtlpSink, stats: OtlpHttpStats): void {
   app.route({
     method: 'POST',
     url: PATH,
@@ -188,23 +218,4 @@ export async function startOtlpHttp(
     if (code === 503) reply.header('Retry-After', '1');
     return fail(req, reply, code, code === 503 ? UNAVAILABLE : INVALID_ARGUMENT, err.message);
   });
-
-  const server = app.server;
-  server.maxConnections = limits.maxConnections;
-  try {
-    await app.listen({ host: at.host, port: at.port });
-  } catch (err) {
-    await app.close().catch(() => {});
-    throw new LabError(
-      'LAB_ERR_ADDRESS',
-      `--${flag}: cannot listen on ${formatHostPort(at)}: ${(err as Error).message}`,
-      { flag, value: formatHostPort(at) },
-    );
-  }
-  server.on('error', () => {});
-  const a = server.address() as { address: string; port: number };
-  return {
-    address: formatHostPort({ host: a.address, port: a.port }),
-    close: () => app.close(),
-  };
 }
