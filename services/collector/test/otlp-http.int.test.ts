@@ -186,6 +186,8 @@ describe('OTLP/HTTP: bad input gets the spec status and is counted', () => {
         413,
       ],
       ['GET', () => fetch(r.url), 405],
+      ['empty protobuf (a valid empty request)', () => post(Buffer.alloc(0), 'application/x-protobuf'), 200],
+      ['empty JSON', () => post('', 'application/json'), 400],
       [
         'good, gzip',
         () => post(gzipSync(good), 'application/x-protobuf', { 'content-encoding': 'gzip' }),
@@ -212,10 +214,10 @@ describe('OTLP/HTTP: bad input gets the spec status and is counted', () => {
     assert.equal(sum(await metrics(r.http), 'g'), 1);
     for (const [code, n] of [
       ['415', 1],
-      ['400', 2],
+      ['400', 3],
       ['413', 2],
       ['405', 1],
-      ['200', 3],
+      ['200', 4],
     ] as const)
       assert.equal(await selfValue(r.http, 'collector_otlp_requests_total', { code }), n, `code ${code}`);
     assert.equal(

@@ -182,7 +182,8 @@ function routes(app: FastifyInstance, limits: OtlpHttpLimits, sink: OtlpSink, st
     handler: (req, reply) => {
       const enc = encodingOf(req);
       if (enc === null) return fail(req, reply, 415, INVALID_ARGUMENT, 'unsupported content type');
-      const raw = req.body as Buffer;
+      // An empty body is a valid (empty) protobuf request; fastify hands none to the parser for it.
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       stats.bytes += raw.length;
       let decoded: ExportRequest;
       try {
