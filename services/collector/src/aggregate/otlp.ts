@@ -173,7 +173,8 @@ export class OtlpIngest {
     if (r === ACCEPTED || n <= 0) return;
     this.stats.refusedBy[r]! += n;
     res.refused += n;
-    if (res.message === '') res.message = `${OTLP_REFUSAL_REASONS[r]}: metric "${metric}"`;
+    // The first refusal names its reason and metric (capped: the name is the sender's text).
+    if (res.message === '') res.message = `${OTLP_REFUSAL_REASONS[r]}: metric "${metric.slice(0, 200)}"`;
   }
 
   private accept(res: ApplyResult, s: Series, nowMs: number, timeNs: number): void {
