@@ -29,7 +29,10 @@ interface Running {
 }
 
 const running: Collector[] = [];
+// SDK providers are shut down only after the tests (shutdown exports once more), before the collectors stop.
+const providers: MeterProvider[] = [];
 after(async () => {
+  for (const p of providers) await p.shutdown();
   for (const c of running) await c.stop();
 });
 
@@ -64,11 +67,8 @@ function sdk(exporter: PushMetricExporter, pod: string) {
     resource: resourceFromAttributes({ 'service.name': 'otlp-test', pod, 'host.arch': 'x' }),
     readers: [reader],
   });
-  return {
-    meter: provider.getMeter('otlp-test'),
-    flush: () => reader.forceFlush(),
-    stop: () => provider.shutdown(),
-  };
+  providers.push(provider);
+  return { meter: provider.getMeter('otlp-test'), flush: () => reader.forceFlush() };
 }
 
 async function selfText(http: string): Promise<string> {
@@ -99,7 +99,6 @@ describe('OTLP/HTTP: the real SDK exporters', () => {
     await s.flush();
     orders.add(10, { venue: 'XNYS' });
     await s.flush(); // cumulative: the second export carries 17, which replaces 7 (not 7 + 17)
-    await s.stop();
     assert.deepEqual(results, [0, 0]);
     const m = await metrics(r.http);
     const base = { service_name: 'otlp-test', pod: 'pod-1' };
@@ -131,7 +130,6 @@ describe('OTLP/HTTP: the real SDK exporters', () => {
     await s.flush();
     orders.add(4);
     await s.flush();
-    await s.stop();
     assert.deepEqual(results, [0, 0]);
     assert.equal(sum(await metrics(r.http), 'orders_accepted', { pod: 'pod-2' }), 7);
   });
@@ -143,7 +141,6 @@ describe('OTLP/HTTP: the real SDK exporters', () => {
     s.meter.createCounter('orders.accepted').add(5, { venue: 'XLON' });
     s.meter.createHistogram('order.latency', { advice: { explicitBucketBoundaries: [0.5] } }).record(0.2);
     await s.flush();
-    await s.stop();
     assert.deepEqual(results, [0]);
     const m = await metrics(r.http);
     assert.equal(sum(m, 'orders_accepted_total', { pod: 'pod-3', venue: 'XLON' }), 5);
@@ -272,6 +269,16 @@ describe('OTLP/HTTP: back-pressure', () => {
       await waitFor(async () => (await selfValue(r.http, 'collector_otlp_inflight_bytes')) === held.length),
     );
 
+    // While it is held, another request is turned away with the spec's back-pressure answer.
+    const busy = await fetch(r.url, {
+      method: 'POST',
+      body: encodeRequest(gauge('busy_'.repeat(20), 1, 1)),
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
+    assert.equal(busy.status, 429);
+    assert.equal(busy.headers.get('retry-after'), '1');
+    await busy.arrayBuffer();
+
     const results: number[] = [];
     const s = sdk(recording(new ProtoExporter({ url: r.url }), results), 'pod-4');
     s.meter.createCounter('bp.orders').add(42);
@@ -286,7 +293,6 @@ describe('OTLP/HTTP: back-pressure', () => {
     assert.ok(await waitFor(() => answer.startsWith('HTTP/1.1 200')), `slow request answered: ${answer}`);
     sock.destroy();
     await flushed; // the retry (after Retry-After: 1 s) succeeds
-    await s.stop();
     assert.deepEqual(results, [0], 'the export succeeded after retrying');
     const m = await metrics(r.http);
     assert.equal(sum(m, 'bp_orders', { pod: 'pod-4' }), 42);
