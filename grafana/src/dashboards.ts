@@ -683,6 +683,77 @@ const collectorItems: Item[] = [
       },
     ],
   }),
+
+  // The OTLP receiver is opt-in (--otlp-http): with it off these series do not exist, so each query falls
+  // back to a labelled 0 ("receiver off") rather than "No data".
+  { row: 'OTLP/HTTP receiver' },
+  series({
+    title: 'OTLP points',
+    description:
+      'Data points per second from OTLP exporters: accepted into the store, and refused by reason ' +
+      '(out_of_order, unsupported_type, max_series, ...; the sender sees them in partial_success).',
+    w: 8,
+    h: 8,
+    unit: 'suffix: points/s',
+    min: 0,
+    targets: [
+      {
+        expr: orZero(rateBy('outcome', 'collector_otlp_points_total'), 'outcome', 'receiver off'),
+        legendFormat: '{{outcome}}',
+      },
+      {
+        expr: orZero(`${rateBy('reason', 'collector_otlp_points_refused_total')} > 0`, 'reason', 'none'),
+        legendFormat: 'refused: {{reason}}',
+      },
+    ],
+    overrides: [colored('refused', 'red')],
+  }),
+  series({
+    title: 'OTLP requests by status',
+    description:
+      'POST /v1/metrics answers per second by HTTP status: 200 (maybe with partial_success), 400 undecodable, ' +
+      '413 too large, 415 wrong content type, 429 in-flight budget full (the exporter retries after Retry-After).',
+    w: 8,
+    h: 8,
+    unit: 'reqps',
+    min: 0,
+    targets: [
+      {
+        expr: orZero(rateBy('code', 'collector_otlp_requests_total'), 'code', 'receiver off'),
+        legendFormat: '{{code}}',
+      },
+    ],
+    overrides: [colored('429', 'orange')],
+  }),
+  series({
+    title: 'OTLP request latency and bytes in flight',
+    description:
+      'p50/p99 of collector_otlp_request_seconds (every status; 0 while idle or off) and the request bytes ' +
+      'being received (right; 429s begin at --otlp-max-inflight-bytes).',
+    w: 8,
+    h: 8,
+    unit: 's',
+    min: 0,
+    targets: [
+      ...[0.5, 0.99].map((q) => ({
+        // NaN (no requests in the window) is filtered by ">= 0", then the fallback keeps the panel non-empty.
+        expr: orZero(
+          `histogram_quantile(${q}, sum by (le) (rate(collector_otlp_request_seconds_bucket[${RI}]))) >= 0`,
+        ),
+        legendFormat: `p${q * 100}`,
+      })),
+      { expr: orZero('max(collector_otlp_inflight_bytes)'), legendFormat: 'bytes in flight' },
+    ],
+    overrides: [
+      {
+        matcher: { id: 'byName', options: 'bytes in flight' },
+        properties: [
+          { id: 'unit', value: 'bytes' },
+          { id: 'custom.axisPlacement', value: 'right' },
+        ],
+      },
+    ],
+  }),
 ];
 
 const collectorSpec: DashboardSpec = {
@@ -690,7 +761,7 @@ const collectorSpec: DashboardSpec = {
   title: 'pushpull collector',
   description:
     'The StatsD/DogStatsD collector\u2019s own view: what arrived by transport, what it parsed and kept, how ' +
-    'busy it is, and what the kernel dropped before it could read.',
+    'busy it is, what the kernel dropped before it could read, and its OTLP/HTTP receiver.',
   tags: ['pushpull', 'collector'],
   items: collectorItems,
   annotations: labAnnotations.filter((a) => a.name !== 'Alerts firing'),

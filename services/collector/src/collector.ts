@@ -1,12 +1,14 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Clock, jsonLogger, type Logger, parseHostPort, systemClock } from '@pushpull/common';
 import { Ingest } from './aggregate/ingest.ts';
+import { OtlpIngest } from './aggregate/otlp.ts';
 import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
 import { ArrivalBins } from './expose/arrivals.ts';
 import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
-import { exposition, SELF_METRIC_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
-import { DROP_REASONS, R_LINE_TOO_LONG, TR_TCP } from './parse/codes.ts';
+import { exposition, RESERVED_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
+import { DROP_REASONS, R_LINE_TOO_LONG, TAG_REASON_COUNT, TR_TCP } from './parse/codes.ts';
 import { type HttpListener, HttpStats, startHttp } from './transport/http.ts';
+import { OtlpHttpStats, startOtlpHttp } from './transport/otlp-http.ts';
 import { startTcp, type TcpListener } from './transport/tcp.ts';
 import { startUdp, type UdpListener } from './transport/udp.ts';
 
@@ -26,6 +28,8 @@ export interface CollectorAddresses {
   udp: string;
   tcp: string | null;
   http: string;
+  /** The OTLP/HTTP receiver (null: --otlp-http off). */
+  otlp: string | null;
   rcvbufRequested: number;
   rcvbufGranted: number | null;
   /** Raw getsockopt(SO_RCVBUF) (Linux reports twice the granted size). */
@@ -45,6 +49,8 @@ export interface Collector {
   readonly config: Readonly<CollectorConfig>;
   /** The pure core (tests and tools may feed it bytes directly). */
   readonly ingest: Ingest;
+  /** The OTLP core over the same store (decoded requests in). */
+  readonly otlp: OtlpIngest;
   start(): Promise<CollectorAddresses>;
   /** Stops receiving, flushes partial TCP lines, renders once more, logs a summary, closes. Idempotent. */
   stop(): Promise<void>;
@@ -64,18 +70,22 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     strictNames: config.strictNames,
     sourceTag: config.sourceTag,
     maxSetSize: config.maxSetSize,
-    reservedNames: SELF_METRIC_NAMES,
+    reservedNames: RESERVED_NAMES,
     maxLineSize: config.maxLineSize,
     maxPacketSize: config.maxPacketSize,
     maxLabelValueLength: config.maxLabelValueLength,
     maxSeriesBytes: config.maxSeriesBytes,
   });
 
+  const otlp = new OtlpIngest(ingest.store, { resourceLabels: config.otlpResourceLabels }, TAG_REASON_COUNT);
+  const otlpHttpStats = new OtlpHttpStats();
+
   // Datagrams per 100 ms for the last 2 minutes: exact burst peaks for the lab (GET /debug/arrivals).
   const arrivals = new ArrivalBins(100, 1200);
   let udp: UdpListener | null = null;
   let tcp: TcpListener | null = null;
   let httpL: HttpListener | null = null;
+  let otlpL: HttpListener | null = null;
   const httpStats = new HttpStats();
   let ticker: NodeJS.Timeout | null = null;
   let lag: IntervalHistogram | null = null;
@@ -97,6 +107,16 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     tcpRefused: tcp?.refused() ?? 0,
     tcpIdleClosed: tcp?.idleClosed() ?? 0,
     http: httpL === null ? null : httpStats,
+    otlp:
+      config.otlpHttp === 'off'
+        ? null
+        : {
+            points: otlp.stats,
+            requests: otlpHttpStats.requests,
+            bytes: otlpHttpStats.bytes,
+            latency: otlpHttpStats.latency,
+            inflightBytes: otlpHttpStats.inflightBytes,
+          },
   });
 
   const render = (): string => {
@@ -132,7 +152,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
   };
 
   async function closeAll(): Promise<void> {
-    await Promise.all([udp?.close(), tcp?.close()]);
+    await Promise.all([udp?.close(), tcp?.close(), otlpL?.close()]);
     if (ticker !== null) clearInterval(ticker);
     ticker = null;
     await httpL?.close();
@@ -142,6 +162,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
   return {
     config,
     ingest,
+    otlp,
     render,
     summary,
     async start() {
@@ -193,6 +214,20 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
           { '/debug/arrivals': () => arrivals.snapshot(clock.now()) },
           httpStats,
         );
+        if (config.otlpHttp !== 'off') {
+          otlpL = await startOtlpHttp(
+            parseHostPort(config.otlpHttp),
+            'otlp-http',
+            {
+              maxRequestSize: config.otlpMaxRequestSize,
+              maxInflightBytes: config.otlpMaxInflightBytes,
+              timeoutMs: config.httpTimeout,
+              maxConnections: config.httpMaxConnections,
+            },
+            (req) => otlp.apply(req, clock.now()),
+            otlpHttpStats,
+          );
+        }
       } catch (e) {
         await closeAll();
         throw e;
@@ -205,6 +240,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
         udp: udp.address,
         tcp: tcp?.address ?? null,
         http: httpL.address,
+        otlp: otlpL?.address ?? null,
         rcvbufRequested: udp.rcvbufRequested,
         rcvbufGranted: udp.rcvbufGranted,
         rcvbufKernel: udp.rcvbufKernel,
@@ -213,8 +249,9 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     stop() {
       if (stopping !== null) return stopping;
       stopping = (async () => {
-        // 1. stop receiving (TCP connections hand over their partial last line first)
-        await Promise.all([udp?.close(), tcp?.close()]);
+        // 1. stop receiving (TCP connections hand over their partial last line first; OTLP requests in
+        //    progress finish, new ones get 503)
+        await Promise.all([udp?.close(), tcp?.close(), otlpL?.close()]);
         // 2. flush: one last render, so the final counts and the flush duration are known
         render();
         const s = summary();

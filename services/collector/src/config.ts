@@ -51,12 +51,20 @@ export interface CollectorConfig {
   maxLabelValueLength: number;
   /** Budget for the label text and names the series hold, bytes. */
   maxSeriesBytes: number;
+  /** HOST:PORT for the OTLP/HTTP receiver (POST /v1/metrics), or 'off'. */
+  otlpHttp: string;
+  /** Largest OTLP request body (after gzip inflation), bytes; larger: 413. */
+  otlpMaxRequestSize: number;
+  /** Request bytes being received at once; beyond it new requests get 429 + Retry-After. */
+  otlpMaxInflightBytes: number;
+  /** Resource attribute keys that become labels (as sent, e.g. service.instance.id). */
+  otlpResourceLabels: readonly string[];
 }
 
 /** What callers may pass: every key optional; sizes, durations, buckets and booleans also as strings. */
 export type CollectorConfigInput = { [K in keyof CollectorConfig]?: CollectorConfig[K] | string };
 
-type Kind = 'address' | 'address-or-off' | 'bytes' | 'int' | 'duration' | 'bool' | 'tag' | 'buckets';
+type Kind = 'address' | 'address-or-off' | 'bytes' | 'int' | 'duration' | 'bool' | 'tag' | 'buckets' | 'list';
 
 interface OptionDef {
   flag: string;
@@ -244,6 +252,38 @@ export const OPTIONS: Record<keyof CollectorConfig, OptionDef> = {
     max: 2 ** 40,
     help: 'memory budget of the series (label text, names, ~200 B each): new series beyond it are refused and counted',
   },
+  otlpHttp: {
+    flag: 'otlp-http',
+    env: 'COLLECTOR_OTLP_HTTP',
+    kind: 'address-or-off',
+    default: 'off',
+    help: 'OTLP/HTTP metrics receiver (POST /v1/metrics, protobuf or JSON), HOST:PORT or off (the OTLP port is 4318)',
+  },
+  otlpMaxRequestSize: {
+    flag: 'otlp-max-request-size',
+    env: 'COLLECTOR_OTLP_MAX_REQUEST_SIZE',
+    kind: 'bytes',
+    default: '4MiB',
+    min: 1024,
+    max: 1 << 30,
+    help: 'largest OTLP request body (after gzip), bytes; larger requests get 413',
+  },
+  otlpMaxInflightBytes: {
+    flag: 'otlp-max-inflight-bytes',
+    env: 'COLLECTOR_OTLP_MAX_INFLIGHT_BYTES',
+    kind: 'bytes',
+    default: '32MiB',
+    min: 1024,
+    max: 1 << 30,
+    help: 'OTLP request bytes being received at once; beyond it requests get 429 + Retry-After (the exporter retries)',
+  },
+  otlpResourceLabels: {
+    flag: 'otlp-resource-labels',
+    env: 'COLLECTOR_OTLP_RESOURCE_LABELS',
+    kind: 'list',
+    default: 'service.name,service.instance.id,pod',
+    help: 'OTLP resource attributes that become labels (comma-separated keys as sent; dots become _)',
+  },
 };
 
 const KEYS = Object.keys(OPTIONS) as (keyof CollectorConfig)[];
@@ -347,6 +387,18 @@ function convert(o: OptionDef, raw: unknown): CollectorConfig[keyof CollectorCon
         if (i > 0 && b <= (list[i - 1] as number)) throw bad(o, raw, 'is not strictly ascending');
       }
       return Object.freeze([...(list as number[])]);
+    }
+    case 'list': {
+      const list = typeof raw === 'string' ? raw.split(',') : raw;
+      if (!Array.isArray(list) || list.length > 100)
+        throw bad(o, raw, 'is not a comma-separated list (≤ 100 keys)');
+      const keys = list.map((x) => (typeof x === 'string' ? x.trim() : '')).filter((x) => x !== '');
+      if (
+        keys.length !== list.filter((x) => String(x).trim() !== '').length ||
+        keys.some((k) => k.length > 200)
+      )
+        throw bad(o, raw, 'has a key that is not a string of 1 to 200 characters');
+      return Object.freeze(keys);
     }
   }
 }

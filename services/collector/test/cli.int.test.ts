@@ -62,6 +62,7 @@ interface Listening {
   udp: string;
   tcp: string | null;
   http: string;
+  otlp: string | null;
   rcvbufRequested: number;
   rcvbufGranted: number;
 }
@@ -123,11 +124,13 @@ describe('CLI: running', () => {
       '127.0.0.1:0',
       '--http',
       '127.0.0.1:0',
+      '--otlp-http',
+      '127.0.0.1:0',
     ]);
     try {
       const l = p.listening;
       assert.equal(l.msg, 'listening');
-      for (const addr of [l.udp, l.tcp!, l.http]) assert.match(addr, /^127\.0\.0\.1:[1-9]\d*$/);
+      for (const addr of [l.udp, l.tcp!, l.http, l.otlp!]) assert.match(addr, /^127\.0\.0\.1:[1-9]\d*$/);
       assert.equal(l.rcvbufRequested, 8 << 20);
       assert.ok(l.rcvbufGranted > 0);
       if (l.rcvbufGranted < l.rcvbufRequested)

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
+import { OTLP_REFUSAL_REASONS, OtlpStats } from '../src/aggregate/otlp.ts';
 import type { SelfValues } from '../src/expose/render.ts';
 import {
   exposition,
@@ -12,7 +13,9 @@ import {
   parseProcNetUdpDrops,
   resolveConfig,
   SELF_METRIC_NAMES,
+  TAG_ERROR_REASONS,
 } from '../src/index.ts';
+import { OtlpHttpStats } from '../src/transport/otlp-http.ts';
 
 function ingest(): Ingest {
   return new Ingest({
@@ -40,7 +43,20 @@ const SELF: SelfValues = {
   tcpRefused: 0,
   tcpIdleClosed: 0,
   http: { refusedBusy: 0, refusedConnections: 0, timeouts: 0 },
+  otlp: otlpSelf(),
 };
+
+function otlpSelf(): NonNullable<SelfValues['otlp']> {
+  const points = new OtlpStats(TAG_ERROR_REASONS.length);
+  points.pointsAccepted = 12;
+  points.refusedBy[OTLP_REFUSAL_REASONS.indexOf('out_of_order')] = 2;
+  const http = new OtlpHttpStats();
+  http.answered(200, 0.002);
+  http.answered(429, 0.0005);
+  http.answered(200, 7);
+  http.bytes = 900;
+  return { points, requests: http.requests, bytes: http.bytes, latency: http.latency, inflightBytes: 0 };
+}
 
 function render(ing: Ingest, self: SelfValues = SELF): string {
   return [...exposition(ing.store, ing.stats, () => self)].join('');
@@ -139,6 +155,18 @@ describe('exposition', () => {
       'collector_sources_active 1',
       'collector_udp_rcvbuf_bytes 4194304',
       'collector_tcp_connections_total 3',
+      'collector_otlp_points_total{outcome="accepted"} 12',
+      'collector_otlp_points_total{outcome="refused"} 2',
+      'collector_otlp_points_refused_total{reason="out_of_order"} 2',
+      'collector_otlp_requests_total{code="200"} 2',
+      'collector_otlp_requests_total{code="429"} 1',
+      'collector_otlp_request_bytes_total 900',
+      'collector_otlp_request_seconds_bucket{le="0.001"} 1',
+      'collector_otlp_request_seconds_bucket{le="0.0025"} 2',
+      'collector_otlp_request_seconds_bucket{le="5"} 2',
+      'collector_otlp_request_seconds_bucket{le="+Inf"} 3',
+      'collector_otlp_request_seconds_count 3',
+      'collector_otlp_inflight_bytes 0',
     ])
       assert.ok(text.includes(`\n${line}\n`), `missing: ${line}`);
     for (const name of SELF_METRIC_NAMES) assert.ok(text.includes(`# TYPE ${name} `), `TYPE for ${name}`);
@@ -255,6 +283,10 @@ describe('config', () => {
     assert.equal(c.sourceTtl, 3_600_000);
     assert.equal(c.sourceActiveWindow, 30_000);
     assert.equal(c.strictNames, false);
+    assert.equal(c.otlpHttp, 'off', 'the OTLP receiver is opt-in');
+    assert.equal(c.otlpMaxRequestSize, 4 << 20);
+    assert.deepEqual(c.otlpResourceLabels, ['service.name', 'service.instance.id', 'pod']);
+    assert.ok(Object.isFrozen(c.otlpResourceLabels));
     assert.ok(Object.isFrozen(c));
     assert.ok(Object.isFrozen(c.buckets));
   });
@@ -265,7 +297,11 @@ describe('config', () => {
       strictNames: 'on',
       buckets: '0.1, 1,10',
       statsdTcp: 'off',
+      otlpHttp: '127.0.0.1:4318',
+      otlpResourceLabels: ' k8s.pod.name, ,pod ',
     });
+    assert.equal(c.otlpHttp, '127.0.0.1:4318');
+    assert.deepEqual(c.otlpResourceLabels, ['k8s.pod.name', 'pod']);
     assert.equal(c.rcvbuf, 1 << 20);
     assert.equal(c.sourceTtl, 120_000);
     assert.equal(c.strictNames, true);
@@ -284,6 +320,9 @@ describe('config', () => {
     [{ sourceActiveWindow: '2h' }, 'LAB_ERR_FLAG_VALUE', '--source-active-window'],
     [{ strictNames: 'maybe' }, 'LAB_ERR_FLAG_VALUE', '--strict-names'],
     [{ statsdUpd: '127.0.0.1:0' }, 'LAB_ERR_CONFIG', '"statsdUpd"'],
+    [{ otlpHttp: 'somewhere' }, 'LAB_ERR_ADDRESS', '--otlp-http'],
+    [{ otlpMaxInflightBytes: '10' }, 'LAB_ERR_FLAG_VALUE', '--otlp-max-inflight-bytes'],
+    [{ otlpResourceLabels: 7 }, 'LAB_ERR_FLAG_VALUE', '--otlp-resource-labels'],
   ];
   for (const [input, code, mention] of bad) {
     it(`rejects ${JSON.stringify(input)} with ${code} naming ${mention}`, () =>

@@ -36,11 +36,17 @@ export class Source {
   ) {}
 }
 
+/** Who writes a family: StatsD lines or OTLP points. One family never mixes both (their values mean
+ * different things: a StatsD counter adds, an OTLP cumulative sum replaces). */
+export const ORIGIN_STATSD = 0;
+export const ORIGIN_OTLP = 1;
+
 export class Family {
   readonly series = new Map<string, Series>();
   constructor(
     readonly name: string,
     readonly kind: number,
+    readonly origin: number = ORIGIN_STATSD,
   ) {}
 }
 
@@ -48,7 +54,12 @@ export class Series {
   /** Counter total or gauge value. */
   value = 0;
   /** Histogram: per-bucket (not cumulative) weights; the last slot is +Inf. */
-  readonly buckets: Float64Array | null;
+  buckets: Float64Array | null;
+  /** OTLP histograms carry their own bounds (null: the store's --buckets); `le` label text per bucket. */
+  bounds: Float64Array | null = null;
+  les: string[] | null = null;
+  /** OTLP: time_unix_nano of the last point applied (as a double; -1: none yet). */
+  lastTimeNs = -1;
   sum = 0;
   count = 0;
   /** Set: distinct members of the current window, and the count of the last completed window (-1: none yet). */
@@ -118,7 +129,7 @@ export class Store {
    * Finds or creates the series for a decoded key. Returns a Series, a drop reason (> 0), or a refusal by a
    * budget (< 0, see refused()).
    */
-  resolve(d: DecodedKey, type: number, nowMs: number): Series | number {
+  resolve(d: DecodedKey, type: number, nowMs: number, origin = ORIGIN_STATSD): Series | number {
     const kind = KIND_OF_TYPE[type]!;
     // Checked before anything is created: a refused line leaves no family, series or source behind.
     for (const [, v] of d.labels) {
@@ -143,11 +154,11 @@ export class Store {
         this.touchSourceOf(d, nowMs);
         return full;
       }
-      fam = new Family(name, kind);
+      fam = new Family(name, kind, origin);
       this.bytes += name.length;
       this.families.set(name, fam);
       for (const n of exposed) this.owners.set(n, fam);
-    } else if (fam.kind !== kind) {
+    } else if (fam.kind !== kind || fam.origin !== origin) {
       return R_TYPE_CONFLICT;
     }
     let series = fam.series.get(labelsText);

@@ -1,5 +1,14 @@
 import type { IngestStats } from '../aggregate/ingest.ts';
-import { K_COUNTER, K_GAUGE, K_HISTOGRAM, K_SET, KIND_NAMES, type Store } from '../aggregate/store.ts';
+import { formatValue, OTLP_REFUSAL_REASONS, type OtlpStats } from '../aggregate/otlp.ts';
+import {
+  K_COUNTER,
+  K_GAUGE,
+  K_HISTOGRAM,
+  K_SET,
+  KIND_NAMES,
+  ORIGIN_OTLP,
+  type Store,
+} from '../aggregate/store.ts';
 import {
   DROP_REASONS,
   REFUSAL_REASONS,
@@ -30,6 +39,20 @@ export interface SelfValues {
   tcpIdleClosed: number;
   /** HTTP refusals and timeouts (null before the HTTP server exists). */
   http: { refusedBusy: number; refusedConnections: number; timeouts: number } | null;
+  /** The OTLP receiver's counters (null when --otlp-http is off). */
+  otlp?: OtlpSelf | null;
+}
+
+/** What the OTLP/HTTP edge adds to the point outcomes. */
+export interface OtlpSelf {
+  points: OtlpStats;
+  /** Requests answered, by HTTP status code. */
+  requests: ReadonlyMap<number, number>;
+  bytes: number;
+  /** Request latency histogram: bounds (seconds), per-bucket counts (+Inf last), sum, count. */
+  latency: { bounds: readonly number[]; counts: Float64Array; sum: number; count: number };
+  /** Bytes of request bodies being received now, against --otlp-max-inflight-bytes. */
+  inflightBytes: number;
 }
 
 /** Every family name the collector itself exposes: senders may not take these names. */
@@ -60,7 +83,26 @@ export const SELF_METRIC_NAMES = [
   'collector_tcp_connections_idle_closed_total',
   'collector_http_refused_total',
   'collector_http_timeouts_total',
+  'collector_otlp_points_total',
+  'collector_otlp_points_refused_total',
+  'collector_otlp_attribute_errors_total',
+  'collector_otlp_requests_total',
+  'collector_otlp_request_bytes_total',
+  'collector_otlp_request_seconds',
+  'collector_otlp_inflight_bytes',
 ] as const;
+
+/** Every sample name the collector writes: the families above plus its own histogram's series. */
+export const RESERVED_NAMES: readonly string[] = [
+  ...SELF_METRIC_NAMES,
+  ...['_bucket', '_sum', '_count'].map((x) => `collector_otlp_request_seconds${x}`),
+];
+
+const OTLP_HELP: Record<number, string> = {
+  [K_COUNTER]: 'OTLP monotonic sum received by pushpull-collector.',
+  [K_GAUGE]: 'OTLP gauge or non-monotonic sum received by pushpull-collector.',
+  [K_HISTOGRAM]: 'OTLP explicit-bucket histogram received by pushpull-collector.',
+};
 
 const HELP: Record<number, string> = {
   [K_COUNTER]: 'StatsD counter (c) received by pushpull-collector.',
@@ -70,10 +112,7 @@ const HELP: Record<number, string> = {
   [K_SET]: 'StatsD set (s): distinct values in the last completed flush interval.',
 };
 
-export function formatValue(v: number): string {
-  if (Number.isFinite(v)) return String(v);
-  return v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
-}
+export { formatValue };
 
 /**
  * A chunk ends once it holds this many characters: the HTTP layer sends one chunk per read of the client,
@@ -92,16 +131,18 @@ export function* exposition(
   let out = '';
   for (const name of names) {
     const fam = store.families.get(name)!;
-    out += `# HELP ${name} ${HELP[fam.kind]}\n# TYPE ${name} ${KIND_NAMES[fam.kind]}\n`;
+    const help = (fam.origin === ORIGIN_OTLP ? OTLP_HELP : HELP)[fam.kind];
+    out += `# HELP ${name} ${help}\n# TYPE ${name} ${KIND_NAMES[fam.kind]}\n`;
     for (const s of fam.series.values()) {
       const lt = s.labelsText;
       if (fam.kind === K_HISTOGRAM) {
         const b = s.buckets!;
+        const le = s.les ?? les;
         const pre = lt ? `${name}_bucket{${lt},` : `${name}_bucket{`;
         let cum = 0;
         for (let i = 0; i < b.length; i++) {
           cum += b[i]!;
-          out += `${pre}${les[i]}} ${formatValue(cum)}\n`;
+          out += `${pre}${le[i]}} ${formatValue(cum)}\n`;
         }
         const braces = lt ? `{${lt}}` : '';
         out += `${name}_sum${braces} ${formatValue(s.sum)}\n${name}_count${braces} ${formatValue(s.count)}\n`;
@@ -265,5 +306,54 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
     );
     o += `collector_http_timeouts_total ${v.http.timeouts}\n`;
   }
+  if (v.otlp != null) o += renderOtlp(v.otlp);
+  return o;
+}
+
+function renderOtlp(v: OtlpSelf): string {
+  const p = v.points;
+  let refused = 0;
+  for (const n of p.refusedBy) refused += n;
+  let o = family(
+    'collector_otlp_points_total',
+    'counter',
+    'OTLP data points decoded, by outcome: accepted, or refused (reasons in collector_otlp_points_refused_total; reported to the sender in partial_success).',
+  );
+  o += `collector_otlp_points_total{outcome="accepted"} ${p.pointsAccepted}\n`;
+  o += `collector_otlp_points_total{outcome="refused"} ${refused}\n`;
+  o += family('collector_otlp_points_refused_total', 'counter', 'OTLP data points refused, by reason.');
+  for (let r = 0; r < OTLP_REFUSAL_REASONS.length; r++)
+    o += `collector_otlp_points_refused_total{reason="${OTLP_REFUSAL_REASONS[r]}"} ${p.refusedBy[r]}\n`;
+  o += family(
+    'collector_otlp_attribute_errors_total',
+    'counter',
+    'OTLP attributes not made labels, the point kept, by reason (as collector_tag_errors_total).',
+  );
+  for (let r = 0; r < TAG_ERROR_REASONS.length; r++)
+    o += `collector_otlp_attribute_errors_total{reason="${TAG_ERROR_REASONS[r]}"} ${p.tagErrors[r]}\n`;
+  o += family(
+    'collector_otlp_requests_total',
+    'counter',
+    'OTLP/HTTP export requests answered, by status code (400 undecodable, 413 too large, 415 unsupported type, 429 in-flight budget full).',
+  );
+  for (const [code, n] of [...v.requests].sort((a, b) => a[0] - b[0]))
+    o += `collector_otlp_requests_total{code="${code}"} ${n}\n`;
+  o += family('collector_otlp_request_bytes_total', 'counter', 'OTLP/HTTP request body bytes received.');
+  o += `collector_otlp_request_bytes_total ${v.bytes}\n`;
+  o += family(
+    'collector_otlp_inflight_bytes',
+    'gauge',
+    'OTLP/HTTP request bytes being received now (budget: --otlp-max-inflight-bytes).',
+  );
+  o += `collector_otlp_inflight_bytes ${v.inflightBytes}\n`;
+  const l = v.latency;
+  o += family('collector_otlp_request_seconds', 'histogram', 'OTLP/HTTP request latency, every status code.');
+  let cum = 0;
+  for (let i = 0; i < l.counts.length; i++) {
+    cum += l.counts[i]!;
+    const le = i < l.bounds.length ? formatValue(l.bounds[i]!) : '+Inf';
+    o += `collector_otlp_request_seconds_bucket{le="${le}"} ${cum}\n`;
+  }
+  o += `collector_otlp_request_seconds_sum ${formatValue(l.sum)}\ncollector_otlp_request_seconds_count ${l.count}\n`;
   return o;
 }

@@ -1,0 +1,222 @@
+import type { IncomingMessage } from 'node:http';
+import { formatHostPort, type HostPort, LabError } from '@pushpull/common';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { ApplyResult } from '../aggregate/otlp.ts';
+import {
+  decodeRequest,
+  type Encoding,
+  type ExportRequest,
+  encodeResponse,
+  encodeStatus,
+  inflate,
+  OtlpDecodeError,
+} from '../parse/otlp.ts';
+import type { HttpListener } from './http.ts';
+
+// OTLP/HTTP edge (fastify), per the OTLP specification's OTLP/HTTP section: POST /v1/metrics with
+// application/x-protobuf or application/json (optionally gzip), 200 + ExportMetricsServiceResponse
+// (partial_success when points were refused), 400 undecodable, 413 too large, 415 any other type, and
+// 429 + Retry-After when the in-flight budget is full (the exporter retries after that delay). Every
+// answer is counted by status code and timed.
+
+export interface OtlpHttpLimits {
+  /** Largest body, bytes (after gzip inflation too). */
+  maxRequestSize: number;
+  /** Request bytes being received at once (Content-Length, or the size limit when unknown). */
+  maxInflightBytes: number;
+  timeoutMs: number;
+  maxConnections: number;
+}
+
+export const OTLP_LATENCY_BOUNDS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+] as const;
+
+export class OtlpHttpStats {
+  readonly requests = new Map<number, number>();
+  bytes = 0;
+  inflightBytes = 0;
+  readonly latency = {
+    bounds: OTLP_LATENCY_BOUNDS as readonly number[],
+    counts: new Float64Array(OTLP_LATENCY_BOUNDS.length + 1),
+    sum: 0,
+    count: 0,
+  };
+
+  answered(code: number, seconds: number): void {
+    this.requests.set(code, (this.requests.get(code) ?? 0) + 1);
+    const l = this.latency;
+    let i = 0;
+    while (i < l.bounds.length && seconds > l.bounds[i]!) i++;
+    l.counts[i]!++;
+    l.sum += seconds;
+    l.count++;
+  }
+}
+
+export type OtlpSink = (req: ExportRequest) => ApplyResult;
+
+const PATH = '/v1/metrics';
+const CT = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
+/** google.rpc.Code values for the Status body. */
+const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
+
+function encodingOf(req: FastifyRequest): Encoding | null {
+  const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return ct === CT.json ? 'json' : ct === CT.protobuf ? 'protobuf' : null;
+}
+
+function fail(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  code: number,
+  grpc: number,
+  msg: string,
+): FastifyReply {
+  const enc = encodingOf(req);
+  if (enc === null) return reply.code(code).type('text/plain; charset=utf-8').send(`${msg}\n`);
+  return reply
+    .code(code)
+    .type(CT[enc])
+    .send(encodeStatus(enc, grpc, msg));
+}
+
+export async function startOtlpHttp(
+  at: HostPort,
+  flag: string,
+  limits: OtlpHttpLimits,
+  sink: OtlpSink,
+  stats: OtlpHttpStats,
+): Promise<HttpListener> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: limits.maxRequestSize,
+    connectionTimeout: limits.timeoutMs,
+    requestTimeout: limits.timeoutMs,
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: true,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([CT.protobuf, CT.json], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+  budget(app, limits, stats);
+  routes(app, limits, sink, stats);
+
+  const server = app.server;
+  server.maxConnections = limits.maxConnections;
+  try {
+    await app.listen({ host: at.host, port: at.port });
+  } catch (err) {
+    await app.close().catch(() => {});
+    throw new LabError(
+      'LAB_ERR_ADDRESS',
+      `--${flag}: cannot listen on ${formatHostPort(at)}: ${(err as Error).message}`,
+      { flag, value: formatHostPort(at) },
+    );
+  }
+  server.on('error', () => {});
+  const a = server.address() as { address: string; port: number };
+  let closing: Promise<void> | null = null;
+  return {
+    address: formatHostPort({ host: a.address, port: a.port }),
+    // Idempotent: stop() closes the receivers first, then everything.
+    close: () => {
+      closing ??= app.close();
+      return closing;
+    },
+  };
+}
+
+/** The in-flight byte budget: reserved on arrival (429 + Retry-After when full), released exactly once. */
+function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpStats): void {
+  const held = new WeakMap<IncomingMessage, number>();
+  const release = (req: FastifyRequest) => {
+    const n = held.get(req.raw);
+    if (n === undefined) return;
+    held.delete(req.raw);
+    stats.inflightBytes -= n;
+  };
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.method !== 'POST' || req.url.split('?')[0] !== PATH) return done();
+    const len = Number(req.headers['content-length']);
+    const want =
+      Number.isFinite(len) && len >= 0 ? Math.min(len, limits.maxRequestSize) : limits.maxRequestSize;
+    // A request alone always fits, so a body larger than the budget (but within the size limit) is not
+    // refused forever; concurrent ones wait their turn.
+    if (stats.inflightBytes > 0 && stats.inflightBytes + want > limits.maxInflightBytes) {
+      reply.header('Retry-After', '1');
+      const msg = `busy: ${stats.inflightBytes} request bytes in flight (--otlp-max-inflight-bytes)`;
+      fail(req, reply, 429, RESOURCE_EXHAUSTED, msg);
+      return;
+    }
+    held.set(req.raw, want);
+    stats.inflightBytes += want;
+    done();
+  });
+  app.addHook('onRequestAbort', (req, done) => {
+    release(req);
+    done();
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    release(req);
+    if (req.url.split('?')[0] === PATH) stats.answered(reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+}
+
+/** POST /v1/metrics, and answers in OTLP's shape for everything else. */
+function routes(app: FastifyInstance, limits: OtlpHttpLimits, sink: OtlpSink, stats: OtlpHttpStats): void {
+  app.route({
+    method: 'POST',
+    url: PATH,
+    handler: (req, reply) => {
+      const enc = encodingOf(req);
+      if (enc === null) return fail(req, reply, 415, INVALID_ARGUMENT, 'unsupported content type');
+      // An empty body is a valid (empty) protobuf request; fastify hands none to the parser for it.
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      stats.bytes += raw.length;
+      let decoded: ExportRequest;
+      try {
+        const body = inflate(raw, req.headers['content-encoding']?.toLowerCase(), limits.maxRequestSize);
+        decoded = decodeRequest(body, enc);
+      } catch (e) {
+        const tooLarge = e instanceof OtlpDecodeError && e.tooLarge;
+        return fail(req, reply, tooLarge ? 413 : 400, INVALID_ARGUMENT, (e as Error).message);
+      }
+      const r = sink(decoded);
+      return reply
+        .code(200)
+        .type(CT[enc])
+        .send(encodeResponse(enc, r.refused, r.message));
+    },
+  });
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: PATH,
+    handler: (_req, reply) =>
+      reply
+        .code(405)
+        .header('Allow', 'POST')
+        .type('text/plain; charset=utf-8')
+        .send('method not allowed: POST only\n'),
+  });
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).type('text/plain; charset=utf-8').send(`not found: this port serves POST ${PATH}\n`),
+  );
+  // Fastify's own refusals (body too large, unsupported media type, bad framing) in OTLP's shape.
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const code = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    if (code === 503) reply.header('Retry-After', '1');
+    return fail(req, reply, code, code === 503 ? UNAVAILABLE : INVALID_ARGUMENT, err.message);
+  });
+}
