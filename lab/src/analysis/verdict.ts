@@ -60,7 +60,8 @@ function lossText(a: PathAccount): string {
   if (!top) return `lost ${formatLossPct(a.lossPct)} of orders`;
   if (top.cause === 'unverified') {
     const verified = a.lost - top.orders;
-    const rest = verified > 0 ? `, and a further ${formatLossPct((verified / a.emitted) * 100)} of orders lost` : '';
+    const rest =
+      verified > 0 ? `, and a further ${formatLossPct((verified / a.emitted) * 100)} of orders lost` : '';
     return `${formatLossPct((top.orders / a.emitted) * 100)} of orders could not be verified (Prometheus did not answer for their producers)${rest}`;
   }
   return `lost ${formatLossPct(a.lossPct)} of orders — ${formatLossPct(top.share * 100)} of that ${causeText(top.cause)}`;

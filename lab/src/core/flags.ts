@@ -1,4 +1,8 @@
-import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs, TRANSPORTS } from '@pushpull/common';
+import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs } from '@pushpull/common';
+
+/** The push transports the lab drives end to end. */
+export const LAB_TRANSPORTS: Transport[] = ['udp', 'tcp'];
+
 import type { BurstConfig, PushMode, Transport } from './record.ts';
 
 // Flag specs shared by the verbs (each verb's cli.ts composes its own set), validated once at the
@@ -65,8 +69,10 @@ export const FLEET_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_TRANSPORT',
     default: 'udp',
-    choices: [...TRANSPORTS],
-    help: 'push transport',
+    // The producer and the collector speak OTLP/HTTP too (`otlp` in TRANSPORTS), but the lab does not yet
+    // start the collector's OTLP receiver nor account OTLP's own causes: it offers the StatsD transports only.
+    choices: LAB_TRANSPORTS,
+    help: 'push transport (StatsD over UDP or TCP)',
   },
   seed: { kind: 'int', env: 'LAB_SEED', default: 42, min: 0, max: 2 ** 32 - 1, help: 'workload seed' },
 };
