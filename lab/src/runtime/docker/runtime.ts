@@ -14,6 +14,7 @@
 // faults.ts, aux.ts, snapshot.ts (state.json), reaper.ts (down, crashed runs), labels.ts.
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
+import { containerCpuSeconds } from '../engine.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -113,15 +114,9 @@ export class DockerRuntime implements Runtime {
     const out: Record<string, number> = {};
     await Promise.all(
       allContainers(this.s).map(async ({ name, c }) => {
-        try {
-          const st = (await c.stats({ stream: false })) as {
-            cpu_stats?: { cpu_usage?: { total_usage?: number } };
-          };
-          const ns = st.cpu_stats?.cpu_usage?.total_usage;
-          if (typeof ns === 'number') out[name] = ns / 1e9;
-        } catch {
-          // a removed container has no stats: leave it out rather than report 0
-        }
+        // a removed container has no stats: leave it out rather than report 0
+        const seconds = await containerCpuSeconds(c);
+        if (seconds !== null) out[name] = seconds;
       }),
     );
     return out;

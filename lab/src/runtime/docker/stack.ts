@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
+import { waitHttp } from '../engine.ts';
 import { derivePrometheusConfig } from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { composeService } from './compose.ts';
@@ -8,7 +9,6 @@ import { loopbackUrl, startService } from './containers.ts';
 import { missingImages, pingEngine } from './engine.ts';
 import { runLabels } from './labels.ts';
 import type { DockerStack } from './state.ts';
-import { waitHttp } from './wait.ts';
 
 // The base stack: a network of its own for the run, then the collector (node-exporter in its namespace),
 // the Pushgateway and Prometheus with a config derived for the run, then their loopback endpoints.

@@ -14,6 +14,7 @@
 // preflight.ts, deploy.ts, fleet.ts, faults.ts, snapshot.ts, reaper.ts; placement.ts and specs.ts are pure.
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
+import { containerCpuSeconds } from '../engine.ts';
 import type {
   FaultKind,
   ProducerMember,
@@ -95,15 +96,9 @@ export class SwarmRuntime implements Runtime {
         const t = newest(tasks, id);
         const cid = t?.Status?.ContainerStatus?.ContainerID;
         if (!cid || t.NodeID !== this.s.localNodeId || t.Status?.State !== 'running') return;
-        try {
-          const st = (await this.s.docker.getContainer(cid).stats({ stream: false })) as {
-            cpu_stats?: { cpu_usage?: { total_usage?: number } };
-          };
-          const ns = st.cpu_stats?.cpu_usage?.total_usage;
-          if (typeof ns === 'number') out[name] = ns / 1e9;
-        } catch {
-          // a task that just ended has no stats: leave it out rather than report 0
-        }
+        // a task that just ended has no stats: leave it out rather than report 0
+        const seconds = await containerCpuSeconds(this.s.docker.getContainer(cid));
+        if (seconds !== null) out[name] = seconds;
       }),
     );
     return out;
