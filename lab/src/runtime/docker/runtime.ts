@@ -15,6 +15,7 @@
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
 import { containerCpuSeconds } from '../engine.ts';
+import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -75,20 +76,14 @@ export class DockerRuntime implements Runtime {
   async up(opts: StackOptions): Promise<StackEndpoints> {
     const s = this.s;
     if (s.endpoints) return s.endpoints;
-    s.runId = opts.runId;
-    s.workDir = opts.workDir;
+    beginRun(s, opts);
     s.withNodeExporter = opts.withNodeExporter;
-    s.scrapeIntervalMs = opts.scrapeIntervalMs;
-    s.startedAtMs = Date.now();
-    s.log = opts.log;
     await preflight(s);
-    try {
-      s.endpoints = await startBaseStack(s, opts);
-      return s.endpoints;
-    } catch (e) {
-      await this.down();
-      throw e;
-    }
+    return startOrTearDown(
+      s,
+      () => startBaseStack(s, opts),
+      () => this.down(),
+    );
   }
 
   async scale(producers: number, popts: ProducerOptions): Promise<ProducerMember[]> {
@@ -145,9 +140,7 @@ export class DockerRuntime implements Runtime {
   async down(): Promise<void> {
     if (!this.s.runId) return;
     await removeRun(this.s);
-    this.s.producers.length = 0;
-    this.s.base.clear();
-    this.s.endpoints = undefined;
+    forgetRun(this.s);
   }
 }
 

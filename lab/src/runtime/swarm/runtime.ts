@@ -15,6 +15,7 @@
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
 import { containerCpuSeconds } from '../engine.ts';
+import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
 import type {
   FaultKind,
   ProducerMember,
@@ -49,21 +50,13 @@ export class SwarmRuntime implements Runtime {
   async up(opts: StackOptions): Promise<StackEndpoints> {
     const s = this.s;
     if (s.endpoints) return s.endpoints;
-    Object.assign(s, {
-      runId: opts.runId,
-      workDir: opts.workDir,
-      scrapeIntervalMs: opts.scrapeIntervalMs,
-      startedAtMs: Date.now(),
-      log: opts.log,
-    });
+    beginRun(s, opts);
     this.signal = opts.signal;
-    try {
-      s.endpoints = await deployBase(s, opts);
-      return s.endpoints;
-    } catch (e) {
-      await this.down();
-      throw e;
-    }
+    return startOrTearDown(
+      s,
+      () => deployBase(s, opts),
+      () => this.down(),
+    );
   }
 
   async scale(producers: number, popts: ProducerOptions): Promise<ProducerMember[]> {
@@ -126,9 +119,7 @@ export class SwarmRuntime implements Runtime {
   async down(): Promise<void> {
     if (!this.s.runId) return;
     await removeRun(this.s.docker, this.s.runId);
-    this.s.producers.length = 0;
-    this.s.base.clear();
-    this.s.endpoints = undefined;
+    forgetRun(this.s);
   }
 }
 
