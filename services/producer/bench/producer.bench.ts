@@ -16,18 +16,13 @@
 // All trials of one measurement are interleaved ours/raw and summarised by their median: the 2 cores are
 // shared, numbers are noisy.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { parseArgs, Rng, systemClock } from '@pushpull/common';
+import { parseArgs, systemClock } from '@pushpull/common';
 import { StatsD } from 'hot-shots';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
-  BUILTIN_PROFILES,
   createProducer,
   LATENCY_BUCKETS_SECONDS,
   LabelSets,
@@ -41,8 +36,19 @@ import {
 } from '../src/index.ts';
 import { emptyCounts } from '../src/ledger.ts';
 import { SharedUdp } from '../src/push/transport.ts';
+import {
+  keepAliveGet,
+  MO,
+  machine,
+  marketOpenOrders,
+  median,
+  resultPath,
+  round,
+  runBench,
+  timedCalls,
+  writeResult,
+} from './common.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { flags } = parseArgs(process.argv.slice(2), {
   trials: { kind: 'int', default: 5, min: 1, max: 50, help: 'trials per measurement' },
   quick: { kind: 'bool', default: false, help: 'short windows (smoke run)' },
@@ -50,26 +56,7 @@ const { flags } = parseArgs(process.argv.slice(2), {
 const TRIALS = flags.trials as number;
 const QUICK = flags.quick as boolean;
 // A --quick smoke run must not overwrite the real results (bench/results/*.tmp.json is git-ignored).
-const OUT = join(
-  here,
-  '..',
-  '..',
-  '..',
-  'bench',
-  'results',
-  QUICK ? 'producer.quick.tmp.json' : 'producer.json',
-);
-const MO = BUILTIN_PROFILES['market-open']!;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? 0
-    : s.length % 2
-      ? s[(s.length - 1) / 2]!
-      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
+const OUT = resultPath('producer', QUICK);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
@@ -160,11 +147,7 @@ async function scraperProcess(
 // ---------------------------------------------------------------- 1. per-event cost
 
 function orders(n: number, instruments: number, seed = 7): Order[] {
-  const g = new PodGenerator(new Rng(seed));
-  return Array.from({ length: n }, () => {
-    const o: Order = { region: 0, side: 0, instrument: 0, latencyMs: 0, rejected: false, rejectReason: 0 };
-    return g.next(MO, instruments, o);
-  });
+  return marketOpenOrders(PodGenerator, n, instruments, seed);
 }
 
 function timeEach(work: Order[], fn: (o: Order) => void): Float64Array {
@@ -352,13 +335,7 @@ async function renderBench() {
       // alternate who goes first, so warm-up and drift do not favour one side
       for (const [k, fn] of t % 2 === 0 ? pair : [pair[1], pair[0]]) {
         for (let i = 0; i < 20; i++) await fn();
-        const xs: number[] = [];
-        for (let i = 0; i < N; i++) {
-          const a = process.hrtime.bigint();
-          await fn();
-          xs.push(Number(process.hrtime.bigint() - a) / 1e6);
-        }
-        inproc[k].push(median(xs));
+        inproc[k].push(median(await timedCalls(N, fn)));
       }
     }
 
@@ -382,36 +359,27 @@ async function renderBench() {
       res.end(text);
     });
     await new Promise<void>((r) => rawServer.listen(0, '127.0.0.1', () => r()));
-    const rawAddr = `127.0.0.1:${(rawServer.address() as AddressInfo).port}`;
+    const rawPort = (rawServer.address() as AddressInfo).port;
+    const ourPort = Number(ourAddr.split(':')[1]);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const get = (addr: string, path: string) =>
-      new Promise<number>((resolve, reject) => {
-        const [host, port] = addr.split(':');
-        http
-          .get({ host, port: Number(port), path, agent }, (res) => {
-            let n = 0;
-            res.on('data', (c: Buffer) => (n += c.length));
-            res.on('end', () => resolve(n));
-          })
-          .on('error', reject);
-      });
+    const get = keepAliveGet(agent);
     const viaHttp = { ours: [] as number[], raw: [] as number[] };
     const ourPath = `/pods/${producer.core.podIds[0]}/metrics`;
     let ourHttpBytes = 0;
     for (let t = 0; t < TRIALS; t++) {
       const pair = [
-        ['ours', ourAddr, ourPath],
-        ['raw', rawAddr, '/metrics'],
+        ['ours', ourPort, ourPath],
+        ['raw', rawPort, '/metrics'],
       ] as const;
-      for (const [k, addr, path] of t % 2 === 0 ? pair : [pair[1], pair[0]]) {
-        for (let i = 0; i < 20; i++) await get(addr, path);
-        const xs: number[] = [];
-        for (let i = 0; i < N; i++) {
-          const a = process.hrtime.bigint();
-          const n = await get(addr, path);
-          xs.push(Number(process.hrtime.bigint() - a) / 1e6);
-          if (k === 'ours') ourHttpBytes = n;
-        }
+      for (const [k, port, path] of t % 2 === 0 ? pair : [pair[1], pair[0]]) {
+        for (let i = 0; i < 20; i++) await get(port, path);
+        const xs = await timedCalls(
+          N,
+          () => get(port, path),
+          (n) => {
+            if (k === 'ours') ourHttpBytes = n;
+          },
+        );
         viaHttp[k].push(median(xs));
       }
     }
@@ -593,26 +561,18 @@ async function main() {
       benchmark: 'producer',
       generatedAt: new Date().toISOString(),
       command: `node --import tsx services/producer/bench/producer.bench.ts --trials ${TRIALS}${QUICK ? ' --quick' : ''}`,
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       noise: 'the 2 cores are shared with other work; every figure is the median of the trials',
       durationS: round((Date.now() - started) / 1000),
       perEventCost: cost,
       render,
       podsPerCore: pods,
     };
-    mkdirSync(dirname(OUT), { recursive: true });
-    writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
-    log(`wrote ${OUT}`);
+    writeResult(OUT, result);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     stopChild(sink.child);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    log(String(e?.stack ?? e));
-    process.exit(1);
-  },
-);
+runBench(main);
