@@ -6,12 +6,21 @@ import http from 'node:http';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '@pushpull/common';
+import { parseArgs, Rng } from '@pushpull/common';
 import { BUILTIN_PROFILES, type Order, type PodGenerator } from '../src/index.ts';
 
 /** The repository root. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const MO = BUILTIN_PROFILES['market-open']!;
+
+/** The flags of a bench run by run-bench.mjs: --trials (1-50, default 5) and --quick; the help texts are its own. */
+export function trialFlags(help: { trials: string; quick: string }): { trials: number; quick: boolean } {
+  const { flags } = parseArgs(process.argv.slice(2), {
+    trials: { kind: 'int', default: 5, min: 1, max: 50, help: help.trials },
+    quick: { kind: 'bool', default: false, help: help.quick },
+  });
+  return { trials: flags.trials as number, quick: flags.quick as boolean };
+}
 
 /** bench/results/NAME.json; a --quick smoke run writes NAME.quick.tmp.json (git-ignored) instead. */
 export function resultPath(name: string, quick: boolean): string {

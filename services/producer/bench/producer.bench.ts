@@ -19,7 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { parseArgs, systemClock } from '@pushpull/common';
+import { systemClock } from '@pushpull/common';
 import { StatsD } from 'hot-shots';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
@@ -46,15 +46,14 @@ import {
   round,
   runBench,
   timedCalls,
+  trialFlags,
   writeResult,
 } from './common.ts';
 
-const { flags } = parseArgs(process.argv.slice(2), {
-  trials: { kind: 'int', default: 5, min: 1, max: 50, help: 'trials per measurement' },
-  quick: { kind: 'bool', default: false, help: 'short windows (smoke run)' },
+const { trials: TRIALS, quick: QUICK } = trialFlags({
+  trials: 'trials per measurement',
+  quick: 'short windows (smoke run)',
 });
-const TRIALS = flags.trials as number;
-const QUICK = flags.quick as boolean;
 // A --quick smoke run must not overwrite the real results (bench/results/*.tmp.json is git-ignored).
 const OUT = resultPath('producer', QUICK);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

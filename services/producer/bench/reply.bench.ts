@@ -11,7 +11,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { parseArgs } from '@pushpull/common';
 import Fastify from 'fastify';
 import { LabelSets, PodGenerator, PodRegistry } from '../src/index.ts';
 import {
@@ -24,15 +23,14 @@ import {
   round,
   runBench,
   timedCalls,
+  trialFlags,
   writeResult,
 } from './common.ts';
 
-const { flags } = parseArgs(process.argv.slice(2), {
-  trials: { kind: 'int', default: 5, min: 1, max: 50, help: 'trials per variant' },
-  quick: { kind: 'bool', default: false, help: 'short runs (smoke)' },
+const { trials: TRIALS, quick: QUICK } = trialFlags({
+  trials: 'trials per variant',
+  quick: 'short runs (smoke)',
 });
-const TRIALS = flags.trials as number;
-const QUICK = flags.quick as boolean;
 const N = QUICK ? 100 : 400;
 const OUT = resultPath('producer-reply', QUICK);
 const CHUNK = 64 * 1024;
