@@ -2,10 +2,9 @@
 // containers for every component, its accounting reconciled with the ledgers; and Ctrl-C mid-run leaving
 // no container, network or temp dir behind.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import type { RunRecord } from '../src/core/record.ts';
 import {
   airgapImages,
   assertBuilt,
@@ -13,7 +12,7 @@ import {
   interruptDuringWarmup,
   labContainers,
   labNetworks,
-  runCliProcess,
+  runSmallBurst,
   scratchTmp,
 } from './cli-helpers.ts';
 
@@ -27,30 +26,14 @@ describe('burst --runtime docker (air-gapped images)', { timeout: 600_000 }, () 
 
   it('runs a burst in containers and reconciles emitted == delivered + lost with the ledgers', async () => {
     const out = join(base, 'out');
-    const res = await runCliProcess(
-      [
-        'burst',
-        '--runtime',
-        'docker',
-        '--pods',
-        '20',
-        '--pods-per-producer',
-        '10',
-        '--duration',
-        '30s',
-        '--scrape-interval',
-        '2s',
-        '--out',
-        out,
-      ],
-      { TMPDIR: tmp },
-      300_000,
-    );
-    assert.equal(res.code, 0, `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
-    assert.match(res.stdout, /^verdict: /m);
-    const r = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunRecord;
-    assert.equal(r.environment.runtime, 'docker');
-    assert.equal(r.error, null);
+    const { r, stdout } = await runSmallBurst({
+      runtime: 'docker',
+      out,
+      more: ['--pods-per-producer', '10'],
+      env: { TMPDIR: tmp },
+      timeoutMs: 300_000,
+    });
+    assert.match(stdout, /^verdict: /m);
     const { pushed } = assertReconciled(r, 20);
     assert.equal(r.paths.push.emitted, pushed);
     for (const f of ['report.html', 'report.md']) assert.ok(existsSync(join(out, f)), f);

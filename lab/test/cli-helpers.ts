@@ -152,6 +152,42 @@ export async function airgapImages(): Promise<void> {
 }
 
 /**
+ * A burst of 20 pods for 30 s at 2 s scrapes on `runtime` run to completion into `out` (`more`: further
+ * flags), asserted to exit 0 with an error-free record of that runtime. The record and the CLI's output.
+ */
+export async function runSmallBurst(o: {
+  runtime: string;
+  out: string;
+  more?: string[];
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+}): Promise<{ r: RunRecord; stdout: string }> {
+  const res = await runCliProcess(
+    [
+      'burst',
+      '--runtime',
+      o.runtime,
+      '--pods',
+      '20',
+      ...(o.more ?? []),
+      '--duration',
+      '30s',
+      '--scrape-interval',
+      '2s',
+      '--out',
+      o.out,
+    ],
+    o.env,
+    o.timeoutMs,
+  );
+  assert.equal(res.code, 0, `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
+  const r = JSON.parse(readFileSync(join(o.out, 'run.json'), 'utf8')) as RunRecord;
+  assert.equal(r.environment.runtime, o.runtime);
+  assert.equal(r.error, null);
+  return { r, stdout: res.stdout };
+}
+
+/**
  * The accounting every finished burst must reconcile: `pods` pods in the ledgers, a burst that happened,
  * the pull path emitting every order, and emitted == delivered + lost on both paths. Returns the ledgers'
  * orders and pushed orders for further checks.

@@ -4,16 +4,14 @@
 // network, config, container or volume of the run behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RunRecord } from '../src/core/record.ts';
 import {
   airgapImages,
   assertBuilt,
   assertReconciled,
   interruptDuringWarmup,
-  runCliProcess,
+  runSmallBurst,
   scratchTmp,
 } from './cli-helpers.ts';
 
@@ -72,27 +70,7 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
 
   it('runs a burst as swarm services and reconciles emitted == delivered + lost on both paths', async () => {
     const out = join(base, 'out');
-    const res = await runCliProcess(
-      [
-        'burst',
-        '--runtime',
-        'swarm',
-        '--pods',
-        '20',
-        '--duration',
-        '30s',
-        '--scrape-interval',
-        '2s',
-        '--out',
-        out,
-      ],
-      { TMPDIR: tmp },
-      420_000,
-    );
-    assert.equal(res.code, 0, `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
-    const r = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunRecord;
-    assert.equal(r.environment.runtime, 'swarm');
-    assert.equal(r.error, null);
+    const { r } = await runSmallBurst({ runtime: 'swarm', out, env: { TMPDIR: tmp }, timeoutMs: 420_000 });
     const node = r.environment.nodes?.[0];
     assert.ok(node && node.cores > 0 && node.memoryBytes > 0, JSON.stringify(r.environment.nodes));
     assert.ok(
