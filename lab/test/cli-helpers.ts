@@ -151,6 +151,22 @@ export async function airgapImages(): Promise<void> {
   await execFileP('bash', ['scripts/airgap-images.sh', '--no-pull'], { cwd: ROOT, timeout: 300_000 });
 }
 
+/** `burst` on `runtime` with the `fleet` flags, for 30 s at 2 s scrapes, into `out`. */
+function shortBurstArgs(runtime: string, fleet: string[], out: string): string[] {
+  return [
+    'burst',
+    '--runtime',
+    runtime,
+    ...fleet,
+    '--duration',
+    '30s',
+    '--scrape-interval',
+    '2s',
+    '--out',
+    out,
+  ];
+}
+
 /**
  * A burst of 20 pods for 30 s at 2 s scrapes on `runtime` run to completion into `out` (`more`: further
  * flags), asserted to exit 0 with an error-free record of that runtime. The record and the CLI's output.
@@ -163,20 +179,7 @@ export async function runSmallBurst(o: {
   timeoutMs: number;
 }): Promise<{ r: RunRecord; stdout: string }> {
   const res = await runCliProcess(
-    [
-      'burst',
-      '--runtime',
-      o.runtime,
-      '--pods',
-      '20',
-      ...(o.more ?? []),
-      '--duration',
-      '30s',
-      '--scrape-interval',
-      '2s',
-      '--out',
-      o.out,
-    ],
+    shortBurstArgs(o.runtime, ['--pods', '20', ...(o.more ?? [])], o.out),
     o.env,
     o.timeoutMs,
   );
@@ -219,24 +222,7 @@ export async function interruptDuringWarmup(o: {
   killAfterMs: number;
   running: () => void | Promise<void>;
 }): Promise<{ code: number | null; stderr: string }> {
-  const r = startCli(
-    [
-      'burst',
-      '--runtime',
-      o.runtime,
-      '--pods',
-      '10',
-      '--pods-per-producer',
-      '5',
-      '--duration',
-      '30s',
-      '--scrape-interval',
-      '2s',
-      '--out',
-      o.out,
-    ],
-    o.env,
-  );
+  const r = startCli(shortBurstArgs(o.runtime, ['--pods', '10', '--pods-per-producer', '5'], o.out), o.env);
   await waitFor('warm-up to start', () => /warmup/.test(r.stderr() + r.stdout()), o.warmupWithinMs, 200);
   await o.running();
   r.child.kill('SIGINT');
