@@ -1,4 +1,5 @@
 // Helpers for the integration tests: run the built CLI (lab/dist/main.js) as a real child process.
+import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { promisify } from 'node:util';
 import { paths, repoRoot } from '../src/core/paths.ts';
+import type { RunRecord } from '../src/core/record.ts';
 
 export const ROOT = repoRoot();
 export const LAB_MAIN = join(ROOT, 'lab', 'dist', 'main.js');
@@ -147,4 +149,85 @@ export async function labNetworks(): Promise<string[]> {
 /** Builds (or refreshes) the stack's images from local binaries, as CI does: no registry needed. */
 export async function airgapImages(): Promise<void> {
   await execFileP('bash', ['scripts/airgap-images.sh', '--no-pull'], { cwd: ROOT, timeout: 300_000 });
+}
+
+/** `burst` on `runtime` with the `fleet` flags, for 30 s at 2 s scrapes, into `out`. */
+function shortBurstArgs(runtime: string, fleet: string[], out: string): string[] {
+  return [
+    'burst',
+    '--runtime',
+    runtime,
+    ...fleet,
+    '--duration',
+    '30s',
+    '--scrape-interval',
+    '2s',
+    '--out',
+    out,
+  ];
+}
+
+/**
+ * A burst of 20 pods for 30 s at 2 s scrapes on `runtime` run to completion into `out` (`more`: further
+ * flags), asserted to exit 0 with an error-free record of that runtime. The record and the CLI's output.
+ */
+export async function runSmallBurst(o: {
+  runtime: string;
+  out: string;
+  more?: string[];
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+}): Promise<{ r: RunRecord; stdout: string }> {
+  const res = await runCliProcess(
+    shortBurstArgs(o.runtime, ['--pods', '20', ...(o.more ?? [])], o.out),
+    o.env,
+    o.timeoutMs,
+  );
+  assert.equal(res.code, 0, `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
+  const r = JSON.parse(readFileSync(join(o.out, 'run.json'), 'utf8')) as RunRecord;
+  assert.equal(r.environment.runtime, o.runtime);
+  assert.equal(r.error, null);
+  return { r, stdout: res.stdout };
+}
+
+/**
+ * The accounting every finished burst must reconcile: `pods` pods in the ledgers, a burst that happened,
+ * the pull path emitting every order, and emitted == delivered + lost on both paths. Returns the ledgers'
+ * orders and pushed orders for further checks.
+ */
+export function assertReconciled(r: RunRecord, pods: number): { orders: number; pushed: number } {
+  assert.equal(
+    r.ledgers.reduce((a, l) => a + Object.keys(l.pods).length, 0),
+    pods,
+  );
+  const orders = r.ledgers.reduce((a, l) => a + l.total.orders, 0);
+  const pushed = r.ledgers.reduce((a, l) => a + l.total.ordersPushed, 0);
+  assert.ok(orders > 10_000, `a burst happened (${orders} orders)`);
+  assert.equal(r.paths.pull.emitted, orders);
+  for (const p of ['pull', 'push'] as const)
+    assert.equal(r.paths[p].emitted, r.paths[p].delivered + r.paths[p].lost, p);
+  return { orders, pushed };
+}
+
+/**
+ * Ctrl-C during warm-up: a small burst on `runtime` (10 pods, 5 per producer, 30 s, 2 s scrapes, into
+ * `out`), interrupted once it says "warmup" and `running` has checked what it started; SIGKILL after
+ * `killAfterMs` if it has not exited by then. Its exit code and stderr.
+ */
+export async function interruptDuringWarmup(o: {
+  runtime: string;
+  out: string;
+  env: NodeJS.ProcessEnv;
+  warmupWithinMs: number;
+  killAfterMs: number;
+  running: () => void | Promise<void>;
+}): Promise<{ code: number | null; stderr: string }> {
+  const r = startCli(shortBurstArgs(o.runtime, ['--pods', '10', '--pods-per-producer', '5'], o.out), o.env);
+  await waitFor('warm-up to start', () => /warmup/.test(r.stderr() + r.stdout()), o.warmupWithinMs, 200);
+  await o.running();
+  r.child.kill('SIGINT');
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), o.killAfterMs);
+  const { code } = await r.exited;
+  clearTimeout(timer);
+  return { code, stderr: r.stderr() };
 }

@@ -4,11 +4,16 @@
 // network, config, container or volume of the run behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RunRecord } from '../src/core/record.ts';
-import { airgapImages, assertBuilt, runCliProcess, scratchTmp, startCli, waitFor } from './cli-helpers.ts';
+import {
+  airgapImages,
+  assertBuilt,
+  assertReconciled,
+  interruptDuringWarmup,
+  runSmallBurst,
+  scratchTmp,
+} from './cli-helpers.ts';
 
 const { base, tmp } = scratchTmp('pushpull-lab-swarm-e2e-');
 const docker = (...a: string[]) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
@@ -65,42 +70,14 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
 
   it('runs a burst as swarm services and reconciles emitted == delivered + lost on both paths', async () => {
     const out = join(base, 'out');
-    const res = await runCliProcess(
-      [
-        'burst',
-        '--runtime',
-        'swarm',
-        '--pods',
-        '20',
-        '--duration',
-        '30s',
-        '--scrape-interval',
-        '2s',
-        '--out',
-        out,
-      ],
-      { TMPDIR: tmp },
-      420_000,
-    );
-    assert.equal(res.code, 0, `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
-    const r = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunRecord;
-    assert.equal(r.environment.runtime, 'swarm');
-    assert.equal(r.error, null);
+    const { r } = await runSmallBurst({ runtime: 'swarm', out, env: { TMPDIR: tmp }, timeoutMs: 420_000 });
     const node = r.environment.nodes?.[0];
     assert.ok(node && node.cores > 0 && node.memoryBytes > 0, JSON.stringify(r.environment.nodes));
     assert.ok(
       node.clockOffsetMs !== null && Math.abs(node.clockOffsetMs) < 50,
       `one host, one clock: ${node.clockOffsetMs} ms`,
     );
-    assert.equal(
-      r.ledgers.reduce((a, l) => a + Object.keys(l.pods).length, 0),
-      20,
-    );
-    const orders = r.ledgers.reduce((a, l) => a + l.total.orders, 0);
-    assert.ok(orders > 10_000, `a burst happened (${orders} orders)`);
-    assert.equal(r.paths.pull.emitted, orders);
-    for (const p of ['pull', 'push'] as const)
-      assert.equal(r.paths[p].emitted, r.paths[p].delivered + r.paths[p].lost, p);
+    assertReconciled(r, 20);
     assert.ok(
       r.paths.pull.delivered > 0 && r.paths.push.delivered > 0,
       'both paths delivered through the overlay',
@@ -109,31 +86,16 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
   });
 
   it('Ctrl-C during warm-up removes every service, network, config, container and volume (exit 130)', async () => {
-    const r = startCli(
-      [
-        'burst',
-        '--runtime',
-        'swarm',
-        '--pods',
-        '10',
-        '--pods-per-producer',
-        '5',
-        '--duration',
-        '30s',
-        '--scrape-interval',
-        '2s',
-        '--out',
-        join(base, 'out-int'),
-      ],
-      { TMPDIR: tmp },
-    );
-    await waitFor('warm-up to start', () => /warmup/.test(r.stderr() + r.stdout()), 240_000, 200);
-    assert.ok(leftovers().filter((x) => x.startsWith('service')).length >= 6, 'services were running');
-    r.child.kill('SIGINT');
-    const timer = setTimeout(() => r.child.kill('SIGKILL'), 90_000);
-    const { code } = await r.exited;
-    clearTimeout(timer);
-    assert.equal(code, 130, r.stderr());
+    const { code, stderr } = await interruptDuringWarmup({
+      runtime: 'swarm',
+      out: join(base, 'out-int'),
+      env: { TMPDIR: tmp },
+      warmupWithinMs: 240_000,
+      killAfterMs: 90_000,
+      running: () =>
+        assert.ok(leftovers().filter((x) => x.startsWith('service')).length >= 6, 'services were running'),
+    });
+    assert.equal(code, 130, stderr);
     assert.deepEqual(leftovers(), [], 'nothing of the run left');
   });
 });

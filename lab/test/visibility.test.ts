@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CountAt, falsePagesOf, pathCounts, visibilityOf } from '../src/analysis/visibility.ts';
 import type { ProbeSample } from '../src/core/record.ts';
+import { newSample } from '../src/probe/sample.ts';
 
 const T0 = 1_000_000;
 /** A count that grows by `rate` per second from T0. */
@@ -68,21 +69,9 @@ describe('visibilityOf: how far the stored data trails the emitted orders', () =
   });
 });
 
+/** A blank sample (what the probe starts each tick with) at `tS` seconds after T0. */
 function sample(tS: number, over: Partial<ProbeSample>): ProbeSample {
-  return {
-    tMs: T0 + tS * 1000,
-    phase: 'peak',
-    pull: null,
-    collector: null,
-    node: null,
-    ledger: null,
-    ledgerProducers: 0,
-    alerts: null,
-    cpu: null,
-    probeMs: {},
-    errors: [],
-    ...over,
-  };
+  return { ...newSample('peak'), tMs: T0 + tS * 1000, ...over };
 }
 
 describe('pathCounts and falsePagesOf', () => {

@@ -1,9 +1,8 @@
 import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs } from '@pushpull/common';
+import type { BurstConfig, PushMode, Transport } from './record.ts';
 
 /** The push transports the lab drives end to end. */
 export const LAB_TRANSPORTS: Transport[] = ['udp', 'tcp'];
-
-import type { BurstConfig, PushMode, Transport } from './record.ts';
 
 // Flag specs shared by the verbs (each verb's cli.ts composes its own set), validated once at the
 // boundary. Unknown flag / bad value → LabError naming it

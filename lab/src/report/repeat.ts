@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { causeText } from '../analysis/causes.ts';
 import type { PathSummary, RepeatRecord, Spread } from '../analysis/repeat.ts';
+import { htmlPage, htmlSections, markdownSections } from './page.ts';
 import { htmlTable } from './render.ts';
 import { REPORT_CSS as CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
@@ -58,27 +59,25 @@ export function writeRepeatReport(dir: string, r: RepeatRecord): string[] {
       '',
       markdownTable(repeatTable(r)),
       '',
-      '## Runs (each record and report in its own directory)',
-      '',
-      markdownTable(runsTable(r)),
-      '',
+      ...markdownSections([
+        { heading: 'Runs (each record and report in its own directory)', table: runsTable(r) },
+      ]),
       ...notes,
       '',
     ].join('\n'),
   );
   writeFileSync(
     files[2]!,
-    `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>pushpull-lab repeated bursts</title><style>${CSS}</style></head><body>
-<h1>pushpull-lab: repeated market-open bursts</h1>
+    htmlPage(
+      'pushpull-lab repeated bursts',
+      CSS,
+      `<h1>pushpull-lab: repeated market-open bursts</h1>
 <div class="verdict">${escapeXml(r.summary)}</div>
 ${htmlTable(repeatTable(r))}
-<h2>Runs</h2>
-${htmlTable(runsTable(r))}
+${htmlSections([{ heading: 'Runs', table: runsTable(r) }])}
 ${r.notes.map((n) => `<p>${escapeXml(n)}</p>`).join('\n')}
-</body></html>
 `,
+    ),
   );
   return files;
 }

@@ -177,3 +177,27 @@ function checkJobContract(jobs: readonly string[], jobAddresses: JobAddresses): 
       `prometheus.yml has no "${PRODUCERS_JOB}" job (contract: fixed job names)`,
     );
 }
+
+/**
+ * The derived config for Prometheus in a container beside the compose services (docker and swarm runtimes):
+ * the service names are network aliases there, so the compose addresses stay valid and only the interval,
+ * limits, rule paths and whether node-exporter runs (`nodeExporter`, its address, or null) change.
+ */
+export function containerPrometheusConfig(
+  sourceYaml: string,
+  opts: Pick<DeriveOptions, 'scrapeIntervalMs' | 'producerScrape'>,
+  nodeExporter: string | null,
+): DerivedConfig {
+  return derivePrometheusConfig(sourceYaml, {
+    sourceDir: '/etc/prometheus',
+    sdDir: '/sd',
+    scrapeIntervalMs: opts.scrapeIntervalMs,
+    jobAddresses: {
+      collector: 'collector:9102',
+      pushgateway: 'pushgateway:9091',
+      'node-exporter': nodeExporter,
+      prometheus: 'localhost:9090',
+    },
+    ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
+  });
+}

@@ -2,23 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '@pushpull/common';
-import { Ingest, SELF_METRIC_NAMES } from '../src/index.ts';
+import type { Ingest } from '../src/index.ts';
 import { LineScan, scanLine, viewOf } from '../src/parse/scan.ts';
+import { testIngest } from './helpers.ts';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 function ingest(over: Partial<ConstructorParameters<typeof Ingest>[0]> = {}): Ingest {
-  return new Ingest({
-    maxSeries: 1000,
-    buckets: BUCKETS,
-    strictNames: false,
-    sourceTag: 'pod',
-    maxSetSize: 1000,
-    reservedNames: SELF_METRIC_NAMES,
-    maxLineSize: 8192,
-    maxPacketSize: 65536,
-    ...over,
-  });
+  return testIngest({ maxSeries: 1000, buckets: BUCKETS, maxSetSize: 1000, ...over });
 }
 
 function send(ing: Ingest, text: string | Buffer, nowMs = 1000): void {

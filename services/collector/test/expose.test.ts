@@ -16,18 +16,10 @@ import {
   TAG_ERROR_REASONS,
 } from '../src/index.ts';
 import { OtlpHttpStats } from '../src/transport/otlp-http.ts';
+import { renderText, testIngest } from './helpers.ts';
 
 function ingest(): Ingest {
-  return new Ingest({
-    maxSeries: 100,
-    buckets: [0.01, 0.1, 1],
-    strictNames: false,
-    sourceTag: 'pod',
-    maxSetSize: 100,
-    reservedNames: SELF_METRIC_NAMES,
-    maxLineSize: 8192,
-    maxPacketSize: 65536,
-  });
+  return testIngest({ maxSeries: 100, buckets: [0.01, 0.1, 1], maxSetSize: 100 });
 }
 
 const SELF: SelfValues = {
@@ -59,7 +51,7 @@ function otlpSelf(): NonNullable<SelfValues['otlp']> {
 }
 
 function render(ing: Ingest, self: SelfValues = SELF): string {
-  return [...exposition(ing.store, ing.stats, () => self)].join('');
+  return renderText(ing, self);
 }
 
 describe('exposition', () => {

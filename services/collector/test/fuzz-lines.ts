@@ -6,8 +6,8 @@
 // exposition checked once by promtool).
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
-import { exposition, type SelfValues } from '../src/expose/render.ts';
-import { DROP_REASONS, Ingest, REFUSAL_REASONS, SELF_METRIC_NAMES, TAG_ERROR_REASONS } from '../src/index.ts';
+import { DROP_REASONS, type Ingest, REFUSAL_REASONS, TAG_ERROR_REASONS } from '../src/index.ts';
+import { quietSelf, renderText, testIngest } from './helpers.ts';
 
 const HOSTILE_KEYS = ['__name__', '__x', '__meta_k', '..a', '-_b', 'le', 'container_id', 'quantile', 'pod'];
 const keyChar = fc.constantFrom(...'abcXYZ019_.-:é😀 '.split(''));
@@ -74,40 +74,20 @@ export const datagram = fc
   });
 
 export function newIngest(maxSeries = 10_000): Ingest {
-  return new Ingest({
+  return testIngest({
     maxSeries,
     buckets: [0.01, 0.1, 1],
-    strictNames: false,
-    sourceTag: 'pod',
     maxSetSize: 50,
-    reservedNames: SELF_METRIC_NAMES,
-    maxLineSize: 8192,
-    maxPacketSize: 65536,
     maxLabelValueLength: 1024,
     maxSeriesBytes: 16 * 1024 * 1024,
     hashSeed: 7,
   });
 }
 
-const SELF: SelfValues = {
-  nowMs: 0,
-  sourceActiveWindowMs: 1000,
-  rcvbufGranted: null,
-  lastFlushSeconds: 0,
-  eventLoopLagSeconds: 0,
-  kernel: null,
-  socketDrops: null,
-  tcpConnections: 0,
-  tcpOpen: 0,
-  tcpRefused: 0,
-  tcpIdleClosed: 0,
-  http: null,
-};
+const SELF = quietSelf();
 
 export function render(ing: Ingest): string {
-  let out = '';
-  for (const c of exposition(ing.store, ing.stats, () => SELF)) out += c;
-  return out;
+  return renderText(ing, SELF);
 }
 
 // Text format 0.0.4, strictly: a label name is [a-zA-Z_][a-zA-Z0-9_]* and not "__"-prefixed, a value has

@@ -1,7 +1,52 @@
-// Test helpers: a minimal, independent reader of the Prometheus text format and loopback senders.
+// Test helpers: a minimal, independent reader of the Prometheus text format, loopback senders, and the
+// Ingest and self-metric values the pure unit tests render expositions from.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { parseHostPort } from '@pushpull/common';
+import { Ingest, type IngestOptions } from '../src/aggregate/ingest.ts';
+import { exposition, type SelfValues } from '../src/expose/render.ts';
+import { SELF_METRIC_NAMES } from '../src/index.ts';
+
+/**
+ * An Ingest as the unit tests build one: the service's name, line and packet rules, and what each test sets
+ * itself (series limit, buckets, set size, …).
+ */
+export function testIngest(
+  o: Pick<IngestOptions, 'maxSeries' | 'buckets' | 'maxSetSize'> & Partial<IngestOptions>,
+): Ingest {
+  return new Ingest({
+    strictNames: false,
+    sourceTag: 'pod',
+    reservedNames: SELF_METRIC_NAMES,
+    maxLineSize: 8192,
+    maxPacketSize: 65536,
+    ...o,
+  });
+}
+
+/** Self-metric values of a collector with no sockets and no kernel counters (zeros, nulls), `o` aside. */
+export function quietSelf(o: Partial<SelfValues> = {}): SelfValues {
+  return {
+    nowMs: 0,
+    sourceActiveWindowMs: 1000,
+    rcvbufGranted: null,
+    lastFlushSeconds: 0,
+    eventLoopLagSeconds: 0,
+    kernel: null,
+    socketDrops: null,
+    tcpConnections: 0,
+    tcpOpen: 0,
+    tcpRefused: 0,
+    tcpIdleClosed: 0,
+    http: null,
+    ...o,
+  };
+}
+
+/** The whole exposition of `ing` as one text. */
+export function renderText(ing: Ingest, self: SelfValues): string {
+  return [...exposition(ing.store, ing.stats, () => self)].join('');
+}
 
 export interface Sample {
   name: string;

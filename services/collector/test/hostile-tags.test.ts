@@ -4,9 +4,8 @@
 // syntax such a tag is dropped, the line kept, and the tag counted in collector_tag_errors_total{reason}.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exposition } from '../src/expose/render.ts';
-import { Ingest, parseLine, SELF_METRIC_NAMES } from '../src/index.ts';
-import { parseExposition, sum } from './helpers.ts';
+import { type Ingest, parseLine } from '../src/index.ts';
+import { parseExposition, quietSelf, renderText, sum, testIngest } from './helpers.ts';
 
 type Row = [title: string, line: string, labels: Record<string, string>, reasons: Record<string, number>];
 
@@ -34,36 +33,11 @@ const rows: Row[] = [
 ];
 
 function ingest(): Ingest {
-  return new Ingest({
-    maxSeries: 1000,
-    buckets: [0.1, 1],
-    strictNames: false,
-    sourceTag: 'pod',
-    maxSetSize: 100,
-    reservedNames: SELF_METRIC_NAMES,
-    maxLineSize: 8192,
-    maxPacketSize: 65536,
-  });
+  return testIngest({ maxSeries: 1000, buckets: [0.1, 1], maxSetSize: 100 });
 }
 
 function render(ing: Ingest): string {
-  let out = '';
-  const self = () => ({
-    nowMs: 0,
-    sourceActiveWindowMs: 1,
-    rcvbufGranted: null,
-    lastFlushSeconds: 0,
-    eventLoopLagSeconds: 0,
-    kernel: null,
-    socketDrops: null,
-    tcpConnections: 0,
-    tcpOpen: 0,
-    tcpRefused: 0,
-    tcpIdleClosed: 0,
-    http: null,
-  });
-  for (const c of exposition(ing.store, ing.stats, self)) out += c;
-  return out;
+  return renderText(ing, quietSelf({ sourceActiveWindowMs: 1 }));
 }
 
 describe('hostile tags: parser', () => {

@@ -49,12 +49,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function num(
-  obj: Record<string, unknown>,
-  key: string,
-  where: string,
-  opts: { min: number; max: number; int?: boolean; default?: number },
-): number {
+/** A numeric field's bounds (and default, when it may be left out): checked by num, stated by numberSchema. */
+interface NumberRule {
+  min: number;
+  max: number;
+  int?: boolean;
+  default?: number;
+}
+
+function num(obj: Record<string, unknown>, key: string, where: string, opts: NumberRule): number {
   const field = `${where}.${key}`;
   const v = obj[key];
   if (v === undefined) {
@@ -68,39 +71,67 @@ function num(
   return v;
 }
 
+/** Every field of `rules`, in its order, checked by num. */
+function nums<K extends string>(
+  obj: Record<string, unknown>,
+  rules: Readonly<Record<K, NumberRule>>,
+  where: string,
+): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const k of Object.keys(rules) as K[]) out[k] = num(obj, k, where, rules[k]);
+  return out;
+}
+
+function numberSchema(r: NumberRule) {
+  return { type: r.int ? 'integer' : 'number', minimum: r.min, maximum: r.max } as const;
+}
+
+/** The JSON Schema properties of a table of rules, in its order. */
+function numberSchemas<K extends string>(rules: Readonly<Record<K, NumberRule>>) {
+  return Object.fromEntries(
+    Object.entries<NumberRule>(rules).map(([k, r]) => [k, numberSchema(r)]),
+  ) as Record<K, ReturnType<typeof numberSchema>>;
+}
+
 function rejectUnknown(obj: Record<string, unknown>, known: readonly string[], where: string): void {
   for (const k of Object.keys(obj)) if (!known.includes(k)) fail(`${where}.${k}`, 'unknown field');
 }
 
-const PROFILE_KEYS = [
-  'name',
-  'description',
-  'steadyOrdersPerSecond',
-  'peakOrdersPerSecond',
-  'rampMs',
-  'holdMs',
-  'decayMs',
-  'afterOrdersPerSecond',
-  'instruments',
-  'latency',
-  'rejectRatio',
-  'queueDepthEveryMs',
-] as const;
-const LATENCY_KEYS = ['medianMs', 'sigma', 'tailProbability', 'tailMedianMs', 'tailSigma'] as const;
-const DEFAULT_LATENCY: LatencySpec = {
-  medianMs: 50,
-  sigma: 0.5,
-  tailProbability: 0.02,
-  tailMedianMs: 400,
-  tailSigma: 0.7,
-};
+// Every bound once: validateProfile checks these tables and PROFILE_SCHEMA is built from them.
 const MAX_RATE = 100_000_000;
+const RATE: NumberRule = { min: 0, max: MAX_RATE };
+const DURATION: NumberRule = { min: 0, max: HOUR, int: true };
+/** The burst's curve, all required, in the order validateProfile checks them. */
+const CURVE_RULES = {
+  steadyOrdersPerSecond: RATE,
+  peakOrdersPerSecond: RATE,
+  rampMs: DURATION,
+  holdMs: DURATION,
+  decayMs: DURATION,
+  afterOrdersPerSecond: RATE,
+} as const satisfies Record<string, NumberRule>;
+const INSTRUMENT_RULES = {
+  steady: { min: 1, max: 5000, int: true },
+  open: { min: 0, max: 20000, int: true },
+} as const satisfies Record<keyof Profile['instruments'], NumberRule>;
+const LATENCY_RULES = {
+  medianMs: { min: 0.001, max: 60_000, default: 50 },
+  sigma: { min: 0, max: 3, default: 0.5 },
+  tailProbability: { min: 0, max: 1, default: 0.02 },
+  tailMedianMs: { min: 0.001, max: 600_000, default: 400 },
+  tailSigma: { min: 0, max: 3, default: 0.7 },
+} as const satisfies Record<keyof LatencySpec, NumberRule>;
+const REJECT_RATIO: NumberRule = { min: 0, max: 1, default: 0.01 };
+const QUEUE_DEPTH_EVERY_MS: NumberRule = { min: 100, max: HOUR, int: true, default: 1000 };
+
+const LATENCY_KEYS = Object.keys(LATENCY_RULES);
+const DEFAULT_LATENCY = Object.fromEntries(
+  Object.entries(LATENCY_RULES).map(([k, r]) => [k, r.default]),
+) as unknown as LatencySpec;
 
 const NAME_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
 const NAME_RE = new RegExp(NAME_PATTERN);
 const MAX_DESCRIPTION = 4096;
-const rateSchema = { type: 'number', minimum: 0, maximum: MAX_RATE } as const;
-const durationSchema = { type: 'integer', minimum: 0, maximum: HOUR } as const;
 
 /**
  * The same rules as validateProfile, as a JSON Schema, so the HTTP framework rejects a bad profile in a
@@ -112,49 +143,28 @@ const durationSchema = { type: 'integer', minimum: 0, maximum: HOUR } as const;
 export const PROFILE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: [
-    'name',
-    'steadyOrdersPerSecond',
-    'peakOrdersPerSecond',
-    'rampMs',
-    'holdMs',
-    'decayMs',
-    'afterOrdersPerSecond',
-    'instruments',
-  ],
+  required: ['name', ...(Object.keys(CURVE_RULES) as (keyof typeof CURVE_RULES)[]), 'instruments'],
   properties: {
     name: { type: 'string', pattern: NAME_PATTERN },
     description: { type: 'string', maxLength: MAX_DESCRIPTION },
-    steadyOrdersPerSecond: rateSchema,
-    peakOrdersPerSecond: rateSchema,
-    rampMs: durationSchema,
-    holdMs: durationSchema,
-    decayMs: durationSchema,
-    afterOrdersPerSecond: rateSchema,
+    ...numberSchemas(CURVE_RULES),
     instruments: {
       type: 'object',
       additionalProperties: false,
       required: ['steady', 'open'],
-      properties: {
-        steady: { type: 'integer', minimum: 1, maximum: 5000 },
-        open: { type: 'integer', minimum: 0, maximum: 20000 },
-      },
+      properties: numberSchemas(INSTRUMENT_RULES),
     },
     latency: {
       type: 'object',
       additionalProperties: false,
-      properties: {
-        medianMs: { type: 'number', minimum: 0.001, maximum: 60_000 },
-        sigma: { type: 'number', minimum: 0, maximum: 3 },
-        tailProbability: { type: 'number', minimum: 0, maximum: 1 },
-        tailMedianMs: { type: 'number', minimum: 0.001, maximum: 600_000 },
-        tailSigma: { type: 'number', minimum: 0, maximum: 3 },
-      },
+      properties: numberSchemas(LATENCY_RULES),
     },
-    rejectRatio: { type: 'number', minimum: 0, maximum: 1 },
-    queueDepthEveryMs: { type: 'integer', minimum: 100, maximum: HOUR },
+    rejectRatio: numberSchema(REJECT_RATIO),
+    queueDepthEveryMs: numberSchema(QUEUE_DEPTH_EVERY_MS),
   },
 } as const;
+
+const PROFILE_KEYS = Object.keys(PROFILE_SCHEMA.properties);
 
 /** Validates an untrusted profile (JSON) and returns a frozen copy. Errors name the field, e.g. `profile.rampMs`. */
 export function validateProfile(input: unknown, where = 'profile'): Readonly<Profile> {
@@ -167,58 +177,22 @@ export function validateProfile(input: unknown, where = 'profile'): Readonly<Pro
   if (typeof description !== 'string') fail(`${where}.description`, 'is not a string');
   if (description.length > MAX_DESCRIPTION)
     fail(`${where}.description`, `is longer than ${MAX_DESCRIPTION} characters`);
-  const rate = { min: 0, max: MAX_RATE };
-  const dur = { min: 0, max: HOUR, int: true };
-  const steadyOrdersPerSecond = num(input, 'steadyOrdersPerSecond', where, rate);
-  const peakOrdersPerSecond = num(input, 'peakOrdersPerSecond', where, rate);
-  const rampMs = num(input, 'rampMs', where, dur);
-  const holdMs = num(input, 'holdMs', where, dur);
-  const decayMs = num(input, 'decayMs', where, dur);
-  const afterOrdersPerSecond = num(input, 'afterOrdersPerSecond', where, rate);
+  const curve = nums(input, CURVE_RULES, where);
   const inst = input.instruments;
   if (!isRecord(inst)) fail(`${where}.instruments`, 'is required and must be {"steady": N, "open": N}');
-  rejectUnknown(inst, ['steady', 'open'], `${where}.instruments`);
-  const iw = `${where}.instruments`;
-  const instruments = {
-    steady: num(inst, 'steady', iw, { min: 1, max: 5000, int: true }),
-    open: num(inst, 'open', iw, { min: 0, max: 20000, int: true }),
-  };
+  rejectUnknown(inst, Object.keys(INSTRUMENT_RULES), `${where}.instruments`);
+  const instruments = nums(inst, INSTRUMENT_RULES, `${where}.instruments`);
   const lat = input.latency ?? DEFAULT_LATENCY;
   if (!isRecord(lat)) fail(`${where}.latency`, 'is not an object');
   rejectUnknown(lat, LATENCY_KEYS, `${where}.latency`);
-  const lw = `${where}.latency`;
   const profile: Profile = {
     name,
     description,
-    steadyOrdersPerSecond,
-    peakOrdersPerSecond,
-    rampMs,
-    holdMs,
-    decayMs,
-    afterOrdersPerSecond,
+    ...curve,
     instruments,
-    latency: {
-      medianMs: num(lat, 'medianMs', lw, { min: 0.001, max: 60_000, default: DEFAULT_LATENCY.medianMs }),
-      sigma: num(lat, 'sigma', lw, { min: 0, max: 3, default: DEFAULT_LATENCY.sigma }),
-      tailProbability: num(lat, 'tailProbability', lw, {
-        min: 0,
-        max: 1,
-        default: DEFAULT_LATENCY.tailProbability,
-      }),
-      tailMedianMs: num(lat, 'tailMedianMs', lw, {
-        min: 0.001,
-        max: 600_000,
-        default: DEFAULT_LATENCY.tailMedianMs,
-      }),
-      tailSigma: num(lat, 'tailSigma', lw, { min: 0, max: 3, default: DEFAULT_LATENCY.tailSigma }),
-    },
-    rejectRatio: num(input, 'rejectRatio', where, { min: 0, max: 1, default: 0.01 }),
-    queueDepthEveryMs: num(input, 'queueDepthEveryMs', where, {
-      min: 100,
-      max: HOUR,
-      int: true,
-      default: 1000,
-    }),
+    latency: nums(lat, LATENCY_RULES, `${where}.latency`),
+    rejectRatio: num(input, 'rejectRatio', where, REJECT_RATIO),
+    queueDepthEveryMs: num(input, 'queueDepthEveryMs', where, QUEUE_DEPTH_EVERY_MS),
   };
   Object.freeze(profile.instruments);
   Object.freeze(profile.latency);

@@ -9,17 +9,28 @@
 // producers get one pod with the same orders (18 KB and 240 KB bodies), beside a bare node:http server
 // replying raw prom-client's body with res.end(string). Output: bench/results/producer-ab-http.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs, Rng } from '@pushpull/common';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from '@pushpull/common';
 import * as head from '../src/index.ts';
+import {
+  keepAliveGet,
+  MO,
+  machine,
+  marketOpenOrders,
+  median,
+  resultPath,
+  ROOT as root,
+  round,
+  runBench,
+  timedCalls,
+  writeResult,
+} from './common.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..', '..');
 const { flags } = parseArgs(process.argv.slice(2), {
   base: { kind: 'string', default: '49c2ed2', help: 'commit to compare against' },
   trials: { kind: 'int', default: 7, min: 1, max: 50, help: 'trials per size' },
@@ -28,13 +39,6 @@ const { flags } = parseArgs(process.argv.slice(2), {
 const BASE = String(flags.base);
 const TRIALS = flags.trials as number;
 const N = flags.requests as number;
-const MO = head.BUILTIN_PROFILES['market-open']!;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 
 type Api = typeof head;
 
@@ -56,20 +60,6 @@ function extractBase(): { dir: string; api: Promise<Api> } {
   };
 }
 
-function orders(api: Api, n: number, instruments: number) {
-  const g = new api.PodGenerator(new Rng(7));
-  return Array.from({ length: n }, () =>
-    g.next(MO, instruments, {
-      region: 0,
-      side: 0,
-      instrument: 0,
-      latencyMs: 0,
-      rejected: false,
-      rejectReason: 0,
-    }),
-  );
-}
-
 async function producerWith(api: Api, instruments: number, nOrders: number) {
   const p = api.createProducer(
     { pods: 1, http: '127.0.0.1:0', pushMode: 'off', processMetrics: false, profile: MO },
@@ -78,7 +68,7 @@ async function producerWith(api: Api, instruments: number, nOrders: number) {
   const { http: addr } = await p.start();
   const pod = p.core.pod(p.core.podIds[0]!)!;
   pod.listInstruments(instruments);
-  for (const o of orders(api, nOrders, instruments)) pod.record(o);
+  for (const o of marketOpenOrders(api.PodGenerator, nOrders, instruments)) pod.record(o);
   pod.setQueueDepth(12);
   return {
     p,
@@ -93,16 +83,7 @@ async function main() {
   const base = extractBase();
   const old = await base.api;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const get = (port: number, path: string) =>
-    new Promise<number>((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port, path, agent }, (res) => {
-          let n = 0;
-          res.on('data', (c: Buffer) => (n += c.length));
-          res.on('end', () => resolve(n));
-        })
-        .on('error', reject);
-    });
+  const get = keepAliveGet(agent);
   const out: Record<string, unknown> = {};
   try {
     for (const [label, instruments, nOrders] of [
@@ -113,7 +94,7 @@ async function main() {
       const b = await producerWith(head, instruments, nOrders);
       if (a.body !== b.body) throw new Error(`${label}: the two producers' bodies differ`);
       const rawReg = new head.PodRegistry(new head.LabelSets(MO.instruments.steady), instruments);
-      for (const o of orders(head, nOrders, instruments)) rawReg.record(o);
+      for (const o of marketOpenOrders(head.PodGenerator, nOrders, instruments)) rawReg.record(o);
       rawReg.setQueueDepth(12);
       const raw = http.createServer(async (_req, res) => {
         const text = await rawReg.registry.metrics();
@@ -132,13 +113,13 @@ async function main() {
         for (let k = 0; k < variants.length; k++) {
           const [name, port, path] = variants[(k + t) % variants.length]!;
           for (let i = 0; i < 20; i++) await get(port, path);
-          const xs: number[] = [];
-          for (let i = 0; i < N; i++) {
-            const t0 = process.hrtime.bigint();
-            const n = await get(port, path);
-            xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
-            if (n !== bytes) throw new Error(`${name}: ${n} bytes, expected ${bytes}`);
-          }
+          const xs = await timedCalls(
+            N,
+            () => get(port, path),
+            (n) => {
+              if (n !== bytes) throw new Error(`${name}: ${n} bytes, expected ${bytes}`);
+            },
+          );
           ms[name]!.push(median(xs));
         }
       }
@@ -170,7 +151,7 @@ async function main() {
     command: `node --import tsx services/producer/bench/ab-http.ts --base ${BASE} --trials ${TRIALS} --requests ${N}`,
     base: BASE,
     head: headCommit,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    machine: machine(),
     method:
       'one process, keep-alive client, the three servers interleaved (order rotated per trial); per-trial p50 of N GETs of one pod, median over trials.',
     requestsPerTrial: N,
@@ -178,16 +159,7 @@ async function main() {
     ...out,
     durationS: round((Date.now() - started) / 1000),
   };
-  const file = join(root, 'bench', 'results', 'producer-ab-http.json');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stderr.write(`wrote ${file}\n`);
+  writeResult(resultPath('producer-ab-http', false), result);
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`${String(e?.stack ?? e)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -8,48 +8,36 @@
 // request, (c) a stream of 64 KB Buffer chunks (content-length set, so no chunked encoding), beside a bare
 // node:http res.end(string). Keep-alive client in the same process, variants interleaved per trial;
 // p50 latency per request and CPU (user+system of this process) per request.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { parseArgs, Rng } from '@pushpull/common';
 import Fastify from 'fastify';
-import { BUILTIN_PROFILES, LabelSets, PodGenerator, PodRegistry } from '../src/index.ts';
+import { LabelSets, PodGenerator, PodRegistry } from '../src/index.ts';
+import {
+  keepAliveGet,
+  MO,
+  machine,
+  marketOpenOrders,
+  median,
+  resultPath,
+  round,
+  runBench,
+  timedCalls,
+  trialFlags,
+  writeResult,
+} from './common.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const { flags } = parseArgs(process.argv.slice(2), {
-  trials: { kind: 'int', default: 5, min: 1, max: 50, help: 'trials per variant' },
-  quick: { kind: 'bool', default: false, help: 'short runs (smoke)' },
+const { trials: TRIALS, quick: QUICK } = trialFlags({
+  trials: 'trials per variant',
+  quick: 'short runs (smoke)',
 });
-const TRIALS = flags.trials as number;
-const QUICK = flags.quick as boolean;
 const N = QUICK ? 100 : 400;
-const OUT = join(
-  here,
-  '..',
-  '..',
-  '..',
-  'bench',
-  'results',
-  QUICK ? 'producer-reply.quick.tmp.json' : 'producer-reply.json',
-);
-const MO = BUILTIN_PROFILES['market-open']!;
+const OUT = resultPath('producer-reply', QUICK);
 const CHUNK = 64 * 1024;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function body(instruments: number, nOrders: number): Promise<{ text: string; type: string }> {
   const reg = new PodRegistry(new LabelSets(MO.instruments.steady), instruments);
-  const g = new PodGenerator(new Rng(7));
-  const o = { region: 0, side: 0, instrument: 0, latencyMs: 0, rejected: false, rejectReason: 0 };
-  for (let i = 0; i < nOrders; i++) reg.record(g.next(MO, instruments, o));
+  for (const o of marketOpenOrders(PodGenerator, nOrders, instruments)) reg.record(o);
   return { text: await reg.render(), type: reg.contentType };
 }
 
@@ -75,16 +63,7 @@ async function measure(label: string, text: string, type: string) {
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
   const barePort = (bare.address() as AddressInfo).port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const get = (port: number, path: string) =>
-    new Promise<number>((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port, path, agent }, (res) => {
-          let n = 0;
-          res.on('data', (c: Buffer) => (n += c.length));
-          res.on('end', () => resolve(n));
-        })
-        .on('error', reject);
-    });
+  const get = keepAliveGet(agent);
   const variants = [
     ['string', fastifyPort, '/string'],
     ['buffer', fastifyPort, '/buffer'],
@@ -99,14 +78,14 @@ async function measure(label: string, text: string, type: string) {
     const order = variants.map((_, i) => variants[(i + t) % variants.length]!);
     for (const [name, port, path] of order) {
       for (let i = 0; i < 20; i++) await get(port, path);
-      const xs: number[] = [];
       const c0 = process.cpuUsage();
-      for (let i = 0; i < N; i++) {
-        const a = process.hrtime.bigint();
-        const n = await get(port, path);
-        xs.push(Number(process.hrtime.bigint() - a) / 1e6);
-        if (n !== bytes) throw new Error(`${name}: ${n} bytes received, ${bytes} expected`);
-      }
+      const xs = await timedCalls(
+        N,
+        () => get(port, path),
+        (n) => {
+          if (n !== bytes) throw new Error(`${name}: ${n} bytes received, ${bytes} expected`);
+        },
+      );
       const c = process.cpuUsage(c0);
       ms[name]!.push(median(xs));
       cpuUs[name]!.push((c.user + c.system) / N);
@@ -130,7 +109,7 @@ async function main() {
     benchmark: 'producer-reply',
     generatedAt: new Date().toISOString(),
     command: `node --import tsx services/producer/bench/reply.bench.ts --trials ${TRIALS}${QUICK ? ' --quick' : ''}`,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    machine: machine(),
     method:
       'one pre-rendered pod body per size; per request only the reply differs. Medians over trials of the per-trial p50 latency and of CPU (process.cpuUsage, client and server in this process) per request.',
     requestsPerTrial: N,
@@ -140,15 +119,7 @@ async function main() {
     durationS: 0,
   };
   result.durationS = round((Date.now() - started) / 1000);
-  mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
-  process.stderr.write(`wrote ${OUT}\n`);
+  writeResult(OUT, result);
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`${String(e?.stack ?? e)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

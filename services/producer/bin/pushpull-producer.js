@@ -1,14 +1,5 @@
 #!/usr/bin/env node
-// The `pushpull-producer` command npm links into node_modules/.bin. It is committed (dist/ is not), so npm can link it
-// at install time, before any build; it runs the esbuild bundle and says what to do when there is none yet.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The `pushpull-producer` command npm links into node_modules/.bin: the producer's bundle (see run-bundle.js).
+import { runBundle } from '@pushpull/common/run-bundle';
 
-const bundle = new URL('../dist/main.js', import.meta.url);
-if (!existsSync(fileURLToPath(bundle))) {
-  process.stderr.write(
-    `pushpull-producer: services/producer/dist/main.js is not built yet: run \`npm run build\` in the repository first\n`,
-  );
-  process.exit(1);
-}
-await import(bundle.href);
+await runBundle('pushpull-producer', 'services/producer', import.meta.url);

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LEDGER_KEYS, ManualClock } from '@pushpull/common';
-import { type ControlState, createProducer, type Ledger, type Producer } from '../src/index.ts';
-import { request, type UdpSink, udpSink } from './helpers.ts';
-
-const T0 = 1_700_000_000_000;
-
-interface ErrorBody {
-  error: { code: string; message: string; field: string | null };
-}
+import type { ControlState, Ledger, Producer } from '../src/index.ts';
+import { type ErrorBody, request, startSinkedProducer, T0, type UdpSink } from './helpers.ts';
 
 describe('control API', () => {
   let p: Producer;
@@ -17,21 +11,8 @@ describe('control API', () => {
   let sink: UdpSink;
 
   before(async () => {
-    sink = await udpSink();
     clock = new ManualClock(T0);
-    p = createProducer(
-      {
-        pods: 3,
-        name: 'ctl',
-        http: '127.0.0.1:0',
-        statsd: `udp://127.0.0.1:${sink.port}`,
-        pushMode: 'buffered',
-        fleetPods: 1400,
-        processMetrics: false,
-      },
-      { clock, autoTick: false },
-    );
-    base = (await p.start()).http;
+    ({ p, base, sink } = await startSinkedProducer({ pods: 3, name: 'ctl', clock, fleetPods: 1400 }));
     for (let i = 0; i < 50; i++) {
       clock.advance(100);
       p.tick();

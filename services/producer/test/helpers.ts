@@ -2,6 +2,54 @@
 import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
+import type { ManualClock } from '@pushpull/common';
+import { createProducer, type Producer } from '../src/index.ts';
+
+/** The instant the manual clocks of the control tests start at. */
+export const T0 = 1_700_000_000_000;
+
+/** What every refused /control request answers. */
+export interface ErrorBody {
+  error: { code: string; message: string; field: string | null };
+}
+
+/** The smallest valid profile: its required fields only. */
+export const MINI_PROFILE = {
+  name: 'mini',
+  steadyOrdersPerSecond: 10,
+  peakOrdersPerSecond: 100,
+  rampMs: 100,
+  holdMs: 100,
+  decayMs: 100,
+  afterOrdersPerSecond: 10,
+  instruments: { steady: 2, open: 1 },
+};
+
+/**
+ * A started producer on 127.0.0.1:0 pushing (buffered) to a fresh UDP sink, on `clock` and ticking only
+ * when a test says; `base` is its HTTP address. The caller stops both.
+ */
+export async function startSinkedProducer(o: {
+  pods: number;
+  name: string;
+  clock: ManualClock;
+  fleetPods?: number;
+}): Promise<{ p: Producer; base: string; sink: UdpSink }> {
+  const sink = await udpSink();
+  const p = createProducer(
+    {
+      pods: o.pods,
+      name: o.name,
+      http: '127.0.0.1:0',
+      statsd: `udp://127.0.0.1:${sink.port}`,
+      pushMode: 'buffered',
+      ...(o.fleetPods === undefined ? {} : { fleetPods: o.fleetPods }),
+      processMetrics: false,
+    },
+    { clock: o.clock, autoTick: false },
+  );
+  return { p, base: (await p.start()).http, sink };
+}
 
 export interface UdpSink {
   port: number;

@@ -3,36 +3,21 @@ import { after, before, describe, it } from 'node:test';
 import { isLabError, ManualClock } from '@pushpull/common';
 import {
   type ControlState,
-  createProducer,
   type Producer,
   parsePushRequest,
   parseScheduleRequest,
   validateProfile,
 } from '../src/index.ts';
-import { request, type UdpSink, udpSink } from './helpers.ts';
+import { type ErrorBody, MINI_PROFILE, request, startSinkedProducer, T0, type UdpSink } from './helpers.ts';
 
 // Hostile control bodies (issue 11, item 5 and the fastify hardening): every one answers a 4xx naming what
 // is wrong, the process stays up and the workload is untouched.
 
-const T0 = 1_700_000_000_000;
 const DEPTH = 100_000;
 const DEEP = `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`;
 const DEEP_OBJECT = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
 
-const PROFILE = {
-  name: 'mini',
-  steadyOrdersPerSecond: 10,
-  peakOrdersPerSecond: 100,
-  rampMs: 100,
-  holdMs: 100,
-  decayMs: 100,
-  afterOrdersPerSecond: 10,
-  instruments: { steady: 2, open: 1 },
-};
-
-interface ErrorBody {
-  error: { code: string; message: string; field: string | null };
-}
+const PROFILE = MINI_PROFILE;
 
 describe('pure validators on deeply nested values', () => {
   const deep = JSON.parse(DEEP) as unknown;
@@ -71,19 +56,7 @@ describe('control API with hostile bodies', () => {
   const clock = new ManualClock(T0);
 
   before(async () => {
-    sink = await udpSink();
-    p = createProducer(
-      {
-        pods: 2,
-        name: 'lim',
-        http: '127.0.0.1:0',
-        statsd: `udp://127.0.0.1:${sink.port}`,
-        pushMode: 'buffered',
-        processMetrics: false,
-      },
-      { clock, autoTick: false },
-    );
-    base = (await p.start()).http;
+    ({ p, base, sink } = await startSinkedProducer({ pods: 2, name: 'lim', clock }));
     clock.advance(500);
     p.tick();
   });

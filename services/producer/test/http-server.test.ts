@@ -8,28 +8,15 @@ import { ProducerCore } from '../src/core.ts';
 import { buildServer, DEFAULT_HTTP_LIMITS } from '../src/http/server.ts';
 import { createProducer, type Producer, validateProfile } from '../src/index.ts';
 import { SelfMetrics } from '../src/self-metrics.ts';
-import { request, sleep, waitFor } from './helpers.ts';
+import { type ErrorBody, MINI_PROFILE, request, sleep, T0, waitFor } from './helpers.ts';
 
 // The fastify server's hardening: schemas that agree with the pure validators, body limits however the
 // body arrives, any content type parsed as JSON, every /control answer counted, a connection limit and a
 // headers timeout. Real sockets on 127.0.0.1:0.
 
-const T0 = 1_700_000_000_000;
-
-interface ErrorBody {
-  error: { code: string; message: string; field: string | null };
-}
-
 const GOOD = {
-  name: 'mini',
+  ...MINI_PROFILE,
   description: 'x',
-  steadyOrdersPerSecond: 10,
-  peakOrdersPerSecond: 100,
-  rampMs: 100,
-  holdMs: 100,
-  decayMs: 100,
-  afterOrdersPerSecond: 10,
-  instruments: { steady: 2, open: 1 },
   latency: { medianMs: 50, sigma: 0.5, tailProbability: 0.02, tailMedianMs: 400, tailSigma: 0.7 },
   rejectRatio: 0.01,
   queueDepthEveryMs: 1000,

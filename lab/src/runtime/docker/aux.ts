@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
+import { waitHttp, withTimeout } from '../engine.ts';
 import type { AuxAddresses, AuxProcess } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import type { DockerStack } from './state.ts';
-import { waitHttp, withTimeout } from './wait.ts';
 
 // Auxiliary producer-binary containers on the lab network (a short-lived `job`, a one-pod `serve`),
 // removed with the stack (they carry the run's label).

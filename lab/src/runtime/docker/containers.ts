@@ -1,9 +1,9 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
+import { sleep } from '../engine.ts';
 import { composeService, containerPorts } from './compose.ts';
 import { COMPONENT_LABEL, runLabels } from './labels.ts';
 import type { DockerStack } from './state.ts';
-import { sleep } from './wait.ts';
 
 // Creating a container from a compose service, and finding the loopback port the engine published for it.
 

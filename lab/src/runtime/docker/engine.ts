@@ -1,7 +1,6 @@
-import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
+import { engineUnreachable, withTimeout } from '../engine.ts';
 import { type ComposeFile, composeService, STACK_SERVICES } from './compose.ts';
-import { withTimeout } from './wait.ts';
 
 // What the docker runtime needs before it starts anything: an engine that answers and the stack's images.
 
@@ -10,11 +9,7 @@ export async function pingEngine(docker: Docker): Promise<void> {
   try {
     await withTimeout(docker.ping(), 5000, 'docker ping');
   } catch (e) {
-    throw new LabError(
-      'LAB_ERR_DOCKER_UNREACHABLE',
-      `no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} (${(e as Error).message}); ` +
-        'start it with `sudo bash scripts/setup.sh` or use --runtime process',
-    );
+    throw engineUnreachable(e, '; start it with `sudo bash scripts/setup.sh` or use --runtime process');
   }
 }
 

@@ -1,11 +1,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { waitHttp } from '../engine.ts';
 import { producerArgs as baseProducerArgs, type ProducerArgs, podsForProducer } from '../producer-args.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import type { DockerStack } from './state.ts';
-import { waitHttp } from './wait.ts';
 
 // The producer fleet: one container per producer, created and removed one by one (instead of compose's
 // `--scale`), each with its own control port published on loopback.

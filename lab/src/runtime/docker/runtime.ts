@@ -14,6 +14,8 @@
 // faults.ts, aux.ts, snapshot.ts (state.json), reaper.ts (down, crashed runs), labels.ts.
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
+import { containerCpuSeconds } from '../engine.ts';
+import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -74,20 +76,14 @@ export class DockerRuntime implements Runtime {
   async up(opts: StackOptions): Promise<StackEndpoints> {
     const s = this.s;
     if (s.endpoints) return s.endpoints;
-    s.runId = opts.runId;
-    s.workDir = opts.workDir;
+    beginRun(s, opts);
     s.withNodeExporter = opts.withNodeExporter;
-    s.scrapeIntervalMs = opts.scrapeIntervalMs;
-    s.startedAtMs = Date.now();
-    s.log = opts.log;
     await preflight(s);
-    try {
-      s.endpoints = await startBaseStack(s, opts);
-      return s.endpoints;
-    } catch (e) {
-      await this.down();
-      throw e;
-    }
+    return startOrTearDown(
+      s,
+      () => startBaseStack(s, opts),
+      () => this.down(),
+    );
   }
 
   async scale(producers: number, popts: ProducerOptions): Promise<ProducerMember[]> {
@@ -113,15 +109,9 @@ export class DockerRuntime implements Runtime {
     const out: Record<string, number> = {};
     await Promise.all(
       allContainers(this.s).map(async ({ name, c }) => {
-        try {
-          const st = (await c.stats({ stream: false })) as {
-            cpu_stats?: { cpu_usage?: { total_usage?: number } };
-          };
-          const ns = st.cpu_stats?.cpu_usage?.total_usage;
-          if (typeof ns === 'number') out[name] = ns / 1e9;
-        } catch {
-          // a removed container has no stats: leave it out rather than report 0
-        }
+        // a removed container has no stats: leave it out rather than report 0
+        const seconds = await containerCpuSeconds(c);
+        if (seconds !== null) out[name] = seconds;
       }),
     );
     return out;
@@ -150,9 +140,7 @@ export class DockerRuntime implements Runtime {
   async down(): Promise<void> {
     if (!this.s.runId) return;
     await removeRun(this.s);
-    this.s.producers.length = 0;
-    this.s.base.clear();
-    this.s.endpoints = undefined;
+    forgetRun(this.s);
   }
 }
 

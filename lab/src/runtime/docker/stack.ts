@@ -1,14 +1,14 @@
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
-import { derivePrometheusConfig } from '../prometheus-config.ts';
+import { waitHttp } from '../engine.ts';
+import { containerPrometheusConfig } from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { composeService } from './compose.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import { missingImages, pingEngine } from './engine.ts';
 import { runLabels } from './labels.ts';
 import type { DockerStack } from './state.ts';
-import { waitHttp } from './wait.ts';
 
 // The base stack: a network of its own for the run, then the collector (node-exporter in its namespace),
 // the Pushgateway and Prometheus with a config derived for the run, then their loopback endpoints.
@@ -70,22 +70,8 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
   return { promDir, sdDir };
 }
 
-/**
- * The compose Prometheus config with this run's scrape interval and producer-job limits. Inside the
- * containers the compose addresses stay valid (service names are network aliases), so only the interval,
- * limits and rule paths change.
- */
+/** The compose Prometheus config for this run; node-exporter runs inside the collector's network namespace. */
 function prometheusConfig(repoRoot: string, opts: StackOptions): string {
-  return derivePrometheusConfig(readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8'), {
-    sourceDir: '/etc/prometheus',
-    sdDir: '/sd',
-    scrapeIntervalMs: opts.scrapeIntervalMs,
-    jobAddresses: {
-      collector: 'collector:9102',
-      pushgateway: 'pushgateway:9091',
-      'node-exporter': opts.withNodeExporter ? 'collector:9100' : null,
-      prometheus: 'localhost:9090',
-    },
-    ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
-  }).yaml;
+  const source = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8');
+  return containerPrometheusConfig(source, opts, opts.withNodeExporter ? 'collector:9100' : null).yaml;
 }

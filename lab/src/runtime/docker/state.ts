@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import type { ProducerMember, ProducerOptions, StackEndpoints } from '../types.ts';
+import { emptyRunState, type RunState } from '../engine-stack.ts';
+import type { ProducerMember } from '../types.ts';
 import type { ComposeFile } from './compose.ts';
 
 // The state of one docker-runtime stack, shared by the pieces that start and stop it (engine.ts,
@@ -11,39 +12,23 @@ export interface Tracked {
   container: Docker.Container;
 }
 
-export interface DockerStack {
+/** The run (engine-stack.ts) with base components as containers, and the docker runtime's own part. */
+export interface DockerStack extends RunState<Docker.Container, Tracked> {
   readonly docker: Docker;
   readonly compose: ComposeFile;
   readonly repoRoot: string;
-  runId: string;
-  workDir: string;
   networkName: string;
   withNodeExporter: boolean;
-  scrapeIntervalMs: number;
-  startedAtMs: number;
-  log: (msg: string) => void;
-  producerOptions: ProducerOptions | null;
-  readonly base: Map<string, Docker.Container>;
-  readonly producers: Tracked[];
-  endpoints: StackEndpoints | undefined;
 }
 
 export function emptyStack(docker: Docker, compose: ComposeFile, repoRoot: string): DockerStack {
   return {
+    ...emptyRunState<Docker.Container, Tracked>(),
     docker,
     compose,
     repoRoot,
-    runId: '',
-    workDir: '',
     networkName: '',
     withNodeExporter: true,
-    scrapeIntervalMs: 0,
-    startedAtMs: 0,
-    log: () => {},
-    producerOptions: null,
-    base: new Map(),
-    producers: [],
-    endpoints: undefined,
   };
 }
 

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
+import { waitHttp as waitHttpBounded } from '../engine.ts';
 import { podsForProducer } from '../producer-args.ts';
 import type { ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
-import { DEFAULT_POOL, pickSubnet, swarmNodes, usedSubnets, withTimeout } from './engine.ts';
+import { DEFAULT_POOL, pickSubnet, swarmNodes, usedSubnets } from './engine.ts';
 import { runLabels, serviceName } from './labels.ts';
 import { environmentNodes } from './nodes.ts';
 import { place } from './placement.ts';
@@ -167,26 +168,9 @@ async function startObservers(s: SwarmStack, opts: StackOptions): Promise<void> 
   for (const [name, id] of s.base) await waitRunning(s.docker, id, name, 120_000, opts.signal);
 }
 
-export async function waitHttp(
-  url: string,
-  what: string,
-  signal?: AbortSignal,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    signal?.throwIfAborted();
-    try {
-      const res = await withTimeout(fetch(url, { signal: AbortSignal.timeout(2000) }), 3000, what);
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new LabError('LAB_ERR_TIMEOUT', `${what} not ready within ${timeoutMs} ms (last: ${last})`);
+/** The shared poll with this runtime's defaults: 60 s, each attempt capped again at 3 s (through the proxy). */
+export function waitHttp(url: string, what: string, signal?: AbortSignal, timeoutMs = 60_000): Promise<void> {
+  return waitHttpBounded(url, timeoutMs, what, signal, 3000);
 }
 
 /** Pods of each producer for a fleet of `producers` (the placement's input). */

@@ -1,5 +1,6 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
+import { engineUnreachable, withTimeout } from '../engine.ts';
 import { type ApiInfo, type ApiNode, parseNodes, requireManager, type SwarmNode } from './nodes.ts';
 
 // The engine calls the swarm runtime starts with: the engine answers, it is a swarm manager, the nodes;
@@ -8,37 +9,13 @@ import { type ApiInfo, type ApiNode, parseNodes, requireManager, type SwarmNode 
 /** The pool every run's overlay /24 comes from (LAB_SWARM_POOL overrides; a /16). Documented in lab/README.md. */
 export const DEFAULT_POOL = '10.231.0.0/16';
 
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new LabError('LAB_ERR_TIMEOUT', `${what}: no answer within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** The manager's node id and every node; LAB_ERR_DOCKER_UNREACHABLE / LAB_ERR_SWARM when not usable. */
 export async function swarmNodes(docker: Docker): Promise<{ localNodeId: string; nodes: SwarmNode[] }> {
   let info: ApiInfo;
   try {
     info = (await withTimeout(docker.info(), 5000, 'docker info')) as ApiInfo;
   } catch (e) {
-    throw new LabError(
-      'LAB_ERR_DOCKER_UNREACHABLE',
-      `no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} (${(e as Error).message})`,
-    );
+    throw engineUnreachable(e);
   }
   const { nodeId } = requireManager(info);
   const nodes = parseNodes((await withTimeout(docker.listNodes(), 10_000, 'docker node ls')) as ApiNode[]);

@@ -1,6 +1,6 @@
 import { LabError } from '@pushpull/common';
+import { sleep } from '../engine.ts';
 import type { FaultKind, ProducerMember } from '../types.ts';
-import { sleep } from './engine.ts';
 import { reachMember } from './fleet.ts';
 import type { SwarmStack, TrackedProducer } from './state.ts';
 import { newest, tasksOf } from './tasks.ts';

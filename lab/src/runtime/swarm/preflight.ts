@@ -1,6 +1,6 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
-import { sleep, withTimeout } from './engine.ts';
+import { sleep, withTimeout } from '../engine.ts';
 import { type ClockSample, clockOffsets, type SwarmNode } from './nodes.ts';
 import { probeSpec, type SpecContext } from './specs.ts';
 import type { SwarmStack } from './state.ts';

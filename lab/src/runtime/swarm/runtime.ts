@@ -14,6 +14,8 @@
 // preflight.ts, deploy.ts, fleet.ts, faults.ts, snapshot.ts, reaper.ts; placement.ts and specs.ts are pure.
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
+import { containerCpuSeconds } from '../engine.ts';
+import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
 import type {
   FaultKind,
   ProducerMember,
@@ -48,21 +50,13 @@ export class SwarmRuntime implements Runtime {
   async up(opts: StackOptions): Promise<StackEndpoints> {
     const s = this.s;
     if (s.endpoints) return s.endpoints;
-    Object.assign(s, {
-      runId: opts.runId,
-      workDir: opts.workDir,
-      scrapeIntervalMs: opts.scrapeIntervalMs,
-      startedAtMs: Date.now(),
-      log: opts.log,
-    });
+    beginRun(s, opts);
     this.signal = opts.signal;
-    try {
-      s.endpoints = await deployBase(s, opts);
-      return s.endpoints;
-    } catch (e) {
-      await this.down();
-      throw e;
-    }
+    return startOrTearDown(
+      s,
+      () => deployBase(s, opts),
+      () => this.down(),
+    );
   }
 
   async scale(producers: number, popts: ProducerOptions): Promise<ProducerMember[]> {
@@ -95,15 +89,9 @@ export class SwarmRuntime implements Runtime {
         const t = newest(tasks, id);
         const cid = t?.Status?.ContainerStatus?.ContainerID;
         if (!cid || t.NodeID !== this.s.localNodeId || t.Status?.State !== 'running') return;
-        try {
-          const st = (await this.s.docker.getContainer(cid).stats({ stream: false })) as {
-            cpu_stats?: { cpu_usage?: { total_usage?: number } };
-          };
-          const ns = st.cpu_stats?.cpu_usage?.total_usage;
-          if (typeof ns === 'number') out[name] = ns / 1e9;
-        } catch {
-          // a task that just ended has no stats: leave it out rather than report 0
-        }
+        // a task that just ended has no stats: leave it out rather than report 0
+        const seconds = await containerCpuSeconds(this.s.docker.getContainer(cid));
+        if (seconds !== null) out[name] = seconds;
       }),
     );
     return out;
@@ -131,9 +119,7 @@ export class SwarmRuntime implements Runtime {
   async down(): Promise<void> {
     if (!this.s.runId) return;
     await removeRun(this.s.docker, this.s.runId);
-    this.s.producers.length = 0;
-    this.s.base.clear();
-    this.s.endpoints = undefined;
+    forgetRun(this.s);
   }
 }
 

@@ -1,25 +1,23 @@
-import { LabError } from '@pushpull/common';
+import { describeRun, restoreRun } from '../engine-stack.ts';
 import type { StackState } from '../types.ts';
-import type { EnvironmentNode } from './nodes.ts';
 import type { SwarmStack } from './state.ts';
 
 // The swarm stack as `.lab/state.json` records it, and back: its services outlive the CLI, so a later
 // `status`, `scale` or `down` finds them by id (and the proxy container by id).
 
-interface SwarmPrivate {
-  localNodeId: string;
-  networkId: string;
-  networkName: string;
-  subnet: string;
-  proxyContainerId: string;
-  proxyUrl: string;
-  observerConstraints: string[];
-  producerNodes: Record<string, string>;
-  environment: { nodes: EnvironmentNode[]; notes: string[] };
-}
+type SwarmPrivate = Pick<
+  SwarmStack,
+  | 'localNodeId'
+  | 'networkId'
+  | 'networkName'
+  | 'subnet'
+  | 'proxyContainerId'
+  | 'proxyUrl'
+  | 'observerConstraints'
+  | 'environment'
+> & { producerNodes: Record<string, string> };
 
 export function describeStack(s: SwarmStack): StackState {
-  if (!s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'describe() before up()');
   const priv: SwarmPrivate = {
     localNodeId: s.localNodeId,
     networkId: s.networkId,
@@ -31,26 +29,11 @@ export function describeStack(s: SwarmStack): StackState {
     producerNodes: Object.fromEntries(s.producers.map((p) => [p.member.name, p.nodeId])),
     environment: s.environment,
   };
-  return {
-    kind: 'swarm',
-    runId: s.runId,
-    workDir: s.workDir,
-    startedAtMs: s.startedAtMs,
-    endpoints: s.endpoints,
-    components: Object.fromEntries(s.base),
-    members: s.producers.map((p) => p.member),
-    producerOptions: s.producerOptions,
-    scrapeIntervalMs: s.scrapeIntervalMs,
-    private: { ...priv },
-  };
+  return describeRun(s, 'swarm', (id) => id, priv);
 }
 
 export function restoreStack(s: SwarmStack, state: StackState): void {
   const priv = (state.private ?? {}) as Partial<SwarmPrivate>;
-  s.runId = state.runId;
-  s.workDir = state.workDir;
-  s.startedAtMs = state.startedAtMs;
-  s.scrapeIntervalMs = state.scrapeIntervalMs;
   s.localNodeId = priv.localNodeId ?? '';
   s.networkId = priv.networkId ?? '';
   s.networkName = priv.networkName ?? '';
@@ -59,9 +42,10 @@ export function restoreStack(s: SwarmStack, state: StackState): void {
   s.proxyUrl = priv.proxyUrl ?? '';
   s.observerConstraints = priv.observerConstraints ?? [];
   s.environment = priv.environment ?? { nodes: [], notes: [] };
-  s.producerOptions = state.producerOptions;
-  s.endpoints = state.endpoints;
-  for (const [name, id] of Object.entries(state.components)) s.base.set(name, id);
-  for (const m of state.members)
-    s.producers.push({ member: m, serviceId: m.handle, nodeId: priv.producerNodes?.[m.name] ?? '' });
+  restoreRun(
+    s,
+    state,
+    (id) => id,
+    (m) => ({ member: m, serviceId: m.handle, nodeId: priv.producerNodes?.[m.name] ?? '' }),
+  );
 }

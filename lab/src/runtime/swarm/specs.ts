@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { parse as parseYaml, stringify } from 'yaml';
-import { derivePrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
+import { containerPrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
 import type { StackOptions } from '../types.ts';
 import { runLabels, serviceName } from './labels.ts';
 import { CLOCK_SCRIPT, SD_SCRIPT } from './scripts.ts';
@@ -45,18 +45,7 @@ export function swarmPrometheusConfig(
   sourceYaml: string,
   opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'>,
 ): string {
-  const derived = derivePrometheusConfig(sourceYaml, {
-    sourceDir: '/etc/prometheus',
-    sdDir: '/sd',
-    scrapeIntervalMs: opts.scrapeIntervalMs,
-    jobAddresses: {
-      collector: 'collector:9102',
-      pushgateway: 'pushgateway:9091',
-      'node-exporter': null,
-      prometheus: 'localhost:9090',
-    },
-    ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
-  });
+  const derived = containerPrometheusConfig(sourceYaml, opts, null);
   const doc = parseYaml(derived.yaml) as { scrape_configs: Record<string, unknown>[] };
   for (const job of doc.scrape_configs) {
     if (job.job_name !== PRODUCERS_JOB) continue;

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import type { ProducerMember, ProducerOptions, StackEndpoints } from '../types.ts';
+import { emptyRunState, type RunState } from '../engine-stack.ts';
+import type { ProducerMember } from '../types.ts';
 import type { EnvironmentNode, SwarmNode } from './nodes.ts';
 import type { ComposeService } from './specs.ts';
 
@@ -13,12 +14,11 @@ export interface TrackedProducer {
   nodeId: string;
 }
 
-export interface SwarmStack {
+/** The run (engine-stack.ts) with observer services by component name → service id, and swarm's own part. */
+export interface SwarmStack extends RunState<string, TrackedProducer> {
   readonly docker: Docker;
   readonly repoRoot: string;
   readonly compose: Record<string, ComposeService>;
-  runId: string;
-  workDir: string;
   /** The manager this lab talks to (its engine runs the proxy; faults reach only its tasks). */
   localNodeId: string;
   nodes: SwarmNode[];
@@ -28,14 +28,6 @@ export interface SwarmStack {
   proxyContainerId: string;
   proxyUrl: string;
   observerConstraints: string[];
-  scrapeIntervalMs: number;
-  startedAtMs: number;
-  log: (msg: string) => void;
-  producerOptions: ProducerOptions | null;
-  /** Observer services by component name → service id. */
-  readonly base: Map<string, string>;
-  readonly producers: TrackedProducer[];
-  endpoints: StackEndpoints | undefined;
   environment: { nodes: EnvironmentNode[]; notes: string[] };
 }
 
@@ -45,11 +37,10 @@ export function emptyStack(
   compose: Record<string, ComposeService>,
 ): SwarmStack {
   return {
+    ...emptyRunState<string, TrackedProducer>(),
     docker,
     repoRoot,
     compose,
-    runId: '',
-    workDir: '',
     localNodeId: '',
     nodes: [],
     networkId: '',
@@ -58,13 +49,6 @@ export function emptyStack(
     proxyContainerId: '',
     proxyUrl: '',
     observerConstraints: [],
-    scrapeIntervalMs: 0,
-    startedAtMs: 0,
-    log: () => {},
-    producerOptions: null,
-    base: new Map(),
-    producers: [],
-    endpoints: undefined,
     environment: { nodes: [], notes: [] },
   };
 }

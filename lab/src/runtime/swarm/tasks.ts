@@ -1,6 +1,6 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
-import { sleep } from './engine.ts';
+import { sleep } from '../engine.ts';
 
 // Tasks of a service, as `GET /tasks?filters={"service":[...]}` returns them, and bounded waits on them.
 
