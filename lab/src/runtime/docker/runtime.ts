@@ -14,6 +14,7 @@
 // faults.ts, aux.ts, snapshot.ts (state.json), reaper.ts (down, crashed runs), labels.ts.
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
+import type { GrafanaPlacement } from '../grafana.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -98,6 +99,12 @@ export class DockerRuntime implements Runtime {
 
   members(): ProducerMember[] {
     return this.s.producers.map((p) => p.member);
+  }
+
+  /** Grafana joins the run's network, where the compose alias `prometheus` stays valid. */
+  grafanaPlacement(): GrafanaPlacement {
+    if (!this.s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'grafanaPlacement() before up()');
+    return { network: this.s.networkName, prometheusUrl: 'http://prometheus:9090' };
   }
 
   /** One extra producer-binary container on the lab network (a short-lived job, a one-pod serve). */
