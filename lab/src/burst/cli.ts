@@ -107,12 +107,13 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
         },
         { plan: runPlan(config, root) },
       );
+    let sink: ReturnType<typeof progress> | null = null;
     const runOnce = (cfg: BurstConfig) =>
       runBurst(cfg, {
         root,
         factory,
         selectionReasons: sel.reasons,
-        progress: progress(),
+        progress: (sink = progress()),
         signal,
         keepRunIds: keptRuns(stateDir ?? paths(root).stateDir, io),
         onRuntime: (rt, wd) => {
@@ -123,6 +124,7 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
           writeReport(outDir, record);
           if (!watchFlags.hold || signal.aborted) return;
           // The hold: the record and report are written; the stack stays up until Ctrl-C (the normal end).
+          sink?.close(); // the live status line gives way to the summary
           io.out(`\n${summaryText(record, outDir)}\n\n${holdLines(watch).join('\n')}\n`);
           summarised = true;
           await holdUntil(signal);
