@@ -108,12 +108,13 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
         { plan: runPlan(config, root) },
       );
     let sink: ReturnType<typeof progress> | null = null;
-    const runOnce = (cfg: BurstConfig) =>
-      runBurst(cfg, {
+    const runOnce = (cfg: BurstConfig) => {
+      sink = progress();
+      return runBurst(cfg, {
         root,
         factory,
         selectionReasons: sel.reasons,
-        progress: (sink = progress()),
+        progress: sink,
         signal,
         keepRunIds: keptRuns(stateDir ?? paths(root).stateDir, io),
         onRuntime: (rt, wd) => {
@@ -130,6 +131,7 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
           await holdUntil(signal);
         },
       });
+    };
     if (config.repeat && config.repeat > 1)
       return repeatCommand(
         config,
