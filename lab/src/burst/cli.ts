@@ -3,7 +3,7 @@ import { formatHelp } from '@pushpull/common';
 import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
 import { prepareOutDir } from '../core/outdir.ts';
 import { paths, repoRoot } from '../core/paths.ts';
-import type { BurstConfig } from '../core/record.ts';
+import type { BurstConfig, RunRecord } from '../core/record.ts';
 import { makeRunId, removeWorkDir } from '../core/workdir.ts';
 import { renderTerminalSummary, reportFiles, writeReport } from '../report/render.ts';
 import { defaultSelect, type SelectFn } from '../runtime/select.ts';
@@ -16,6 +16,7 @@ import { loadProfileFile, profileLengthMs } from './profile.ts';
 import { createProgress } from './progress.ts';
 import { repeatCommand } from './repeat.ts';
 import { runBurst } from './run.ts';
+import { holdLines, holdUntil, watchedFactory } from './watch.ts';
 
 // `pushpull-lab burst`: one market-open run; writes run.json, report.md and report.html. Exit 3 when
 // --fail-on holds, 1 when the run failed.
@@ -53,6 +54,10 @@ function runPlan(config: BurstConfig, root: string): RunPlan {
   };
 }
 
+function summaryText(record: RunRecord, outDir: string): string {
+  return `${renderTerminalSummary(record)}\n\nrecord and report: ${reportFiles(outDir).join(', ')}`;
+}
+
 export interface BurstCommandDeps {
   select?: SelectFn;
   signals?: NodeJS.EventEmitter;
@@ -74,7 +79,7 @@ function keptRuns(stateDir: string, io: CliIo): string[] {
 }
 
 export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommandDeps = {}): Promise<number> {
-  const { config, help, stateDir } = parseBurstFlags(argv, io.env);
+  const { config, help, stateDir, watch: watchFlags } = parseBurstFlags(argv, io.env);
   if (help) {
     io.out(`${burstHelp(deps.root ?? repoRoot(io.env))}\n`);
     return EXIT.ok;
@@ -90,7 +95,9 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
     },
   };
   const outRoot = config.out ? prepareOutDir(config.out) : null;
+  const { factory, watch } = watchedFactory(sel.factory, { grafana: watchFlags.grafana, root, env: io.env });
   return withInterrupts(deps.signals ?? process, io, held, async (signal) => {
+    let summarised = false;
     const progress = () =>
       createProgress(
         {
@@ -100,22 +107,31 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
         },
         { plan: runPlan(config, root) },
       );
-    const runOnce = (cfg: BurstConfig) =>
-      runBurst(cfg, {
+    let sink: ReturnType<typeof progress> | null = null;
+    const runOnce = (cfg: BurstConfig) => {
+      sink = progress();
+      return runBurst(cfg, {
         root,
-        factory: sel.factory,
+        factory,
         selectionReasons: sel.reasons,
-        progress: progress(),
+        progress: sink,
         signal,
         keepRunIds: keptRuns(stateDir ?? paths(root).stateDir, io),
         onRuntime: (rt, wd) => {
           held.runtime = rt;
           held.workDir = wd;
         },
-        onRecord: (record, outDir) => {
+        onRecord: async (record, outDir) => {
           writeReport(outDir, record);
+          if (!watchFlags.hold || signal.aborted) return;
+          // The hold: the record and report are written; the stack stays up until Ctrl-C (the normal end).
+          sink?.close(); // the live status line gives way to the summary
+          io.out(`\n${summaryText(record, outDir)}\n\n${holdLines(watch).join('\n')}\n`);
+          summarised = true;
+          await holdUntil(signal);
         },
       });
+    };
     if (config.repeat && config.repeat > 1)
       return repeatCommand(
         config,
@@ -124,7 +140,7 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
         io,
       );
     const { record, outDir, interrupted } = await runOnce(config);
-    io.out(`\n${renderTerminalSummary(record)}\n\nrecord and report: ${reportFiles(outDir).join(', ')}\n`);
+    io.out(summarised ? 'hold ended; torn down\n' : `\n${summaryText(record, outDir)}\n`);
     if (interrupted) {
       io.err(`interrupted: the partial record is in ${outDir}; torn down\n`);
       return EXIT.interrupted;

@@ -37,6 +37,18 @@ export const BURST_FLAGS: FlagSpecs = {
     max: 20,
     help: 'run the burst N times (a fresh stack each) and write one aggregated record and report beside each run',
   },
+  hold: {
+    kind: 'bool',
+    env: 'LAB_HOLD',
+    default: false,
+    help: 'keep the stack up after the run (record and report written first) until Ctrl-C, which then ends the run with its own exit code (0 when it passed)',
+  },
+  grafana: {
+    kind: 'bool',
+    env: 'LAB_GRAFANA',
+    default: false,
+    help: "start Grafana (the compose service's image, PUSHPULL_GRAFANA_IMAGE) against the run's Prometheus and print the dashboard URL; without Docker or the image: one line, and the run goes on",
+  },
   'fail-on': {
     kind: 'string',
     env: 'LAB_FAIL_ON',
@@ -45,6 +57,12 @@ export const BURST_FLAGS: FlagSpecs = {
   },
 };
 
+/** How a run can be watched (burst/watch.ts); not part of the run's config or record. */
+export interface BurstWatchFlags {
+  hold: boolean;
+  grafana: boolean;
+}
+
 export function parseBurstFlags(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -52,6 +70,7 @@ export function parseBurstFlags(
   config: BurstConfig;
   help: boolean;
   stateDir: string | null;
+  watch: BurstWatchFlags;
 } {
   const { flags, positionals } = parseArgs(argv, BURST_FLAGS, env);
   if (positionals.length > 0)
@@ -86,7 +105,20 @@ export function parseBurstFlags(
     seriesBudget,
     repeat: Number(flags.repeat ?? 1),
   };
-  return { config: Object.freeze(config), help: flags.help === true, stateDir: f.stateDir };
+  const watch: BurstWatchFlags = Object.freeze({
+    hold: flags.hold === true,
+    grafana: flags.grafana === true,
+  });
+  if (watch.hold && (config.repeat ?? 1) > 1)
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--hold: cannot hold ${config.repeat} runs (--repeat); hold one run`,
+      {
+        flag: 'hold',
+        value: String(config.repeat),
+      },
+    );
+  return { config: Object.freeze(config), help: flags.help === true, stateDir: f.stateDir, watch };
 }
 
 /** `--series-budget N|unlimited`: null = unlimited on both paths. */

@@ -4,6 +4,7 @@
 
 import type { PushMode, Transport } from '@pushpull/common';
 import type { Environment, RuntimeKind } from '../core/record.ts';
+import type { GrafanaPlacement } from './grafana.ts';
 
 export type { RuntimeKind };
 
@@ -150,6 +151,11 @@ export interface Runtime {
    * `args` receives the addresses to use. `serve` processes are awaited until their "listening" line.
    */
   runAux?(name: string, args: (a: AuxAddresses) => string[]): Promise<AuxProcess>;
+  /**
+   * Optional: where a Grafana container must run to reach this stack's Prometheus (`burst --grafana`).
+   * Valid after up(); absent = this runtime cannot host one (swarm).
+   */
+  grafanaPlacement?(): GrafanaPlacement;
   /** Optional: the nodes the stack runs on and what a reader must know about them (swarm). Valid after up(). */
   environment?(): { nodes: NonNullable<Environment['nodes']>; notes: string[] };
 }

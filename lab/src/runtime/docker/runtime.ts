@@ -16,6 +16,7 @@ import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
 import { containerCpuSeconds } from '../engine.ts';
 import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
+import type { GrafanaPlacement } from '../grafana.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -94,6 +95,12 @@ export class DockerRuntime implements Runtime {
 
   members(): ProducerMember[] {
     return this.s.producers.map((p) => p.member);
+  }
+
+  /** Grafana joins the run's network, where the compose alias `prometheus` stays valid. */
+  grafanaPlacement(): GrafanaPlacement {
+    if (!this.s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'grafanaPlacement() before up()');
+    return { network: this.s.networkName, prometheusUrl: 'http://prometheus:9090' };
   }
 
   /** One extra producer-binary container on the lab network (a short-lived job, a one-pod serve). */

@@ -9,8 +9,10 @@
 // stack.ts (base components), fleet.ts (producers), faults.ts, aux.ts, snapshot.ts (state.json),
 // reaper.ts (crashed runs), binaries.ts (what must be installed).
 import { rmSync } from 'node:fs';
+import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { abortableSleep } from '../../core/time.ts';
+import type { GrafanaPlacement } from '../grafana.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -76,6 +78,12 @@ export class ProcessRuntime implements Runtime {
 
   members(): ProducerMember[] {
     return this.s.producers.map((p) => p.member);
+  }
+
+  /** Everything listens on the host's loopback: Grafana joins the host network. */
+  grafanaPlacement(): GrafanaPlacement {
+    if (!this.s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'grafanaPlacement() before up()');
+    return { network: 'host', prometheusUrl: this.s.endpoints.prometheusUrl };
   }
 
   fault(kind: FaultKind, member: ProducerMember): Promise<void> {
