@@ -131,8 +131,11 @@ async function stopAux(s: SwarmStack, id: string, name: string): Promise<void> {
   await svc
     .update({ version: info.Version.Index, ...info.Spec, Mode: { Replicated: { Replicas: 0 } } })
     .catch(() => undefined);
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && !jobExit(newest(await tasksOf(s.docker, [id]), id))) await sleep(250);
+  // Until its task ended (or is gone: a scaled-down task may be removed outright), bounded.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(250)) {
+    const t = newest(await tasksOf(s.docker, [id]).catch(() => []), id);
+    if (!t || jobExit(t)) break;
+  }
   // A stopped serve's pods stop being targets at once (the sd service would keep them as down targets).
   await fetch(`${s.proxyUrl}/sd/forget?container=${encodeURIComponent(name)}`, {
     method: 'POST',
