@@ -25,7 +25,7 @@ export const SCALE_FLAGS: FlagSpecs = { ...COMMON_FLAGS, ...FLEET_FLAGS };
 
 export const STACK_USAGE = {
   up:
-    'pushpull-lab up [--runtime auto|docker|process] [--pods N] [flags]\n' +
+    'pushpull-lab up [--runtime auto|docker|process|swarm] [--pods N] [flags]\n' +
     'Starts the stack and a steady fleet that stays up after the command returns (state in --state-dir).',
   status: 'pushpull-lab status [flags]\nShows the stack `up` started; exit 3 when none is up.',
   scale:
