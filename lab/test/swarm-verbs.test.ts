@@ -22,7 +22,7 @@ import { record2 } from './report-fixtures.ts';
 const root = join(import.meta.dirname, '..', '..');
 const fx = (f: string) => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/swarm', f), 'utf8'));
 const realTasks = fx('tasks.json') as ApiTask[];
-/** A real job task that ran to its end (`pushpull-producer job`, exit 0) and one that failed (exit 2). */
+/** Real one-shot tasks (restart none) of the producer image: `--help` (complete, exit 0), `job --no-such-flag` (failed, exit 2). */
 const jobTasks = fx('tasks-job.json') as ApiTask[];
 
 /** A stack as up() leaves it (ids in the engine's formats). */
