@@ -148,11 +148,21 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
     assert.deepEqual(leftovers(), [], 'nothing of the run left');
   });
 
-  it('up --pods 6 → status → scale 9 → down, each its own CLI process; down leaves nothing', async () => {
+  it('up --pods 6 (4 + 2) → status → scale 9 (4 + 4 + 1) → down, each its own CLI; nothing left', async () => {
     const stateDir = join(base, 'state');
     const env = { TMPDIR: tmp };
     const cli = (...a: string[]) => runCliProcess([...a, '--state-dir', stateDir], env, 300_000);
-    const up = await cli('up', '--runtime', 'swarm', '--pods', '6', '--scrape-interval', '2s');
+    const up = await cli(
+      'up',
+      '--runtime',
+      'swarm',
+      '--pods',
+      '6',
+      '--pods-per-producer',
+      '4',
+      '--scrape-interval',
+      '2s',
+    );
     assert.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
     assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).stack.kind, 'swarm');
     try {
@@ -169,13 +179,13 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
       };
       const st = await targets(6);
       assert.match(st.stdout, /swarm runtime/);
-      assert.match(st.stdout, /producers {6}1\/1 running, 6 pods/);
+      assert.match(st.stdout, /producers {6}2\/2 running, 6 pods/);
       const sc = await cli('scale', '9');
       assert.equal(sc.code, 0, `${sc.stdout}\n${sc.stderr}`);
-      assert.match(sc.stdout, /scaled to 9 pods on 1 producers/);
-      // The resized producer replaced the old one: 9 targets, not 6 stale + 9.
+      assert.match(sc.stdout, /scaled to 9 pods on 3 producers/);
+      // producer-1 (2 pods) was replaced by one of 4 and producer-2 added: 9 targets, no stale ones of the old.
       const st9 = await targets(9);
-      assert.match(st9.stdout, /1\/1 running, 9 pods/);
+      assert.match(st9.stdout, /3\/3 running, 9 pods/);
     } finally {
       const down = await cli('down');
       assert.equal(down.code, 0, `${down.stdout}\n${down.stderr}`);
