@@ -157,9 +157,22 @@ export function environmentTable(r: RunRecord): Table {
       ['burst window', `${c.durationMs / 1000} s`],
       ['seed', String(c.seed)],
       ...budgetRows(r),
+      ...nodeRows(e),
       ...e.notes.map((n, i) => [`note ${i + 1}`, n]),
     ],
   };
+}
+
+/** Swarm: one row per node — its size and how far its clock is from the manager's (the notes warn). */
+function nodeRows(e: RunRecord['environment']): string[][] {
+  return (e.nodes ?? []).map((n) => [
+    `swarm node ${n.name}`,
+    `${n.cores} cores, ${(n.memoryBytes / 2 ** 30).toFixed(1)} GiB, clock ${
+      n.clockOffsetMs === null
+        ? 'not measured'
+        : `${n.clockOffsetMs > 0 ? '+' : ''}${n.clockOffsetMs} ms off the manager's`
+    }`,
+  ]);
 }
 
 /** Plain-text table for terminals (aligned columns). */

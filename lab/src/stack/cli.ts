@@ -25,7 +25,7 @@ export const SCALE_FLAGS: FlagSpecs = { ...COMMON_FLAGS, ...FLEET_FLAGS };
 
 export const STACK_USAGE = {
   up:
-    'pushpull-lab up [--runtime auto|docker|process] [--pods N] [flags]\n' +
+    'pushpull-lab up [--runtime auto|docker|process|swarm] [--pods N] [flags]\n' +
     'Starts the stack and a steady fleet that stays up after the command returns (state in --state-dir).',
   status: 'pushpull-lab status [flags]\nShows the stack `up` started; exit 3 when none is up.',
   scale:
@@ -259,7 +259,8 @@ export async function downCommand(argv: string[], io: CliIo, deps: StackDeps = {
   if (st) {
     const rt = await (await factoryFor(st.stack.kind, root)).attach(st.stack);
     await rt.down();
-    if (st.stack.kind === 'process') removeWorkDir(st.stack.workDir);
+    // Docker's work dir holds the bind-mounted sd files its containers wrote; swarm's holds nothing of theirs.
+    if (st.stack.kind !== 'docker') removeWorkDir(st.stack.workDir);
     clearState(stateDir);
     io.out(`down: stopped stack ${st.stack.runId} (${st.stack.kind} runtime)\n`);
   } else io.out(`no stack recorded in ${stateFilePath(stateDir)}\n`);

@@ -27,11 +27,7 @@ export function readState(dir: string): LabStateFile | null {
       `${path} is not valid JSON (${(e as Error).message}); delete it after stopping the stack by hand`,
     );
   }
-  if (
-    parsed.version !== 1 ||
-    !parsed.stack ||
-    (parsed.stack.kind !== 'process' && parsed.stack.kind !== 'docker')
-  )
+  if (parsed.version !== 1 || !parsed.stack || !['process', 'docker', 'swarm'].includes(parsed.stack.kind))
     throw new LabError(
       'LAB_ERR_CONFIG',
       `${path}: unknown state format; delete it after stopping the stack by hand`,

@@ -19,6 +19,8 @@ interface Target {
   kind: FaultKind;
   heal: Fault | undefined;
   windowMs: number;
+  /** What keeps a partitioned target discovered (the report says it: swarm's is the lab's own sd service). */
+  discovery: string;
 }
 
 /** Seconds after the fault at which each signal was first seen (null: never in the window). */
@@ -49,8 +51,9 @@ function chooseTarget(stack: Stack, loss: Loss): Target {
   const fault = s.faults.find((f) => f.action === 'kill' || f.action === 'partition' || f.action === 'pause');
   const heal = s.faults.find((f) => f.action === 'heal' || f.action === 'resume');
   const victim = stack.members[fault?.producer ?? 0]!;
-  // On the process runtime a partition's closest honest equivalent is SIGSTOP (see the scenario text).
-  const kind = loss === 'kill' ? 'kill' : runtime.kind === 'docker' ? 'partition' : 'pause';
+  // On the process runtime a partition's closest honest equivalent is SIGSTOP (see the scenario text);
+  // docker and swarm disconnect the container from the network.
+  const kind = loss === 'kill' ? 'kill' : runtime.kind === 'process' ? 'pause' : 'partition';
   return {
     victim,
     pods: new Set(victim.podIds),
@@ -58,6 +61,7 @@ function chooseTarget(stack: Stack, loss: Loss): Target {
     kind,
     heal,
     windowMs: heal ? heal.atMs - (fault?.atMs ?? 0) : s.observeMs,
+    discovery: runtime.kind === 'swarm' ? "http_sd from the lab's sd service" : 'file_sd',
   };
 }
 
@@ -146,7 +150,7 @@ async function storedFor(stack: Stack, t: Target): Promise<Stored> {
   return { pull, push };
 }
 
-function pullCell(v: Variant, loss: Loss, d: Detection, emitted: Emitted, stored: Stored): Cell {
+function pullCell(v: Variant, loss: Loss, t: Target, d: Detection, emitted: Emitted, stored: Stored): Cell {
   const lost = Math.max(0, emitted.pull - stored.pull);
   return {
     column: 'pull',
@@ -163,7 +167,7 @@ function pullCell(v: Variant, loss: Loss, d: Detection, emitted: Emitted, stored
     detail:
       loss === 'kill'
         ? `orders generated since the last successful scrape died with the pod (${emitted.pull} generated, ${stored.pull} stored)`
-        : `target ${d.discoveredAtEnd > 0 ? 'stayed in discovery (file_sd) and was reported down' : 'vanished from discovery'}; counters caught up after the heal (${emitted.pull} generated, ${stored.pull} stored)`,
+        : `target ${d.discoveredAtEnd > 0 ? `stayed in discovery (${t.discovery}) and was reported down` : 'vanished from discovery'}; counters caught up after the heal (${emitted.pull} generated, ${stored.pull} stored)`,
   };
 }
 
@@ -197,6 +201,10 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
     out.notes.push(
       'process runtime: partition = SIGSTOP (the pod stops answering and stops sending); docker disconnects the network',
     );
+  if (loss === 'partition' && runtime.kind === 'swarm')
+    out.notes.push(
+      "swarm: the partitioned task leaves the overlay's DNS and the heal does not put it back (measured); it stays a target only because the lab's sd service (http_sd) remembers tasks it has seen — Prometheus' own dns_sd_configs on tasks.producer would drop it silently",
+    );
 
   const before = await ledgerFor(t.victim, t.pods);
   const tFault = Date.now();
@@ -208,7 +216,7 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
   const stored = await storedFor(stack, t);
   out.metrics.upZeroAfterS = d.upZeroS ?? -1;
   out.metrics.targetsStillDiscovered = d.discoveredAtEnd;
-  out.cells.push(pullCell(v, loss, d, emitted, stored), pushCell(v, loss, t, d, emitted, stored));
+  out.cells.push(pullCell(v, loss, t, d, emitted, stored), pushCell(v, loss, t, d, emitted, stored));
   return out;
 }
 

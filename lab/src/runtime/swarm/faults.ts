@@ -1,6 +1,9 @@
 import { LabError } from '@pushpull/common';
+import type Docker from 'dockerode';
 import { sleep } from '../engine.ts';
 import type { FaultKind, ProducerMember } from '../types.ts';
+import { waitHttp } from './deploy.ts';
+import { taskAddress } from './engine.ts';
 import { reachMember } from './fleet.ts';
 import type { SwarmStack, TrackedProducer } from './state.ts';
 import { newest, tasksOf } from './tasks.ts';
@@ -17,7 +20,8 @@ export async function injectFault(s: SwarmStack, kind: FaultKind, member: Produc
   const p = s.producers.find((x) => x.member.name === member.name);
   if (!p) throw new LabError('LAB_ERR_CONFIG', `no producer named ${member.name}`);
   if (kind === 'restart') return restart(s, p);
-  const container = s.docker.getContainer(await localContainer(s, p, kind));
+  const task = await localTask(s, p, kind);
+  const container = s.docker.getContainer(task.containerId);
   const net = s.docker.getNetwork(s.networkId);
   switch (kind) {
     case 'kill':
@@ -29,13 +33,46 @@ export async function injectFault(s: SwarmStack, kind: FaultKind, member: Produc
     case 'partition':
       return void (await net.disconnect({ Container: container.id, Force: true }));
     case 'heal':
-      await net.connect({ Container: container.id, EndpointConfig: { Aliases: ['producer'] } });
-      return reachMember(s, p);
+      return heal(s, p, container, task.address);
   }
 }
 
-/** The container of the producer's current task, when it runs on the manager's node. */
-async function localContainer(s: SwarmStack, p: TrackedProducer, kind: FaultKind): Promise<string> {
+/**
+ * Reconnects the task's container with the address its task was given (the sd service and Prometheus know
+ * the task by it; its DNS record does not come back), then points the member at the address it really has.
+ */
+async function heal(
+  s: SwarmStack,
+  p: TrackedProducer,
+  container: Docker.Container,
+  address: string | null,
+): Promise<void> {
+  const net = s.docker.getNetwork(s.networkId);
+  const aliases = { Aliases: ['producer'] };
+  try {
+    await net.connect({
+      Container: container.id,
+      EndpointConfig: address ? { ...aliases, IPAMConfig: { IPv4Address: address } } : aliases,
+    });
+  } catch {
+    await net.connect({ Container: container.id, EndpointConfig: aliases });
+  }
+  const info = await container.inspect();
+  const ip = info.NetworkSettings.Networks?.[s.networkName]?.IPAddress || address;
+  if (ip !== address)
+    s.log(
+      `warning: ${p.member.name} came back as ${ip}, not ${address}: Prometheus and the sd service still know the old address`,
+    );
+  p.member.baseUrl = `${s.proxyUrl}/task/${ip}:9100`;
+  await waitHttp(`${p.member.baseUrl}/healthz`, `${p.member.name} /healthz after heal`);
+}
+
+/** The container and overlay address of the producer's current task, when it runs on the manager's node. */
+async function localTask(
+  s: SwarmStack,
+  p: TrackedProducer,
+  kind: FaultKind,
+): Promise<{ containerId: string; address: string | null }> {
   const t = newest(await tasksOf(s.docker, [p.serviceId]), p.serviceId);
   const id = t?.Status?.ContainerStatus?.ContainerID;
   if (!t || !id) throw new LabError('LAB_ERR_SWARM', `${p.member.name}: no task with a container`);
@@ -47,7 +84,7 @@ async function localContainer(s: SwarmStack, p: TrackedProducer, kind: FaultKind
       { kind, node },
     );
   }
-  return id;
+  return { containerId: id, address: taskAddress(t, s.networkId) };
 }
 
 /** A forced update: swarm stops the task and starts a new one (new container, usually a new address). */

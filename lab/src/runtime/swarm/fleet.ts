@@ -4,6 +4,7 @@ import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { podsList, specContext, waitHttp } from './deploy.ts';
 import { taskAddress } from './engine.ts';
 import { type ProducerSlot, place, producerConstraints } from './placement.ts';
+import { waitNoTasks } from './reaper.ts';
 import { producerSpec } from './specs.ts';
 import type { SwarmStack, TrackedProducer } from './state.ts';
 import { waitRunning } from './tasks.ts';
@@ -18,19 +19,14 @@ export async function scaleFleet(
   signal?: AbortSignal,
 ): Promise<void> {
   s.producerOptions = popts;
-  while (s.producers.length > producers) {
-    const p = s.producers.pop()!;
-    await s.docker
-      .getService(p.serviceId)
-      .remove()
-      .catch(() => undefined);
-    // Without this the sd service keeps the gone producer as a (down) target until it forgets it.
-    await fetch(`${s.proxyUrl}/sd/forget?container=${encodeURIComponent(p.member.name)}`, {
-      method: 'POST',
-      signal: AbortSignal.timeout(3000),
-    }).catch(() => undefined);
-  }
-  const plan = place({ nodes: s.nodes, podsPerProducer: podsList(producers, popts) });
+  const sizes = podsList(producers, popts);
+  // Shrink from the end; a producer whose pod count the new total changes (the last one) is replaced.
+  const keep = keptProducers(
+    s.producers.map((p) => p.member.podIds.length),
+    sizes,
+  );
+  await removeProducers(s, s.producers.splice(keep));
+  const plan = place({ nodes: s.nodes, podsPerProducer: sizes });
   const started: Promise<void>[] = [];
   let aborted: unknown = null;
   for (let i = s.producers.length; i < producers && !aborted; i++) {
@@ -44,6 +40,43 @@ export async function scaleFleet(
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
   if (aborted) throw aborted;
+}
+
+/**
+ * How many of the running producers (their pod counts, in index order) stay as they are for a fleet of
+ * `wanted` pod counts: the prefix whose sizes already match. Pure. 6 pods on one producer → 9 pods: none
+ * stays (producer-0 is replaced with 9 pods); 2×50 + 10 → 2×50 + 40: two stay, the third is replaced.
+ */
+export function keptProducers(running: readonly number[], wanted: readonly number[]): number {
+  let i = 0;
+  while (i < running.length && i < wanted.length && running[i] === wanted[i]) i++;
+  return i;
+}
+
+/**
+ * Removes producers' services, waits (bounded) until their tasks' containers are gone, then tells the sd
+ * service: forgetting earlier would let it re-learn a task still shutting down, which then stays a (down)
+ * target for SD_FORGET_MS.
+ */
+async function removeProducers(s: SwarmStack, gone: readonly TrackedProducer[]): Promise<void> {
+  if (gone.length === 0) return;
+  await Promise.all(
+    gone.map((p) =>
+      s.docker
+        .getService(p.serviceId)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
+  await waitNoTasks(
+    s.docker,
+    gone.map((p) => p.serviceId),
+  );
+  for (const p of gone)
+    await fetch(`${s.proxyUrl}/sd/forget?container=${encodeURIComponent(p.member.name)}`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(3000),
+    }).catch(() => undefined);
 }
 
 const slotIndex = (name: string) => Number(name.slice(name.lastIndexOf('-') + 1));

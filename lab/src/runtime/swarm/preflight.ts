@@ -83,7 +83,9 @@ export async function preflight(
       );
     const clockIdx = needs.findIndex((n) => n.clock);
     if (clockIdx < 0) return new Map();
-    return clockOffsets(clockSamples(await serviceLogs(s.docker, services[clockIdx]!)));
+    return clockOffsets(
+      clockSamples((await serviceLogBytes(s.docker, services[clockIdx]!.id)).toString('latin1')),
+    );
   } finally {
     await Promise.all(services.map((x) => x.remove().catch(() => undefined)));
   }
@@ -112,14 +114,15 @@ async function waitTerminal(
   }
 }
 
-async function serviceLogs(docker: Docker, service: Docker.Service): Promise<string> {
+/** A service's raw log output (stdout and/or stderr, in the engine's frames), bounded in time. */
+export async function serviceLogBytes(docker: Docker, id: string, stderr = false): Promise<Buffer> {
   const out = (await withTimeout(
-    docker.getService(service.id).logs({ stdout: true, stderr: false, follow: false }) as Promise<unknown>,
+    docker.getService(id).logs({ stdout: true, stderr, follow: false }) as Promise<unknown>,
     15_000,
-    'clock probe logs',
+    'service logs',
   )) as Buffer | NodeJS.ReadableStream;
-  if (Buffer.isBuffer(out)) return out.toString('latin1');
+  if (Buffer.isBuffer(out)) return out;
   const chunks: Buffer[] = [];
   for await (const c of out as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks).toString('latin1');
+  return Buffer.concat(chunks);
 }

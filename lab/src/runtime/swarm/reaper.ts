@@ -80,7 +80,8 @@ export function reapLeftovers(docker: Docker, keep: readonly string[]): Promise<
   return removeRuns(docker, (l) => isLeftover(l, keep));
 }
 
-async function waitNoTasks(docker: Docker, ids: string[]): Promise<void> {
+/** Until no container of these services is left (bounded: 30 s). */
+export async function waitNoTasks(docker: Docker, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {

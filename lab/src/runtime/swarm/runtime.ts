@@ -17,6 +17,8 @@ import Docker from 'dockerode';
 import { containerCpuSeconds } from '../engine.ts';
 import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
 import type {
+  AuxAddresses,
+  AuxProcess,
   FaultKind,
   ProducerMember,
   ProducerOptions,
@@ -27,6 +29,7 @@ import type {
   StackOptions,
   StackState,
 } from '../types.ts';
+import { runAux } from './aux.ts';
 import { deployBase } from './deploy.ts';
 import { swarmNodes } from './engine.ts';
 import { injectFault } from './faults.ts';
@@ -71,6 +74,11 @@ export class SwarmRuntime implements Runtime {
 
   fault(kind: FaultKind, member: ProducerMember): Promise<void> {
     return injectFault(this.s, kind, member);
+  }
+
+  /** A one-off producer-binary task inside the stack (a short-lived `job`, a one-pod `serve`): aux.ts. */
+  runAux(name: string, args: (a: AuxAddresses) => string[]): Promise<AuxProcess> {
+    return runAux(this.s, name, args);
   }
 
   /** The run record's per-node environment (name, cores, memory, clock offset) and its warnings. */

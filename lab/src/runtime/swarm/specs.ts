@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { parse as parseYaml, stringify } from 'yaml';
+import { readComposeDocument } from '../compose-file.ts';
 import { containerPrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
 import type { StackOptions } from '../types.ts';
 import { runLabels, serviceName } from './labels.ts';
@@ -23,10 +22,12 @@ export interface ComposeService {
   command?: string[];
 }
 
-export function composeServices(repoRoot: string): Record<string, ComposeService> {
-  const doc = parseYaml(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as {
-    services?: Record<string, ComposeService>;
-  };
+/** The compose services, `${PUSHPULL_*_IMAGE:-…}` substituted as compose does (the docker runtime's images). */
+export function composeServices(
+  repoRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, ComposeService> {
+  const doc = readComposeDocument(repoRoot, env) as { services?: Record<string, ComposeService> };
   return doc.services ?? {};
 }
 
