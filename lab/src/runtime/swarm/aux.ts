@@ -1,8 +1,9 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
+import { sleep } from '../engine.ts';
 import type { AuxAddresses, AuxProcess } from '../types.ts';
 import { waitHttp } from './deploy.ts';
-import { sleep, taskAddress } from './engine.ts';
+import { taskAddress } from './engine.ts';
 import { serviceLogBytes } from './preflight.ts';
 import { composeImage, serviceSpec } from './specs.ts';
 import type { SwarmStack } from './state.ts';
