@@ -73,6 +73,18 @@ function pathSummary(records: readonly RunRecord[], path: PathName): PathSummary
 const pct = (s: Spread) =>
   s.median === null ? 'n/a' : `${s.median.toFixed(1)}% (${s.min!.toFixed(1)}–${s.max!.toFixed(1)}%)`;
 
+/** "pull 100% (…)" — and how much of that the lab could not verify, when it could not. */
+function lossText(records: readonly RunRecord[], path: PathName, loss: Spread): string {
+  const unverified = spread(
+    records.map((r) => {
+      const u = r.paths[path].causes?.find((c) => c.cause === 'unverified')?.orders ?? 0;
+      return r.paths[path].emitted > 0 ? (u / r.paths[path].emitted) * 100 : null;
+    }),
+  );
+  const note = (unverified.max ?? 0) > 0 ? `, of which unverified ${pct(unverified)}` : '';
+  return `${path} ${pct(loss)}${note}`;
+}
+
 export function summariseRuns(
   runs: readonly { record: RunRecord; dir: string }[],
   planned: number,
@@ -97,6 +109,6 @@ export function summariseRuns(
     counts.both > 0 ? `both within a second in ${counts.both}` : null,
     counts.neither > 0 ? `neither in ${counts.neither}` : null,
   ].filter((x) => x !== null);
-  const summary = `${lead}${others.length ? ` (${others.join(', ')})` : ''}; loss, median (min–max): pull ${pct(paths.pull.lossPct)}, push ${pct(paths.push.lossPct)}${n < planned ? `; only ${n} of ${planned} planned runs completed` : ''}`;
+  const summary = `${lead}${others.length ? ` (${others.join(', ')})` : ''}; loss, median (min–max): ${lossText(records, 'pull', paths.pull.lossPct)}; ${lossText(records, 'push', paths.push.lossPct)}${n < planned ? `; only ${n} of ${planned} planned runs completed` : ''}`;
   return { schema: REPEAT_SCHEMA, runs: list, failedFirst: counts, paths, summary, notes };
 }

@@ -238,7 +238,12 @@ describe('OTLP push (transport otlp)', () => {
     const r = await run({ otlpUrl: 'http://127.0.0.1:9/v1/metrics', pods: 2, fleetPods: 2 }, 2.5 * INTERVAL);
     const t = r.ledger.total;
     assert.ok(t.otlpExports >= 2, `${t.otlpExports} exports`);
-    assert.equal(t.otlpExportsFailed, t.otlpExports);
+    // Every finished export failed; the newest may still be in the SDK's retry backoff when the ledger is
+    // read (a loaded machine stretches it), so it is not finished yet, not a success.
+    assert.ok(
+      t.otlpExportsFailed >= t.otlpExports - 1 && t.otlpExportsFailed >= 1,
+      `${t.otlpExportsFailed} of ${t.otlpExports} exports failed`,
+    );
     assert.equal(t.otlpOrdersExported, 0);
     assert.ok(t.otlpRequests >= t.otlpExports, 'refused connections are requests too');
   });
