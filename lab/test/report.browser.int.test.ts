@@ -162,7 +162,7 @@ describe('reports in chromium', { skip: !present && !process.env.CI, timeout: 18
     assert.equal(await page.locator('figure.live').count(), 10, 'every time-series chart is interactive');
     const tip = await tooltipOnHover(page, 'cumulative');
     assert.match(tip, /s after the open/);
-    assert.match(tip, /push counted: /);
+    assert.match(tip, /push stored: /);
     assert.deepEqual(errors, []);
   });
 
@@ -172,7 +172,7 @@ describe('reports in chromium', { skip: !present && !process.env.CI, timeout: 18
     assert.match(verdicts, /run-a\s*push \(per-event UDP\) failed first/);
     assert.match(verdicts, /run-b/);
     assert.ok((await chartsRendered(page)) >= 5);
-    assert.match(await tooltipOnHover(page, 'cmp-cumulative'), /run-b: push counted/);
+    assert.match(await tooltipOnHover(page, 'cmp-cumulative'), /run-b: push stored/);
     assert.deepEqual(errors, []);
   });
 
