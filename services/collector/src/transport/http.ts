@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { formatHostPort, type HostPort, LabError } from '@pushpull/common';
-import Fastify, { type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 
 // HTTP edge (fastify): GET /metrics streams the exposition chunk by chunk with back-pressure — the next
 // chunk is rendered only when the client has taken the previous one, so a client that does not read costs
@@ -199,6 +199,17 @@ export async function startHttp(
     socket.destroy();
   });
 
+  return {
+    address: await listenOn(app, at, flag),
+    close: () => app.close(),
+  };
+}
+
+/**
+ * Listens on `at` (port 0: any free port) and returns the bound address, for every HTTP endpoint of the
+ * collector. A failure closes the app and becomes LAB_ERR_ADDRESS naming the flag and the address.
+ */
+export async function listenOn(app: FastifyInstance, at: HostPort, flag: string): Promise<string> {
   try {
     await app.listen({ host: at.host, port: at.port });
   } catch (err) {
@@ -209,10 +220,7 @@ export async function startHttp(
       { flag, value: formatHostPort(at) },
     );
   }
-  server.on('error', () => {});
-  const a = server.address() as { address: string; port: number };
-  return {
-    address: formatHostPort({ host: a.address, port: a.port }),
-    close: () => app.close(),
-  };
+  app.server.on('error', () => {});
+  const a = app.server.address() as { address: string; port: number };
+  return formatHostPort({ host: a.address, port: a.port });
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { formatHostPort, type HostPort, LabError } from '@pushpull/common';
+import type { HostPort } from '@pushpull/common';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -16,7 +16,7 @@ import {
   inflate,
   OtlpDecodeError,
 } from '../parse/otlp.ts';
-import type { HttpListener } from './http.ts';
+import { type HttpListener, listenOn } from './http.ts';
 
 // OTLP/HTTP edge (fastify), per the OTLP specification's OTLP/HTTP section: POST /v1/metrics with
 // application/x-protobuf or application/json (optionally gzip), 200 + ExportMetricsServiceResponse
@@ -114,21 +114,10 @@ export async function startOtlpHttp(
 
   const server = app.server;
   server.maxConnections = limits.maxConnections;
-  try {
-    await app.listen({ host: at.host, port: at.port });
-  } catch (err) {
-    await app.close().catch(() => {});
-    throw new LabError(
-      'LAB_ERR_ADDRESS',
-      `--${flag}: cannot listen on ${formatHostPort(at)}: ${(err as Error).message}`,
-      { flag, value: formatHostPort(at) },
-    );
-  }
-  server.on('error', () => {});
-  const a = server.address() as { address: string; port: number };
+  const address = await listenOn(app, at, flag);
   let closing: Promise<void> | null = null;
   return {
-    address: formatHostPort({ host: a.address, port: a.port }),
+    address,
     // Idempotent: stop() closes the receivers first, then everything.
     close: () => {
       closing ??= app.close();
