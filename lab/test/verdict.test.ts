@@ -186,8 +186,9 @@ describe('verdict with loss by cause (run@2)', () => {
     assert.doesNotMatch(v, /no orders lost/);
   });
 
-  it('a loss to the budget the user set is a configured limit, not the path failing', () => {
-    const v = verdictSentence({
+  /** Push lost 40 of 100 orders to the collector's series limit; who set that limit decides the verdict. */
+  const refusedAtSeriesLimit = (b: ReturnType<typeof budgets>) =>
+    verdictSentence({
       ...base,
       paths: {
         pull: ok(100),
@@ -197,25 +198,17 @@ describe('verdict with loss by cause (run@2)', () => {
         ]),
       },
       firstFailures: [f('push', 'collector-drop', 2)],
-      budgets: budgets('user', 5000),
+      budgets: b,
     });
+
+  it('a loss to the budget the user set is a configured limit, not the path failing', () => {
+    const v = refusedAtSeriesLimit(budgets('user', 5000));
     assert.match(v, /^neither path failed: /);
     assert.match(v, /lost 40\.0% of orders to the series budget you set \(5,000\): a configured limit/);
   });
 
   it('the same refusals at a limit nobody chose are a failure of the path', () => {
-    const v = verdictSentence({
-      ...base,
-      paths: {
-        pull: ok(100),
-        push: withCauses(100, 60, [
-          ['collector-refused:max_series', 40],
-          ['unexplained', 0],
-        ]),
-      },
-      firstFailures: [f('push', 'collector-drop', 2)],
-      budgets: budgets('default', null),
-    });
+    const v = refusedAtSeriesLimit(budgets('default', null));
     assert.match(v, /^push \(per-event UDP\) failed first: lost 40\.0% of orders — 100\.0% of that refused/);
   });
 
