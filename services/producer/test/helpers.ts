@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
 import type { ManualClock } from '@pushpull/common';
-import { createProducer, type Producer } from '../src/index.ts';
+import { createProducer, type Producer, type Profile } from '../src/index.ts';
 
 /** The instant the manual clocks of the control tests start at. */
 export const T0 = 1_700_000_000_000;
@@ -195,4 +195,22 @@ export function sumStat(lines: readonly string[], stat: string): number {
     else total += 1;
   }
   return total;
+}
+
+/** A flat profile at `fleetOrdersPerSecond` (no burst), with `instruments` trading per pod. */
+export function steadyTestProfile(fleetOrdersPerSecond: number, instruments: number): Profile {
+  return {
+    name: 'test-steady',
+    description: '',
+    steadyOrdersPerSecond: fleetOrdersPerSecond,
+    peakOrdersPerSecond: fleetOrdersPerSecond,
+    rampMs: 0,
+    holdMs: 0,
+    decayMs: 0,
+    afterOrdersPerSecond: fleetOrdersPerSecond,
+    instruments: { steady: instruments, open: 0 },
+    latency: { medianMs: 50, sigma: 0.5, tailProbability: 0.02, tailMedianMs: 400, tailSigma: 0.7 },
+    rejectRatio: 0.05,
+    queueDepthEveryMs: 1000,
+  };
 }

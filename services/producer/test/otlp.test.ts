@@ -6,11 +6,10 @@ import {
   type Ledger,
   type Producer,
   type ProducerConfig,
-  type Profile,
   parsePushRequest,
   resolveConfig,
 } from '../src/index.ts';
-import { request, sleep, udpSink, waitFor } from './helpers.ts';
+import { request, sleep, steadyTestProfile, udpSink, waitFor } from './helpers.ts';
 import { type Answer, type OtlpReceiver, otlpReceiver, type ReceivedRequest } from './otlp-receiver.ts';
 
 // The OTLP push path against a small fake receiver (otlp-receiver.ts): the real OpenTelemetry SDK, its real
@@ -19,22 +18,7 @@ import { type Answer, type OtlpReceiver, otlpReceiver, type ReceivedRequest } fr
 
 const INTERVAL = 1000;
 
-function steady(fleetOrdersPerSecond: number): Profile {
-  return {
-    name: 'test-steady',
-    description: '',
-    steadyOrdersPerSecond: fleetOrdersPerSecond,
-    peakOrdersPerSecond: fleetOrdersPerSecond,
-    rampMs: 0,
-    holdMs: 0,
-    decayMs: 0,
-    afterOrdersPerSecond: fleetOrdersPerSecond,
-    instruments: { steady: 5, open: 0 },
-    latency: { medianMs: 50, sigma: 0.5, tailProbability: 0.02, tailMedianMs: 400, tailSigma: 0.7 },
-    rejectRatio: 0.05,
-    queueDepthEveryMs: 1000,
-  };
-}
+const steady = (rate: number) => steadyTestProfile(rate, 5);
 
 interface Run {
   rx: OtlpReceiver;

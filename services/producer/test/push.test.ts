@@ -2,36 +2,15 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '@pushpull/common';
-import {
-  createProducer,
-  type Ledger,
-  type Producer,
-  type ProducerConfig,
-  type Profile,
-} from '../src/index.ts';
-import { linesOf, sumStat, tcpSink, udpSink, waitFor } from './helpers.ts';
+import { createProducer, type Ledger, type Producer, type ProducerConfig } from '../src/index.ts';
+import { linesOf, steadyTestProfile, sumStat, tcpSink, udpSink, waitFor } from './helpers.ts';
 
 // Real sockets on 127.0.0.1: the producer's pods push through hot-shots into a UDP (or TCP) socket the test
 // reads. Rates are low and the test yields after every tick, so nothing is lost and every count must match.
 
 const T0 = 1_700_000_000_000; // a multiple of 1000: jitter-off boundaries fall on whole seconds
 
-function steadyProfile(fleetOrdersPerSecond: number): Profile {
-  return {
-    name: 'test-steady',
-    description: '',
-    steadyOrdersPerSecond: fleetOrdersPerSecond,
-    peakOrdersPerSecond: fleetOrdersPerSecond,
-    rampMs: 0,
-    holdMs: 0,
-    decayMs: 0,
-    afterOrdersPerSecond: fleetOrdersPerSecond,
-    instruments: { steady: 37, open: 0 },
-    latency: { medianMs: 50, sigma: 0.5, tailProbability: 0.02, tailMedianMs: 400, tailSigma: 0.7 },
-    rejectRatio: 0.05,
-    queueDepthEveryMs: 1000,
-  };
-}
+const steadyProfile = (rate: number) => steadyTestProfile(rate, 37);
 
 interface Run {
   p: Producer;
