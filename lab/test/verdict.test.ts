@@ -13,7 +13,7 @@ const f = (path: 'pull' | 'push', signal: string, s: number): FirstFailure => ({
   detail: '',
 });
 const base = {
-  config: { pushMode: 'per-event' as const, transport: 'udp' as const },
+  config: { pushMode: 'per-event' as const, transport: 'udp' as const, flushIntervalMs: 10_000 },
   peaks: { scrapeP99Seconds: 0.41 },
   scrapeTimeoutSeconds: 10,
 };
@@ -42,7 +42,7 @@ describe('verdict (one sentence, from the record only)', () => {
   it('pull failed first, push held', () => {
     const v = verdictSentence({
       ...base,
-      config: { pushMode: 'aggregated', transport: 'tcp' },
+      config: { pushMode: 'aggregated', transport: 'tcp', flushIntervalMs: 10_000 },
       paths: { pull: ok(10), push: ok(10) },
       firstFailures: [f('pull', 'failed-scrape', 12.34)],
     });
@@ -98,7 +98,7 @@ describe('verdict (one sentence, from the record only)', () => {
   it('push off: only pull is judged', () => {
     const v = verdictSentence({
       ...base,
-      config: { pushMode: 'off', transport: 'udp' },
+      config: { pushMode: 'off', transport: 'udp', flushIntervalMs: 10_000 },
       paths: { pull: ok(5), push: accountPath(0, 0, 'l', 'd') },
       firstFailures: [],
     });

@@ -16,6 +16,9 @@ export const CAUSE_TEXT: Record<LossCauseName, string> = {
   'scrape-over-limit': "its pod's scrapes were discarded by sample_limit",
   'prometheus-overloaded': 'Prometheus fell too far behind to scrape its pod again',
   'not-stored': 'scraped but not stored by Prometheus',
+  'exporter-dropped': 'dropped by the OTLP exporter after its retries',
+  'export-queued': 'recorded in the OpenTelemetry SDK but not exported when the run ended',
+  'receiver-refused': "refused by the collector's OTLP receiver",
   unverified: 'could not be verified (Prometheus did not answer for its producer)',
   unexplained: 'not explained by any measured cause',
 };

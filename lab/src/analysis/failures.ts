@@ -4,7 +4,15 @@ import { collectorUnresponsive, componentsDied, prometheusUnresponsive } from '.
 import type { Detection, Detector, FailureOptions } from './failures/detection.ts';
 import { firstOwnDatagramLoss, kernelScope } from './failures/kernel.ts';
 import { failedScrapes, intervalStretch, sampleLimit, slowScrapes } from './failures/pull.ts';
-import { collectorDrops, datagramLoss, kernelDrops, sendErrors } from './failures/push.ts';
+import {
+  collectorDrops,
+  datagramLoss,
+  exportFailures,
+  exportThrottled,
+  kernelDrops,
+  receiverRefusals,
+  sendErrors,
+} from './failures/push.ts';
 import { secs } from './failures/scan.ts';
 
 // "What failed first": the first occurrence of each failure signal in the probe time series, ordered by
@@ -27,6 +35,9 @@ const DETECTORS: readonly Detector[] = [
   kernelDrops,
   collectorDrops,
   sendErrors,
+  exportThrottled,
+  exportFailures,
+  receiverRefusals,
   slowScrapes,
   failedScrapes,
   sampleLimit,

@@ -15,6 +15,10 @@ export function causeOfSignal(signal: string): string | null {
       return 'collector-refused';
     case 'send-error':
       return 'send-error';
+    case 'export-failed':
+      return 'exporter-dropped';
+    case 'otlp-refused':
+      return 'receiver-refused';
     case 'failed-scrape':
       return 'scrape-failed';
     case 'sample-limit':

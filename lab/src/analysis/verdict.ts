@@ -10,7 +10,7 @@ import { causeText, dominantCause } from './causes.ts';
 //   pull: 57% of orders could not be verified — Prometheus stopped answering 5.5 s after the open; …
 
 export interface VerdictInput {
-  config: Pick<BurstConfig, 'pushMode' | 'transport'>;
+  config: Pick<BurstConfig, 'pushMode' | 'transport' | 'flushIntervalMs'>;
   paths: Record<PathName, PathAccount>;
   firstFailures: readonly FirstFailure[];
   peaks: Pick<Peaks, 'scrapeP99Seconds'>;
@@ -26,6 +26,9 @@ const SIGNAL_PHRASES: Record<string, string> = {
   'datagram-loss': "the run's datagrams began going missing",
   'collector-drop': 'the collector began dropping lines',
   'send-error': 'push sends began failing',
+  'export-throttled': 'the OTLP receiver began asking exporters to back off (429/503)',
+  'export-failed': 'OTLP exports began failing after retries',
+  'otlp-refused': 'the OTLP receiver began refusing points',
   'slow-scrape': 'a scrape took over half its timeout',
   'failed-scrape': 'scrapes began failing (up == 0)',
   'sample-limit': 'sample_limit began discarding scrapes',
@@ -48,7 +51,9 @@ export function whenPhrase(seconds: number): string {
 
 const secondsText = (s: number) => (s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(2));
 
-export function pushLabel(c: Pick<BurstConfig, 'pushMode' | 'transport'>): string {
+export function pushLabel(c: Pick<BurstConfig, 'pushMode' | 'transport' | 'flushIntervalMs'>): string {
+  // OTLP has no StatsD push mode: the SDK aggregates and exports once per interval.
+  if (c.transport === 'otlp') return `push (OTLP/HTTP, ${c.flushIntervalMs / 1000} s export)`;
   return `push (${c.pushMode} ${c.transport.toUpperCase()})`;
 }
 

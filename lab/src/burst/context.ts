@@ -75,6 +75,8 @@ export interface Collected {
   pullPods: PodStored[];
   /** The collector's refusals by reason and its series, at the end. */
   collectorRefused: Record<string, number> | null;
+  /** The OTLP receiver's refused points by reason, at the end (transport otlp). */
+  otlpRefused: Record<string, number> | null;
   collectorSeries: number | null;
   /** The collector's count was still rising when the lab stopped waiting for it to drain. */
   collectorStillRising: number;
@@ -195,6 +197,7 @@ export class RunContext {
     collectorRcvbuf: null,
     pullPods: [],
     collectorRefused: null,
+    otlpRefused: null,
     collectorSeries: null,
     collectorStillRising: 0,
     pullResolution: null,

@@ -91,6 +91,7 @@ export function parseBurstFlags(
     pushMode: f.pushMode,
     jitter: f.jitter,
     transport: f.transport,
+    ...(f.transport === 'otlp' ? { otlpTemporality: f.otlpTemporality } : {}),
     scrapeIntervalMs: f.scrapeIntervalMs,
     durationMs,
     profile: null,

@@ -74,7 +74,11 @@ export function statusLine(
     pushRule !== null && pushRule !== undefined
       ? pushRule
       : windowRate(recent, (x) => x.collector?.orders, win);
-  const drops = windowRate(recent, (x) => socketDropCounter(x) ?? udpDropCounter(x), win);
+  // OTLP has no datagrams to drop: its push trouble is exports failing after the exporter's retries.
+  const otlp = recent.some((x) => (x.ledger?.otlpExports ?? 0) > 0);
+  const drops = otlp
+    ? windowRate(recent, (x) => x.ledger?.otlpExportsFailed, win)
+    : windowRate(recent, (x) => socketDropCounter(x) ?? udpDropCounter(x), win);
   const rel =
     ctx.burstAtMs === null
       ? ''
@@ -87,7 +91,7 @@ export function statusLine(
   return (
     `[${(ctx.elapsedMs / 1000).toFixed(0).padStart(4)}s${rel}] ${s.phase.padEnd(13)}${ctx.eta ? ` ${ctx.eta} |` : ''} ${ctx.pods} pods/${ctx.producers} producers |` +
     ` pull ${r(pullE)}/s emitted ${r(pullD)}/s stored${up}${p99 !== null && p99 !== undefined ? ` p99 ${p99.toFixed(2)}s` : ''} |` +
-    ` push ${r(pushE)}/s emitted ${r(pushD)}/s counted | udp drops ${r(drops)}/s`
+    ` push ${r(pushE)}/s emitted ${r(pushD)}/s counted | ${otlp ? 'failed exports' : 'udp drops'} ${r(drops)}/s`
   );
 }
 

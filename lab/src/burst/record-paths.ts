@@ -1,5 +1,6 @@
 import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
 import { type PullPodOutcome, pullLossCauses, pushLossCauses } from '../analysis/causes.ts';
+import { otlpLossCauses } from '../analysis/otlp-causes.ts';
 import { pathCounts, visibilityOf } from '../analysis/visibility.ts';
 import type { FirstFailure, PathAccount, PathName, ProbeSample } from '../core/record.ts';
 import type { Collected, RunContext } from './context.ts';
@@ -40,18 +41,27 @@ export function completePaths(
     "Σ producers' ledgers: ordersPushed",
     'collector /metrics: Σ of every `orders` series',
   );
-  push.causes = pushLossCauses({
-    lost: push.lost,
-    pushMode: ctx.config.pushMode,
-    transport: ctx.config.transport,
-    ordersPushed: totals.ordersPushed,
-    pushEvents: totals.pushEvents,
-    datagrams: totals.datagrams,
-    sendErrors: totals.sendErrors,
-    datagramsReceived: ctx.config.transport === 'udp' ? collected.collectorUdpPackets : null,
-    refusedLines: collected.collectorRefused ?? {},
-    inFlightOrders: collected.collectorStillRising,
-  });
+  push.causes =
+    ctx.config.transport === 'otlp'
+      ? otlpLossCauses({
+          lost: push.lost,
+          temporality: ctx.config.otlpTemporality ?? 'cumulative',
+          ledgers: collected.ledgers,
+          refusedPoints: collected.otlpRefused ?? {},
+          inFlightOrders: collected.collectorStillRising,
+        })
+      : pushLossCauses({
+          lost: push.lost,
+          pushMode: ctx.config.pushMode,
+          transport: ctx.config.transport,
+          ordersPushed: totals.ordersPushed,
+          pushEvents: totals.pushEvents,
+          datagrams: totals.datagrams,
+          sendErrors: totals.sendErrors,
+          datagramsReceived: ctx.config.transport === 'udp' ? collected.collectorUdpPackets : null,
+          refusedLines: collected.collectorRefused ?? {},
+          inFlightOrders: collected.collectorStillRising,
+        });
   return withVisibility(ctx, { pull, push });
 }
 

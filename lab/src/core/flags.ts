@@ -1,8 +1,8 @@
 import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs } from '@pushpull/common';
-import type { BurstConfig, PushMode, Transport } from './record.ts';
+import type { BurstConfig, OtlpTemporality, PushMode, Transport } from './record.ts';
 
 /** The push transports the lab drives end to end. */
-export const LAB_TRANSPORTS: Transport[] = ['udp', 'tcp'];
+export const LAB_TRANSPORTS: Transport[] = ['udp', 'tcp', 'otlp'];
 
 // Flag specs shared by the verbs (each verb's cli.ts composes its own set), validated once at the
 // boundary. Unknown flag / bad value → LabError naming it
@@ -68,10 +68,15 @@ export const FLEET_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_TRANSPORT',
     default: 'udp',
-    // The producer and the collector speak OTLP/HTTP too (`otlp` in TRANSPORTS), but the lab does not yet
-    // start the collector's OTLP receiver nor account OTLP's own causes: it offers the StatsD transports only.
     choices: LAB_TRANSPORTS,
-    help: 'push transport (StatsD over UDP or TCP)',
+    help: 'push transport: StatsD over UDP or TCP, or OTLP/HTTP (the OpenTelemetry SDK, one export per flush interval)',
+  },
+  'otlp-temporality': {
+    kind: 'string',
+    env: 'LAB_OTLP_TEMPORALITY',
+    default: 'cumulative',
+    choices: ['cumulative', 'delta'],
+    help: 'OTLP sums and histograms (--transport otlp): cumulative heals a failed export with the next one; delta loses it',
   },
   seed: { kind: 'int', env: 'LAB_SEED', default: 42, min: 0, max: 2 ** 32 - 1, help: 'workload seed' },
 };
@@ -122,6 +127,7 @@ export type FleetFlags = Pick<
   | 'pushMode'
   | 'jitter'
   | 'transport'
+  | 'otlpTemporality'
   | 'scrapeIntervalMs'
   | 'seed'
   | 'nodeExporter'
@@ -138,6 +144,7 @@ export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
     pushMode: (flags['push-mode'] ?? 'per-event') as PushMode,
     jitter: (flags.jitter ?? 'on') === 'on',
     transport: (flags.transport ?? 'udp') as Transport,
+    otlpTemporality: (flags['otlp-temporality'] ?? 'cumulative') as OtlpTemporality,
     scrapeIntervalMs:
       flags['scrape-interval'] === undefined
         ? 15_000

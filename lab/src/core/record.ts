@@ -1,4 +1,4 @@
-import type { Ledger, LedgerCounts, PushMode, Transport } from '@pushpull/common';
+import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
 
 // The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
 // functions of this record only.
@@ -21,6 +21,14 @@ export interface CollectorSnapshot {
    * collector_parse_errors_total; `packet_too_large` for whole datagrams over the size limit). null = absent.
    */
   refusedByReason?: Record<string, number> | null;
+  /**
+   * OTLP receiver (run@2, transport otlp): points accepted, points refused by reason
+   * (collector_otlp_points_refused_total), and requests answered 429/503 (the receiver asked the exporter to
+   * slow down). Absent/null when the collector exposes no OTLP families.
+   */
+  otlpAccepted?: number | null;
+  otlpRefusedByReason?: Record<string, number> | null;
+  otlpThrottled?: number | null;
   /** Any other collector drop counter (`collector_*drop*_total`, e.g. a queue), summed. */
   otherDrops: number | null;
   /** Datagrams the kernel dropped on the collector's OWN socket (sk_drops, /proc/net/udp): exact per socket. */
@@ -42,7 +50,7 @@ export interface NodeUdpSnapshot {
 }
 
 /** How pods push and over what: wire contracts shared with the producer (@pushpull/common). */
-export type { PushMode, Transport };
+export type { OtlpTemporality, PushMode, Transport };
 export type PathName = 'pull' | 'push';
 
 export interface BurstConfig {
@@ -53,6 +61,8 @@ export interface BurstConfig {
   pushMode: PushMode;
   jitter: boolean;
   transport: Transport;
+  /** Transport otlp: the SDK's aggregation temporality (absent in older records = cumulative). */
+  otlpTemporality?: OtlpTemporality;
   scrapeIntervalMs: number;
   /** Burst window: from the scheduled open (T0) to quiesce. 0 in flags = the profile's full length. */
   durationMs: number;
@@ -165,7 +175,10 @@ export interface ProbeSample {
   dead?: string[];
 }
 
-/** Why orders were lost (lab/README.md "Loss by cause"); `collector-refused` is written `collector-refused:<reason>`. */
+/**
+ * Why orders were lost (lab/README.md "Loss by cause"); `collector-refused` and `receiver-refused` (the OTLP
+ * receiver) are written `<cause>:<reason>`.
+ */
 export type LossCauseName =
   | 'kernel-rcvbuf'
   | 'send-error'
@@ -176,6 +189,9 @@ export type LossCauseName =
   | 'scrape-over-limit'
   | 'prometheus-overloaded'
   | 'not-stored'
+  | 'exporter-dropped'
+  | 'export-queued'
+  | 'receiver-refused'
   | 'unverified'
   | 'unexplained';
 

@@ -168,12 +168,38 @@ function refusedByReason(samples: readonly ExpoSample[]): Record<string, number>
   return out;
 }
 
+const OTLP_FAMILIES = new Set([
+  'collector_otlp_points_total',
+  'collector_otlp_points_refused_total',
+  'collector_otlp_requests_total',
+]);
+
+/** The OTLP receiver's counters; every field null when the collector exposes none of them. */
+function otlpCounts(samples: readonly ExpoSample[]) {
+  let accepted: number | null = null;
+  let throttled: number | null = null;
+  let refused: Record<string, number> | null = null;
+  for (const s of samples) {
+    if (!Number.isFinite(s.value)) continue;
+    if (s.name === 'collector_otlp_points_total' && s.labels.outcome === 'accepted')
+      accepted = (accepted ?? 0) + s.value;
+    else if (s.name === 'collector_otlp_requests_total')
+      throttled = (throttled ?? 0) + (s.labels.code === '429' || s.labels.code === '503' ? s.value : 0);
+    else if (s.name === 'collector_otlp_points_refused_total') {
+      refused = refused ?? {};
+      if (s.value > 0)
+        refused[s.labels.reason ?? 'unknown'] = (refused[s.labels.reason ?? 'unknown'] ?? 0) + s.value;
+    }
+  }
+  return { otlpAccepted: accepted, otlpRefusedByReason: refused, otlpThrottled: throttled };
+}
+
 /** `ordersFamily` is `orders` (compatible naming) or `orders_total` (collector started with --strict-names). */
 export function collectorSnapshot(text: string, ordersFamily = 'orders'): CollectorSnapshot {
   const samples = parseExposition(
     text,
-    (n) => n === ordersFamily || COLLECTOR_DIRECT.has(n) || isOtherDrop(n),
-    (n) => n === 'collector_packets_total' || REFUSAL_FAMILIES.has(n),
+    (n) => n === ordersFamily || COLLECTOR_DIRECT.has(n) || isOtherDrop(n) || OTLP_FAMILIES.has(n),
+    (n) => n === 'collector_packets_total' || REFUSAL_FAMILIES.has(n) || OTLP_FAMILIES.has(n),
   );
   const sum = (n: string) => sumFamilies(samples, [n]);
   let other: number | null = null;
@@ -193,6 +219,7 @@ export function collectorSnapshot(text: string, ordersFamily = 'orders'): Collec
     seriesRejected: sum('collector_series_rejected_total'),
     otherDrops: other,
     refusedByReason: refusedByReason(samples),
+    ...otlpCounts(samples),
     socketDrops: sum('collector_udp_socket_drops_total'),
     kernelRcvbufErrors: sum('collector_kernel_udp_rcvbuf_errors_total'),
     kernelInErrors: sum('collector_kernel_udp_in_errors_total'),

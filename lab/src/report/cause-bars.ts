@@ -17,6 +17,9 @@ const BASE_COLOURS: Record<LossCauseName, string> = {
   'scrape-over-limit': '#e377c2',
   'prometheus-overloaded': '#bcbd22',
   'not-stored': '#2ca02c',
+  'exporter-dropped': '#c49c94',
+  'export-queued': '#9edae5',
+  'receiver-refused': '#ff7f0e',
   unverified: '#aec7e8',
   unexplained: '#7f7f7f',
 };
@@ -25,7 +28,7 @@ const REFUSED_SHADES = ['#ff7f0e', '#ffbb78', '#e6550d', '#fdae6b', '#a63603'];
 
 export function causeColour(cause: string): string {
   const [name, reason] = cause.split(':', 2) as [LossCauseName, string | undefined];
-  if (name === 'collector-refused' && reason) {
+  if ((name === 'collector-refused' || name === 'receiver-refused') && reason) {
     let h = 0;
     for (const ch of reason) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
     return REFUSED_SHADES[h % REFUSED_SHADES.length]!;

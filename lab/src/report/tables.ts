@@ -149,7 +149,12 @@ export function environmentTable(r: RunRecord): Table {
         'pods / producers',
         `${c.pods} / ${c.producers} (${c.podsPerProducer} per producer; per-pod load = incident fleet of ${c.fleetPods})`,
       ],
-      ['push', `${c.pushMode}, ${c.transport}, jitter ${c.jitter ? 'on' : 'off'}`],
+      [
+        'push',
+        c.transport === 'otlp'
+          ? `OTLP/HTTP (OpenTelemetry SDK), ${c.otlpTemporality ?? 'cumulative'} temporality, export every ${c.flushIntervalMs / 1000} s, jitter ${c.jitter ? 'on' : 'off'}`
+          : `${c.pushMode}, ${c.transport}, jitter ${c.jitter ? 'on' : 'off'}`,
+      ],
       [
         'scrape interval / timeout',
         `${c.scrapeIntervalMs / 1000} s / ${e.prometheusScrapeTimeoutMs / 1000} s`,

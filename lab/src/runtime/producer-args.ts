@@ -38,7 +38,16 @@ export function producerArgs(
     `${opts.flushIntervalMs}ms`,
     '--heartbeat',
     opts.heartbeatMs > 0 ? `${opts.heartbeatMs}ms` : 'off',
+    ...(opts.transport === 'otlp' ? ['--otlp-temporality', opts.otlpTemporality ?? 'cumulative'] : []),
   ];
+}
+
+/**
+ * Where a containerised producer sends its push path (docker and swarm: the compose service names). StatsD
+ * UDP and TCP share port 8125; OTLP/HTTP is the collector's receiver on the spec's default port 4318.
+ */
+export function containerCollectorAddress(transport: ProducerOptions['transport']): string {
+  return transport === 'otlp' ? 'collector:4318' : 'collector:8125';
 }
 
 /** Pods for producer i of n: the last one takes the remainder when a total is asked for. */

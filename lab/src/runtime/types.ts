@@ -38,6 +38,8 @@ export interface ProducerOptions {
   pushMode: PushMode;
   jitter: boolean;
   transport: Transport;
+  /** Transport otlp only (absent = the SDK's default, cumulative). */
+  otlpTemporality?: 'cumulative' | 'delta';
   heartbeatMs: number;
   flushIntervalMs: number;
   fleetPods: number;

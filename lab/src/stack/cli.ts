@@ -135,6 +135,7 @@ export async function upCommand(argv: string[], io: CliIo, deps: StackDeps = {})
         pushMode: f.pushMode,
         jitter: f.jitter,
         transport: f.transport,
+        otlpTemporality: f.otlpTemporality,
         heartbeatMs: 5000,
         flushIntervalMs: 10_000,
         fleetPods: INCIDENT_FLEET_PODS,

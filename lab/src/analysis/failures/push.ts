@@ -90,3 +90,48 @@ export function sendErrors({ samples, add }: Detection): void {
   if (send)
     add('push', 'send-error', send.sample, `+${fmt(send.delta)} push send errors in the producers' ledgers`);
 }
+
+/** OTLP: exports that finally failed (after the exporter's own retries), counted in the ledger. */
+export function exportFailures({ samples, add }: Detection): void {
+  const f = firstIncrease(samples, (s) => s.ledger?.otlpExportsFailed ?? null);
+  if (f)
+    add(
+      'push',
+      'export-failed',
+      f.sample,
+      `+${fmt(f.delta)} OTLP exports failed after the exporter's retries (producers' ledgers)`,
+    );
+}
+
+/** OTLP: the receiver answered 429/503 (back-pressure: the exporter backs off and retries). */
+export function exportThrottled({ samples, add }: Detection): void {
+  const f = firstIncrease(samples, (s) => s.ledger?.otlpRequestsRetryable ?? null);
+  if (f)
+    add(
+      'push',
+      'export-throttled',
+      f.sample,
+      `+${fmt(f.delta)} OTLP requests answered 429/502/503/504 (retryable: the exporter backs off and retries)`,
+    );
+}
+
+const refusedPoints = (s: ProbeSample) => {
+  const r = s.collector?.otlpRefusedByReason;
+  return r ? Object.values(r).reduce((a, b) => a + b, 0) : null;
+};
+
+/** OTLP: the receiver refused data points (partial_success), by reason in the collector's self-metrics. */
+export function receiverRefusals({ samples, add }: Detection): void {
+  const f = firstIncrease(samples, refusedPoints);
+  if (!f) return;
+  const reasons = Object.entries(f.sample.collector?.otlpRefusedByReason ?? {})
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${fmt(v)} ${k}`)
+    .join(', ');
+  add(
+    'push',
+    'otlp-refused',
+    f.sample,
+    `+${fmt(f.delta)} OTLP points refused by the receiver (so far: ${reasons})`,
+  );
+}

@@ -28,6 +28,7 @@ async function pushDelivered(ctx: RunContext): Promise<void> {
   );
   collected.pushDelivered = finalSnap.orders ?? 0;
   collected.collectorRefused = finalSnap.refusedByReason ?? null;
+  collected.otlpRefused = finalSnap.otlpRefusedByReason ?? null;
   collected.collectorSeries = finalSnap.series;
   collected.collectorUdpPackets = finalSnap.packetsUdp;
   collected.collectorRcvbuf = finalSnap.rcvbufBytes ?? collected.collectorRcvbuf;

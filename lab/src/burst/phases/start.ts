@@ -37,6 +37,7 @@ export async function start(ctx: RunContext): Promise<void> {
     pushMode: config.pushMode,
     jitter: config.jitter,
     transport: config.transport,
+    ...(config.otlpTemporality ? { otlpTemporality: config.otlpTemporality } : {}),
     heartbeatMs: config.heartbeatMs,
     flushIntervalMs: config.flushIntervalMs,
     fleetPods: config.fleetPods,

@@ -2,7 +2,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { waitHttp } from '../engine.ts';
-import { producerArgs as baseProducerArgs, type ProducerArgs, podsForProducer } from '../producer-args.ts';
+import {
+  producerArgs as baseProducerArgs,
+  containerCollectorAddress,
+  type ProducerArgs,
+  podsForProducer,
+} from '../producer-args.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import type { DockerStack } from './state.ts';
@@ -29,7 +34,7 @@ export async function scaleFleet(s: DockerStack, producers: number, popts: Produ
     const name = `producer-${i}`;
     const pods = podsForProducer(i, producers, popts);
     const container = await startService(s, 'producer', { Binds: [`${sdDir}:/sd`] }, true, {
-      cmd: producerArgs(name, pods, popts, 'collector:8125', '/sd'),
+      cmd: producerArgs(name, pods, popts, containerCollectorAddress(popts.transport), '/sd'),
       containerName: `pushpull-${s.runId}-${name}`,
       labels: { 'pushpull.producer': name },
       // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.

@@ -30,8 +30,7 @@ export async function startProducer(
   signal?: AbortSignal,
 ): Promise<ProducerProc> {
   const name = `producer-${index}`;
-  const statsd =
-    opts.transport === 'tcp' ? (s.collectorStatsd?.tcp ?? s.collectorStatsd?.udp) : s.collectorStatsd?.udp;
+  const statsd = collectorAddress(s, opts.transport);
   if (!statsd) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
   const child = spawnIn(s, name, process.execPath, [
     paths(s.root).producerMain,
@@ -56,6 +55,13 @@ export async function startProducer(
   if (!existsSync(join(s.sdDir, `${name}.json`)))
     throw new LabError('LAB_ERR_CHILD_EXIT', `${name} started but wrote no discovery file in ${s.sdDir}`);
   return proc;
+}
+
+/** The collector's listener for a transport; null when it has none (TCP falls back to UDP's port). */
+function collectorAddress(s: ProcessStack, transport: ProducerOptions['transport']): string | undefined {
+  const c = s.collectorStatsd;
+  if (transport === 'otlp') return c?.otlp ?? undefined;
+  return transport === 'tcp' ? (c?.tcp ?? c?.udp) : c?.udp;
 }
 
 /** Grows or shrinks the fleet to `producers` processes. */

@@ -23,7 +23,7 @@ export function describeStack(s: ProcessStack): StackState {
   for (const [n, c] of s.base) pids[n] = c.pid;
   const priv: ProcessPrivate = {
     pids,
-    collectorStatsd: s.collectorStatsd ?? { udp: '', tcp: null },
+    collectorStatsd: s.collectorStatsd ?? { udp: '', tcp: null, otlp: null },
     sdDir: s.sdDir,
     persistent: s.persistent,
     withNodeExporter: s.withNodeExporter,

@@ -68,7 +68,7 @@ async function startCollector(
   extraFlags: readonly string[],
   signal?: AbortSignal,
 ): Promise<string> {
-  const listen = ['--statsd-udp', '--statsd-tcp', '--http'].flatMap((f) => [f, '127.0.0.1:0']);
+  const listen = ['--statsd-udp', '--statsd-tcp', '--http', '--otlp-http'].flatMap((f) => [f, '127.0.0.1:0']);
   const child = spawnIn(s, 'collector', process.execPath, [p.collectorMain, ...listen, ...extraFlags]);
   s.base.set('collector', child);
   writeLabJson(s);
@@ -80,7 +80,11 @@ async function startCollector(
       'LAB_ERR_CHILD_EXIT',
       `collector's listening line lacks http/udp: ${JSON.stringify(line)}`,
     );
-  s.collectorStatsd = { udp, tcp: typeof line.tcp === 'string' ? line.tcp : null };
+  s.collectorStatsd = {
+    udp,
+    tcp: typeof line.tcp === 'string' ? line.tcp : null,
+    otlp: typeof line.otlp === 'string' ? line.otlp : null,
+  };
   return addrToUrl(http);
 }
 

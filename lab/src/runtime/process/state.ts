@@ -29,6 +29,8 @@ export interface ProducerProc {
 export interface CollectorStatsd {
   udp: string;
   tcp: string | null;
+  /** The OTLP/HTTP receiver (HOST:PORT). */
+  otlp: string | null;
 }
 
 export interface ProcessStack {

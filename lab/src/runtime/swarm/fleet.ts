@@ -1,5 +1,5 @@
 import { LabError } from '@pushpull/common';
-import { producerArgs } from '../producer-args.ts';
+import { containerCollectorAddress, producerArgs } from '../producer-args.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { podsList, specContext, waitHttp } from './deploy.ts';
 import { taskAddress } from './engine.ts';
@@ -87,7 +87,14 @@ async function addProducer(
   popts: ProducerOptions,
   signal?: AbortSignal,
 ): Promise<void> {
-  const args = producerArgs(slot.name, slot.pods, popts, 'collector:8125', '/tmp/sd', '0.0.0.0:9100');
+  const args = producerArgs(
+    slot.name,
+    slot.pods,
+    popts,
+    containerCollectorAddress(popts.transport),
+    '/tmp/sd',
+    '0.0.0.0:9100',
+  );
   const svc = await s.docker.createService(
     producerSpec(specContext(s), slot.name, args, producerConstraints(slot)),
   );
