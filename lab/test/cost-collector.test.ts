@@ -7,6 +7,7 @@ import { parseHostPort, silentLogger, systemClock } from '@pushpull/common';
 import {
   type CollectorEndpoint,
   type CostReport,
+  createOtlpRecorder,
   defaultCollectorBin,
   formatCostTable,
   makeCheckoutEvents,
@@ -173,6 +174,16 @@ describe('lab:cost against a real collector on loopback', () => {
     assert.ok(e.wallNs >= e.collectNs + e.serializeNs, 'the wall time covers collect and serialise');
     assert.ok(e.wallNsCold > 0 && e.cpuNsCold > 0);
     assert.equal(e.points, report.otlp.perRun[1]!.pointsExported);
+  });
+
+  it('OTLP: an export that cannot collect (provider shut down) is a failed sample, not a crash', async () => {
+    const rec = createOtlpRecorder({ url: endpoint.otlpUrl, timeoutMs: 1000 }, systemClock);
+    rec.record(makeCheckoutEvents(1, 1)[0]!);
+    await rec.shutdown();
+    const s = await rec.exportOnce();
+    assert.equal(s.ok, false);
+    assert.equal(s.points, 0);
+    assert.match(s.error ?? '', /^collect: /);
   });
 
   it('the table has the OTLP row and what the receiver counted', () => {

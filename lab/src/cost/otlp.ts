@@ -12,7 +12,12 @@ import type { Counter } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  MeterProvider,
+  MetricReader,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { Clock } from '@pushpull/common';
 import type { CheckoutEvent } from './events.ts';
 
@@ -66,6 +71,33 @@ function pointsIn(rm: ResourceMetrics): { points: number; orders: number } {
   return { points, orders };
 }
 
+/**
+ * The real exporter's export(), timed: the synchronous part (protobuf serialisation, handing the request to
+ * http) and the result. The exporter always reports, after its own timeout at the latest; `limitMs` bounds
+ * the wait against a bug, not a case.
+ */
+function exportTimed(
+  exporter: PushMetricExporter,
+  rm: ResourceMetrics,
+  clock: Clock,
+  limitMs: number,
+): Promise<{ result: ExportResult; serializeNs: number }> {
+  return new Promise((resolve) => {
+    let serializeNs = 0;
+    const timer = setTimeout(() => {
+      const error = new Error(`no export result in ${limitMs} ms`);
+      resolve({ result: { code: ExportResultCode.FAILED, error }, serializeNs });
+    }, limitMs);
+    const t0 = clock.hrtimeNs();
+    exporter.export(rm, (result) => {
+      clearTimeout(timer);
+      // A result before export() returns (nothing to send, queue full): that call was the whole step.
+      resolve({ result, serializeNs: serializeNs || Number(clock.hrtimeNs() - t0) });
+    });
+    serializeNs = Number(clock.hrtimeNs() - t0);
+  });
+}
+
 let providers = 0;
 
 export interface OtlpRecorderOptions {
@@ -91,31 +123,31 @@ export function createOtlpRecorder(opts: OtlpRecorderOptions, clock: Clock): Otl
     readers: [reader],
   });
   const counter: Counter = provider.getMeter('pushpull-lab-cost').createCounter(OTLP_CHECKOUT);
-  const exportWithin = (rm: ResourceMetrics) =>
-    new Promise<{ result: ExportResult; serializeNs: number }>((resolve) => {
-      let serializeNs = 0;
-      // The exporter always reports, after its own timeout at the latest; this bound is for a bug, not a case.
-      const timer = setTimeout(() => {
-        const error = new Error(`no export result in ${opts.timeoutMs + 1000} ms`);
-        resolve({ result: { code: ExportResultCode.FAILED, error }, serializeNs });
-      }, opts.timeoutMs + 1000);
-      const t0 = clock.hrtimeNs();
-      exporter.export(rm, (result) => {
-        clearTimeout(timer);
-        // A result before export() returns (nothing to send, queue full): that call was the whole step.
-        resolve({ result, serializeNs: serializeNs || Number(clock.hrtimeNs() - t0) });
-      });
-      serializeNs = Number(clock.hrtimeNs() - t0);
-    });
   return {
     record: (e) => counter.add(1, e.labels as unknown as Record<string, string>),
     async exportOnce() {
       const cpu0 = process.cpuUsage();
       const t0 = clock.hrtimeNs();
-      const { resourceMetrics } = await reader.collect({ timeoutMillis: opts.timeoutMs });
+      let rm: ResourceMetrics;
+      try {
+        rm = (await reader.collect({ timeoutMillis: opts.timeoutMs })).resourceMetrics;
+      } catch (e) {
+        // Nothing collected, nothing sent: a failed export of no points (the SDK's own periodic reader logs it).
+        const ns = Number(clock.hrtimeNs() - t0);
+        const failed = {
+          collectNs: ns,
+          serializeNs: 0,
+          wallNs: ns,
+          cpuNs: 0,
+          points: 0,
+          orders: 0,
+          ok: false,
+        };
+        return { ...failed, error: `collect: ${(e as Error).message}` };
+      }
       const collectNs = Number(clock.hrtimeNs() - t0);
-      const { points, orders } = pointsIn(resourceMetrics);
-      const { result, serializeNs } = await exportWithin(resourceMetrics);
+      const { points, orders } = pointsIn(rm);
+      const { result, serializeNs } = await exportTimed(exporter, rm, clock, opts.timeoutMs + 1000);
       const wallNs = Number(clock.hrtimeNs() - t0);
       const cpu = process.cpuUsage(cpu0);
       const ok = result.code === ExportResultCode.SUCCESS;
