@@ -1,42 +1,65 @@
 // lab:cost against the real collector (createCollector from @pushpull/collector) on 127.0.0.1, port 0.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createCollector } from '@pushpull/collector';
 import { parseHostPort, silentLogger, systemClock } from '@pushpull/common';
 import {
   type CollectorEndpoint,
   type CostReport,
+  createOtlpRecorder,
   defaultCollectorBin,
+  formatCostTable,
+  makeCheckoutEvents,
   readCollectorCounts,
   runCostCommand,
   runCostExperiment,
 } from '../src/cost/index.ts';
 
+interface Totals {
+  udp: number;
+  checkout: number;
+  /** collector_otlp_points_total{outcome="accepted"} and the receiver's checkout_otlp series. */
+  otlpAccepted: number;
+  checkoutOtlp: number;
+}
+
 /** The test's own reading of the collector, independent of the code under test. */
-async function collectorTotals(httpUrl: string): Promise<{ udp: number; checkout: number }> {
+async function collectorTotals(httpUrl: string): Promise<Totals> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
-  let udp = 0;
-  let checkout = 0;
+  const t: Totals = { udp: 0, checkout: 0, otlpAccepted: 0, checkoutOtlp: 0 };
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+)(\{[^}]*\})?\s+([0-9.e+]+)/.exec(line);
     if (!m) continue;
-    if (m[1] === 'collector_packets_total' && m[2]?.includes('transport="udp"')) udp += Number(m[3]);
-    if (m[1] === 'checkout' || m[1] === 'checkout_total') checkout += Number(m[3]);
+    if (m[1] === 'collector_packets_total' && m[2]?.includes('transport="udp"')) t.udp += Number(m[3]);
+    if (m[1] === 'checkout' || m[1] === 'checkout_total') t.checkout += Number(m[3]);
+    if (m[1] === 'collector_otlp_points_total' && m[2]?.includes('outcome="accepted"'))
+      t.otlpAccepted += Number(m[3]);
+    if (m[1] === 'checkout_otlp' || m[1] === 'checkout_otlp_total') t.checkoutOtlp += Number(m[3]);
   }
-  return { udp, checkout };
+  return t;
+}
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }
 
 describe('lab:cost against a real collector on loopback', () => {
   let stop: () => Promise<void>;
   let endpoint: CollectorEndpoint;
   let report: CostReport;
-  let beforeTotals: { udp: number; checkout: number };
-  let afterTotals: { udp: number; checkout: number };
+  let beforeTotals: Totals;
+  let afterTotals: Totals;
   const EVENTS = 200;
 
   before(async () => {
     const collector = createCollector(
-      { statsdUdp: '127.0.0.1:0', statsdTcp: 'off', http: '127.0.0.1:0' },
+      { statsdUdp: '127.0.0.1:0', statsdTcp: 'off', http: '127.0.0.1:0', otlpHttp: '127.0.0.1:0' },
       { logger: silentLogger },
     );
     const bound = await collector.start();
@@ -46,6 +69,7 @@ describe('lab:cost against a real collector on loopback', () => {
       kind: 'inproc',
       udp: parseHostPort(bound.udp),
       httpUrl: `http://127.0.0.1:${http.port}`,
+      otlpUrl: `http://127.0.0.1:${parseHostPort(bound.otlp!).port}`,
       rcvbufGranted: bound.rcvbufGranted,
       stop,
     };
@@ -102,6 +126,77 @@ describe('lab:cost against a real collector on loopback', () => {
     for (const run of report.pushAggregated.perRun) assert.equal(run.sent, 1, 'one send per flush');
   });
 
+  it('OTLP: every run records each event once with the SDK and exports one point per series it saw', () => {
+    const series = new Set(
+      makeCheckoutEvents(EVENTS, 5).map((e) => `${e.labels.region}/${e.labels.payment}`),
+    );
+    const o = report.otlp;
+    assert.equal(o.perRun.length, 2);
+    for (const c of [o.cost, o.cold]) {
+      assert.equal(c.count, EVENTS);
+      assert.ok(c.p50Ns > 0 && c.p99Ns >= c.p50Ns);
+    }
+    for (const run of o.perRun) {
+      assert.equal(run.exports, 1);
+      assert.equal(run.exportsFailed, 0);
+      assert.equal(run.pointsExported, series.size, 'cumulative: one point per series');
+      assert.equal(run.ordersRecorded, EVENTS);
+      assert.equal(run.ordersExported, EVENTS, 'the cumulative total grew by this run’s orders');
+    }
+    assert.deepEqual(o.errors, []);
+    assert.ok(Math.abs(report.ratioOtlp - o.cost.p99Ns / report.pull.cost.p99Ns) < 1e-9);
+  });
+
+  it('OTLP: the real collector accepted every exported point and holds every order (its own counters)', () => {
+    const o = report.otlp;
+    for (const run of o.perRun) {
+      assert.equal(run.pointsAccepted, run.pointsExported);
+      assert.equal(run.pointsRefused, 0);
+      assert.equal(run.ordersDelivered, EVENTS);
+      assert.equal(run.requestsOk, 1);
+    }
+    const w = report.otlpWarmup;
+    assert.equal(w.exports, 2, 'warm-up: one export per 250 events');
+    assert.equal(w.pointsAccepted, w.pointsExported);
+    // The test's own reading of the receiver: collector_otlp_points_total and the checkout_otlp series.
+    assert.equal(
+      o.totals.pointsAccepted + w.pointsAccepted,
+      afterTotals.otlpAccepted - beforeTotals.otlpAccepted,
+    );
+    assert.ok(o.totals.pointsAccepted > 0);
+    assert.equal(afterTotals.checkoutOtlp - beforeTotals.checkoutOtlp, 2 * EVENTS + 500);
+    assert.equal(o.totals.ordersDelivered + w.ordersDelivered, 2 * EVENTS + 500);
+  });
+
+  it('OTLP: one export per interval is timed step by step', () => {
+    const e = report.otlp.export;
+    assert.ok(e.collectNs > 0 && e.serializeNs > 0 && e.cpuNs > 0);
+    assert.ok(e.wallNs >= e.collectNs + e.serializeNs, 'the wall time covers collect and serialise');
+    assert.ok(e.wallNsCold > 0 && e.cpuNsCold > 0);
+    assert.equal(e.points, report.otlp.perRun[1]!.pointsExported);
+  });
+
+  it('OTLP: an export that cannot collect (provider shut down) is a failed sample, not a crash', async () => {
+    const rec = createOtlpRecorder({ url: endpoint.otlpUrl, timeoutMs: 1000 }, systemClock);
+    rec.record(makeCheckoutEvents(1, 1)[0]!);
+    await rec.shutdown();
+    const s = await rec.exportOnce();
+    assert.equal(s.ok, false);
+    assert.equal(s.points, 0);
+    assert.match(s.error ?? '', /^collect: /);
+  });
+
+  it('the table has the OTLP row and what the receiver counted', () => {
+    const text = formatCostTable(report);
+    assert.match(text, /push {3}OTel SDK counter\.add, OTLP\/HTTP export .* 400 of 400\n/);
+    const t = report.otlp.totals;
+    assert.match(
+      text,
+      new RegExp(`OTLP at the receiver: ${t.pointsAccepted} of ${t.pointsExported} points accepted`),
+    );
+    assert.match(text, /OTLP\/pull: \d/);
+  });
+
   it('costs are positive, the ratio is push p99 / pull p99, the scrape has a body', () => {
     const rows = [report.pull, report.push, report.pushBuffered, report.pushAggregated];
     for (const c of rows.flatMap((r) => [r.cost, r.cold])) {
@@ -130,6 +225,8 @@ describe('lab:cost against a collector with a tiny receive buffer (forced loss)'
         kind: 'inproc',
         udp: parseHostPort(bound.udp),
         httpUrl: `http://127.0.0.1:${parseHostPort(bound.http).port}`,
+        // Nothing listens here: every OTLP export fails, and the row must say so, not hang or crash.
+        otlpUrl: `http://127.0.0.1:${await closedPort()}`,
         rcvbufGranted: bound.rcvbufGranted,
         stop: () => collector.stop(),
       };
@@ -160,6 +257,16 @@ describe('lab:cost against a collector with a tiny receive buffer (forced loss)'
         rows.reduce((a, x) => a + x.eventsDelivered.delivered, 0),
         t1.checkout - t0.checkout,
       );
+      // The unreachable OTLP receiver: two exports, both failed after the exporter's retries, none accepted.
+      const o = r.otlp.totals;
+      assert.deepEqual([o.exports, o.exportsFailed, o.pointsAccepted, o.ordersExported], [2, 2, 0, 0]);
+      assert.equal(o.pointsExported, 24);
+      assert.equal(t1.otlpAccepted - t0.otlpAccepted, 0);
+      assert.ok(r.otlp.errors.length > 0, 'the exporter’s error is reported');
+      assert.match(
+        formatCostTable(r),
+        /0 of 24 points accepted .*\(2 failed\).*orders: 800 recorded, 0 exported, 0 delivered/,
+      );
     } finally {
       await collector.stop();
     }
@@ -184,6 +291,9 @@ describe('lab:cost command --json', () => {
       'push',
       'pushBuffered',
       'pushAggregated',
+      'otlp',
+      'otlpWarmup',
+      'ratioOtlp',
       'ratio',
       'ratioCold',
       'timedRuns',
@@ -202,6 +312,8 @@ describe('lab:cost command --json', () => {
     }
     for (const k of ['sent', 'received']) assert.equal(typeof j.push.datagrams[k], 'number');
     assert.deepEqual(Object.keys(j.scrape).sort(), ['bytes', 'ms', 'msCold', 'msRepeats']);
+    assert.equal(j.otlp.totals.ordersDelivered, 200, 'the command’s own collector has its OTLP receiver on');
+    assert.ok(j.otlp.totals.pointsAccepted > 0);
   });
 
   const bin = defaultCollectorBin();
@@ -222,5 +334,9 @@ describe('lab:cost command --json', () => {
     assert.equal(j.collector.kind, 'spawn');
     assert.equal(j.push.datagrams.sent, 200);
     assert.ok(j.push.datagrams.received > 0);
+    // The spawned binary's OTLP receiver (--otlp-http) accepted both runs' exports.
+    assert.equal(j.otlp.totals.exports, 2);
+    assert.equal(j.otlp.totals.pointsAccepted, j.otlp.totals.pointsExported);
+    assert.equal(j.otlp.totals.ordersDelivered, 200);
   });
 });

@@ -84,6 +84,7 @@ describe('cost: settleCounts', () => {
     kind: 'inproc',
     udp: { host: '127.0.0.1', port: 1 },
     httpUrl: 'http://127.0.0.1:1',
+    otlpUrl: 'http://127.0.0.1:2',
     rcvbufGranted: null,
     stop: async () => {},
   };

@@ -1,5 +1,5 @@
-// `pushpull-lab cost`: per-event cost of pull (prom-client) vs push (hot-shots) against a real collector on
-// loopback. I/O lives here and in collector/pull/push/http; run.ts only orchestrates.
+// `pushpull-lab cost`: per-event cost of pull (prom-client) vs push (hot-shots; the OpenTelemetry SDK over
+// OTLP/HTTP) against a real collector on loopback. I/O lives here and in collector/pull/push/http; run.ts only orchestrates.
 
 import {
   describeError,
@@ -71,7 +71,7 @@ export const COST_FLAGS: FlagSpecs = {
     kind: 'string',
     default: '5s',
     placeholder: 'D',
-    help: 'max wait per mode for the collector to count what was sent',
+    help: 'max wait per mode for the collector to count what was sent; the OTLP exporter’s request timeout',
   },
   json: { kind: 'bool', default: false, help: 'print the report as JSON' },
   help: { kind: 'bool', default: false, help: 'show this help' },
@@ -81,7 +81,8 @@ const USAGE =
   'pushpull-lab cost [flags]\n' +
   'The same checkout events recorded in-process with prom-client (pull) and sent with hot-shots (push: one\n' +
   'datagram per event, buffered, aggregated) to a real collector on 127.0.0.1: p99 per-event cost, the ratio,\n' +
-  'one scrape of the pull registry, datagrams received of sent.';
+  'one scrape of the pull registry, datagrams received of sent. Plus the OpenTelemetry SDK (counter.add) with\n' +
+  'one OTLP/HTTP export per run to the same collector: record cost, export cost, points accepted of exported.';
 
 export async function runCostCommand(argv: string[], rawIo: CommandIo): Promise<number> {
   const io = lineIo(rawIo);

@@ -1,5 +1,6 @@
 // The real collector the push path sends to, on loopback: in-process (createCollector from
-// @pushpull/collector) or the built binary as a child process. Plus reading its counters over HTTP.
+// @pushpull/collector) or the built binary as a child process, its OTLP/HTTP receiver on too. Plus reading
+// its counters over HTTP.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,8 @@ export interface CollectorEndpoint {
   kind: CollectorKind;
   udp: HostPort;
   httpUrl: string;
+  /** The OTLP/HTTP receiver, `http://127.0.0.1:PORT` (POST /v1/metrics). */
+  otlpUrl: string;
   /** UDP receive buffer the kernel granted the collector (bytes), when it said. */
   rcvbufGranted: number | null;
   stop(): Promise<void>;
@@ -47,19 +50,34 @@ function loopbackHostPort(text: string, what: string): HostPort {
   return hp;
 }
 
+function otlpUrlOf(bound: string | null | undefined): string {
+  if (!bound)
+    throw new LabError('LAB_ERR_CHILD_EXIT', 'the collector did not report its OTLP/HTTP receiver address');
+  const hp = loopbackHostPort(bound, 'collector otlp');
+  return `http://${hp.host}:${hp.port}`;
+}
+
 /** Starts `createCollector` from @pushpull/collector in this process, bound to 127.0.0.1 on free ports. */
 export async function startInProcessCollector(rcvbuf?: string): Promise<CollectorEndpoint> {
   // Its JSON log lines would interleave with our output (and break --json): keep it quiet.
   const collector = createCollector(
-    { statsdUdp: `${LOOPBACK}:0`, statsdTcp: 'off', http: `${LOOPBACK}:0`, ...(rcvbuf ? { rcvbuf } : {}) },
+    {
+      statsdUdp: `${LOOPBACK}:0`,
+      statsdTcp: 'off',
+      http: `${LOOPBACK}:0`,
+      otlpHttp: `${LOOPBACK}:0`,
+      ...(rcvbuf ? { rcvbuf } : {}),
+    },
     { logger: silentLogger },
   );
   const bound = await collector.start();
   const http = loopbackHostPort(bound.http, 'collector http');
+  if (bound.otlp === null) await collector.stop(); // cannot happen with otlpHttp set; otlpUrlOf says so
   return {
     kind: 'inproc',
     udp: loopbackHostPort(bound.udp, 'collector udp'),
     httpUrl: `http://${http.host}:${http.port}`,
+    otlpUrl: otlpUrlOf(bound.otlp),
     rcvbufGranted: bound.rcvbufGranted,
     stop: () => collector.stop(),
   };
@@ -98,6 +116,8 @@ function collectorArgs(bin: string, rcvbuf?: string): string[] {
     'off',
     '--http',
     `${LOOPBACK}:0`,
+    '--otlp-http',
+    `${LOOPBACK}:0`,
     ...(rcvbuf ? ['--rcvbuf', rcvbuf] : []),
   ];
 }
@@ -105,15 +125,16 @@ function collectorArgs(bin: string, rcvbuf?: string): string[] {
 interface ListeningLine {
   udp: string;
   http: string;
+  otlp?: string;
   rcvbufGranted?: number;
 }
 
 /** The collector's `{"msg":"listening",…}` log line, or null for any other line (JSON or not). */
 function parseListeningLine(line: string): ListeningLine | null {
   try {
-    const j = JSON.parse(line) as { msg?: string; udp?: string; http?: string; rcvbufGranted?: number };
+    const j = JSON.parse(line) as ListeningLine & { msg?: string };
     if (j.msg === 'listening' && j.udp && j.http)
-      return { udp: j.udp, http: j.http, rcvbufGranted: j.rcvbufGranted };
+      return { udp: j.udp, http: j.http, otlp: j.otlp, rcvbufGranted: j.rcvbufGranted };
   } catch {
     // not a JSON log line; keep reading
   }
@@ -187,10 +208,18 @@ export async function spawnCollector(
   const listening = await waitForListening(child, bin, startTimeoutMs);
   child.stdout?.resume(); // keep draining its log lines
   const http = loopbackHostPort(listening.http, 'collector http');
+  let otlpUrl: string;
+  try {
+    otlpUrl = otlpUrlOf(listening.otlp);
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
   return {
     kind: 'spawn',
     udp: loopbackHostPort(listening.udp, 'collector udp'),
     httpUrl: `http://${http.host}:${http.port}`,
+    otlpUrl,
     rcvbufGranted: typeof listening.rcvbufGranted === 'number' ? listening.rcvbufGranted : null,
     stop: () => stopChild(child),
   };

@@ -3,6 +3,8 @@ export * from './collector.ts';
 export * from './events.ts';
 export { formatCostTable } from './format.ts';
 export * from './measure.ts';
+export * from './otlp.ts';
+export * from './otlp-run.ts';
 export * from './promtext.ts';
 export * from './pull.ts';
 export * from './push.ts';

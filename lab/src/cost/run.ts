@@ -1,16 +1,28 @@
-// The per-event cost experiment: the same checkout events recorded with prom-client (pull) and sent with
-// hot-shots (push, three modes) to a real collector on loopback.
+// The per-event cost experiment: the same checkout events recorded with prom-client (pull), sent with
+// hot-shots (push, three modes) to a real collector on loopback, and recorded with the OpenTelemetry SDK and
+// exported over OTLP/HTTP to the same collector (otlp-run.ts).
 //
 // Order: one timed "cold" run (the first calls in this process, as a one-shot script measures them), then an
 // untimed warm-up (V8 needs a few thousand calls before hot-shots' send path is optimised: on this machine
 // the per-event push p99 falls from ~60–200 µs to ~10 µs after ~3,000 sends), then `repeats` timed "warm"
-// runs whose statistics are reported as medians. Every timed run counts datagrams sent and received.
+// runs whose statistics are reported as medians. Every timed run counts datagrams sent and received, and
+// OTLP points exported and accepted.
 
 import type { Clock } from '@pushpull/common';
 import { median } from '../model/stats.ts';
 import type { CollectorCounts, CollectorEndpoint } from './collector.ts';
 import { type CheckoutEvent, makeCheckoutEvents } from './events.ts';
 import { type CostSummary, medianSummary, summarizeNs, timeEach } from './measure.ts';
+import { createOtlpRecorder } from './otlp.ts';
+import {
+  type OtlpCounts,
+  OtlpPath,
+  type OtlpRow,
+  type OtlpRunResult,
+  type OtlpTraffic,
+  otlpRow,
+  readOtlpCounts,
+} from './otlp-run.ts';
 import { createPullRecorder, type ScrapeResult, scrapeOnce } from './pull.ts';
 import { createPushClient, MAX_BUFFER_SIZE, PUSH_MODES, type PushMode } from './push.ts';
 
@@ -40,6 +52,8 @@ export interface CostDeps {
   clock: Clock;
   collector: CollectorEndpoint;
   readCounts: (httpUrl: string) => Promise<CollectorCounts>;
+  /** The OTLP receiver's counts (default: readOtlpCounts, GET /metrics). */
+  readOtlpCounts?: (httpUrl: string) => Promise<OtlpCounts>;
   sleep: (ms: number) => Promise<void>;
   log?: (msg: string) => void;
 }
@@ -93,6 +107,12 @@ export interface CostReport {
   push: PushRow;
   pushBuffered: PushRow;
   pushAggregated: PushRow;
+  /** The OpenTelemetry SDK (counter.add) and one OTLP/HTTP export per run to the collector's receiver. */
+  otlp: OtlpRow;
+  /** The OTLP warm-up's exports and what the receiver counted of them. */
+  otlpWarmup: OtlpTraffic;
+  /** otlp.cost.p99Ns / pull.cost.p99Ns (warm). */
+  ratioOtlp: number;
   /** push.cost.p99Ns / pull.cost.p99Ns (warm). */
   ratio: number;
   /** push.cold.p99Ns / pull.cold.p99Ns. */
@@ -157,12 +177,14 @@ interface TimedRun {
   pull: CostSummary;
   scrape: ScrapeResult;
   push: Map<PushMode, PushRunResult>;
+  otlp: OtlpRunResult;
 }
 
 async function timedRun(
   events: readonly CheckoutEvent[],
   opts: CostOptions,
   deps: CostDeps,
+  otlp: OtlpPath,
 ): Promise<TimedRun> {
   const floor = summarizeNs(timeEach(events, () => {}, deps.clock));
   const recorder = createPullRecorder({ defaultMetrics: opts.defaultMetrics });
@@ -190,7 +212,7 @@ async function timedRun(
       timedOut,
     });
   }
-  return { floor, pull, scrape, push };
+  return { floor, pull, scrape, push, otlp: await otlp.timedRun(events) };
 }
 
 /** Untimed calls on every path, in chunks that let an in-process collector drain its socket between them. */
@@ -222,18 +244,39 @@ async function warmUp(n: number, opts: CostOptions, deps: CostDeps): Promise<Pus
   };
 }
 
-export async function runCostExperiment(opts: CostOptions, deps: CostDeps): Promise<CostReport> {
+/** Cold run, warm-up, warm runs; the OTLP path's one MeterProvider lives for all of them. */
+async function runAll(events: readonly CheckoutEvent[], opts: CostOptions, deps: CostDeps) {
   const log = deps.log ?? (() => {});
-  const events = makeCheckoutEvents(opts.events, opts.seed);
-  log('cost: cold run');
-  const cold = await timedRun(events, opts, deps);
-  log(`cost: warm-up, ${opts.warmup} untimed events per path`);
-  const warmupTraffic = await warmUp(opts.warmup, opts, deps);
-  const warm: TimedRun[] = [];
-  for (let r = 0; r < opts.repeats; r++) {
-    log(`cost: warm run ${r + 1}/${opts.repeats}`);
-    warm.push(await timedRun(events, opts, deps));
+  const otlp = new OtlpPath(
+    createOtlpRecorder({ url: deps.collector.otlpUrl, timeoutMs: opts.settleTimeoutMs }, deps.clock),
+    {
+      clock: deps.clock,
+      httpUrl: deps.collector.httpUrl,
+      readOtlpCounts: deps.readOtlpCounts ?? readOtlpCounts,
+      sleep: deps.sleep,
+      settleTimeoutMs: opts.settleTimeoutMs,
+    },
+  );
+  try {
+    log('cost: cold run');
+    const cold = await timedRun(events, opts, deps, otlp);
+    log(`cost: warm-up, ${opts.warmup} untimed events per path`);
+    const warmupTraffic = await warmUp(opts.warmup, opts, deps);
+    const otlpWarmup = await otlp.warmUp(opts.warmup, opts.seed + 1);
+    const warm: TimedRun[] = [];
+    for (let r = 0; r < opts.repeats; r++) {
+      log(`cost: warm run ${r + 1}/${opts.repeats}`);
+      warm.push(await timedRun(events, opts, deps, otlp));
+    }
+    return { cold, warm, warmupTraffic, otlpWarmup };
+  } finally {
+    await otlp.shutdown();
   }
+}
+
+export async function runCostExperiment(opts: CostOptions, deps: CostDeps): Promise<CostReport> {
+  const events = makeCheckoutEvents(opts.events, opts.seed);
+  const { cold, warm, warmupTraffic, otlpWarmup } = await runAll(events, opts, deps);
   const all = [cold, ...warm];
 
   const pushRow = (mode: PushMode): PushRow => {
@@ -263,6 +306,7 @@ export async function runCostExperiment(opts: CostOptions, deps: CostDeps): Prom
     p99NsRepeats: warm.map((t) => t.pull.p99Ns),
   };
   const push = pushRow('per-event');
+  const otlp = otlpRow(all.map((t) => t.otlp));
   const ratioOf = (a: number, b: number) => (b > 0 ? a / b : Number.POSITIVE_INFINITY);
   return {
     events: opts.events,
@@ -283,6 +327,9 @@ export async function runCostExperiment(opts: CostOptions, deps: CostDeps): Prom
     push,
     pushBuffered: pushRow('buffered'),
     pushAggregated: pushRow('aggregated'),
+    otlp,
+    otlpWarmup,
+    ratioOtlp: ratioOf(otlp.cost.p99Ns, pull.cost.p99Ns),
     ratio: ratioOf(push.cost.p99Ns, pull.cost.p99Ns),
     ratioCold: ratioOf(push.cold.p99Ns, pull.cold.p99Ns),
     scrape: {
