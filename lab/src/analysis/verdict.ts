@@ -73,7 +73,11 @@ function lossText(a: PathAccount): string {
 }
 
 /** Causes that are a limit the user configured (--series-budget) rather than the path failing. */
-const BUDGET_CAUSES = new Set(['collector-refused:max_series', 'scrape-over-limit']);
+const BUDGET_CAUSES = new Set([
+  'collector-refused:max_series',
+  'receiver-refused:max_series',
+  'scrape-over-limit',
+]);
 
 /** Orders this path lost to a limit the user set, when that is all it lost (null otherwise). */
 function configuredOnly(path: PathName, v: VerdictInput): number | null {
@@ -127,7 +131,7 @@ interface PathOutcome {
 }
 
 /** The signals a configured series budget raises when it is reached. */
-const BUDGET_SIGNALS = new Set(['collector-drop', 'sample-limit', 'alert:SampleLimitHit']);
+const BUDGET_SIGNALS = new Set(['collector-drop', 'otlp-refused', 'sample-limit', 'alert:SampleLimitHit']);
 
 export function verdictSentence(v: VerdictInput): string {
   const pushOff = v.config.pushMode === 'off';
