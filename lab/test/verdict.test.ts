@@ -237,6 +237,18 @@ describe('verdict with loss by cause (run@2)', () => {
     );
   });
 
+  it('a path Prometheus stored none of during the burst says so, though nothing was lost', () => {
+    const push = ok(100);
+    push.visibility = { p50Seconds: null, p90Seconds: null, seconds: 120, neverCaughtUp: 120, method: '' };
+    const v = verdictSentence({
+      ...base,
+      paths: { pull: ok(100), push },
+      firstFailures: [],
+      scrapeIntervalSeconds: 5,
+    });
+    assert.match(v, /push \(per-event UDP\) held: .*, but Prometheus stored none of it during the burst/);
+  });
+
   it('an interrupted run says where it was interrupted', () => {
     assert.match(
       partialVerdict('LAB_ERR_INTERRUPTED: interrupted by SIGINT', {

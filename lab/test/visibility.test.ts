@@ -67,6 +67,17 @@ describe('visibilityOf: how far the stored data trails the emitted orders', () =
     assert.equal(visibilityOf([], linear(1, 0, 5), win, 1, 'm'), null);
     assert.equal(visibilityOf(linear(1, 0, 5), [], win, 1, 'm'), null);
   });
+
+  it('an empty stored series read after the burst is "never caught up", not unmeasured', () => {
+    // Prometheus answered the read at +60 s but had stored nothing for the path (it could not scrape it).
+    const v = visibilityOf(linear(100, 0, 40), [], win, 1, 'm', T0 + 60_000)!;
+    assert.equal(v.seconds, 21);
+    assert.equal(v.neverCaughtUp, 21);
+    assert.equal(v.p50Seconds, null);
+    // read before the burst ended: the late seconds stay unmeasured
+    const early = visibilityOf(linear(100, 0, 40), linear(100, 0, 5), win, 1, 'm', T0 + 10_000)!;
+    assert.equal(early.unmeasured, 15);
+  });
 });
 
 /** A blank sample (what the probe starts each tick with) at `tS` seconds after T0. */

@@ -96,6 +96,8 @@ function lateText(path: PathName, v: VerdictInput): string {
   if (p90 === undefined || interval === undefined) return '';
   // Coarse readings (Prometheus missed its rule evaluations) make every delay an upper bound: no claim.
   if ((vis?.resolutionSeconds ?? 0) > 2 * interval) return '';
+  if (vis && vis.seconds > 0 && vis.neverCaughtUp === vis.seconds)
+    return ', but Prometheus stored none of it during the burst (what the lab counted was read from the collector directly)';
   if (p90 === null)
     return v.paths[path].visibility
       ? ', but what Prometheus had stored never caught up with the orders for the slowest tenth of the burst'

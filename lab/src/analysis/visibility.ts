@@ -41,12 +41,21 @@ export function visibilityOf(
   window: { fromMs: number; toMs: number },
   deliveredRatio: number,
   method: string,
+  /**
+   * Until when the stored series is known complete (the moment it was read after the run): with no reading
+   * after t, a second is "never caught up" rather than unmeasured when the read itself came after the burst
+   * — Prometheus answered, it simply had stored nothing more (e.g. it could not scrape the collector).
+   */
+  readAtMs?: number,
 ): Visibility | null {
   const ratio = Math.min(1, Math.max(0, deliveredRatio));
   const delays: number[] = [];
   // "Never caught up" needs a reading after the burst that is still short; with no reading after t at all
   // (Prometheus stopped answering), the second is not measured rather than counted as late.
-  const lastReading = stored[stored.length - 1]?.tMs ?? Number.NEGATIVE_INFINITY;
+  const lastReading = Math.max(
+    stored[stored.length - 1]?.tMs ?? Number.NEGATIVE_INFINITY,
+    readAtMs ?? Number.NEGATIVE_INFINITY,
+  );
   let unmeasured = 0;
   for (let t = window.fromMs; t <= window.toMs; t += 1000) {
     const e = countAt(emitted, t);
@@ -57,7 +66,7 @@ export function visibilityOf(
     else if (lastReading >= window.toMs) delays.push(Number.POSITIVE_INFINITY);
     else unmeasured++;
   }
-  if (delays.length === 0 || stored.length === 0) return null;
+  if (delays.length === 0) return null;
   delays.sort((a, b) => a - b);
   return {
     p50Seconds: quantile(delays, 0.5),

@@ -103,6 +103,7 @@ export function withVisibility(ctx: RunContext, paths: Paths): Paths {
       { fromMs, toMs },
       a.delivered / a.emitted,
       `each second of the burst: emitted from the ledgers (read every second) against ${post ? post.from : `the live probe of the stored count (every ${Math.max(5, ctx.config.scrapeIntervalMs / 2000)} s, backing off under load)`}; scaled by the final delivery ratio ${(a.delivered / a.emitted).toFixed(4)}`,
+      post?.readAtMs,
     );
   }
   return paths;

@@ -216,6 +216,8 @@ export interface StoredSeries {
   points: [number, number][];
   /** How the series was read. */
   from: string;
+  /** When it was read (epoch ms): the series is complete up to then. Absent in older records. */
+  readAtMs?: number;
 }
 
 export interface Visibility {

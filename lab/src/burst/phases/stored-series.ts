@@ -23,6 +23,7 @@ export async function storedSeries(ctx: RunContext): Promise<void> {
       const values = m[0]?.values ?? [];
       ctx.collected.stored[path] = {
         points: values.map(([t, v]) => [Math.round(t * 1000), Number(v)] as [number, number]),
+        readAtMs: endMs,
         from: `the recording rule ${RULES[path]} (evaluated every 5 s inside Prometheus; raw points read after the run)`,
       };
     } catch (e) {
