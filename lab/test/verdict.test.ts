@@ -249,6 +249,22 @@ describe('verdict with loss by cause (run@2)', () => {
     assert.match(v, /push \(per-event UDP\) held: .*, but Prometheus stored none of it during the burst/);
   });
 
+  it('more delivered than emitted carries its explanation (OTLP delta duplicates)', () => {
+    const push = {
+      ...ok(100),
+      delivered: 130,
+      lost: -30,
+      lossPct: -30,
+      overDelivery: 'retried exports counted twice',
+    };
+    const pull = ok(100);
+    const v = verdictSentence({ ...base, paths: { pull, push }, firstFailures: [] });
+    assert.match(
+      v,
+      /^push \(per-event UDP\) failed first: 30 more orders delivered than emitted \(retried exports counted twice\) with no failure signal observed/,
+    );
+  });
+
   it('an interrupted run says where it was interrupted', () => {
     assert.match(
       partialVerdict('LAB_ERR_INTERRUPTED: interrupted by SIGINT', {

@@ -74,7 +74,9 @@ export function otlpLossCauses(p: OtlpLossInput): LossCause[] {
     {
       cause: 'exporter-dropped',
       orders: g.dropped,
-      countedBy: `ledger: orders recorded − orders exported (${healed}) of ${g.droppedPods} pod(s) whose exporter reported ${fmt(g.failedExports)} failed export(s) after its retries`,
+      // An export that timed out at the exporter may still have been processed by the receiver: the gap is
+      // then an upper bound, capped at the loss by attributeLoss.
+      countedBy: `ledger: orders recorded − orders exported (${healed}) of ${g.droppedPods} pod(s) whose exporter reported ${fmt(g.failedExports)} failed export(s) after its retries (a timed-out export the receiver still processed counts as failed here)`,
       estimate: false,
     },
     {

@@ -60,7 +60,8 @@ export function pushLabel(c: Pick<BurstConfig, 'pushMode' | 'transport' | 'flush
 function lossText(a: PathAccount): string {
   if (a.emitted === 0) return 'nothing emitted';
   if (a.lost === 0) return 'no orders lost';
-  if (a.lost < 0) return `${(-a.lost).toLocaleString('en-US')} more orders delivered than emitted`;
+  if (a.lost < 0)
+    return `${(-a.lost).toLocaleString('en-US')} more orders delivered than emitted${a.overDelivery ? ` (${a.overDelivery})` : ''}`;
   const top = a.causes ? dominantCause(a.causes) : null;
   if (!top) return `lost ${formatLossPct(a.lossPct)} of orders`;
   if (top.cause === 'unverified') {
@@ -142,7 +143,8 @@ export function verdictSentence(v: VerdictInput): string {
     const configured = configuredOnly(path, v) !== null;
     const first =
       v.firstFailures.find((f) => f.path === path && !(configured && BUDGET_SIGNALS.has(f.signal))) ?? null;
-    const lossy = v.paths[path].lost > 0 && !configured;
+    // More delivered than emitted is wrong data too (duplicates), not a path that held.
+    const lossy = v.paths[path].lost !== 0 && !configured;
     return { path, first, lossy, failed: first !== null || lossy };
   };
   const label = (p: PathName) => (p === 'pull' ? 'pull' : pushLabel(v.config));

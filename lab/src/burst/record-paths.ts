@@ -62,6 +62,9 @@ export function completePaths(
           refusedLines: collected.collectorRefused ?? {},
           inFlightOrders: collected.collectorStillRising,
         });
+  if (push.lost < 0 && ctx.config.transport === 'otlp' && ctx.config.otlpTemporality === 'delta')
+    push.overDelivery =
+      'delta points add up at the receiver: an export the exporter retried after the receiver had already processed it is counted twice';
   return withVisibility(ctx, { pull, push });
 }
 

@@ -238,6 +238,8 @@ export interface Visibility {
 export interface PathAccount {
   /** Every order the fleet emitted on this path: the denominator never shrinks (run@2). */
   emitted: number;
+  /** When more was delivered than emitted: what can explain it (OTLP delta: retried exports counted twice). */
+  overDelivery?: string;
   delivered: number;
   lost: number;
   /** null when nothing was emitted on this path (e.g. push mode off). */
