@@ -11,6 +11,11 @@ export interface Fit {
   slope: number;
   /** Largest |fit − measured| / measured over the trials used (in-sample); null with one point. */
   maxRelError: number | null;
+  /**
+   * Out of sample: the line fitted WITHOUT the largest trial, its |prediction − measured| / measured at that
+   * trial (the honest error of reading a line beyond its data); null with fewer than two points.
+   */
+  holdoutRelError: number | null;
   points: number;
 }
 
@@ -39,6 +44,16 @@ export interface Extrapolation {
 /** Least squares y = a + b·x; one point (or one x) → through the origin. Null without points. */
 export function fitLine(points: readonly { x: number; y: number }[]): Fit | null {
   const ps = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && p.x > 0);
+  const f = fitOnly(ps);
+  if (!f) return null;
+  const largest = ps.reduce((a, b) => (b.x > a.x ? b : a), ps[0]!);
+  const rest = fitOnly(ps.filter((p) => p.x < largest.x));
+  const holdoutRelError =
+    rest && largest.y > 0 ? Math.abs(rest.intercept + rest.slope * largest.x - largest.y) / largest.y : null;
+  return { ...f, holdoutRelError };
+}
+
+function fitOnly(ps: readonly { x: number; y: number }[]): Omit<Fit, 'holdoutRelError'> | null {
   if (ps.length === 0) return null;
   const n = ps.length;
   const mx = ps.reduce((s, p) => s + p.x, 0) / n;

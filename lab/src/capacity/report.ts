@@ -87,10 +87,11 @@ export function extrapolationTable(e: Extrapolation): Table {
       'GiB',
       'per pod: cores',
       'per pod: MiB',
-      'fit error (cores / GiB)',
+      'error one step out (cores / GiB)',
+      'in-sample error (cores / GiB)',
       'per unit',
     ],
-    align: ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
+    align: ['l', 'r', 'r', 'r', 'r', 'l', 'l', 'l'],
     rows: [
       ...e.components.map((c) => [
         c.component,
@@ -98,10 +99,11 @@ export function extrapolationTable(e: Extrapolation): Table {
         fmt(c.memoryGiB),
         fmt(c.perPod.cores, 4),
         fmt(c.perPod.memoryMiB),
+        `${err(c.coresFit?.holdoutRelError)} / ${err(c.memoryFit?.holdoutRelError)}`,
         `${err(c.coresFit?.maxRelError)} / ${err(c.memoryFit?.maxRelError)}`,
         c.perUnit ?? '–',
       ]),
-      ['total', fmt(e.total.cores), fmt(e.total.memoryGiB), '', '', '', ''],
+      ['total', fmt(e.total.cores), fmt(e.total.memoryGiB), '', '', '', '', ''],
     ],
   };
 }
@@ -121,7 +123,7 @@ function sections(r: CapacityResult): TableSection[] {
 function basisLines(r: CapacityResult): string[] {
   return Object.entries(r.extrapolation).map(
     ([path, e]) =>
-      `${path}: ${e.basis}${e.factor ? `; ${e.factor}× beyond the largest trial (${e.largestTrialPods} pods)` : ''}. The fit error is the largest gap between the line and the trials it was fitted to — the error at ${fmt(e.fleetPods)} pods is larger and unknown.`,
+      `${path}: ${e.basis}${e.factor ? `; ${e.factor}× beyond the largest trial (${e.largestTrialPods} pods)` : ''}. Errors: "one step out" = the line fitted without the largest trial, read at it (how well it extrapolates); "in-sample" = the largest gap to the trials it was fitted to. The error at ${fmt(e.fleetPods)} pods is larger and unknown.`,
   );
 }
 
