@@ -87,7 +87,15 @@ function send(
 ): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: u.hostname, port: u.port, method, path, timeout: timeoutMs },
+      // The base URL may carry a path (the swarm runtime's proxy: /pushgateway): keep it as a prefix.
+      {
+        agent,
+        host: u.hostname,
+        port: u.port,
+        method,
+        path: `${u.pathname.replace(/\/$/, '')}${path}`,
+        timeout: timeoutMs,
+      },
       (res) => {
         let bytes = 0;
         res.on('data', (c: Buffer) => {
