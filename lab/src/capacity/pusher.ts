@@ -139,54 +139,80 @@ function timedScrape(agent: Agent, u: URL, into: ScrapeStats): void {
     });
 }
 
+/** The step's counters while it runs. */
+interface StepState {
+  scheduled: number;
+  sent: number;
+  ok: number;
+  errors: number;
+  inFlight: number;
+  seq: number;
+  latencies: number[];
+  errorSamples: string[];
+}
+
+/** One PUT of the next group (round robin), its latency and outcome counted into `st`. */
+function pushOne(agent: Agent, u: URL, o: PushStepOptions, st: StepState): void {
+  const pod = st.seq % o.groups;
+  const t = performance.now();
+  const onError = (e: string) => {
+    st.errors++;
+    if (st.errorSamples.length < 5) st.errorSamples.push(e);
+  };
+  st.sent++;
+  st.inFlight++;
+  const body = groupBody(pod, st.seq++, o.seriesPerGroup);
+  send(agent, u, 'PUT', `/metrics/job/capacity/instance/pod-${pod}`, body, 10_000)
+    .then((r) => {
+      st.latencies.push((performance.now() - t) / 1000);
+      if (r.status >= 200 && r.status < 300) st.ok++;
+      else onError(`HTTP ${r.status}`);
+    })
+    .catch((e: Error) => onError(e.message))
+    .finally(() => {
+      st.inFlight--;
+    });
+}
+
+/** Scrapes the loaded Pushgateway a second in, then every scrapeEveryMs (a short step still gets one). */
+function startScraper(o: PushStepOptions, u: URL, into: ScrapeStats): { agent: Agent; stop(): void } {
+  const agent = new Agent({ keepAlive: false, maxSockets: 1 }); // never queued behind the pushes
+  const scrapeNow = () => timedScrape(agent, u, into);
+  let every: NodeJS.Timeout | null = null;
+  const first = setTimeout(
+    () => {
+      scrapeNow();
+      every = setInterval(scrapeNow, o.scrapeEveryMs);
+    },
+    Math.min(1000, o.durationMs / 2),
+  );
+  return {
+    agent,
+    stop() {
+      clearTimeout(first);
+      if (every) clearInterval(every);
+    },
+  };
+}
+
 /** One step at a fixed rate. Bounded: stops at durationMs (or the signal) and waits ≤ 10 s for stragglers. */
 export async function pushStep(o: PushStepOptions): Promise<PushStepResult> {
   const u = checkLoopback(o.url);
   const agent = new Agent({ keepAlive: true, maxSockets: o.maxInFlight });
-  const scrapeAgent = new Agent({ keepAlive: false, maxSockets: 1 }); // never queued behind the pushes
   const cpu0 = process.cpuUsage();
-  const latencies: number[] = [];
-  const st = { scheduled: 0, sent: 0, ok: 0, errors: 0, inFlight: 0, seq: 0 };
-  const errorSamples: string[] = [];
+  const st: StepState = {
+    scheduled: 0,
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    inFlight: 0,
+    seq: 0,
+    latencies: [],
+    errorSamples: [],
+  };
   const scrape: ScrapeStats = { max: null, n: 0, bytes: null, errors: [], pending: null };
   const start = performance.now();
-  const onError = (e: string) => {
-    st.errors++;
-    if (errorSamples.length < 5) errorSamples.push(e);
-  };
-  const pushOne = () => {
-    const pod = st.seq % o.groups;
-    const t = performance.now();
-    st.sent++;
-    st.inFlight++;
-    send(
-      agent,
-      u,
-      'PUT',
-      `/metrics/job/capacity/instance/pod-${pod}`,
-      groupBody(pod, st.seq++, o.seriesPerGroup),
-      10_000,
-    )
-      .then((r) => {
-        latencies.push((performance.now() - t) / 1000);
-        if (r.status >= 200 && r.status < 300) st.ok++;
-        else onError(`HTTP ${r.status}`);
-      })
-      .catch((e: Error) => onError(e.message))
-      .finally(() => {
-        st.inFlight--;
-      });
-  };
-  // The first scrape a second in (loaded), then every scrapeEveryMs: a short step still gets one.
-  const scrapeNow = () => timedScrape(scrapeAgent, u, scrape);
-  let scraper: NodeJS.Timeout | null = null;
-  const firstScrape = setTimeout(
-    () => {
-      scrapeNow();
-      scraper = setInterval(scrapeNow, o.scrapeEveryMs);
-    },
-    Math.min(1000, o.durationMs / 2),
-  );
+  const scraper = startScraper(o, u, scrape);
   try {
     // Every tick sends what is due by now; a due push with every slot busy is not sent (counted as unsent).
     for (let tick = 0; tick < 1_000_000; tick++) {
@@ -195,21 +221,20 @@ export async function pushStep(o: PushStepOptions): Promise<PushStepResult> {
       const due = Math.floor((o.ratePerSec * elapsed) / 1000);
       while (st.scheduled < due) {
         st.scheduled++;
-        if (st.inFlight < o.maxInFlight) pushOne();
+        if (st.inFlight < o.maxInFlight) pushOne(agent, u, o, st);
       }
       await new Promise((r) => setTimeout(r, 2));
     }
   } finally {
-    clearTimeout(firstScrape);
-    if (scraper) clearInterval(scraper);
+    scraper.stop();
   }
   const elapsedMs = performance.now() - start;
   for (let i = 0; i < 100 && st.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 100));
   agent.destroy();
   await scrape.pending; // bounded by its own 30 s timeout
-  scrapeAgent.destroy();
+  scraper.agent.destroy();
   const cpu = process.cpuUsage(cpu0);
-  latencies.sort((a, b) => a - b);
+  const lat = st.latencies.sort((a, b) => a - b);
   return {
     ratePerSec: o.ratePerSec,
     durationMs: Math.round(elapsedMs),
@@ -217,10 +242,10 @@ export async function pushStep(o: PushStepOptions): Promise<PushStepResult> {
     sent: st.sent,
     ok: st.ok,
     errors: st.errors,
-    errorSamples,
-    latencyP50S: quantile(latencies, 0.5),
-    latencyP99S: quantile(latencies, 0.99),
-    latencyMaxS: latencies.length > 0 ? latencies[latencies.length - 1]! : null,
+    errorSamples: st.errorSamples,
+    latencyP50S: quantile(lat, 0.5),
+    latencyP99S: quantile(lat, 0.99),
+    latencyMaxS: lat.length > 0 ? lat[lat.length - 1]! : null,
     achievedPerSec: Math.round(st.ok / (elapsedMs / 1000)),
     pusherCores: Math.round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 1000) / 1000,
     unsentPct: st.scheduled > 0 ? (100 * (st.scheduled - st.sent)) / st.scheduled : 0,

@@ -50,15 +50,16 @@ export function answerOf(r: SearchResult, unit: string): string {
     r.minFailed === null
       ? ''
       : `; ${fmt(r.minFailed)} ${unit} failed (${r.failedCriterion} = ${fmt(r.failedValue)})`;
+  const atLeast = r.maxHeld === null ? 'no trial held yet' : `≥ ${fmt(r.maxHeld)} ${unit}`;
   switch (r.limitedBy) {
     case 'path':
       return `${held}${failed}`;
     case 'machine':
-      return `≥ ${fmt(r.maxHeld ?? 0)} ${unit}; this machine gave out first (${r.machine?.resource} at ${fmt(r.machine?.load ?? null)} ${unit})${failed}`;
+      return `${atLeast}; this machine gave out first (${r.machine?.resource} at ${fmt(r.machine?.load ?? null)} ${unit})${failed}`;
     case 'budget':
-      return `≥ ${fmt(r.maxHeld ?? 0)} ${unit}${failed}; the budget, not the path, ended the search`;
+      return `${atLeast}${failed}; the budget, not the path, ended the search`;
     case 'config':
-      return `≥ ${fmt(r.maxHeld ?? 0)} ${unit}: every trial held up to the configured maximum`;
+      return `${atLeast}: every trial held up to the configured maximum`;
   }
 }
 
@@ -85,12 +86,16 @@ export function pushgatewayClaim(r: SearchResult | undefined, claimed = 10_000):
     return `not settled on this machine: ${r.machine?.resource} gave out at ${fmt(r.machine?.load ?? null)} pushes/s; the Pushgateway held ${fmt(held)} pushes/s${coreText(r.maxHeld)}${held >= claimed ? `, above the claimed ~${fmt(claimed)}/s` : ''}`;
   if (r.limitedBy === 'config')
     return `the Pushgateway held every rate up to ${fmt(held)} pushes/s${coreText(r.maxHeld)}${held >= claimed ? `: the ~${fmt(claimed)}/s bottleneck does not show here` : ''}`;
-  return `not settled: the budget ended the search at ${fmt(held)} pushes/s held`;
+  return `not settled: the search ended (budget or Ctrl-C) with ${fmt(held)} pushes/s held`;
 }
 
-export function pathReport(path: CapacityPath, r: SearchResult): PathReport {
+/** `interrupted`: Ctrl-C, not the budget, stopped this path's search (its answer says so). */
+export function pathReport(path: CapacityPath, r: SearchResult, interrupted = false): PathReport {
   const unit = path === 'pushgateway' ? 'pushes/s' : 'pods';
-  return { ...r, unit, answer: answerOf(r, unit), measuredAs: MEASURED_AS[path] };
+  const answer = interrupted
+    ? `${answerOf(r, unit).replace(/; the budget, not the path, ended the search$/, '')}; interrupted (Ctrl-C) before the search ended`
+    : answerOf(r, unit);
+  return { ...r, unit, answer, measuredAs: MEASURED_AS[path] };
 }
 
 /** The extrapolation block for the burst paths that ran. */

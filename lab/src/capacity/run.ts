@@ -74,7 +74,7 @@ class Progress {
     this.took[path === 'pushgateway' ? 'pushgateway' : 'burst'].push(this.deps.clock.now() - this.startedAt);
     this.left = trialsLeft(s, o);
     const what = t.aborted
-      ? 'aborted (budget)'
+      ? `aborted (${this.deps.signal.aborted ? 'Ctrl-C' : 'budget'})`
       : t.held
         ? 'held'
         : `failed: ${t.failedCriterion} = ${t.failedValue}${s.retried.includes(t.load) && s.next === t.load ? ' (retrying once)' : ''}`;
@@ -210,11 +210,11 @@ export async function runCapacity(
         c.paths.length - i - 1,
         deps,
         (partial) => {
-          result.paths[path] = pathReport(path, partial);
+          result.paths[path] = pathReport(path, partial, deps.signal.aborted);
           save();
         },
       );
-      result.paths[path] = pathReport(path, r);
+      result.paths[path] = pathReport(path, r, deps.signal.aborted);
       if (r.limitedBy === 'budget' && deps.clock.now() >= endMs) result.budgetEnded = true;
       save();
     }
