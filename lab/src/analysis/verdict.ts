@@ -164,11 +164,7 @@ export function verdictSentence(v: VerdictInput): string {
     const bad = pull.failed ? pull : push;
     const good: PathName = pull.failed ? 'push' : 'pull';
     const rest =
-      pushOff && good === 'push'
-        ? pushOffText
-        : pullOff && good === 'pull'
-          ? pullOffText
-          : heldText(good, v);
+      pushOff && good === 'push' ? pushOffText : pullOff && good === 'pull' ? pullOffText : heldText(good, v);
     return `${label(bad.path)} failed first: ${failedText(bad)}; ${rest}`;
   }
   // Both failed: order by the first signal (a path that only lost data, without a signal, comes last).

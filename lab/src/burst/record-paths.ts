@@ -28,8 +28,8 @@ export function completePaths(
     pullOff
       ? 'not measured: --pull off'
       : unverified === 0
-      ? "Σ producers' ledgers: orders (generated)"
-      : `Σ producers' ledgers: orders (generated) — all ${collected.ledgers.length} producers, including the ${unverified} Prometheus did not answer for (unverified)`,
+        ? "Σ producers' ledgers: orders (generated)"
+        : `Σ producers' ledgers: orders (generated) — all ${collected.ledgers.length} producers, including the ${unverified} Prometheus did not answer for (unverified)`,
     pullDelivered.from,
   );
   pull.causes = pullLossCauses(
