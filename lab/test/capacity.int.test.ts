@@ -118,3 +118,47 @@ describe('capacity --runtime process, small budget (integration)', { timeout: 33
     assert.deepEqual(workDirs(tmp), []);
   });
 });
+
+describe('capacity: the budget is a hard stop (integration)', { timeout: 120_000 }, () => {
+  it('aborts the running trial at the deadline, keeps its record, writes capacity.json within 60 s', async () => {
+    const out2 = join(base, 'out-budget');
+    const started = Date.now();
+    const res = await runCliProcess(
+      [
+        'capacity',
+        '--runtime',
+        'process',
+        '--paths',
+        'push',
+        '--budget',
+        '30s',
+        '--start-pods',
+        '4',
+        '--pods-per-producer',
+        '4',
+        '--trial-duration',
+        '60s', // longer than the budget: only the deadline can end it
+        '--scrape-interval',
+        '2s',
+        '--out',
+        out2,
+      ],
+      { TMPDIR: tmp },
+      110_000,
+    );
+    assert.equal(res.code, 0, `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
+    const c = JSON.parse(readFileSync(join(out2, 'capacity.json'), 'utf8')) as CapacityResult;
+    const written = Date.parse(c.finishedAt);
+    assert.ok(
+      written - (started + 30_000) < 60_000,
+      `written ${(written - started) / 1000} s after the start`,
+    );
+    assert.equal(c.budgetEnded, true);
+    const p = c.paths.push!;
+    assert.equal(p.limitedBy, 'budget');
+    assert.match(p.answer, /the budget, not the path, ended the search/);
+    assert.equal(p.trials[0]!.aborted, true);
+    assert.ok(existsSync(join(out2, p.trials[0]!.record!)), 'the aborted trial keeps its run.json');
+    assert.deepEqual(workDirs(tmp), []);
+  });
+});
