@@ -50,8 +50,8 @@ describe('lab layering (lab/README.md "Layers")', () => {
     },
     {
       name: 'a new top-level folder nobody placed',
-      files: [{ path: 'capacity/run.ts', imports: ['core/record.ts'] }],
-      expect: /"capacity" is not in the layer table/,
+      files: [{ path: 'forecast/run.ts', imports: ['core/record.ts'] }],
+      expect: /"forecast" is not in the layer table/,
     },
     {
       name: 'a downward import and the selector naming runtimes (allowed)',

@@ -16,6 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['stack', 'reports'], // up / status / scale / down; report / compare (re-render records)
   ['burst'], // one market-open run
   ['drill'], // the failure-mode scenarios (built on the burst's pieces)
+  ['capacity'], // the largest fleet each path holds (runs bursts as trials)
   ['cli'], // the command table
   ['main.ts', 'index.ts'], // entry files
 ];

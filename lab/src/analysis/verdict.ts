@@ -10,7 +10,7 @@ import { causeText, dominantCause } from './causes.ts';
 //   pull: 57% of orders could not be verified — Prometheus stopped answering 5.5 s after the open; …
 
 export interface VerdictInput {
-  config: Pick<BurstConfig, 'pushMode' | 'transport' | 'flushIntervalMs'>;
+  config: Pick<BurstConfig, 'pushMode' | 'transport' | 'flushIntervalMs' | 'pull'>;
   paths: Record<PathName, PathAccount>;
   firstFailures: readonly FirstFailure[];
   peaks: Pick<Peaks, 'scrapeP99Seconds'>;
@@ -157,12 +157,17 @@ export function verdictSentence(v: VerdictInput): string {
       : `${lossText(a)} with no failure signal observed`;
   };
 
-  const pull = outcome('pull');
+  const pullOff = v.config.pull === false;
+  const pull = pullOff
+    ? { path: 'pull' as const, first: null, lossy: false, failed: false }
+    : outcome('pull');
   const push = pushOff
     ? { path: 'push' as const, first: null, lossy: false, failed: false }
     : outcome('push');
   const pushOffText = 'push was off (--push-mode off)';
 
+  const pullOffText = 'pull was not measured (--pull off: the pods were not scraped)';
+  if (pullOff && !push.failed) return `${heldText('push', v)}; ${pullOffText}`;
   if (!pull.failed && !push.failed) {
     return pushOff
       ? `pull held with ${heldText('pull', v).replace(/^pull held with /, '')}; ${pushOffText}`
@@ -171,7 +176,8 @@ export function verdictSentence(v: VerdictInput): string {
   if (pull.failed !== push.failed) {
     const bad = pull.failed ? pull : push;
     const good: PathName = pull.failed ? 'push' : 'pull';
-    const rest = pushOff && good === 'push' ? pushOffText : heldText(good, v);
+    const rest =
+      pushOff && good === 'push' ? pushOffText : pullOff && good === 'pull' ? pullOffText : heldText(good, v);
     return `${label(bad.path)} failed first: ${failedText(bad)}; ${rest}`;
   }
   // Both failed: order by the first signal (a path that only lost data, without a signal, comes last).

@@ -49,6 +49,13 @@ export const BURST_FLAGS: FlagSpecs = {
     default: false,
     help: "start Grafana (the compose service's image, PUSHPULL_GRAFANA_IMAGE) against the run's Prometheus and print the dashboard URL; without Docker or the image: one line, and the run goes on",
   },
+  pull: {
+    kind: 'string',
+    env: 'LAB_PULL',
+    default: 'on',
+    choices: ['on', 'off'],
+    help: 'off: Prometheus scrapes only the collector (and Pushgateway, node-exporter), not the pods: push measured alone',
+  },
   'fail-on': {
     kind: 'string',
     env: 'LAB_FAIL_ON',
@@ -105,6 +112,7 @@ export function parseBurstFlags(
     leadMs: 3000,
     seriesBudget,
     repeat: Number(flags.repeat ?? 1),
+    pull: (flags.pull ?? 'on') !== 'off',
   };
   const watch: BurstWatchFlags = Object.freeze({
     hold: flags.hold === true,

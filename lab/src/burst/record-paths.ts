@@ -22,12 +22,15 @@ export function completePaths(
   const { collected } = ctx;
   const totals = ledgerTotals(collected.ledgers);
   const unverified = collected.pullOmitted.length;
+  const pullOff = ctx.config.pull === false; // nothing emitted on a path not measured: lossPct null
   const pull = accountPath(
-    totals.orders,
+    pullOff ? 0 : totals.orders,
     pullDelivered.value,
-    unverified === 0
-      ? "Σ producers' ledgers: orders (generated)"
-      : `Σ producers' ledgers: orders (generated) — all ${collected.ledgers.length} producers, including the ${unverified} Prometheus did not answer for (unverified)`,
+    pullOff
+      ? 'not measured: --pull off'
+      : unverified === 0
+        ? "Σ producers' ledgers: orders (generated)"
+        : `Σ producers' ledgers: orders (generated) — all ${collected.ledgers.length} producers, including the ${unverified} Prometheus did not answer for (unverified)`,
     pullDelivered.from,
   );
   pull.causes = pullLossCauses(

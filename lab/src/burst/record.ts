@@ -44,7 +44,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
   const paths =
     !failure && collected.pullDelivered && collected.pushDelivered !== null
       ? completePaths(ctx, collected.pullDelivered, collected.pushDelivered, firstFailures)
-      : withVisibility(ctx, partialPaths(samples));
+      : withVisibility(ctx, partialPaths(samples, config.pull !== false));
   const peaks = measurePeaks(samples, t0);
   const budgets = pathBudgets(config, samples, collected.collectorSeries ?? lastCollectorSeries(samples));
   const packetsPeak = peaks.collectorPacketsPerSec;
@@ -95,8 +95,8 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
   return record;
 }
 
-/** A failed run: the last probe values, marked as partial. */
-function partialPaths(samples: readonly ProbeSample[]): Paths {
+/** A failed run: the last probe values, marked as partial (the pull path counts nothing with --pull off). */
+function partialPaths(samples: readonly ProbeSample[], pullOn: boolean): Paths {
   const lastWith = <T>(get: (s: ProbeSample) => T | null | undefined): T | null => {
     for (let i = samples.length - 1; i >= 0; i--) {
       const v = get(samples[i]!);
@@ -107,7 +107,7 @@ function partialPaths(samples: readonly ProbeSample[]): Paths {
   const partial = ' (PARTIAL: last probe before the run failed)';
   return {
     pull: accountPath(
-      lastWith((s) => s.ledger?.orders) ?? 0,
+      pullOn ? (lastWith((s) => s.ledger?.orders) ?? 0) : 0,
       lastWith((s) => s.pull?.storedOrders) ?? 0,
       `ledgers${partial}`,
       `Prometheus${partial}`,

@@ -1,5 +1,6 @@
 import { formatHelp, LabError } from '@pushpull/common';
 import { burstCommand, burstHelp } from '../burst/cli.ts';
+import { capacityCommand } from '../capacity/cli.ts';
 import { type CliIo, EXIT, exitFor, labVersion } from '../core/cli.ts';
 import { repoRoot } from '../core/paths.ts';
 import { runCostCommand } from '../cost/cli.ts';
@@ -34,6 +35,7 @@ Verbs:
   report DIR       re-render DIR/report.md and report.html from DIR/run.json
   compare DIR…     one side-by-side report of several runs (--out DIR)
   drill            every failure-mode scenario (lab/scenarios/): the measured push/pull grid
+  capacity         the largest fleet each path (pull, push, Pushgateway) holds; what 1,400 pods need
   scenario <name>  one scenario (target-dies, network-partition, short-lived-job, synchronised-flush,
                    scrape-storm, body-balloon)
   model            the seeded burst model (flush/scrape peaks with and without jitter)
@@ -62,6 +64,7 @@ const COMMANDS: Record<string, Command> = {
   burst: burstCommand,
   drill: (argv, io, deps) => drillCommand('drill', argv, io, deps),
   scenario: (argv, io, deps) => drillCommand('scenario', argv, io, deps),
+  capacity: (argv, io, deps) => capacityCommand(argv, io, deps),
   model: async (argv, io) => runModelCommand(argv, io),
   cost: async (argv, io) => runCostCommand(argv, io),
   report: (argv, io) => reportCommand(argv, io),

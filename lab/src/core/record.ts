@@ -95,6 +95,12 @@ export interface BurstConfig {
   seriesBudget?: number | null;
   /** --repeat: how many runs this one belongs to (1 = a single run). Absent in run@1 records. */
   repeat?: number;
+  /**
+   * --pull off: Prometheus scrapes the collector (and Pushgateway, node-exporter) but not the producer pods,
+   * so the push path is measured alone; the pull path is then not measured (no account, no loss).
+   * Absent (older records) = on.
+   */
+  pull?: boolean;
 }
 
 /** The producer's ground-truth ledger: one definition on both sides of the wire (@pushpull/common). */

@@ -16,7 +16,8 @@ export interface DeriveOptions {
   sdDir: string;
   scrapeIntervalMs: number;
   jobAddresses: JobAddresses;
-  producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number };
+  /** `off`: keep the producers job (its name is a contract) but drop every target it discovers (--pull off). */
+  producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number; off?: boolean };
 }
 
 export const PRODUCERS_JOB = 'producers';
@@ -161,6 +162,8 @@ function deriveJob(raw: unknown, opts: DeriveOptions, interval: number, timeout:
     if (p.bodySizeLimit !== undefined) job.body_size_limit = p.bodySizeLimit;
     if (p.scrapeTimeoutMs !== undefined)
       job.scrape_timeout = promDuration(Math.min(p.scrapeTimeoutMs, interval));
+    // Discovery stays (file_sd or http_sd alike); relabelling drops every target before it is scraped.
+    if (p.off) job.relabel_configs = [{ source_labels: ['__address__'], regex: '.*', action: 'drop' }];
   }
   return job;
 }

@@ -14,7 +14,7 @@ export interface StackOptions {
   workDir: string;
   scrapeIntervalMs: number;
   /** Extra Prometheus scrape settings for the producers job (e.g. sample_limit, body_size_limit). */
-  producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number };
+  producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number; off?: boolean };
   withNodeExporter: boolean;
   /**
    * Extra collector flags (its limits: --max-series, --max-series-bytes, …), appended to its command on

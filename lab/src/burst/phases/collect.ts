@@ -41,7 +41,7 @@ async function pushDelivered(ctx: RunContext): Promise<void> {
 async function pullResolution(ctx: RunContext): Promise<PullResolution | null> {
   const from = ctx.burstAtMs;
   const to = ctx.collected.quiesceAtMs;
-  if (from === null || !(to > from)) return null;
+  if (from === null || !(to > from) || ctx.config.pull === false) return null;
   const w = Math.max(1, Math.round((to - from) / 1000));
   const per = `sum_over_time(up{job="producers"}[${w}s])`;
   try {

@@ -24,6 +24,7 @@ async function waitForScrapesAfterQuiesce(ctx: RunContext): Promise<void> {
     ctx.checkFatal();
     const now = Date.now();
     await ctx.annotateIfStale(now);
+    if (now >= minWaitUntil && config.pull === false) break; // no pod is scraped: the intervals suffice
     if (now >= minWaitUntil) {
       scrapedAfter =
         (await prom

@@ -41,6 +41,10 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
     budgetEnd: Date.now() + PULL_ACCOUNTING_BUDGET_MS,
   };
   await pauseProducers(ctx);
+  if (ctx.config.pull === false) {
+    ctx.collected.pullDelivered = { value: 0, from: 'not measured: --pull off (the pods were not scraped)' };
+    return;
+  }
   const pods: PodStored[] = [];
   const unanswered: string[] = [];
   // A counter resets only when its pod restarts; a burst restarts nothing, so the costly reset scan runs

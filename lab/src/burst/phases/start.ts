@@ -24,7 +24,7 @@ export async function start(ctx: RunContext): Promise<void> {
     scrapeIntervalMs: config.scrapeIntervalMs,
     withNodeExporter: config.nodeExporter,
     collectorFlags: ctx.budget.collectorFlags,
-    ...(ctx.sampleLimit === null ? {} : { producerScrape: { sampleLimit: ctx.sampleLimit } }),
+    ...producerScrape(ctx),
     log: (m) => progress.note(m),
     persistent: false,
     signal,
@@ -44,6 +44,18 @@ export async function start(ctx: RunContext): Promise<void> {
   });
   ctx.fleetStartMs = Date.now();
   startProbe(ctx);
+}
+
+/** The producers job's limits, and --pull off (the pods are not scraped). */
+function producerScrape(ctx: RunContext): { producerScrape?: { sampleLimit?: number; off?: boolean } } {
+  const off = ctx.config.pull === false;
+  if (ctx.sampleLimit === null && !off) return {};
+  return {
+    producerScrape: {
+      ...(ctx.sampleLimit === null ? {} : { sampleLimit: ctx.sampleLimit }),
+      ...(off ? { off: true } : {}),
+    },
+  };
 }
 
 /** Probes every second from here to teardown; each sample goes to the progress output. */

@@ -18,6 +18,7 @@ export async function storedSeries(ctx: RunContext): Promise<void> {
   const windowS = Math.ceil((endMs - from) / 1000) + 1;
   for (const path of ['pull', 'push'] as const) {
     if (path === 'push' && ctx.config.pushMode === 'off') continue;
+    if (path === 'pull' && ctx.config.pull === false) continue;
     try {
       const m = await ctx.prom(30_000).matrix(`${RULES[path]}[${windowS}s]`, endMs / 1000, ctx.signal);
       const values = m[0]?.values ?? [];

@@ -14,6 +14,11 @@ export async function warmup(ctx: RunContext): Promise<void> {
   const deadline = Date.now() + limitMs;
   const prom = ctx.prom();
   let scrapedTwice = 0;
+  if (config.pull === false) {
+    // Nothing scrapes the pods: a steady period of two intervals, so the collector was scraped meanwhile.
+    await abortableSleep(Math.min(limitMs, 2 * config.scrapeIntervalMs), signal);
+    return;
+  }
   for (let i = 0; i < 10_000; i++) {
     ctx.checkFatal();
     const windowS = Math.ceil((Date.now() - ctx.fleetStartMs) / 1000) + 1;

@@ -1,0 +1,230 @@
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { hostMemory } from '../core/host.ts';
+import type { BurstPath } from './criteria.ts';
+import type { CapacityConfig, CapacityPath } from './flags.ts';
+import { pushgatewaySearch } from './pushgateway.ts';
+import {
+  CAPACITY_SCHEMA,
+  type CapacityResult,
+  extrapolations,
+  pathReport,
+  pushgatewayClaim,
+} from './result.ts';
+import {
+  type Clock,
+  resultOf,
+  type SearchOptions,
+  type SearchResult,
+  type SearchState,
+  searchCapacity,
+  type TrialOutcome,
+  trialsLeft,
+} from './search.ts';
+import { burstTrial, type TrialDeps } from './trial.ts';
+
+// The capacity run: each path asked for in turn, each with its slice of the budget (time a path leaves
+// unused goes to the next), capacity.json rewritten after every trial (a crash or Ctrl-C keeps what was
+// measured) and once more at the end with the extrapolation.
+
+export interface CapacityDeps extends Omit<TrialDeps, 'log'> {
+  clock: Clock;
+  out(s: string): void;
+  runtimeKind: string;
+}
+
+/** Guesses before a trial of the kind has been measured (ms). */
+const FIRST_GUESS_MS = { burst: 90_000, pushgateway: 20_000 };
+/** Trials a path that has not started is expected to take (the progress line's "~m"). */
+const TRIALS_PER_PATH_GUESS = 6;
+
+const clockText = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+};
+
+/** "trial n of ~m" and an ETA: the trials left (search state) × the mean trial so far, capped by the budget. */
+class Progress {
+  private n = 0;
+  private readonly took: Record<'burst' | 'pushgateway', number[]> = { burst: [], pushgateway: [] };
+  private left = 0;
+  private startedAt = 0;
+  constructor(
+    private readonly deps: CapacityDeps,
+    private readonly endMs: number,
+  ) {}
+  no = () => this.n;
+  starting(path: CapacityPath, load: number, pathsAfter: number) {
+    this.n++;
+    this.startedAt = this.deps.clock.now();
+    const kind = path === 'pushgateway' ? 'pushgateway' : 'burst';
+    const mean = (k: 'burst' | 'pushgateway') => {
+      const t = this.took[k];
+      return t.length > 0 ? t.reduce((a, b) => a + b, 0) / t.length : FIRST_GUESS_MS[k];
+    };
+    const left = Math.max(1, this.left) + pathsAfter * TRIALS_PER_PATH_GUESS;
+    const eta = Math.min(this.endMs - this.startedAt, left * mean(kind));
+    const unit = path === 'pushgateway' ? 'pushes/s' : 'pods';
+    this.deps.out(
+      `trial ${this.n} of ~${this.n - 1 + left} · ${path} at ${load.toLocaleString('en-US')} ${unit} · ETA ${clockText(eta)} (budget left ${clockText(this.endMs - this.startedAt)})\n`,
+    );
+  }
+  finished(path: CapacityPath, t: TrialOutcome, s: SearchState, o: SearchOptions) {
+    this.took[path === 'pushgateway' ? 'pushgateway' : 'burst'].push(this.deps.clock.now() - this.startedAt);
+    this.left = trialsLeft(s, o);
+    const what = t.aborted
+      ? `aborted (${this.deps.signal.aborted ? 'Ctrl-C' : 'budget'})`
+      : t.held
+        ? 'held'
+        : `failed: ${t.failedCriterion} = ${t.failedValue}${s.retried.includes(t.load) && s.next === t.load ? ' (retrying once)' : ''}`;
+    this.deps.out(`  → ${path} ${t.load}: ${what}\n`);
+  }
+  resetPath(o: SearchOptions) {
+    this.left = trialsLeft(
+      { lo: null, hi: null, hiOutcome: null, next: o.start, limitedBy: null, machine: null, retried: [] },
+      o,
+    );
+  }
+}
+
+function searchOptions(c: CapacityConfig, path: CapacityPath, deadlineMs: number): SearchOptions {
+  return path === 'pushgateway'
+    ? {
+        start: c.pushgateway.startRate,
+        max: c.pushgateway.maxRate,
+        min: 1,
+        precision: c.precision,
+        deadlineMs,
+      }
+    : { start: c.startPods, max: c.maxPods, min: 1, precision: c.precision, deadlineMs };
+}
+
+function runPath(
+  c: CapacityConfig,
+  path: CapacityPath,
+  outDir: string,
+  deadlineMs: number,
+  progress: Progress,
+  pathsAfter: number,
+  deps: CapacityDeps,
+  onPartial: (r: SearchResult) => void,
+): Promise<SearchResult> {
+  const o = searchOptions(c, path, deadlineMs);
+  progress.resetPath(o);
+  const tdeps: TrialDeps = { ...deps, log: (m) => deps.out(`${m}\n`) };
+  const trials: TrialOutcome[] = [];
+  const onTrial = (t: TrialOutcome, s: SearchState) => {
+    trials.push(t);
+    progress.finished(path, t, s, o);
+    onPartial(resultOf(s, [...trials]));
+  };
+  if (path === 'pushgateway')
+    return pushgatewaySearch(c, outDir, deadlineMs, {
+      ...tdeps,
+      log: () => {},
+      clock: deps.clock,
+      trialNo: () => progress.no(),
+      beforeTrial: (load) => progress.starting(path, load, pathsAfter),
+      onTrial: (t, s) => onTrial(t, s),
+    });
+  return searchCapacity(
+    o,
+    (pods) => {
+      progress.starting(path, pods, pathsAfter);
+      return burstTrial(c, path as BurstPath, pods, progress.no(), outDir, deadlineMs, c.criteria, {
+        ...tdeps,
+        log: () => {}, // the phases of every trial would drown the progress lines
+      });
+    },
+    deps.clock,
+    onTrial,
+  );
+}
+
+export function writeCapacityJson(outDir: string, r: CapacityResult): void {
+  writeFileSync(join(outDir, 'capacity.json'), `${JSON.stringify(r, null, 1)}\n`);
+}
+
+/** Runs every path asked for; never throws for a path's failure (a failed path is a result). */
+export async function runCapacity(
+  c: CapacityConfig,
+  outDir: string,
+  deps: CapacityDeps,
+): Promise<CapacityResult> {
+  const start = deps.clock.now();
+  const endMs = start + c.budgetMs;
+  const mem = hostMemory();
+  const result: CapacityResult = {
+    schema: CAPACITY_SCHEMA,
+    startedAt: new Date(start).toISOString(),
+    finishedAt: '',
+    runtime: deps.runtimeKind,
+    budgetEnded: false,
+    interrupted: false,
+    config: c,
+    criteria: c.criteria,
+    environment: {
+      cores: availableParallelism(),
+      memoryGiB: mem ? Math.round((mem.totalBytes / 2 ** 30) * 10) / 10 : null,
+      node: process.version,
+    },
+    paths: {},
+    extrapolation: {},
+    pushgatewayClaim: null,
+    notes: [
+      `each path measured alone (${c.paths.join(', ')}); burst trials: ${c.trialDurationMs / 1000} s windows at the incident's per-pod load, scrape interval ${c.scrapeIntervalMs / 1000} s, a fresh stack per trial`,
+    ],
+  };
+  const progress = new Progress(deps, endMs);
+  const save = () => {
+    result.interrupted = deps.signal.aborted;
+    result.extrapolation = extrapolations(result.paths, c.fleetPods);
+    result.pushgatewayClaim = pushgatewayClaim(result.paths.pushgateway);
+    result.finishedAt = new Date(deps.clock.now()).toISOString();
+    writeCapacityJson(outDir, result);
+  };
+  // The budget is a hard stop: should a trial's teardown still run 30 s after it, write what is known.
+  const watchdog = setTimeout(
+    () => {
+      result.budgetEnded = true;
+      result.notes.push('written by the budget watchdog while the last trial was still being torn down');
+      save();
+    },
+    Math.max(0, endMs - deps.clock.now()) + WATCHDOG_MS,
+  );
+  watchdog.unref();
+  try {
+    for (let i = 0; i < c.paths.length; i++) {
+      const path = c.paths[i]!;
+      if (deps.signal.aborted) break;
+      // Even split: path i may run until start + (i + 1) × budget / paths.
+      const deadline = start + ((i + 1) * c.budgetMs) / c.paths.length;
+      deps.out(`\n${path}: until ${clockText(deadline - start)} into the budget\n`);
+      const r = await runPath(
+        c,
+        path,
+        outDir,
+        deadline,
+        progress,
+        c.paths.length - i - 1,
+        deps,
+        (partial) => {
+          result.paths[path] = pathReport(path, partial, deps.signal.aborted);
+          save();
+        },
+      );
+      result.paths[path] = pathReport(path, r, deps.signal.aborted);
+      if (r.limitedBy === 'budget' && deps.clock.now() >= endMs) result.budgetEnded = true;
+      save();
+    }
+  } finally {
+    clearTimeout(watchdog);
+  }
+  if (deps.signal.aborted) result.notes.push('interrupted (Ctrl-C / SIGTERM): the numbers are partial');
+  save();
+  return result;
+}
+
+/** How long after the budget's end the watchdog writes capacity.json if the run has not (< 60 s). */
+const WATCHDOG_MS = 30_000;

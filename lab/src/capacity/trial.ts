@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import { describeError, LabError } from '@pushpull/common';
+import type { ProgressSink } from '../burst/run.ts';
+import { runBurst } from '../burst/run.ts';
+import { INCIDENT_FLEET_PODS } from '../core/flags.ts';
+import type { BurstConfig, RunRecord } from '../core/record.ts';
+import { writeReport } from '../report/render.ts';
+import type { Runtime, RuntimeFactory } from '../runtime/types.ts';
+import { type BurstPath, type Criteria, judgeTrial } from './criteria.ts';
+import type { CapacityConfig } from './flags.ts';
+import type { TrialOutcome } from './search.ts';
+
+// One burst trial: a real `burst` run of `pods` pods with one path alone — pull trials with push off,
+// push trials with the pods not scraped (--pull off) — its record and report kept in its own directory
+// under --out, judged by the criteria. The budget's deadline aborts it (the record is still written).
+
+export interface TrialDeps {
+  root: string;
+  factory: RuntimeFactory;
+  selectionReasons: string[];
+  keepRunIds: string[];
+  /** Ctrl-C. */
+  signal: AbortSignal;
+  log(msg: string): void;
+  onRuntime?: (rt: Runtime, workDir: string) => void;
+}
+
+/** The trial's directory name: trial-03-push-80. */
+export const trialDirName = (n: number, path: string, load: number) =>
+  `trial-${String(n).padStart(2, '0')}-${path}-${load}`;
+
+/** The burst config of one trial (pure). */
+export function trialConfig(c: CapacityConfig, path: BurstPath, pods: number, out: string): BurstConfig {
+  const podsPerProducer = Math.min(c.podsPerProducer, pods);
+  return Object.freeze({
+    runtime: c.runtime,
+    pods,
+    podsPerProducer,
+    producers: Math.ceil(pods / podsPerProducer),
+    pushMode: path === 'push' ? c.pushMode : 'off',
+    jitter: true,
+    transport: c.transport,
+    scrapeIntervalMs: c.scrapeIntervalMs,
+    durationMs: c.trialDurationMs,
+    profile: null,
+    seed: c.seed,
+    out,
+    failOn: null,
+    nodeExporter: path === 'push',
+    heartbeatMs: 5000,
+    flushIntervalMs: 10_000,
+    fleetPods: INCIDENT_FLEET_PODS,
+    leadMs: 3000,
+    seriesBudget: null,
+    repeat: 1,
+    pull: path === 'pull',
+  });
+}
+
+/** A progress sink that prints one line per phase (the burst's live status line would fight ours). */
+function phaseSink(log: (m: string) => void): ProgressSink {
+  return {
+    phase: (p, info) => log(`    ${p}${info.detail ? ` (${info.detail})` : ''}`),
+    sample: () => {},
+    note: () => {},
+    close: () => {},
+  };
+}
+
+/** Runs one trial until it ends or `deadlineMs` passes; the outcome names its record (relative to outDir). */
+export async function burstTrial(
+  c: CapacityConfig,
+  path: BurstPath,
+  pods: number,
+  n: number,
+  outDir: string,
+  deadlineMs: number,
+  criteria: Criteria,
+  deps: TrialDeps,
+): Promise<TrialOutcome> {
+  const dir = trialDirName(n, path, pods);
+  const ctl = new AbortController();
+  const onParent = () => ctl.abort(deps.signal.reason);
+  deps.signal.addEventListener('abort', onParent, { once: true });
+  const timer = setTimeout(
+    () => ctl.abort(new LabError('LAB_ERR_INTERRUPTED', 'the capacity budget ended')),
+    Math.max(0, deadlineMs - Date.now()),
+  );
+  let record: RunRecord | null = null;
+  try {
+    const res = await runBurst(trialConfig(c, path, pods, join(outDir, dir)), {
+      root: deps.root,
+      factory: deps.factory,
+      selectionReasons: deps.selectionReasons,
+      progress: phaseSink(deps.log),
+      signal: ctl.signal,
+      keepRunIds: deps.keepRunIds,
+      ...(deps.onRuntime ? { onRuntime: deps.onRuntime } : {}),
+      onRecord: (r, d) => {
+        writeReport(d, r);
+      },
+    });
+    record = res.record;
+  } catch (e) {
+    // A run that could not even start probing (a component died starting 800 pods…) failed its trial.
+    if (!ctl.signal.aborted)
+      return {
+        load: pods,
+        held: false,
+        failedCriterion: 'run failed',
+        failedValue: describeError(e).split('\n')[0]!,
+        machine: null,
+        aborted: false,
+        record: null,
+        metrics: {},
+      };
+  } finally {
+    clearTimeout(timer);
+    deps.signal.removeEventListener('abort', onParent);
+  }
+  const aborted = ctl.signal.aborted;
+  if (!record)
+    return {
+      load: pods,
+      held: false,
+      failedCriterion: null,
+      failedValue: null,
+      machine: null,
+      aborted: true,
+      record: null,
+      metrics: {},
+    };
+  return judgeTrial(record, path, criteria, { aborted, record: join(dir, 'run.json') });
+}
