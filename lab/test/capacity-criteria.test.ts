@@ -102,6 +102,13 @@ describe('capacity criteria (pure, from the run record)', () => {
       2,
     ],
     [
+      'push over-delivered 3 % (OTLP delta duplicates)',
+      'push',
+      { paths: { pull: accountPath(1, 1, '', ''), push: accountPath(100, 103, '', '') } },
+      'push.lossPct',
+      -3,
+    ],
+    [
       'push emitted nothing',
       'push',
       { paths: { pull: accountPath(1, 1, '', ''), push: accountPath(0, 0, '', '') } },

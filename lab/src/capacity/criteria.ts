@@ -134,7 +134,10 @@ export function pathFailure(
   const a = r.paths[path];
   if (path === 'push') {
     if (a.lossPct === null) return { criterion: 'push.emitted', value: 0 };
-    return a.lossPct > c.maxPushLossPct ? { criterion: 'push.lossPct', value: round(a.lossPct, 3) } : null;
+    // Over-delivery (OTLP delta duplicates) is wrong data as much as loss is: it fails by its size too.
+    return Math.abs(a.lossPct) > c.maxPushLossPct
+      ? { criterion: 'push.lossPct', value: round(a.lossPct, 3) }
+      : null;
   }
   const failedScrape = r.firstFailures.find((f) => f.path === 'pull' && f.signal === 'failed-scrape');
   if (failedScrape) return { criterion: 'pull.failedScrapes', value: failedScrape.detail };
