@@ -121,14 +121,21 @@ export function pushLossCauses(p: PushLossInput): LossCause[] {
       countedBy: `${lines.toLocaleString('en-US')} lines refused by the collector (${reason}) × ${perLine === 1 ? 'at most 1 order per line' : `${perLine.toFixed(3)} orders per line`}`,
       estimate: true,
     });
-  if (p.inFlightOrders > 0)
-    estimates.push({
+  estimates.push(...inFlight(p.inFlightOrders));
+  return attributeLoss(p.lost, estimates);
+}
+
+/** The collector was still taking orders in when the lab stopped waiting (push, every transport). */
+export function inFlight(orders: number): CauseEstimate[] {
+  if (!(orders > 0)) return [];
+  return [
+    {
       cause: 'in-flight',
-      orders: p.inFlightOrders,
+      orders,
       countedBy: "the collector's count was still rising when the lab stopped waiting",
       estimate: false,
-    });
-  return attributeLoss(p.lost, estimates);
+    },
+  ];
 }
 
 /** One pod of the pull accounting: its ledger, what Prometheus stored, and how its scrapes ended. */

@@ -1,6 +1,6 @@
 import type { Ledger, LedgerCounts } from '@pushpull/common';
 import type { LossCause } from '../core/record.ts';
-import { attributeLoss, type CauseEstimate } from './causes.ts';
+import { attributeLoss, type CauseEstimate, inFlight } from './causes.ts';
 
 // Loss by cause on the OTLP push path (transport `otlp`). The producer's ledger knows, per pod, the orders
 // it recorded in its MeterProvider and the orders the receiver holds by the SDK's successful exports
@@ -99,12 +99,6 @@ export function otlpLossCauses(p: OtlpLossInput): LossCause[] {
       countedBy: `${fmt(points)} points refused by the collector's OTLP receiver (${reason}): the exported orders it did not count, split by refused points`,
       estimate: true,
     });
-  if (p.inFlightOrders > 0)
-    estimates.push({
-      cause: 'in-flight',
-      orders: p.inFlightOrders,
-      countedBy: "the collector's count was still rising when the lab stopped waiting",
-      estimate: false,
-    });
+  estimates.push(...inFlight(p.inFlightOrders));
   return attributeLoss(p.lost, estimates);
 }

@@ -4,10 +4,10 @@ import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
 import { prepareOutDir } from '../core/outdir.ts';
 import { paths, repoRoot } from '../core/paths.ts';
 import type { BurstConfig, RunRecord } from '../core/record.ts';
-import { makeRunId, removeWorkDir } from '../core/workdir.ts';
+import { makeRunId } from '../core/workdir.ts';
 import { renderTerminalSummary, reportFiles, writeReport } from '../report/render.ts';
+import { heldStack } from '../runtime/held.ts';
 import { defaultSelect, type SelectFn } from '../runtime/select.ts';
-import type { Runtime } from '../runtime/types.ts';
 import { readState } from '../stack/state.ts';
 import type { RunPlan } from './eta.ts';
 import { BURST_FLAGS, parseBurstFlags } from './flags.ts';
@@ -86,14 +86,7 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
   }
   const root = deps.root ?? repoRoot(io.env);
   const sel = await (deps.select ?? defaultSelect)(config.runtime, root);
-  const held: { runtime: Runtime | null; workDir: string | null; killNow(): void } = {
-    runtime: null,
-    workDir: null,
-    killNow() {
-      this.runtime?.killNow?.();
-      if (this.workDir) removeWorkDir(this.workDir);
-    },
-  };
+  const held = heldStack();
   const outRoot = config.out ? prepareOutDir(config.out) : null;
   const { factory, watch } = watchedFactory(sel.factory, { grafana: watchFlags.grafana, root, env: io.env });
   return withInterrupts(deps.signals ?? process, io, held, async (signal) => {

@@ -3,9 +3,9 @@ import { formatHelp } from '@pushpull/common';
 import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
 import { prepareOutDir } from '../core/outdir.ts';
 import { paths, repoRoot } from '../core/paths.ts';
-import { makeRunId, removeWorkDir } from '../core/workdir.ts';
+import { makeRunId } from '../core/workdir.ts';
+import { heldStack } from '../runtime/held.ts';
 import { defaultSelect, type SelectFn } from '../runtime/select.ts';
-import type { Runtime } from '../runtime/types.ts';
 import { readState } from '../stack/state.ts';
 import { CAPACITY_FLAGS, parseCapacityFlags } from './flags.ts';
 import { renderCapacityTerminal, writeCapacityReports } from './report.ts';
@@ -48,14 +48,7 @@ export async function capacityCommand(
   const root = deps.root ?? repoRoot(io.env);
   const outDir = prepareOutDir(config.out ?? join(paths(root).runsDir, `capacity-${makeRunId()}`));
   const sel = await (deps.select ?? defaultSelect)(config.runtime, root);
-  const held: { runtime: Runtime | null; workDir: string | null; killNow(): void } = {
-    runtime: null,
-    workDir: null,
-    killNow() {
-      this.runtime?.killNow?.();
-      if (this.workDir) removeWorkDir(this.workDir);
-    },
-  };
+  const held = heldStack();
   io.out(
     `capacity: ${config.paths.join(', ')} on the ${sel.factory.kind} runtime, budget ${config.budgetMs / 60_000} min → ${outDir}\n`,
   );

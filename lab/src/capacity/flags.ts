@@ -1,5 +1,11 @@
 import { type FlagSpecs, LabError, PUSH_MODES, parseArgs } from '@pushpull/common';
-import { COMMON_FLAGS, durationFlag, INCIDENT_FLEET_PODS, LAB_TRANSPORTS } from '../core/flags.ts';
+import {
+  COMMON_FLAGS,
+  durationFlag,
+  FLEET_FLAGS,
+  INCIDENT_FLEET_PODS,
+  LAB_TRANSPORTS,
+} from '../core/flags.ts';
 import type { BurstConfig, PushMode, Transport } from '../core/record.ts';
 import { type Criteria, DEFAULT_CRITERIA } from './criteria.ts';
 
@@ -62,14 +68,7 @@ export const CAPACITY_FLAGS: FlagSpecs = {
     max: 20_000,
     help: 'largest fleet a trial may have (reaching it held: limitedBy "config")',
   },
-  'pods-per-producer': {
-    kind: 'int',
-    env: 'LAB_PODS_PER_PRODUCER',
-    default: 50,
-    min: 1,
-    max: 2000,
-    help: 'virtual pods per producer process / container',
-  },
+  'pods-per-producer': FLEET_FLAGS['pods-per-producer']!,
   precision: {
     kind: 'number',
     env: 'LAB_PRECISION',
