@@ -1,7 +1,7 @@
 import { causeText } from '../analysis/causes.ts';
 import { pushLabel } from '../analysis/verdict.ts';
 import type { LossCause, PathName, RunRecord } from '../core/record.ts';
-import type { Table } from './tables.ts';
+import type { Table } from './table.ts';
 
 // The run@2 tables: where the loss went, false pages, visibility, pull resolution, the limits in force and
 // the interrupted banner. Every function takes a run@1 record too (the fields are absent there) and then

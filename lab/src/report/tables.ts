@@ -7,7 +7,9 @@ import { compact } from './svg.ts';
 
 // The tables shared by the terminal summary, report.md and report.html (pure: record → rows).
 
-export type Table = { head: string[]; rows: string[][]; align?: ('l' | 'r')[] };
+export type { Table } from './table.ts';
+
+import type { Table } from './table.ts';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const opt = (n: number | null | undefined, f: (n: number) => string = compact) =>
