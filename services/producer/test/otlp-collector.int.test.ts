@@ -194,3 +194,45 @@ describe('producer → collector over OTLP/HTTP (real processes, 127.0.0.1)', ()
     backPressure('cumulative'));
   it('back-pressure, delta: 429s retried, a failed export lost and counted', () => backPressure('delta'));
 });
+
+describe('producer → collector over OTLP/HTTP: a quiesce while the exporters are pushed back', () => {
+  it('an export that outlives the quiesce bound is still counted, request by request', async () => {
+    // The pods' periodic export is refused (budget held), the quiesce comes while it retries: the SDK's
+    // shutdown waits for it (it fails at +2 s), then exports once more; that final export is refused until
+    // the quiesce has answered (the producer's bound: interval + 0.5 s), and gets through on its last
+    // attempt at +4 s, after the bound. Its requests must be in the ledger like any others.
+    const pods = 4;
+    const r = await startRig(
+      ['--otlp-max-inflight-bytes', '1KiB'],
+      ['--flush-interval', '3s', '--no-jitter', '--heartbeat', 'off'],
+      pods,
+    );
+    try {
+      await waitBooks(r, (x) => x.ledger.total.otlpExports >= pods && settled(r, x), 8000);
+      const at = nextBoundary();
+      await sleepUntil(at - 300);
+      const self = async () => text(r.collectorHttp, '/metrics/self');
+      const before = pushedBack(await self());
+      const hold = await holdBudget(r);
+      while (pushedBack(await self()) < before + pods && Date.now() < at + 900) await sleep(20);
+      const q = await request(r.producerHttp, 'POST', '/control/quiesce', {}, 15_000);
+      await hold.release();
+      assert.equal(q.status, 200, q.text);
+      const atQuiesce = q.json<Ledger>().total;
+      assert.ok(
+        atQuiesce.otlpOrdersExported < atQuiesce.ordersPushed,
+        `the final exports were still running when the quiesce answered: ${JSON.stringify(atQuiesce)}`,
+      );
+      const b = await waitBooks(r, (x) => settled(r, x), 6000);
+      assert.ok(settled(r, b), `every request counted: ${JSON.stringify(b.ledger.total)}\n${b.self}`);
+      assertOrdersReconcile(r, b);
+      const t = b.ledger.total;
+      assert.equal(t.otlpRequestsRetryable, pushedBack(b.self), 'retryable answers = 429/503s sent');
+      assert.equal(t.otlpRequests, t.otlpExports + t.otlpRequestsRetryable - t.otlpExportsFailed);
+      assert.equal(t.otlpExportsFailed, pods, 'the periodic export refused to the end');
+      assert.equal(t.otlpOrdersExported, t.ordersPushed, 'the final export made it: nothing lost');
+    } finally {
+      await stopRig(r);
+    }
+  });
+});
