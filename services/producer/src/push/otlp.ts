@@ -1,5 +1,6 @@
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Counter, Gauge, Histogram } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -263,19 +264,26 @@ export class OtlpPod {
 
   /**
    * Stops the pod: the SDK's shutdown runs a final forceFlush export (counted like any other) and stops
-   * the reader; nothing is exported afterwards. Idempotent.
+   * the reader; nothing is exported afterwards. Resolves when that is done or after the shutdown bound,
+   * whichever comes first. Idempotent.
    */
   shutdown(): Promise<void> {
-    this.stopping ??= (async () => {
-      try {
-        await this.provider.shutdown({ timeoutMillis: this.shutdownTimeoutMs });
-      } catch {
-        // a failed final export is counted by CountingExporter (when its result arrives)
-      } finally {
-        this.agent.destroy();
-        unsubscribe();
-      }
-    })();
+    if (this.stopping === null) {
+      // The SDK's own shutdown ends by itself: it waits for a running export, exports once more and drains
+      // the exporter, each export bounded by the exporter's timeout, retries included. The pod's agent and
+      // its request counting stay until then, so an export that outlives the bound is still counted
+      // request by request and its connection is not cut.
+      const ended = this.provider
+        .shutdown()
+        .catch(() => {
+          // a failed final export is counted by CountingExporter (when its result arrives)
+        })
+        .finally(() => {
+          this.agent.destroy();
+          unsubscribe();
+        });
+      this.stopping = Promise.race([ended, delay(this.shutdownTimeoutMs, undefined, { ref: false })]);
+    }
     return this.stopping;
   }
 }
