@@ -18,6 +18,7 @@ const COLUMN_WORDS: Record<string, string> = {
   pull: 'pull (Prometheus scrape)',
   'push-udp': 'push over UDP',
   'push-tcp': 'push over TCP / aggregated',
+  'push-otlp': 'push OTLP/HTTP (OpenTelemetry SDK)',
 };
 
 /** Variants in words: `heartbeat-off` → "heartbeats off", `jitter-on` → "jitter on", `udp` → "UDP". */
