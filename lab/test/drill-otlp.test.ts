@@ -263,15 +263,15 @@ describe('OTLP synchronised export (pure)', () => {
     assert.deepEqual(perPoll([a, a, b, receiverSample(self(70, 5, 0))]), [0, 65, 0]);
   });
   it('jitter off vs on peak ratio per path', () => {
-    const o = (peak: number) => ({ cells: [], metrics: { peak }, series: {}, notes: [] });
+    const o = (metrics: Record<string, number>) => ({ cells: [], metrics, series: {}, notes: [] });
     const m = new Map([
-      ['jitter-off', o(600)],
-      ['jitter-on', o(60)],
-      ['otlp-jitter-off', o(40)],
-      ['otlp-jitter-on', o(4)],
+      ['jitter-off', o({ peak: 600 })],
+      ['jitter-on', o({ peak: 60 })],
+      ['otlp-jitter-off', o({ otlpPeakRequests: 40 })],
+      ['otlp-jitter-on', o({ otlpPeakRequests: 8 })],
     ]);
-    assert.deepEqual(combinePeaks(m), { peakVsJitterOn: 10, otlpPeakVsJitterOn: 10 });
-    assert.deepEqual(combinePeaks(new Map([['otlp-jitter-off', o(40)]])), {});
+    assert.deepEqual(combinePeaks(m), { peakVsJitterOn: 10, otlpPeakVsJitterOn: 5 });
+    assert.deepEqual(combinePeaks(new Map([['otlp-jitter-off', o({ otlpPeakRequests: 40 })]])), {});
   });
   it('the cell: peak, throttling and loss', () => {
     const s = { pods: 60 } as Scenario;

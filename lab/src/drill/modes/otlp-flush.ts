@@ -89,12 +89,12 @@ export async function runOtlpFlush(stack: Stack): Promise<ModeOutcome> {
   const delivered = after.orders ?? 0;
   const throttled = (samples.at(-1)?.throttled ?? 0) - (samples[0]?.throttled ?? 0);
   const peakInflight = Math.max(0, ...samples.map((x) => x.inflightBytes));
-  out.metrics.peak = st.peak;
-  out.metrics.mean = st.mean;
+  out.metrics.otlpPeakRequests = st.peak;
+  out.metrics.otlpMeanRequests = st.mean;
   out.metrics.peakToMean = st.mean > 0 ? st.peak / st.mean : 0;
-  out.metrics.throttled = throttled;
-  out.metrics.peakInflightBytes = peakInflight;
-  out.metrics.exportsFailed = sum('otlpExportsFailed');
+  out.metrics.otlpThrottled = throttled;
+  out.metrics.otlpPeakInflightBytes = peakInflight;
+  out.metrics.otlpExportsFailed = sum('otlpExportsFailed');
   out.cells.push(
     otlpFlushCell(s, v.name, v.push.jitter, v.push.flushIntervalMs, {
       ...st,

@@ -88,12 +88,12 @@ async function run(stack: Stack): Promise<ModeOutcome> {
 /** Jitter off vs on, per path: peakVsJitterOn (StatsD datagrams), otlpPeakVsJitterOn (OTLP requests). */
 export function combinePeaks(outcomes: ReadonlyMap<string, ModeOutcome>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [prefix, key] of [
-    ['', 'peakVsJitterOn'],
-    ['otlp-', 'otlpPeakVsJitterOn'],
+  for (const [prefix, peak, key] of [
+    ['', 'peak', 'peakVsJitterOn'],
+    ['otlp-', 'otlpPeakRequests', 'otlpPeakVsJitterOn'],
   ] as const) {
-    const off = outcomes.get(`${prefix}jitter-off`)?.metrics.peak;
-    const on = outcomes.get(`${prefix}jitter-on`)?.metrics.peak;
+    const off = outcomes.get(`${prefix}jitter-off`)?.metrics[peak];
+    const on = outcomes.get(`${prefix}jitter-on`)?.metrics[peak];
     if (off !== undefined && on !== undefined && on > 0) out[key] = off / on;
   }
   return out;
