@@ -56,6 +56,8 @@ export async function withStack<T>(
       log: deps.log,
       signal: deps.signal,
       ...extra,
+      // Process runtime: a partition of an OTLP producer cuts its receiver through the lab's proxy.
+      partitionableOtlp: scenario.faults.some((f) => f.action === 'partition'),
     });
     const producers = Math.ceil(scenario.pods / scenario.podsPerProducer);
     const members = await runtime.scale(producers, {

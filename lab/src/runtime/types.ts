@@ -30,6 +30,12 @@ export interface StackOptions {
   persistent?: boolean;
   /** Aborts a slow up()/scale() (Ctrl-C). Implementations tear down what they started and reject. */
   signal?: AbortSignal;
+  /**
+   * Process runtime: OTLP producers send through a cuttable loopback proxy so that `partition` can make the
+   * receiver unreachable (a drill with a partition fault). Off by default: the proxy is an extra hop in the
+   * lab's own process, which a burst must not measure.
+   */
+  partitionableOtlp?: boolean;
 }
 
 export interface ProducerOptions {

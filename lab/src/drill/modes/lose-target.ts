@@ -86,6 +86,7 @@ async function watchDetection(
   t: Target,
   tFault: number,
   series: ModeOutcome['series'],
+  before: Ledger,
 ): Promise<Detection> {
   const { variant: v, prom, deps } = stack;
   const d: Detection = {
@@ -95,10 +96,10 @@ async function watchDetection(
     producerFailS: null,
     discoveredAtEnd: 0,
   };
+  // Only where the cut leaves the control API reachable (the process runtime's proxy cut); docker's
+  // disconnect cuts it too, so there the producer's count is read after the heal.
   const failedBefore =
-    v.push.transport === 'otlp'
-      ? (await ledgerFor(t.victim, t.pods).catch(() => null))?.otlpExportsFailed
-      : undefined;
+    t.kind === 'partition' && cutsOnlyPush(stack, 'partition') ? before.otlpExportsFailed : undefined;
   for (let i = 0; i < 100_000; i++) {
     const el = Date.now() - tFault;
     if (el >= t.windowMs) break;
@@ -119,8 +120,7 @@ async function watchDetection(
     )
       d.pushAlertS = elS;
     series.alertsFiring!.push([elS, Number(d.pullAlertS !== null) + Number(d.pushAlertS !== null)]);
-    if (failedBefore !== undefined && d.producerFailS === null && t.heal) {
-      // Unreachable on docker while disconnected (its control port is cut too): then read after the heal.
+    if (failedBefore !== undefined && d.producerFailS === null) {
       const l = await ledgerFor(t.victim, t.pods).catch(() => null);
       if (l && l.otlpExportsFailed > failedBefore) d.producerFailS = Math.round(elS * 10) / 10;
     }
@@ -237,7 +237,7 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
   await runtime.fault(t.kind, t.victim);
   deps.log(`${s.name}/${v.name}: ${t.kind} ${t.victim.name} (${t.victim.podIds.length} pods)`);
 
-  const d = await watchDetection(stack, t, tFault, out.series);
+  const d = await watchDetection(stack, t, tFault, out.series, before);
   const emitted = await emittedByVictim(stack, t, before);
   const stored = await storedFor(stack, t);
   out.metrics.upZeroAfterS = d.upZeroS ?? -1;

@@ -32,7 +32,7 @@ export async function injectFault(s: ProcessStack, kind: FaultKind, member: Prod
       }
       throw new LabError(
         'LAB_ERR_SCENARIO',
-        `fault "${kind}" needs network namespaces: on the process runtime only an OTLP producer (its receiver cut off through the lab's proxy) can be partitioned; use --runtime docker`,
+        `fault "${kind}" needs network namespaces: on the process runtime only an OTLP producer of a stack started with partitionableOtlp (its receiver cut off through the lab's proxy) can be partitioned; use --runtime docker`,
         { kind },
       );
   }

@@ -33,9 +33,12 @@ export async function startProducer(
   const name = `producer-${index}`;
   const direct = collectorAddress(s, opts.transport);
   if (!direct) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
-  // OTLP goes through a cuttable loopback proxy (a partition, see otlp-proxy.ts) — except on a persistent
-  // stack, which outlives this process and with it any proxy it could run.
-  const otlpProxy = opts.transport === 'otlp' && !s.persistent ? new OtlpProxy(direct) : undefined;
+  // OTLP goes through a cuttable loopback proxy when the stack asks for it (a partition, see otlp-proxy.ts) —
+  // never on a persistent stack, which outlives this process and with it any proxy it could run.
+  const otlpProxy =
+    opts.transport === 'otlp' && s.opts?.partitionableOtlp === true && !s.persistent
+      ? new OtlpProxy(direct)
+      : undefined;
   const statsd = otlpProxy ? await otlpProxy.listen() : direct;
   const child = spawnIn(s, name, process.execPath, [
     paths(s.root).producerMain,
