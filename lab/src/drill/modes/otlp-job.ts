@@ -22,7 +22,10 @@ type RunAux = NonNullable<Runtime['runAux']>;
 
 const otlpAddress = (a: AuxAddresses): string => {
   if (!a.otlpHttp)
-    throw new LabError('LAB_ERR_CONFIG', 'this runtime gives auxiliary processes no OTLP receiver address');
+    throw new LabError(
+      'LAB_ERR_CONFIG',
+      'this runtime gives auxiliary processes no OTLP receiver address: the OTLP short-lived job runs on the process runtime',
+    );
   return `otlp://${a.otlpHttp}`;
 };
 
