@@ -17,7 +17,7 @@ describe('network-partition drill on the docker runtime (air-gapped images)', { 
     process.env.TMPDIR = tmp;
   });
 
-  it('pull alerts and keeps the target; UDP loses what it sent into the cut; TCP is accounted', async () => {
+  it('pull alerts and keeps the target; UDP loses what it sent into the cut; TCP is accounted; OTLP cumulative heals, delta does not', async () => {
     const r = await runScenario(
       {
         root: ROOT,
@@ -49,6 +49,13 @@ describe('network-partition drill on the docker runtime (air-gapped images)', { 
     const tcp = cell('push-tcp', 'tcp');
     assert.ok(tcp.lostCount !== null, tcp.detail);
     assert.match(tcp.detail, /^TCP: \d+ writes handed to the socket/);
+    // OTLP over a real network cut: exports fail and are retried; cumulative heals, delta loses the cut.
+    const cum = cell('push-otlp', 'otlp-cumulative');
+    assert.equal(cum.lostCount, 0, cum.detail);
+    assert.ok((r.metrics['otlp-cumulative.otlpExportsFailed'] ?? 0) > 0, cum.detail);
+    const delta = cell('push-otlp', 'otlp-delta');
+    assert.ok((delta.lostCount ?? 0) > 0, delta.detail);
+    assert.match(cell('pull', 'otlp-delta').signal, /InstanceDown fired/);
 
     assert.deepEqual(await labContainers(), [], 'no lab container left');
     assert.deepEqual(workDirs(tmp), [], 'no work dir left');

@@ -77,6 +77,10 @@ describe('failure-mode drill on the process runtime (integration)', { timeout: 1
       'tagged order lines carry liveness',
     );
     assert.ok(cell(r, 'push-udp', 'heartbeat-on').detectedAfterS !== null);
+    // OTLP: the receiver's last-seen for the dead pods goes stale; at most one export interval is lost.
+    const otlp = cell(r, 'push-otlp', 'otlp');
+    assert.ok(otlp.detectedAfterS !== null, otlp.signal);
+    assert.match(otlp.detail, /the last successful export carried \d+/);
   });
 
   it('network partition: pull reports the target down and keeps it in discovery', async () => {
@@ -85,6 +89,13 @@ describe('failure-mode drill on the process runtime (integration)', { timeout: 1
     assert.ok(cell(r, 'pull', 'udp').detectedAfterS !== null);
     assert.ok((r.metrics['udp.targetsStillDiscovered'] ?? 0) > 0, 'file_sd keeps the partitioned target');
     assert.ok(cell(r, 'push-tcp', 'tcp').lostCount !== null);
+    // OTLP: the receiver cut off (the lab's proxy): exports fail and are retried; cumulative heals, delta loses.
+    for (const v of ['otlp-cumulative', 'otlp-delta']) {
+      assert.ok((r.metrics[`${v}.otlpExportsFailed`] ?? 0) > 0, `${v}: failed exports counted`);
+      assert.ok((r.metrics[`${v}.otlpRetryRequests`] ?? 0) > 0, `${v}: retries sent`);
+    }
+    assert.equal(cell(r, 'push-otlp', 'otlp-cumulative').lostCount, 0);
+    assert.ok((cell(r, 'push-otlp', 'otlp-delta').lostCount ?? 0) > 0);
   });
 
   it('short-lived job: the Pushgateway captures it and then serves it stale; StatsD captures it', async () => {
@@ -93,10 +104,13 @@ describe('failure-mode drill on the process runtime (integration)', { timeout: 1
     const pg = cell(r, 'pull', 'pushgateway');
     assert.equal(pg.lostCount, 0, pg.detail);
     assert.ok(
-      (r.metrics.pushgatewayAgeAtEndS ?? -1) > 20,
-      `stale group still served (${r.metrics.pushgatewayAgeAtEndS} s)`,
+      (r.metrics['job.pushgatewayAgeAtEndS'] ?? -1) > 20,
+      `stale group still served (${r.metrics['job.pushgatewayAgeAtEndS']} s)`,
     );
     assert.equal(cell(r, 'push-udp', 'statsd').lostCount, 0);
+    // OTLP: the export at shutdown delivers a job shorter than its interval; a kill before it, nothing.
+    assert.equal(cell(r, 'push-otlp', 'otlp-job-ends').lostCount, 0);
+    assert.equal(cell(r, 'push-otlp', 'otlp-killed').lostPct, 100);
   });
 
   it('synchronised flush: jitter-off peak ≥ 5× the jitter-on peak at the collector', async () => {

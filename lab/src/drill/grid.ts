@@ -115,7 +115,7 @@ export function cellOutcome(c: Cell): CellOutcome {
   return { words: `detected in ${fmtS(c.detectedAfterS)}`, tone: lost ? 'warn' : 'good' };
 }
 
-export const GRID_COLUMNS: readonly Column[] = ['pull', 'push-udp', 'push-tcp'];
+export const GRID_COLUMNS: readonly Column[] = ['pull', 'push-udp', 'push-tcp', 'push-otlp'];
 
 /** rows × columns of cell texts (several variants in one cell are joined with " | "). */
 export function gridRows(r: DrillRecord): { title: string; cells: string[] }[] {

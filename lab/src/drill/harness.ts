@@ -1,4 +1,4 @@
-import { LabError } from '@pushpull/common';
+import { LabError, type LedgerCounts, sumCounts } from '@pushpull/common';
 import { httpText } from '../core/http.ts';
 import { abortableSleep, throwIfAborted } from '../core/time.ts';
 import { newWorkDir, removeWorkDir } from '../core/workdir.ts';
@@ -41,7 +41,7 @@ export async function withStack<T>(
   deps: DrillDeps,
   scenario: Scenario,
   variant: Variant,
-  producerScrape: StackOptions['producerScrape'],
+  extra: Pick<StackOptions, 'producerScrape' | 'collectorFlags'>,
   fn: (s: Stack) => Promise<T>,
 ): Promise<T> {
   const runId = `drill-${scenario.name}-${variant.name}-${Date.now().toString(36)}`;
@@ -55,7 +55,9 @@ export async function withStack<T>(
       withNodeExporter: true,
       log: deps.log,
       signal: deps.signal,
-      ...(producerScrape ? { producerScrape } : {}),
+      ...extra,
+      // Process runtime: a partition of an OTLP producer cuts its receiver through the lab's proxy.
+      partitionableOtlp: scenario.faults.some((f) => f.action === 'partition'),
     });
     const producers = Math.ceil(scenario.pods / scenario.podsPerProducer);
     const members = await runtime.scale(producers, {
@@ -65,6 +67,7 @@ export async function withStack<T>(
       pushMode: variant.push.mode,
       jitter: variant.push.jitter,
       transport: variant.push.transport,
+      ...(variant.push.otlpTemporality ? { otlpTemporality: variant.push.otlpTemporality } : {}),
       heartbeatMs: variant.push.heartbeatMs,
       flushIntervalMs: variant.push.flushIntervalMs,
       fleetPods: INCIDENT_FLEET_PODS,
@@ -124,21 +127,13 @@ export async function collectorOrdersFor(collectorUrl: string, pods: ReadonlySet
   return sum;
 }
 
-/** Σ over the given pods of the orders the producer generated / pushed (ground truth, control API). */
+/** Σ over the given pods of the victim's ground-truth counts (control API): orders, pushes, OTLP exports. */
 export async function ledgerFor(
   member: ProducerMember,
   pods: ReadonlySet<string> | null = null,
-): Promise<{ orders: number; ordersPushed: number; datagrams: number; sendErrors: number }> {
+): Promise<Required<LedgerCounts>> {
   const l = await new ControlClient(member.baseUrl).ledger();
-  const out = { orders: 0, ordersPushed: 0, datagrams: 0, sendErrors: 0 };
-  for (const [pod, c] of Object.entries(l.pods)) {
-    if (pods && !pods.has(pod)) continue;
-    out.orders += c.orders;
-    out.ordersPushed += c.ordersPushed;
-    out.datagrams += c.datagrams;
-    out.sendErrors += c.sendErrors;
-  }
-  return out;
+  return sumCounts(Object.entries(l.pods).flatMap(([pod, c]) => (pods && !pods.has(pod) ? [] : [c])));
 }
 
 /** Whether an alert with this name is firing for any series matching `labelMatch` (exact label values). */

@@ -18,6 +18,7 @@ const COLUMN_WORDS: Record<string, string> = {
   pull: 'pull (Prometheus scrape)',
   'push-udp': 'push over UDP',
   'push-tcp': 'push over TCP / aggregated',
+  'push-otlp': 'push OTLP/HTTP (OpenTelemetry SDK)',
 };
 
 /** Variants in words: `heartbeat-off` → "heartbeats off", `jitter-on` → "jitter on", `udp` → "UDP". */
@@ -79,6 +80,17 @@ const METRIC_WORDS: Record<string, string> = {
   stormStartSpreadPctOfInterval: "spread of the storm's scrape starts (% of the interval)",
   producerCpuPctWithStorm: 'producer CPU with the storm added (%)',
   stormFailures: 'storm scrapes that failed',
+  otlpExportsFailed: 'OTLP exports that finally failed (after the exporter retries)',
+  otlpRetryRequests: 'OTLP HTTP requests beyond one per export (retries)',
+  otlpLostPct: 'OTLP orders lost (%)',
+  producerSawFailureAfterS: 'seconds until the producer counted a failed export',
+  otlpPeakRequests: 'peak OTLP requests at the receiver in one 100 ms poll',
+  otlpMeanRequests: 'mean OTLP requests per 100 ms poll',
+  otlpThrottled: 'OTLP requests answered 429/503',
+  otlpPeakInflightBytes: "the receiver's peak in-flight request bytes (polled)",
+  otlpPeakVsJitterOn: 'OTLP peak requests with jitter off ÷ with jitter on',
+  otlpJobEndsLostPct: 'OTLP job that ends cleanly: orders lost (%)',
+  otlpKilledLostPct: 'OTLP process killed before its first export: orders lost (%)',
 };
 
 const camelWords = (k: string) =>

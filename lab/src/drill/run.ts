@@ -58,10 +58,15 @@ export async function runScenario(
   let error: string | null = null;
   for (const v of s.variants) {
     deps.log(
-      `${s.name}: variant ${v.name} (${v.push.mode} ${v.push.transport}, heartbeat ${v.push.heartbeatMs ? `${v.push.heartbeatMs} ms` : 'off'}, jitter ${v.push.jitter ? 'on' : 'off'})`,
+      `${s.name}: variant ${v.name} (${v.push.mode} ${v.push.transport}${v.push.otlpTemporality ? ` ${v.push.otlpTemporality}` : ''}, heartbeat ${v.push.heartbeatMs ? `${v.push.heartbeatMs} ms` : 'off'}, jitter ${v.push.jitter ? 'on' : 'off'})`,
     );
     try {
-      const o = await withStack(deps, s, v, mode.producerScrape?.(s), (st) => mode.run(st));
+      const scrape = mode.producerScrape?.(s);
+      const extra = {
+        ...(scrape ? { producerScrape: scrape } : {}),
+        ...(mode.collectorFlags ? { collectorFlags: mode.collectorFlags(s) } : {}),
+      };
+      const o = await withStack(deps, s, v, extra, (st) => mode.run(st));
       outcomes.set(v.name, o);
       cells.push(...o.cells);
       for (const [k, val] of Object.entries(o.metrics)) {

@@ -1,4 +1,4 @@
-import { LabError, type PushSettings } from '@pushpull/common';
+import { LabError, OTLP_TEMPORALITIES, type PushSettings, TRANSPORTS } from '@pushpull/common';
 import { parse } from 'yaml';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
@@ -17,7 +17,7 @@ export const FAILURE_MODES = [
 ] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
-export const COLUMNS = ['pull', 'push-udp', 'push-tcp'] as const;
+export const COLUMNS = ['pull', 'push-udp', 'push-tcp', 'push-otlp'] as const;
 export type Column = (typeof COLUMNS)[number];
 
 export type FaultAction = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
@@ -86,6 +86,7 @@ const LIMITS = {
   detectedWithin: { min: SECOND, max: HOUR },
   jobDuration: { min: SECOND, max: 10 * MINUTE },
   bodySizeLimit: { min: 0, max: 1 << 30 },
+  otlpMaxInflight: { min: 1024, max: 1 << 30 },
 } as const satisfies Record<string, Range>;
 
 /** The knobs each mode reads from `params` (all others are typos), each with its check. */
@@ -93,7 +94,8 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   'target-dies': {},
   'network-partition': {},
   'short-lived-job': { jobDuration: (r, k) => r.durationIn(k, LIMITS.jobDuration) },
-  'synchronised-flush': {},
+  // The OTLP receiver's in-flight byte budget (collector --otlp-max-inflight-bytes) for the whole stack.
+  'synchronised-flush': { otlpMaxInflight: (r, k) => r.sizeIn(k, LIMITS.otlpMaxInflight) },
   'scrape-storm': {},
   // 0 is Prometheus' own "no limit" for both.
   'body-balloon': {
@@ -102,14 +104,14 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   },
 };
 
-const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval'] as const;
+const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval', 'temporality'] as const;
 
 function readPush(r: Reader, base?: PushSettings): PushSettings {
-  return {
+  const push: PushSettings = {
     mode: r.has('mode')
       ? r.choice('mode', ['per-event', 'buffered', 'aggregated', 'off'])
       : (base?.mode ?? 'per-event'),
-    transport: r.has('transport') ? r.choice('transport', ['udp', 'tcp']) : (base?.transport ?? 'udp'),
+    transport: r.has('transport') ? r.choice('transport', TRANSPORTS) : (base?.transport ?? 'udp'),
     jitter: r.has('jitter') ? r.bool('jitter', true) : (base?.jitter ?? true),
     heartbeatMs: r.has('heartbeat')
       ? r.durationOrOffIn('heartbeat', LIMITS.pushInterval, '5s')
@@ -118,6 +120,15 @@ function readPush(r: Reader, base?: PushSettings): PushSettings {
       ? r.durationIn('flushInterval', LIMITS.pushInterval)
       : (base?.flushIntervalMs ?? 10_000),
   };
+  // OTLP only (the export's aggregation temporality); absent = the SDK's default, cumulative.
+  const temporality = r.has('temporality')
+    ? r.choice('temporality', OTLP_TEMPORALITIES)
+    : base?.otlpTemporality;
+  if (temporality !== undefined) {
+    if (push.transport !== 'otlp') r.fail('temporality', 'applies to transport otlp only');
+    push.otlpTemporality = temporality;
+  }
+  return push;
 }
 
 function deepFreeze<T>(o: T): T {
@@ -177,11 +188,20 @@ function readFleet(r: Reader): { pods: number; podsPerProducer: number; producer
 function readVariants(r: Reader, basePush: PushSettings): Variant[] {
   const variants: Variant[] = r.list('variants').map((v, i) => {
     const vr = r.at('variants', i, v, ['name', 'column', 'push']);
-    return {
+    const variant: Variant = {
       name: vr.str('name'),
       column: vr.choice('column', COLUMNS),
       push: readPush(vr.child('push', PUSH_KEYS), basePush),
     };
+    // The OTLP column is the OTLP transport and nothing else: a cell must say which path it measured.
+    if ((variant.column === 'push-otlp') !== (variant.push.transport === 'otlp'))
+      vr.fail(
+        'column',
+        variant.column === 'push-otlp'
+          ? 'column push-otlp needs push.transport otlp'
+          : `transport otlp belongs in column push-otlp, not ${variant.column}`,
+      );
+    return variant;
   });
   if (variants.length === 0) r.fail('variants', 'at least one variant (a grid column) is required');
   const names = new Set<string>();

@@ -30,6 +30,12 @@ export interface StackOptions {
   persistent?: boolean;
   /** Aborts a slow up()/scale() (Ctrl-C). Implementations tear down what they started and reject. */
   signal?: AbortSignal;
+  /**
+   * Process runtime: OTLP producers send through a cuttable loopback proxy so that `partition` can make the
+   * receiver unreachable (a drill with a partition fault). Off by default: the proxy is an extra hop in the
+   * lab's own process, which a burst must not measure.
+   */
+  partitionableOtlp?: boolean;
 }
 
 export interface ProducerOptions {
@@ -99,6 +105,8 @@ export interface AuxAddresses {
   pushgatewayUrl: string;
   /** The collector's StatsD UDP address, HOST:PORT. */
   statsdUdp: string;
+  /** The collector's OTLP/HTTP receiver, HOST:PORT, where the runtime offers it (process). */
+  otlpHttp?: string;
 }
 
 export interface AuxProcess {
@@ -107,6 +115,8 @@ export interface AuxProcess {
   baseUrl: string | null;
   /** SIGTERM (then SIGKILL after a grace period). */
   stop(): Promise<void>;
+  /** Optional: SIGKILL now, no chance to flush (process runtime). */
+  kill?(): void;
   /** Waits (bounded) for it to exit; everything it wrote on stdout. */
   wait(timeoutMs: number): Promise<{ exitCode: number | null; stdout: string }>;
 }

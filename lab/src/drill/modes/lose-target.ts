@@ -1,9 +1,11 @@
+import { sumCounts } from '@pushpull/common';
 import { abortableSleep } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
 import type { FaultKind, ProducerMember } from '../../runtime/types.ts';
 import type { Cell } from '../grid.ts';
 import { alertFiring, collectorOrdersFor, ledgerFor, pct, type Stack } from '../harness.ts';
 import type { Fault, Variant } from '../scenario.ts';
+import { type Counts, otlpActivity, otlpKillCell, otlpPartitionCell, temporalityOf } from './otlp-target.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 
 // Scenarios 1 and 2: a producer dies (SIGKILL) or is cut off the network. What each path notices, when,
@@ -28,6 +30,8 @@ interface Detection {
   upZeroS: number | null;
   pullAlertS: number | null;
   pushAlertS: number | null;
+  /** OTLP: when the victim's own ledger first counted a failed export (process runtime: it stays reachable). */
+  producerFailS: number | null;
   discoveredAtEnd: number;
 }
 
@@ -37,6 +41,8 @@ interface Emitted {
   push: number;
   sendErrors: number;
   sentDatagramsDuring: number;
+  /** The victim's ledger at the kill, or after the heal and its final flush. */
+  final: Counts;
 }
 
 interface Stored {
@@ -44,16 +50,25 @@ interface Stored {
   push: number;
 }
 
-type Ledger = Awaited<ReturnType<typeof ledgerFor>>;
+type Ledger = Counts;
+
+/** An OTLP producer on the process runtime: the partition cuts its receiver only (the lab's proxy). */
+const cutsOnlyPush = (stack: Stack, loss: Loss) =>
+  loss === 'partition' && stack.runtime.kind === 'process' && stack.variant.push.transport === 'otlp';
 
 function chooseTarget(stack: Stack, loss: Loss): Target {
   const { scenario: s, runtime } = stack;
   const fault = s.faults.find((f) => f.action === 'kill' || f.action === 'partition' || f.action === 'pause');
   const heal = s.faults.find((f) => f.action === 'heal' || f.action === 'resume');
   const victim = stack.members[fault?.producer ?? 0]!;
-  // On the process runtime a partition's closest honest equivalent is SIGSTOP (see the scenario text);
-  // docker and swarm disconnect the container from the network.
-  const kind = loss === 'kill' ? 'kill' : runtime.kind === 'process' ? 'pause' : 'partition';
+  // On the process runtime a partition's closest honest equivalent is SIGSTOP (see the scenario text), or
+  // for OTLP the receiver cut off through the lab's proxy; docker and swarm disconnect the container.
+  const kind =
+    loss === 'kill'
+      ? 'kill'
+      : runtime.kind === 'process' && !cutsOnlyPush(stack, loss)
+        ? 'pause'
+        : 'partition';
   return {
     victim,
     pods: new Set(victim.podIds),
@@ -71,9 +86,20 @@ async function watchDetection(
   t: Target,
   tFault: number,
   series: ModeOutcome['series'],
+  before: Ledger,
 ): Promise<Detection> {
   const { variant: v, prom, deps } = stack;
-  const d: Detection = { upZeroS: null, pullAlertS: null, pushAlertS: null, discoveredAtEnd: 0 };
+  const d: Detection = {
+    upZeroS: null,
+    pullAlertS: null,
+    pushAlertS: null,
+    producerFailS: null,
+    discoveredAtEnd: 0,
+  };
+  // Only where the cut leaves the control API reachable (the process runtime's proxy cut); docker's
+  // disconnect cuts it too, so there the producer's count is read after the heal.
+  const failedBefore =
+    t.kind === 'partition' && cutsOnlyPush(stack, 'partition') ? before.otlpExportsFailed : undefined;
   for (let i = 0; i < 100_000; i++) {
     const el = Date.now() - tFault;
     if (el >= t.windowMs) break;
@@ -94,6 +120,10 @@ async function watchDetection(
     )
       d.pushAlertS = elS;
     series.alertsFiring!.push([elS, Number(d.pullAlertS !== null) + Number(d.pushAlertS !== null)]);
+    if (failedBefore !== undefined && d.producerFailS === null) {
+      const l = await ledgerFor(t.victim, t.pods).catch(() => null);
+      if (l && l.otlpExportsFailed > failedBefore) d.producerFailS = Math.round(elS * 10) / 10;
+    }
     // A kill is over once both paths have answered; "never" needs the whole window.
     const pushDone = v.push.heartbeatMs === 0 ? false : d.pushAlertS !== null;
     if (!t.heal && d.pullAlertS !== null && pushDone) break;
@@ -115,28 +145,20 @@ async function emittedByVictim(stack: Stack, t: Target, before: Ledger): Promise
       push: before.orders,
       sendErrors: before.sendErrors,
       sentDatagramsDuring: 0,
+      final: before,
     };
   }
   await runtime.fault(t.kind === 'pause' ? 'resume' : 'heal', t.victim);
   await abortableSleep(2 * s.scrapeIntervalMs + 1000, deps.signal);
-  const final = await new ControlClient(t.victim.baseUrl).quiesce(deps.signal);
-  let orders = 0;
-  let pushed = 0;
-  let datagrams = 0;
-  let errors = 0;
-  for (const [pod, c] of Object.entries(final.pods)) {
-    if (!t.pods.has(pod)) continue;
-    orders += c.orders;
-    pushed += c.ordersPushed;
-    datagrams += c.datagrams;
-    errors += c.sendErrors;
-  }
+  const quiesced = await new ControlClient(t.victim.baseUrl).quiesce(deps.signal);
+  const final = sumCounts(Object.entries(quiesced.pods).flatMap(([pod, c]) => (t.pods.has(pod) ? [c] : [])));
   await abortableSleep(2 * s.scrapeIntervalMs + 1000, deps.signal);
   return {
-    pull: orders,
-    push: pushed,
-    sendErrors: errors,
-    sentDatagramsDuring: datagrams - before.datagrams,
+    pull: final.orders,
+    push: final.ordersPushed,
+    sendErrors: final.sendErrors,
+    sentDatagramsDuring: final.datagrams - before.datagrams,
+    final,
   };
 }
 
@@ -197,6 +219,10 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
   const { scenario: s, variant: v, runtime, deps } = stack;
   const out: ModeOutcome = { cells: [], metrics: {}, series: { upVictim: [], alertsFiring: [] }, notes: [] };
   const t = chooseTarget(stack, loss);
+  if (cutsOnlyPush(stack, loss))
+    out.notes.push(
+      `process runtime, OTLP (${temporalityOf(v)}): partition = the receiver made unreachable for the cut — the lab's loopback proxy between the producer and the collector's OTLP port refuses new connections and resets open ones, so the exporter's retries really happen; scrapes still reach the pod, so this variant has no pull cell`,
+    );
   if (loss === 'partition' && t.kind === 'pause')
     out.notes.push(
       'process runtime: partition = SIGSTOP (the pod stops answering and stops sending); docker disconnects the network',
@@ -211,12 +237,33 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
   await runtime.fault(t.kind, t.victim);
   deps.log(`${s.name}/${v.name}: ${t.kind} ${t.victim.name} (${t.victim.podIds.length} pods)`);
 
-  const d = await watchDetection(stack, t, tFault, out.series);
+  const d = await watchDetection(stack, t, tFault, out.series, before);
   const emitted = await emittedByVictim(stack, t, before);
   const stored = await storedFor(stack, t);
   out.metrics.upZeroAfterS = d.upZeroS ?? -1;
   out.metrics.targetsStillDiscovered = d.discoveredAtEnd;
-  out.cells.push(pullCell(v, loss, t, d, emitted, stored), pushCell(v, loss, t, d, emitted, stored));
+  if (!cutsOnlyPush(stack, loss)) out.cells.push(pullCell(v, loss, t, d, emitted, stored));
+  out.cells.push(
+    v.push.transport !== 'otlp'
+      ? pushCell(v, loss, t, d, emitted, stored)
+      : loss === 'kill'
+        ? otlpKillCell(v, d.pushAlertS, emitted.final, stored.push, t.windowMs)
+        : otlpPartitionCell(
+            v,
+            d,
+            otlpActivity(before, emitted.final),
+            emitted.final,
+            stored.push,
+            t.windowMs,
+          ),
+  );
+  if (v.push.transport === 'otlp') {
+    const act = otlpActivity(before, emitted.final);
+    out.metrics.otlpExportsFailed = act.exportsFailed;
+    out.metrics.otlpRetryRequests = Math.max(0, act.requests - act.exports);
+    out.metrics.otlpLostPct = pct(Math.max(0, emitted.push - stored.push), emitted.push) ?? -1;
+    if (d.producerFailS !== null) out.metrics.producerSawFailureAfterS = d.producerFailS;
+  }
   return out;
 }
 

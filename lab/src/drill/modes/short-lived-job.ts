@@ -5,6 +5,7 @@ import type { AuxAddresses, Runtime } from '../../runtime/types.ts';
 import type { Cell } from '../grid.ts';
 import { collectorOrdersFor, pct, type Stack } from '../harness.ts';
 import type { Scenario } from '../scenario.ts';
+import { runOtlpJobs } from './otlp-job.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 
 // Scenario 3: an 8-second batch job between two scrapes, three ways at once:
@@ -13,6 +14,7 @@ import type { DrillMode, ModeOutcome } from './types.ts';
 //  - pull via the Pushgateway: `pushpull-producer job` PUTs its final registry; Prometheus scrapes the
 //    Pushgateway, and keeps scraping the last value long after the job is gone (push_time_seconds ages);
 //  - push: the same job's StatsD lines, counted by the collector as they arrive.
+// A push-otlp variant runs the OTLP job instead (otlp-job.ts): exports at shutdown vs killed before its first.
 
 const JOB_LINE = /"msg":"job done".*"total":(\{[^}]*\})/;
 const JOB_NAME = 'batch-job';
@@ -178,8 +180,9 @@ function jobCells(s: Scenario, jobMs: number, servedOrders: number, job: JobTota
 async function run(stack: Stack): Promise<ModeOutcome> {
   const { scenario: s } = stack;
   const runAux = auxRunner(stack.runtime);
-  const out: ModeOutcome = { cells: [], metrics: {}, series: { pushgatewayAgeS: [] }, notes: [] };
   const jobMs = parseDurationMs(String(s.params.jobDuration ?? '8s'), 'params.jobDuration');
+  if (stack.variant.column === 'push-otlp') return runOtlpJobs(stack, runAux, jobMs);
+  const out: ModeOutcome = { cells: [], metrics: {}, series: { pushgatewayAgeS: [] }, notes: [] };
 
   const { tStart, servedOrders, job } = await runJobs(stack, runAux, jobMs);
   const pgValue = await watchPushgateway(stack, tStart, out.series.pushgatewayAgeS!);

@@ -4,10 +4,12 @@ import { predictMeasuredFlushPeak } from '../../model/index.ts';
 import { ControlClient } from '../../probe/control.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
 import { pct, type Stack } from '../harness.ts';
+import { otlpCollectorFlags, runOtlpFlush } from './otlp-flush.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 
 // Scenario 4: aggregated push on a fixed flush interval, jitter off vs on. The collector counts arrivals
 // in 100 ms bins itself (GET /debug/arrivals), so the peak is exact and needs no high-frequency polling.
+// OTLP variants (transport otlp) measure the receiver's requests instead (otlp-flush.ts).
 
 interface Arrivals {
   binMs: number;
@@ -25,6 +27,7 @@ export function binStats(counts: readonly number[]): { peak: number; mean: numbe
 }
 
 async function run(stack: Stack): Promise<ModeOutcome> {
+  if (stack.variant.push.transport === 'otlp') return runOtlpFlush(stack);
   const { scenario: s, variant: v, deps, endpoints } = stack;
   const out: ModeOutcome = { cells: [], metrics: {}, series: {}, notes: [] };
   const before = collectorSnapshot(
@@ -82,11 +85,22 @@ async function run(stack: Stack): Promise<ModeOutcome> {
   return out;
 }
 
+/** Jitter off vs on, per path: peakVsJitterOn (StatsD datagrams), otlpPeakVsJitterOn (OTLP requests). */
+export function combinePeaks(outcomes: ReadonlyMap<string, ModeOutcome>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [prefix, peak, key] of [
+    ['', 'peak', 'peakVsJitterOn'],
+    ['otlp-', 'otlpPeakRequests', 'otlpPeakVsJitterOn'],
+  ] as const) {
+    const off = outcomes.get(`${prefix}jitter-off`)?.metrics[peak];
+    const on = outcomes.get(`${prefix}jitter-on`)?.metrics[peak];
+    if (off !== undefined && on !== undefined && on > 0) out[key] = off / on;
+  }
+  return out;
+}
+
 export const synchronisedFlush: DrillMode = {
   run,
-  combine(outcomes): Record<string, number> {
-    const off = outcomes.get('jitter-off')?.metrics.peak;
-    const on = outcomes.get('jitter-on')?.metrics.peak;
-    return off !== undefined && on !== undefined && on > 0 ? { peakVsJitterOn: off / on } : {};
-  },
+  collectorFlags: otlpCollectorFlags,
+  combine: combinePeaks,
 };

@@ -3,7 +3,7 @@ import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { abortableSleep } from '../../core/time.ts';
 import type { AuxAddresses, AuxProcess } from '../types.ts';
-import { isAlive, type SpawnedChild, terminate, waitForListening } from './children.ts';
+import { isAlive, type SpawnedChild, sendSignal, terminate, waitForListening } from './children.ts';
 import { addrToUrl, type ProcessStack, START_TIMEOUT_MS, spawnIn, writeLabJson } from './state.ts';
 
 // Auxiliary producer-binary processes (a short-lived `job`, a one-pod `serve`), torn down with the stack.
@@ -21,6 +21,7 @@ export async function runAux(
     sdDir: s.sdDir,
     pushgatewayUrl: s.endpoints.pushgatewayUrl,
     statsdUdp: s.collectorStatsd.udp,
+    ...(s.collectorStatsd.otlp ? { otlpHttp: s.collectorStatsd.otlp } : {}),
   });
   const child = spawnIn(s, `aux-${name}`, process.execPath, [paths(s.root).producerMain, ...argv]);
   s.aux.push(child);
@@ -36,6 +37,7 @@ export async function runAux(
     stop: async () => {
       await terminate(child.pid);
     },
+    kill: () => sendSignal(child.pid, 'SIGKILL'),
     wait: (timeoutMs: number) => waitForExit(child, name, timeoutMs, s.opts?.signal),
   };
 }

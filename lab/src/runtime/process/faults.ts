@@ -5,7 +5,8 @@ import { startProducer } from './fleet.ts';
 import { type ProcessStack, type ProducerProc, producerIndex, sortProducers } from './state.ts';
 
 // Faults on a local producer process: signals (SIGKILL, SIGSTOP/SIGCONT) and a restart. Partition and heal
-// need a network namespace per producer, which only the docker runtime has.
+// need a network namespace per producer, which only the docker runtime has — except for an OTLP producer,
+// whose receiver the lab can make unreachable by cutting its loopback proxy (otlp-proxy.ts).
 
 export async function injectFault(s: ProcessStack, kind: FaultKind, member: ProducerMember): Promise<void> {
   const p = s.producers.find((x) => x.member.name === member.name);
@@ -25,9 +26,13 @@ export async function injectFault(s: ProcessStack, kind: FaultKind, member: Prod
       return;
     case 'partition':
     case 'heal':
+      if (p.otlpProxy) {
+        await (kind === 'partition' ? p.otlpProxy.cut() : p.otlpProxy.heal());
+        return;
+      }
       throw new LabError(
         'LAB_ERR_SCENARIO',
-        `fault "${kind}" needs network namespaces: it is supported on the docker runtime only (use --runtime docker)`,
+        `fault "${kind}" needs network namespaces: on the process runtime only an OTLP producer of a stack started with partitionableOtlp (its receiver cut off through the lab's proxy) can be partitioned; use --runtime docker`,
         { kind },
       );
   }
@@ -36,6 +41,7 @@ export async function injectFault(s: ProcessStack, kind: FaultKind, member: Prod
 /** Stops the producer and starts it again with the same name and pods, under the same member object. */
 async function restartProducer(s: ProcessStack, p: ProducerProc): Promise<void> {
   await terminate(p.child.pid);
+  await p.otlpProxy?.close();
   const opts = s.producerOptions;
   if (!opts) throw new LabError('LAB_ERR_SCENARIO', 'restart before scale()');
   const idx = s.producers.indexOf(p);

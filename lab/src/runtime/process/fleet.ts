@@ -6,6 +6,7 @@ import { mapLimit, throwIfAborted } from '../../core/time.ts';
 import { podsForProducer, producerArgs } from '../producer-args.ts';
 import type { ProducerOptions } from '../types.ts';
 import { terminate, waitForListening } from './children.ts';
+import { OtlpProxy } from './otlp-proxy.ts';
 import {
   addrToUrl,
   type ProcessStack,
@@ -30,13 +31,21 @@ export async function startProducer(
   signal?: AbortSignal,
 ): Promise<ProducerProc> {
   const name = `producer-${index}`;
-  const statsd = collectorAddress(s, opts.transport);
-  if (!statsd) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
+  const direct = collectorAddress(s, opts.transport);
+  if (!direct) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
+  // OTLP goes through a cuttable loopback proxy when the stack asks for it (a partition, see otlp-proxy.ts) —
+  // never on a persistent stack, which outlives this process and with it any proxy it could run.
+  const otlpProxy =
+    opts.transport === 'otlp' && s.opts?.partitionableOtlp === true && !s.persistent
+      ? new OtlpProxy(direct)
+      : undefined;
+  const statsd = otlpProxy ? await otlpProxy.listen() : direct;
   const child = spawnIn(s, name, process.execPath, [
     paths(s.root).producerMain,
     ...producerArgs(name, pods, opts, statsd, s.sdDir),
   ]);
   const proc: ProducerProc = {
+    ...(otlpProxy ? { otlpProxy } : {}),
     member: {
       name,
       baseUrl: '',
@@ -88,6 +97,7 @@ async function shrinkTo(s: ProcessStack, producers: number, opts: ProducerOption
   while (s.producers.length > producers) {
     const p = s.producers.pop()!;
     await terminate(p.child.pid);
+    await p.otlpProxy?.close();
     rmSync(join(s.sdDir, `${p.member.name}.json`), { force: true });
   }
   // The last producer's pod count may change when the total changes: restart it with the new size.
@@ -97,6 +107,7 @@ async function shrinkTo(s: ProcessStack, producers: number, opts: ProducerOption
     if (want !== last.pods) {
       s.producers.pop();
       await terminate(last.child.pid);
+      await last.otlpProxy?.close();
     }
   }
 }

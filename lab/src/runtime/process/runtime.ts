@@ -154,6 +154,7 @@ export class ProcessRuntime implements Runtime {
       ...s.aux.map((c) => terminate(c.pid)),
       ...s.producers.map((p) => terminate(p.child.pid)),
     ]);
+    await Promise.all(s.producers.map((p) => p.otlpProxy?.close()));
     s.aux.length = 0;
     s.producers.length = 0;
     await Promise.all([...s.base.values()].map((c) => terminate(c.pid)));
