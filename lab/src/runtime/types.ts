@@ -105,7 +105,7 @@ export interface AuxAddresses {
   pushgatewayUrl: string;
   /** The collector's StatsD UDP address, HOST:PORT. */
   statsdUdp: string;
-  /** The collector's OTLP/HTTP receiver, HOST:PORT, where the runtime offers it (process). */
+  /** The collector's OTLP/HTTP receiver, HOST:PORT, where the runtime offers it (process, docker). */
   otlpHttp?: string;
 }
 
@@ -115,7 +115,7 @@ export interface AuxProcess {
   baseUrl: string | null;
   /** SIGTERM (then SIGKILL after a grace period). */
   stop(): Promise<void>;
-  /** Optional: SIGKILL now, no chance to flush (process runtime). */
+  /** Optional: SIGKILL now, no chance to flush (process and docker runtimes). */
   kill?(): void;
   /** Waits (bounded) for it to exit; everything it wrote on stdout. */
   wait(timeoutMs: number): Promise<{ exitCode: number | null; stdout: string }>;

@@ -24,7 +24,7 @@ const otlpAddress = (a: AuxAddresses): string => {
   if (!a.otlpHttp)
     throw new LabError(
       'LAB_ERR_CONFIG',
-      'this runtime gives auxiliary processes no OTLP receiver address: the OTLP short-lived job runs on the process runtime',
+      'this runtime gives auxiliary processes no OTLP receiver address: the OTLP short-lived job needs one (process, docker, swarm)',
     );
   return `otlp://${a.otlpHttp}`;
 };

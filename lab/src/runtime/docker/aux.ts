@@ -23,6 +23,7 @@ export async function runAux(
     sdDir: '/sd',
     pushgatewayUrl: 'http://pushgateway:9091',
     statsdUdp: 'collector:8125',
+    otlpHttp: 'collector:4318',
   });
   const serve = argv[0] !== 'job';
   const container = await startService(s, 'producer', { Binds: [`${join(s.workDir, 'sd')}:/sd`] }, true, {
@@ -41,6 +42,10 @@ export async function runAux(
     baseUrl,
     stop: async () => {
       await container.stop({ t: 5 }).catch(() => undefined);
+    },
+    // SIGKILL, no flush: fire and forget like a signal (the container is removed with the stack).
+    kill: () => {
+      container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
     },
     wait: (timeoutMs: number) => waitForExit(container, name, timeoutMs),
   };

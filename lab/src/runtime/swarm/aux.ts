@@ -21,6 +21,7 @@ export const AUX_ADDRESSES: AuxAddresses = {
   sdDir: '/tmp/sd',
   pushgatewayUrl: 'http://pushgateway:9091',
   statsdUdp: 'collector:8125',
+  otlpHttp: 'collector:4318',
 };
 
 /** A swarm service name part: a DNS label (lower case, digits, dashes), kept short for the 63-char limit. */
