@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
-import { groupBody, pushStep, quantile } from '../src/capacity/pusher.ts';
+import { groupBody, prepareGateway, pushStep, quantile } from '../src/capacity/pusher.ts';
 
 // The rate-driven pusher against an in-process HTTP server on port 0 standing in for the Pushgateway
 // (the real one is in capacity.int.test.ts): rate, paths, errors, back-pressure, bounds.
@@ -94,5 +94,54 @@ describe('Pushgateway pusher (in-process server on port 0)', () => {
     assert.equal(quantile([1, 2, 3, 4], 0.99), 4);
     assert.equal(quantile([1, 2, 3, 4], 0.5), 2);
     assert.equal(quantile([], 0.5), null);
+  });
+});
+
+describe('prepareGateway: every step starts from the same state', () => {
+  it('seeds every group once, then waits until a probe push answers within the settle time', async () => {
+    let slowLeft = 3; // the backlog of a failed step: the first probes answer late
+    const { url, seen } = await server((r, reply) => {
+      if (
+        r.url.endsWith('/pod-0') &&
+        seen.filter((x) => x.url.endsWith('/pod-0')).length > 1 &&
+        slowLeft > 0
+      ) {
+        slowLeft--;
+        setTimeout(() => reply(200), 250);
+      } else reply(200);
+    });
+    const p = await prepareGateway({
+      url,
+      groups: 6,
+      seriesPerGroup: 2,
+      seed: true,
+      settleMs: 100,
+      maxMs: 10_000,
+      signal: new AbortController().signal,
+    });
+    assert.equal(p.seeded, 6);
+    assert.equal(p.settled, true);
+    const puts = seen.filter((x) => x.method === 'PUT').map((x) => x.url);
+    assert.deepEqual(
+      puts.slice(0, 6).sort(),
+      [0, 1, 2, 3, 4, 5].map((i) => `/pg/metrics/job/capacity/instance/pod-${i}`),
+    );
+    assert.equal(slowLeft, 0, 'it kept probing until the backlog was gone');
+  });
+
+  it('gives up after maxMs on a Pushgateway that stays slow, and says so', async () => {
+    const { url } = await server((_r, reply) => setTimeout(() => reply(200), 300));
+    const p = await prepareGateway({
+      url,
+      groups: 2,
+      seriesPerGroup: 2,
+      seed: false,
+      settleMs: 50,
+      maxMs: 1500,
+      signal: new AbortController().signal,
+    });
+    assert.equal(p.seeded, 0);
+    assert.equal(p.settled, false);
+    assert.ok(p.settleS >= 1.5 && p.settleS < 5, `gave up after ${p.settleS} s`);
   });
 });

@@ -257,3 +257,74 @@ export async function pushStep(o: PushStepOptions): Promise<PushStepResult> {
     seriesPerGroup: o.seriesPerGroup,
   };
 }
+
+/** Seeding and settling the Pushgateway before a step (below). */
+export interface PrepareOptions {
+  url: string;
+  groups: number;
+  seriesPerGroup: number;
+  /** Store every group once first (the steady state of central ingest: every pod's group exists). */
+  seed: boolean;
+  /** A probe PUT answered within this is "settled" (ms). */
+  settleMs: number;
+  /** Give up settling after this long (ms): the step then runs on a Pushgateway still busy, and says so. */
+  maxMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Every step starts from the same state: all groups stored (seeded once; a push's cost grows with what the
+ * Pushgateway holds, so a step that ran on fewer groups would look faster), and no backlog of the step
+ * before (a failed step leaves requests the Pushgateway is still working through after the pusher gave up
+ * on them; the next step would inherit its failure). Sequential PUTs, each bounded.
+ */
+export async function prepareGateway(
+  o: PrepareOptions,
+): Promise<{ seeded: number; settleS: number; settled: boolean }> {
+  const u = checkLoopback(o.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const t0 = performance.now();
+  let seeded = 0;
+  let settled = false;
+  try {
+    if (o.seed)
+      for (let pod = 0; pod < o.groups && !o.signal.aborted; pod += 4) {
+        const batch = Array.from({ length: Math.min(4, o.groups - pod) }, (_, k) => pod + k);
+        const r = await Promise.allSettled(
+          batch.map((p) =>
+            send(
+              agent,
+              u,
+              'PUT',
+              `/metrics/job/capacity/instance/pod-${p}`,
+              groupBody(p, 0, o.seriesPerGroup),
+              30_000,
+            ),
+          ),
+        );
+        seeded += r.filter((x) => x.status === 'fulfilled').length;
+      }
+    const settleFrom = performance.now();
+    for (let i = 0; i < 1000 && !o.signal.aborted && performance.now() - settleFrom < o.maxMs; i++) {
+      const t = performance.now();
+      const ok = await send(
+        agent,
+        u,
+        'PUT',
+        '/metrics/job/capacity/instance/pod-0',
+        groupBody(0, 0, o.seriesPerGroup),
+        10_000,
+      )
+        .then((r) => r.status >= 200 && r.status < 300)
+        .catch(() => false);
+      if (ok && performance.now() - t <= o.settleMs) {
+        settled = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    agent.destroy();
+  }
+  return { seeded, settleS: Math.round(performance.now() - t0) / 1000, settled };
+}

@@ -6,7 +6,7 @@ import { PromClient } from '../probe/prom.ts';
 import type { Runtime } from '../runtime/types.ts';
 import { judgePushStep } from './criteria.ts';
 import type { CapacityConfig } from './flags.ts';
-import { pushStep } from './pusher.ts';
+import { type PushStepResult, prepareGateway, pushStep } from './pusher.ts';
 import {
   type Clock,
   type SearchOptions,
@@ -19,7 +19,9 @@ import { type TrialDeps, trialDirName } from './trial.ts';
 
 // The Pushgateway as central ingest: one stack (the runtime's real Pushgateway; no producers), the pusher
 // at one rate per step, the rate searched like the pods of the burst paths. Each step keeps its own
-// step.json under --out. The stack is reused across the steps and torn down at the end, also on Ctrl-C.
+// step.json under --out. The stack is reused across the steps and torn down at the end, also on Ctrl-C;
+// every step starts from the same state (all groups stored, the last step's backlog worked off: pusher.ts
+// prepareGateway), so a failed step cannot fail the ones after it.
 
 /** Mean cores per component over a step, from the runtime's cumulative CPU seconds. */
 function coresBetween(a: Record<string, number>, b: Record<string, number>, ms: number) {
@@ -29,6 +31,18 @@ function coresBetween(a: Record<string, number>, b: Record<string, number>, ms: 
   return out;
 }
 
+/** The step's figures a trial keeps (charts, the terminal table). */
+function stepMetrics(r: PushStepResult) {
+  return {
+    achievedPerSec: r.achievedPerSec,
+    latencyP50S: r.latencyP50S,
+    latencyP99S: r.latencyP99S,
+    errors: r.errors,
+    pusherCores: r.pusherCores,
+    unsentPct: Math.round(r.unsentPct * 10) / 10,
+  };
+}
+
 async function stepTrial(
   c: CapacityConfig,
   rt: Runtime,
@@ -36,6 +50,7 @@ async function stepTrial(
   prom: PromClient,
   rate: number,
   n: number,
+  seed: boolean,
   outDir: string,
   deadlineMs: number,
   signal: AbortSignal,
@@ -45,10 +60,20 @@ async function stepTrial(
   const onParent = () => ctl.abort(signal.reason);
   signal.addEventListener('abort', onParent, { once: true });
   const timer = setTimeout(() => ctl.abort(), Math.max(0, deadlineMs - Date.now()));
-  const cpu0 = await rt.cpuSeconds().catch(() => ({}));
   const memBefore = hostMemory()?.availableBytes ?? null;
-  const t0 = Date.now();
   try {
+    // The same start for every step: all groups stored, the previous step's backlog worked off.
+    const prep = await prepareGateway({
+      url,
+      groups: c.pushgateway.groups,
+      seriesPerGroup: c.pushgateway.seriesPerGroup,
+      seed,
+      settleMs: 1000,
+      maxMs: 60_000,
+      signal: ctl.signal,
+    });
+    const cpu0 = await rt.cpuSeconds().catch(() => ({}));
+    const t0 = Date.now();
     const r = await pushStep({
       url,
       ratePerSec: rate,
@@ -71,7 +96,14 @@ async function stepTrial(
     const scrapeMaxS = Math.max(r.scrapeMaxS ?? 0, promScrapeMaxS ?? 0) || null;
     const timeoutS = Math.min(10, c.scrapeIntervalMs / 1000);
     mkdirSync(join(outDir, dir), { recursive: true });
-    const step = { schema: 'pushpull-lab/pushgateway-step@1', ...r, promScrapeMaxS, hostMemMinBytes, cores };
+    const step = {
+      schema: 'pushpull-lab/pushgateway-step@1',
+      ...r,
+      prepare: prep,
+      promScrapeMaxS,
+      hostMemMinBytes,
+      cores,
+    };
     writeFileSync(join(outDir, dir, 'step.json'), `${JSON.stringify(step, null, 1)}\n`);
     const verdict = judgePushStep({ ...r, scrapeMaxS, hostMemMinBytes }, c.criteria, timeoutS);
     return {
@@ -79,17 +111,7 @@ async function stepTrial(
       ...verdict,
       aborted: ctl.signal.aborted,
       record: join(dir, 'step.json'),
-      metrics: {
-        achievedPerSec: r.achievedPerSec,
-        latencyP50S: r.latencyP50S,
-        latencyP99S: r.latencyP99S,
-        errors: r.errors,
-        pusherCores: r.pusherCores,
-        unsentPct: Math.round(r.unsentPct * 10) / 10,
-        scrapeMaxS,
-        scrapeTimeoutS: timeoutS,
-        ...cores,
-      },
+      metrics: { ...stepMetrics(r), scrapeMaxS, scrapeTimeoutS: timeoutS, ...cores },
     };
   } finally {
     clearTimeout(timer);
@@ -125,6 +147,7 @@ export async function pushgatewaySearch(
       signal: deps.signal,
     });
     const prom = new PromClient(endpoints.prometheusUrl, 10_000);
+    let seeded = false;
     const o: SearchOptions = {
       start: c.pushgateway.startRate,
       max: c.pushgateway.maxRate,
@@ -136,6 +159,8 @@ export async function pushgatewaySearch(
       o,
       (rate) => {
         deps.beforeTrial?.(rate);
+        const seed = !seeded;
+        seeded = true;
         return stepTrial(
           c,
           rt,
@@ -143,6 +168,7 @@ export async function pushgatewaySearch(
           prom,
           rate,
           deps.trialNo(),
+          seed,
           outDir,
           deadlineMs,
           deps.signal,
