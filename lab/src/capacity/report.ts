@@ -13,8 +13,8 @@ const fmt = (v: number | string | null | undefined, digits = 2) =>
   v === null || v === undefined
     ? '–'
     : typeof v === 'number'
-      ? Number.isInteger(v)
-        ? v.toLocaleString('en-US')
+      ? Number.isInteger(v) || Math.abs(v) >= 1000
+        ? Math.round(v).toLocaleString('en-US')
         : v.toFixed(digits)
       : v;
 
