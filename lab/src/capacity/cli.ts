@@ -9,7 +9,7 @@ import { defaultSelect, type SelectFn } from '../runtime/select.ts';
 import { readState } from '../stack/state.ts';
 import { CAPACITY_FLAGS, parseCapacityFlags } from './flags.ts';
 import { renderCapacityTerminal, writeCapacityReports } from './report.ts';
-import { runCapacity } from './run.ts';
+import { clockText, runCapacity } from './run.ts';
 
 // `pushpull-lab capacity`: the largest fleet each collection path holds at the incident's per-pod load,
 // and what the full fleet would need (an extrapolation). Exit 0 when it finished (whatever it found),
@@ -50,7 +50,7 @@ export async function capacityCommand(
   const sel = await (deps.select ?? defaultSelect)(config.runtime, root);
   const held = heldStack();
   io.out(
-    `capacity: ${config.paths.join(', ')} on the ${sel.factory.kind} runtime, budget ${config.budgetMs / 60_000} min → ${outDir}\n`,
+    `capacity: ${config.paths.join(', ')} on the ${sel.factory.kind} runtime, budget ${clockText(config.budgetMs)} → ${outDir}\n`,
   );
   return withInterrupts(deps.signals ?? process, io, held, async (signal) => {
     const result = await runCapacity(config, outDir, {

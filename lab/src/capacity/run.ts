@@ -39,7 +39,7 @@ const FIRST_GUESS_MS = { burst: 90_000, pushgateway: 20_000 };
 /** Trials a path that has not started is expected to take (the progress line's "~m"). */
 const TRIALS_PER_PATH_GUESS = 6;
 
-const clockText = (ms: number) => {
+export const clockText = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000));
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 };
