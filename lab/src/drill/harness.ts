@@ -74,17 +74,27 @@ export async function withStack<T>(
     });
     const prom = new PromClient(endpoints.prometheusUrl);
     const stack: Stack = { runtime, endpoints, members, prom, scenario, variant, deps, runId };
-    // Warm-up: at least the scenario's warm-up, and until every pod has been scraped successfully.
+    // Warm-up: at least the scenario's warm-up, until every pod has been scraped successfully and, with
+    // OTLP, every pod has had an export accepted (its first export comes one interval after its start:
+    // a fault before it would measure a pod the receiver never knew — on swarm, whose stacks start slower,
+    // the victim was killed before its first export).
+    const otlp = variant.push.transport === 'otlp' && variant.push.mode !== 'off';
     const warmStart = Date.now();
-    const warmLimit = warmStart + scenario.warmupMs + 30_000 + 4 * scenario.scrapeIntervalMs;
+    const warmLimit =
+      warmStart +
+      scenario.warmupMs +
+      30_000 +
+      4 * scenario.scrapeIntervalMs +
+      (otlp ? 2 * variant.push.flushIntervalMs : 0);
     for (let i = 0; i < 10_000; i++) {
       throwIfAborted(deps.signal);
       const up = (await prom.scalar('count(up{job="producers"} == 1)').catch(() => null)) ?? 0;
-      if (up >= scenario.pods && Date.now() - warmStart >= scenario.warmupMs) break;
+      const ready = up >= scenario.pods && Date.now() - warmStart >= scenario.warmupMs;
+      if (ready && (!otlp || (await everyPodExported(members, deps.signal)))) break;
       if (Date.now() > warmLimit)
         throw new LabError(
           'LAB_ERR_TIMEOUT',
-          `${scenario.name}/${variant.name}: only ${up} of ${scenario.pods} pods scraped within the warm-up`,
+          `${scenario.name}/${variant.name}: only ${up} of ${scenario.pods} pods scraped${otlp ? ' (or not every pod had an OTLP export accepted)' : ''} within the warm-up`,
         );
       await abortableSleep(500, deps.signal);
     }
@@ -93,6 +103,16 @@ export async function withStack<T>(
     await runtime.down().catch((e: Error) => deps.log(`teardown: ${e.message}`));
     removeWorkDir(workDir);
   }
+}
+
+/** Every pod of every producer has had an OTLP export accepted (its ledger's otlpOrdersExported > 0). */
+async function everyPodExported(members: readonly ProducerMember[], signal: AbortSignal): Promise<boolean> {
+  const ledgers = await Promise.all(
+    members.map((m) => new ControlClient(m.baseUrl, 5000).ledger(signal).catch(() => null)),
+  );
+  return ledgers.every(
+    (l) => l !== null && Object.values(l.pods).every((c) => (c.otlpOrdersExported ?? 0) > 0),
+  );
 }
 
 /** Polls `probe` every `everyMs` until it returns true or `timeoutMs` passes; returns ms waited or null. */
