@@ -11,6 +11,23 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 // connections are capped (--http-max-connections); every refusal and timeout is counted.
 // GET /metrics/self: the collector's own self-metrics only (cheap: no sender series), for frequent probes.
 
+/**
+ * The fastify instance every collector HTTP endpoint starts from: its body limit, a slow client bounded by
+ * the timeout, keep-alive longer than a scraper's, and connections closed (503 while closing) on shutdown.
+ */
+export function collectorFastify(bodyLimit: number, timeoutMs: number): FastifyInstance {
+  return Fastify({
+    logger: false,
+    bodyLimit,
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: true,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+  });
+}
+
 export interface HttpListener {
   address: string;
   close(): Promise<void>;
@@ -110,16 +127,7 @@ export async function startHttp(
   json: JsonRoutes = {},
   stats: HttpStats = new HttpStats(),
 ): Promise<HttpListener> {
-  const app = Fastify({
-    logger: false,
-    bodyLimit: 1024, // every route is GET/HEAD: a body is never needed
-    connectionTimeout: limits.timeoutMs,
-    requestTimeout: limits.timeoutMs,
-    keepAliveTimeout: 65_000,
-    forceCloseConnections: true,
-    exposeHeadRoutes: false,
-    return503OnClosing: true,
-  });
+  const app = collectorFastify(1024, limits.timeoutMs); // every route is GET/HEAD: a body is never needed
   let rendering = 0;
   // Sockets with a response in flight: a timeout there is a client that stopped reading (counted);
   // a timeout elsewhere is an idle keep-alive connection (closed quietly).

@@ -1,11 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { HostPort } from '@pushpull/common';
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApplyResult } from '../aggregate/otlp.ts';
 import {
   decodeRequest,
@@ -16,7 +11,7 @@ import {
   inflate,
   OtlpDecodeError,
 } from '../parse/otlp.ts';
-import { type HttpListener, listenOn } from './http.ts';
+import { collectorFastify, type HttpListener, listenOn } from './http.ts';
 
 // OTLP/HTTP edge (fastify), per the OTLP specification's OTLP/HTTP section: POST /v1/metrics with
 // application/x-protobuf or application/json (optionally gzip), 200 + ExportMetricsServiceResponse
@@ -95,16 +90,7 @@ export async function startOtlpHttp(
   sink: OtlpSink,
   stats: OtlpHttpStats,
 ): Promise<HttpListener> {
-  const app = Fastify({
-    logger: false,
-    bodyLimit: limits.maxRequestSize,
-    connectionTimeout: limits.timeoutMs,
-    requestTimeout: limits.timeoutMs,
-    keepAliveTimeout: 65_000,
-    forceCloseConnections: true,
-    exposeHeadRoutes: false,
-    return503OnClosing: true,
-  });
+  const app = collectorFastify(limits.maxRequestSize, limits.timeoutMs);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([CT.protobuf, CT.json], { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
