@@ -214,7 +214,7 @@ describe('CLI dispatch: exit codes and messages', () => {
     const text = x.o.join('');
     assert.match(
       text,
-      /^pushpull-lab burst \[--runtime auto\|docker\|process\] \[--pods N\] \[--duration D\]/,
+      /^pushpull-lab burst \[--runtime auto\|docker\|process\|swarm\] \[--pods N\] \[--duration D\]/,
     );
     assert.doesNotMatch(text, /--duration 60s/);
     assert.match(text, /^ {2}--pods N +virtual pods/m);

@@ -91,6 +91,36 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
     assert.deepEqual(leftovers(), [], 'nothing of the run left');
   });
 
+  // #20: the swarm runtime once built the collector from the compose command alone, so --series-budget reached
+  // only Prometheus: pull lost everything to sample_limit while push "held" with 44,237 series under a
+  // recorded limit of 1,200. The budget now reaches the collector on swarm as on every runtime.
+  it('--series-budget 1200 reaches the collector: push loses to collector-refused:max_series; self-check clean', async () => {
+    const out = join(base, 'budget');
+    const { r } = await runSmallBurst({
+      runtime: 'swarm',
+      out,
+      more: ['--series-budget', '1200', '--duration', '15s'],
+      env: { TMPDIR: tmp },
+      timeoutMs: 300_000,
+    });
+    assert.deepEqual(r.selfCheck, [], 'the collector and Prometheus run the budget the lab asked for');
+    assert.equal(r.budgets?.push.seriesLimit, 1200);
+    assert.ok(
+      (r.budgets?.push.seriesStored ?? 0) <= 1200,
+      `push stored ${r.budgets?.push.seriesStored} series under a limit of 1200`,
+    );
+    const push = r.paths.push;
+    assert.ok(push.lost > 0, 'the budget refused lines on push');
+    const top = [...(push.causes ?? [])].sort((a, b) => b.orders - a.orders)[0];
+    assert.equal(top?.cause, 'collector-refused:max_series', JSON.stringify(push.causes));
+    assert.equal(
+      (push.causes ?? []).reduce((a, c) => a + c.orders, 0),
+      push.lost,
+      'causes sum exactly',
+    );
+    assert.deepEqual(leftovers(), [], 'nothing of the run left');
+  });
+
   it('Ctrl-C during warm-up removes every service, network, config, container and volume (exit 130)', async () => {
     const { code, stderr } = await interruptDuringWarmup({
       runtime: 'swarm',

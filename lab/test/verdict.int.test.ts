@@ -70,6 +70,40 @@ describe('--series-budget: both paths get the same budget; the loss is named as 
   });
 });
 
+describe('the self-check: a collector whose limit differs from the plan gets no verdict (#20)', {
+  timeout: 120_000,
+}, () => {
+  const out = join(base, 'self-check');
+  let code: number | null = null;
+  let stdout = '';
+  let stderr = '';
+  let r: RunRecord;
+  before(async () => {
+    // The test-only hook appends flags after the lab's own: the collector runs --max-series 777 while the
+    // plan (--series-budget 1200) says 1200 — what the swarm runtime did for real before #20.
+    const res = await runCliProcess(
+      ['burst', ...small, '--duration', '10', '--series-budget', '1200', '--out', out],
+      { TMPDIR: tmp, PUSHPULL_TEST_COLLECTOR_EXTRA_ARGS: '--max-series 777' },
+      110_000,
+    );
+    ({ code, stdout, stderr } = res);
+    r = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunRecord;
+  });
+
+  it('exits 1 with LAB_ERR_SELF_CHECK, naming the limit, what was asked and what ran', () => {
+    assert.equal(code, 1, stdout + stderr);
+    assert.match(stderr, /LAB_ERR_SELF_CHECK/);
+    assert.match(stderr + stdout, /collector: maxSeries: expected 1200, found 777/);
+  });
+
+  it('the record says so in selfCheck and carries no verdict about either path', () => {
+    assert.deepEqual(r.selfCheck, [{ what: 'collector: maxSeries', expected: '1200', found: '777' }]);
+    assert.doesNotMatch(r.verdict, /failed first|held/);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.ok(md.indexOf('SELF-CHECK FAILED') < md.indexOf('**Verdict:**'), 'above the verdict');
+  });
+});
+
 describe('--repeat 2: two runs, each with its record, one summary', { timeout: 230_000 }, () => {
   const out = join(base, 'repeat');
   let code: number | null = null;

@@ -30,9 +30,12 @@ export function pathBudgets(
   config: Pick<BurstConfig, 'seriesBudget' | 'pods'>,
   samples: readonly ProbeSample[],
   collectorSeries: number | null,
+  /** The producers job's sample_limit in prometheus/prometheus.yml (in force when no budget is set). */
+  configuredSampleLimit: number | null = null,
 ): Record<PathName, PathBudget> {
   const n = config.seriesBudget ?? null;
   const b = budgetOf(config);
+  const sampleLimit = b.sampleLimit ?? configuredSampleLimit;
   let pullSeries: number | null = null;
   for (const s of samples)
     if (s.pull?.samplesSum !== null && s.pull?.samplesSum !== undefined) pullSeries = s.pull.samplesSum;
@@ -40,12 +43,12 @@ export function pathBudgets(
   return {
     pull: {
       seriesStored: pullSeries,
-      seriesLimit: b.sampleLimit === null ? null : b.sampleLimit * config.pods,
+      seriesLimit: sampleLimit === null ? null : sampleLimit * config.pods,
       setBy,
       failsBy:
-        b.sampleLimit === null
+        sampleLimit === null
           ? 'no limit (Prometheus has no sample_limit by default)'
-          : `sample_limit ${b.sampleLimit} per pod: a scrape over it is discarded whole (up == 0), the pod's series go stale until a scrape fits`,
+          : `sample_limit ${sampleLimit} per pod${b.sampleLimit === null ? " (prometheus/prometheus.yml: a cautious team's limit, far above any pod's series)" : ''}: a scrape over it is discarded whole (up == 0), the pod's series go stale until a scrape fits`,
     },
     push: {
       seriesStored: collectorSeries,

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { formatHelp } from '@pushpull/common';
+import { selfCheckText } from '../analysis/self-check.ts';
 import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
 import { prepareOutDir } from '../core/outdir.ts';
 import { paths, repoRoot } from '../core/paths.ts';
 import type { BurstConfig, RunRecord } from '../core/record.ts';
+import { RUNTIME_CHOICES } from '../core/record.ts';
 import { makeRunId } from '../core/workdir.ts';
 import { renderTerminalSummary, reportFiles, writeReport } from '../report/render.ts';
 import { heldStack } from '../runtime/held.ts';
@@ -22,7 +24,7 @@ import { holdLines, holdUntil, watchedFactory } from './watch.ts';
 // --fail-on holds, 1 when the run failed.
 
 export const BURST_USAGE =
-  'pushpull-lab burst [--runtime auto|docker|process] [--pods N] [--duration D] [--fail-on EXPR] [flags]\n' +
+  `pushpull-lab burst [--runtime ${RUNTIME_CHOICES.join('|')}] [--pods N] [--duration D] [--fail-on EXPR] [flags]\n` +
   'One market-open run: warm-up, the open, hold, decay, final scrapes; writes run.json, report.md, report.html.';
 
 /** The default burst window: the market-open profile's length in whole seconds (as the run fits it). */
@@ -137,6 +139,10 @@ export async function burstCommand(argv: string[], io: CliIo, deps: BurstCommand
     if (interrupted) {
       io.err(`interrupted: the partial record is in ${outDir}; torn down\n`);
       return EXIT.interrupted;
+    }
+    if (record.selfCheck && record.selfCheck.length > 0) {
+      io.err(`LAB_ERR_SELF_CHECK: ${selfCheckText(record.selfCheck)}\n`);
+      return EXIT.failed;
     }
     if (record.error) return EXIT.failed;
     if (record.failOn?.met) return EXIT.failOn;

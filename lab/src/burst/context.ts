@@ -10,6 +10,7 @@ import type {
   ProbeSample,
   PullResolution,
   RunRecord,
+  SelfCheckFinding,
   StoredSeries,
 } from '../core/record.ts';
 import { mapLimit, throwIfAborted } from '../core/time.ts';
@@ -18,7 +19,8 @@ import { ControlClient } from '../probe/control.ts';
 import type { ProbeLoop } from '../probe/loop.ts';
 import { PromClient } from '../probe/prom.ts';
 import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pushgateway.ts';
-import { parsePromDuration } from '../runtime/prometheus-config.ts';
+import { capabilitiesOf } from '../runtime/capabilities.ts';
+import { parsePromDuration, sourceSampleLimit } from '../runtime/prometheus-config.ts';
 import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
 import { type Budget, budgetOf } from './budgets.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
@@ -148,7 +150,7 @@ export function createRunContext(config0: BurstConfig, deps: BurstDeps): RunCont
   const scrapeTimeoutMs = scrapeTimeoutFor(deps.root, config.scrapeIntervalMs);
   const runtime = deps.factory.create();
   deps.onRuntime?.(runtime, workDir);
-  if (runtime.kind === 'process')
+  if (!capabilitiesOf(runtime.kind).ownNetworkNamespace)
     notes.push(
       "process runtime: node-exporter and the collector's kernel counters read the host's network namespace, shared with every process on this machine — a UDP drop elsewhere on the host counts too",
     );
@@ -187,6 +189,8 @@ export class RunContext {
   fleetStartMs = 0;
   /** The open, once scheduled. */
   burstAtMs: number | null = null;
+  /** What the lab's own check of the stack found (phases/self-check.ts); empty = the plan is in force. */
+  readonly selfCheck: SelfCheckFinding[] = [];
   readonly collected: Collected = {
     ledgers: [],
     quiesceAtMs: 0,
@@ -240,9 +244,18 @@ export class RunContext {
     return budgetOf(this.config);
   }
 
-  /** Prometheus' per-pod sample_limit in force (null = none). */
+  /** Prometheus' per-pod sample_limit the run sets (null = it sets none: the config's is in force). */
   get sampleLimit(): number | null {
     return this.budget.sampleLimit;
+  }
+
+  /** The producers job's sample_limit in prometheus/prometheus.yml, in force when the run sets none. */
+  get configuredSampleLimit(): number | null {
+    try {
+      return sourceSampleLimit(readFileSync(paths(this.deps.root).prometheusYml, 'utf8'));
+    } catch {
+      return null;
+    }
   }
 
   /** The stack's endpoints: only phases after start use them. */

@@ -4,6 +4,7 @@ import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
 import { evalFailOn, factsOf, parseFailOn } from '../analysis/failon.ts';
 import { deriveFirstFailures } from '../analysis/failures.ts';
 import { measurePeaks } from '../analysis/peaks.ts';
+import { selfCheckText, storedOverLimit } from '../analysis/self-check.ts';
 import { pushDeliveredCount } from '../analysis/series.ts';
 import { partialVerdict, verdictSentence } from '../analysis/verdict.ts';
 import { falsePagesOf } from '../analysis/visibility.ts';
@@ -18,6 +19,7 @@ import {
   type RunRecord,
 } from '../core/record.ts';
 import { predictMeasuredFlushPeak } from '../model/index.ts';
+import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { pathBudgets } from './budgets.ts';
 import type { RunContext } from './context.ts';
 import { completePaths, withVisibility } from './record-paths.ts';
@@ -37,7 +39,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     burstAtMs: t0,
     scrapeTimeoutSeconds: scrapeTimeoutMs / 1000,
     scrapeIntervalSeconds: config.scrapeIntervalMs / 1000,
-    sharedNetns: ctx.runtime.kind === 'process',
+    sharedNetns: !capabilitiesOf(ctx.runtime.kind).ownNetworkNamespace,
     ...(collected.quiesceAtMs > 0 ? { untilMs: collected.quiesceAtMs } : {}),
     discounted,
   });
@@ -46,26 +48,35 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
       ? completePaths(ctx, collected.pullDelivered, collected.pushDelivered, firstFailures)
       : withVisibility(ctx, partialPaths(samples, config.pull !== false));
   const peaks = measurePeaks(samples, t0);
-  const budgets = pathBudgets(config, samples, collected.collectorSeries ?? lastCollectorSeries(samples));
+  const budgets = pathBudgets(
+    config,
+    samples,
+    collected.collectorSeries ?? lastCollectorSeries(samples),
+    ctx.configuredSampleLimit,
+  );
   const packetsPeak = peaks.collectorPacketsPerSec;
   peaks.model = modelPeak(config, samples, t0, collected.quiesceAtMs || Date.now(), packetsPeak);
-  const verdict = failure
-    ? partialVerdict(describeError(failure).split('\n')[0]!, {
-        config,
-        firstFailures,
-        ...(isInterrupted(failure, ctx)
-          ? { interruptedDuring: ctx.phases[ctx.phases.length - 1]?.phase ?? 'start' }
-          : {}),
-      })
-    : verdictSentence({
-        config,
-        paths,
-        firstFailures,
-        peaks,
-        scrapeTimeoutSeconds: scrapeTimeoutMs / 1000,
-        budgets,
-        scrapeIntervalSeconds: config.scrapeIntervalMs / 1000,
-      });
+  const selfCheck = [...ctx.selfCheck, ...storedOverLimit(budgets)];
+  const verdict =
+    !failure && selfCheck.length > 0
+      ? `NO VERDICT: the lab's own check failed (${selfCheckText(selfCheck)}); a limit the record names was not the one in force, so nothing here is a finding about either path`
+      : failure
+        ? partialVerdict(describeError(failure).split('\n')[0]!, {
+            config,
+            firstFailures,
+            ...(isInterrupted(failure, ctx)
+              ? { interruptedDuring: ctx.phases[ctx.phases.length - 1]?.phase ?? 'start' }
+              : {}),
+          })
+        : verdictSentence({
+            config,
+            paths,
+            firstFailures,
+            peaks,
+            scrapeTimeoutSeconds: scrapeTimeoutMs / 1000,
+            budgets,
+            scrapeIntervalSeconds: config.scrapeIntervalMs / 1000,
+          });
   const record: RunRecord = {
     schema: RUN_SCHEMA,
     runId: ctx.runId,
@@ -89,6 +100,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     budgets,
     falsePages: falsePagesOf(samples, { fromMs: t0, toMs: collected.quiesceAtMs || Date.now() }),
     pullResolution: collected.pullResolution,
+    selfCheck,
   };
   if (config.failOn)
     record.failOn = { expr: config.failOn, met: evalFailOn(parseFailOn(config.failOn), factsOf(record)) };

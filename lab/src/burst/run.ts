@@ -53,7 +53,8 @@ export async function runBurst(config0: BurstConfig, deps: BurstDeps): Promise<B
   }
   try {
     await ctx.probe?.stop();
-    if (ctx.probe && ctx.probe.samples.length > 0) {
+    // A run the self-check stopped keeps its record too: it says what the stack ran instead of the plan.
+    if ((ctx.probe && ctx.probe.samples.length > 0) || ctx.selfCheck.length > 0) {
       const interrupted = isLabError(failure, 'LAB_ERR_INTERRUPTED') || deps.signal.aborted;
       result = { record: buildRecord(ctx, failure), outDir: ctx.outDir, interrupted };
       await deps.onRecord?.(result.record, ctx.outDir);

@@ -1,5 +1,11 @@
 import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs } from '@pushpull/common';
-import type { BurstConfig, OtlpTemporality, PushMode, Transport } from './record.ts';
+import {
+  type BurstConfig,
+  type OtlpTemporality,
+  type PushMode,
+  RUNTIME_CHOICES,
+  type Transport,
+} from './record.ts';
 
 /** The push transports the lab drives end to end. */
 export const LAB_TRANSPORTS: Transport[] = ['udp', 'tcp', 'otlp'];
@@ -17,7 +23,7 @@ export const COMMON_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_RUNTIME',
     default: 'auto',
-    choices: ['auto', 'docker', 'process', 'swarm'],
+    choices: [...RUNTIME_CHOICES],
     help: 'where the stack runs: docker (containers), process (local binaries), swarm (a Docker Swarm; never chosen by auto), auto (docker if usable)',
   },
   'state-dir': {

@@ -3,8 +3,14 @@ import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from 
 // The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
 // functions of this record only.
 
-/** Where the stack runs (one implementation of runtime/types.ts' Runtime per kind). */
-export type RuntimeKind = 'docker' | 'process' | 'swarm';
+/**
+ * Where the stack runs (one implementation of runtime/types.ts' Runtime per kind): the one list every flag,
+ * message and reader takes its choices from. What a kind can do is asked of runtime/capabilities.ts.
+ */
+export const RUNTIME_KINDS = ['docker', 'process', 'swarm'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+/** `--runtime` accepts these: `auto` (the selection chain) and every kind. */
+export const RUNTIME_CHOICES: readonly (RuntimeKind | 'auto')[] = ['auto', ...RUNTIME_KINDS];
 
 /** What the probe keeps from one read of the collector's /metrics (nulls = family absent). */
 export interface CollectorSnapshot {
@@ -116,6 +122,7 @@ export interface PullProbe {
   /** scrape_timeout_seconds (extra-scrape-metrics), else the configured timeout. */
   scrapeTimeout: number | null;
   slowTargets: number | null;
+  /** Samples stored by the last scrape of every target (targets whose scrape failed count 0). */
   samplesSum: number | null;
   samplesMax: number | null;
   bodyBytesMax: number | null;
@@ -368,4 +375,17 @@ export interface RunRecord {
   falsePages?: FalsePage[];
   /** run@2 */
   pullResolution?: PullResolution | null;
+  /**
+   * The lab's own check of the run (#20): a limit asked for but not in force, or a count above its own limit.
+   * Non-empty = an error of the lab, never a finding about a path: the verdict is withheld and the run exits
+   * 1 (LAB_ERR_SELF_CHECK). Absent in older records.
+   */
+  selfCheck?: SelfCheckFinding[];
+}
+
+/** One mismatch the record's self-check found: what was checked, what the plan said, what was read. */
+export interface SelfCheckFinding {
+  what: string;
+  expected: string;
+  found: string;
 }

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
 import { type CliIo, withInterrupts } from '../core/cli.ts';
 import { paths, repoRoot } from '../core/paths.ts';
+import { RUNTIME_CHOICES } from '../core/record.ts';
 import { makeRunId } from '../core/workdir.ts';
 import { defaultCandidates, selectRuntime } from '../runtime/select.ts';
 import type { RuntimeKind } from '../runtime/types.ts';
@@ -16,7 +17,7 @@ export const DRILL_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_RUNTIME',
     default: 'auto',
-    choices: ['auto', 'docker', 'process', 'swarm'],
+    choices: [...RUNTIME_CHOICES],
     help: 'where the stacks run',
   },
   out: {

@@ -5,6 +5,7 @@ import { newWorkDir, removeWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
 import { parseExposition } from '../probe/exposition.ts';
 import { PromClient } from '../probe/prom.ts';
+import { capabilitiesOf } from '../runtime/capabilities.ts';
 import type {
   ProducerMember,
   Runtime,
@@ -52,7 +53,7 @@ export async function withStack<T>(
       runId,
       workDir,
       scrapeIntervalMs: scenario.scrapeIntervalMs,
-      withNodeExporter: true,
+      withNodeExporter: capabilitiesOf(runtime.kind).nodeExporter,
       log: deps.log,
       signal: deps.signal,
       ...extra,

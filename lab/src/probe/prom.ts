@@ -31,7 +31,9 @@ export const PULL_EXPRESSIONS: Record<
   scrapeTimeout: 'max(scrape_timeout_seconds{job="producers"})',
   slowTargets:
     'count(scrape_duration_seconds{job="producers"} > 0.5 * scrape_timeout_seconds{job="producers"})',
-  samplesSum: 'sum(scrape_samples_scraped{job="producers"})',
+  // Samples the last scrape of each target STORED: a scrape over sample_limit is discarded whole (up 0), but
+  // scrape_samples_scraped still reports what the target exposed, so count only targets whose scrape landed.
+  samplesSum: 'sum(scrape_samples_scraped{job="producers"} * up{job="producers"})',
   samplesMax: 'max(scrape_samples_scraped{job="producers"})',
   bodyBytesMax: 'max(scrape_body_size_bytes{job="producers"})',
   bodyBytesAvg: 'avg(scrape_body_size_bytes{job="producers"})',

@@ -45,8 +45,19 @@ function causesLine(r: RunRecord, p: (typeof PATHS)[number]): string {
   return `  ${p} lost because: ${parts.join(' · ')}`;
 }
 
+/** The record's self-check, one line per mismatch: shown ABOVE the verdict (an error of the lab). */
+export function selfCheckLines(r: RunRecord): string[] {
+  const found = r.selfCheck ?? [];
+  if (found.length === 0) return [];
+  return [
+    `SELF-CHECK FAILED (LAB_ERR_SELF_CHECK): the stack did not run what the lab asked for — ${found.length} mismatch(es); this is an error of the lab, not a finding about a path`,
+    ...found.map((f) => `  ${f.what}: expected ${f.expected}, found ${f.found}`),
+  ];
+}
+
 export function renderTerminalSummary(r: RunRecord): string {
-  const lines = [`verdict: ${r.verdict}`, ''];
+  const check = selfCheckLines(r);
+  const lines = [...(check.length > 0 ? [...check, ''] : []), `verdict: ${r.verdict}`, ''];
   const banner = interruptedBanner(r);
   if (banner) lines.push(banner.toUpperCase());
   if (r.error)
@@ -90,6 +101,8 @@ export function renderMarkdown(r: RunRecord): string {
   return [
     `# pushpull-lab burst run ${r.runId}`,
     '',
+    ...selfCheckLines(r).map((l, i) => (i === 0 ? `**${l}**\n` : `- ${l.trim()}`)),
+    ...(r.selfCheck?.length ? [''] : []),
     `**Verdict:** ${r.verdict}`,
     '',
     ...notices(r).flatMap((n) => [n, '']),
@@ -187,13 +200,17 @@ export function renderHtml(r: RunRecord): string {
   };
   const live = interactiveParts(charts);
   const t = tableSections(r);
-  const ok = r.firstFailures.length === 0 && r.paths.pull.lost === 0 && r.paths.push.lost === 0;
+  const ok =
+    !r.selfCheck?.length &&
+    r.firstFailures.length === 0 &&
+    r.paths.pull.lost === 0 &&
+    r.paths.push.lost === 0;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>pushpull-lab burst ${escapeXml(r.runId)}</title><style>${REPORT_CSS}\n${live.css}</style></head><body>
 <h1>pushpull-lab: what failed first under the market-open burst</h1>
 <div class="meta">run ${escapeXml(r.runId)} · ${escapeXml(r.startedAt)} → ${escapeXml(r.finishedAt)} · ${escapeXml(r.environment.runtime)} runtime · ${r.config.pods} pods · ${r.environment.cores} cores</div>
-<div class="verdict${ok ? ' ok' : ''}">${escapeXml(r.verdict)}</div>
+${selfCheckHtml(r)}<div class="verdict${ok ? ' ok' : ''}">${escapeXml(r.verdict)}</div>
 ${noticesHtml(r)}
 <h2>Loss per path</h2>
 ${t.loss}
@@ -246,4 +263,12 @@ export function writeReport(dir: string, r: RunRecord): WrittenReport {
   writeFileSync(files[1]!, renderMarkdown(r));
   writeFileSync(files[2]!, renderHtml(r));
   return { dir, files };
+}
+
+/** The self-check block of the HTML report, above the verdict ("" when the check passed). */
+function selfCheckHtml(r: RunRecord): string {
+  const [head, ...rest] = selfCheckLines(r);
+  if (!head) return '';
+  const items = rest.map((l) => `<li>${escapeXml(l.trim())}</li>`).join('');
+  return `<div class="verdict self-check"><strong>${escapeXml(head)}</strong><ul>${items}</ul></div>\n`;
 }

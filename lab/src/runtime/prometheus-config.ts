@@ -1,6 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { parse, stringify } from 'yaml';
+import { parsePromDuration, promDuration } from '../core/prom-duration.ts';
 
 // The process runtime's Prometheus config is DERIVED from the compose config (prometheus/prometheus.yml):
 // the same jobs, the same rule files and limits; only what must differ on 127.0.0.1 is rewritten —
@@ -22,29 +23,7 @@ export interface DeriveOptions {
 
 export const PRODUCERS_JOB = 'producers';
 
-/** Prometheus duration text for milliseconds: 2000 → "2s", 1500 → "1500ms". */
-export function promDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms <= 0) throw new LabError('LAB_ERR_CONFIG', `duration ${ms} ms must be > 0`);
-  const r = Math.round(ms);
-  if (r % 60_000 === 0) return `${r / 60_000}m`;
-  if (r % 1000 === 0) return `${r / 1000}s`;
-  return `${r}ms`;
-}
-
-/** Parses the Prometheus duration subset used in configs ("15s", "1m", "500ms", "1m30s"). */
-export function parsePromDuration(text: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  const re = /(\d+)(ms|s|m|h|d)/g;
-  let total = 0;
-  let consumed = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    total += Number(m[1]) * units[m[2]!]!;
-    consumed += m[0].length;
-  }
-  if (consumed === 0 || consumed !== text.length)
-    throw new LabError('LAB_ERR_CONFIG', `prometheus duration "${text}" is not valid (e.g. 15s, 1m30s)`);
-  return total;
-}
+export { parsePromDuration, promDuration };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -203,4 +182,16 @@ export function containerPrometheusConfig(
     },
     ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
   });
+}
+
+/**
+ * The producers job's sample_limit as the repo's prometheus.yml sets it (null = none): what is in force on
+ * the pull path when a run sets no budget of its own.
+ */
+export function sourceSampleLimit(sourceYaml: string): number | null {
+  const doc = parseSource(sourceYaml);
+  const jobs = Array.isArray(doc.scrape_configs) ? doc.scrape_configs : [];
+  const job = jobs.find((j) => isObj(j) && j.job_name === PRODUCERS_JOB) as Obj | undefined;
+  const limit = job?.sample_limit;
+  return typeof limit === 'number' && limit > 0 ? limit : null;
 }

@@ -1,4 +1,5 @@
 import { LabError } from '@pushpull/common';
+import { RUNTIME_CHOICES } from '../core/record.ts';
 import { APT_PACKAGES, processRuntimeFactory } from './process/runtime.ts';
 import type { RuntimeFactory, RuntimeKind } from './types.ts';
 
@@ -70,7 +71,7 @@ export async function selectRuntime(
   if (chain.length === 0)
     throw new LabError(
       'LAB_ERR_FLAG_VALUE',
-      `--runtime: "${requested}" is not one of auto, docker, process, swarm`,
+      `--runtime: "${requested}" is not one of ${RUNTIME_CHOICES.join(', ')}`,
     );
   let lastError: LabError | null = null;
   for (const c of chain) {

@@ -9,8 +9,10 @@ import {
   STACK_START_FLAGS,
 } from '../core/flags.ts';
 import { paths, repoRoot } from '../core/paths.ts';
+import { RUNTIME_CHOICES } from '../core/record.ts';
 import { makeRunId, newWorkDir, removeWorkDir } from '../core/workdir.ts';
 import { PromClient } from '../probe/prom.ts';
+import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { defaultSelect, factoryFor, reapLocalLeftovers, type SelectFn } from '../runtime/select.ts';
 import type { Runtime, StackState } from '../runtime/types.ts';
 import { clearState, readState, stateFilePath, writeState } from './state.ts';
@@ -25,7 +27,7 @@ export const SCALE_FLAGS: FlagSpecs = { ...COMMON_FLAGS, ...FLEET_FLAGS };
 
 export const STACK_USAGE = {
   up:
-    'pushpull-lab up [--runtime auto|docker|process|swarm] [--pods N] [flags]\n' +
+    `pushpull-lab up [--runtime ${RUNTIME_CHOICES.join('|')}] [--pods N] [flags]\n` +
     'Starts the stack and a steady fleet that stays up after the command returns (state in --state-dir).',
   status: 'pushpull-lab status [flags]\nShows the stack `up` started; exit 3 when none is up.',
   scale:
@@ -123,7 +125,7 @@ export async function upCommand(argv: string[], io: CliIo, deps: StackDeps = {})
         runId,
         workDir,
         scrapeIntervalMs: f.scrapeIntervalMs,
-        withNodeExporter: f.nodeExporter,
+        withNodeExporter: f.nodeExporter && capabilitiesOf(runtime.kind).nodeExporter,
         log: (m) => io.err(`${m}\n`),
         persistent: true,
         signal,
@@ -173,7 +175,7 @@ export async function statusCommand(argv: string[], io: CliIo, deps: StackDeps =
   );
   for (const [name, handle] of Object.entries(s.components))
     io.out(
-      `  ${name.padEnd(14)} ${s.kind === 'process' ? `pid ${handle}` : handle.slice(0, 12)}  ${dead.has(name) ? 'NOT RUNNING' : 'running'}\n`,
+      `  ${name.padEnd(14)} ${capabilitiesOf(s.kind).handle === 'pid' ? `pid ${handle}` : handle.slice(0, 12)}  ${dead.has(name) ? 'NOT RUNNING' : 'running'}\n`,
     );
   const deadProducers = s.members.filter((m) => dead.has(m.name)).map((m) => m.name);
   io.out(
@@ -261,7 +263,7 @@ export async function downCommand(argv: string[], io: CliIo, deps: StackDeps = {
     const rt = await (await factoryFor(st.stack.kind, root)).attach(st.stack);
     await rt.down();
     // Docker's work dir holds the bind-mounted sd files its containers wrote; swarm's holds nothing of theirs.
-    if (st.stack.kind !== 'docker') removeWorkDir(st.stack.workDir);
+    if (!capabilitiesOf(st.stack.kind).workDirHoldsContainerFiles) removeWorkDir(st.stack.workDir);
     clearState(stateDir);
     io.out(`down: stopped stack ${st.stack.runId} (${st.stack.kind} runtime)\n`);
   } else io.out(`no stack recorded in ${stateFilePath(stateDir)}\n`);

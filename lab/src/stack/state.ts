@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
+import { RUNTIME_KINDS } from '../core/record.ts';
 import type { StackState } from '../runtime/types.ts';
 
 // `.lab/state.json`: the stack `up` started, so `status`, `scale` and `down` (later invocations) can
@@ -27,7 +28,11 @@ export function readState(dir: string): LabStateFile | null {
       `${path} is not valid JSON (${(e as Error).message}); delete it after stopping the stack by hand`,
     );
   }
-  if (parsed.version !== 1 || !parsed.stack || !['process', 'docker', 'swarm'].includes(parsed.stack.kind))
+  if (
+    parsed.version !== 1 ||
+    !parsed.stack ||
+    !(RUNTIME_KINDS as readonly string[]).includes(parsed.stack.kind)
+  )
     throw new LabError(
       'LAB_ERR_CONFIG',
       `${path}: unknown state format; delete it after stopping the stack by hand`,

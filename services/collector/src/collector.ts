@@ -211,7 +211,11 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
             },
             self: () => selfExposition(ingest.store, ingest.stats, selfValues()),
           },
-          { '/debug/arrivals': () => arrivals.snapshot(clock.now()) },
+          {
+            '/debug/arrivals': () => arrivals.snapshot(clock.now()),
+            // The configuration in force, as resolved: the lab checks it against what it asked for.
+            '/debug/config': () => config,
+          },
           httpStats,
         );
         if (config.otlpHttp !== 'off') {

@@ -19,6 +19,7 @@ export const ErrorCodes = {
   LAB_ERR_INTERRUPTED: 'interrupted',
   LAB_ERR_SWARM: 'docker swarm not usable',
   LAB_ERR_FAULT_UNSUPPORTED: 'fault not supported on this runtime',
+  LAB_ERR_SELF_CHECK: "the lab's own check failed (a limit asked for is not in force)",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -5,5 +5,6 @@ export * from './errors.ts';
 export * from './flags.ts';
 export * from './ledger.ts';
 export * from './log.ts';
+export * from './pods.ts';
 export * from './profile.ts';
 export * from './units.ts';

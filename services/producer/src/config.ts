@@ -7,6 +7,8 @@ import {
   type OtlpTemporality,
   parseDurationMs,
   parseHostPort,
+  podIdsOf,
+  podPrefixOf,
   type Transport,
 } from '@pushpull/common';
 import { loadProfile, type Profile, validateProfile } from './model/profile.ts';
@@ -244,7 +246,7 @@ export function resolveConfig(input: Partial<ProducerConfig>, name: Namer = came
   const nm = c.name ?? defaultName();
   if (typeof nm !== 'string' || !NAME_RE.test(nm))
     bad(name('name'), `${JSON.stringify(nm)} is not a name ([A-Za-z0-9_.-], 1-64 chars)`);
-  const podPrefix = c.podPrefix ?? `${nm}-p`;
+  const podPrefix = c.podPrefix ?? podPrefixOf(nm);
   if (typeof podPrefix !== 'string' || !PREFIX_RE.test(podPrefix))
     bad(
       name('podPrefix'),
@@ -327,7 +329,7 @@ export function maxConnectionsFor(pods: number): number {
 }
 
 export function podIds(cfg: Pick<ResolvedConfig, 'pods' | 'podPrefix'>): string[] {
-  return Array.from({ length: cfg.pods }, (_, i) => `${cfg.podPrefix}${i}`);
+  return podIdsOf('', cfg.pods, cfg.podPrefix);
 }
 
 /** CLI flags (serve and job); each also an env var. Values are turned into ProducerConfig by main.ts. */

@@ -1,6 +1,8 @@
 import { hostMemory } from '../../core/host.ts';
 import { ProbeLoop } from '../../probe/loop.ts';
+import { capabilitiesOf } from '../../runtime/capabilities.ts';
 import type { RunContext } from '../context.ts';
+import { selfCheckStart } from './self-check.ts';
 import { warmupLimitMs } from './warmup.ts';
 
 // Start: clear leftovers of earlier runs, bring the stack up, scale the fleet, and start probing.
@@ -22,7 +24,8 @@ export async function start(ctx: RunContext): Promise<void> {
     runId: ctx.runId,
     workDir: ctx.workDir,
     scrapeIntervalMs: config.scrapeIntervalMs,
-    withNodeExporter: config.nodeExporter,
+    // A runtime without node-exporter reads the kernel's UDP counters from the collector itself.
+    withNodeExporter: config.nodeExporter && capabilitiesOf(runtime.kind).nodeExporter,
     collectorFlags: ctx.budget.collectorFlags,
     ...producerScrape(ctx),
     log: (m) => progress.note(m),
@@ -30,6 +33,7 @@ export async function start(ctx: RunContext): Promise<void> {
     signal,
   });
   ctx.checkFatal();
+  await selfCheckStart(ctx);
   ctx.members = await runtime.scale(config.producers, {
     podsPerProducer: config.podsPerProducer,
     totalPods: config.pods,

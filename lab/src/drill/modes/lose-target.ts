@@ -1,6 +1,7 @@
 import { sumCounts } from '@pushpull/common';
 import { abortableSleep } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
+import { capabilitiesOf } from '../../runtime/capabilities.ts';
 import type { FaultKind, ProducerMember } from '../../runtime/types.ts';
 import type { Cell } from '../grid.ts';
 import { alertFiring, collectorOrdersFor, ledgerFor, pct, type Stack } from '../harness.ts';
@@ -76,7 +77,8 @@ function chooseTarget(stack: Stack, loss: Loss): Target {
     kind,
     heal,
     windowMs: heal ? heal.atMs - (fault?.atMs ?? 0) : s.observeMs,
-    discovery: runtime.kind === 'swarm' ? "http_sd from the lab's sd service" : 'file_sd',
+    discovery:
+      capabilitiesOf(runtime.kind).discovery === 'http_sd' ? "http_sd from the lab's sd service" : 'file_sd',
   };
 }
 
@@ -227,7 +229,7 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
     out.notes.push(
       'process runtime: partition = SIGSTOP (the pod stops answering and stops sending); docker disconnects the network',
     );
-  if (loss === 'partition' && runtime.kind === 'swarm')
+  if (loss === 'partition' && !capabilitiesOf(runtime.kind).healRestoresDns)
     out.notes.push(
       "swarm: the partitioned task leaves the overlay's DNS and the heal does not put it back (measured); it stays a target only because the lab's sd service (http_sd) remembers tasks it has seen — Prometheus' own dns_sd_configs on tasks.producer would drop it silently",
     );

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { podIdsOf } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { waitHttp } from '../engine.ts';
 import {
@@ -43,7 +44,7 @@ export async function scaleFleet(s: DockerStack, producers: number, popts: Produ
     const member: ProducerMember = {
       name,
       baseUrl: '',
-      podIds: Array.from({ length: pods }, (_, k) => `${name}-p${k}`),
+      podIds: podIdsOf(name, pods),
       handle: container.id,
     };
     s.producers.push({ member, container });

@@ -1,10 +1,10 @@
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
+import { type BaseComponent, containerCommand, stackComponents } from '../components.ts';
 import { waitHttp } from '../engine.ts';
 import { containerPrometheusConfig } from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
-import { composeService } from './compose.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import { missingImages, pingEngine } from './engine.ts';
 import { runLabels } from './labels.ts';
@@ -31,17 +31,27 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
   await s.docker.createNetwork({ Name: s.networkName, Driver: 'bridge', Labels: runLabels(opts.runId) });
   const { promDir, sdDir } = writePrometheusDir(s, opts);
   opts.signal?.throwIfAborted();
-  const collectorCmd = [
-    ...(composeService(s.compose, 'collector').command ?? []),
-    ...(opts.collectorFlags ?? []),
-  ];
-  const collector = await startService(s, 'collector', {}, true, { cmd: collectorCmd });
+  const specs = stackComponents(opts);
+  const cmd = (name: BaseComponent) => ({ cmd: containerCommand(specs[name]) });
+  const collector = await startService(s, 'collector', {}, true, cmd('collector'));
   if (opts.withNodeExporter) {
     // Same network namespace as the collector: its Udp counters are the collector's.
-    await startService(s, 'node-exporter', { NetworkMode: `container:${collector.id}` }, false);
+    await startService(
+      s,
+      'node-exporter',
+      { NetworkMode: `container:${collector.id}` },
+      false,
+      cmd('node-exporter'),
+    );
   }
-  await startService(s, 'pushgateway', {});
-  await startService(s, 'prometheus', { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] });
+  await startService(s, 'pushgateway', {}, true, cmd('pushgateway'));
+  await startService(
+    s,
+    'prometheus',
+    { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] },
+    true,
+    cmd('prometheus'),
+  );
   opts.signal?.throwIfAborted();
   const endpoints: StackEndpoints = {
     prometheusUrl: await loopbackUrl(s, 'prometheus', '9090/tcp'),
@@ -71,7 +81,7 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
 }
 
 /** The compose Prometheus config for this run; node-exporter runs inside the collector's network namespace. */
-function prometheusConfig(repoRoot: string, opts: StackOptions): string {
+export function prometheusConfig(repoRoot: string, opts: StackOptions): string {
   const source = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8');
   return containerPrometheusConfig(source, opts, opts.withNodeExporter ? 'collector:9100' : null).yaml;
 }

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError } from '@pushpull/common';
+import { LabError, podIdsOf } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { mapLimit, throwIfAborted } from '../../core/time.ts';
 import { podsForProducer, producerArgs } from '../producer-args.ts';
@@ -49,7 +49,7 @@ export async function startProducer(
     member: {
       name,
       baseUrl: '',
-      podIds: Array.from({ length: pods }, (_, k) => `${name}-p${k}`),
+      podIds: podIdsOf(name, pods),
       handle: String(child.pid),
     },
     child,

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { throwIfAborted } from '../../core/time.ts';
-import { derivePrometheusConfig } from '../prometheus-config.ts';
+import { type ComponentSpec, renderArgs, stackComponents } from '../components.ts';
+import { type DerivedConfig, derivePrometheusConfig } from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { BINARIES } from './binaries.ts';
 import { freePort, type SpawnedChild, tail, terminate, waitForHttp, waitForListening } from './children.ts';
@@ -37,10 +38,13 @@ export function prepareWorkDir(s: ProcessStack): void {
 export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promise<StackEndpoints> {
   const p = paths(s.root);
   const signal = opts.signal;
+  const specs = stackComponents(opts);
   // The collector first (Prometheus' config needs its port); pushgateway and node-exporter alongside.
-  const collectorStart = startCollector(s, p, opts.collectorFlags ?? [], signal);
-  const pushgatewayStart = startPushgateway(s, signal);
-  const nodeStart = opts.withNodeExporter ? startNodeExporter(s, signal) : Promise.resolve(null);
+  const collectorStart = startCollector(s, p, specs.collector, signal);
+  const pushgatewayStart = startBinary(s, specs.pushgateway, BINARIES.pushgateway, '/-/ready', signal);
+  const nodeStart = opts.withNodeExporter
+    ? startBinary(s, specs['node-exporter'], BINARIES.nodeExporter, '/metrics', signal)
+    : Promise.resolve(null);
   // allSettled: when one start fails, wait for the others to settle so down() sees every child spawned.
   const settled = await Promise.allSettled([collectorStart, pushgatewayStart, nodeStart]);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;
@@ -52,7 +56,7 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
     pushgateway: pushgateway.url.replace('http://', ''),
     'node-exporter': node ? node.url.replace('http://', '') : null,
   };
-  const prom = await startPrometheus(s, p, opts, jobAddresses);
+  const prom = await startPrometheus(s, p, opts, specs.prometheus, jobAddresses);
   return {
     prometheusUrl: prom.url,
     pushgatewayUrl: pushgateway.url,
@@ -61,15 +65,36 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
   };
 }
 
+/**
+ * A base component's command line on this runtime: its description rendered with loopback addresses —
+ * port 0 (the collector reports what it bound) or the free port chosen for it — after `placement` (paths).
+ */
+export function processArgs(spec: ComponentSpec, port: number, placement: readonly string[] = []): string[] {
+  return renderArgs(spec, () => `127.0.0.1:${port}`, placement);
+}
+
+/**
+ * TEST ONLY: extra collector flags appended after the lab's own (the last occurrence wins), so a test can
+ * start a collector whose limits differ from the plan and see the record's self-check refuse the run.
+ * Every use is announced on stderr; nothing in the lab sets it.
+ */
+export const TEST_COLLECTOR_ARGS_ENV = 'PUSHPULL_TEST_COLLECTOR_EXTRA_ARGS';
+
+function testOnlyCollectorArgs(): string[] {
+  const raw = process.env[TEST_COLLECTOR_ARGS_ENV]?.trim();
+  if (!raw) return [];
+  process.stderr.write(`${TEST_COLLECTOR_ARGS_ENV} (test only): collector gets extra flags: ${raw}\n`);
+  return raw.split(/\s+/);
+}
+
 /** The collector binds port 0 everywhere and reports what it got on its "listening" line. */
 async function startCollector(
   s: ProcessStack,
   p: Paths,
-  extraFlags: readonly string[],
+  spec: ComponentSpec,
   signal?: AbortSignal,
 ): Promise<string> {
-  const listen = ['--statsd-udp', '--statsd-tcp', '--http', '--otlp-http'].flatMap((f) => [f, '127.0.0.1:0']);
-  const child = spawnIn(s, 'collector', process.execPath, [p.collectorMain, ...listen, ...extraFlags]);
+  const child = spawnIn(s, 'collector', process.execPath, collectorArgv(p, spec));
   s.base.set('collector', child);
   writeLabJson(s);
   const line = await waitForListening(child, START_TIMEOUT_MS, signal);
@@ -88,37 +113,36 @@ async function startCollector(
   return addrToUrl(http);
 }
 
-function startPushgateway(s: ProcessStack, signal?: AbortSignal): Promise<Started> {
-  return startOnFreePort(
-    s,
-    'pushgateway',
-    BINARIES.pushgateway,
-    // Debian's build persists to /var/lib/prometheus/pushgateway.data by default, shared by every run on
-    // the machine (groups of earlier runs and other users came back): keep each run's groups in memory.
-    (port) => [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='],
-    '/-/ready',
-    signal,
-  );
+/** A Prometheus binary (pushgateway, node-exporter) on a free loopback port. */
+function startBinary(
+  s: ProcessStack,
+  spec: ComponentSpec,
+  command: string,
+  readyPath: string,
+  signal?: AbortSignal,
+): Promise<Started> {
+  return startOnFreePort(s, spec.name, command, (port) => processArgs(spec, port), readyPath, signal);
 }
 
-function startNodeExporter(s: ProcessStack, signal?: AbortSignal): Promise<Started> {
-  return startOnFreePort(
-    s,
-    'node-exporter',
-    BINARIES.nodeExporter,
-    (port) => [
-      `--web.listen-address=127.0.0.1:${port}`,
-      // Only what the lab reads: the UDP counters (netstat) and a little context. The default set
-      // (filesystems, systemd, textfiles, ...) costs CPU on the 2 shared cores at every scrape.
-      '--collector.disable-defaults',
-      '--collector.netstat',
-      '--collector.cpu',
-      '--collector.loadavg',
-      '--collector.meminfo',
-    ],
-    '/metrics',
-    signal,
-  );
+/** The run's Prometheus configuration on this runtime (pure but for reading the repo's source config). */
+export function processPrometheusConfig(
+  p: Pick<Paths, 'prometheusYml' | 'prometheusDir'>,
+  sdDir: string,
+  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'>,
+  jobAddresses: Record<string, string | null>,
+): DerivedConfig {
+  return derivePrometheusConfig(readFileSync(p.prometheusYml, 'utf8'), {
+    sourceDir: p.prometheusDir,
+    sdDir,
+    scrapeIntervalMs: opts.scrapeIntervalMs,
+    jobAddresses,
+    ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
+  });
+}
+
+/** The collector's command line on this runtime (after the node binary). */
+export function collectorArgv(p: Pick<Paths, 'collectorMain'>, spec: ComponentSpec): string[] {
+  return [p.collectorMain, ...processArgs(spec, 0), ...testOnlyCollectorArgs()];
 }
 
 /** Prometheus with a config derived for this run; rewritten per attempt (its own port is a scrape target). */
@@ -126,16 +150,11 @@ function startPrometheus(
   s: ProcessStack,
   p: Paths,
   opts: StackOptions,
+  spec: ComponentSpec,
   jobAddresses: Record<string, string | null>,
 ): Promise<Started> {
   const derived = (promPort: number) =>
-    derivePrometheusConfig(readFileSync(p.prometheusYml, 'utf8'), {
-      sourceDir: p.prometheusDir,
-      sdDir: s.sdDir,
-      scrapeIntervalMs: opts.scrapeIntervalMs,
-      jobAddresses: { ...jobAddresses, prometheus: `127.0.0.1:${promPort}` },
-      ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
-    });
+    processPrometheusConfig(p, s.sdDir, opts, { ...jobAddresses, prometheus: `127.0.0.1:${promPort}` });
   const configPath = join(s.workDir, 'prometheus.yml');
   return startOnFreePort(
     s,
@@ -143,14 +162,10 @@ function startPrometheus(
     BINARIES.prometheus,
     (port) => {
       writeFileSync(configPath, derived(port).yaml);
-      return [
+      return processArgs(spec, port, [
         `--config.file=${configPath}`,
         `--storage.tsdb.path=${join(s.workDir, 'prometheus-data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--enable-feature=extra-scrape-metrics',
-        '--storage.tsdb.retention.time=1d',
-        '--log.level=warn',
-      ];
+      ]);
     },
     '/-/ready',
     opts.signal,

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
+import { checkSupported } from '../components.ts';
 import { waitHttp as waitHttpBounded } from '../engine.ts';
 import { podsForProducer } from '../producer-args.ts';
 import type { ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
@@ -36,6 +37,7 @@ export function specContext(s: SwarmStack): SpecContext {
 }
 
 export async function deployBase(s: SwarmStack, opts: StackOptions): Promise<StackEndpoints> {
+  checkSupported(opts, { runtime: 'swarm', nodeExporter: false });
   const { localNodeId, nodes } = await swarmNodes(s.docker);
   s.localNodeId = localNodeId;
   s.nodes = nodes;
@@ -160,7 +162,7 @@ async function startObservers(s: SwarmStack, opts: StackOptions): Promise<void> 
     })) as { id?: string; ID?: string };
     refs.push({ id: created.id ?? created.ID ?? '', name, file: f.file });
   }
-  for (const spec of observerSpecs(specContext(s), prometheusConfigRefs(refs))) {
+  for (const spec of observerSpecs(specContext(s), prometheusConfigRefs(refs), opts)) {
     opts.signal?.throwIfAborted();
     const svc = await s.docker.createService(spec);
     s.base.set(spec.Labels?.['pushpull.component'] ?? spec.Name ?? '', svc.id);

@@ -1,4 +1,4 @@
-import { LabError } from '@pushpull/common';
+import { LabError, podIdsOf } from '@pushpull/common';
 import { containerCollectorAddress, producerArgs } from '../producer-args.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { podsList, specContext, waitHttp } from './deploy.ts';
@@ -101,7 +101,7 @@ async function addProducer(
   const member: ProducerMember = {
     name: slot.name,
     baseUrl: '',
-    podIds: Array.from({ length: slot.pods }, (_, k) => `${slot.name}-p${k}`),
+    podIds: podIdsOf(slot.name, slot.pods),
     handle: svc.id,
   };
   const tracked: TrackedProducer = { member, serviceId: svc.id, nodeId: slot.nodeId };

@@ -1,6 +1,7 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { parse as parseYaml, stringify } from 'yaml';
+import { checkSupported, containerCommand, stackComponents } from '../components.ts';
 import { readComposeDocument } from '../compose-file.ts';
 import { containerPrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
 import type { StackOptions } from '../types.ts';
@@ -117,23 +118,25 @@ export function prometheusConfigRefs(
 export function observerSpecs(
   ctx: SpecContext,
   promConfigs: Docker.ConfigReference[],
+  opts: Pick<StackOptions, 'collectorFlags' | 'withNodeExporter'>,
 ): Docker.CreateServiceOptions[] {
+  checkSupported(opts, { runtime: 'swarm', nodeExporter: false });
+  const specs = stackComponents(opts);
   const c = ctx.observerConstraints;
-  const collector = composeImage(ctx.compose, 'collector');
-  const prom = composeImage(ctx.compose, 'prometheus');
   const producer = composeImage(ctx.compose, 'producer');
   return [
     serviceSpec(ctx, {
       component: 'collector',
       alias: 'collector',
-      image: collector.image,
-      args: collector.command ?? [],
+      image: composeImage(ctx.compose, 'collector').image,
+      args: containerCommand(specs.collector),
       constraints: c,
     }),
     serviceSpec(ctx, {
       component: 'pushgateway',
       alias: 'pushgateway',
       image: composeImage(ctx.compose, 'pushgateway').image,
+      args: containerCommand(specs.pushgateway),
       constraints: c,
     }),
     serviceSpec(ctx, {
@@ -147,8 +150,8 @@ export function observerSpecs(
     serviceSpec(ctx, {
       component: 'prometheus',
       alias: 'prometheus',
-      image: prom.image,
-      args: prom.command ?? [],
+      image: composeImage(ctx.compose, 'prometheus').image,
+      args: containerCommand(specs.prometheus),
       configs: promConfigs,
       constraints: c,
     }),
