@@ -11,6 +11,7 @@ import { flagSpecs, inputFromFlags, resolveConfig } from '@pushpull/collector';
 import { isLabError, parseArgs } from '@pushpull/common';
 import { parse as parseYaml } from 'yaml';
 import { BURST_USAGE } from '../src/burst/cli.ts';
+import { scrapeTimeoutFor } from '../src/burst/context.ts';
 import { paths } from '../src/core/paths.ts';
 import { RUNTIME_CHOICES, RUNTIME_KINDS } from '../src/core/record.ts';
 import { CAPABILITIES } from '../src/runtime/capabilities.ts';
@@ -154,6 +155,13 @@ describe('one component description, every runtime', () => {
         ),
       /withNodeExporter/,
     );
+  });
+});
+
+describe("the producers' scrape timeout, asked of the config's owner", () => {
+  it('the source timeout, capped at the run interval', () => {
+    assert.equal(scrapeTimeoutFor(root, 15_000), 10_000);
+    assert.equal(scrapeTimeoutFor(root, 2000), 2000);
   });
 });
 

@@ -20,7 +20,7 @@ import type { ProbeLoop } from '../probe/loop.ts';
 import { PromClient } from '../probe/prom.ts';
 import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pushgateway.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
-import { parsePromDuration, sourceSampleLimit } from '../runtime/prometheus-config.ts';
+import { containerPrometheusConfig, sourceSampleLimit } from '../runtime/prometheus-config.ts';
 import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
 import { type Budget, budgetOf } from './budgets.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
@@ -90,9 +90,10 @@ export interface Collected {
 
 /** Effective producer scrape timeout: the source config's timeout, capped by the interval (as derived). */
 export function scrapeTimeoutFor(root: string, intervalMs: number): number {
+  // Asked of the configuration's owner (the same derivation every runtime writes), not re-parsed here.
   try {
-    const m = /^\s*scrape_timeout:\s*(\S+)/m.exec(readFileSync(paths(root).prometheusYml, 'utf8'));
-    return Math.min(m ? parsePromDuration(m[1]!) : 10_000, intervalMs);
+    const source = readFileSync(paths(root).prometheusYml, 'utf8');
+    return containerPrometheusConfig(source, { scrapeIntervalMs: intervalMs }, null).producerScrapeTimeoutMs;
   } catch {
     return Math.min(10_000, intervalMs);
   }
