@@ -207,6 +207,28 @@ describe('verdict with loss by cause (run@2)', () => {
     assert.match(v, /lost 40\.0% of orders to the series budget you set \(5,000\): a configured limit/);
   });
 
+  it('pull over its sample_limit (up == 0 from the budget) is the same configured limit, not pull failing first', () => {
+    const v = verdictSentence({
+      ...base,
+      paths: {
+        pull: withCauses(100, 0, [
+          ['scrape-over-limit', 100],
+          ['unexplained', 0],
+        ]),
+        push: withCauses(100, 60, [
+          ['collector-refused:max_series', 40],
+          ['unexplained', 0],
+        ]),
+      },
+      firstFailures: [f('pull', 'failed-scrape', -36.6), f('push', 'collector-drop', 2)],
+      budgets: budgets('user', 1200),
+    });
+    assert.match(
+      v,
+      /^neither path failed: pull lost 100\.0% of orders to the series budget you set \(1,200\)/,
+    );
+  });
+
   it('the same refusals at a limit nobody chose are a failure of the path', () => {
     const v = refusedAtSeriesLimit(budgets('default', null));
     assert.match(v, /^push \(per-event UDP\) failed first: lost 40\.0% of orders — 100\.0% of that refused/);

@@ -133,8 +133,19 @@ interface PathOutcome {
   failed: boolean;
 }
 
-/** The signals a configured series budget raises when it is reached. */
-const BUDGET_SIGNALS = new Set(['collector-drop', 'otlp-refused', 'sample-limit', 'alert:SampleLimitHit']);
+/**
+ * The signals a configured series budget raises when it is reached. A scrape over sample_limit is discarded
+ * whole, so `up` goes to 0 too ('failed-scrape'): when every lost order was the budget's, that is the same
+ * limit, not the path failing (a swarm run of 2026-12-07 with --series-budget 1200 headlined "pull failed
+ * first" for it while calling push's refusals "a configured limit").
+ */
+const BUDGET_SIGNALS = new Set([
+  'collector-drop',
+  'otlp-refused',
+  'sample-limit',
+  'alert:SampleLimitHit',
+  'failed-scrape',
+]);
 
 export function verdictSentence(v: VerdictInput): string {
   const pushOff = v.config.pushMode === 'off';
