@@ -1,0 +1,35 @@
+// The pure parts of scripts/run-tests.mjs: which files run serially, the per-file time table, and the
+// totals summed from each file's spec-reporter footer. Tested in lab/test/test-times.test.ts.
+
+/** Integration and end-to-end files start real stacks and time real traffic: one at a time. */
+export function isSerial(file) {
+  return /\.(int|docker)\.test\.ts$/.test(file);
+}
+
+/** Each file's wall time, slowest first, with the run's wall time and how it ran. */
+export function formatTimes(rows, { wallMs, jobs, concurrent, serial }) {
+  const sorted = [...rows].sort((a, b) => b.ms - a.ms || a.file.localeCompare(b.file));
+  const width = Math.max(4, ...sorted.map((r) => r.file.length));
+  const lines = [
+    `Time per test file, slowest first (${concurrent} unit file(s) ${jobs} at a time, ${serial} integration/e2e file(s) one at a time):`,
+    `  ${'file'.padEnd(width)}  ${'seconds'.padStart(8)}`,
+  ];
+  for (const r of sorted)
+    lines.push(`  ${r.file.padEnd(width)}  ${(r.ms / 1000).toFixed(1).padStart(8)}${r.ok ? '' : '  FAILED'}`);
+  const sum = rows.reduce((a, r) => a + r.ms, 0);
+  lines.push(`  wall ${(wallMs / 1000).toFixed(1)} s (sum over files ${(sum / 1000).toFixed(1)} s)`);
+  return lines.join('\n');
+}
+
+const KEYS = ['tests', 'pass', 'fail', 'skipped', 'todo'];
+
+/** Sums the `ℹ tests N`, `ℹ pass N`, … footer lines of several spec-reporter outputs. */
+export function parseCounts(outputs) {
+  const total = Object.fromEntries(KEYS.map((k) => [k, 0]));
+  for (const out of outputs)
+    for (const k of KEYS) {
+      const m = out.match(new RegExp(`^\\S+ ${k} (\\d+)$`, 'm'));
+      if (m) total[k] += Number(m[1]);
+    }
+  return total;
+}
