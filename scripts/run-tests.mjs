@@ -126,6 +126,7 @@ console.log(`\n${table}`);
 console.log(
   `run-tests: ${results.length} file(s), tests ${counts.tests}, pass ${counts.pass}, fail ${counts.fail}, skipped ${counts.skipped}, todo ${counts.todo}`,
 );
-if (failed.length > 0) console.log(`run-tests: FAILED files:\n${failed.map((r) => `  - ${r.file}`).join('\n')}`);
+if (failed.length > 0)
+  console.log(`run-tests: FAILED files:\n${failed.map((r) => `  - ${r.file}`).join('\n')}`);
 if (process.env.PUSHPULL_TEST_TIMES) writeFileSync(process.env.PUSHPULL_TEST_TIMES, `${table}\n`);
 process.exit(failed.length > 0 ? 1 : 0);

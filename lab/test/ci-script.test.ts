@@ -7,7 +7,9 @@ import { describe, it } from 'node:test';
 import { repoRoot } from '../src/core/paths.ts';
 
 const root = repoRoot();
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
 const BUILD = /node scripts\/build\.mjs|npm run( -s)? build\b/;
 
 /** The commands .ci/run executes, one per line, comments and the cleanup function's body left out. */

@@ -30,8 +30,16 @@ const docs = [join(root, 'README.md'), join(root, 'lab/README.md'), ...files(joi
 describe('error catalogue', () => {
   for (const code of Object.keys(ErrorCodes)) {
     it(`${code} is raised by the code`, () =>
-      assert.match(src, new RegExp(`new LabError\\(\\s*'${code}'|'${code}'`), `${code} is never used in src`));
+      assert.match(
+        src,
+        new RegExp(`new LabError\\(\\s*'${code}'|'${code}'`),
+        `${code} is never used in src`,
+      ));
     it(`${code} has a troubleshooting row`, () =>
-      assert.match(docs, new RegExp(`^\\|[^\\n]*\`${code}\``, 'm'), `${code} is not in a troubleshooting table`));
+      assert.match(
+        docs,
+        new RegExp(`^\\|[^\\n]*\`${code}\``, 'm'),
+        `${code} is not in a troubleshooting table`,
+      ));
   }
 });

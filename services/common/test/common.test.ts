@@ -101,7 +101,7 @@ describe('flags', () => {
       'a-very-long-flag-name-indeed': { kind: 'string', placeholder: 'SOMETHING-LONG', help: 'long one' },
     });
     const lines = text.split('\n');
-    assert.deepEqual(lines.slice(0, 3), ['tool [flags]', '', 'Flags:']);
+    assert.deepEqual(lines.slice(0, 3), ['Usage: tool [flags]', '', 'Flags:']);
     assert.match(lines[3]!, /^ {2}--pods N +pods \(default: 50; env PODS\)$/);
     assert.match(lines[4]!, /^ {2}--mode a\|b +mode \(default: a\)$/);
     assert.match(lines[5]!, /^ {2}--jitter +jitter \(default: on\)$/);
