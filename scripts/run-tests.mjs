@@ -15,7 +15,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTimes, isSerial, parseCounts } from './test-times.mjs';
+import { formatTimes, isSerial, parseCounts, skippedTests } from './test-times.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -126,6 +126,10 @@ console.log(`\n${table}`);
 console.log(
   `run-tests: ${results.length} file(s), tests ${counts.tests}, pass ${counts.pass}, fail ${counts.fail}, skipped ${counts.skipped}, todo ${counts.todo}`,
 );
+// Skips are loud: every skipped test with its reason, at the end where nobody scrolls past it.
+const skipped = results.flatMap((r) => skippedTests(r.output).map((t) => `  - ${r.file}: ${t}`));
+if (skipped.length > 0)
+  console.warn(`run-tests: NOTICE: ${skipped.length} test(s) SKIPPED:\n${skipped.join('\n')}`);
 if (failed.length > 0)
   console.log(`run-tests: FAILED files:\n${failed.map((r) => `  - ${r.file}`).join('\n')}`);
 if (process.env.PUSHPULL_TEST_TIMES) writeFileSync(process.env.PUSHPULL_TEST_TIMES, `${table}\n`);

@@ -13,3 +13,4 @@ export type Counts = Record<'tests' | 'pass' | 'fail' | 'skipped' | 'todo', numb
 export function isSerial(file: string): boolean;
 export function formatTimes(rows: readonly FileTime[], shape: RunShape): string;
 export function parseCounts(outputs: readonly string[]): Counts;
+export function skippedTests(output: string): string[];

@@ -33,3 +33,10 @@ export function parseCounts(outputs) {
     }
   return total;
 }
+
+/** The tests a spec-reporter output marks skipped (`﹣ name (1ms) # reason`), as `name — reason`. */
+export function skippedTests(output) {
+  const out = [];
+  for (const m of output.matchAll(/^\s*\uFE63 (.*?) \([\d.]+m?s\) # (.*)$/gm)) out.push(`${m[1]} — ${m[2]}`);
+  return out;
+}

@@ -9,6 +9,7 @@ import type { ScenarioResult } from '../src/drill/grid.ts';
 import { findScenario, runScenario } from '../src/drill/run.ts';
 import { processRuntimeFactory } from '../src/runtime/process/runtime.ts';
 import { alive, assertBuilt, ROOT, scratchTmp } from './cli-helpers.ts';
+import { assertExpectationsHeld } from './expectations.ts';
 
 const { tmp } = scratchTmp('pushpull-lab-drill-int-');
 
@@ -52,10 +53,7 @@ const cell = (r: ScenarioResult, column: string, variant: string) => {
   );
   return c;
 };
-const expectationsHeld = (r: ScenarioResult) => {
-  assert.equal(r.error, null, r.error ?? '');
-  for (const e of r.expectations) assert.ok(e.ok, e.text);
-};
+const expectationsHeld = assertExpectationsHeld;
 
 describe('failure-mode drill on the process runtime (integration)', { timeout: 1_200_000 }, () => {
   before(() => {

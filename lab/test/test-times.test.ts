@@ -2,7 +2,7 @@
 // time table is sorted slowest first and marks failures; the totals add up every file's footer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTimes, isSerial, parseCounts } from '../../scripts/test-times.mjs';
+import { formatTimes, isSerial, parseCounts, skippedTests } from '../../scripts/test-times.mjs';
 
 describe('run-tests: which files run serially', () => {
   const cases: [string, boolean][] = [
@@ -58,4 +58,17 @@ describe('run-tests: totals from the spec reporter footers', () => {
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(parseCounts(c.outputs), c.want));
+});
+
+describe('run-tests: skipped tests are listed with their reason', () => {
+  const cases: { name: string; output: string; want: string[] }[] = [
+    { name: 'none', output: '✔ a (1ms)\nℹ skipped 0\n', want: [] },
+    {
+      name: 'a nested skip with its reason',
+      output:
+        '▶ d\n  \uFE63 are valid PromQL (1.15ms) # promtool not on PATH\n  ✔ y (0.2ms)\n✔ d (3ms)\n\uFE63 top (0ms) # no binaries\n',
+      want: ['are valid PromQL — promtool not on PATH', 'top — no binaries'],
+    },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(skippedTests(c.output), c.want));
 });
