@@ -166,8 +166,9 @@ export function formatUsage(usage: string): string {
 }
 
 /**
- * The help of every command (one generator for all of them): formatUsage's lines, then one aligned row per flag: `--name PLACEHOLDER` in the left column, then the help, its default
- * and its env var, wrapped to `width` columns. A left column wider than `maxLeft` pushes its help to the
+ * The help of every command (one generator for all of them): formatUsage's lines, then one aligned row per
+ * flag: `--name PLACEHOLDER` in the left column, then the help, its default and its env var, wrapped to
+ * `width` columns. A left column wider than `maxLeft` pushes its help to the
  * next line, so one long flag does not push every other row to the right.
  */
 export function formatHelp(usage: string, specs: FlagSpecs, width = 100): string {
