@@ -15,7 +15,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTimes, isSerial, parseCounts, skippedTests } from './test-times.mjs';
+import { formatTimes, isSerial, parseCounts, skippedTests, slowTests } from './test-times.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -118,10 +118,18 @@ const wallMs = performance.now() - t0;
 
 const counts = parseCounts(results.map((r) => r.output));
 const failed = results.filter((r) => r.code !== 0);
-const table = formatTimes(
-  results.map((r) => ({ file: r.file, ms: r.ms, ok: r.code === 0 })),
-  { wallMs, jobs, concurrent: concurrent.length, serial: serial.length },
-);
+// The round's budget for one end-to-end test is 3 minutes: name every test over it under the table.
+const SLOW_MS = 180_000;
+const slow = results.flatMap((r) => slowTests(r.output, SLOW_MS).map((t) => `  - ${r.file}: ${t}`));
+const table = [
+  formatTimes(
+    results.map((r) => ({ file: r.file, ms: r.ms, ok: r.code === 0 })),
+    { wallMs, jobs, concurrent: concurrent.length, serial: serial.length },
+  ),
+  ...(slow.length > 0
+    ? [`Tests over ${SLOW_MS / 1000} s (the budget of one end-to-end test):`, ...slow]
+    : []),
+].join('\n');
 console.log(`\n${table}`);
 console.log(
   `run-tests: ${results.length} file(s), tests ${counts.tests}, pass ${counts.pass}, fail ${counts.fail}, skipped ${counts.skipped}, todo ${counts.todo}`,

@@ -14,3 +14,4 @@ export function isSerial(file: string): boolean;
 export function formatTimes(rows: readonly FileTime[], shape: RunShape): string;
 export function parseCounts(outputs: readonly string[]): Counts;
 export function skippedTests(output: string): string[];
+export function slowTests(output: string, limitMs: number): string[];

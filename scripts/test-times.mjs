@@ -40,3 +40,15 @@ export function skippedTests(output) {
   for (const m of output.matchAll(/^\s*\uFE63 (.*?) \([\d.]+m?s\) # (.*)$/gm)) out.push(`${m[1]} — ${m[2]}`);
   return out;
 }
+
+/**
+ * The tests (not suites) of a spec-reporter output that took longer than `limitMs`, slowest first, as
+ * `name (N s)`. A suite prints `▶ name` before its tests and `✔ name (ms)` after them at the same indent.
+ */
+export function slowTests(output, limitMs) {
+  const suites = new Set([...output.matchAll(/^(\s*)\u25B6 (.*)$/gm)].map((m) => `${m[1]}${m[2]}`));
+  const slow = [];
+  for (const m of output.matchAll(/^(\s*)[\u2714\u2716] (.*) \(([\d.]+)ms\)$/gm))
+    if (!suites.has(`${m[1]}${m[2]}`) && Number(m[3]) > limitMs) slow.push({ name: m[2], ms: Number(m[3]) });
+  return slow.sort((a, b) => b.ms - a.ms).map((t) => `${t.name} (${(t.ms / 1000).toFixed(0)} s)`);
+}

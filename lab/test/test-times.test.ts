@@ -2,7 +2,7 @@
 // time table is sorted slowest first and marks failures; the totals add up every file's footer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTimes, isSerial, parseCounts, skippedTests } from '../../scripts/test-times.mjs';
+import { formatTimes, isSerial, parseCounts, skippedTests, slowTests } from '../../scripts/test-times.mjs';
 
 describe('run-tests: which files run serially', () => {
   const cases: [string, boolean][] = [
@@ -71,4 +71,19 @@ describe('run-tests: skipped tests are listed with their reason', () => {
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(skippedTests(c.output), c.want));
+});
+
+describe('run-tests: tests over the end-to-end budget', () => {
+  const output = [
+    '▶ burst --runtime docker',
+    '  ✔ runs a burst in containers (74521.1ms)',
+    '  ✖ Ctrl-C during warm-up (200000.5ms)',
+    '  ▶ nested suite',
+    '    ✔ slow leaf (190000ms)',
+    '  ✔ nested suite (190001ms)',
+    '✔ burst --runtime docker (464522.6ms)',
+  ].join('\n');
+  it('names the slow tests, slowest first, never a suite', () =>
+    assert.deepEqual(slowTests(output, 180_000), ['Ctrl-C during warm-up (200 s)', 'slow leaf (190 s)']));
+  it('nothing over a higher limit', () => assert.deepEqual(slowTests(output, 300_000), []));
 });
