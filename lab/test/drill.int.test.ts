@@ -15,14 +15,18 @@ const { tmp } = scratchTmp('pushpull-lab-drill-int-');
 
 const scenarios = join(ROOT, 'lab', 'scenarios');
 
-/** Live processes carrying a drill run's marker (other lab runs on the machine are not ours to judge). */
+/**
+ * Live processes of this file's drill runs: the drill marker and this file's TMPDIR (its children inherit it).
+ * Another drill on the machine (another test run, another engineer) is not ours to judge.
+ */
 function drillPids(): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const env = readFileSync(`/proc/${d}/environ`, 'latin1').split('\0');
-      if (env.some((e) => e.startsWith('PUSHPULL_LAB_RUN=drill-')) && alive(Number(d))) out.push(Number(d));
+      const ours = env.includes(`TMPDIR=${tmp}`) && env.some((e) => e.startsWith('PUSHPULL_LAB_RUN=drill-'));
+      if (ours && alive(Number(d))) out.push(Number(d));
     } catch {
       // gone, or not ours to read
     }
