@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what the lab and its tests need, or says exactly what to install.
 #
-#   sudo bash scripts/setup.sh            # Debian/Ubuntu as root: apt-get install what is missing, start dockerd
+#   bash scripts/setup.sh                 # as root (or with sudo) on Debian/Ubuntu: apt-get install what is
+#                                         # missing, start dockerd; says so when it is neither root nor has sudo
 #   bash scripts/setup.sh --check         # only check; exit 1 and list what is missing (the lab's preflight)
 #   bash scripts/setup.sh --no-docker     # skip docker.io / docker-compose and the engine (process runtime only)
 #
@@ -17,7 +18,7 @@ for a in "$@"; do
   case "$a" in
     --check) CHECK_ONLY=1 ;;
     --no-docker) WITH_DOCKER=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "setup: unknown flag '$a' (known: --check --no-docker)" >&2; exit 2 ;;
   esac
 done
@@ -31,6 +32,21 @@ if [ "$(uname -s)" != Linux ]; then
 fi
 
 say() { echo "setup: $*"; }
+
+# How to run something as root here: as is when we are root, with sudo when there is one, else `su -c`.
+have_sudo() { command -v sudo >/dev/null 2>&1; }
+as_root() {
+  if [ "$(id -u)" = 0 ]; then echo "$*"; elif have_sudo; then echo "sudo $*"; else echo "su -c '$*'"; fi
+}
+# Not root: say which of root/sudo is missing and how to go on.
+not_root() {
+  if have_sudo; then
+    say "$1 needs root: run me as root (or with sudo): sudo bash scripts/setup.sh"
+  else
+    say "$1 needs root, and I am neither root nor is sudo installed: become root (su -) and run"
+    say "  bash scripts/setup.sh   — or ask an administrator to run it, or to install the packages below"
+  fi
+}
 
 # package -> a program it provides (what the lab actually runs)
 declare -A PROGRAM=(
@@ -58,10 +74,10 @@ explain() {
   echo "setup: missing: ${missing[*]:-nothing}"
   cat <<TXT
 setup: install them with your package manager, e.g.
-         Debian/Ubuntu:  sudo apt-get install -y ${missing[*]}
+         Debian/Ubuntu:  $(as_root apt-get install -y "${missing[*]}")
          Fedora/RHEL:    Prometheus, Pushgateway and node_exporter release tarballs from prometheus.io,
                          plus docker (moby-engine) and docker-compose
-       Or run this script as root on Debian/Ubuntu: sudo bash scripts/setup.sh
+       Or run this script as root (or with sudo) on Debian/Ubuntu: $(as_root bash scripts/setup.sh)
 setup: macOS and Windows are not supported: the process runtime reads Linux's /proc (per-process CPU,
        the kernel's UDP counters) and the lab is tested only on Linux (Debian 12). Use a Linux machine or
        VM (WSL2 on Windows is Linux, but untested).
@@ -72,7 +88,7 @@ if [ "$CHECK_ONLY" = 1 ]; then
   status=0
   if [ ${#missing[@]} -gt 0 ]; then explain; status=1; fi
   if [ "$WITH_DOCKER" = 1 ] && ! engine_up; then
-    say "no Docker engine answers \`docker version\` (start it: sudo bash scripts/setup.sh, or sudo systemctl start docker)"
+    say "no Docker engine answers \`docker version\` (start it: $(as_root bash scripts/setup.sh), or $(as_root systemctl start docker))"
     status=1
   fi
   [ $status = 0 ] && say "all requirements present"
@@ -81,6 +97,7 @@ fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    [ "$(id -u)" != 0 ] && not_root "installing ${missing[*]}"
     explain
     exit 1
   fi
@@ -102,7 +119,7 @@ fi
 
 if [ "$WITH_DOCKER" = 1 ] && ! engine_up; then
   if [ "$(id -u)" != 0 ]; then
-    say "no Docker engine answers and I am not root: start it with 'sudo systemctl start docker' (or run me with sudo)"
+    not_root "starting the Docker engine"
     exit 1
   fi
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then

@@ -37,22 +37,24 @@ describe('burst --runtime docker (air-gapped images)', { timeout: 600_000 }, () 
     const { pushed } = assertReconciled(r, 20);
     assert.equal(r.paths.push.emitted, pushed);
     for (const f of ['report.html', 'report.md']) assert.ok(existsSync(join(out, f)), f);
-    assert.deepEqual(await labContainers(), [], 'no lab container left');
-    assert.deepEqual(await labNetworks(), [], 'no lab network left');
+    const own = { runId: r.runId };
+    assert.deepEqual(await labContainers(own), [], 'no container of the run left');
+    assert.deepEqual(await labNetworks(own), [], 'no network of the run left');
   });
 
   it('Ctrl-C during warm-up tears down every container, network and temp dir (exit 130)', async () => {
-    const { code, stderr } = await interruptDuringWarmup({
+    const { code, stderr, pid } = await interruptDuringWarmup({
       runtime: 'docker',
       out: join(base, 'out-int'),
       env: { TMPDIR: tmp },
       warmupWithinMs: 120_000,
       killAfterMs: 60_000,
-      running: async () => assert.ok((await labContainers()).length >= 6, 'containers were running'),
+      running: async (owner) =>
+        assert.ok((await labContainers({ owner })).length >= 6, 'containers were running'),
     });
     assert.equal(code, 130, stderr);
-    assert.deepEqual(await labContainers(), [], 'no lab container left');
-    assert.deepEqual(await labNetworks(), [], 'no lab network left');
+    assert.deepEqual(await labContainers({ owner: pid }), [], 'no container of the run left');
+    assert.deepEqual(await labNetworks({ owner: pid }), [], 'no network of the run left');
     assert.deepEqual(
       readdirSync(tmp).filter((d) => d.startsWith('pushpull-lab-')),
       [],

@@ -51,7 +51,7 @@ export async function runCliProcess(args: string[], env: NodeJS.ProcessEnv = {},
   const timer = setTimeout(() => r.child.kill('SIGKILL'), timeoutMs);
   const { code } = await r.exited;
   clearTimeout(timer);
-  return { code, stdout: r.stdout(), stderr: r.stderr() };
+  return { code, stdout: r.stdout(), stderr: r.stderr(), pid: r.child.pid ?? 0 };
 }
 
 export async function waitFor<T>(
@@ -122,24 +122,35 @@ export function scratchTmp(prefix: string): { base: string; tmp: string } {
 
 const execFileP = promisify(execFile);
 
-/** Names of every container / network carrying the lab's label (any run). */
-export async function labContainers(): Promise<string[]> {
-  const r = await execFileP('docker', [
-    'ps',
-    '-a',
-    '--filter',
-    'label=pushpull.lab',
-    '--format',
-    '{{.Names}}',
-  ]);
+/**
+ * What one end-to-end test may call its own: one run (`pushpull.lab=<run id>`), or every run one lab process
+ * created (`pushpull.lab.owner=<pid>`, for a Ctrl-C'd CLI or a drill's several runs). "Nothing left" checks
+ * look only there, so another lab run on the same engine (another test file, another engineer) never fails
+ * them, and theirs never hide ours.
+ */
+export type RunScope = { runId: string } | { owner: number };
+
+/** The `docker … --filter` value of a scope; an empty run id or a bad pid is an error, never "every run". */
+export function scopeFilter(scope: RunScope): string {
+  if ('runId' in scope) {
+    if (!/^[\w.-]+$/.test(scope.runId)) throw new Error(`bad run id "${scope.runId}"`);
+    return `label=pushpull.lab=${scope.runId}`;
+  }
+  if (!Number.isInteger(scope.owner) || scope.owner <= 0) throw new Error(`bad owner pid ${scope.owner}`);
+  return `label=pushpull.lab.owner=${scope.owner}`;
+}
+
+/** Names of the containers / networks of a run scope. */
+export async function labContainers(scope: RunScope): Promise<string[]> {
+  const r = await execFileP('docker', ['ps', '-a', '--filter', scopeFilter(scope), '--format', '{{.Names}}']);
   return r.stdout.split('\n').filter(Boolean);
 }
-export async function labNetworks(): Promise<string[]> {
+export async function labNetworks(scope: RunScope): Promise<string[]> {
   const r = await execFileP('docker', [
     'network',
     'ls',
     '--filter',
-    'label=pushpull.lab',
+    scopeFilter(scope),
     '--format',
     '{{.Name}}',
   ]);
@@ -220,14 +231,16 @@ export async function interruptDuringWarmup(o: {
   env: NodeJS.ProcessEnv;
   warmupWithinMs: number;
   killAfterMs: number;
-  running: () => void | Promise<void>;
-}): Promise<{ code: number | null; stderr: string }> {
+  /** Called while the run is in its warm-up, with the pid of the lab process (the owner of its objects). */
+  running: (pid: number) => void | Promise<void>;
+}): Promise<{ code: number | null; stderr: string; pid: number }> {
   const r = startCli(shortBurstArgs(o.runtime, ['--pods', '10', '--pods-per-producer', '5'], o.out), o.env);
   await waitFor('warm-up to start', () => /warmup/.test(r.stderr() + r.stdout()), o.warmupWithinMs, 200);
-  await o.running();
+  const pid = r.child.pid ?? 0;
+  await o.running(pid);
   r.child.kill('SIGINT');
   const timer = setTimeout(() => r.child.kill('SIGKILL'), o.killAfterMs);
   const { code } = await r.exited;
   clearTimeout(timer);
-  return { code, stderr: r.stderr() };
+  return { code, stderr: r.stderr(), pid };
 }

@@ -9,19 +9,24 @@ import type { ScenarioResult } from '../src/drill/grid.ts';
 import { findScenario, runScenario } from '../src/drill/run.ts';
 import { processRuntimeFactory } from '../src/runtime/process/runtime.ts';
 import { alive, assertBuilt, ROOT, scratchTmp } from './cli-helpers.ts';
+import { assertExpectationsHeld } from './expectations.ts';
 
 const { tmp } = scratchTmp('pushpull-lab-drill-int-');
 
 const scenarios = join(ROOT, 'lab', 'scenarios');
 
-/** Live processes carrying a drill run's marker (other lab runs on the machine are not ours to judge). */
+/**
+ * Live processes of this file's drill runs: the drill marker and this file's TMPDIR (its children inherit it).
+ * Another drill on the machine (another test run, another engineer) is not ours to judge.
+ */
 function drillPids(): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const env = readFileSync(`/proc/${d}/environ`, 'latin1').split('\0');
-      if (env.some((e) => e.startsWith('PUSHPULL_LAB_RUN=drill-')) && alive(Number(d))) out.push(Number(d));
+      const ours = env.includes(`TMPDIR=${tmp}`) && env.some((e) => e.startsWith('PUSHPULL_LAB_RUN=drill-'));
+      if (ours && alive(Number(d))) out.push(Number(d));
     } catch {
       // gone, or not ours to read
     }
@@ -52,10 +57,7 @@ const cell = (r: ScenarioResult, column: string, variant: string) => {
   );
   return c;
 };
-const expectationsHeld = (r: ScenarioResult) => {
-  assert.equal(r.error, null, r.error ?? '');
-  for (const e of r.expectations) assert.ok(e.ok, e.text);
-};
+const expectationsHeld = assertExpectationsHeld;
 
 describe('failure-mode drill on the process runtime (integration)', { timeout: 1_200_000 }, () => {
   before(() => {

@@ -20,6 +20,7 @@ import {
   type Json,
   rateIntervalS,
 } from '../../grafana/src/inspect.ts';
+import { onPath, skipUnless } from './requirements.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const dashDir = join(root, 'grafana/dashboards');
@@ -251,12 +252,13 @@ describe('grafana dashboards', () => {
     assert.equal(interpolate('$datasource $__unknown', v), '$datasource $__unknown');
   });
 
-  it('are valid PromQL (every query through promtool check rules)', (t) => {
-    const probe = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      t.skip('promtool not on PATH (apt-get install prometheus)');
-      return;
-    }
+  const promtool = skipUnless(
+    'grafana.test.ts',
+    onPath('promtool'),
+    'promtool',
+    'as root: bash scripts/setup.sh, or apt-get install prometheus',
+  );
+  it('are valid PromQL (every query through promtool check rules)', { skip: promtool }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'pushpull-grafana-'));
     try {
       const vars = { scrapeIntervalS: 15, intervalS: 15, rangeS: 900 };

@@ -14,13 +14,15 @@ import { renderCompareHtml } from '../src/report/compare.ts';
 import { renderHtml } from '../src/report/render.ts';
 import { record } from './fixtures.ts';
 import { record2 } from './report-fixtures.ts';
+import { skipUnless } from './requirements.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-if (!present && !process.env.CI)
-  console.error(
-    `\n!!! report.browser.int.test.ts SKIPPED: ${CHROMIUM} is absent (apt-get install -y chromium, or sudo bash scripts/setup.sh) !!!\n`,
-  );
+const skip = skipUnless(
+  'report.browser.int.test.ts',
+  existsSync(CHROMIUM),
+  CHROMIUM,
+  'as root: bash scripts/setup.sh, or apt-get install -y chromium',
+);
 
 const drill: DrillRecord = {
   startedAt: '2026-12-01T00:00:00Z',
@@ -88,7 +90,7 @@ const CHARTS_DRAWN = `(() => {
   return { n, out };
 })()`;
 
-describe('reports in chromium', { skip: !present && !process.env.CI, timeout: 180_000 }, () => {
+describe('reports in chromium', { skip, timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'pushpull-lab-browser-'));
   let ctx: BrowserContext;
   const errors: string[] = [];

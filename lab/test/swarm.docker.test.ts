@@ -15,8 +15,10 @@ import {
   assertReconciled,
   interruptDuringWarmup,
   ROOT,
+  type RunScope,
   runCliProcess,
   runSmallBurst,
+  scopeFilter,
   scratchTmp,
   workDirs,
 } from './cli-helpers.ts';
@@ -25,27 +27,19 @@ const { base, tmp } = scratchTmp('pushpull-lab-swarm-e2e-');
 const docker = (...a: string[]) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
-/** Everything the swarm runtime could leave behind (its objects are named pp-<run id>-…). */
-function leftovers(): string[] {
+/** Everything the swarm runtime could leave behind of its own runs (objects named pp-<run id>-…, labelled). */
+function leftovers(scope: RunScope): string[] {
+  const f = scopeFilter(scope);
   return [
-    ...lines(docker('service', 'ls', '--filter', 'label=pushpull.lab', '--format', 'service {{.Name}}')),
-    ...lines(docker('config', 'ls', '--filter', 'label=pushpull.lab', '--format', 'config {{.Name}}')),
+    ...lines(docker('service', 'ls', '--filter', f, '--format', 'service {{.Name}}')),
+    ...lines(docker('config', 'ls', '--filter', f, '--format', 'config {{.Name}}')),
     ...lines(
-      docker(
-        'network',
-        'ls',
-        '--filter',
-        'label=pushpull.lab',
-        '--filter',
-        'driver=overlay',
-        '--format',
-        'network {{.Name}}',
-      ),
+      docker('network', 'ls', '--filter', f, '--filter', 'driver=overlay', '--format', 'network {{.Name}}'),
     ),
-    ...lines(docker('ps', '-a', '--filter', 'label=pushpull.lab', '--format', 'container {{.Names}}')).filter(
-      (c) => c.startsWith('container pp-'),
+    ...lines(docker('ps', '-a', '--filter', f, '--format', 'container {{.Names}}')).filter((c) =>
+      c.startsWith('container pp-'),
     ),
-    ...lines(docker('volume', 'ls', '--filter', 'label=pushpull.lab', '--format', 'volume {{.Name}}')),
+    ...lines(docker('volume', 'ls', '--filter', f, '--format', 'volume {{.Name}}')),
   ];
 }
 
@@ -88,7 +82,7 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
       r.paths.pull.delivered > 0 && r.paths.push.delivered > 0,
       'both paths delivered through the overlay',
     );
-    assert.deepEqual(leftovers(), [], 'nothing of the run left');
+    assert.deepEqual(leftovers({ runId: r.runId }), [], 'nothing of the run left');
   });
 
   // #20: the swarm runtime once built the collector from the compose command alone, so --series-budget reached
@@ -118,21 +112,24 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
       push.lost,
       'causes sum exactly',
     );
-    assert.deepEqual(leftovers(), [], 'nothing of the run left');
+    assert.deepEqual(leftovers({ runId: r.runId }), [], 'nothing of the run left');
   });
 
   it('Ctrl-C during warm-up removes every service, network, config, container and volume (exit 130)', async () => {
-    const { code, stderr } = await interruptDuringWarmup({
+    const { code, stderr, pid } = await interruptDuringWarmup({
       runtime: 'swarm',
       out: join(base, 'out-int'),
       env: { TMPDIR: tmp },
       warmupWithinMs: 240_000,
       killAfterMs: 90_000,
-      running: () =>
-        assert.ok(leftovers().filter((x) => x.startsWith('service')).length >= 6, 'services were running'),
+      running: (owner) =>
+        assert.ok(
+          leftovers({ owner }).filter((x) => x.startsWith('service')).length >= 6,
+          'services were running',
+        ),
     });
     assert.equal(code, 130, stderr);
-    assert.deepEqual(leftovers(), [], 'nothing of the run left');
+    assert.deepEqual(leftovers({ owner: pid }), [], 'nothing of the run left');
   });
 
   it('up --pods 6 (4 + 2) → status → scale 9 (4 + 4 + 1) → down, each its own CLI; nothing left', async () => {
@@ -151,7 +148,10 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
       '2s',
     );
     assert.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
-    assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).stack.kind, 'swarm');
+    const upState = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
+    assert.equal(upState.stack.kind, 'swarm');
+    // up, scale and down are separate processes (owners): the run id is what they share.
+    const own = { runId: String(upState.stack.runId) };
     try {
       // status re-attaches from state.json alone; Prometheus finds every pod through the sd service.
       const targets = async (want: number) => {
@@ -179,7 +179,7 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
     }
     assert.equal(existsSync(join(stateDir, 'state.json')), false, 'state file removed');
     assert.deepEqual(workDirs(tmp), [], 'work dir removed');
-    assert.deepEqual(leftovers(), [], 'nothing of the run left');
+    assert.deepEqual(leftovers(own), [], 'nothing of the run left');
   });
 
   it('scenario target-dies: a SIGKILLed task is detected by both paths (trimmed scenario)', async () => {
@@ -208,6 +208,6 @@ describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
     assert.ok(pull.detectedAfterS !== null && pull.detectedAfterS <= 45, JSON.stringify(pull));
     assert.ok(push.detectedAfterS !== null && push.detectedAfterS <= 60, JSON.stringify(push));
     assert.ok(sc.expectations.length >= 2 && sc.expectations.every((e) => e.ok));
-    assert.deepEqual(leftovers(), [], 'nothing of the run left');
+    assert.deepEqual(leftovers({ owner: res.pid }), [], 'nothing of the run left');
   });
 });

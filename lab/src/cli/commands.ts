@@ -1,4 +1,4 @@
-import { formatHelp, LabError } from '@pushpull/common';
+import { formatHelp, formatUsage, LabError } from '@pushpull/common';
 import { burstCommand, burstHelp } from '../burst/cli.ts';
 import { capacityCommand } from '../capacity/cli.ts';
 import { type CliIo, EXIT, exitFor, labVersion } from '../core/cli.ts';
@@ -72,12 +72,13 @@ const COMMANDS: Record<string, Command> = {
   'swarm-plan': (argv, io, deps) => swarmPlanCommand(argv, io, deps),
 };
 
-const VERBS = [...Object.keys(COMMANDS), 'help'];
+/** Every verb of the command table, and `help`. */
+export const VERBS: readonly string[] = [...Object.keys(COMMANDS), 'help'];
 
 /** `help [topic]`: the usage, or one verb's help (the verb's own `--help`); an unknown topic is bad usage. */
 async function help(topic: string | undefined, io: CliIo, deps: CliDeps): Promise<void> {
   if (topic === undefined || topic === 'help' || topic === '-h' || topic === '--help') {
-    io.out(`${USAGE}\n`);
+    io.out(`${formatUsage(USAGE)}\n`);
     return;
   }
   if (topic === 'burst') {

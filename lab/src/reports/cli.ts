@@ -25,9 +25,9 @@ export const COMPARE_FLAGS: FlagSpecs = {
   help: { kind: 'bool', default: false, help: 'show this help' },
 };
 export const REPORT_USAGE =
-  'Usage: pushpull-lab report DIR\nRe-renders DIR/report.md and DIR/report.html from DIR/run.json (record run@1 or run@2).';
+  'pushpull-lab report DIR\nRe-renders DIR/report.md and DIR/report.html from DIR/run.json (record run@1 or run@2).';
 export const COMPARE_USAGE =
-  'Usage: pushpull-lab compare DIR_A DIR_B [DIR…] [--out DIR]\nOne side-by-side report of several runs: verdicts, loss by cause, peaks, overlaid charts.';
+  'pushpull-lab compare DIR_A DIR_B [DIR…] [--out DIR]\nOne side-by-side report of several runs: verdicts, loss by cause, peaks, overlaid charts.';
 
 const bad = (msg: string, value: string) => new LabError('LAB_ERR_FLAG_VALUE', msg, { value });
 

@@ -56,3 +56,20 @@ export function podsForProducer(i: number, n: number, opts: ProducerOptions): nu
   if (i < n - 1) return opts.podsPerProducer;
   return Math.max(1, opts.totalPods - opts.podsPerProducer * (n - 1));
 }
+
+/**
+ * How many of the running producers (their pod counts, in order) a resize to `producers` keeps: the leading
+ * ones whose pod count is still what podsForProducer wants. The rest stop; the runtime starts the missing
+ * ones with the new sizes — so the last producer is resized (restarted) when its share of a total changes,
+ * and a former last producer with a remainder is refilled when the fleet grows past it. Every runtime.
+ */
+export function producersToKeep(
+  running: readonly number[],
+  producers: number,
+  opts: ProducerOptions,
+): number {
+  const max = Math.min(running.length, producers);
+  let keep = 0;
+  while (keep < max && running[keep] === podsForProducer(keep, producers, opts)) keep++;
+  return keep;
+}

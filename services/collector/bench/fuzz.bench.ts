@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { DROP_REASONS, REFUSAL_REASONS, TAG_ERROR_REASONS } from '../src/index.ts';
-import { checkCase, checkExposition, datagram, newIngest, promtool, render } from '../test/fuzz-lines.ts';
+import { checkCase, checkExposition, datagram, newIngest, promtool, render } from '../testkit/fuzz-lines.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const RESULTS = join(ROOT, 'bench/results/collector-fuzz.json');

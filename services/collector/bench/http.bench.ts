@@ -1,5 +1,5 @@
 // /metrics serving benchmark (issue 11): render+serve time of a large store, and the collector's RSS while
-// 30 clients send GET /metrics and never read. The collector runs in its own process (test/fixtures/
+// 30 clients send GET /metrics and never read. The collector runs in its own process (testkit/fixtures/
 // filled-collector.ts), clients on 127.0.0.1, everything bounded in count and time.
 //   node --import tsx services/collector/bench/http.bench.ts [--label after] [--series 20000] [--config '{}']
 // Results merge into bench/results/collector-http.json under the label (so "before" and "after" sit side
@@ -9,7 +9,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuMsOf, peakRss, rssOf, startFilled, stuckClients, timedGet } from '../test/slow-clients.ts';
+import { cpuMsOf, peakRss, rssOf, startFilled, stuckClients, timedGet } from '../testkit/slow-clients.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const RESULTS = join(ROOT, 'bench/results/collector-http.json');

@@ -5,7 +5,7 @@ import { flagSpecs, inputFromFlags } from './config.ts';
 // The only file that reads argv/env and listens. Exit codes: 0 clean stop, 2 bad flags, 1 anything else.
 
 const USAGE =
-  'usage: pushpull-collector [--statsd-udp H:P] [--statsd-tcp H:P|off] [--http H:P] [--otlp-http H:P|off] [flags]\n' +
+  'pushpull-collector [--statsd-udp H:P] [--statsd-tcp H:P|off] [--http H:P] [--otlp-http H:P|off] [flags]\n' +
   'StatsD/DogStatsD (and OTLP/HTTP metrics) collector: aggregates what it receives and exposes it at GET /metrics for Prometheus.';
 
 async function main(): Promise<void> {

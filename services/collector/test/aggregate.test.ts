@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Rng } from '@pushpull/common';
 import type { Ingest } from '../src/index.ts';
 import { LineScan, scanLine, viewOf } from '../src/parse/scan.ts';
-import { testIngest } from './helpers.ts';
+import { testIngest } from '../testkit/helpers.ts';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { metrics, sendTcp, sendUdp, sum, waitFor } from './helpers.ts';
+import { metrics, sendTcp, sendUdp, sum, waitFor } from '../testkit/helpers.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 

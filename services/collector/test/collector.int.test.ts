@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { parseHostPort, silentLogger } from '@pushpull/common';
 import { type Collector, type CollectorAddresses, createCollector } from '../src/index.ts';
-import { metrics, parseExposition, scrape, sendTcp, sendUdp, sum, waitFor } from './helpers.ts';
+import { metrics, parseExposition, scrape, sendTcp, sendUdp, sum, waitFor } from '../testkit/helpers.ts';
 
 describe('collector on loopback', () => {
   let c: Collector;

@@ -16,7 +16,7 @@ import {
   TAG_ERROR_REASONS,
 } from '../src/index.ts';
 import { OtlpHttpStats } from '../src/transport/otlp-http.ts';
-import { renderText, testIngest } from './helpers.ts';
+import { renderText, testIngest } from '../testkit/helpers.ts';
 
 function ingest(): Ingest {
   return testIngest({ maxSeries: 100, buckets: [0.01, 0.1, 1], maxSetSize: 100 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { checkCase, checkExposition, datagram, newIngest, promtool, render } from './fuzz-lines.ts';
+import { checkCase, checkExposition, datagram, newIngest, promtool, render } from '../testkit/fuzz-lines.ts';
 
 describe('fuzz: parse -> aggregate -> expose (fast-check, seeded)', () => {
   it('1,500 random and mutated datagrams: no throw, exact books, valid exposition, promtool clean', () => {

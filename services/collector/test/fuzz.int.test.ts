@@ -9,7 +9,7 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import { parseHostPort, Rng, silentLogger } from '@pushpull/common';
 import { createCollector } from '../src/index.ts';
-import { metrics, sendUdp, sleep, sum, waitFor } from './helpers.ts';
+import { metrics, sendUdp, sleep, sum, waitFor } from '../testkit/helpers.ts';
 
 const DATAGRAMS = 110_000;
 const TCP_CHUNKS = 20_000;

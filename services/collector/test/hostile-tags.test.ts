@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Ingest, parseLine } from '../src/index.ts';
-import { parseExposition, quietSelf, renderText, sum, testIngest } from './helpers.ts';
+import { parseExposition, quietSelf, renderText, sum, testIngest } from '../testkit/helpers.ts';
 
 type Row = [title: string, line: string, labels: Record<string, string>, reasons: Record<string, number>];
 

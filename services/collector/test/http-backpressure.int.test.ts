@@ -5,8 +5,8 @@
 // (RSS is per process), 127.0.0.1 only.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { metrics, sum, waitFor } from './helpers.ts';
-import { type Filled, peakRss, rssOf, startFilled, stuckClients, timedGet } from './slow-clients.ts';
+import { metrics, sum, waitFor } from '../testkit/helpers.ts';
+import { type Filled, peakRss, rssOf, startFilled, stuckClients, timedGet } from '../testkit/slow-clients.ts';
 
 describe('/metrics back-pressure', () => {
   let f: Filled;

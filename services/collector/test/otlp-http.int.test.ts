@@ -20,7 +20,7 @@ import {
 import { parseHostPort } from '@pushpull/common';
 import { type Collector, createCollector } from '../src/index.ts';
 import { decodeResponse, encodeRequest } from '../src/parse/otlp.ts';
-import { metrics, parseExposition, sum, waitFor } from './helpers.ts';
+import { metrics, parseExposition, sum, waitFor } from '../testkit/helpers.ts';
 
 interface Running {
   c: Collector;

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { silentLogger } from '@pushpull/common';
 import { createCollector } from '../src/index.ts';
-import { metrics, scrape, sendUdp, sum, waitFor } from './helpers.ts';
+import { metrics, scrape, sendUdp, sum, waitFor } from '../testkit/helpers.ts';
 
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 
@@ -123,7 +123,7 @@ describe('promtool check metrics after hostile lines', () => {
     // x.[...]:1|c keeps its name as x_ (the SignalFx tags cut out of x.).
     assert.deepEqual(r.findings.sort(), ['ok', 'x', 'x_'].map(totalLint).sort());
     assert.equal(r.status, 3, 'lint findings only (exit 3), no parse error (exit 1)');
-    const samples = (await import('./helpers.ts')).parseExposition(text);
+    const samples = (await import('../testkit/helpers.ts')).parseExposition(text);
     assert.equal(sum(samples, 'collector_tag_errors_total', { reason: 'reserved' }), 7);
     assert.equal(sum(samples, 'collector_tag_errors_total', { reason: 'collision' }), 6);
     assert.equal(sum(samples, 'collector_lines_accepted_total'), 13, 'every line kept');

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import { parseHostPort, silentLogger } from '@pushpull/common';
 import { createCollector } from '../src/index.ts';
-import { metrics, sendTcp, sum, waitFor } from './helpers.ts';
+import { metrics, sendTcp, sum, waitFor } from '../testkit/helpers.ts';
 
 const IDLE = 1100;
 

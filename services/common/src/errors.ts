@@ -15,7 +15,6 @@ export const ErrorCodes = {
   LAB_ERR_CHILD_EXIT: 'child process exited',
   LAB_ERR_PROMETHEUS: 'prometheus query failed',
   LAB_ERR_SCENARIO: 'invalid scenario',
-  LAB_ERR_FAIL_ON: 'fail-on condition met',
   LAB_ERR_INTERRUPTED: 'interrupted',
   LAB_ERR_SWARM: 'docker swarm not usable',
   LAB_ERR_FAULT_UNSUPPORTED: 'fault not supported on this runtime',

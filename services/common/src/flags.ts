@@ -157,8 +157,18 @@ function wrap(text: string, width: number): string[] {
 }
 
 /**
- * Usage plus one aligned row per flag: `--name PLACEHOLDER` in the left column, then the help, its default
- * and its env var, wrapped to `width` columns. A left column wider than `maxLeft` pushes its help to the
+ * The first line of every help text: `Usage: <synopsis>`, then the rest of `usage` (what the command does).
+ * `usage` is the synopsis on its first line (without a `Usage:` of its own) and any description after it.
+ */
+export function formatUsage(usage: string): string {
+  const [synopsis = '', ...about] = usage.split('\n');
+  return [`Usage: ${synopsis.replace(/^usage:\s*/i, '')}`, ...about].join('\n');
+}
+
+/**
+ * The help of every command (one generator for all of them): formatUsage's lines, then one aligned row per
+ * flag: `--name PLACEHOLDER` in the left column, then the help, its default and its env var, wrapped to
+ * `width` columns. A left column wider than `maxLeft` pushes its help to the
  * next line, so one long flag does not push every other row to the right.
  */
 export function formatHelp(usage: string, specs: FlagSpecs, width = 100): string {
@@ -173,7 +183,7 @@ export function formatHelp(usage: string, specs: FlagSpecs, width = 100): string
     return { left, text: tail ? `${s.help} (${tail})` : s.help };
   });
   const col = Math.min(maxLeft, Math.max(0, ...rows.map((r) => r.left.length))) + 4;
-  const lines = [usage, '', 'Flags:'];
+  const lines = [formatUsage(usage), '', 'Flags:'];
   for (const r of rows) {
     const body = wrap(r.text, Math.max(30, width - col));
     const first = `  ${r.left}`;

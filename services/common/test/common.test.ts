@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   type FlagSpecs,
   formatHelp,
+  formatUsage,
   isLabError,
   parseArgs,
   parseBytes,
@@ -101,7 +102,7 @@ describe('flags', () => {
       'a-very-long-flag-name-indeed': { kind: 'string', placeholder: 'SOMETHING-LONG', help: 'long one' },
     });
     const lines = text.split('\n');
-    assert.deepEqual(lines.slice(0, 3), ['tool [flags]', '', 'Flags:']);
+    assert.deepEqual(lines.slice(0, 3), ['Usage: tool [flags]', '', 'Flags:']);
     assert.match(lines[3]!, /^ {2}--pods N +pods \(default: 50; env PODS\)$/);
     assert.match(lines[4]!, /^ {2}--mode a\|b +mode \(default: a\)$/);
     assert.match(lines[5]!, /^ {2}--jitter +jitter \(default: on\)$/);
@@ -114,6 +115,15 @@ describe('flags', () => {
     for (const i of [3, 4, 5, 6, 9]) assert.equal(helpAt(lines[i]!), col, lines[i]);
     assert.equal(lines[8]!.trimStart(), 'long one');
     assert.equal(lines[8]!.length - 'long one'.length, col);
+  });
+  it('one Usage line first, whatever the synopsis brought', () => {
+    const cases: [string, string][] = [
+      ['tool [flags]', 'Usage: tool [flags]'],
+      ['tool [flags]\nWhat it does.', 'Usage: tool [flags]\nWhat it does.'],
+      ['usage: tool x', 'Usage: tool x'],
+      ['Usage: tool x\n       tool y', 'Usage: tool x\n       tool y'],
+    ];
+    for (const [usage, want] of cases) assert.equal(formatUsage(usage), want, usage);
   });
   it('wraps long help under its column', () => {
     const text = formatHelp('t', { x: { kind: 'int', help: 'word '.repeat(40).trim() } }, 60);

@@ -14,7 +14,7 @@ import { runJob, validatePushgatewayUrl } from './job.ts';
 import { createProducer } from './producer.ts';
 
 const USAGE = `pushpull-producer [serve] --pods 50 --http 127.0.0.1:9100 --statsd udp://127.0.0.1:8125|otlp://127.0.0.1:4318 [flags]
-pushpull-producer job --duration 8s --pushgateway http://127.0.0.1:9091 --statsd udp://127.0.0.1:8125 --name NAME`;
+       pushpull-producer job --duration 8s --pushgateway http://127.0.0.1:9091 --statsd udp://127.0.0.1:8125 --name NAME`;
 
 const log = jsonLogger('producer');
 

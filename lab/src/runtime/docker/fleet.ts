@@ -8,6 +8,7 @@ import {
   containerCollectorAddress,
   type ProducerArgs,
   podsForProducer,
+  producersToKeep,
 } from '../producer-args.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
@@ -21,10 +22,16 @@ export function producerArgs(...a: ProducerArgs): string[] {
   return baseProducerArgs(...a, '0.0.0.0:9100');
 }
 
+/** Grows or shrinks the fleet to `producers` containers; the last one is resized when its share changes. */
 export async function scaleFleet(s: DockerStack, producers: number, popts: ProducerOptions): Promise<void> {
   s.producerOptions = popts;
   const sdDir = join(s.workDir, 'sd');
-  while (s.producers.length > producers) {
+  const keep = producersToKeep(
+    s.producers.map((p) => p.member.podIds.length),
+    producers,
+    popts,
+  );
+  while (s.producers.length > keep) {
     const p = s.producers.pop()!;
     await p.container.remove({ force: true }).catch(() => undefined);
     // A SIGKILLed producer cannot remove its own discovery file: do it, so its pods stop being targets.

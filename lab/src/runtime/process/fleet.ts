@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LabError, podIdsOf } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { mapLimit, throwIfAborted } from '../../core/time.ts';
-import { podsForProducer, producerArgs } from '../producer-args.ts';
+import { podsForProducer, producerArgs, producersToKeep } from '../producer-args.ts';
 import type { ProducerOptions } from '../types.ts';
 import { terminate, waitForListening } from './children.ts';
 import { OtlpProxy } from './otlp-proxy.ts';
@@ -91,23 +91,18 @@ export async function scaleFleet(s: ProcessStack, producers: number, opts: Produ
   writeLabJson(s);
 }
 
-/** Stops producers beyond `producers`, and the last one when its share of a total changes. */
+/** Stops producers beyond `producers`, and those whose share of a total changes (producersToKeep). */
 async function shrinkTo(s: ProcessStack, producers: number, opts: ProducerOptions): Promise<void> {
-  // Shrink: stop the last producers (a clean SIGTERM exit removes their discovery files).
-  while (s.producers.length > producers) {
+  const keep = producersToKeep(
+    s.producers.map((p) => p.pods),
+    producers,
+    opts,
+  );
+  // Stop from the end (a clean SIGTERM exit removes the discovery file; remove it anyway, as docker does).
+  while (s.producers.length > keep) {
     const p = s.producers.pop()!;
     await terminate(p.child.pid);
     await p.otlpProxy?.close();
     rmSync(join(s.sdDir, `${p.member.name}.json`), { force: true });
-  }
-  // The last producer's pod count may change when the total changes: restart it with the new size.
-  const last = s.producers[s.producers.length - 1];
-  if (last && s.producers.length === producers) {
-    const want = podsForProducer(producers - 1, producers, opts);
-    if (want !== last.pods) {
-      s.producers.pop();
-      await terminate(last.child.pid);
-      await last.otlpProxy?.close();
-    }
   }
 }

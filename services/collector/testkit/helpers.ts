@@ -1,4 +1,4 @@
-// Test helpers: a minimal, independent reader of the Prometheus text format, loopback senders, and the
+// Helpers shared by the tests and the benches (benches never import from test/): a minimal, independent reader of the Prometheus text format, loopback senders, and the
 // Ingest and self-metric values the pure unit tests render expositions from.
 import dgram from 'node:dgram';
 import net from 'node:net';
