@@ -15,7 +15,7 @@ import {
   terminalGrid,
 } from '../src/drill/grid.ts';
 import type { Stack } from '../src/drill/harness.ts';
-import { cutCounts, cutMetrics, pushCutWords } from '../src/drill/modes/cut.ts';
+import { cutCounts, cutMetrics, pushCutSignal, pushCutWords } from '../src/drill/modes/cut.ts';
 import { networkPartition } from '../src/drill/modes/lose-target.ts';
 import { renderDrillHtml } from '../src/drill/report.ts';
 import { parseScenario } from '../src/drill/scenario.ts';
@@ -211,27 +211,29 @@ describe('what the cut counted (pure)', () => {
     name: string;
     before?: RelayCounts;
     after?: RelayCounts;
-    transport: string;
     words: RegExp | '';
+    signal: string;
     metrics: Record<string, number>;
   }[] = [
     {
       name: 'udp: datagrams sent into the cut are sent but not received',
       before: udp(100, 100, 0),
       after: udp(700, 158, 542),
-      transport: 'udp',
+
       words: /sent but not received: 542 datagrams sent into the cut and silently dropped.*58 of 600/,
+      signal: '; 542 datagrams sent but not received (dropped in the cut)',
       metrics: { udpSentNotReceived: 542, scrapesResetByCut: 0 },
     },
     {
       name: 'tcp: connections reset by the cut',
       before: tcp(0),
       after: tcp(2),
-      transport: 'tcp',
+
       words: /the cut reset 2 open push connections/,
+      signal: '',
       metrics: { pushConnectionsResetByCut: 2, scrapesResetByCut: 2 },
     },
-    { name: 'no relays (docker): nothing counted', transport: 'udp', words: '', metrics: {} },
+    { name: 'no relays (docker): nothing counted', words: '', signal: '', metrics: {} },
   ];
   for (const c of cases)
     it(c.name, () => {
@@ -239,6 +241,7 @@ describe('what the cut counted (pure)', () => {
       const words = pushCutWords(counts);
       if (c.words === '') assert.equal(words, '');
       else assert.match(words, c.words);
+      assert.equal(pushCutSignal(counts), c.signal);
       assert.deepEqual(cutMetrics(counts), c.metrics);
     });
 });

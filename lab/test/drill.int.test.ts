@@ -107,6 +107,11 @@ describe('failure-mode drill on the process runtime (integration)', { timeout: 1
     assert.ok((udp.lostCount ?? 0) > 0, udp.detail);
     assert.match(udp.detail, new RegExp(`sent but not received: ${dropped} datagrams sent into the cut`));
     assert.match(udp.detail, /0 send errors surfaced at the producer/);
+    assert.match(
+      udp.signal,
+      new RegExp(`${dropped} datagrams sent but not received`),
+      'the grid cell names the cause',
+    );
     assert.ok(cell(r, 'push-tcp', 'tcp').lostCount !== null);
     assert.equal(cell(r, 'push-tcp', 'tcp').notApplied, undefined);
     // OTLP: the receiver cut off (the relay): exports fail and are retried; cumulative heals, delta loses.

@@ -48,6 +48,13 @@ export function pushCutWords(c: CutCounts | null): string {
   return `; the cut reset ${c.pushReset} open push connection${c.pushReset === 1 ? '' : 's'} (new ones refused until the heal)`;
 }
 
+/** The push cell's signal addition: the cause of a UDP loss in the cut, in the grid's own words. */
+export function pushCutSignal(c: CutCounts | null): string {
+  return c?.transport === 'udp'
+    ? `; ${c.droppedInCut} datagrams sent but not received (dropped in the cut)`
+    : '';
+}
+
 /** Metrics for the record: what the cut swallowed. */
 export function cutMetrics(c: CutCounts | null): Record<string, number> {
   if (!c) return {};

@@ -5,7 +5,7 @@ import type { FaultKind, PartitionReach, ProducerMember } from '../../runtime/ty
 import { type Cell, notAppliedCell } from '../grid.ts';
 import { alertFiring, collectorOrdersFor, ledgerFor, pct, type Stack } from '../harness.ts';
 import type { Fault, Variant } from '../scenario.ts';
-import { type CutCounts, cutCounts, cutMetrics, cutNote, pushCutWords } from './cut.ts';
+import { type CutCounts, cutCounts, cutMetrics, cutNote, pushCutSignal, pushCutWords } from './cut.ts';
 import { type Counts, otlpActivity, otlpKillCell, otlpPartitionCell } from './otlp-target.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 
@@ -205,11 +205,12 @@ function pushCell(v: Variant, loss: Loss, t: Target, d: Detection, emitted: Emit
     variant: v.name,
     detectedAfterS: d.pushAlertS,
     signal:
-      d.pushAlertS !== null
+      (d.pushAlertS !== null
         ? 'PushHeartbeatAbsent fired'
         : hb
           ? `no alert in the ${Math.round(t.windowMs / 1000)} s window`
-          : 'none: heartbeats off, so no series goes stale and nothing can fire',
+          : 'none: heartbeats off, so no series goes stale and nothing can fire') +
+      pushCutSignal(emitted.cut),
     lostCount: lost,
     lostPct: pct(lost, emitted.push),
     detail:
