@@ -79,8 +79,9 @@ describe('TcpRelay (scrapes, StatsD over TCP, OTLP)', () => {
     await new Promise<void>((r) => receiver.close(() => r()));
   });
 
-  it('pipes to the target, resets what was open at the cut, refuses while cut, heals on the same port', async () => {
+  it('pipes to the target, resets what was open at the cut, refuses while cut, heals on the same port', async (t) => {
     const relay = new TcpRelay(target);
+    t.after(() => relay.close());
     const addr = await relay.listen();
     assert.match(addr, /^127\.0\.0\.1:\d+$/);
     assert.deepEqual(await post(addr), { status: 200, body: 'ok' });
@@ -110,23 +111,30 @@ describe('TcpRelay (scrapes, StatsD over TCP, OTLP)', () => {
     await assert.rejects(post(addr), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
   });
 
-  it('a target set after listening (a producer bound after its relay): resets connections until then', async () => {
+  it('a target set after listening (a producer bound after its relay): resets connections until then', async (t) => {
     const relay = new TcpRelay(null, 'scrape relay');
+    t.after(() => relay.close());
     const addr = await relay.listen();
     await assert.rejects(post(addr), (e: NodeJS.ErrnoException) => e.code === 'ECONNRESET');
     assert.equal(relay.stats.beforeTarget, 1);
     relay.setTarget(target);
     assert.deepEqual(await post(addr), { status: 200, body: 'ok' });
-    await relay.close();
   });
 
-  it('a raw TCP stream (StatsD over TCP) open at the cut is reset, and reconnects after the heal', async () => {
+  it('a raw TCP stream (StatsD over TCP) open at the cut is reset, and reconnects after the heal', async (t) => {
     const lines: string[] = [];
-    const sink = net.createServer((c) =>
-      c.on('data', (d) => lines.push(...d.toString().split('\n').filter(Boolean))),
-    );
+    const conns: net.Socket[] = [];
+    const sink = net.createServer((c) => {
+      conns.push(c);
+      c.on('data', (d) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    });
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    t.after(() => {
+      for (const c of conns) c.destroy();
+      sink.close();
+    });
     const relay = new TcpRelay(`127.0.0.1:${(sink.address() as AddressInfo).port}`);
+    t.after(() => relay.close());
     const { host, port } = split(await relay.listen());
     const stream = net.connect(port, host);
     const closed = new Promise<string>((resolve) => {
@@ -139,19 +147,19 @@ describe('TcpRelay (scrapes, StatsD over TCP, OTLP)', () => {
     assert.equal(await closed, 'ECONNRESET');
     await relay.heal();
     const again = net.connect(port, host);
+    t.after(() => again.destroy());
     again.write('orders:2|c\n');
     assert.ok(await waitFor(() => lines.length === 2));
     assert.deepEqual(lines, ['orders:1|c', 'orders:2|c']);
-    again.destroy();
-    await relay.close();
-    sink.close();
   });
 });
 
 describe('UdpRelay (StatsD datagrams)', () => {
-  it('forwards; during the cut drops silently and counts; heals', async () => {
+  it('forwards; during the cut drops silently and counts; heals', async (t) => {
     const sink = await udpSink();
+    t.after(() => sink.close());
     const relay = new UdpRelay(sink.addr);
+    t.after(() => relay.close());
     const addr = await relay.listen();
     await sendAll(addr, ['a:1|c', 'b:1|c']);
     assert.ok(await waitFor(() => sink.got.length === 2), `forwarded: ${sink.got}`);
@@ -168,17 +176,21 @@ describe('UdpRelay (StatsD datagrams)', () => {
     assert.ok(await waitFor(() => sink.got.length === 3));
     assert.deepEqual(sink.got, ['a:1|c', 'b:1|c', 'f:1|c']);
     assert.deepEqual(relay.stats, { received: 6, forwarded: 3, droppedInCut: 3, forwardErrors: 0, cuts: 1 });
-    await relay.close();
-    await sink.close();
   });
 });
 
 describe('ProducerRelays (one producer: scrape + push)', () => {
-  it('udp: one cut takes both paths, counts say what was lost, one heal restores both', async () => {
+  it('udp: one cut takes both paths, counts say what was lost, one heal restores both', async (t) => {
     const sink = await udpSink();
+    t.after(() => sink.close());
     const pod = http.createServer((_req, res) => res.end('orders_total 1\n'));
     await new Promise<void>((r) => pod.listen(0, '127.0.0.1', r));
+    t.after(() => {
+      pod.closeAllConnections();
+      pod.close();
+    });
     const r = await ProducerRelays.open('udp', sink.addr);
+    t.after(() => r.close());
     r.scrapeTarget(`127.0.0.1:${(pod.address() as AddressInfo).port}`);
     const scrape = (): Promise<string> =>
       new Promise((resolve, reject) => {
@@ -216,9 +228,6 @@ describe('ProducerRelays (one producer: scrape + push)', () => {
       push: { udp: { received: 3, forwarded: 1, droppedInCut: 2, forwardErrors: 0 } },
     });
     assert.equal(sink.got.length, 1, 'nothing sent into the cut arrived');
-    await r.close();
-    pod.close();
-    await sink.close();
   });
 
   it('tcp and otlp push through a TCP relay', async () => {
