@@ -21,6 +21,7 @@ import { renderDrillHtml } from '../src/drill/report.ts';
 import { parseScenario } from '../src/drill/scenario.ts';
 import { partitionReach } from '../src/runtime/process/faults.ts';
 import { ProducerRelays } from '../src/runtime/process/relays.ts';
+import { ProcessRuntime } from '../src/runtime/process/runtime.ts';
 import { emptyStack, type ProducerProc } from '../src/runtime/process/state.ts';
 import type { PartitionReach, RelayCounts } from '../src/runtime/types.ts';
 
@@ -179,6 +180,22 @@ describe("the process runtime's reach", () => {
     assert.equal(typeof r.paths.scrape, 'string');
     assert.match(String(r.paths.push), /partitionable/);
     assert.equal(r.relays, undefined);
+  });
+
+  it('a persistent stack that asks to be partitionable is refused, naming the field (nothing started)', async () => {
+    const rt = new ProcessRuntime('/nonexistent');
+    await assert.rejects(
+      rt.up({
+        runId: 'r',
+        workDir: '/nonexistent/w',
+        scrapeIntervalMs: 2000,
+        withNodeExporter: false,
+        log: () => {},
+        persistent: true,
+        partitionable: true,
+      }),
+      (e: Error & { code?: string }) => e.code === 'LAB_ERR_CONFIG' && /partitionable/.test(e.message),
+    );
   });
 
   it('with relays: both paths cut, the relays counted', async () => {

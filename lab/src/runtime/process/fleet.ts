@@ -39,11 +39,17 @@ export async function startProducer(
     s.opts?.partitionable === true && !s.persistent
       ? await ProducerRelays.open(opts.transport, direct)
       : undefined;
-  const child = spawnIn(s, name, process.execPath, [
-    paths(s.root).producerMain,
-    ...producerArgs(name, pods, opts, relays?.pushAddress ?? direct, s.sdDir),
-    ...(relays ? ['--advertise', relays.scrapeAddress] : []),
-  ]);
+  let child: ReturnType<typeof spawnIn>;
+  try {
+    child = spawnIn(s, name, process.execPath, [
+      paths(s.root).producerMain,
+      ...producerArgs(name, pods, opts, relays?.pushAddress ?? direct, s.sdDir),
+      ...(relays ? ['--advertise', relays.scrapeAddress] : []),
+    ]);
+  } catch (e) {
+    await relays?.close();
+    throw e;
+  }
   const proc: ProducerProc = {
     ...(relays ? { relays } : {}),
     member: {

@@ -58,6 +58,12 @@ export class ProcessRuntime implements Runtime {
   async up(opts: StackOptions): Promise<StackEndpoints> {
     const s = this.s;
     if (s.endpoints) return s.endpoints;
+    // The relays that make a producer partitionable live in this process; a persistent stack outlives it.
+    if (opts.persistent === true && opts.partitionable === true)
+      throw new LabError(
+        'LAB_ERR_CONFIG',
+        'partitionable: a persistent process stack (`up`) cannot be partitioned — its producers would outlive the relays in this process',
+      );
     s.opts = opts;
     s.runId = opts.runId;
     s.workDir = opts.workDir;
