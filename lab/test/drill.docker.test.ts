@@ -1,5 +1,5 @@
-// End to end on the docker runtime, air-gapped images: the network-partition drill, the one scenario whose
-// fault only the docker runtime can inject for real (`docker network disconnect`). It also proves the lab
+// End to end on the docker runtime, air-gapped images: the network-partition drill, the scenario whose
+// fault docker injects as a real network cut (`docker network disconnect`). It also proves the lab
 // keeps its control channel across the fault: a reconnected container is published on a new host port.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

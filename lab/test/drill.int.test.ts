@@ -85,13 +85,33 @@ describe('failure-mode drill on the process runtime (integration)', { timeout: 1
     assert.match(otlp.detail, /the last successful export carried \d+/);
   });
 
-  it('network partition: pull reports the target down and keeps it in discovery', async () => {
+  it('network partition: every path cut — pull reports the target down, UDP sent into the cut is lost', async () => {
     const r = await measure('network-partition');
     expectationsHeld(r);
+    // The cut reaches the scrapes of every variant (the relays), and the target stays in discovery.
+    for (const v of ['udp', 'tcp', 'otlp-cumulative', 'otlp-delta']) {
+      const pull = cell(r, 'pull', v);
+      assert.equal(pull.notApplied, undefined, `${v}: the scrapes were cut`);
+      assert.ok((r.metrics[`${v}.upZeroAfterS`] ?? -1) >= 0, `${v}: up went to 0`);
+    }
     assert.ok(cell(r, 'pull', 'udp').detectedAfterS !== null);
     assert.ok((r.metrics['udp.targetsStillDiscovered'] ?? 0) > 0, 'file_sd keeps the partitioned target');
+    // UDP: datagrams sent into the cut were dropped silently (the producer's sends succeeded) and the orders
+    // they carried are lost; the cell names the cause with the relay's count.
+    const udp = cell(r, 'push-udp', 'udp');
+    const dropped = r.metrics['udp.udpSentNotReceived'] ?? 0;
+    assert.ok(dropped > 0, `datagrams sent but not received: ${dropped}`);
+    assert.ok((udp.lostCount ?? 0) > 0, udp.detail);
+    assert.match(udp.detail, new RegExp(`sent but not received: ${dropped} datagrams sent into the cut`));
+    assert.match(udp.detail, /0 send errors surfaced at the producer/);
+    assert.match(
+      udp.signal,
+      new RegExp(`${dropped} datagrams sent but not received`),
+      'the grid cell names the cause',
+    );
     assert.ok(cell(r, 'push-tcp', 'tcp').lostCount !== null);
-    // OTLP: the receiver cut off (the lab's proxy): exports fail and are retried; cumulative heals, delta loses.
+    assert.equal(cell(r, 'push-tcp', 'tcp').notApplied, undefined);
+    // OTLP: the receiver cut off (the relay): exports fail and are retried; cumulative heals, delta loses.
     for (const v of ['otlp-cumulative', 'otlp-delta']) {
       assert.ok((r.metrics[`${v}.otlpExportsFailed`] ?? 0) > 0, `${v}: failed exports counted`);
       assert.ok((r.metrics[`${v}.otlpRetryRequests`] ?? 0) > 0, `${v}: retries sent`);

@@ -16,6 +16,27 @@ export interface Cell {
   lostCount: number | null;
   lostPct: number | null;
   detail: string;
+  /**
+   * Set when the fault did not reach this path on this runtime (why, in words): nothing was measured, so the
+   * cell reads "not applied on this runtime" — never a detection time or a loss of 0.
+   */
+  notApplied?: string;
+}
+
+export const NOT_APPLIED = 'not applied on this runtime';
+
+/** The cell of a path the fault did not reach: no detection, no loss, the reason. */
+export function notAppliedCell(column: Column, variant: string, why: string): Cell {
+  return {
+    column,
+    variant,
+    detectedAfterS: null,
+    signal: `${NOT_APPLIED}: ${why}`,
+    lostCount: null,
+    lostPct: null,
+    detail: `${NOT_APPLIED}: ${why}`,
+    notApplied: why,
+  };
 }
 
 export interface ScenarioResult {
@@ -66,6 +87,8 @@ export function checkExpectations(
     );
     const text = describeExpectation(e);
     if (!cell && !e.metricAtLeast) return { text: `${text} — no such cell measured`, ok: false };
+    if (cell?.notApplied !== undefined)
+      return { text: `${text} — ${NOT_APPLIED} (${cell.notApplied})`, ok: false };
     const fails: string[] = [];
     if (e.detectedWithinMs !== undefined) {
       if (cell?.detectedAfterS == null) fails.push('not detected');
@@ -88,6 +111,7 @@ export function checkExpectations(
 
 /** The text of one grid cell: detection, loss and the signal, compact. */
 export function cellText(c: Cell): string {
+  if (c.notApplied !== undefined) return `${c.variant}: ${NOT_APPLIED} (${c.notApplied})`;
   const det =
     c.detectable === false
       ? 'detection n/a'
@@ -104,10 +128,12 @@ export function cellText(c: Cell): string {
 /** How a cell turned out, in one or two words, and its colour: what a reader of the grid looks at first. */
 export interface CellOutcome {
   words: string;
-  tone: 'good' | 'warn' | 'bad';
+  /** `none`: nothing was measured (the fault was not applied to this path). */
+  tone: 'good' | 'warn' | 'bad' | 'none';
 }
 
 export function cellOutcome(c: Cell): CellOutcome {
+  if (c.notApplied !== undefined) return { words: NOT_APPLIED, tone: 'none' };
   const lost = (c.lostCount ?? 0) > 0;
   if (c.detectable === false)
     return lost ? { words: 'lost data', tone: 'bad' } : { words: 'captured', tone: 'good' };

@@ -57,8 +57,9 @@ export async function withStack<T>(
       log: deps.log,
       signal: deps.signal,
       ...extra,
-      // Process runtime: a partition of an OTLP producer cuts its receiver through the lab's proxy.
-      partitionableOtlp: scenario.faults.some((f) => f.action === 'partition'),
+      // A partition must reach every path (process runtime: through the lab's relays per producer). Only
+      // for a scenario that partitions: the relays are an extra hop the other measurements must not carry.
+      partitionable: scenario.faults.some((f) => f.action === 'partition'),
     });
     const producers = Math.ceil(scenario.pods / scenario.podsPerProducer);
     const members = await runtime.scale(producers, {

@@ -10,7 +10,7 @@ import { type Cell, cellOutcome, type DrillRecord, GRID_COLUMNS, type ScenarioRe
 // record's internal keys. Self-contained: inline CSS, SVG and the inlined chart library, no network.
 
 const CSS = `.cell{min-width:220px}.outcome{font-weight:700;font-size:14px;display:inline-block;padding:1px 6px;border-radius:3px;margin-bottom:3px}
-.good{background:#e3f4e3;color:#1b6b2f}.warn{background:#fff1d6;color:#8a5a00}.bad{background:#fde3e3;color:#9b0018}
+.good{background:#e3f4e3;color:#1b6b2f}.none{background:#eee;color:#555}.warn{background:#fff1d6;color:#8a5a00}.bad{background:#fde3e3;color:#9b0018}
 .variant{color:#555;font-size:12px}.num{font-size:12px;color:#333}.sep{border-top:1px dashed #ddd;margin:6px 0}
 li.ok{color:#1b7f3b}li.fail{color:#b00020;font-weight:600}`;
 
@@ -56,6 +56,9 @@ const SERIES_WORDS: Record<string, { title: string; y: string; x?: string }> = {
 /** The record's metric keys in words (unit in the words); unknown keys are split from camelCase. */
 const METRIC_WORDS: Record<string, string> = {
   upZeroAfterS: "seconds until the failed pod's up went to 0 (-1 = never)",
+  udpSentNotReceived: 'datagrams sent into the cut, never received (the relay dropped them)',
+  scrapesResetByCut: 'scrape connections the cut reset',
+  pushConnectionsResetByCut: 'push connections the cut reset',
   targetsStillDiscovered: 'targets still in service discovery at the end',
   firstFailedScrapeS: 'first failed scrape, seconds after the balloon (-1 = none)',
   sampleLimit: 'sample_limit in force (samples per scrape)',
@@ -120,9 +123,11 @@ function cellHtml(cells: readonly Cell[]): string {
   const parts = cells.map((c) => {
     const o = cellOutcome(c);
     const lost =
-      c.lostCount === null
-        ? 'data lost: not measured'
-        : `data lost: ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}`;
+      c.notApplied !== undefined
+        ? 'data lost: not measured, the fault did not reach this path'
+        : c.lostCount === null
+          ? 'data lost: not measured'
+          : `data lost: ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}`;
     return `<div class="variant">${escapeXml(variantWords(c.variant))}</div><span class="outcome ${o.tone}">${escapeXml(o.words)}</span><div class="num">${escapeXml(lost)}</div><div class="num">${escapeXml(c.signal)}</div>`;
   });
   return `<td class="cell">${parts.join('<div class="sep"></div>')}</td>`;

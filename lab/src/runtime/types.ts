@@ -31,11 +31,13 @@ export interface StackOptions {
   /** Aborts a slow up()/scale() (Ctrl-C). Implementations tear down what they started and reject. */
   signal?: AbortSignal;
   /**
-   * Process runtime: OTLP producers send through a cuttable loopback proxy so that `partition` can make the
-   * receiver unreachable (a drill with a partition fault). Off by default: the proxy is an extra hop in the
-   * lab's own process, which a burst must not measure.
+   * The stack must be able to partition a producer (a drill with a partition fault). Docker and swarm cut a
+   * container off its network natively. The process runtime has no network to cut: with this set, every
+   * producer's paths — the scrapes of its pods, its StatsD (UDP or TCP) or OTLP push — go through a loopback
+   * relay set in the lab's process that `partition` cuts and `heal` restores (runtime/process/relays.ts).
+   * Off by default: the relays are an extra hop in the lab's own process, which a burst must not measure.
    */
-  partitionableOtlp?: boolean;
+  partitionable?: boolean;
 }
 
 export interface ProducerOptions {
@@ -75,6 +77,48 @@ export interface ProducerMember {
 }
 
 export type FaultKind = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
+
+/** A producer's paths a partition can cut. */
+export type CutPath = 'scrape' | 'push';
+
+/**
+ * What a `partition` of one producer reaches on this runtime, path by path. A path it cannot cut says why
+ * (the drill then reports its cell "not applied on this runtime", never a measured 0).
+ */
+export interface PartitionReach {
+  /** true = the partition cuts this path; a string = why it does not. */
+  paths: Record<CutPath, true | string>;
+  /** The control API (the ground-truth ledgers) answers during the cut: it is read outside the cut paths. */
+  controlApiDuringCut: boolean;
+  /** What the runtime's own cut counted since the producer started (cumulative: diff two readings). */
+  relays?: RelayCounts;
+}
+
+/** The process runtime's relays for one producer (runtime/process/relays.ts). */
+export interface RelayCounts {
+  /** Prometheus' scrapes of its pods. */
+  scrape: TcpRelayCounts;
+  /** Its push path: UDP for StatsD datagrams, TCP for StatsD over TCP and OTLP/HTTP. */
+  push: { tcp: TcpRelayCounts } | { udp: UdpRelayCounts };
+}
+
+export interface TcpRelayCounts {
+  /** Connections relayed. */
+  connections: number;
+  /** Connections reset by a cut. */
+  resetByCut: number;
+}
+
+export interface UdpRelayCounts {
+  /** Datagrams received from the producer. */
+  received: number;
+  /** Datagrams handed on to the collector. */
+  forwarded: number;
+  /** Datagrams received while cut and dropped: sent by the producer, never received by the collector. */
+  droppedInCut: number;
+  /** Forwarding sends that failed. */
+  forwardErrors: number;
+}
 
 /**
  * JSON-serialisable description of a running stack, written to `.lab/state.json` by `up` so that later
@@ -133,6 +177,8 @@ export interface Runtime {
    * `restart` the control port is published on a new host port), so callers keep using the same object.
    */
   fault(kind: FaultKind, member: ProducerMember): Promise<void>;
+  /** What a `partition` of this member cuts (and, where the runtime relays its paths, what the cut counted). */
+  partitionReach(member: ProducerMember): PartitionReach;
   /**
    * CPU seconds consumed so far per component name (for the report's CPU chart). Keys: the base-stack
    * component names (`prometheus`, `pushgateway`, `collector`, `node-exporter`) and each producer member's

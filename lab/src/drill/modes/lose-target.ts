@@ -2,11 +2,12 @@ import { sumCounts } from '@pushpull/common';
 import { abortableSleep } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
-import type { FaultKind, ProducerMember } from '../../runtime/types.ts';
-import type { Cell } from '../grid.ts';
+import type { FaultKind, PartitionReach, ProducerMember } from '../../runtime/types.ts';
+import { type Cell, notAppliedCell } from '../grid.ts';
 import { alertFiring, collectorOrdersFor, ledgerFor, pct, type Stack } from '../harness.ts';
 import type { Fault, Variant } from '../scenario.ts';
-import { type Counts, otlpActivity, otlpKillCell, otlpPartitionCell, temporalityOf } from './otlp-target.ts';
+import { type CutCounts, cutCounts, cutMetrics, cutNote, pushCutSignal, pushCutWords } from './cut.ts';
+import { type Counts, otlpActivity, otlpKillCell, otlpPartitionCell } from './otlp-target.ts';
 import type { DrillMode, ModeOutcome } from './types.ts';
 
 // Scenarios 1 and 2: a producer dies (SIGKILL) or is cut off the network. What each path notices, when,
@@ -24,6 +25,8 @@ interface Target {
   windowMs: number;
   /** What keeps a partitioned target discovered (the report says it: swarm's is the lab's own sd service). */
   discovery: string;
+  /** A partition: which paths it reaches on this runtime, read before the cut (relay counts included). */
+  reach: PartitionReach | null;
 }
 
 /** Seconds after the fault at which each signal was first seen (null: never in the window). */
@@ -31,7 +34,7 @@ interface Detection {
   upZeroS: number | null;
   pullAlertS: number | null;
   pushAlertS: number | null;
-  /** OTLP: when the victim's own ledger first counted a failed export (process runtime: it stays reachable). */
+  /** OTLP: when the victim's own ledger first counted a failed export (where the control API stays reachable). */
   producerFailS: number | null;
   discoveredAtEnd: number;
 }
@@ -44,6 +47,8 @@ interface Emitted {
   sentDatagramsDuring: number;
   /** The victim's ledger at the kill, or after the heal and its final flush. */
   final: Counts;
+  /** What the cut itself counted (the process runtime's relays), from the cut to the end. */
+  cut: CutCounts | null;
 }
 
 interface Stored {
@@ -53,34 +58,29 @@ interface Stored {
 
 type Ledger = Counts;
 
-/** An OTLP producer on the process runtime: the partition cuts its receiver only (the lab's proxy). */
-const cutsOnlyPush = (stack: Stack, loss: Loss) =>
-  loss === 'partition' && stack.runtime.kind === 'process' && stack.variant.push.transport === 'otlp';
-
 function chooseTarget(stack: Stack, loss: Loss): Target {
   const { scenario: s, runtime } = stack;
   const fault = s.faults.find((f) => f.action === 'kill' || f.action === 'partition' || f.action === 'pause');
   const heal = s.faults.find((f) => f.action === 'heal' || f.action === 'resume');
   const victim = stack.members[fault?.producer ?? 0]!;
-  // On the process runtime a partition's closest honest equivalent is SIGSTOP (see the scenario text), or
-  // for OTLP the receiver cut off through the lab's proxy; docker and swarm disconnect the container.
-  const kind =
-    loss === 'kill'
-      ? 'kill'
-      : runtime.kind === 'process' && !cutsOnlyPush(stack, loss)
-        ? 'pause'
-        : 'partition';
+  // A partition cuts every path the runtime's reach says it does: docker and swarm disconnect the container;
+  // the process runtime cuts the producer's relays. A path it cannot cut gets a "not applied" cell.
   return {
     victim,
     pods: new Set(victim.podIds),
     podSel: `container="${victim.name}"`,
-    kind,
+    kind: loss,
     heal,
     windowMs: heal ? heal.atMs - (fault?.atMs ?? 0) : s.observeMs,
     discovery:
       capabilitiesOf(runtime.kind).discovery === 'http_sd' ? "http_sd from the lab's sd service" : 'file_sd',
+    reach: loss === 'partition' ? runtime.partitionReach(victim) : null,
   };
 }
+
+/** The partition reaches none of the victim's paths: nothing to inject, nothing to measure. */
+const reachesNothing = (t: Target) =>
+  t.reach !== null && t.reach.paths.scrape !== true && t.reach.paths.push !== true;
 
 /** Polls `up` and both paths' alerts once a second until both answered (a kill) or the window ends. */
 async function watchDetection(
@@ -98,10 +98,12 @@ async function watchDetection(
     producerFailS: null,
     discoveredAtEnd: 0,
   };
-  // Only where the cut leaves the control API reachable (the process runtime's proxy cut); docker's
+  // Only where the cut leaves the control API reachable (the process runtime's relays); docker's
   // disconnect cuts it too, so there the producer's count is read after the heal.
   const failedBefore =
-    t.kind === 'partition' && cutsOnlyPush(stack, 'partition') ? before.otlpExportsFailed : undefined;
+    t.reach?.controlApiDuringCut === true && v.push.transport === 'otlp'
+      ? before.otlpExportsFailed
+      : undefined;
   for (let i = 0; i < 100_000; i++) {
     const el = Date.now() - tFault;
     if (el >= t.windowMs) break;
@@ -148,9 +150,10 @@ async function emittedByVictim(stack: Stack, t: Target, before: Ledger): Promise
       sendErrors: before.sendErrors,
       sentDatagramsDuring: 0,
       final: before,
+      cut: null,
     };
   }
-  await runtime.fault(t.kind === 'pause' ? 'resume' : 'heal', t.victim);
+  await runtime.fault('heal', t.victim);
   await abortableSleep(2 * s.scrapeIntervalMs + 1000, deps.signal);
   const quiesced = await new ControlClient(t.victim.baseUrl).quiesce(deps.signal);
   const final = sumCounts(Object.entries(quiesced.pods).flatMap(([pod, c]) => (t.pods.has(pod) ? [c] : [])));
@@ -161,6 +164,7 @@ async function emittedByVictim(stack: Stack, t: Target, before: Ledger): Promise
     sendErrors: final.sendErrors,
     sentDatagramsDuring: final.datagrams - before.datagrams,
     final,
+    cut: cutCounts(t.reach?.relays, runtime.partitionReach(t.victim).relays),
   };
 }
 
@@ -203,36 +207,74 @@ function pushCell(v: Variant, loss: Loss, t: Target, d: Detection, emitted: Emit
     variant: v.name,
     detectedAfterS: d.pushAlertS,
     signal:
-      d.pushAlertS !== null
+      (d.pushAlertS !== null
         ? 'PushHeartbeatAbsent fired'
         : hb
           ? `no alert in the ${Math.round(t.windowMs / 1000)} s window`
-          : 'none: heartbeats off, so no series goes stale and nothing can fire',
+          : 'none: heartbeats off, so no series goes stale and nothing can fire') +
+      pushCutSignal(emitted.cut),
     lostCount: lost,
     lostPct: pct(lost, emitted.push),
     detail:
       loss === 'kill'
         ? `${emitted.push} generated before the kill, ${stored.push} reached the collector${v.push.mode === 'aggregated' ? ' (the unflushed aggregation window died with the pod)' : ''}`
-        : `${v.push.transport.toUpperCase()}: ${emitted.sentDatagramsDuring} ${v.push.transport === 'tcp' ? 'writes' : 'datagrams'} handed to the socket during the window, ${emitted.sendErrors} send errors surfaced at the producer; ${emitted.push} pushed, ${stored.push} arrived`,
+        : `${v.push.transport.toUpperCase()}: ${emitted.sentDatagramsDuring} ${v.push.transport === 'tcp' ? 'writes' : 'datagrams'} handed to the socket from the cut to the end, ${emitted.sendErrors} send errors surfaced at the producer${pushCutWords(emitted.cut)}; ${emitted.push} pushed, ${stored.push} arrived`,
   };
+}
+
+/** Why the fault did not reach a path (a partition the runtime cannot apply there), or null. */
+function notReached(t: Target, path: 'scrape' | 'push'): string | null {
+  const r = t.reach?.paths[path];
+  return r === undefined || r === true ? null : r;
+}
+
+/** The variant's cells: measured where the fault reached the path, "not applied" where it did not. */
+function cellsOf(stack: Stack, loss: Loss, t: Target, m: Measured): Cell[] {
+  const { variant: v } = stack;
+  const { d, emitted, stored, before } = m;
+  const pullWhy = notReached(t, 'scrape');
+  const pushWhy = notReached(t, 'push');
+  const pull =
+    pullWhy !== null ? notAppliedCell('pull', v.name, pullWhy) : pullCell(v, loss, t, d, emitted, stored);
+  if (pushWhy !== null) return [pull, notAppliedCell(v.column, v.name, pushWhy)];
+  if (v.push.transport !== 'otlp') return [pull, pushCell(v, loss, t, d, emitted, stored)];
+  if (loss === 'kill') return [pull, otlpKillCell(v, d.pushAlertS, emitted.final, stored.push, t.windowMs)];
+  const act = otlpActivity(before, emitted.final);
+  const otlp = otlpPartitionCell(v, d, act, emitted.final, stored.push, t.windowMs);
+  return [pull, { ...otlp, detail: otlp.detail + pushCutWords(emitted.cut) }];
+}
+
+interface Measured {
+  before: Ledger;
+  d: Detection;
+  emitted: Emitted;
+  stored: Stored;
+}
+
+function notesOf(stack: Stack, loss: Loss, t: Target): string[] {
+  const { runtime } = stack;
+  const notes: string[] = [];
+  const how = t.reach ? cutNote(runtime.kind, t.reach) : null;
+  if (how) notes.push(how);
+  if (loss === 'partition' && !capabilitiesOf(runtime.kind).healRestoresDns)
+    notes.push(
+      "swarm: the partitioned task leaves the overlay's DNS and the heal does not put it back (measured); it stays a target only because the lab's sd service (http_sd) remembers tasks it has seen — Prometheus' own dns_sd_configs on tasks.producer would drop it silently",
+    );
+  return notes;
 }
 
 async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
   const { scenario: s, variant: v, runtime, deps } = stack;
   const out: ModeOutcome = { cells: [], metrics: {}, series: { upVictim: [], alertsFiring: [] }, notes: [] };
   const t = chooseTarget(stack, loss);
-  if (cutsOnlyPush(stack, loss))
-    out.notes.push(
-      `process runtime, OTLP (${temporalityOf(v)}): partition = the receiver made unreachable for the cut — the lab's loopback proxy between the producer and the collector's OTLP port refuses new connections and resets open ones, so the exporter's retries really happen; scrapes still reach the pod, so this variant has no pull cell`,
+  out.notes.push(...notesOf(stack, loss, t));
+  if (reachesNothing(t)) {
+    out.cells.push(
+      notAppliedCell('pull', v.name, notReached(t, 'scrape') ?? ''),
+      notAppliedCell(v.column, v.name, notReached(t, 'push') ?? ''),
     );
-  if (loss === 'partition' && t.kind === 'pause')
-    out.notes.push(
-      'process runtime: partition = SIGSTOP (the pod stops answering and stops sending); docker disconnects the network',
-    );
-  if (loss === 'partition' && !capabilitiesOf(runtime.kind).healRestoresDns)
-    out.notes.push(
-      "swarm: the partitioned task leaves the overlay's DNS and the heal does not put it back (measured); it stays a target only because the lab's sd service (http_sd) remembers tasks it has seen — Prometheus' own dns_sd_configs on tasks.producer would drop it silently",
-    );
+    return out;
+  }
 
   const before = await ledgerFor(t.victim, t.pods);
   const tFault = Date.now();
@@ -244,21 +286,8 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
   const stored = await storedFor(stack, t);
   out.metrics.upZeroAfterS = d.upZeroS ?? -1;
   out.metrics.targetsStillDiscovered = d.discoveredAtEnd;
-  if (!cutsOnlyPush(stack, loss)) out.cells.push(pullCell(v, loss, t, d, emitted, stored));
-  out.cells.push(
-    v.push.transport !== 'otlp'
-      ? pushCell(v, loss, t, d, emitted, stored)
-      : loss === 'kill'
-        ? otlpKillCell(v, d.pushAlertS, emitted.final, stored.push, t.windowMs)
-        : otlpPartitionCell(
-            v,
-            d,
-            otlpActivity(before, emitted.final),
-            emitted.final,
-            stored.push,
-            t.windowMs,
-          ),
-  );
+  Object.assign(out.metrics, cutMetrics(emitted.cut));
+  out.cells.push(...cellsOf(stack, loss, t, { before, d, emitted, stored }));
   if (v.push.transport === 'otlp') {
     const act = otlpActivity(before, emitted.final);
     out.metrics.otlpExportsFailed = act.exportsFailed;

@@ -21,6 +21,7 @@ import type {
   AuxAddresses,
   AuxProcess,
   FaultKind,
+  PartitionReach,
   ProducerMember,
   ProducerOptions,
   Runtime,
@@ -110,6 +111,14 @@ export class DockerRuntime implements Runtime {
 
   fault(kind: FaultKind, member: ProducerMember): Promise<void> {
     return injectFault(this.s, kind, member);
+  }
+
+  /**
+   * `docker network disconnect` takes the container off its only network: every path is cut, the
+   * control API with them (its published port goes too).
+   */
+  partitionReach(_member: ProducerMember): PartitionReach {
+    return { paths: { scrape: true, push: true }, controlApiDuringCut: false };
   }
 
   async cpuSeconds(): Promise<Record<string, number>> {

@@ -1,12 +1,16 @@
 import { LabError } from '@pushpull/common';
-import type { FaultKind, ProducerMember } from '../types.ts';
+import type { FaultKind, PartitionReach, ProducerMember } from '../types.ts';
 import { sendSignal, terminate } from './children.ts';
 import { startProducer } from './fleet.ts';
 import { type ProcessStack, type ProducerProc, producerIndex, sortProducers } from './state.ts';
 
-// Faults on a local producer process: signals (SIGKILL, SIGSTOP/SIGCONT) and a restart. Partition and heal
-// need a network namespace per producer, which only the docker runtime has — except for an OTLP producer,
-// whose receiver the lab can make unreachable by cutting its loopback proxy (otlp-proxy.ts).
+// Faults on a local producer process: signals (SIGKILL, SIGSTOP/SIGCONT) and a restart. A partition has no
+// network namespace to cut here: it cuts the producer's relays (relays.ts) — its scrapes and its push path —
+// which only a stack started with `partitionable` (and not persistent) has.
+
+/** Why a producer without relays cannot be partitioned here (the fault's error and the drill's cells). */
+const NO_RELAYS =
+  "the process runtime cuts a producer's paths only through the lab's relays, which a stack started without partitionable (or a persistent `up` stack) does not have; use --runtime docker";
 
 export async function injectFault(s: ProcessStack, kind: FaultKind, member: ProducerMember): Promise<void> {
   const p = s.producers.find((x) => x.member.name === member.name);
@@ -26,22 +30,17 @@ export async function injectFault(s: ProcessStack, kind: FaultKind, member: Prod
       return;
     case 'partition':
     case 'heal':
-      if (p.otlpProxy) {
-        await (kind === 'partition' ? p.otlpProxy.cut() : p.otlpProxy.heal());
-        return;
-      }
-      throw new LabError(
-        'LAB_ERR_SCENARIO',
-        `fault "${kind}" needs network namespaces: on the process runtime only an OTLP producer of a stack started with partitionableOtlp (its receiver cut off through the lab's proxy) can be partitioned; use --runtime docker`,
-        { kind },
-      );
+      if (!p.relays)
+        throw new LabError('LAB_ERR_FAULT_UNSUPPORTED', `fault "${kind}": ${NO_RELAYS}`, { kind });
+      await (kind === 'partition' ? p.relays.cut() : p.relays.heal());
+      return;
   }
 }
 
 /** Stops the producer and starts it again with the same name and pods, under the same member object. */
 async function restartProducer(s: ProcessStack, p: ProducerProc): Promise<void> {
   await terminate(p.child.pid);
-  await p.otlpProxy?.close();
+  await p.relays?.close();
   const opts = s.producerOptions;
   if (!opts) throw new LabError('LAB_ERR_SCENARIO', 'restart before scale()');
   const idx = s.producers.indexOf(p);
@@ -51,4 +50,12 @@ async function restartProducer(s: ProcessStack, p: ProducerProc): Promise<void> 
   Object.assign(p.member, fresh.member);
   fresh.member = p.member;
   sortProducers(s);
+}
+
+/** What a partition of this producer cuts: both paths through its relays, or nothing without them. */
+export function partitionReach(s: ProcessStack, member: ProducerMember): PartitionReach {
+  const p = s.producers.find((x) => x.member.name === member.name);
+  if (!p) throw new LabError('LAB_ERR_SCENARIO', `no producer named ${member.name}`);
+  if (!p.relays) return { paths: { scrape: NO_RELAYS, push: NO_RELAYS }, controlApiDuringCut: true };
+  return { paths: { scrape: true, push: true }, controlApiDuringCut: true, relays: p.relays.counts() };
 }

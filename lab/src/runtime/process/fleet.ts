@@ -6,7 +6,7 @@ import { mapLimit, throwIfAborted } from '../../core/time.ts';
 import { podsForProducer, producerArgs, producersToKeep } from '../producer-args.ts';
 import type { ProducerOptions } from '../types.ts';
 import { terminate, waitForListening } from './children.ts';
-import { OtlpProxy } from './otlp-proxy.ts';
+import { ProducerRelays } from './relays.ts';
 import {
   addrToUrl,
   type ProcessStack,
@@ -33,19 +33,25 @@ export async function startProducer(
   const name = `producer-${index}`;
   const direct = collectorAddress(s, opts.transport);
   if (!direct) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
-  // OTLP goes through a cuttable loopback proxy when the stack asks for it (a partition, see otlp-proxy.ts) —
-  // never on a persistent stack, which outlives this process and with it any proxy it could run.
-  const otlpProxy =
-    opts.transport === 'otlp' && s.opts?.partitionableOtlp === true && !s.persistent
-      ? new OtlpProxy(direct)
+  // Every path goes through the producer's relays when the stack must be partitionable (relays.ts) — never
+  // on a persistent stack, which outlives this process and with it any relay it could run.
+  const relays =
+    s.opts?.partitionable === true && !s.persistent
+      ? await ProducerRelays.open(opts.transport, direct)
       : undefined;
-  const statsd = otlpProxy ? await otlpProxy.listen() : direct;
-  const child = spawnIn(s, name, process.execPath, [
-    paths(s.root).producerMain,
-    ...producerArgs(name, pods, opts, statsd, s.sdDir),
-  ]);
+  let child: ReturnType<typeof spawnIn>;
+  try {
+    child = spawnIn(s, name, process.execPath, [
+      paths(s.root).producerMain,
+      ...producerArgs(name, pods, opts, relays?.pushAddress ?? direct, s.sdDir),
+      ...(relays ? ['--advertise', relays.scrapeAddress] : []),
+    ]);
+  } catch (e) {
+    await relays?.close();
+    throw e;
+  }
   const proc: ProducerProc = {
-    ...(otlpProxy ? { otlpProxy } : {}),
+    ...(relays ? { relays } : {}),
     member: {
       name,
       baseUrl: '',
@@ -59,6 +65,7 @@ export async function startProducer(
   writeLabJson(s);
   const line = await waitForListening(child, START_TIMEOUT_MS, signal);
   proc.member.baseUrl = addrToUrl(String(line.http));
+  relays?.scrapeTarget(String(line.http));
   // The discovery file is written before "listening"; check it, so a scale is visible to Prometheus
   // within one sd refresh.
   if (!existsSync(join(s.sdDir, `${name}.json`)))
@@ -102,7 +109,7 @@ async function shrinkTo(s: ProcessStack, producers: number, opts: ProducerOption
   while (s.producers.length > keep) {
     const p = s.producers.pop()!;
     await terminate(p.child.pid);
-    await p.otlpProxy?.close();
+    await p.relays?.close();
     rmSync(join(s.sdDir, `${p.member.name}.json`), { force: true });
   }
 }

@@ -17,6 +17,7 @@ import type {
   AuxAddresses,
   AuxProcess,
   FaultKind,
+  PartitionReach,
   ProducerMember,
   ProducerOptions,
   Runtime,
@@ -36,7 +37,7 @@ import {
   tail,
   terminate,
 } from './children.ts';
-import { injectFault } from './faults.ts';
+import { injectFault, partitionReach } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
 import { reapProcessRuns } from './reaper.ts';
 import { describeStack, restoreStack } from './snapshot.ts';
@@ -57,6 +58,12 @@ export class ProcessRuntime implements Runtime {
   async up(opts: StackOptions): Promise<StackEndpoints> {
     const s = this.s;
     if (s.endpoints) return s.endpoints;
+    // The relays that make a producer partitionable live in this process; a persistent stack outlives it.
+    if (opts.persistent === true && opts.partitionable === true)
+      throw new LabError(
+        'LAB_ERR_CONFIG',
+        'partitionable: a persistent process stack (`up`) cannot be partitioned — its producers would outlive the relays in this process',
+      );
     s.opts = opts;
     s.runId = opts.runId;
     s.workDir = opts.workDir;
@@ -88,6 +95,10 @@ export class ProcessRuntime implements Runtime {
 
   fault(kind: FaultKind, member: ProducerMember): Promise<void> {
     return injectFault(this.s, kind, member);
+  }
+
+  partitionReach(member: ProducerMember): PartitionReach {
+    return partitionReach(this.s, member);
   }
 
   async cpuSeconds(): Promise<Record<string, number>> {
@@ -154,7 +165,7 @@ export class ProcessRuntime implements Runtime {
       ...s.aux.map((c) => terminate(c.pid)),
       ...s.producers.map((p) => terminate(p.child.pid)),
     ]);
-    await Promise.all(s.producers.map((p) => p.otlpProxy?.close()));
+    await Promise.all(s.producers.map((p) => p.relays?.close()));
     s.aux.length = 0;
     s.producers.length = 0;
     await Promise.all([...s.base.values()].map((c) => terminate(c.pid)));

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProducerMember, ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
 import { type SpawnedChild, spawnChild } from './children.ts';
-import type { OtlpProxy } from './otlp-proxy.ts';
+import type { ProducerRelays } from './relays.ts';
 
 // The state of one process-runtime stack, shared by the pieces that start and stop it (stack.ts, fleet.ts,
 // faults.ts, aux.ts, snapshot.ts). The ProcessRuntime class owns one and delegates to those pieces.
@@ -25,8 +25,8 @@ export interface ProducerProc {
   member: ProducerMember;
   child: SpawnedChild;
   pods: number;
-  /** OTLP producers of a non-persistent stack send through it; a partition cuts it (otlp-proxy.ts). */
-  otlpProxy?: OtlpProxy;
+  /** Its scrape and push paths, on a partitionable non-persistent stack; a partition cuts them (relays.ts). */
+  relays?: ProducerRelays;
 }
 
 export interface CollectorStatsd {

@@ -20,6 +20,7 @@ import type {
   AuxAddresses,
   AuxProcess,
   FaultKind,
+  PartitionReach,
   ProducerMember,
   ProducerOptions,
   Runtime,
@@ -74,6 +75,14 @@ export class SwarmRuntime implements Runtime {
 
   fault(kind: FaultKind, member: ProducerMember): Promise<void> {
     return injectFault(this.s, kind, member);
+  }
+
+  /**
+   * `docker network disconnect` from the run's overlay: every path is cut, the control API (reached
+   * through the overlay) with them.
+   */
+  partitionReach(_member: ProducerMember): PartitionReach {
+    return { paths: { scrape: true, push: true }, controlApiDuringCut: false };
   }
 
   /** A one-off producer-binary task inside the stack (a short-lived `job`, a one-pod `serve`): aux.ts. */
