@@ -165,7 +165,9 @@ export function toBigInt(v: Int64 | undefined): bigint {
   if (v === undefined || v === null) return 0n;
   if (typeof v === 'number') return Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n;
   if (typeof v === 'string') return /^-?\d+$/.test(v) ? BigInt(v) : 0n;
-  return BigInt(String(v)); // a Long: its decimal text is exact, signed or unsigned
+  const l = v as unknown as { high: number; low: number; unsigned: boolean };
+  const u = (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0); // a Long, exactly
+  return l.unsigned ? u : BigInt.asIntN(64, u);
 }
 
 /** Why a body could not be decoded (answered 400, or 413 when too large, or 415 for the encoding). */
