@@ -19,12 +19,24 @@ export const YIELD_EVERY = 256;
 /** The marker put in front of a string whose bytes were not UTF-8. */
 export const INVALID_UTF8_MARK = '\uD800';
 
-class StrictReader extends protobuf.Reader {
+/** protobufjs' Buffer reader, with strings decoded strictly (see above). */
+class StrictReader extends protobuf.BufferReader {
   override string(): string {
-    const b = this.bytes();
-    const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
-    const text = buf.toString('utf8');
-    return isUtf8(buf) ? text : INVALID_UTF8_MARK + text;
+    const len = this.uint32();
+    const start = this.pos;
+    const end = start + len;
+    if (end > this.len) throw new RangeError(`index out of range: ${end} > ${this.len}`);
+    this.pos = end;
+    const buf = this.buf as Buffer;
+    let ascii = true;
+    for (let i = start; i < end; i++)
+      if (buf[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    if (ascii) return buf.toString('latin1', start, end);
+    const text = buf.toString('utf8', start, end);
+    return isUtf8(buf.subarray(start, end)) ? text : INVALID_UTF8_MARK + text;
   }
 }
 
@@ -42,7 +54,7 @@ function sub(r: StrictReader, wt: number, what: string): StrictReader {
   const len = r.uint32();
   const end = r.pos + len;
   if (end > r.len) throw new OtlpDecodeError(`cannot decode protobuf: ${what} runs past its end`);
-  const s = new StrictReader(r.buf.subarray(r.pos, end));
+  const s = new StrictReader((r.buf as Buffer).subarray(r.pos, end));
   r.pos = end;
   return s;
 }
@@ -62,7 +74,9 @@ export function* decodeProtobufSteps(
 ): Generator<void, ExportRequest, undefined> {
   const b: Budget = { points: 0, max: maxPoints, sinceYield: 0 };
   const req: ExportRequest = { resourceMetrics: [] };
-  const r = new StrictReader(body);
+  const r = new StrictReader(
+    Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length),
+  );
   while (r.pos < r.len) {
     const tag = r.uint32();
     if (tag >>> 3 !== 1) {
@@ -111,7 +125,8 @@ function* decodeMetric(mr: StrictReader, b: Budget): Generator<void, Metric, und
       m.name = mr.string();
     } else if (kind !== undefined) {
       // oneof data: the last one on the wire wins
-      for (const k of Object.values(DATA_FIELDS)) delete m[k];
+      // (delete only when needed: it turns the object into a slow dictionary)
+      for (const k of Object.values(DATA_FIELDS)) if (m[k] !== undefined) delete m[k];
       const dr = sub(mr, t & 7, kind);
       const data: { dataPoints: unknown[]; aggregationTemporality?: number; isMonotonic?: boolean } = {
         dataPoints: [],
