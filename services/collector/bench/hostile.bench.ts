@@ -23,10 +23,18 @@ import { encodeRequest } from '../src/parse/otlp.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../../..');
-const RESULTS = join(ROOT, 'bench/results/collector-hostile.json');
+const RESULTS_DIR = join(ROOT, 'bench/results');
 const AFTER = join(ROOT, 'services/collector/dist/main.js');
 const { values } = parseArgs({
-  options: { before: { type: 'string' }, seconds: { type: 'string', default: '4' } },
+  options: {
+    before: { type: 'string' },
+    seconds: { type: 'string', default: '4' },
+    /** StatsD datagrams/s beside the export (part A). */
+    rate: { type: 'string', default: '20000' },
+    /** 'all' (A and B), 'export' (A only) or 'cpu' (B only). */
+    only: { type: 'string', default: 'all' },
+    out: { type: 'string', default: 'collector-hostile.json' },
+  },
 });
 const STEP_S = Number(values.seconds);
 const TICK_MS = 1000 / 100; // /proc/PID/stat clock ticks (USER_HZ = 100 on Linux)
@@ -194,7 +202,7 @@ function bigExport(): Buffer {
 
 /** A: one collector, a fixed-rate StatsD stream, with or without three 30k-point exports during it. */
 async function exportRun(name: string, bin: string, withExport: boolean) {
-  const rate = 20_000;
+  const rate = Number(values.rate);
   const r = await startCollector(name, bin);
   try {
     const body = bigExport();
@@ -287,15 +295,16 @@ async function main() {
   const started = new Date().toISOString();
   const load0 = os.loadavg();
   const exportRuns = [];
-  for (const [n, bin] of collectors) {
+  for (const [n, bin] of values.only === 'cpu' ? [] : collectors) {
     exportRuns.push(await exportRun(n, bin, false));
     exportRuns.push(await exportRun(n, bin, true));
     log(JSON.stringify(exportRuns.slice(-2)));
   }
-  const cpu = await cpuPerLine(collectors);
+  const cpu = values.only === 'export' ? [] : await cpuPerLine(collectors);
   const result = {
     date: started,
-    command: `node --import tsx services/collector/bench/hostile.bench.ts${values.before ? ` --before ${values.before}` : ''}`,
+    command:
+      `node --import tsx services/collector/bench/hostile.bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine: {
       cpus: os.cpus().length,
       loadavgStart: load0,
@@ -306,8 +315,8 @@ async function main() {
     bigExportBesideStatsd: exportRuns,
     cpuPerLine: cpu,
   };
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, values.out), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result));
 }
 

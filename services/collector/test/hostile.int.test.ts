@@ -152,9 +152,10 @@ describe('one request cannot stall ingest (class 2)', () => {
     console.log(
       `# 30k-point export (${body.length} B): ${total.toFixed(0)} ms, worst event-loop block ${worst.toFixed(1)} ms`,
     );
-    // Before: one block of the whole decode+apply (0.5–0.9 s on this machine). Now: slices of ~2 ms; the
-    // bound leaves room for a shared, loaded machine (GC pauses, the client's own work in this process).
-    assert.ok(worst < Math.max(60, total / 3), `worst block ${worst} ms of ${total} ms`);
+    // Before: one block of the whole decode+apply (0.5–0.9 s on this machine; 691 ms in this test on the base
+    // commit). Now: slices of ~2 ms; what remains are GC pauses of the decoded request's objects (30–60 ms,
+    // more on a loaded machine), so the bound leaves room for a shared machine.
+    assert.ok(worst < 300 && worst < total / 2, `worst block ${worst} ms of ${total} ms`);
   });
 });
 
