@@ -1,12 +1,13 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Clock, jsonLogger, type Logger, parseHostPort, systemClock } from '@pushpull/common';
 import { Ingest } from './aggregate/ingest.ts';
-import { OtlpIngest } from './aggregate/otlp.ts';
+import { type ApplyResult, OtlpIngest } from './aggregate/otlp.ts';
 import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
 import { ArrivalBins } from './expose/arrivals.ts';
 import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
 import { exposition, RESERVED_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
 import { DROP_REASONS, R_LINE_TOO_LONG, R_TRUNCATED, TAG_REASON_COUNT, TR_TCP } from './parse/codes.ts';
+import { decodeSteps, type Encoding } from './parse/otlp.ts';
 import { type HttpListener, HttpStats, startHttp } from './transport/http.ts';
 import { OtlpHttpStats, startOtlpHttp } from './transport/otlp-http.ts';
 import { startTcp, type TcpListener } from './transport/tcp.ts';
@@ -92,6 +93,13 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     TAG_REASON_COUNT,
   );
   const otlpHttpStats = new OtlpHttpStats();
+  // Binary requests stream (checked whole, then applied metric by metric); OTLP/JSON is parsed whole
+  // (JSON.parse has no slices), checked strictly, then applied in slices.
+  function* otlpSteps(body: Buffer, enc: Encoding, nowMs: number): Generator<void, ApplyResult, undefined> {
+    if (enc === 'protobuf') return yield* otlp.applyProtobufSteps(body, config.otlpMaxPoints, nowMs);
+    const req = yield* decodeSteps(body, enc, config.otlpMaxPoints);
+    return yield* otlp.applySteps(req, nowMs);
+  }
 
   // Datagrams per 100 ms for the last 2 minutes: exact burst peaks for the lab (GET /debug/arrivals).
   const arrivals = new ArrivalBins(100, 1200);
@@ -241,7 +249,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
               bodyTimeoutMs: config.otlpBodyTimeout,
               sliceMs: OTLP_SLICE_MS,
             },
-            (req) => otlp.applySteps(req, clock.now()),
+            (body, enc) => otlpSteps(body, enc, clock.now()),
             otlpHttpStats,
             httpStats,
           );

@@ -7,7 +7,7 @@
 // point ends in exactly one outcome (accepted or refused by reason) and the rendered /metrics is valid
 // text format whose self-metrics say the same.
 import fc from 'fast-check';
-import { OTLP_REFUSAL_REASONS } from '../src/aggregate/otlp.ts';
+import { type ApplyResult, OTLP_REFUSAL_REASONS } from '../src/aggregate/otlp.ts';
 import { type Collector, createCollector } from '../src/index.ts';
 import { decodeRequest, type ExportRequest, encodeRequest, OtlpDecodeError } from '../src/parse/otlp.ts';
 import { checkExposition } from './fuzz-lines.ts';
@@ -204,6 +204,8 @@ export function pointsOf(req: ExportRequest): number {
 
 export interface Tally {
   cases: number;
+  /** protobuf bodies the streaming check refused that the whole decode took (stricter wire types). */
+  streamRefused?: number;
   undecodable: Record<number, number>;
   points: number;
 }
@@ -215,11 +217,15 @@ export function checkCase(
   t: Tally,
 ): void {
   t.cases++;
+  // The streaming path the receiver takes for protobuf (checked whole, then applied metric by metric)
+  const streamed = b.encoding === 'protobuf' ? streamedResult(b.bytes) : null;
   let req: ExportRequest;
   try {
     req = decodeRequest(b.bytes, b.encoding, 1000);
   } catch (e) {
     if (!(e instanceof OtlpDecodeError)) throw new Error(`decode threw ${String(e)}`);
+    if (streamed !== null && streamed !== 'refused')
+      throw new Error('streamed applied a body that does not decode');
     t.undecodable[e.status] = (t.undecodable[e.status] ?? 0) + 1;
     return;
   }
@@ -229,6 +235,10 @@ export function checkCase(
   shared.otlp.apply(req, NOW);
   t.points += want;
   if (r.accepted + r.refused !== want) throw new Error(`points ${want} != ${r.accepted} + ${r.refused}`);
+  // streaming may refuse more strictly (a known field of the wrong wire type), never apply differently
+  if (streamed === 'refused') t.streamRefused = (t.streamRefused ?? 0) + 1;
+  else if (streamed !== null && JSON.stringify(streamed) !== JSON.stringify(r))
+    throw new Error(`streamed ${JSON.stringify(streamed)} != decoded ${JSON.stringify(r)}`);
   const st = c.otlp.stats;
   const refused = st.refusedBy.reduce((x, y) => x + y, 0);
   if (st.pointsAccepted !== r.accepted || refused !== r.refused)
@@ -243,4 +253,20 @@ export function checkCase(
     ),
   ];
   for (const l of lines) if (!text.includes(`\n${l}\n`)) throw new Error(`exposition lacks "${l}"`);
+}
+
+/** The receiver's streaming path on a fresh core: its answer, or 'refused' (only OtlpDecodeError may escape). */
+function streamedResult(body: Buffer): ApplyResult | 'refused' {
+  const c = newCollector();
+  try {
+    const it = c.otlp.applyProtobufSteps(body, 1000, NOW);
+    for (;;) {
+      const s = it.next();
+      if (s.done) return s.value;
+    }
+  } catch (e) {
+    if (!(e instanceof OtlpDecodeError)) throw new Error(`streaming threw ${String(e)}`);
+    if (c.otlp.stats.pointsAccepted > 0) throw new Error('streaming applied points of a refused request');
+    return 'refused';
+  }
 }

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
-import { type ExportRequest, type Metric, OtlpDecodeError, root } from './otlp-schema.ts';
+import { type ExportRequest, type KeyValue, type Metric, OtlpDecodeError, root } from './otlp-schema.ts';
 
 // Binary OTLP decoded point by point. The envelope (request → resource metrics → scope metrics → metric →
 // data) is walked here on the wire format; each data point, resource and the like is decoded by protobufjs
@@ -157,4 +157,159 @@ function* decodeMetric(mr: StrictReader, b: Budget): Generator<void, Metric, und
     } else mr.skipType(t & 7);
   }
   return m;
+}
+
+// ---- Streaming: check the whole request first, then hand out one metric at a time ----
+// Decoding the whole request before applying keeps every decoded point alive across many young-generation
+// GCs (measured: scavenges of 30–50 ms while 30k points were alive). Streaming hands each metric to the
+// caller as soon as it is decoded, so its points die young. A request must still be refused whole when any
+// part of it does not decode, so a first pass walks every message on the wire against the schema — every
+// length within its parent, every known field of its declared wire type, the points counted — without
+// decoding anything; what passes it decodes without error.
+
+const MetricT = root.lookupType('otlp.Metric');
+const POINT_TYPES = new Set(['NumberDataPoint', 'HistogramDataPoint', 'Opaque']);
+const MAX_DEPTH = 32;
+const BAD = (what: string) => new OtlpDecodeError(`cannot decode protobuf: ${what}`);
+
+function wireTypeOf(f: protobuf.Field): number {
+  if (f.resolvedType instanceof protobuf.Type) return WT_LEN;
+  if (f.resolvedType instanceof protobuf.Enum) return 0;
+  return (protobuf.types.basic as Record<string, number>)[f.type] ?? -1;
+}
+
+/** Walks one message (r.pos .. end) against its type; counts points; throws OtlpDecodeError. */
+function walk(r: protobuf.Reader, end: number, type: protobuf.Type, b: Budget, depth: number): void {
+  if (depth > MAX_DEPTH) throw BAD(`nested deeper than ${MAX_DEPTH}`);
+  if (POINT_TYPES.has(type.name)) counted(b);
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const id = tag >>> 3;
+    const wt = tag & 7;
+    if (id === 0) throw BAD('field number 0');
+    const f = type.fieldsById[id];
+    if (f === undefined) r.skipType(wt);
+    else {
+      f.resolve();
+      const want = wireTypeOf(f);
+      const packable = f.repeated && (protobuf.types.packed as Record<string, number>)[f.type] !== undefined;
+      if (wt === WT_LEN && (want === WT_LEN || packable)) {
+        const len = r.uint32();
+        const e = r.pos + len;
+        if (e > end) throw BAD(`field ${f.name} runs past its message`);
+        if (f.resolvedType instanceof protobuf.Type) walk(r, e, f.resolvedType, b, depth + 1);
+        r.pos = e;
+      } else if (wt === want) r.skipType(wt);
+      else throw BAD(`wire type ${wt} for ${type.name}.${f.name}`);
+    }
+    if (r.pos > end) throw BAD(`${type.name} runs past its end`);
+  }
+}
+
+/** What the streaming decoder hands out: the resource of the metrics that follow, or one metric. */
+export type WireItem = { resource: KeyValue[] } | { metric: Metric } | undefined;
+
+/**
+ * The request as a stream: first checked whole (throws OtlpDecodeError: 400, or 413 past maxPoints), then
+ * for each ResourceMetrics its resource attributes, then its metrics one by one. `undefined` items are
+ * points where the caller may yield to the event loop.
+ */
+export function* protobufItems(body: Buffer, maxPoints: number): Generator<WireItem, void, undefined> {
+  // pass 1: check (no decoding); a yield after every metric
+  const b: Budget = { points: 0, max: maxPoints, sinceYield: 0 };
+  const c = new protobuf.Reader(body);
+  const parts: [protobuf.Type, number, number][] = [];
+  const wire = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      // protobufjs' own errors (bad varint, wire type 6/7, index out of range) are undecodable bodies too
+      throw e instanceof OtlpDecodeError ? e : BAD((e as Error).message);
+    }
+  };
+  wire(() => envelope(c, (type, start, end) => parts.push([type, start, end])));
+  for (const [type, start, end] of parts) {
+    c.pos = start;
+    wire(() => walk(c, end, type, b, 0));
+    yield undefined;
+  }
+  // pass 2: decode and hand out, one metric at a time
+  const r = new StrictReader(body);
+  const b2: Budget = { points: 0, max: Number.POSITIVE_INFINITY, sinceYield: 0 };
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 !== 1) {
+      r.skipType(tag & 7);
+      continue;
+    }
+    const rr = sub(r, tag & 7, 'resource_metrics');
+    // the resource first, wherever it is on the wire
+    let resource: KeyValue[] = [];
+    while (rr.pos < rr.len) {
+      const t = rr.uint32();
+      if (t >>> 3 === 1)
+        resource = ((ResourceT.decode(sub(rr, t & 7, 'resource')) as { attributes?: KeyValue[] })
+          .attributes ?? []) as KeyValue[];
+      else rr.skipType(t & 7);
+    }
+    yield { resource };
+    rr.pos = 0;
+    while (rr.pos < rr.len) {
+      const t = rr.uint32();
+      if (t >>> 3 !== 2) {
+        rr.skipType(t & 7);
+        continue;
+      }
+      const sr = sub(rr, t & 7, 'scope_metrics');
+      while (sr.pos < sr.len) {
+        const u = sr.uint32();
+        if (u >>> 3 !== 2) {
+          sr.skipType(u & 7);
+          continue;
+        }
+        const steps = decodeMetric(sub(sr, u & 7, 'metric'), b2);
+        for (;;) {
+          const s = steps.next();
+          if (s.done) {
+            yield { metric: s.value };
+            break;
+          }
+          yield undefined;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Finds the byte range of every resource and metric (request → resource_metrics → resource | scope_metrics →
+ * metric), checking the framing on the way.
+ */
+function envelope(
+  r: protobuf.Reader,
+  found: (type: protobuf.Type, start: number, end: number) => void,
+): void {
+  const nested = (end: number, what: string, fields: Record<number, (s: number, e: number) => void>) => {
+    while (r.pos < end) {
+      const tag = r.uint32();
+      const inner = fields[tag >>> 3];
+      if (tag >>> 3 === 0) throw BAD('field number 0');
+      if (inner !== undefined) {
+        if ((tag & 7) !== WT_LEN) throw BAD(`wire type ${tag & 7} in ${what}`);
+        const len = r.uint32();
+        const e = r.pos + len;
+        if (e > end) throw BAD(`a field of ${what} runs past its end`);
+        inner(r.pos, e);
+        r.pos = e;
+      } else r.skipType(tag & 7);
+      if (r.pos > end) throw BAD(`${what} runs past its end`);
+    }
+  };
+  nested(r.len, 'the request', {
+    1: (_s, rmEnd) =>
+      nested(rmEnd, 'resource_metrics', {
+        1: (s, e) => found(ResourceT, s, e),
+        2: (_s2, smEnd) => nested(smEnd, 'scope_metrics', { 2: (s3, e3) => found(MetricT, s3, e3) }),
+      }),
+  });
 }

@@ -2,15 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { HostPort } from '@pushpull/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApplyResult } from '../aggregate/otlp.ts';
-import {
-  decodeSteps,
-  type Encoding,
-  type ExportRequest,
-  encodeResponse,
-  encodeStatus,
-  inflate,
-  OtlpDecodeError,
-} from '../parse/otlp.ts';
+import { type Encoding, encodeResponse, encodeStatus, inflate, OtlpDecodeError } from '../parse/otlp.ts';
 import { collectorFastify, countRefusals, type HttpListener, HttpStats, listenOn } from './http.ts';
 
 // OTLP/HTTP edge (fastify), per the OTLP specification's OTLP/HTTP section: POST /v1/metrics with
@@ -60,8 +52,11 @@ export class OtlpHttpStats {
   }
 }
 
-/** Applies a decoded request; a generator that yields between slices of points (see runSliced). */
-export type OtlpSink = (req: ExportRequest) => Generator<void, ApplyResult, undefined>;
+/**
+ * Decodes and applies a request body (already inflated); a generator that yields between slices of work
+ * (see runSliced). Throws OtlpDecodeError before anything is applied when the body cannot be decoded whole.
+ */
+export type OtlpSink = (body: Buffer, encoding: Encoding) => Generator<void, ApplyResult, undefined>;
 
 /**
  * Drives a generator of work, giving the event loop a turn (setImmediate: pending I/O such as UDP
@@ -207,15 +202,14 @@ function routes(app: FastifyInstance, limits: OtlpHttpLimits, sink: OtlpSink, st
       // An empty body is a valid (empty) protobuf request; fastify hands none to the parser for it.
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       stats.bytes += raw.length;
-      let decoded: ExportRequest;
+      let r: ApplyResult;
       try {
         const body = inflate(raw, req.headers['content-encoding']?.toLowerCase(), limits.maxRequestSize);
-        decoded = await runSliced(decodeSteps(body, enc, limits.maxPoints), limits.sliceMs);
+        r = await runSliced(sink(body, enc), limits.sliceMs);
       } catch (e) {
         const status = e instanceof OtlpDecodeError ? e.status : 400;
         return fail(req, reply, status, INVALID_ARGUMENT, (e as Error).message);
       }
-      const r = await runSliced(sink(decoded), limits.sliceMs);
       return reply
         .code(200)
         .type(CT[enc])
