@@ -79,7 +79,7 @@ const O_LABELS_TOO_LONG = reason('labels_too_long');
 /** What number()/histogram() return for a point applied (otherwise: the refusal reason). */
 const ACCEPTED = -1;
 /** Points applied between two yields of applySteps(). */
-export const SLICE = 512;
+export const SLICE = 64;
 
 /** Point outcomes (the HTTP edge adds request counts and latency). */
 export class OtlpStats {

@@ -15,7 +15,7 @@ const NumberPointT = root.lookupType('otlp.NumberDataPoint');
 const HistogramPointT = root.lookupType('otlp.HistogramDataPoint');
 
 /** Points decoded between two yields. */
-export const YIELD_EVERY = 256;
+export const YIELD_EVERY = 64;
 /** The marker put in front of a string whose bytes were not UTF-8. */
 export const INVALID_UTF8_MARK = '\uD800';
 
