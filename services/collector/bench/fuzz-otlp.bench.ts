@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { OTLP_REFUSAL_REASONS } from '../src/aggregate/otlp.ts';
-import { promtool } from '../test/fuzz-lines.ts';
-import { body, checkCase, newCollector, type Tally } from '../test/fuzz-otlp.ts';
+import { promtool } from '../testkit/fuzz-lines.ts';
+import { body, checkCase, newCollector, type Tally } from '../testkit/fuzz-otlp.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const RESULTS = join(ROOT, 'bench/results/collector-fuzz-otlp.json');

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { promtool } from './fuzz-lines.ts';
-import { body, checkCase, newCollector, type Tally } from './fuzz-otlp.ts';
+import { promtool } from '../testkit/fuzz-lines.ts';
+import { body, checkCase, newCollector, type Tally } from '../testkit/fuzz-otlp.ts';
 
 describe('fuzz: OTLP receiver, decode -> apply -> expose (fast-check, seeded)', () => {
   it('3,000 structured requests, protobuf and JSON, some damaged: books balance, exposition valid', () => {

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { parseHostPort } from '@pushpull/common';
 import { type Collector, createCollector } from '../src/index.ts';
 import { encodeRequest } from '../src/parse/otlp.ts';
-import { metrics, scrape, sendUdp, sleep, sum, waitFor } from './helpers.ts';
+import { metrics, scrape, sendUdp, sleep, sum, waitFor } from '../testkit/helpers.ts';
 
 const running: Collector[] = [];
 after(async () => {

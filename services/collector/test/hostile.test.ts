@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCollector } from '../src/index.ts';
 import { decodeRequest, encodeRequest, OtlpDecodeError } from '../src/parse/otlp.ts';
-import { parseExposition, sum } from './helpers.ts';
+import { parseExposition, sum } from '../testkit/helpers.ts';
 
 const T0 = 1_764_547_200_000_000_000n; // 2025-12-01T00:00:00Z in ns
 const ns = (s: number) => String(T0 + BigInt(s) * 1_000_000_000n);

@@ -28,8 +28,18 @@ export async function checkStackConfig(ctx: RunContext): Promise<SelfCheckFindin
   const collector = await httpJson<unknown>(`${endpoints.collectorHttpUrl}/debug/config`, {
     timeoutMs: 10_000,
     signal,
-  }).catch((e: Error) => ({ unreadable: e.message }));
-  findings.push(...collectorConfigMismatches(expectedCollectorConfig(ctx.budget.collectorFlags), collector));
+  }).catch((e: Error) => e);
+  // Unreadable is one finding (an older collector image without /debug/config, say), not one per key.
+  if (collector instanceof Error)
+    findings.push({
+      what: 'collector: configuration read back (GET /debug/config)',
+      expected: 'an answer',
+      found: collector.message,
+    });
+  else
+    findings.push(
+      ...collectorConfigMismatches(expectedCollectorConfig(ctx.budget.collectorFlags), collector),
+    );
   const prom = await httpJson<{ data?: { yaml?: string } }>(
     `${endpoints.prometheusUrl}/api/v1/status/config`,
     { timeoutMs: 10_000, signal },
