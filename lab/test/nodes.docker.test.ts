@@ -1,0 +1,123 @@
+// `nodes up N` / `nodes down` for real (root, a Docker engine): worker dockerds in network namespaces join
+// the host's dockerd as a swarm; `down` — also after a `kill -9` of `up` half-way — leaves no daemon,
+// namespace, veth, bridge, FORWARD rule, swarm or directory behind (each checked). Skipped (loudly) when the
+// host is already in a swarm: the test leaves the host swarm as it found it and `up` refuses an active
+// swarm it cannot use. Runs the built CLI (`npm run build` first).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { NodesState } from '../src/nodes/state.ts';
+import { alive, assertBuilt, runCliProcess, startCli, waitFor } from './cli-helpers.ts';
+
+const sh = (cmd: string, args: string[]) => {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    return '';
+  }
+};
+const swarmState = () => sh('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}']).trim();
+const hostInSwarm = swarmState() !== 'inactive';
+const notRoot = process.getuid?.() !== 0;
+const skip = notRoot ? 'needs root' : hostInSwarm ? 'the host dockerd is already in a swarm' : false;
+
+const dir = mkdtempSync(join(tmpdir(), 'pushpull-nodes-e2e-'));
+const statePath = join(dir, 'nodes.json');
+after(async () => {
+  // Whatever a failed assertion left: the lab's own down, then the directory.
+  if (existsSync(statePath)) await runCliProcess(['nodes', 'down', '--dir', dir], {}, 120_000);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every kind of leftover `down` must remove, one sentence each (empty = nothing left). */
+function leftovers(state: NodesState): string[] {
+  const out: string[] = [];
+  const { plan } = state;
+  for (const pid of Object.values(state.pids)) if (alive(pid)) out.push(`dockerd pid ${pid} alive`);
+  const ps = sh('ps', ['-eo', 'pid,args']);
+  for (const w of plan.workers) if (ps.includes(w.execRoot)) out.push(`a process names ${w.execRoot}`);
+  const netns = sh('ip', ['netns', 'list']);
+  for (const w of plan.workers) {
+    if (netns.includes(w.netns)) out.push(`namespace ${w.netns}`);
+    if (sh('ip', ['link', 'show', w.vethHost])) out.push(`veth ${w.vethHost}`);
+    if (existsSync(w.dataRoot) || existsSync(w.execRoot)) out.push(`directories of ${w.netns}`);
+  }
+  if (sh('ip', ['link', 'show', plan.bridge])) out.push(`bridge ${plan.bridge}`);
+  if (sh('iptables', ['-S', 'FORWARD']).includes('pushpull-lab-nodes')) out.push('the FORWARD rule');
+  if (swarmState() !== 'inactive') out.push(`the host swarm (${swarmState()})`);
+  if (sh('docker', ['service', 'ls', '-q']).trim()) out.push('a service');
+  if (/\bpushpull-lab\/nodes\b/.test(readFileSync('/proc/self/mountinfo', 'utf8'))) out.push('a mount');
+  if (existsSync(statePath)) out.push('the state file');
+  return out;
+}
+
+describe('nodes up/down on this machine', { skip, timeout: 300_000 }, () => {
+  it('refuses a subnet inside Docker’s pools before touching anything', async () => {
+    assertBuilt();
+    const r = await runCliProcess(['nodes', 'up', '1', '--dir', dir, '--subnet', '172.20.0.0/24']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /--subnet 172.20.0.0\/24 clashes: Docker's address pool or network 172.16.0.0\/12/,
+    );
+    assert.equal(existsSync(statePath), false);
+    assert.equal(sh('ip', ['link', 'show', 'pplbr0']), '');
+  });
+
+  it('up 2: a 3-node swarm, workers labelled producer with the image loaded; down removes each piece', async () => {
+    const up = await runCliProcess(['nodes', 'up', '2', '--dir', dir], {}, 180_000);
+    assert.equal(up.code, 0, up.stderr);
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as NodesState;
+    const nodes = sh('docker', ['node', 'ls', '--format', '{{.ID}} {{.Status}}']).trim().split('\n');
+    assert.equal(nodes.length, 3, nodes.join('; '));
+    assert.ok(
+      nodes.every((n) => n.endsWith(' Ready')),
+      nodes.join('; '),
+    );
+    for (const w of state.plan.workers) {
+      const id = state.nodeIds[String(w.index)]!;
+      const info = sh('docker', [
+        'node',
+        'inspect',
+        id,
+        '--format',
+        '{{index .Spec.Labels "pushpull.role"}} {{.Status.Addr}}',
+      ]);
+      assert.equal(info.trim(), `producer ${w.address}`);
+      assert.match(
+        sh('docker', ['-H', `unix://${w.socket}`, 'images', '-q', 'pushpull/producer:0.1.0']),
+        /\w/,
+      );
+    }
+    assert.match(sh('docker', ['info', '--format', '{{.Swarm.NodeAddr}}']), /^198\.18\.231\.1\s*$/);
+    const again = await runCliProcess(['nodes', 'up', '1', '--dir', dir]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /nodes from an earlier `nodes up` exist/);
+    const down = await runCliProcess(['nodes', 'down', '--dir', dir], {}, 120_000);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(leftovers(state), []);
+    const twice = await runCliProcess(['nodes', 'down', '--dir', dir]);
+    assert.equal(twice.code, 0);
+    assert.match(twice.stdout, /nothing to remove/);
+  });
+
+  it('down after a kill -9 of `up` half-way leaves nothing behind', async () => {
+    const up = startCli(['nodes', 'up', '2', '--dir', dir]);
+    // Killed once the second daemon has started (its pid is recorded) but before the swarm is joined.
+    await waitFor(
+      'the second dockerd recorded',
+      () => existsSync(statePath) && (JSON.parse(readFileSync(statePath, 'utf8')) as NodesState).pids['2'],
+      90_000,
+    );
+    up.child.kill('SIGKILL');
+    await up.exited;
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as NodesState;
+    assert.ok(alive(state.pids['1']!), 'the first dockerd outlived the killed lab (detached)');
+    const down = await runCliProcess(['nodes', 'down', '--dir', dir], {}, 120_000);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(leftovers(state), []);
+  });
+});
