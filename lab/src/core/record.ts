@@ -336,7 +336,18 @@ export interface Environment {
   prometheusScrapeTimeoutMs: number;
   notes: string[];
   /** Swarm runtime: every node of the swarm; clockOffsetMs = node clock − manager clock (null: not measured). */
-  nodes?: { name: string; cores: number; memoryBytes: number; clockOffsetMs: number | null }[];
+  nodes?: {
+    name: string;
+    /** Swarm node id and its pushpull.role label (absent in records before 2026-12-07). */
+    id?: string;
+    role?: string | null;
+    cores: number;
+    memoryBytes: number;
+    clockOffsetMs: number | null;
+    /** Producers and virtual pods placed on the node (absent in records before 2026-12-07). */
+    producers?: number;
+    pods?: number;
+  }[];
 }
 
 export const RUN_SCHEMA = 'pushpull-lab/run@2';
