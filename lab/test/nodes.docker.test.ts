@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { NodesState } from '../src/nodes/state.ts';
-import { alive, assertBuilt, runCliProcess, startCli, waitFor } from './cli-helpers.ts';
+import {
+  alive,
+  assertBuilt,
+  assertReconciled,
+  runCliProcess,
+  runSmallBurst,
+  startCli,
+  waitFor,
+} from './cli-helpers.ts';
 
 const sh = (cmd: string, args: string[]) => {
   try {
@@ -24,6 +32,7 @@ const hostInSwarm = swarmState() !== 'inactive';
 const notRoot = process.getuid?.() !== 0;
 const skip = notRoot ? 'needs root' : hostInSwarm ? 'the host dockerd is already in a swarm' : false;
 
+const netsBefore = sh('docker', ['network', 'ls', '--format', '{{.Name}}']);
 const dir = mkdtempSync(join(tmpdir(), 'pushpull-nodes-e2e-'));
 const statePath = join(dir, 'nodes.json');
 after(async () => {
@@ -49,12 +58,18 @@ function leftovers(state: NodesState): string[] {
   if (sh('iptables', ['-S', 'FORWARD']).includes('pushpull-lab-nodes')) out.push('the FORWARD rule');
   if (swarmState() !== 'inactive') out.push(`the host swarm (${swarmState()})`);
   if (sh('docker', ['service', 'ls', '-q']).trim()) out.push('a service');
+  const nets = sh('docker', ['network', 'ls', '--format', '{{.Name}}']);
+  for (const n of ['docker_gwbridge', 'ingress'])
+    if (!netsBefore.includes(n) && nets.includes(n)) out.push(`network ${n}`);
+  // The lab's swarm networks are overlays (other engineers' docker-runtime runs make bridge networks).
+  const overlays = ['network', 'ls', '-q', '--filter', 'label=pushpull.lab', '--filter', 'driver=overlay'];
+  if (sh('docker', overlays).trim()) out.push('a lab overlay network');
   if (/\bpushpull-lab\/nodes\b/.test(readFileSync('/proc/self/mountinfo', 'utf8'))) out.push('a mount');
   if (existsSync(statePath)) out.push('the state file');
   return out;
 }
 
-describe('nodes up/down on this machine', { skip, timeout: 300_000 }, () => {
+describe('nodes up/down on this machine', { skip, timeout: 600_000 }, () => {
   it('refuses a subnet inside Docker’s pools before touching anything', async () => {
     assertBuilt();
     const r = await runCliProcess(['nodes', 'up', '1', '--dir', dir, '--subnet', '172.20.0.0/24']);
@@ -67,7 +82,7 @@ describe('nodes up/down on this machine', { skip, timeout: 300_000 }, () => {
     assert.equal(sh('ip', ['link', 'show', 'pplbr0']), '');
   });
 
-  it('up 2: a 3-node swarm, workers labelled producer with the image loaded; down removes each piece', async () => {
+  it('up 2: a 3-node swarm, workers labelled producer with the producer image loaded; a 20-pod burst across the nodes reconciles; down removes each piece', async () => {
     const up = await runCliProcess(['nodes', 'up', '2', '--dir', dir], {}, 180_000);
     assert.equal(up.code, 0, up.stderr);
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as NodesState;
@@ -93,6 +108,30 @@ describe('nodes up/down on this machine', { skip, timeout: 300_000 }, () => {
       );
     }
     assert.match(sh('docker', ['info', '--format', '{{.Swarm.NodeAddr}}']), /^198\.18\.231\.1\s*$/);
+    // A 20-pod burst across the nodes: observers on the host, producers only on the workers; reconciled.
+    const { r } = await runSmallBurst({
+      runtime: 'swarm',
+      out: join(dir, 'burst'),
+      env: {},
+      timeoutMs: 300_000,
+    });
+    assertReconciled(r, 20);
+    assert.ok(r.paths.pull.delivered > 0 && r.paths.push.delivered > 0, 'both paths crossed the overlay');
+    const byId = new Map((r.environment.nodes ?? []).map((n) => [n.id, n]));
+    assert.equal(byId.size, 3, JSON.stringify(r.environment.nodes));
+    for (const n of byId.values()) {
+      assert.ok(
+        n.clockOffsetMs !== null && Math.abs(n.clockOffsetMs) < 50,
+        `one kernel clock: ${JSON.stringify(n)}`,
+      );
+      assert.equal(n.role, n.id === state.observerLabelled ? 'observer' : 'producer');
+      if (n.role === 'observer') assert.equal(n.producers, 0, 'no producer on the observer node');
+      else assert.ok((n.producers ?? 0) > 0, `producers spread over the workers: ${JSON.stringify(n)}`);
+    }
+    assert.equal(
+      [...byId.values()].reduce((a, n) => a + (n.pods ?? 0), 0),
+      20,
+    );
     const again = await runCliProcess(['nodes', 'up', '1', '--dir', dir]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /nodes from an earlier `nodes up` exist/);

@@ -82,6 +82,15 @@ async function leaveSwarm(state: NodesState, log: (s: string) => void): Promise<
     await run(['docker', 'node', 'update', '--label-rm', ROLE_LABEL, state.observerLabelled], 20_000);
 }
 
+/** The swarm's gateway bridge on the host (made by the first task, kept by `swarm leave`), if `up` caused it. */
+async function removeGwbridge(state: NodesState): Promise<void> {
+  if (!state.swarmInitiated || state.gwbridgeExisted !== false) return;
+  const sw = await run(['docker', 'info', '--format', '{{.Swarm.LocalNodeState}}'], 15_000);
+  if (sw.stdout.trim() !== 'inactive') return;
+  if ((await run(['docker', 'network', 'inspect', 'docker_gwbridge'], 15_000)).code === 0)
+    await run(['docker', 'network', 'rm', 'docker_gwbridge'], 30_000);
+}
+
 async function stopWorkers(state: NodesState, log: (s: string) => void): Promise<void> {
   for (const w of state.plan.workers) {
     const dh = ['docker', '-H', `unix://${w.socket}`];
@@ -119,6 +128,7 @@ export async function nodesDown(
   log: (s: string) => void,
 ): Promise<void> {
   await leaveSwarm(state, log);
+  await removeGwbridge(state);
   await stopWorkers(state, log);
   await removeNetwork(state);
   log(

@@ -16,6 +16,8 @@ export interface NodesState {
   nodeIds: Record<string, string>;
   /** `up` ran (or was about to run) `docker swarm init` on the host: `down` leaves that swarm. */
   swarmInitiated: boolean;
+  /** docker_gwbridge existed on the host before `up` initialised the swarm (else `down` removes it). */
+  gwbridgeExisted?: boolean;
   /** The host node `up` labelled as the observer (label removed by `down` when the swarm stays). */
   observerLabelled: string | null;
 }

@@ -125,6 +125,8 @@ async function joinSwarm(plan: NodesPlan, state: NodesState, statePath: string, 
   let managerId = sw.nodeId;
   if (sw.state === 'inactive') {
     state.swarmInitiated = true;
+    state.gwbridgeExisted =
+      (await run(['docker', 'network', 'inspect', 'docker_gwbridge'], 15_000)).code === 0;
     writeNodesState(statePath, state);
     const a = plan.bridgeAddress;
     await must(['docker', 'swarm', 'init', '--advertise-addr', a, '--listen-addr', `${a}:2377`], 60_000);
