@@ -335,16 +335,14 @@ export interface Environment {
   collectorRcvbufBytes: number | null;
   prometheusScrapeTimeoutMs: number;
   notes: string[];
-  /** Swarm runtime: every node of the swarm; clockOffsetMs = node clock − manager clock (null: not measured). */
+  /** Swarm: every node; clockOffsetMs = node − manager clock (null: not measured); id, role, producers, pods since 2026-12-07. */
   nodes?: {
     name: string;
-    /** Swarm node id and its pushpull.role label (absent in records before 2026-12-07). */
     id?: string;
     role?: string | null;
     cores: number;
     memoryBytes: number;
     clockOffsetMs: number | null;
-    /** Producers and virtual pods placed on the node (absent in records before 2026-12-07). */
     producers?: number;
     pods?: number;
   }[];
