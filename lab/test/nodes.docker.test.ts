@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { producerImage } from '../src/nodes/cli.ts';
 import type { NodesState } from '../src/nodes/state.ts';
 import {
   alive,
@@ -103,7 +104,7 @@ describe('nodes up/down on this machine', { skip, timeout: 600_000 }, () => {
       ]);
       assert.equal(info.trim(), `producer ${w.address}`);
       assert.match(
-        sh('docker', ['-H', `unix://${w.socket}`, 'images', '-q', 'pushpull/producer:0.1.0']),
+        sh('docker', ['-H', `unix://${w.socket}`, 'images', '-q', producerImage(process.env)]),
         /\w/,
       );
     }

@@ -26,7 +26,8 @@ export const NODES_FLAGS: FlagSpecs = {
   images: {
     kind: 'string',
     env: 'LAB_NODES_IMAGES',
-    default: 'pushpull/producer:0.1.0',
+    defaultText:
+      'the producer image, $PUSHPULL_PRODUCER_IMAGE or pushpull/producer:0.1.0 (as compose resolves it)',
     help: 'images loaded on every worker (comma-separated; "" for none)',
   },
   dir: {
@@ -74,7 +75,7 @@ export async function nodesCommand(argv: string[], io: CliIo): Promise<number> {
   const plan = planNodes(n, String(flags.subnet), dir, RUN_DIR);
   requireRoot();
   await preflight(plan, statePath);
-  const images = String(flags.images)
+  const images = String(flags.images ?? producerImage(io.env))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -97,4 +98,9 @@ function requireRoot(): void {
     throw new LabError('LAB_ERR_CONFIG', 'nodes: network namespaces, bridges and dockerd need root (uid 0)', {
       value: process.getuid(),
     });
+}
+
+/** The producer image as docker-compose.yml resolves it (`${PUSHPULL_PRODUCER_IMAGE:-pushpull/producer:0.1.0}`). */
+export function producerImage(env: NodeJS.ProcessEnv): string {
+  return env.PUSHPULL_PRODUCER_IMAGE || 'pushpull/producer:0.1.0';
 }
