@@ -113,6 +113,7 @@ describe('nodes up/down on this machine', { skip, timeout: 600_000 }, () => {
     const { r } = await runSmallBurst({
       runtime: 'swarm',
       out: join(dir, 'burst'),
+      more: ['--pods-per-producer', '5'], // 4 producers: one per worker is not a spread
       env: {},
       timeoutMs: 300_000,
     });
