@@ -204,7 +204,7 @@ describe('CLI dispatch: exit codes and messages', () => {
     assert.equal(await runCli(['help', 'nosuch'], x), 2);
     assert.match(
       x.e.join(''),
-      /no topic "nosuch"; topics: up, status, scale, down, burst, drill, scenario, capacity, model, cost, report, compare, swarm-plan, help/,
+      /no topic "nosuch"; topics: up, status, scale, down, burst, drill, scenario, capacity, model, cost, report, compare, swarm-plan, nodes, help/,
     );
     assert.equal(x.o.join(''), '');
   });

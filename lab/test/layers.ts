@@ -11,7 +11,7 @@ import ts from 'typescript';
 export const LAYERS: readonly (readonly string[])[] = [
   ['core'], // the lab's vocabulary: run record, work dirs, flags, CLI plumbing, http, time
   ['analysis', 'model', 'runtime'], // pure functions of the record; the seeded model; the Runtime interface
-  ['probe', 'cost', 'swarm-plan'], // reading the running stack; the per-event cost command; swarm placement
+  ['probe', 'cost', 'swarm-plan', 'nodes'], // reading the running stack; the per-event cost command; swarm placement; swarm nodes on one machine
   ['report'], // record → markdown / HTML
   ['stack', 'reports'], // up / status / scale / down; report / compare (re-render records)
   ['burst'], // one market-open run

@@ -19,6 +19,7 @@ import {
   clockOffsets,
   environmentNodes,
   parseNodes,
+  placedOn,
   requireManager,
 } from '../src/runtime/swarm/nodes.ts';
 import { nodeNeeds, place } from '../src/runtime/swarm/placement.ts';
@@ -113,14 +114,58 @@ describe('clock offsets from the manager', () => {
         ['b', { offsetMs: -73, rttMs: 2 }],
       ]),
     );
-    assert.deepEqual(env.nodes, [
-      { name: 'a', cores: 8, memoryBytes: 32 * 2 ** 30, clockOffsetMs: 12.3 },
-      { name: 'b', cores: 8, memoryBytes: 32 * 2 ** 30, clockOffsetMs: -73 },
-      { name: 'c', cores: 8, memoryBytes: 32 * 2 ** 30, clockOffsetMs: null },
-    ]);
+    assert.deepEqual(
+      env.nodes.map((n) => [n.name, n.id, n.clockOffsetMs]),
+      [
+        ['a', 'a1', 12.3],
+        ['b', 'b1', -73],
+        ['c', 'c1', null],
+      ],
+    );
     assert.equal(env.warnings.length, 2);
     assert.match(env.warnings[0]!, /node b: clock -73 ms off/);
     assert.match(env.warnings[1]!, /node c: clock offset not measured/);
+  });
+  it('tells nodes with the same hostname apart by id (nodes made on one machine), and counts what is placed on each', () => {
+    const nodes = parseNodes([
+      nodeLike('m1', 'vm', 2, 24),
+      nodeLike('w1', 'vm', 2, 24),
+      nodeLike('w2', 'vm', 2, 24),
+    ]);
+    const env = environmentNodes(
+      nodes,
+      new Map([
+        ['m1', { offsetMs: 0.4, rttMs: 1 }],
+        ['w1', { offsetMs: 80, rttMs: 1 }],
+        ['vm', { offsetMs: 999, rttMs: 1 }], // a hostname key is ambiguous here: never used
+      ]),
+    );
+    assert.deepEqual(
+      env.nodes.map((n) => [n.id, n.clockOffsetMs]),
+      [
+        ['m1', 0.4],
+        ['w1', 80],
+        ['w2', null],
+      ],
+    );
+    assert.deepEqual(
+      env.warnings.map((w) => w.split(':')[0]),
+      ['node vm (w1)', 'node vm (w2)'],
+    );
+    const member = (n: number) => ({ podIds: Array.from({ length: n }, (_, i) => `p${i}`) });
+    const placed = placedOn(env.nodes, [
+      { nodeId: 'w1', member: member(5) },
+      { nodeId: 'w1', member: member(3) },
+      { nodeId: 'w2', member: member(5) },
+    ]);
+    assert.deepEqual(
+      placed.map((n) => [n.id, n.producers, n.pods]),
+      [
+        ['m1', 0, 0],
+        ['w1', 2, 8],
+        ['w2', 1, 5],
+      ],
+    );
   });
   it('reads the clock probe lines out of framed service logs', () => {
     const line = (o: object) =>

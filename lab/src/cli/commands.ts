@@ -6,6 +6,7 @@ import { repoRoot } from '../core/paths.ts';
 import { runCostCommand } from '../cost/cli.ts';
 import { drillCommand } from '../drill/cli.ts';
 import { runModelCommand } from '../model/cli.ts';
+import { nodesCommand } from '../nodes/cli.ts';
 import { compareCommand, reportCommand } from '../reports/cli.ts';
 import type { SelectFn } from '../runtime/select.ts';
 import {
@@ -41,6 +42,7 @@ Verbs:
   model            the seeded burst model (flush/scrape peaks with and without jitter)
   cost             per-event cost of the push and pull paths
   swarm-plan       where a fleet would run on the Docker Swarm, and what each node needs
+  nodes up N|down  N swarm worker nodes made on this machine (a dockerd per network namespace; root)
   help [verb]      this text, or a verb's flags
   --version        the lab's version
 
@@ -70,6 +72,7 @@ const COMMANDS: Record<string, Command> = {
   report: (argv, io) => reportCommand(argv, io),
   compare: (argv, io) => compareCommand(argv, io),
   'swarm-plan': (argv, io, deps) => swarmPlanCommand(argv, io, deps),
+  nodes: (argv, io) => nodesCommand(argv, io),
 };
 
 /** Every verb of the command table, and `help`. */

@@ -1,4 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
+import type { RecordNode } from './record-nodes.ts';
 
 // The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
 // functions of this record only.
@@ -335,8 +336,8 @@ export interface Environment {
   collectorRcvbufBytes: number | null;
   prometheusScrapeTimeoutMs: number;
   notes: string[];
-  /** Swarm runtime: every node of the swarm; clockOffsetMs = node clock − manager clock (null: not measured). */
-  nodes?: { name: string; cores: number; memoryBytes: number; clockOffsetMs: number | null }[];
+  /** Swarm runtime: every node of the swarm (record-nodes.ts). */
+  nodes?: RecordNode[];
 }
 
 export const RUN_SCHEMA = 'pushpull-lab/run@2';

@@ -173,8 +173,8 @@ export function environmentTable(r: RunRecord): Table {
 /** Swarm: one row per node — its size and how far its clock is from the manager's (the notes warn). */
 function nodeRows(e: RunRecord['environment']): string[][] {
   return (e.nodes ?? []).map((n) => [
-    `swarm node ${n.name}`,
-    `${n.cores} cores, ${(n.memoryBytes / 2 ** 30).toFixed(1)} GiB, clock ${
+    `swarm node ${n.name}${n.id ? ` (${n.id.slice(0, 12)}${n.role ? `, ${n.role}` : ''})` : ''}`,
+    `${n.producers !== undefined ? `${n.producers} producers / ${n.pods ?? 0} pods, ` : ''}${n.cores} cores, ${(n.memoryBytes / 2 ** 30).toFixed(1)} GiB, clock ${
       n.clockOffsetMs === null
         ? 'not measured'
         : `${n.clockOffsetMs > 0 ? '+' : ''}${n.clockOffsetMs} ms off the manager's`

@@ -92,28 +92,60 @@ export function clockOffsets(
 /** The run record's view of a node (environment.nodes). */
 export interface EnvironmentNode {
   name: string;
+  /** Swarm node id (nodes made on one machine all report the same hostname). */
+  id?: string;
+  /** The node label pushpull.role (observer | producer), or null. */
+  role?: string | null;
   cores: number;
   memoryBytes: number;
   clockOffsetMs: number | null;
+  /** Producers (and their virtual pods) placed on the node when the record was written. */
+  producers?: number;
+  pods?: number;
 }
 
 export const CLOCK_WARN_MS = 50;
 
-/** environment.nodes and one warning per node whose clock is off by more than 50 ms (or not measured). */
+/**
+ * environment.nodes and one warning per node whose clock is off by more than 50 ms (or not measured).
+ * Offsets are keyed by node id (the clock probe reports `{{.Node.ID}}`); a name key is accepted for records
+ * of probes that reported the hostname, but only when that hostname is unique.
+ */
 export function environmentNodes(
   nodes: readonly SwarmNode[],
   offsets: ReadonlyMap<string, { offsetMs: number; rttMs: number }>,
 ): { nodes: EnvironmentNode[]; warnings: string[] } {
   const warnings: string[] = [];
   const out = nodes.map((n) => {
-    const o = offsets.get(n.name);
+    const unique = nodes.filter((m) => m.name === n.name).length === 1;
+    const o = offsets.get(n.id) ?? (unique ? offsets.get(n.name) : undefined);
+    const label = unique ? n.name : `${n.name} (${n.id.slice(0, 12)})`;
     const clockOffsetMs = o ? Math.round(o.offsetMs * 10) / 10 : null;
     if (o && Math.abs(o.offsetMs) > CLOCK_WARN_MS)
       warnings.push(
-        `node ${n.name}: clock ${clockOffsetMs} ms off the manager's (> ${CLOCK_WARN_MS} ms; ±${Math.round(o.rttMs / 2)} ms): the scheduled open and per-second series are skewed on that node — sync it (chrony/NTP)`,
+        `node ${label}: clock ${clockOffsetMs} ms off the manager's (> ${CLOCK_WARN_MS} ms; ±${Math.round(o.rttMs / 2)} ms): the scheduled open and per-second series are skewed on that node — sync it (chrony/NTP)`,
       );
-    if (!o && n.usable) warnings.push(`node ${n.name}: clock offset not measured`);
-    return { name: n.name, cores: n.cores, memoryBytes: n.memoryBytes, clockOffsetMs };
+    if (!o && n.usable) warnings.push(`node ${label}: clock offset not measured`);
+    return {
+      name: n.name,
+      id: n.id,
+      role: n.labRole,
+      cores: n.cores,
+      memoryBytes: n.memoryBytes,
+      clockOffsetMs,
+    };
   });
   return { nodes: out, warnings };
+}
+
+/** Each node with the producers and virtual pods placed on it (matched by node id). Pure. */
+export function placedOn(
+  nodes: readonly EnvironmentNode[],
+  producers: readonly { nodeId: string; member: { podIds: readonly string[] } }[],
+): EnvironmentNode[] {
+  return nodes.map((n) => {
+    if (n.id === undefined) return n;
+    const mine = producers.filter((p) => p.nodeId === n.id);
+    return { ...n, producers: mine.length, pods: mine.reduce((a, p) => a + p.member.podIds.length, 0) };
+  });
 }

@@ -35,7 +35,7 @@ import { deployBase } from './deploy.ts';
 import { swarmNodes } from './engine.ts';
 import { injectFault } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
-import type { EnvironmentNode, SwarmNode } from './nodes.ts';
+import { type EnvironmentNode, placedOn, type SwarmNode } from './nodes.ts';
 import { reapLeftovers, removeRun } from './reaper.ts';
 import { describeStack, restoreStack } from './snapshot.ts';
 import { composeServices } from './specs.ts';
@@ -92,7 +92,7 @@ export class SwarmRuntime implements Runtime {
 
   /** The run record's per-node environment (name, cores, memory, clock offset) and its warnings. */
   environment(): { nodes: EnvironmentNode[]; notes: string[] } {
-    return this.s.environment;
+    return { ...this.s.environment, nodes: placedOn(this.s.environment.nodes, this.s.producers) };
   }
 
   /** CPU seconds of the tasks on the manager's node (the lab reaches no other engine). */

@@ -194,7 +194,7 @@ export function probeSpec(
     ...(clock
       ? {
           command: ['node', '-e', CLOCK_SCRIPT],
-          env: ['CLOCK_URL=http://proxy:8080/clock', 'CLOCK_NODE={{.Node.Hostname}}'],
+          env: ['CLOCK_URL=http://proxy:8080/clock', 'CLOCK_NODE={{.Node.ID}}'],
         }
       : { args: ['--version'] }),
     constraints,
