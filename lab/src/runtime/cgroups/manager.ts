@@ -1,0 +1,298 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  type ComponentResources,
+  type EnforcedBy,
+  RESOURCE_COMPONENTS,
+  type ResourceComponent,
+  type ResourcePlan,
+} from '../../core/resources.ts';
+import {
+  CFS_PERIOD_US,
+  type CgroupLayout,
+  componentDir,
+  detectLayout,
+  keyValues,
+  RUN_GROUP_PREFIX,
+  runDirs,
+  V1_CONTROLLERS,
+  type V1Controller,
+} from './layout.ts';
+
+// The process runtime's budgets: one cgroup per component under the lab's own group, named by run id
+// (layout.ts). Created with their limits before any process joins (v1: cpuset.cpus and cpuset.mems first);
+// a pid joins its component's group at spawn; the stats are read every probe second; everything is removed
+// on down(), exit, Ctrl-C and failure, and the reaper removes what a crashed run left. Synchronous on
+// purpose: removal runs from exit handlers. Without permission nothing throws: the components are
+// `unenforced`, with the reason.
+
+/** One component's cumulative counters (null = the file is absent on this kernel). */
+export interface CgroupStats {
+  cpuSeconds: number | null;
+  nrPeriods: number | null;
+  nrThrottled: number | null;
+  memoryBytes: number | null;
+  memoryPeakBytes: number | null;
+  memoryLimitBytes: number | null;
+  oomKills: number | null;
+}
+
+export interface CgroupSources {
+  mounts: string;
+  selfCgroup: string;
+}
+
+function hostSources(): CgroupSources | null {
+  try {
+    return {
+      mounts: readFileSync('/proc/self/mounts', 'utf8'),
+      selfCgroup: readFileSync('/proc/self/cgroup', 'utf8'),
+    };
+  } catch {
+    return null;
+  }
+}
+
+const read = (p: string): string | null => {
+  try {
+    return readFileSync(p, 'utf8').trim();
+  } catch {
+    return null;
+  }
+};
+const num = (s: string | null): number | null => {
+  if (s === null || s === '' || s === 'max') return null;
+  const n = Number(s.split(/\s+/)[0]);
+  return Number.isFinite(n) ? n : null;
+};
+
+/** v1's "no limit" reads back as a huge page-aligned number. */
+const V1_UNLIMITED = 2 ** 62;
+
+export class CgroupManager {
+  readonly enforcedBy: Record<ResourceComponent, EnforcedBy>;
+  readonly notes: Partial<Record<ResourceComponent, string>> = {};
+  private readonly created: string[] = [];
+  private labMoved = false;
+
+  private constructor(
+    readonly runId: string,
+    private readonly layout: CgroupLayout | null,
+    readonly plan: ResourcePlan,
+  ) {
+    this.enforcedBy = Object.fromEntries(RESOURCE_COMPONENTS.map((c) => [c, 'unenforced'])) as Record<
+      ResourceComponent,
+      EnforcedBy
+    >;
+  }
+
+  /** Creates every component's group with its limits. Never throws: what failed is `unenforced`, noted. */
+  static open(
+    runId: string,
+    plan: ResourcePlan,
+    sources: CgroupSources | null = hostSources(),
+  ): CgroupManager {
+    const layout = sources ? detectLayout(sources.mounts, sources.selfCgroup) : null;
+    const m = new CgroupManager(runId, layout, plan);
+    if (!layout) {
+      for (const c of RESOURCE_COMPONENTS) m.notes[c] = 'no cgroup v1 or v2 hierarchy found';
+      return m;
+    }
+    try {
+      for (const d of runDirs(layout, runId)) m.mkdir(d);
+      if (layout.version === 2) m.enableV2(dirname(runDirs(layout, runId)[0]!), runDirs(layout, runId)[0]!);
+    } catch (e) {
+      for (const c of RESOURCE_COMPONENTS)
+        m.notes[c] = `cannot create the run's cgroup: ${(e as Error).message}`;
+      m.remove();
+      return m;
+    }
+    for (const c of RESOURCE_COMPONENTS) {
+      try {
+        m.createComponent(c, plan[c]);
+        m.enforcedBy[c] = layout.version === 1 ? 'cgroup-v1' : 'cgroup-v2';
+      } catch (e) {
+        m.notes[c] = `cannot set its cgroup limits: ${(e as Error).message}`;
+      }
+    }
+    return m;
+  }
+
+  get version(): 1 | 2 | null {
+    return this.layout?.version ?? null;
+  }
+
+  private mkdir(d: string): void {
+    if (!existsSync(d)) {
+      mkdirSync(d);
+      this.created.push(d);
+    }
+  }
+
+  /** v2: controllers must be enabled in every parent's subtree_control before a child can use them. */
+  private enableV2(own: string, run: string): void {
+    for (const d of [own, run]) writeFileSync(join(d, 'cgroup.subtree_control'), '+cpu +cpuset +memory');
+  }
+
+  private dir(c: ResourceComponent, controller: V1Controller = 'cpu'): string {
+    return componentDir(this.layout!, this.runId, c, controller);
+  }
+
+  private createComponent(c: ResourceComponent, r: ComponentResources): void {
+    const layout = this.layout!;
+    if (layout.version === 2) {
+      const d = this.dir(c);
+      this.mkdir(d);
+      if (r.cpuset !== null) writeFileSync(join(d, 'cpuset.cpus'), r.cpuset);
+      if (r.cpus !== null)
+        writeFileSync(join(d, 'cpu.max'), `${Math.round(r.cpus * CFS_PERIOD_US)} ${CFS_PERIOD_US}`);
+      if (r.memoryBytes !== null) writeFileSync(join(d, 'memory.max'), String(r.memoryBytes));
+      return;
+    }
+    for (const ctl of V1_CONTROLLERS) this.mkdir(this.dir(c, ctl));
+    // cpuset: a v1 group has empty cpus and mems until set, and refuses processes until then.
+    const cs = this.dir(c, 'cpuset');
+    const runCs = dirname(cs);
+    const parentCs = dirname(runCs);
+    for (const f of ['cpuset.mems', 'cpuset.cpus']) {
+      const fromParent = read(join(parentCs, f)) ?? '0';
+      if (!read(join(runCs, f))) writeFileSync(join(runCs, f), fromParent);
+    }
+    writeFileSync(join(cs, 'cpuset.mems'), read(join(runCs, 'cpuset.mems')) ?? '0');
+    writeFileSync(join(cs, 'cpuset.cpus'), r.cpuset ?? read(join(runCs, 'cpuset.cpus')) ?? '0');
+    const cpu = this.dir(c, 'cpu');
+    writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+    writeFileSync(
+      join(cpu, 'cpu.cfs_quota_us'),
+      r.cpus === null ? '-1' : String(Math.round(r.cpus * CFS_PERIOD_US)),
+    );
+    if (r.memoryBytes !== null)
+      writeFileSync(join(this.dir(c, 'memory'), 'memory.limit_in_bytes'), String(r.memoryBytes));
+  }
+
+  /** Puts a process into its component's group (every controller). False (and noted) when it could not. */
+  add(c: ResourceComponent, pid: number): boolean {
+    if (!this.layout || this.enforcedBy[c] === 'unenforced') return false;
+    try {
+      const dirs =
+        this.layout.version === 2 ? [this.dir(c)] : [...new Set(V1_CONTROLLERS.map((x) => this.dir(c, x)))];
+      for (const d of dirs) writeFileSync(join(d, 'cgroup.procs'), String(pid));
+      if (c === 'lab' && pid === process.pid) this.labMoved = true;
+      return true;
+    } catch (e) {
+      this.enforcedBy[c] = 'unenforced';
+      this.notes[c] = `cannot add pid ${pid} to its cgroup: ${(e as Error).message}`;
+      return false;
+    }
+  }
+
+  /** Cumulative counters of every enforced component. */
+  stats(): Partial<Record<ResourceComponent, CgroupStats>> {
+    const out: Partial<Record<ResourceComponent, CgroupStats>> = {};
+    if (!this.layout) return out;
+    for (const c of RESOURCE_COMPONENTS)
+      if (this.enforcedBy[c] !== 'unenforced')
+        out[c] = this.layout.version === 2 ? this.statsV2(c) : this.statsV1(c);
+    return out;
+  }
+
+  private statsV1(c: ResourceComponent): CgroupStats {
+    const cpu = keyValues(read(join(this.dir(c, 'cpu'), 'cpu.stat')) ?? '');
+    const mem = this.dir(c, 'memory');
+    const usage = num(read(join(this.dir(c, 'cpuacct'), 'cpuacct.usage')));
+    const limit = num(read(join(mem, 'memory.limit_in_bytes')));
+    return {
+      cpuSeconds: usage === null ? null : usage / 1e9,
+      nrPeriods: cpu.nr_periods ?? null,
+      nrThrottled: cpu.nr_throttled ?? null,
+      memoryBytes: num(read(join(mem, 'memory.usage_in_bytes'))),
+      memoryPeakBytes: num(read(join(mem, 'memory.max_usage_in_bytes'))),
+      memoryLimitBytes: limit !== null && limit < V1_UNLIMITED ? limit : null,
+      oomKills: keyValues(read(join(mem, 'memory.oom_control')) ?? '').oom_kill ?? null,
+    };
+  }
+
+  private statsV2(c: ResourceComponent): CgroupStats {
+    const d = this.dir(c);
+    const cpu = keyValues(read(join(d, 'cpu.stat')) ?? '');
+    return {
+      cpuSeconds: cpu.usage_usec === undefined ? null : cpu.usage_usec / 1e6,
+      nrPeriods: cpu.nr_periods ?? null,
+      nrThrottled: cpu.nr_throttled ?? null,
+      memoryBytes: num(read(join(d, 'memory.current'))),
+      memoryPeakBytes: num(read(join(d, 'memory.peak'))),
+      memoryLimitBytes: num(read(join(d, 'memory.max'))),
+      oomKills: keyValues(read(join(d, 'memory.events')) ?? '').oom_kill ?? null,
+    };
+  }
+
+  /**
+   * Removes the run's groups (the lab's own process moved back first). Groups that still hold a process
+   * stay (the kernel refuses): they are returned, and the reaper takes them later.
+   */
+  remove(): string[] {
+    if (this.labMoved && this.layout) {
+      const own =
+        this.layout.version === 2 ? [this.layout.own] : [...new Set(Object.values(this.layout.own))];
+      for (const d of own) {
+        try {
+          writeFileSync(join(d, 'cgroup.procs'), String(process.pid));
+        } catch {
+          // best effort: the group then stays, and the reaper removes it once the lab has exited
+        }
+      }
+      this.labMoved = false;
+    }
+    const left: string[] = [];
+    for (const d of [...this.created].reverse()) {
+      try {
+        if (existsSync(d)) rmdirSync(d);
+      } catch {
+        left.push(d);
+      }
+    }
+    this.created.length = 0;
+    return left;
+  }
+}
+
+/**
+ * Removes the groups of earlier runs (any `pushpull-lab-<runId>` under the lab's own groups) whose run id is
+ * not in `keepRunIds`. Groups that still hold processes are left (and not listed). Returns what was removed.
+ */
+export function reapCgroups(
+  keepRunIds: readonly string[],
+  sources: CgroupSources | null = hostSources(),
+): string[] {
+  const layout = sources ? detectLayout(sources.mounts, sources.selfCgroup) : null;
+  if (!layout) return [];
+  const bases = layout.version === 2 ? [layout.own] : [...new Set(Object.values(layout.own))];
+  const removed: string[] = [];
+  for (const base of bases) {
+    let names: string[];
+    try {
+      names = readdirSync(base).filter((n) => n.startsWith(RUN_GROUP_PREFIX));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (keepRunIds.includes(n.slice(RUN_GROUP_PREFIX.length))) continue;
+      const run = join(base, n);
+      try {
+        for (const child of readdirSync(run, { withFileTypes: true }))
+          if (child.isDirectory()) rmdirSync(join(run, child.name));
+        rmdirSync(run);
+        removed.push(run);
+      } catch {
+        // still in use (a live process) or not ours to remove: left alone
+      }
+    }
+  }
+  return removed;
+}
+
+/** The run's groups that exist right now (for tests and `status`). */
+export function runGroupsPresent(runId: string, sources: CgroupSources | null = hostSources()): string[] {
+  const layout = sources ? detectLayout(sources.mounts, sources.selfCgroup) : null;
+  return layout ? runDirs(layout, runId).filter((d) => existsSync(d)) : [];
+}
