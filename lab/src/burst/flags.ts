@@ -113,6 +113,8 @@ export function parseBurstFlags(
     seriesBudget,
     repeat: Number(flags.repeat ?? 1),
     pull: (flags.pull ?? 'on') !== 'off',
+    resources: f.resources,
+    throttledShare: f.throttledShare,
   };
   const watch: BurstWatchFlags = Object.freeze({
     hold: flags.hold === true,

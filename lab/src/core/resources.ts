@@ -53,6 +53,32 @@ export interface ResourceRecord {
   oomKills: number | null;
 }
 
+/** One component's cumulative resource counters at one probe second (null = not readable here). */
+export interface ResourceCounters {
+  cpuSeconds: number | null;
+  nrPeriods: number | null;
+  nrThrottled: number | null;
+  memoryBytes: number | null;
+  memoryPeakBytes: number | null;
+  memoryLimitBytes: number | null;
+  oomKills: number | null;
+}
+
+/** Who enforces each component's budget on a running stack, and why not where it does not. */
+export type Enforcement = Record<ResourceComponent, { enforcedBy: EnforcedBy; note?: string }>;
+
+/** run@3: which resource was behind a loss cause or failure signal, and the knob that would move it. */
+export interface ResourceCondition {
+  /** cpu-budget, rcvbuf, scrape-targets, limit, unenforced, none */
+  resource: string;
+  /** The component whose resource it is. */
+  component: string | null;
+  /** One sentence: "the collector ran out of its 0.2-core CPU budget (throttled 64% of periods)". */
+  text: string;
+  /** What would move it: cores, receive buffer, scrape interval or jitter, the limit. */
+  knob: string;
+}
+
 /** run@3: orders the profile scheduled against those the producers generated, per second. */
 export interface GeneratorShortfall {
   scheduled: number;

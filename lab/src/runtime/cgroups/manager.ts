@@ -5,6 +5,7 @@ import {
   type EnforcedBy,
   RESOURCE_COMPONENTS,
   type ResourceComponent,
+  type ResourceCounters,
   type ResourcePlan,
 } from '../../core/resources.ts';
 import {
@@ -27,15 +28,7 @@ import {
 // `unenforced`, with the reason.
 
 /** One component's cumulative counters (null = the file is absent on this kernel). */
-export interface CgroupStats {
-  cpuSeconds: number | null;
-  nrPeriods: number | null;
-  nrThrottled: number | null;
-  memoryBytes: number | null;
-  memoryPeakBytes: number | null;
-  memoryLimitBytes: number | null;
-  oomKills: number | null;
-}
+export type CgroupStats = ResourceCounters;
 
 export interface CgroupSources {
   mounts: string;
@@ -257,26 +250,24 @@ export class CgroupManager {
 }
 
 /**
- * Removes the groups of earlier runs (any `pushpull-lab-<runId>` under the lab's own groups) whose run id is
- * not in `keepRunIds`. Groups that still hold processes are left (and not listed). Returns what was removed.
+ * Removes the groups of earlier runs (any `pushpull-lab-<runId>` under the lab's own groups; only `onlyRunId`
+ * when given) whose run id is not in `keepRunIds`. A run any of whose groups still holds a process is left
+ * whole (a live run, or one whose processes the process reaper has not killed yet). Returns what was removed.
  */
 export function reapCgroups(
   keepRunIds: readonly string[],
   sources: CgroupSources | null = hostSources(),
+  onlyRunId?: string,
 ): string[] {
   const layout = sources ? detectLayout(sources.mounts, sources.selfCgroup) : null;
   if (!layout) return [];
   const bases = layout.version === 2 ? [layout.own] : [...new Set(Object.values(layout.own))];
   const removed: string[] = [];
   for (const base of bases) {
-    let names: string[];
-    try {
-      names = readdirSync(base).filter((n) => n.startsWith(RUN_GROUP_PREFIX));
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      if (keepRunIds.includes(n.slice(RUN_GROUP_PREFIX.length))) continue;
+    for (const n of runGroupsUnder(base)) {
+      const id = n.slice(RUN_GROUP_PREFIX.length);
+      if (keepRunIds.includes(id) || (onlyRunId !== undefined && id !== onlyRunId)) continue;
+      if (bases.some((b) => holdsProcesses(join(b, n)))) continue;
       const run = join(base, n);
       try {
         for (const child of readdirSync(run, { withFileTypes: true }))
@@ -284,11 +275,30 @@ export function reapCgroups(
         rmdirSync(run);
         removed.push(run);
       } catch {
-        // still in use (a live process) or not ours to remove: left alone
+        // still in use or not ours to remove: left alone
       }
     }
   }
   return removed;
+}
+
+function runGroupsUnder(base: string): string[] {
+  try {
+    return readdirSync(base).filter((n) => n.startsWith(RUN_GROUP_PREFIX));
+  } catch {
+    return [];
+  }
+}
+
+/** Does any component group of this run dir hold a process? */
+function holdsProcesses(run: string): boolean {
+  try {
+    return readdirSync(run, { withFileTypes: true }).some(
+      (d) => d.isDirectory() && (read(join(run, d.name, 'cgroup.procs')) ?? '') !== '',
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** The run's groups that exist right now (for tests and `status`). */
