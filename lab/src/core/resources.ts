@@ -111,7 +111,9 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export function defaultPlan(host: HostResources): ResourcePlan {
   const c = Math.max(1, Math.floor(host.cores));
   const m = host.memoryBytes;
-  const mem = (share: number, cap: number) => Math.min(cap, Math.floor((m * share) / MiB) * MiB);
+  // Whole quarter-GiB steps: a plan that reads the same on machines of nearly the same size.
+  const mem = (share: number, cap: number) =>
+    Math.min(cap, Math.max(256 * MiB, Math.floor((m * share) / (256 * MiB)) * 256 * MiB));
   const memory = {
     producers: mem(1 / 4, 8 * GiB),
     lab: mem(1 / 12, 2 * GiB),

@@ -190,33 +190,11 @@ export class CgroupManager {
   }
 
   private statsV1(c: ResourceComponent): CgroupStats {
-    const cpu = keyValues(read(join(this.dir(c, 'cpu'), 'cpu.stat')) ?? '');
-    const mem = this.dir(c, 'memory');
-    const usage = num(read(join(this.dir(c, 'cpuacct'), 'cpuacct.usage')));
-    const limit = num(read(join(mem, 'memory.limit_in_bytes')));
-    return {
-      cpuSeconds: usage === null ? null : usage / 1e9,
-      nrPeriods: cpu.nr_periods ?? null,
-      nrThrottled: cpu.nr_throttled ?? null,
-      memoryBytes: num(read(join(mem, 'memory.usage_in_bytes'))),
-      memoryPeakBytes: num(read(join(mem, 'memory.max_usage_in_bytes'))),
-      memoryLimitBytes: limit !== null && limit < V1_UNLIMITED ? limit : null,
-      oomKills: keyValues(read(join(mem, 'memory.oom_control')) ?? '').oom_kill ?? null,
-    };
+    return statsV1At(this.dir(c, 'cpu'), this.dir(c, 'cpuacct'), this.dir(c, 'memory'));
   }
 
   private statsV2(c: ResourceComponent): CgroupStats {
-    const d = this.dir(c);
-    const cpu = keyValues(read(join(d, 'cpu.stat')) ?? '');
-    return {
-      cpuSeconds: cpu.usage_usec === undefined ? null : cpu.usage_usec / 1e6,
-      nrPeriods: cpu.nr_periods ?? null,
-      nrThrottled: cpu.nr_throttled ?? null,
-      memoryBytes: num(read(join(d, 'memory.current'))),
-      memoryPeakBytes: num(read(join(d, 'memory.peak'))),
-      memoryLimitBytes: num(read(join(d, 'memory.max'))),
-      oomKills: keyValues(read(join(d, 'memory.events')) ?? '').oom_kill ?? null,
-    };
+    return statsV2At(this.dir(c));
   }
 
   /**
@@ -245,8 +223,84 @@ export class CgroupManager {
       }
     }
     this.created.length = 0;
+    this.created.push(...left.reverse());
     return left;
   }
+
+  /**
+   * remove(), retried for a bounded while: a child that was just killed leaves its group only once the
+   * kernel has finished with it. What is still left after that is for the reaper.
+   */
+  async removeSettled(timeoutMs = 3000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    let left = this.remove();
+    for (let i = 0; i < 100 && left.length > 0 && Date.now() < deadline; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = this.remove();
+    }
+    return left;
+  }
+}
+
+/** A v1 group's counters from its cpu, cpuacct and memory dirs. */
+export function statsV1At(cpuDir: string, cpuacctDir: string, memDir: string): CgroupStats {
+  const cpu = keyValues(read(join(cpuDir, 'cpu.stat')) ?? '');
+  const usage = num(read(join(cpuacctDir, 'cpuacct.usage')));
+  const limit = num(read(join(memDir, 'memory.limit_in_bytes')));
+  return {
+    cpuSeconds: usage === null ? null : usage / 1e9,
+    nrPeriods: cpu.nr_periods ?? null,
+    nrThrottled: cpu.nr_throttled ?? null,
+    memoryBytes: num(read(join(memDir, 'memory.usage_in_bytes'))),
+    memoryPeakBytes: num(read(join(memDir, 'memory.max_usage_in_bytes'))),
+    memoryLimitBytes: limit !== null && limit < V1_UNLIMITED ? limit : null,
+    oomKills: keyValues(read(join(memDir, 'memory.oom_control')) ?? '').oom_kill ?? null,
+  };
+}
+
+/** A v2 group's counters. */
+export function statsV2At(d: string): CgroupStats {
+  const cpu = keyValues(read(join(d, 'cpu.stat')) ?? '');
+  return {
+    cpuSeconds: cpu.usage_usec === undefined ? null : cpu.usage_usec / 1e6,
+    nrPeriods: cpu.nr_periods ?? null,
+    nrThrottled: cpu.nr_throttled ?? null,
+    memoryBytes: num(read(join(d, 'memory.current'))),
+    memoryPeakBytes: num(read(join(d, 'memory.peak'))),
+    memoryLimitBytes: num(read(join(d, 'memory.max'))),
+    oomKills: keyValues(read(join(d, 'memory.events')) ?? '').oom_kill ?? null,
+  };
+}
+
+/** The counters of the group a process is in (a container's main pid): null when unreadable. */
+export function statsOfPid(pid: number): CgroupStats | null {
+  let self: string;
+  let mounts: string;
+  try {
+    self = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    mounts = readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return null;
+  }
+  const l = detectLayout(mounts, self);
+  if (!l) return null;
+  return l.version === 2 ? statsV2At(l.own) : statsV1At(l.own.cpu, l.own.cpuacct, l.own.memory);
+}
+
+/** Sums counters of several groups (a component of several containers); null fields stay null. */
+export function sumStats(xs: readonly CgroupStats[]): CgroupStats | null {
+  if (xs.length === 0) return null;
+  const add = (k: keyof CgroupStats) =>
+    xs.every((x) => x[k] === null) ? null : xs.reduce((a, x) => a + (x[k] ?? 0), 0);
+  return {
+    cpuSeconds: add('cpuSeconds'),
+    nrPeriods: add('nrPeriods'),
+    nrThrottled: add('nrThrottled'),
+    memoryBytes: add('memoryBytes'),
+    memoryPeakBytes: add('memoryPeakBytes'),
+    memoryLimitBytes: add('memoryLimitBytes'),
+    oomKills: add('oomKills'),
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type ProducerArgs,
   podsForProducer,
 } from '../producer-args.ts';
+import { shareOf } from '../resource-limits.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import type { DockerStack } from './state.ts';
@@ -39,6 +40,8 @@ export async function scaleFleet(s: DockerStack, producers: number, popts: Produ
       labels: { 'pushpull.producer': name },
       // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.
       ports: ['9100/tcp'],
+      // The producers' budget is the fleet's: each container gets an equal share of it.
+      resources: s.resources ? shareOf(s.resources.producers, producers) : null,
     });
     const member: ProducerMember = {
       name,

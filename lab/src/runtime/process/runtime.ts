@@ -207,6 +207,8 @@ export class ProcessRuntime implements Runtime {
     s.producers.length = 0;
     await Promise.all([...s.base.values()].map((c) => terminate(c.pid)));
     s.base.clear();
+    const left = (await s.cgroups?.removeSettled()) ?? [];
+    if (left.length > 0) s.log(`cgroups still in use, left for the reaper: ${left.join(', ')}`);
     this.removeCgroups();
     s.endpoints = null;
     if (s.workDir && s.ownsWorkDir) await removeWorkDir(s.workDir);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { waitHttp as waitHttpBounded } from '../engine.ts';
 import { podsForProducer } from '../producer-args.ts';
+import { checkSwarmFit } from '../resource-limits.ts';
 import type { ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
 import { DEFAULT_POOL, pickSubnet, swarmNodes, usedSubnets } from './engine.ts';
 import { runLabels, serviceName } from './labels.ts';
@@ -32,6 +33,7 @@ export function specContext(s: SwarmStack): SpecContext {
     networkId: s.networkId,
     compose: s.compose,
     observerConstraints: s.observerConstraints,
+    resources: s.resources,
   };
 }
 
@@ -39,6 +41,8 @@ export async function deployBase(s: SwarmStack, opts: StackOptions): Promise<Sta
   const { localNodeId, nodes } = await swarmNodes(s.docker);
   s.localNodeId = localNodeId;
   s.nodes = nodes;
+  // Before anything is deployed: a limit no node can give would leave its task pending forever.
+  if (s.resources) checkSwarmFit(s.resources, nodes);
   const placement = place({ nodes, podsPerProducer: [] });
   s.observerConstraints = placement.observerConstraints;
   await requireLocalImage(s);
