@@ -111,8 +111,8 @@ export interface BurstConfig {
   pull?: boolean;
   /** run@3: each component's declared CPU and memory (--cpus, --cpuset, --memory over the host's default). */
   resources?: ResourcePlan;
-  /** run@3: --throttled-share, above which a component counts as out of its CPU budget. */
-  throttledShare?: number;
+  throttledShare?: number; // run@3: --throttled-share (out of its CPU budget above it)
+  collectorRcvbuf?: number | null; // run@3: --collector-rcvbuf in bytes (null = the collector's default)
 }
 
 /** The producer's ground-truth ledger: one definition on both sides of the wire (@pushpull/common). */
