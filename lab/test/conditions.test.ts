@@ -53,7 +53,7 @@ function series(
     s.resources = {};
     for (const c of ['collector', 'prometheus', 'producers'] as const) {
       const l = hot ? (during[c] ?? { share: 0, cores: 0.05 }) : { share: 0, cores: 0.05 };
-      const a = (acc[c] ??= {
+      acc[c] ??= {
         cpuSeconds: 0,
         nrPeriods: 0,
         nrThrottled: 0,
@@ -61,7 +61,8 @@ function series(
         memoryPeakBytes: 1,
         memoryLimitBytes: null,
         oomKills: 0,
-      });
+      };
+      const a = acc[c];
       if (i > 0) {
         a.cpuSeconds! += l.cores;
         a.nrPeriods! += 10;
