@@ -80,7 +80,8 @@ describe('which resource ran out (integration, process runtime)', { timeout: 400
   it('a small receive buffer with CPU to spare: the condition names the receive buffer, not CPU', async () => {
     const { r, out } = await burst('rcvbuf', [
       '--cpus',
-      'collector=1,prometheus=0.3,producers=0.4',
+      // a whole core for the collector; Prometheus and the producers without a quota (nothing else limits)
+      'collector=1,prometheus=off,producers=off',
       '--collector-rcvbuf',
       '64KiB',
     ]);

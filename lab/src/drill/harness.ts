@@ -1,5 +1,6 @@
 import { LabError, type LedgerCounts, sumCounts } from '@pushpull/common';
 import { httpText } from '../core/http.ts';
+import type { ResourcePlan } from '../core/resources.ts';
 import { abortableSleep, throwIfAborted } from '../core/time.ts';
 import { newWorkDir, removeWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
@@ -22,6 +23,8 @@ export interface DrillDeps {
   factory: RuntimeFactory;
   log: (msg: string) => void;
   signal: AbortSignal;
+  /** Every stack's CPU and memory plan (--cpus, --cpuset, --memory); absent = none. */
+  resources?: ResourcePlan;
 }
 
 export interface Stack {
@@ -56,6 +59,7 @@ export async function withStack<T>(
       log: deps.log,
       signal: deps.signal,
       ...extra,
+      ...(deps.resources ? { resources: deps.resources } : {}),
       // Process runtime: a partition of an OTLP producer cuts its receiver through the lab's proxy.
       partitionableOtlp: scenario.faults.some((f) => f.action === 'partition'),
     });
