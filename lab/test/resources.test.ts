@@ -105,3 +105,19 @@ describe('resource plan', () => {
   ];
   for (const [text, want] of sizes) it(`size "${text}"`, () => assert.equal(parseMemory(text), want));
 });
+
+describe('report: CPU budgets as reference lines', () => {
+  it('one line per distinct budget, naming the components on it; none without a plan', async () => {
+    const { budgetLines } = await import('../src/report/charts.ts');
+    const plan = defaultPlan(host2);
+    const lines = budgetLines({ config: { resources: plan } } as unknown as Parameters<
+      typeof budgetLines
+    >[0]);
+    assert.deepEqual(
+      lines.find((l) => l.y === 0.45),
+      { y: 0.45, label: 'budget: prometheus, collector 0.45' },
+    );
+    assert.ok(lines.some((l) => l.y === 0.8 && /producers/.test(l.label)));
+    assert.deepEqual(budgetLines({ config: {} } as unknown as Parameters<typeof budgetLines>[0]), []);
+  });
+});
