@@ -36,6 +36,9 @@ export function resourceFacts(
   const plan = config.resources ?? null;
   if (!plan) return { resources: undefined, generator: { shortfall }, unenforced: [] };
   const enforcement = ctx.runtime.enforcement?.() ?? null;
+  ctx.notes.push(
+    "resources: push's data lands in pull's Prometheus (one store for both paths, on Prometheus' budget) until per-path stores exist",
+  );
   const resources = resourceRecords(plan, enforcement, samples, window);
   const input: ConditionInput = {
     samples,
