@@ -106,7 +106,8 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * generator (producers) and observer (lab) run on the lower half of the cores and the receivers on the
  * upper half, so neither side can take the other's CPU. On 2 cores: producers 0.8 + lab 0.2 on core 0;
  * Prometheus 0.45 + collector 0.45 + Pushgateway 0.05 + node-exporter 0.05 on core 1. Memory: each path
- * 1/8 of the host (≤ 4 GiB), the producers 1/4 (≤ 8 GiB), the lab 1/12 (≤ 2 GiB).
+ * 1/5 of the host (≤ 8 GiB: Prometheus held 3.9 GiB RSS in the 140-pod default burst of 2026-12-01), the
+ * producers 1/5 (≤ 8 GiB), the lab 1/12 (≤ 2 GiB).
  */
 export function defaultPlan(host: HostResources): ResourcePlan {
   const c = Math.max(1, Math.floor(host.cores));
@@ -115,9 +116,9 @@ export function defaultPlan(host: HostResources): ResourcePlan {
   const mem = (share: number, cap: number) =>
     Math.min(cap, Math.max(256 * MiB, Math.floor((m * share) / (256 * MiB)) * 256 * MiB));
   const memory = {
-    producers: mem(1 / 4, 8 * GiB),
+    producers: mem(1 / 5, 8 * GiB),
     lab: mem(1 / 12, 2 * GiB),
-    path: mem(1 / 8, 4 * GiB),
+    path: mem(1 / 5, 8 * GiB),
   };
   if (c < 2) {
     // One core shared by all: quotas in the same proportions, no cpusets.
