@@ -265,3 +265,42 @@ describe('the generator shortfall', () => {
       /^pull held; resources unenforced for collector, prometheus/,
     ));
 });
+
+describe('the headline names the resource and the knob', () => {
+  it('a first signal without loss carries its condition into the verdict', async () => {
+    const { verdictSentence } = await import('../src/analysis/verdict.ts');
+    const account = {
+      emitted: 100,
+      delivered: 100,
+      lost: 0,
+      lossPct: 0,
+      emittedFrom: '',
+      deliveredFrom: '',
+      causes: [],
+    };
+    const v = verdictSentence({
+      config: { pushMode: 'per-event', transport: 'udp', flushIntervalMs: 10_000 },
+      paths: { pull: account, push: account },
+      firstFailures: [
+        {
+          path: 'pull',
+          signal: 'slow-scrape',
+          secondsAfterBurst: 2,
+          detail: '',
+          condition: {
+            resource: 'cpu-budget',
+            component: 'prometheus',
+            text: 'Prometheus ran out of its 0.45-core CPU budget',
+            knob: 'cores for Prometheus',
+          },
+        },
+      ],
+      peaks: { scrapeP99Seconds: 1 },
+      scrapeTimeoutSeconds: 10,
+    });
+    assert.match(
+      v,
+      /^pull failed first: a scrape took over half its timeout 2\.0 s after the open \(no orders lost; Prometheus ran out of its 0\.45-core CPU budget; knob: cores for Prometheus\)/,
+    );
+  });
+});

@@ -176,8 +176,10 @@ function pathsSentence(v: VerdictInput): string {
     const a = v.paths[o.path];
     if (o.first && a.causes && a.lost > 0)
       return `${lossText(a)}; first sign: ${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)}`;
+    const c = o.first?.condition;
+    const cond = c && c.resource !== 'fault' ? `; ${c.text}; knob: ${c.knob}` : '';
     return o.first
-      ? `${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)} (${lossText(a)})`
+      ? `${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)} (${lossText(a)}${cond})`
       : `${lossText(a)} with no failure signal observed`;
   };
 
