@@ -123,3 +123,55 @@ describe('cgroup v2 manager against a fixture tree', () => {
     assert.match(ro.notes.prometheus ?? '', /cannot create the run's cgroup/);
   });
 });
+
+describe('cgroup v1 manager against a fixture tree', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pushpull-cg1-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory']) mkdirSync(join(root, c));
+  writeFileSync(join(root, 'cpuset', 'cpuset.cpus'), '0-1');
+  writeFileSync(join(root, 'cpuset', 'cpuset.mems'), '0');
+  const sources = {
+    mounts: ['cpu', 'cpuacct', 'cpuset', 'memory']
+      .map((c) => `cgroup ${join(root, c)} cgroup rw,${c} 0 0`)
+      .join('\n'),
+    selfCgroup: '4:memory:/\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/',
+  };
+  const m = CgroupManager.open('r1', resolvePlan({ cpus: 'collector=0.2' }, host), sources);
+  const at = (...p: string[]) => readFileSync(join(root, ...p), 'utf8');
+
+  it('cpuset.mems and cpuset.cpus on the run group and each component before any process joins', () => {
+    assert.equal(m.enforcedBy.collector, 'cgroup-v1');
+    assert.equal(at('cpuset', 'pushpull-lab-r1', 'cpuset.mems'), '0');
+    assert.equal(at('cpuset', 'pushpull-lab-r1', 'cpuset.cpus'), '0-1');
+    assert.equal(at('cpuset', 'pushpull-lab-r1', 'collector', 'cpuset.mems'), '0');
+    assert.equal(at('cpuset', 'pushpull-lab-r1', 'collector', 'cpuset.cpus'), '1');
+    assert.equal(at('cpuset', 'pushpull-lab-r1', 'producers', 'cpuset.cpus'), '0');
+  });
+  it('the CFS quota from the cores, the memory limit from the plan', () => {
+    assert.equal(at('cpu', 'pushpull-lab-r1', 'collector', 'cpu.cfs_period_us'), '100000');
+    assert.equal(at('cpu', 'pushpull-lab-r1', 'collector', 'cpu.cfs_quota_us'), '20000');
+    assert.equal(at('cpu', 'pushpull-lab-r1', 'prometheus', 'cpu.cfs_quota_us'), '45000');
+    assert.equal(
+      at('memory', 'pushpull-lab-r1', 'collector', 'memory.limit_in_bytes'),
+      String(defaultPlan(host).collector.memoryBytes),
+    );
+  });
+  it('a pid joins its component in every controller', () => {
+    assert.equal(m.add('collector', 777), true);
+    for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory'])
+      assert.equal(at(c, 'pushpull-lab-r1', 'collector', 'cgroup.procs'), '777');
+  });
+  it('reads cpu.stat, cpuacct.usage and the memory files', () => {
+    const d = (c: string) => join(root, c, 'pushpull-lab-r1', 'collector');
+    writeFileSync(join(d('cpu'), 'cpu.stat'), 'nr_periods 32\nnr_throttled 30\nthrottled_time 1\n');
+    writeFileSync(join(d('cpuacct'), 'cpuacct.usage'), '1500000000\n');
+    writeFileSync(join(d('memory'), 'memory.usage_in_bytes'), '4096\n');
+    writeFileSync(join(d('memory'), 'memory.max_usage_in_bytes'), '8192\n');
+    writeFileSync(join(d('memory'), 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+    const st = m.stats().collector;
+    assert.deepEqual(
+      [st?.cpuSeconds, st?.nrPeriods, st?.nrThrottled, st?.memoryBytes, st?.memoryPeakBytes, st?.oomKills],
+      [1.5, 32, 30, 4096, 8192, 2],
+    );
+  });
+});
