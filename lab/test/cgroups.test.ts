@@ -78,6 +78,7 @@ describe('cgroup v2 manager against a fixture tree', () => {
     assert.equal(f('collector', 'cpuset.cpus'), '1');
     assert.equal(f('collector', 'memory.max'), String(defaultPlan(host).collector.memoryBytes));
     assert.equal(f('producers', 'cpuset.cpus'), '0');
+    assert.equal(f('cpu.weight'), '800', 'the run group weighs as the processes it holds, not as one');
   });
   it('adds a pid to its component', () => {
     assert.equal(m.add('producers', 4242), true);
@@ -151,6 +152,7 @@ describe('cgroup v1 manager against a fixture tree', () => {
     assert.equal(at('cpu', 'pushpull-lab-r1', 'collector', 'cpu.cfs_period_us'), '100000');
     assert.equal(at('cpu', 'pushpull-lab-r1', 'collector', 'cpu.cfs_quota_us'), '20000');
     assert.equal(at('cpu', 'pushpull-lab-r1', 'prometheus', 'cpu.cfs_quota_us'), '45000');
+    assert.equal(at('cpu', 'pushpull-lab-r1', 'cpu.shares'), '8192', 'the run group weighs as ~8 processes');
     assert.equal(
       at('memory', 'pushpull-lab-r1', 'collector', 'memory.limit_in_bytes'),
       String(defaultPlan(host).collector.memoryBytes),

@@ -59,6 +59,10 @@ const num = (s: string | null): number | null => {
   return Number.isFinite(n) ? n : null;
 };
 
+/** The run group's CPU weight: about eight processes' worth (v1 cpu.shares default 1024, v2 cpu.weight 100). */
+const RUN_SHARES_V1 = 8 * 1024;
+const RUN_WEIGHT_V2 = 8 * 100;
+
 /** v1's "no limit" reads back as a huge page-aligned number. */
 const V1_UNLIMITED = 2 ** 62;
 
@@ -94,6 +98,7 @@ export class CgroupManager {
     try {
       for (const d of runDirs(layout, runId)) m.mkdir(d);
       if (layout.version === 2) m.enableV2(dirname(runDirs(layout, runId)[0]!), runDirs(layout, runId)[0]!);
+      m.weighRunGroup();
     } catch (e) {
       for (const c of RESOURCE_COMPONENTS)
         m.notes[c] = `cannot create the run's cgroup: ${(e as Error).message}`;
@@ -120,6 +125,19 @@ export class CgroupManager {
       mkdirSync(d);
       this.created.push(d);
     }
+  }
+
+  /**
+   * A group competes with its siblings as ONE entity of the default weight: the whole stack under one group
+   * would get the share of a single process against every other process on a busy machine (seen 2026-12-07:
+   * the producers got 0.2 cores at load average 15). The run's group gets the weight of the processes it
+   * holds (about eight), so the quotas, not the grouping, decide what each component gets.
+   */
+  private weighRunGroup(): void {
+    const layout = this.layout!;
+    if (layout.version === 2)
+      writeFileSync(join(runDirs(layout, this.runId)[0]!, 'cpu.weight'), String(RUN_WEIGHT_V2));
+    else writeFileSync(join(dirname(this.dir('lab', 'cpu')), 'cpu.shares'), String(RUN_SHARES_V1));
   }
 
   /** v2: controllers must be enabled in every parent's subtree_control before a child can use them. */
