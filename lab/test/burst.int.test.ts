@@ -100,7 +100,7 @@ describe('burst --runtime process --pods 20 --duration 60 (integration)', { time
   });
 
   it('run@2: causes sum to the loss on both paths, visibility measured, budgets alike (unlimited by default)', () => {
-    assert.equal(r.schema, 'pushpull-lab/run@2');
+    assert.equal(r.schema, 'pushpull-lab/run@3');
     for (const p of ['pull', 'push'] as const) {
       const a = r.paths[p];
       const causes = a.causes ?? [];

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runGroupsPresent } from '../src/runtime/cgroups/manager.ts';
 import { alive, assertBuilt, markedPids, startCli, waitFor, workDirs } from './cli-helpers.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-intr-int-'));
@@ -72,6 +73,9 @@ async function interruptAt(
     for (const c of expectComponents)
       assert.ok(seen.has(c), `${c} was running when interrupted (saw ${[...seen.keys()].join(', ')})`);
     const runId = lab?.runId ?? '';
+    // The default resource plan put the run's children into cgroups of the run (root on this machine).
+    if (expectComponents.length > 0)
+      assert.ok(runGroupsPresent(runId).length > 0, `the run ${runId} had cgroups when interrupted`);
     run.child.kill(sig);
     const { code } = await run.exited;
     assert.equal(code, 130, `exit code; stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
@@ -79,6 +83,7 @@ async function interruptAt(
     for (const [k, pid] of seen) assert.equal(alive(pid), false, `${k} (pid ${pid}) still alive`);
     assert.deepEqual(markedPids(runId), [], 'no process carries the run marker');
     assert.deepEqual(workDirs(tmp), [], 'temp dir removed');
+    assert.deepEqual(runGroupsPresent(runId), [], 'no cgroup of the run remains');
     // Once probes ran, the run keeps its record: written before teardown, marked interrupted (run@2).
     const record = join(base, `${name}-out`, 'run.json');
     if (name === 'peak') {

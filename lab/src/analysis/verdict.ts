@@ -1,4 +1,5 @@
 import type { BurstConfig, FirstFailure, PathAccount, PathBudget, PathName, Peaks } from '../core/record.ts';
+import { type GeneratorShortfall, SHORTFALL_HEADLINE_SHARE } from '../core/resources.ts';
 import { formatLossPct } from './accounting.ts';
 import { causeText, dominantCause } from './causes.ts';
 
@@ -19,6 +20,10 @@ export interface VerdictInput {
   budgets?: Record<PathName, PathBudget>;
   /** run@2: the scrape interval, to judge when stored data trailing the orders is worth a mention. */
   scrapeIntervalSeconds?: number;
+  /** run@3: the generator against the profile; more than 5% behind is said first. */
+  shortfall?: GeneratorShortfall | null;
+  /** run@3: components whose budget nobody enforced (said last, so a reader knows the budgets are not real). */
+  unenforced?: string[];
 }
 
 const SIGNAL_PHRASES: Record<string, string> = {
@@ -70,7 +75,22 @@ function lossText(a: PathAccount): string {
       verified > 0 ? `, and a further ${formatLossPct((verified / a.emitted) * 100)} of orders lost` : '';
     return `${formatLossPct((top.orders / a.emitted) * 100)} of orders could not be verified (Prometheus did not answer for their producers)${rest}`;
   }
-  return `lost ${formatLossPct(a.lossPct)} of orders — ${formatLossPct(top.share * 100)} of that ${causeText(top.cause)}`;
+  const cond = top.condition ? ` — ${top.condition.text}; knob: ${top.condition.knob}` : '';
+  return `lost ${formatLossPct(a.lossPct)} of orders — ${formatLossPct(top.share * 100)} of that ${causeText(top.cause)}${cond}`;
+}
+
+/** run@3: the generator's shortfall first (the answer is for a lighter burst), the unenforced budgets last. */
+export function withResources(sentence: string, v: Pick<VerdictInput, 'shortfall' | 'unenforced'>): string {
+  const sf = v.shortfall;
+  const first =
+    sf && sf.share > SHORTFALL_HEADLINE_SHARE
+      ? `the generator fell ${formatLossPct(sf.share * 100)} behind the profile (${sf.generated.toLocaleString('en-US')} of ${sf.scheduled.toLocaleString('en-US')} orders scheduled): this answer is for a lighter burst than the profile; `
+      : '';
+  const last =
+    v.unenforced && v.unenforced.length > 0
+      ? `; resources unenforced for ${v.unenforced.join(', ')}: their budgets are not measured limits`
+      : '';
+  return `${first}${sentence}${last}`;
 }
 
 /** Causes that are a limit the user configured (--series-budget) rather than the path failing. */
@@ -148,6 +168,10 @@ const BUDGET_SIGNALS = new Set([
 ]);
 
 export function verdictSentence(v: VerdictInput): string {
+  return withResources(pathsSentence(v), v);
+}
+
+function pathsSentence(v: VerdictInput): string {
   const pushOff = v.config.pushMode === 'off';
   const outcome = (path: PathName): PathOutcome => {
     // A loss that is only the user's own budget, with no other signal, is configuration, not a failure.
@@ -163,8 +187,10 @@ export function verdictSentence(v: VerdictInput): string {
     const a = v.paths[o.path];
     if (o.first && a.causes && a.lost > 0)
       return `${lossText(a)}; first sign: ${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)}`;
+    const c = o.first?.condition;
+    const cond = c && c.resource !== 'fault' ? `; ${c.text}; knob: ${c.knob}` : '';
     return o.first
-      ? `${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)} (${lossText(a)})`
+      ? `${signalPhrase(o.first.signal)} ${whenPhrase(o.first.secondsAfterBurst)} (${lossText(a)}${cond})`
       : `${lossText(a)} with no failure signal observed`;
   };
 

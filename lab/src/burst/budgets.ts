@@ -17,10 +17,16 @@ export interface Budget {
   sampleLimit: number | null;
 }
 
-export function budgetOf(config: Pick<BurstConfig, 'seriesBudget' | 'pods'>): Budget {
+export function budgetOf(config: Pick<BurstConfig, 'seriesBudget' | 'pods' | 'collectorRcvbuf'>): Budget {
   const n = config.seriesBudget ?? null;
+  const rcvbuf = config.collectorRcvbuf == null ? [] : ['--rcvbuf', String(config.collectorRcvbuf)];
   return {
-    collectorFlags: ['--max-series', String(n ?? COLLECTOR_MAX_SERIES), ...COLLECTOR_UNLIMITED_BYTES],
+    collectorFlags: [
+      '--max-series',
+      String(n ?? COLLECTOR_MAX_SERIES),
+      ...COLLECTOR_UNLIMITED_BYTES,
+      ...rcvbuf,
+    ],
     sampleLimit: n === null ? null : Math.ceil(n / config.pods),
   };
 }

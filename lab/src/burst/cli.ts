@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { formatHelp } from '@pushpull/common';
 import { selfCheckText } from '../analysis/self-check.ts';
 import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
+import { planHelp } from '../core/flags.ts';
 import { prepareOutDir } from '../core/outdir.ts';
 import { paths, repoRoot } from '../core/paths.ts';
 import type { BurstConfig, RunRecord } from '../core/record.ts';
@@ -43,7 +44,7 @@ export function burstHelp(root: string): string {
     ...BURST_FLAGS.duration!,
     defaultText: `the profile's ramp+hold+decay${ms === null ? '' : `, ${ms / 1000} s`}`,
   };
-  return formatHelp(BURST_USAGE, { ...BURST_FLAGS, duration });
+  return `${formatHelp(BURST_USAGE, { ...BURST_FLAGS, duration })}\n\n${planHelp()}`;
 }
 
 /** The run's planned phases, for the progress ETA. */

@@ -1,4 +1,4 @@
-import { type FlagSpecs, LabError, parseArgs } from '@pushpull/common';
+import { type FlagSpecs, LabError, parseArgs, parseBytes } from '@pushpull/common';
 import { FACT_HELP, parseFailOn } from '../analysis/failon.ts';
 import { durationFlag, fleetFlags, INCIDENT_FLEET_PODS, STACK_START_FLAGS } from '../core/flags.ts';
 import type { BurstConfig } from '../core/record.ts';
@@ -55,6 +55,13 @@ export const BURST_FLAGS: FlagSpecs = {
     default: 'on',
     choices: ['on', 'off'],
     help: 'off: Prometheus scrapes only the collector (and Pushgateway, node-exporter), not the pods: push measured alone',
+  },
+  'collector-rcvbuf': {
+    kind: 'string',
+    env: 'LAB_COLLECTOR_RCVBUF',
+    placeholder: 'SIZE',
+    defaultText: "the collector's 8MiB (capped by net.core.rmem_max)",
+    help: "the collector's UDP receive buffer request (--rcvbuf), e.g. 64KiB; the kernel's grant is read back into the record",
   },
   'fail-on': {
     kind: 'string',
@@ -113,6 +120,12 @@ export function parseBurstFlags(
     seriesBudget,
     repeat: Number(flags.repeat ?? 1),
     pull: (flags.pull ?? 'on') !== 'off',
+    resources: f.resources,
+    throttledShare: f.throttledShare,
+    collectorRcvbuf:
+      typeof flags['collector-rcvbuf'] === 'string'
+        ? parseBytes(flags['collector-rcvbuf'], '--collector-rcvbuf')
+        : null,
   };
   const watch: BurstWatchFlags = Object.freeze({
     hold: flags.hold === true,

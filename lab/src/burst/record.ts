@@ -23,6 +23,7 @@ import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { pathBudgets } from './budgets.ts';
 import type { RunContext } from './context.ts';
 import { completePaths, withVisibility } from './record-paths.ts';
+import { resourceFacts } from './resources.ts';
 
 // The run record, built from what the phases left in the context: the loss accounting per path (or, for a
 // failed run, the last probe values marked partial), datagrams, first failures, peaks, the verdict.
@@ -54,6 +55,8 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     collected.collectorSeries ?? lastCollectorSeries(samples),
     ctx.configuredSampleLimit,
   );
+  const rcvbufBytes = ctx.collected.collectorRcvbuf ?? lastCollectorRcvbuf(samples);
+  const facts = resourceFacts(ctx, samples, t0, paths, firstFailures, { budgets, rcvbufBytes });
   const packetsPeak = peaks.collectorPacketsPerSec;
   peaks.model = modelPeak(config, samples, t0, collected.quiesceAtMs || Date.now(), packetsPeak);
   const selfCheck = [...ctx.selfCheck, ...storedOverLimit(budgets)];
@@ -76,6 +79,8 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
             scrapeTimeoutSeconds: scrapeTimeoutMs / 1000,
             budgets,
             scrapeIntervalSeconds: config.scrapeIntervalMs / 1000,
+            shortfall: facts.generator?.shortfall ?? null,
+            unenforced: facts.unenforced,
           });
   const record: RunRecord = {
     schema: RUN_SCHEMA,
@@ -101,6 +106,8 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     falsePages: falsePagesOf(samples, { fromMs: t0, toMs: collected.quiesceAtMs || Date.now() }),
     pullResolution: collected.pullResolution,
     selfCheck,
+    ...(facts.resources ? { resources: facts.resources } : {}),
+    generator: facts.generator,
   };
   if (config.failOn)
     record.failOn = { expr: config.failOn, met: evalFailOn(parseFailOn(config.failOn), factsOf(record)) };

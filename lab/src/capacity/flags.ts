@@ -5,8 +5,11 @@ import {
   FLEET_FLAGS,
   INCIDENT_FLEET_PODS,
   LAB_TRANSPORTS,
+  RESOURCE_FLAGS,
+  resourceFlags,
 } from '../core/flags.ts';
 import type { BurstConfig, PushMode, Transport } from '../core/record.ts';
+import type { ResourcePlan } from '../core/resources.ts';
 import { type Criteria, DEFAULT_CRITERIA } from './criteria.ts';
 
 // `capacity` flags → one frozen CapacityConfig, validated at the boundary (a bad flag fails in a second,
@@ -17,6 +20,7 @@ export type CapacityPath = (typeof CAPACITY_PATHS)[number];
 
 export const CAPACITY_FLAGS: FlagSpecs = {
   ...COMMON_FLAGS,
+  ...RESOURCE_FLAGS,
   paths: {
     kind: 'string',
     env: 'LAB_CAPACITY_PATHS',
@@ -206,6 +210,9 @@ export interface CapacityConfig {
   fleetPods: number;
   seed: number;
   stateDir: string | null;
+  /** Every trial's CPU and memory plan (--cpus, --cpuset, --memory) and --throttled-share. */
+  resources: ResourcePlan;
+  throttledShare: number;
 }
 
 /** `--paths pull,push`: known names, no repeats, at least one. */
@@ -278,6 +285,7 @@ export function parseCapacityFlags(
     fleetPods: num('fleet-pods'),
     seed: num('seed'),
     stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
+    ...resourceFlags(flags),
   };
   return { config: Object.freeze(config), help: flags.help === true };
 }

@@ -54,6 +54,8 @@ export function trialConfig(c: CapacityConfig, path: BurstPath, pods: number, ou
     seriesBudget: null,
     repeat: 1,
     pull: path === 'pull',
+    resources: c.resources,
+    throttledShare: c.throttledShare,
   });
 }
 

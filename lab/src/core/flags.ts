@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs } from '@pushpull/common';
+import { hostMemory } from './host.ts';
 import {
   type BurstConfig,
   type OtlpTemporality,
@@ -6,6 +8,15 @@ import {
   RUNTIME_CHOICES,
   type Transport,
 } from './record.ts';
+import {
+  DEFAULT_THROTTLED_SHARE,
+  defaultPlan,
+  type HostResources,
+  planLines,
+  RESOURCE_COMPONENTS,
+  type ResourcePlan,
+  resolvePlan,
+} from './resources.ts';
 
 /** The push transports the lab drives end to end. */
 export const LAB_TRANSPORTS: Transport[] = ['udp', 'tcp', 'otlp'];
@@ -104,13 +115,76 @@ export const STACK_FLAGS: FlagSpecs = {
   },
 };
 
+const COMPONENT_LIST = RESOURCE_COMPONENTS.join(', ');
+
+/** CPU and memory per component (core/resources.ts), over the host's default plan. */
+export const RESOURCE_FLAGS: FlagSpecs = {
+  cpus: {
+    kind: 'string',
+    env: 'LAB_CPUS',
+    placeholder: 'C=N,...',
+    defaultText: "the host's plan (below)",
+    help: `CPU quota in cores per component (${COMPONENT_LIST}), e.g. collector=0.2; "off" = no quotas`,
+  },
+  cpuset: {
+    kind: 'string',
+    env: 'LAB_CPUSET',
+    placeholder: 'C=LIST,...',
+    defaultText: "the host's plan (below)",
+    help: 'cores per component, e.g. producers=0,collector=1; "off" = any core',
+  },
+  memory: {
+    kind: 'string',
+    env: 'LAB_MEMORY',
+    placeholder: 'C=SIZE,...',
+    defaultText: "the host's plan (below)",
+    help: 'memory limit per component, e.g. collector=2GiB; "off" = no limits',
+  },
+  'throttled-share': {
+    kind: 'number',
+    env: 'LAB_THROTTLED_SHARE',
+    default: DEFAULT_THROTTLED_SHARE,
+    min: 0.01,
+    max: 1,
+    help: 'a component throttled in more than this share of its CFS periods ran out of its CPU budget',
+  },
+};
+
 /** Every verb that starts a stack and a fleet (`up`, `burst`) takes these. */
 export const STACK_START_FLAGS: FlagSpecs = {
   ...COMMON_FLAGS,
   ...PODS_FLAG,
   ...FLEET_FLAGS,
   ...STACK_FLAGS,
+  ...RESOURCE_FLAGS,
 };
+
+/** This machine's cores and memory, for the default plan and the oversubscription checks. */
+export function thisHost(): HostResources {
+  return { cores: availableParallelism(), memoryBytes: hostMemory()?.totalBytes ?? 4 * 2 ** 30 };
+}
+
+/** `-h`: the default plan on this machine and why. */
+export function planHelp(host: HostResources = thisHost()): string {
+  return [
+    `Resources on this machine (${host.cores} cores, ${Math.round(host.memoryBytes / 2 ** 30)} GiB) unless --cpus/--cpuset/--memory say otherwise:`,
+    ...planLines(defaultPlan(host)).map((l) => `  ${l}`),
+    '  Each path gets the same CPU and memory (pull: Prometheus; push: the collector); the generator',
+    "  (producers) and the observer (lab) run on cores of their own, so neither side takes the other's CPU.",
+  ].join('\n');
+}
+
+/** The resource plan from --cpus/--cpuset/--memory over the host's default (a usage error names the offender). */
+export function resourceFlags(
+  flags: Record<string, unknown>,
+  host: HostResources = thisHost(),
+): { resources: ResourcePlan; throttledShare: number } {
+  const str = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
+  return {
+    resources: resolvePlan({ cpus: str('cpus'), cpuset: str('cpuset'), memory: str('memory') }, host),
+    throttledShare: Number(flags['throttled-share'] ?? DEFAULT_THROTTLED_SHARE),
+  };
+}
 
 export function durationFlag(name: string, raw: unknown, minMs: number, maxMs: number): number {
   const ms = parseDurationMs(String(raw), `--${name}`);
@@ -137,7 +211,7 @@ export type FleetFlags = Pick<
   | 'scrapeIntervalMs'
   | 'seed'
   | 'nodeExporter'
-> & { stateDir: string | null };
+> & { stateDir: string | null; resources: ResourcePlan; throttledShare: number };
 
 export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
   const pods = Number(flags.pods ?? DEFAULT_PODS);
@@ -158,5 +232,6 @@ export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
     seed: Number(flags.seed ?? 42),
     nodeExporter: (flags['node-exporter'] ?? 'on') === 'on',
     stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
+    ...resourceFlags(flags),
   };
 }

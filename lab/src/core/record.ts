@@ -1,5 +1,13 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
 import type { RecordNode } from './record-nodes.ts';
+import type {
+  GeneratorShortfall,
+  ResourceComponent,
+  ResourceCondition,
+  ResourceCounters,
+  ResourcePlan,
+  ResourceRecord,
+} from './resources.ts';
 
 // The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
 // functions of this record only.
@@ -57,7 +65,7 @@ export interface NodeUdpSnapshot {
 }
 
 /** How pods push and over what: wire contracts shared with the producer (@pushpull/common). */
-export type { OtlpTemporality, PushMode, Transport };
+export type { OtlpTemporality, PushMode, ResourceCondition, Transport };
 export type PathName = 'pull' | 'push';
 
 export interface BurstConfig {
@@ -108,6 +116,10 @@ export interface BurstConfig {
    * Absent (older records) = on.
    */
   pull?: boolean;
+  /** run@3: each component's declared CPU and memory (--cpus, --cpuset, --memory over the host's default). */
+  resources?: ResourcePlan;
+  throttledShare?: number; // run@3: --throttled-share (out of its CPU budget above it)
+  collectorRcvbuf?: number | null; // run@3: --collector-rcvbuf in bytes (null = the collector's default)
 }
 
 /** The producer's ground-truth ledger: one definition on both sides of the wire (@pushpull/common). */
@@ -187,6 +199,8 @@ export interface ProbeSample {
   failedProbes?: string[];
   /** Components found not running at this tick (absent = not checked this tick). */
   dead?: string[];
+  /** run@3: each budgeted component's cumulative counters (cgroup or engine), when the runtime reads them. */
+  resources?: Partial<Record<ResourceComponent, ResourceCounters>> | null;
 }
 
 /**
@@ -218,6 +232,8 @@ export interface LossCause {
   /** How the number was counted; an estimate says so. */
   countedBy: string;
   estimate: boolean;
+  /** run@3: the resource behind this cause, measured over the seconds in which it grew. */
+  condition?: ResourceCondition;
 }
 
 /**
@@ -301,6 +317,8 @@ export interface FirstFailure {
   signal: string;
   secondsAfterBurst: number;
   detail: string;
+  /** run@3: the resource behind the signal. */
+  condition?: ResourceCondition;
 }
 
 export interface PhaseMark {
@@ -340,11 +358,17 @@ export interface Environment {
   nodes?: RecordNode[];
 }
 
-export const RUN_SCHEMA = 'pushpull-lab/run@2';
+export const RUN_SCHEMA = 'pushpull-lab/run@3';
+
+/** Every schema the readers (report, compare) take. */
+export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
 export interface RunRecord {
-  /** run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; readers take both. */
-  schema: 'pushpull-lab/run@1' | 'pushpull-lab/run@2';
+  /**
+   * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
+   * generator and conditions. Readers take all three.
+   */
+  schema: (typeof READABLE_SCHEMAS)[number];
   runId: string;
   startedAt: string;
   finishedAt: string;
@@ -376,6 +400,10 @@ export interface RunRecord {
   falsePages?: FalsePage[];
   /** run@2 */
   pullResolution?: PullResolution | null;
+  /** run@3: per component, the plan, who enforced it and what was used against it. */
+  resources?: Partial<Record<ResourceComponent, ResourceRecord>>;
+  /** run@3: did the load generator keep up with the profile? */
+  generator?: { shortfall: GeneratorShortfall | null };
   /**
    * The lab's own check of the run (#20): a limit asked for but not in force, or a count above its own limit.
    * Non-empty = an error of the lab, never a finding about a path: the verdict is withheld and the run exits

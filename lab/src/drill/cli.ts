@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
 import { type CliIo, withInterrupts } from '../core/cli.ts';
+import { RESOURCE_FLAGS, resourceFlags } from '../core/flags.ts';
 import { paths, repoRoot } from '../core/paths.ts';
 import { RUNTIME_CHOICES } from '../core/record.ts';
 import { makeRunId } from '../core/workdir.ts';
@@ -13,6 +14,7 @@ import { findScenario, loadScenarios, runDrill, terminalGrid } from './run.ts';
 // did not hold, 2 bad usage, 130 interrupted (stacks torn down first).
 
 export const DRILL_FLAGS: FlagSpecs = {
+  ...RESOURCE_FLAGS,
   runtime: {
     kind: 'string',
     env: 'LAB_RUNTIME',
@@ -83,6 +85,7 @@ export async function runDrillCommand(
       root,
       factory: sel.factory,
       signal,
+      resources: resourceFlags(flags).resources,
       log: (m) => io.err(`[${Math.round((Date.now() - started) / 1000)}s] ${m}\n`),
     },
     scenarios,

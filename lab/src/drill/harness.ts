@@ -1,5 +1,6 @@
 import { LabError, type LedgerCounts, sumCounts } from '@pushpull/common';
 import { httpText } from '../core/http.ts';
+import type { ResourcePlan } from '../core/resources.ts';
 import { abortableSleep, throwIfAborted } from '../core/time.ts';
 import { newWorkDir, removeWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
@@ -23,6 +24,8 @@ export interface DrillDeps {
   factory: RuntimeFactory;
   log: (msg: string) => void;
   signal: AbortSignal;
+  /** Every stack's CPU and memory plan (--cpus, --cpuset, --memory); absent = none. */
+  resources?: ResourcePlan;
 }
 
 export interface Stack {
@@ -57,6 +60,7 @@ export async function withStack<T>(
       log: deps.log,
       signal: deps.signal,
       ...extra,
+      ...(deps.resources ? { resources: deps.resources } : {}),
       // A partition must reach every path (process runtime: through the lab's relays per producer). Only
       // for a scenario that partitions: the relays are an extra hop the other measurements must not carry.
       partitionable: scenario.faults.some((f) => f.action === 'partition'),

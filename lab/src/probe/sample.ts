@@ -34,6 +34,7 @@ export function mergeInto(target: ProbeSample, from: ProbeSample): void {
   if (from.alerts) target.alerts = from.alerts;
   if (from.cpu) target.cpu = from.cpu;
   if (from.rss) target.rss = from.rss;
+  if (from.resources) target.resources = from.resources;
   if (from.hostMemAvailable !== undefined && from.hostMemAvailable !== null)
     target.hostMemAvailable = from.hostMemAvailable;
   if (from.dead) target.dead = from.dead;

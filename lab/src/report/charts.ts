@@ -91,6 +91,14 @@ export function cpuSeries(
   }));
 }
 
+/** run@3: each CPU budget as a reference line; components with the same budget share one line. */
+export function budgetLines(r: RunRecord): { y: number; label: string }[] {
+  const by = new Map<number, string[]>();
+  for (const [c, v] of Object.entries(r.config.resources ?? {}))
+    if (v.cpus !== null) by.set(v.cpus, [...(by.get(v.cpus) ?? []), c]);
+  return [...by].map(([y, cs]) => ({ y, label: `budget: ${cs.join(', ')} ${y}` }));
+}
+
 /** How one line's points come from the samples (x = seconds after the open). */
 type PointsOf = (samples: readonly ProbeSample[], burstAtMs: number) => Point[];
 
@@ -244,9 +252,11 @@ const LINE_CHARTS: readonly LineChartSpec[] = [
   },
   {
     id: 'cpu',
-    title: 'CPU per component (cores)',
+    title: (r) =>
+      r.config.resources ? 'CPU used per component against its budget (cores)' : 'CPU per component (cores)',
     yLabel: 'cores',
     lines: cpuSeries,
+    refLines: budgetLines,
     formatY: (v) => (v >= 10 ? compact(v) : v.toFixed(2)),
   },
   {

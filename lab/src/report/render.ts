@@ -15,6 +15,7 @@ import {
   pullResolutionTable,
   visibilityTable,
 } from './loss-tables.ts';
+import { resourcesTable, shortfallNote } from './resources.ts';
 import { REPORT_CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
 import {
@@ -126,6 +127,10 @@ export function renderMarkdown(r: RunRecord): string {
       'Visibility',
       visibilityBody(r, md, (s) => [s, '']),
     ),
+    ...mdSection(
+      'Resources',
+      resourcesBody(r, md, (x) => [x, '']),
+    ),
     ...mdSection('Peaks', md(peaksTable(r))),
     ...mdSection('Phases', md(phasesTable(r))),
     ...mdSection('Environment and configuration', md(environmentTable(r))),
@@ -146,6 +151,14 @@ function visibilityBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: 
     ...table(v),
     ...table(q),
   ];
+}
+
+/** The budgets and their use, and the generator's shortfall (run@3; older records: one sentence). */
+function resourcesBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: (s: string) => T[]): T[] {
+  const t = resourcesTable(r);
+  const sf = shortfallNote(r);
+  if (!t && !sf) return text(`This record (${r.schema}) has no resource budgets.`);
+  return [...table(t), ...(sf ? text(sf) : [])];
 }
 
 export function htmlTable(t: Table | null): string {
@@ -230,6 +243,11 @@ ${fig('scrape-duration')}${fig('body-size')}${fig('targets')}
 <h2>Push-side drops</h2>
 ${fig('udp-drops')}
 <h2>CPU and memory</h2>
+${resourcesBody(
+  r,
+  (x) => [htmlTable(x)],
+  (x) => [para(x)],
+).join('\n')}
 ${fig('cpu')}${fig('memory-host')}${fig('memory-rss')}
 <h2>Alerts</h2>
 ${fig('alerts')}

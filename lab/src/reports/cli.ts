@@ -4,16 +4,16 @@ import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/commo
 import type { CliIo } from '../core/cli.ts';
 import { prepareOutDir } from '../core/outdir.ts';
 import { paths, repoRoot } from '../core/paths.ts';
-import type { RunRecord } from '../core/record.ts';
+import { READABLE_SCHEMAS, type RunRecord } from '../core/record.ts';
 import { makeRunId } from '../core/workdir.ts';
 import { type LabelledRun, renderCompareHtml, renderCompareMarkdown } from '../report/compare.ts';
 import { renderHtml, renderMarkdown, renderTerminalSummary } from '../report/render.ts';
 
-// `pushpull-lab report DIR` re-renders DIR/report.md and DIR/report.html from DIR/run.json (run@1 or
-// run@2), e.g. after the report itself improved; `pushpull-lab compare DIR_A DIR_B …` writes one
+// `pushpull-lab report DIR` re-renders DIR/report.md and DIR/report.html from DIR/run.json (run@1, run@2
+// or run@3), e.g. after the report itself improved; `pushpull-lab compare DIR_A DIR_B …` writes one
 // side-by-side report of several runs. Both only read records: nothing is started, nothing measured.
 
-const SCHEMAS = new Set(['pushpull-lab/run@1', 'pushpull-lab/run@2']);
+const SCHEMAS = new Set<string>(READABLE_SCHEMAS);
 
 export const REPORT_FLAGS: FlagSpecs = { help: { kind: 'bool', default: false, help: 'show this help' } };
 export const COMPARE_FLAGS: FlagSpecs = {
@@ -25,7 +25,7 @@ export const COMPARE_FLAGS: FlagSpecs = {
   help: { kind: 'bool', default: false, help: 'show this help' },
 };
 export const REPORT_USAGE =
-  'pushpull-lab report DIR\nRe-renders DIR/report.md and DIR/report.html from DIR/run.json (record run@1 or run@2).';
+  'pushpull-lab report DIR\nRe-renders DIR/report.md and DIR/report.html from DIR/run.json (record run@1, run@2 or run@3).';
 export const COMPARE_USAGE =
   'pushpull-lab compare DIR_A DIR_B [DIR…] [--out DIR]\nOne side-by-side report of several runs: verdicts, loss by cause, peaks, overlaid charts.';
 

@@ -1,4 +1,5 @@
 import { LabError } from '@pushpull/common';
+import type { ResourcePlan } from '../core/resources.ts';
 import type {
   ProducerMember,
   ProducerOptions,
@@ -23,6 +24,8 @@ export interface RunState<Handle, Tracked extends { member: ProducerMember }> {
   readonly base: Map<string, Handle>;
   readonly producers: Tracked[];
   endpoints: StackEndpoints | undefined;
+  /** run@3: the components' CPU and memory budgets (null = none). */
+  resources: ResourcePlan | null;
 }
 
 /** The run fields of a stack nothing has started yet. */
@@ -40,6 +43,7 @@ export function emptyRunState<Handle, Tracked extends { member: ProducerMember }
     base: new Map(),
     producers: [],
     endpoints: undefined,
+    resources: null,
   };
 }
 
@@ -53,6 +57,7 @@ export function beginRun<H, T extends { member: ProducerMember }>(
   s.scrapeIntervalMs = opts.scrapeIntervalMs;
   s.startedAtMs = Date.now();
   s.log = opts.log;
+  s.resources = opts.resources ?? null;
 }
 
 /** Starts the base stack; a failure part-way tears down what was started before it is rethrown. */

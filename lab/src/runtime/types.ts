@@ -4,6 +4,7 @@
 
 import type { PushMode, Transport } from '@pushpull/common';
 import type { Environment, RuntimeKind } from '../core/record.ts';
+import type { Enforcement, ResourceComponent, ResourceCounters, ResourcePlan } from '../core/resources.ts';
 import type { GrafanaPlacement } from './grafana.ts';
 
 export type { RuntimeKind };
@@ -38,6 +39,11 @@ export interface StackOptions {
    * Off by default: the relays are an extra hop in the lab's own process, which a burst must not measure.
    */
   partitionable?: boolean;
+  /**
+   * run@3: each component's CPU and memory budget (core/resources.ts). Process runtime: cgroups; docker:
+   * HostConfig; swarm: Resources.Limits. Absent = no budget.
+   */
+  resources?: ResourcePlan;
 }
 
 export interface ProducerOptions {
@@ -187,6 +193,10 @@ export interface Runtime {
   cpuSeconds(): Promise<Record<string, number>>;
   /** Optional: resident memory in bytes per component (same keys as cpuSeconds), for the memory chart. */
   rssBytes?(): Promise<Record<string, number>>;
+  /** Optional (run@3): who enforces each component's budget and why not where nobody does. Valid after up(). */
+  enforcement?(): Enforcement;
+  /** Optional (run@3): each budgeted component's cumulative counters (CPU, throttling, memory, OOM kills). */
+  resourceCounters?(): Promise<Partial<Record<ResourceComponent, ResourceCounters>>>;
   /** Snapshot for `.lab/state.json` (see StackState). Valid after up(). */
   describe(): StackState;
   /**

@@ -6,10 +6,12 @@ import {
   FLEET_FLAGS,
   fleetFlags,
   INCIDENT_FLEET_PODS,
+  planHelp,
   STACK_START_FLAGS,
 } from '../core/flags.ts';
 import { paths, repoRoot } from '../core/paths.ts';
 import { RUNTIME_CHOICES } from '../core/record.ts';
+import { planLines } from '../core/resources.ts';
 import { makeRunId, newWorkDir, removeWorkDir } from '../core/workdir.ts';
 import { PromClient } from '../probe/prom.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
@@ -78,7 +80,7 @@ function verbFlags(
   if (!positionalsAllowed && positionals.length > 0)
     throw new LabError('LAB_ERR_FLAG_VALUE', `${verb}: unexpected argument "${positionals[0]}"`);
   if (flags.help) {
-    io.out(`${formatHelp(STACK_USAGE[verb], specs)}\n`);
+    io.out(`${formatHelp(STACK_USAGE[verb], specs)}\n${'cpus' in specs ? `\n${planHelp()}\n` : ''}`);
     return null;
   }
   return { flags, positionals };
@@ -121,7 +123,9 @@ export async function upCommand(argv: string[], io: CliIo, deps: StackDeps = {})
       const reaped = await sel.factory.reap([]).catch(() => []);
       if (reaped.length > 0) io.err(`removed leftovers of earlier runs: ${reaped.join(', ')}\n`);
       io.out(`starting the stack (${runtime.kind} runtime, run ${runId})\n`);
+      io.out(`resources (--cpus, --cpuset, --memory):\n  ${planLines(f.resources).join('\n  ')}\n`);
       await runtime.up({
+        resources: f.resources,
         runId,
         workDir,
         scrapeIntervalMs: f.scrapeIntervalMs,

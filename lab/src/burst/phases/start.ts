@@ -1,4 +1,5 @@
 import { hostMemory } from '../../core/host.ts';
+import { planLines } from '../../core/resources.ts';
 import { ProbeLoop } from '../../probe/loop.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
 import type { RunContext } from '../context.ts';
@@ -20,6 +21,8 @@ export async function start(ctx: RunContext): Promise<void> {
     .catch((e: Error) => [`(reaper failed: ${e.message})`]);
   if (reaped.length > 0) progress.note(`removed leftovers of earlier runs: ${reaped.join(', ')}`);
   await ctx.setPhase('start', `${runtime.kind} runtime, work dir ${ctx.workDir}`);
+  if (config.resources)
+    progress.note(`resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources).join('\n  ')}`);
   ctx.endpoints = await runtime.up({
     runId: ctx.runId,
     workDir: ctx.workDir,
@@ -27,6 +30,7 @@ export async function start(ctx: RunContext): Promise<void> {
     // A runtime without node-exporter reads the kernel's UDP counters from the collector itself.
     withNodeExporter: config.nodeExporter && capabilitiesOf(runtime.kind).nodeExporter,
     collectorFlags: ctx.budget.collectorFlags,
+    ...(config.resources ? { resources: config.resources } : {}),
     ...producerScrape(ctx),
     log: (m) => progress.note(m),
     persistent: false,
@@ -75,6 +79,7 @@ function startProbe(ctx: RunContext): void {
       members: () => ctx.members,
       cpuSeconds: () => runtime.cpuSeconds(),
       ...(runtime.rssBytes ? { rssBytes: () => runtime.rssBytes!() } : {}),
+      ...(runtime.resourceCounters ? { resourceCounters: () => runtime.resourceCounters!() } : {}),
       minHostMemAvailable: minHostMemAvailable(),
       dead: () => runtime.dead(),
       ...(runtime.logs ? { logs: (n: string) => runtime.logs!(n) } : {}),

@@ -35,6 +35,8 @@ export function resourcesSource(t: ProbeTargets): ProbeSource {
         const rss = groupComponents(await t.rssBytes(), names, process.memoryUsage.rss());
         s.rss = rss;
       }
+      // The same second's budget counters (CPU used, CFS throttling, memory against limit, OOM kills).
+      if (t.resourceCounters) s.resources = await t.resourceCounters();
       const mem = hostMemory();
       s.hostMemAvailable = mem?.availableBytes ?? null;
       if (

@@ -22,6 +22,8 @@ export interface ProbeTargets {
   cpuSeconds: () => Promise<Record<string, number>>;
   /** Resident memory per component (runtime.rssBytes()), when the runtime reports it. */
   rssBytes?: () => Promise<Record<string, number>>;
+  /** run@3: each budgeted component's counters (runtime.resourceCounters()), when the runtime reads them. */
+  resourceCounters?: () => Promise<ProbeSample['resources']>;
   /** Stop the run when the host's MemAvailable falls below this (bytes): before the kernel OOM-kills something. */
   minHostMemAvailable?: number;
   /** Base-stack components or producers no longer running (runtime.dead()). */

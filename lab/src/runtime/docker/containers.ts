@@ -1,6 +1,8 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
+import type { ComponentResources } from '../../core/resources.ts';
 import { sleep } from '../engine.ts';
+import { componentOfService, dockerHostLimits } from '../resource-limits.ts';
 import { composeService, containerPorts } from './compose.ts';
 import { COMPONENT_LABEL, runLabels } from './labels.ts';
 import type { DockerStack } from './state.ts';
@@ -13,6 +15,8 @@ export interface ServiceExtra {
   containerName?: string;
   labels?: Record<string, string>;
   ports?: string[];
+  /** The budget for this container when it is one of several sharing its component's (the producers). */
+  resources?: ComponentResources | null;
 }
 
 /** Creates and starts a container of compose service `name`, its ports published on 127.0.0.1. */
@@ -32,6 +36,7 @@ export async function startService(
     Labels: { ...runLabels(s.runId), [COMPONENT_LABEL]: name, ...extra.labels },
     ExposedPorts: Object.fromEntries(exposed.map((p) => [p, {}])),
     HostConfig: {
+      ...dockerHostLimits(extra.resources ?? budgetOf(s, name)),
       ...(attachNetwork ? { NetworkMode: s.networkName } : {}),
       PortBindings: Object.fromEntries(exposed.map((p) => [p, [{ HostIp: '127.0.0.1', HostPort: '' }]])),
       ...hostConfig,
@@ -43,6 +48,12 @@ export async function startService(
   if (!extra.containerName) s.base.set(name, container);
   await container.start();
   return container;
+}
+
+/** The plan's budget for a compose service (null = none, or not a budgeted component). */
+function budgetOf(s: DockerStack, service: string): ComponentResources | null {
+  const c = componentOfService(service);
+  return c && s.resources ? s.resources[c] : null;
 }
 
 /** The host port the engine published for `port` ("9090/tcp"); a clear error when the container exited. */

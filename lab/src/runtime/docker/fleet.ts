@@ -10,6 +10,7 @@ import {
   podsForProducer,
   producersToKeep,
 } from '../producer-args.ts';
+import { shareOf } from '../resource-limits.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import type { DockerStack } from './state.ts';
@@ -47,6 +48,8 @@ export async function scaleFleet(s: DockerStack, producers: number, popts: Produ
       labels: { 'pushpull.producer': name },
       // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.
       ports: ['9100/tcp'],
+      // The producers' budget is the fleet's: each container gets an equal share of it.
+      resources: s.resources ? shareOf(s.resources.producers, producers) : null,
     });
     const member: ProducerMember = {
       name,

@@ -14,9 +14,12 @@
 // faults.ts, aux.ts, snapshot.ts (state.json), reaper.ts (down, crashed runs), labels.ts.
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
+import type { Enforcement, ResourceComponent, ResourceCounters } from '../../core/resources.ts';
+import { statsOfPid, sumStats } from '../cgroups/manager.ts';
 import { containerCpuSeconds } from '../engine.ts';
 import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
 import type { GrafanaPlacement } from '../grafana.ts';
+import { componentOfService, engineEnforcement } from '../resource-limits.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -55,6 +58,8 @@ export interface DockerRuntimeOptions {
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   private readonly s: DockerStack;
+  /** Container id → its main pid (for its cgroup counters). */
+  private readonly pids = new Map<string, number>();
 
   constructor(cfg: DockerRuntimeOptions) {
     this.s = emptyStack(cfg.docker ?? new Docker(), readCompose(cfg.repoRoot), cfg.repoRoot);
@@ -130,6 +135,36 @@ export class DockerRuntime implements Runtime {
         if (seconds !== null) out[name] = seconds;
       }),
     );
+    return out;
+  }
+
+  /** The engine enforces every container's budget; the lab itself runs on the host, outside it. */
+  enforcement(): Enforcement {
+    return engineEnforcement('docker', this.s.resources);
+  }
+
+  /** Each container's cgroup counters (via its main pid), summed per component (the producers). */
+  async resourceCounters(): Promise<Partial<Record<ResourceComponent, ResourceCounters>>> {
+    if (!this.s.resources) return {};
+    const by = new Map<ResourceComponent, ResourceCounters[]>();
+    await Promise.all(
+      allContainers(this.s).map(async ({ name, c }) => {
+        const comp = componentOfService(name) ?? (name.startsWith('producer-') ? 'producers' : null);
+        if (!comp) return;
+        let pid = this.pids.get(c.id);
+        if (pid === undefined) {
+          pid = (await c.inspect().catch(() => null))?.State?.Pid ?? 0;
+          if (pid > 0) this.pids.set(c.id, pid);
+        }
+        const st = pid > 0 ? statsOfPid(pid) : null;
+        if (st) by.set(comp, [...(by.get(comp) ?? []), st]);
+      }),
+    );
+    const out: Partial<Record<ResourceComponent, ResourceCounters>> = {};
+    for (const [comp, xs] of by) {
+      const sum = sumStats(xs);
+      if (sum) out[comp] = sum;
+    }
     return out;
   }
 

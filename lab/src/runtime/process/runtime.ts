@@ -11,7 +11,15 @@
 import { rmSync } from 'node:fs';
 import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
+import {
+  type Enforcement,
+  isEmptyPlan,
+  RESOURCE_COMPONENTS,
+  type ResourceComponent,
+  type ResourceCounters,
+} from '../../core/resources.ts';
 import { abortableSleep } from '../../core/time.ts';
+import { CgroupManager, reapCgroups } from '../cgroups/manager.ts';
 import type { GrafanaPlacement } from '../grafana.ts';
 import type {
   AuxAddresses,
@@ -73,9 +81,40 @@ export class ProcessRuntime implements Runtime {
     s.log = opts.log;
     checkPrerequisites(paths(s.root), opts.withNodeExporter);
     prepareWorkDir(s);
+    this.openCgroups(opts);
     s.endpoints = await startBaseStack(s, opts);
     writeLabJson(s);
     return s.endpoints;
+  }
+
+  /**
+   * The plan's cgroups, before the first child: each spawn joins its component's group (state.ts spawnIn).
+   * The lab's own process joins `lab` for a run, not for `up` (the lab exits; its children stay).
+   */
+  private openCgroups(opts: StackOptions): void {
+    const s = this.s;
+    if (!opts.resources || isEmptyPlan(opts.resources)) return;
+    s.cgroups = CgroupManager.open(s.runId, opts.resources);
+    if (!s.persistent) s.cgroups.add('lab', process.pid);
+    const off = RESOURCE_COMPONENTS.filter((c) => s.cgroups!.enforcedBy[c] === 'unenforced');
+    if (off.length > 0)
+      s.log(
+        `resources unenforced for ${off.join(', ')}: ${s.cgroups.notes[off[0]!] ?? 'no permission'} (the record says so)`,
+      );
+  }
+
+  enforcement(): Enforcement {
+    const cg = this.s.cgroups;
+    return Object.fromEntries(
+      RESOURCE_COMPONENTS.map((c) => {
+        const note = cg ? cg.notes[c] : 'no resource plan';
+        return [c, { enforcedBy: cg ? cg.enforcedBy[c] : 'unenforced', ...(note ? { note } : {}) }];
+      }),
+    ) as Enforcement;
+  }
+
+  async resourceCounters(): Promise<Partial<Record<ResourceComponent, ResourceCounters>>> {
+    return this.s.cgroups?.stats() ?? {};
   }
 
   async scale(producers: number, opts: ProducerOptions): Promise<ProducerMember[]> {
@@ -156,6 +195,15 @@ export class ProcessRuntime implements Runtime {
     for (const c of this.s.aux) killNow(c.pid);
     for (const p of this.s.producers) killNow(p.child.pid);
     for (const c of this.s.base.values()) killNow(c.pid);
+    this.removeCgroups();
+  }
+
+  /** The run's groups; an attached stack (`down` after `up`) has no manager: its groups are reaped by run id. */
+  private removeCgroups(): void {
+    const s = this.s;
+    if (s.cgroups) s.cgroups.remove();
+    else if (s.runId) reapCgroups([], undefined, s.runId);
+    s.cgroups = null;
   }
 
   async down(): Promise<void> {
@@ -170,6 +218,9 @@ export class ProcessRuntime implements Runtime {
     s.producers.length = 0;
     await Promise.all([...s.base.values()].map((c) => terminate(c.pid)));
     s.base.clear();
+    const left = (await s.cgroups?.removeSettled()) ?? [];
+    if (left.length > 0) s.log(`cgroups still in use, left for the reaper: ${left.join(', ')}`);
+    this.removeCgroups();
     s.endpoints = null;
     if (s.workDir && s.ownsWorkDir) await removeWorkDir(s.workDir);
   }
@@ -197,6 +248,6 @@ export function processRuntimeFactory(repoRoot: string): RuntimeFactory {
       rt.restore(state);
       return rt;
     },
-    reap: (keep) => reapProcessRuns(keep),
+    reap: async (keep) => [...(await reapProcessRuns(keep)), ...reapCgroups(keep)],
   };
 }

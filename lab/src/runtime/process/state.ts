@@ -1,5 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { componentOf } from '../../core/resources.ts';
+import type { CgroupManager } from '../cgroups/manager.ts';
 import type { ProducerMember, ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
 import { type SpawnedChild, spawnChild } from './children.ts';
 import type { ProducerRelays } from './relays.ts';
@@ -55,6 +57,8 @@ export interface ProcessStack {
   /** down() removes the work dir only when this runtime created it (or it is an earlier run's). */
   ownsWorkDir: boolean;
   log: (m: string) => void;
+  /** run@3: the components' cgroups when the stack has a resource plan (null = none). */
+  cgroups: CgroupManager | null;
 }
 
 export function emptyStack(root: string): ProcessStack {
@@ -76,6 +80,7 @@ export function emptyStack(root: string): ProcessStack {
     producerOptions: null,
     ownsWorkDir: false,
     log: () => {},
+    cgroups: null,
   };
 }
 
@@ -110,6 +115,9 @@ export function spawnIn(s: ProcessStack, name: string, command: string, args: st
     cwd: s.root,
     persistent: s.persistent,
   });
+  // Into its component's budget (producers → producers) before it does real work.
+  const component = componentOf(name);
+  if (component && s.cgroups) s.cgroups.add(component, c.pid);
   writeLabJson(s);
   return c;
 }

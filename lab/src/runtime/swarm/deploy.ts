@@ -4,6 +4,7 @@ import { LabError } from '@pushpull/common';
 import { checkSupported } from '../components.ts';
 import { waitHttp as waitHttpBounded } from '../engine.ts';
 import { podsForProducer } from '../producer-args.ts';
+import { checkSwarmFit } from '../resource-limits.ts';
 import type { ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
 import { DEFAULT_POOL, pickSubnet, swarmNodes, usedSubnets } from './engine.ts';
 import { runLabels, serviceName } from './labels.ts';
@@ -33,6 +34,7 @@ export function specContext(s: SwarmStack): SpecContext {
     networkId: s.networkId,
     compose: s.compose,
     observerConstraints: s.observerConstraints,
+    resources: s.resources,
   };
 }
 
@@ -41,6 +43,8 @@ export async function deployBase(s: SwarmStack, opts: StackOptions): Promise<Sta
   const { localNodeId, nodes } = await swarmNodes(s.docker);
   s.localNodeId = localNodeId;
   s.nodes = nodes;
+  // Before anything is deployed: a limit no node can give would leave its task pending forever.
+  if (s.resources) checkSwarmFit(s.resources, nodes);
   const placement = place({ nodes, podsPerProducer: [] });
   s.observerConstraints = placement.observerConstraints;
   await requireLocalImage(s);

@@ -14,8 +14,10 @@
 // preflight.ts, deploy.ts, fleet.ts, faults.ts, snapshot.ts, reaper.ts; placement.ts and specs.ts are pure.
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
+import type { Enforcement } from '../../core/resources.ts';
 import { containerCpuSeconds } from '../engine.ts';
 import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
+import { engineEnforcement } from '../resource-limits.ts';
 import type {
   AuxAddresses,
   AuxProcess,
@@ -91,6 +93,11 @@ export class SwarmRuntime implements Runtime {
   }
 
   /** The run record's per-node environment (name, cores, memory, clock offset) and its warnings. */
+  /** Swarm enforces cores and memory (Resources.Limits); it has no cpuset, and the lab runs outside it. */
+  enforcement(): Enforcement {
+    return engineEnforcement('swarm', this.s.resources);
+  }
+
   environment(): { nodes: EnvironmentNode[]; notes: string[] } {
     return { ...this.s.environment, nodes: placedOn(this.s.environment.nodes, this.s.producers) };
   }

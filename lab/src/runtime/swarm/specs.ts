@@ -1,9 +1,11 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { parse as parseYaml, stringify } from 'yaml';
+import type { ResourcePlan } from '../../core/resources.ts';
 import { checkSupported, containerCommand, stackComponents } from '../components.ts';
 import { readComposeDocument } from '../compose-file.ts';
 import { containerPrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
+import { componentOfService, swarmLimits } from '../resource-limits.ts';
 import type { StackOptions } from '../types.ts';
 import { runLabels, serviceName } from './labels.ts';
 import { CLOCK_SCRIPT, SD_SCRIPT } from './scripts.ts';
@@ -63,6 +65,8 @@ export interface SpecContext {
   compose: Record<string, ComposeService>;
   /** Constraints of the observer services (Prometheus, collector, Pushgateway, sd). */
   observerConstraints: string[];
+  /** run@3: CPU and memory per component, as Resources.Limits (swarm has no cpuset). */
+  resources?: ResourcePlan | null;
 }
 
 interface One {
@@ -78,6 +82,13 @@ interface One {
   configs?: Docker.ConfigReference[];
   mode?: Docker.ServiceMode;
   extraLabels?: Record<string, string>;
+}
+
+/** The component's budget as Resources.Limits (nothing for components without one, e.g. sd). */
+function limitsOf(ctx: SpecContext, component: string): { Resources?: Docker.ResourceRequirements } {
+  const c = componentOfService(component);
+  const limits = swarmLimits(c && ctx.resources ? ctx.resources[c] : null);
+  return Object.keys(limits).length > 0 ? { Resources: { Limits: limits } } : {};
 }
 
 export function serviceSpec(ctx: SpecContext, o: One): Docker.CreateServiceOptions {
@@ -97,6 +108,7 @@ export function serviceSpec(ctx: SpecContext, o: One): Docker.CreateServiceOptio
       RestartPolicy: { Condition: 'none' },
       Placement: { Constraints: o.constraints },
       Networks: [{ Target: ctx.networkId, Aliases: [o.alias] }],
+      ...limitsOf(ctx, o.component),
     },
     Mode: o.mode ?? { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'dnsrr' },
