@@ -17,6 +17,7 @@ import {
   type ProbeSample,
   RUN_SCHEMA,
   type RunRecord,
+  type SelfCheckFinding,
 } from '../core/record.ts';
 import { predictMeasuredFlushPeak } from '../model/index.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
@@ -60,28 +61,17 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
   const packetsPeak = peaks.collectorPacketsPerSec;
   peaks.model = modelPeak(config, samples, t0, collected.quiesceAtMs || Date.now(), packetsPeak);
   const selfCheck = [...ctx.selfCheck, ...storedOverLimit(budgets)];
-  const verdict =
-    !failure && selfCheck.length > 0
-      ? `NO VERDICT: the lab's own check failed (${selfCheckText(selfCheck)}); a limit the record names was not the one in force, so nothing here is a finding about either path`
-      : failure
-        ? partialVerdict(describeError(failure).split('\n')[0]!, {
-            config,
-            firstFailures,
-            ...(isInterrupted(failure, ctx)
-              ? { interruptedDuring: ctx.phases[ctx.phases.length - 1]?.phase ?? 'start' }
-              : {}),
-          })
-        : verdictSentence({
-            config,
-            paths,
-            firstFailures,
-            peaks,
-            scrapeTimeoutSeconds: scrapeTimeoutMs / 1000,
-            budgets,
-            scrapeIntervalSeconds: config.scrapeIntervalMs / 1000,
-            shortfall: facts.generator?.shortfall ?? null,
-            unenforced: facts.unenforced,
-          });
+  const verdict = verdictOf(ctx, failure, selfCheck, {
+    config,
+    paths,
+    firstFailures,
+    peaks,
+    scrapeTimeoutSeconds: scrapeTimeoutMs / 1000,
+    budgets,
+    scrapeIntervalSeconds: config.scrapeIntervalMs / 1000,
+    shortfall: facts.generator?.shortfall ?? null,
+    unenforced: facts.unenforced,
+  });
   const record: RunRecord = {
     schema: RUN_SCHEMA,
     runId: ctx.runId,
@@ -230,4 +220,23 @@ export function modelPeak(
   } catch {
     return null;
   }
+}
+
+/** The run's one-line verdict: withheld when the self-check failed, partial when the run failed. */
+function verdictOf(
+  ctx: RunContext,
+  failure: unknown,
+  selfCheck: readonly SelfCheckFinding[],
+  input: Parameters<typeof verdictSentence>[0],
+): string {
+  if (!failure && selfCheck.length > 0)
+    return `NO VERDICT: the lab's own check failed (${selfCheckText(selfCheck)}); a limit the record names was not the one in force, so nothing here is a finding about either path`;
+  if (!failure) return verdictSentence(input);
+  return partialVerdict(describeError(failure).split('\n')[0]!, {
+    config: input.config,
+    firstFailures: input.firstFailures,
+    ...(isInterrupted(failure, ctx)
+      ? { interruptedDuring: ctx.phases[ctx.phases.length - 1]?.phase ?? 'start' }
+      : {}),
+  });
 }
