@@ -259,6 +259,33 @@ describe('the generator shortfall', () => {
       else assert.equal(headline, 'push failed first: …');
     });
 
+  it('behind at the peak only (caught up in the decay): the whole burst says 0, the peak says so first', () => {
+    const sched = (i: number) => scheduledOrders(profile, 0.1, (i - 1) * 1000, i * 1000);
+    let debt = 0;
+    // 20% short in every peak second (2–6), all of it made up in the last two seconds.
+    const rate = (i: number) => {
+      const s = sched(i);
+      if (i >= 2 && i <= 6) {
+        debt += 0.2 * s;
+        return Math.round(0.8 * s);
+      }
+      if (i >= 7) {
+        const pay = debt / (9 - i);
+        debt -= pay;
+        return Math.round(s + pay);
+      }
+      return Math.round(s);
+    };
+    const sf = generatorShortfall(samplesAt(rate), config, 10_000, 18_000);
+    assert.ok(sf);
+    assert.ok(sf.share < 0.01, `share ${sf.share}`);
+    assert.ok(Math.abs((sf.peakShare ?? 0) - 0.2) < 0.01, `peak ${sf.peakShare}`);
+    assert.match(
+      withResources('push failed first: …', { shortfall: sf }),
+      /^the generator fell 20\.0% behind the profile at its peak \(it caught up later\): this answer is for a lighter peak/,
+    );
+  });
+
   it('unenforced budgets are said at the end', () =>
     assert.match(
       withResources('pull held', { shortfall: null, unenforced: ['collector', 'prometheus'] }),

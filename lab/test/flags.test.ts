@@ -21,11 +21,11 @@ function io(env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('burst flags', () => {
-  it('defaults: 140 pods (1/10 of the incident), 50 per producer, per-event UDP, jitter on, 15 s scrape', () => {
+  it('defaults: 60 pods (the generator holds the peak on 2 cores), 50 per producer, per-event UDP, jitter on, 15 s scrape', () => {
     const { config } = parseBurstFlags([], {});
-    assert.equal(config.pods, 140);
+    assert.equal(config.pods, 60);
     assert.equal(config.podsPerProducer, 50);
-    assert.equal(config.producers, 3);
+    assert.equal(config.producers, 2);
     assert.equal(config.pushMode, 'per-event');
     assert.equal(config.transport, 'udp');
     assert.equal(config.jitter, true);

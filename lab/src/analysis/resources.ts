@@ -159,10 +159,20 @@ export function generatorShortfall(
     generated += gen;
     perSecond.push([Math.round((b.tMs - burstAtMs) / 100) / 10, Math.round(sch), gen]);
   }
+  const top = Math.max(0, ...perSecond.map((x) => x[1]));
+  const peak = perSecond.filter((x) => x[1] >= 0.9 * top);
+  const peakScheduled = peak.reduce((a, x) => a + x[1], 0);
+  const peakGenerated = peak.reduce((a, x) => a + x[2], 0);
   return {
     scheduled: Math.round(scheduled),
     generated,
-    share: scheduled > 0 ? Math.max(0, Math.round((1 - generated / scheduled) * 1000) / 1000) : 0,
+    share: behind(scheduled, generated),
+    peakShare: behind(peakScheduled, peakGenerated),
     perSecond,
   };
+}
+
+/** How far generated fell behind scheduled, as a share rounded to 0.1% (0 when it kept up or ran ahead). */
+function behind(scheduled: number, generated: number): number {
+  return scheduled > 0 ? Math.max(0, Math.round((1 - generated / scheduled) * 1000) / 1000) : 0;
 }

@@ -82,10 +82,13 @@ function lossText(a: PathAccount): string {
 /** run@3: the generator's shortfall first (the answer is for a lighter burst), the unenforced budgets last. */
 export function withResources(sentence: string, v: Pick<VerdictInput, 'shortfall' | 'unenforced'>): string {
   const sf = v.shortfall;
+  const peak = sf?.peakShare ?? 0;
   const first =
     sf && sf.share > SHORTFALL_HEADLINE_SHARE
       ? `the generator fell ${formatLossPct(sf.share * 100)} behind the profile (${sf.generated.toLocaleString('en-US')} of ${sf.scheduled.toLocaleString('en-US')} orders scheduled): this answer is for a lighter burst than the profile; `
-      : '';
+      : sf && peak > SHORTFALL_HEADLINE_SHARE
+        ? `the generator fell ${formatLossPct(peak * 100)} behind the profile at its peak (it caught up later): this answer is for a lighter peak than the profile; `
+        : '';
   const last =
     v.unenforced && v.unenforced.length > 0
       ? `; resources unenforced for ${v.unenforced.join(', ')}: their budgets are not measured limits`

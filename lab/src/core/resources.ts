@@ -85,6 +85,12 @@ export interface GeneratorShortfall {
   generated: number;
   /** 1 − generated / scheduled over the burst (0 when it kept up or ran ahead). */
   share: number;
+  /**
+   * 1 − generated / scheduled over the peak seconds only (those scheduled at ≥ 90% of the top rate). The whole
+   * burst can hide a generator that fell behind at the open and caught up in the decay (2026-12-07, 90 pods:
+   * share 0, peak 17% behind), and the peak is what the answer is about. Absent in older run@3 records.
+   */
+  peakShare?: number;
   /** Per second of the burst: [seconds after the open, scheduled, generated]. */
   perSecond: [number, number, number][];
 }
