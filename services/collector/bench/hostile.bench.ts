@@ -19,7 +19,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { encodeRequest } from '../src/parse/otlp.ts';
+import { bigExport } from '../testkit/otlp-export.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../../..');
@@ -173,31 +173,6 @@ async function settle(r: Receiver): Promise<number> {
     await sleep(100);
   }
   return last;
-}
-
-function bigExport(): Buffer {
-  const t = String(BigInt(Date.now()) * 1_000_000n);
-  return encodeRequest({
-    resourceMetrics: Array.from({ length: 100 }, (_, pod) => ({
-      resource: { attributes: [{ key: 'pod', value: { stringValue: `pod-${pod}` } }] },
-      scopeMetrics: [
-        {
-          metrics: Array.from({ length: 30 }, (_, m) => ({
-            name: `orders.m${m}`,
-            sum: {
-              aggregationTemporality: 2,
-              isMonotonic: true,
-              dataPoints: Array.from({ length: 10 }, (_, v) => ({
-                timeUnixNano: t,
-                asInt: 1,
-                attributes: [{ key: 'venue', value: { stringValue: `v${v}` } }],
-              })),
-            },
-          })),
-        },
-      ],
-    })),
-  });
 }
 
 /** A: one collector, a fixed-rate StatsD stream, with or without three 30k-point exports during it. */

@@ -10,6 +10,7 @@ import { parseHostPort } from '@pushpull/common';
 import { type Collector, createCollector } from '../src/index.ts';
 import { encodeRequest } from '../src/parse/otlp.ts';
 import { metrics, scrape, sendUdp, sleep, sum, waitFor } from '../testkit/helpers.ts';
+import { bigExport } from '../testkit/otlp-export.ts';
 
 const running: Collector[] = [];
 after(async () => {
@@ -118,28 +119,7 @@ describe('one request cannot stall ingest (class 2)', () => {
 
   it('a 30,000-point export yields to the event loop: the worst block is a small share of its time', async () => {
     const { c, url } = await start();
-    const t = nowNs();
-    const body = encodeRequest({
-      resourceMetrics: Array.from({ length: 100 }, (_, pod) => ({
-        resource: { attributes: [{ key: 'pod', value: { stringValue: `pod-${pod}` } }] },
-        scopeMetrics: [
-          {
-            metrics: Array.from({ length: 30 }, (_, m) => ({
-              name: `orders.m${m}`,
-              sum: {
-                aggregationTemporality: 2,
-                isMonotonic: true,
-                dataPoints: Array.from({ length: 10 }, (_, v) => ({
-                  timeUnixNano: t,
-                  asInt: 1,
-                  attributes: [{ key: 'venue', value: { stringValue: `v${v}` } }],
-                })),
-              },
-            })),
-          },
-        ],
-      })),
-    });
+    const body = bigExport();
     const h = monitorEventLoopDelay({ resolution: 1 });
     h.enable();
     const t0 = performance.now();

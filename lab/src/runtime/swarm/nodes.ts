@@ -1,4 +1,5 @@
 import { LabError } from '@pushpull/common';
+import type { RecordNode } from '../../core/record-nodes.ts';
 import { ROLE_LABEL } from './labels.ts';
 
 // The swarm's nodes as the Engine API (1.41) describes them — `GET /nodes` and `GET /info` — reduced to
@@ -89,20 +90,8 @@ export function clockOffsets(
   return best;
 }
 
-/** The run record's view of a node (environment.nodes). */
-export interface EnvironmentNode {
-  name: string;
-  /** Swarm node id (nodes made on one machine all report the same hostname). */
-  id?: string;
-  /** The node label pushpull.role (observer | producer), or null. */
-  role?: string | null;
-  cores: number;
-  memoryBytes: number;
-  clockOffsetMs: number | null;
-  /** Producers (and their virtual pods) placed on the node when the record was written. */
-  producers?: number;
-  pods?: number;
-}
+/** The run record's view of a node (environment.nodes): the record's own type. */
+export type EnvironmentNode = RecordNode;
 
 export const CLOCK_WARN_MS = 50;
 
