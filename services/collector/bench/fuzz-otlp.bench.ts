@@ -6,23 +6,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { OTLP_REFUSAL_REASONS } from '../src/aggregate/otlp.ts';
+import { fuzzRunArgs, REPO_ROOT } from '../testkit/fuzz-args.ts';
 import { promtool } from '../testkit/fuzz-lines.ts';
 import { body, checkCase, newCollector, type Tally } from '../testkit/fuzz-otlp.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROOT = REPO_ROOT;
 const RESULTS = join(ROOT, 'bench/results/collector-fuzz-otlp.json');
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '100000' },
-    seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
-  },
-});
-const runs = Number(values.runs);
-const seed = Number(values.seed);
+const { runs, seed } = fuzzRunArgs();
 
 // A fresh shared core every 20,000 cases keeps the merged exposition promtool reads a few MB.
 const SHARD = 20_000;
