@@ -36,12 +36,10 @@ export function pathBudgets(
   config: Pick<BurstConfig, 'seriesBudget' | 'pods'>,
   samples: readonly ProbeSample[],
   collectorSeries: number | null,
-  /** The producers job's sample_limit in prometheus/prometheus.yml (in force when no budget is set). */
-  configuredSampleLimit: number | null = null,
 ): Record<PathName, PathBudget> {
   const n = config.seriesBudget ?? null;
   const b = budgetOf(config);
-  const sampleLimit = b.sampleLimit ?? configuredSampleLimit;
+  const sampleLimit = b.sampleLimit;
   let pullSeries: number | null = null;
   for (const s of samples)
     if (s.pull?.samplesSum !== null && s.pull?.samplesSum !== undefined) pullSeries = s.pull.samplesSum;

@@ -20,7 +20,7 @@ import type { ProbeLoop } from '../probe/loop.ts';
 import { PromClient } from '../probe/prom.ts';
 import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pushgateway.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
-import { containerPrometheusConfig, sourceSampleLimit } from '../runtime/prometheus-config.ts';
+import { containerPrometheusConfig } from '../runtime/prometheus-config.ts';
 import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
 import { type Budget, budgetOf } from './budgets.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
@@ -245,18 +245,9 @@ export class RunContext {
     return budgetOf(this.config);
   }
 
-  /** Prometheus' per-pod sample_limit the run sets (null = it sets none: the config's is in force). */
+  /** Prometheus' per-pod sample_limit in force (null = none: the lab lifts the config's, as the collector's caps). */
   get sampleLimit(): number | null {
     return this.budget.sampleLimit;
-  }
-
-  /** The producers job's sample_limit in prometheus/prometheus.yml, in force when the run sets none. */
-  get configuredSampleLimit(): number | null {
-    try {
-      return sourceSampleLimit(readFileSync(paths(this.deps.root).prometheusYml, 'utf8'));
-    } catch {
-      return null;
-    }
   }
 
   /** The stack's endpoints: only phases after start use them. */

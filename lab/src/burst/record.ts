@@ -50,12 +50,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
       ? completePaths(ctx, collected.pullDelivered, collected.pushDelivered, firstFailures)
       : withVisibility(ctx, partialPaths(samples, config.pull !== false));
   const peaks = measurePeaks(samples, t0);
-  const budgets = pathBudgets(
-    config,
-    samples,
-    collected.collectorSeries ?? lastCollectorSeries(samples),
-    ctx.configuredSampleLimit,
-  );
+  const budgets = pathBudgets(config, samples, collected.collectorSeries ?? lastCollectorSeries(samples));
   const rcvbufBytes = ctx.collected.collectorRcvbuf ?? lastCollectorRcvbuf(samples);
   const facts = resourceFacts(ctx, samples, t0, paths, firstFailures, { budgets, rcvbufBytes });
   const packetsPeak = peaks.collectorPacketsPerSec;

@@ -183,15 +183,3 @@ export function containerPrometheusConfig(
     ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
   });
 }
-
-/**
- * The producers job's sample_limit as the repo's prometheus.yml sets it (null = none): what is in force on
- * the pull path when a run sets no budget of its own.
- */
-export function sourceSampleLimit(sourceYaml: string): number | null {
-  const doc = parseSource(sourceYaml);
-  const jobs = Array.isArray(doc.scrape_configs) ? doc.scrape_configs : [];
-  const job = jobs.find((j) => isObj(j) && j.job_name === PRODUCERS_JOB) as Obj | undefined;
-  const limit = job?.sample_limit;
-  return typeof limit === 'number' && limit > 0 ? limit : null;
-}

@@ -48,7 +48,7 @@ export async function checkStackConfig(ctx: RunContext): Promise<SelfCheckFindin
     ...prometheusConfigMismatches(
       {
         scrapeIntervalMs: ctx.config.scrapeIntervalMs,
-        sampleLimit: ctx.sampleLimit ?? ctx.configuredSampleLimit,
+        sampleLimit: ctx.sampleLimit,
         pullOff: ctx.config.pull === false,
       },
       prom.data?.yaml ?? '',

@@ -54,16 +54,14 @@ export async function start(ctx: RunContext): Promise<void> {
   startProbe(ctx);
 }
 
-/** The producers job's limits, and --pull off (the pods are not scraped). */
-function producerScrape(ctx: RunContext): { producerScrape?: { sampleLimit?: number; off?: boolean } } {
+/**
+ * The producers job's limits, and --pull off (the pods are not scraped). Without a budget the lab lifts the
+ * sample_limit of prometheus/prometheus.yml (50,000 per pod, a cautious team's limit for compose users) to
+ * none (0), as it lifts the collector's caps: by default neither path has a limit the other has not.
+ */
+function producerScrape(ctx: RunContext): { producerScrape: { sampleLimit: number; off?: boolean } } {
   const off = ctx.config.pull === false;
-  if (ctx.sampleLimit === null && !off) return {};
-  return {
-    producerScrape: {
-      ...(ctx.sampleLimit === null ? {} : { sampleLimit: ctx.sampleLimit }),
-      ...(off ? { off: true } : {}),
-    },
-  };
+  return { producerScrape: { sampleLimit: ctx.sampleLimit ?? 0, ...(off ? { off: true } : {}) } };
 }
 
 /** Probes every second from here to teardown; each sample goes to the progress output. */
