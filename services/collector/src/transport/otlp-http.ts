@@ -2,8 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import type { HostPort } from '@pushpull/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApplyResult } from '../aggregate/otlp.ts';
-import { type Encoding, encodeResponse, encodeStatus, inflate, OtlpDecodeError } from '../parse/otlp.ts';
-import { collectorFastify, countRefusals, type HttpListener, HttpStats, listenOn } from './http.ts';
+import {
+  decodeRequest,
+  type Encoding,
+  type ExportRequest,
+  encodeResponse,
+  encodeStatus,
+  inflate,
+  OtlpDecodeError,
+} from '../parse/otlp.ts';
+import { collectorFastify, type HttpListener, listenOn } from './http.ts';
 
 // OTLP/HTTP edge (fastify), per the OTLP specification's OTLP/HTTP section: POST /v1/metrics with
 // application/x-protobuf or application/json (optionally gzip), 200 + ExportMetricsServiceResponse
@@ -18,12 +26,6 @@ export interface OtlpHttpLimits {
   maxInflightBytes: number;
   timeoutMs: number;
   maxConnections: number;
-  /** Data points per request; more: 413. */
-  maxPoints: number;
-  /** Milliseconds a body may take to arrive; then 408 and its in-flight bytes are freed. */
-  bodyTimeoutMs: number;
-  /** Longest stretch (ms) of decode/apply work before the event loop gets a turn. */
-  sliceMs: number;
 }
 
 export const OTLP_LATENCY_BOUNDS = [
@@ -52,27 +54,7 @@ export class OtlpHttpStats {
   }
 }
 
-/**
- * Decodes and applies a request body (already inflated); a generator that yields between slices of work
- * (see runSliced). Throws OtlpDecodeError before anything is applied when the body cannot be decoded whole.
- */
-export type OtlpSink = (body: Buffer, encoding: Encoding) => Generator<void, ApplyResult, undefined>;
-
-/**
- * Drives a generator of work, giving the event loop a turn (setImmediate: pending I/O such as UDP
- * datagrams and /metrics/self requests runs first) whenever sliceMs of work has run since the last turn.
- */
-export async function runSliced<T>(it: Generator<void, T, undefined>, sliceMs: number): Promise<T> {
-  let t0 = performance.now();
-  for (;;) {
-    const r = it.next();
-    if (r.done) return r.value;
-    if (performance.now() - t0 >= sliceMs) {
-      await new Promise<void>((done) => setImmediate(done));
-      t0 = performance.now();
-    }
-  }
-}
+export type OtlpSink = (req: ExportRequest) => ApplyResult;
 
 const PATH = '/v1/metrics';
 const CT = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
@@ -107,19 +89,17 @@ export async function startOtlpHttp(
   limits: OtlpHttpLimits,
   sink: OtlpSink,
   stats: OtlpHttpStats,
-  httpStats: HttpStats = new HttpStats(),
 ): Promise<HttpListener> {
   const app = collectorFastify(limits.maxRequestSize, limits.timeoutMs);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([CT.protobuf, CT.json], { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
   );
-  budget(app, limits, stats, httpStats);
+  budget(app, limits, stats);
   routes(app, limits, sink, stats);
 
   const server = app.server;
   server.maxConnections = limits.maxConnections;
-  countRefusals(server, httpStats);
   const address = await listenOn(app, at, flag);
   let closing: Promise<void> | null = null;
   return {
@@ -132,19 +112,14 @@ export async function startOtlpHttp(
   };
 }
 
-/**
- * The in-flight byte budget: reserved on arrival (429 + Retry-After when full), released exactly once. A
- * body that has not arrived within --otlp-body-timeout is cut (408, counted): a trickle cannot hold the
- * budget, so real exporters are not kept at 429.
- */
-function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpStats, http: HttpStats): void {
-  const held = new WeakMap<IncomingMessage, { bytes: number; timer: NodeJS.Timeout }>();
+/** The in-flight byte budget: reserved on arrival (429 + Retry-After when full), released exactly once. */
+function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpStats): void {
+  const held = new WeakMap<IncomingMessage, number>();
   const release = (req: FastifyRequest) => {
-    const h = held.get(req.raw);
-    if (h === undefined) return;
+    const n = held.get(req.raw);
+    if (n === undefined) return;
     held.delete(req.raw);
-    clearTimeout(h.timer);
-    stats.inflightBytes -= h.bytes;
+    stats.inflightBytes -= n;
   };
   app.addHook('onRequest', (req, reply, done) => {
     if (req.method !== 'POST' || req.url.split('?')[0] !== PATH) return done();
@@ -159,25 +134,8 @@ function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpSta
       fail(req, reply, 429, RESOURCE_EXHAUSTED, msg);
       return;
     }
-    const t0 = performance.now();
-    const timer = setTimeout(() => {
-      release(req);
-      http.refusedBodyTimeout++;
-      stats.answered(408, (performance.now() - t0) / 1000);
-      const sock = req.raw.socket;
-      sock.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      sock.destroySoon();
-      setTimeout(() => sock.destroy(), 1000).unref();
-    }, limits.bodyTimeoutMs);
-    timer.unref();
-    held.set(req.raw, { bytes: want, timer });
+    held.set(req.raw, want);
     stats.inflightBytes += want;
-    done();
-  });
-  // The body is in: the deadline no longer applies (the bytes stay reserved until the answer).
-  app.addHook('preValidation', (req, _reply, done) => {
-    const h = held.get(req.raw);
-    if (h !== undefined) clearTimeout(h.timer);
     done();
   });
   app.addHook('onRequestAbort', (req, done) => {
@@ -196,20 +154,21 @@ function routes(app: FastifyInstance, limits: OtlpHttpLimits, sink: OtlpSink, st
   app.route({
     method: 'POST',
     url: PATH,
-    handler: async (req, reply) => {
+    handler: (req, reply) => {
       const enc = encodingOf(req);
       if (enc === null) return fail(req, reply, 415, INVALID_ARGUMENT, 'unsupported content type');
       // An empty body is a valid (empty) protobuf request; fastify hands none to the parser for it.
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       stats.bytes += raw.length;
-      let r: ApplyResult;
+      let decoded: ExportRequest;
       try {
         const body = inflate(raw, req.headers['content-encoding']?.toLowerCase(), limits.maxRequestSize);
-        r = await runSliced(sink(body, enc), limits.sliceMs);
+        decoded = decodeRequest(body, enc);
       } catch (e) {
-        const status = e instanceof OtlpDecodeError ? e.status : 400;
-        return fail(req, reply, status, INVALID_ARGUMENT, (e as Error).message);
+        const tooLarge = e instanceof OtlpDecodeError && e.tooLarge;
+        return fail(req, reply, tooLarge ? 413 : 400, INVALID_ARGUMENT, (e as Error).message);
       }
+      const r = sink(decoded);
       return reply
         .code(200)
         .type(CT[enc])
