@@ -41,8 +41,11 @@ export function pathBudgets(
   const b = budgetOf(config);
   const sampleLimit = b.sampleLimit;
   let pullSeries: number | null = null;
+  // The most the pods' landed scrapes stored at once: at the end the producers are paused for the pull
+  // accounting (their scrapes fail, so the last reading is 0), and the limit is checked against the peak.
   for (const s of samples)
-    if (s.pull?.samplesSum !== null && s.pull?.samplesSum !== undefined) pullSeries = s.pull.samplesSum;
+    if (s.pull?.samplesSum !== null && s.pull?.samplesSum !== undefined)
+      pullSeries = Math.max(pullSeries ?? 0, s.pull.samplesSum);
   const setBy = n === null ? 'default' : 'user';
   return {
     pull: {

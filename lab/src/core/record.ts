@@ -243,7 +243,7 @@ export interface PathAccount {
 
 /** A limit in force on one path: what the lab or the user configured, and how it fails when reached. */
 export interface PathBudget {
-  /** Series the path held at the end of the run (collector_series; Prometheus' producer series). */
+  /** Series the path held: collector_series at the end; for pull the most its landed scrapes stored at once. */
   seriesStored: number | null;
   /** The series limit in force (null = unlimited) and who set it. */
   seriesLimit: number | null;
