@@ -1,10 +1,9 @@
-import { type FlagSpecs, LabError, PUSH_MODES, parseArgs } from '@pushpull/common';
+import { type FlagSpecs, LabError, PUSH_MODES, parseArgs, TRANSPORTS } from '@pushpull/common';
 import {
   COMMON_FLAGS,
   durationFlag,
   FLEET_FLAGS,
   INCIDENT_FLEET_PODS,
-  LAB_TRANSPORTS,
   RESOURCE_FLAGS,
   resourceFlags,
 } from '../core/flags.ts';
@@ -92,7 +91,7 @@ export const CAPACITY_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_TRANSPORT',
     default: 'udp',
-    choices: LAB_TRANSPORTS,
+    choices: TRANSPORTS,
     help: 'push transport in push trials',
   },
   'max-push-loss': {

@@ -1,13 +1,19 @@
 import { availableParallelism } from 'node:os';
-import { type FlagSpecs, LabError, PUSH_MODES, parseDurationMs } from '@pushpull/common';
-import { hostMemory } from './host.ts';
 import {
-  type BurstConfig,
-  type OtlpTemporality,
-  type PushMode,
-  RUNTIME_CHOICES,
-  type Transport,
-} from './record.ts';
+  choiceFlag,
+  type FlagSpecs,
+  type FlagValues,
+  LabError,
+  numberFlag,
+  OTLP_TEMPORALITIES,
+  PUSH_MODES,
+  parseDurationMs,
+  producerFlagSpec,
+  stringFlag,
+  TRANSPORTS,
+} from '@pushpull/common';
+import { hostMemory } from './host.ts';
+import { type BurstConfig, RUNTIME_CHOICES } from './record.ts';
 import {
   DEFAULT_THROTTLED_SHARE,
   defaultPlan,
@@ -18,8 +24,7 @@ import {
   resolvePlan,
 } from './resources.ts';
 
-/** The push transports the lab drives end to end. */
-export const LAB_TRANSPORTS: Transport[] = ['udp', 'tcp', 'otlp'];
+const ON_OFF = ['on', 'off'] as const;
 
 // Flag specs shared by the verbs (each verb's cli.ts composes its own set), validated once at the
 // boundary. Unknown flag / bad value → LabError naming it
@@ -72,35 +77,27 @@ export const FLEET_FLAGS: FlagSpecs = {
     max: 2000,
     help: 'virtual pods hosted by one producer process/container',
   },
-  'push-mode': {
-    kind: 'string',
-    env: 'LAB_PUSH_MODE',
-    default: 'per-event',
-    choices: [...PUSH_MODES],
-    help: 'how pods push StatsD',
-  },
+  // The producer's own options: its limits and choices, under the lab's env vars.
+  'push-mode': producerFlagSpec('pushMode', { env: 'LAB_PUSH_MODE', help: 'how pods push StatsD' }),
   jitter: {
     kind: 'string',
     env: 'LAB_JITTER',
     default: 'on',
-    choices: ['on', 'off'],
+    choices: ON_OFF,
     help: 'random per-pod flush offset (off = every pod flushes on the same boundary)',
   },
   transport: {
     kind: 'string',
     env: 'LAB_TRANSPORT',
     default: 'udp',
-    choices: LAB_TRANSPORTS,
+    choices: TRANSPORTS,
     help: 'push transport: StatsD over UDP or TCP, or OTLP/HTTP (the OpenTelemetry SDK, one export per flush interval)',
   },
-  'otlp-temporality': {
-    kind: 'string',
+  'otlp-temporality': producerFlagSpec('otlpTemporality', {
     env: 'LAB_OTLP_TEMPORALITY',
-    default: 'cumulative',
-    choices: ['cumulative', 'delta'],
     help: 'OTLP sums and histograms (--transport otlp): cumulative heals a failed export with the next one; delta loses it',
-  },
-  seed: { kind: 'int', env: 'LAB_SEED', default: 42, min: 0, max: 2 ** 32 - 1, help: 'workload seed' },
+  }),
+  seed: producerFlagSpec('seed', { env: 'LAB_SEED' }),
 };
 
 export const STACK_FLAGS: FlagSpecs = {
@@ -115,7 +112,7 @@ export const STACK_FLAGS: FlagSpecs = {
     kind: 'string',
     env: 'LAB_NODE_EXPORTER',
     default: 'on',
-    choices: ['on', 'off'],
+    choices: ON_OFF,
     help: "node-exporter for the kernel's UDP counters (process runtime: it reads the host's namespace)",
   },
 };
@@ -218,25 +215,22 @@ export type FleetFlags = Pick<
   | 'nodeExporter'
 > & { stateDir: string | null; resources: ResourcePlan; throttledShare: number };
 
-export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
-  const pods = Number(flags.pods ?? DEFAULT_PODS);
-  const podsPerProducer = Math.min(Number(flags['pods-per-producer'] ?? 50), pods);
+export function fleetFlags(flags: FlagValues): FleetFlags {
+  const pods = numberFlag(flags, 'pods');
+  const podsPerProducer = Math.min(numberFlag(flags, 'pods-per-producer'), pods);
   return {
-    runtime: (flags.runtime ?? 'auto') as FleetFlags['runtime'],
+    runtime: choiceFlag(flags, 'runtime', RUNTIME_CHOICES),
     pods,
     podsPerProducer,
     producers: Math.ceil(pods / podsPerProducer),
-    pushMode: (flags['push-mode'] ?? 'per-event') as PushMode,
-    jitter: (flags.jitter ?? 'on') === 'on',
-    transport: (flags.transport ?? 'udp') as Transport,
-    otlpTemporality: (flags['otlp-temporality'] ?? 'cumulative') as OtlpTemporality,
-    scrapeIntervalMs:
-      flags['scrape-interval'] === undefined
-        ? 15_000
-        : durationFlag('scrape-interval', flags['scrape-interval'], 1000, 300_000),
-    seed: Number(flags.seed ?? 42),
-    nodeExporter: (flags['node-exporter'] ?? 'on') === 'on',
-    stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
+    pushMode: choiceFlag(flags, 'push-mode', PUSH_MODES),
+    jitter: choiceFlag(flags, 'jitter', ON_OFF) === 'on',
+    transport: choiceFlag(flags, 'transport', TRANSPORTS),
+    otlpTemporality: choiceFlag(flags, 'otlp-temporality', OTLP_TEMPORALITIES),
+    scrapeIntervalMs: durationFlag('scrape-interval', flags['scrape-interval'], 1000, 300_000),
+    seed: numberFlag(flags, 'seed'),
+    nodeExporter: choiceFlag(flags, 'node-exporter', ON_OFF) === 'on',
+    stateDir: stringFlag(flags, 'state-dir'),
     ...resourceFlags(flags),
   };
 }

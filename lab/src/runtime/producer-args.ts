@@ -1,3 +1,4 @@
+import { renderProducerArgs } from '@pushpull/common';
 import type { ProducerOptions } from './types.ts';
 
 // The producer's command line, shared by every runtime: the same flags whether it runs as a local process
@@ -6,7 +7,7 @@ import type { ProducerOptions } from './types.ts';
 /** Who a producer is and where it sends: everything its command line depends on but the listen address. */
 export type ProducerArgs = [name: string, pods: number, opts: ProducerOptions, statsd: string, sdDir: string];
 
-/** Producer CLI flags (every runtime passes the same set). */
+/** Producer CLI flags (every runtime passes the same set), rendered by the producer's options table. */
 export function producerArgs(
   ...[name, pods, opts, statsd, sdDir, http = '127.0.0.1:0']: [
     ...ProducerArgs,
@@ -16,29 +17,20 @@ export function producerArgs(
 ): string[] {
   return [
     'serve',
-    '--name',
-    name,
-    '--pods',
-    String(pods),
-    '--http',
-    http,
-    '--statsd',
-    `${opts.transport}://${statsd}`,
-    '--sd-dir',
-    sdDir,
-    '--seed',
-    String(opts.seed),
-    '--fleet-pods',
-    String(opts.fleetPods),
-    '--push-mode',
-    opts.pushMode,
-    '--jitter',
-    opts.jitter ? 'on' : 'off',
-    '--flush-interval',
-    `${opts.flushIntervalMs}ms`,
-    '--heartbeat',
-    opts.heartbeatMs > 0 ? `${opts.heartbeatMs}ms` : 'off',
-    ...(opts.transport === 'otlp' ? ['--otlp-temporality', opts.otlpTemporality ?? 'cumulative'] : []),
+    ...renderProducerArgs({
+      name,
+      pods,
+      http,
+      statsd: `${opts.transport}://${statsd}`,
+      sdDir,
+      seed: opts.seed,
+      fleetPods: opts.fleetPods,
+      pushMode: opts.pushMode,
+      jitter: opts.jitter,
+      flushInterval: opts.flushIntervalMs,
+      heartbeat: opts.heartbeatMs,
+      ...(opts.transport === 'otlp' ? { otlpTemporality: opts.otlpTemporality ?? 'cumulative' } : {}),
+    }),
   ];
 }
 

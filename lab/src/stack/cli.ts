@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
-import { describeError, type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
+import {
+  describeError,
+  type FlagSpecs,
+  type FlagValues,
+  formatHelp,
+  LabError,
+  parseArgs,
+} from '@pushpull/common';
 import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
 import {
   COMMON_FLAGS,
@@ -74,7 +81,7 @@ function verbFlags(
   argv: readonly string[],
   io: CliIo,
   positionalsAllowed: boolean,
-): { flags: Record<string, unknown>; positionals: string[] } | null {
+): { flags: FlagValues; positionals: string[] } | null {
   const specs = STACK_VERB_FLAGS[verb];
   const { flags, positionals } = parseArgs(argv, specs, io.env);
   if (!positionalsAllowed && positionals.length > 0)

@@ -193,3 +193,31 @@ export function formatHelp(usage: string, specs: FlagSpecs, width = 100): string
   }
   return lines.join('\n');
 }
+
+function flagMissing(name: string, value: unknown, want: string): LabError {
+  return new LabError('LAB_ERR_FLAG_VALUE', `--${name}: ${JSON.stringify(value)} is not ${want}`, {
+    flag: name,
+    value,
+  });
+}
+
+/** A parsed number flag (parseArgs applied its default and limits): typed, without a cast or a second default. */
+export function numberFlag(flags: FlagValues, name: string): number {
+  const v = flags[name];
+  if (typeof v !== 'number') throw flagMissing(name, v, 'a number');
+  return v;
+}
+
+/** A parsed string flag, or null when it has no value and no default. */
+export function stringFlag(flags: FlagValues, name: string): string | null {
+  const v = flags[name];
+  return typeof v === 'string' ? v : null;
+}
+
+/** A parsed choice flag, narrowed to its choices (parseArgs checked them against the spec). */
+export function choiceFlag<T extends string>(flags: FlagValues, name: string, choices: readonly T[]): T {
+  const v = flags[name];
+  const found = choices.find((c) => c === v);
+  if (found === undefined) throw flagMissing(name, v, `one of ${choices.join(', ')}`);
+  return found;
+}

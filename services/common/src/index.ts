@@ -6,5 +6,6 @@ export * from './flags.ts';
 export * from './ledger.ts';
 export * from './log.ts';
 export * from './pods.ts';
+export * from './producer-options.ts';
 export * from './profile.ts';
 export * from './units.ts';

@@ -1,59 +1,49 @@
 import { hostname } from 'node:os';
 import {
   type FlagSpecs,
+  type FlagValues,
   formatHostPort,
   LabError,
-  OTLP_TEMPORALITIES,
+  MAX_INTERVAL_MS,
+  MAX_PODS,
+  MIN_FLUSH_INTERVAL_MS,
   type OtlpTemporality,
+  PRODUCER_OPTION_KEYS,
+  PRODUCER_OPTIONS,
+  type ProducerOptionDef,
+  type ProducerOptionKey,
   parseDurationMs,
   parseHostPort,
   podIdsOf,
   podPrefixOf,
+  producerFlagSpecs,
   type Transport,
 } from '@pushpull/common';
 import { loadProfile, type Profile, validateProfile } from './model/profile.ts';
-import { PUSH_MODES, type PushMode } from './push/pusher.ts';
+import type { PushMode } from './push/pusher.ts';
 
-// Configuration: flags (and env vars) for the CLI, camelCase keys for createProducer. Validated once here,
-// then frozen; nothing downstream re-checks it.
+// Configuration: the options table (@pushpull/common PRODUCER_OPTIONS) declares every option once; the
+// config type, DEFAULTS, the CLI flags and their env vars derive from it, and resolveConfig validates each
+// option by its kind, once, then freezes. Nothing downstream re-checks it.
 
-export interface ProducerConfig {
-  pods: number;
-  http: string;
-  /** `udp://HOST:PORT`, `tcp://HOST:PORT` or `otlp://HOST:PORT` (OTLP/HTTP to http://HOST:PORT/v1/metrics). */
-  statsd: string;
-  /** OTLP endpoint `http://HOST:PORT/PATH` (default: from an otlp:// --statsd, else --statsd's host, port 4318). */
-  otlpUrl: string | null;
-  otlpTemporality: OtlpTemporality;
-  name: string;
-  podPrefix: string;
-  seed: number;
-  /** `market-open`, `steady`, a path to a JSON profile, or a profile object. */
-  profile: string | Profile;
-  fleetPods: number;
-  pushMode: PushMode;
-  jitter: boolean | 'on' | 'off';
-  /** Duration text (`10s`) or milliseconds. */
-  flushInterval: string | number;
-  /** Duration text (`5s`), `off`, or milliseconds (0 = off). */
-  heartbeat: string | number;
-  sdDir: string | null;
-  advertise: string | null;
-  // Programmatic only (no flag):
-  /** Model tick period, ms. */
-  tickMs: number;
-  /** Time one in N orders on the pull record and push send paths. */
-  costSampleEvery: number;
-  /** Upper bound on orders generated per tick by the whole process; the rest waits (backlog). */
-  maxOrdersPerTick: number;
-  /** CPU budget of one tick, ms: past it the remaining orders wait for the next tick (backlog). */
-  maxTickMs: number;
-  /** prom-client default process metrics on GET /metrics. */
-  processMetrics: boolean;
-  /** Open HTTP connections accepted at once; 0 = 2 x pods + 64 (see maxConnectionsFor). */
-  maxConnections: number;
-}
+type InputOf<D> = D extends { kind: 'int' }
+  ? number
+  : D extends { kind: 'bool' }
+    ? boolean | 'on' | 'off'
+    : D extends { kind: 'duration' | 'duration-or-off' }
+      ? /** Duration text (`10s`; `off` where allowed) or milliseconds (0 = off). */ string | number
+      : D extends { kind: 'choice'; choices: readonly (infer C)[] }
+        ? C
+        : D extends { kind: 'profile' }
+          ? /** `market-open`, `steady`, a path to a JSON profile, or a profile object. */ string | Profile
+          : D extends { default: null }
+            ? string | null
+            : string;
 
+/** What createProducer takes (every key of the table; camelCase). */
+export type ProducerConfig = {
+  -readonly [K in ProducerOptionKey]: InputOf<(typeof PRODUCER_OPTIONS)[K]>;
+};
 export interface ResolvedConfig {
   readonly pods: number;
   readonly http: { readonly host: string; readonly port: number };
@@ -79,34 +69,7 @@ export interface ResolvedConfig {
   readonly maxConnections: number;
 }
 
-const KEYS: readonly (keyof ProducerConfig)[] = [
-  'pods',
-  'http',
-  'statsd',
-  'otlpUrl',
-  'otlpTemporality',
-  'name',
-  'podPrefix',
-  'seed',
-  'profile',
-  'fleetPods',
-  'pushMode',
-  'jitter',
-  'flushInterval',
-  'heartbeat',
-  'sdDir',
-  'advertise',
-  'tickMs',
-  'costSampleEvery',
-  'maxOrdersPerTick',
-  'maxTickMs',
-  'processMetrics',
-  'maxConnections',
-];
-
-export const MAX_PODS = 5000;
-export const MIN_FLUSH_INTERVAL_MS = 100;
-export const MAX_INTERVAL_MS = 3_600_000;
+export { MAX_INTERVAL_MS, MAX_PODS, MIN_FLUSH_INTERVAL_MS };
 
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -192,128 +155,117 @@ export function parseOtlpUrl(text: string, field = 'otlpUrl'): string {
   return `${u.protocol}//${u.host}${u.pathname === '/' ? '/v1/metrics' : u.pathname}`;
 }
 
-export const DEFAULTS: Readonly<Omit<ProducerConfig, 'name' | 'podPrefix'>> = Object.freeze({
-  pods: 50,
-  http: '127.0.0.1:9100',
-  statsd: 'udp://127.0.0.1:8125',
-  otlpUrl: null,
-  otlpTemporality: 'cumulative',
-  seed: 42,
-  profile: 'market-open',
-  fleetPods: 1400,
-  pushMode: 'per-event',
-  jitter: true,
-  flushInterval: '10s',
-  heartbeat: '5s',
-  sdDir: null,
-  advertise: null,
-  tickMs: 10,
-  costSampleEvery: 16,
-  maxOrdersPerTick: 20_000,
-  maxTickMs: 50,
-  processMetrics: true,
-  maxConnections: 0,
-});
+/** Each option's default (the table's; `name`, `podPrefix`, `otlpUrl` … derive from others when absent). */
+export const DEFAULTS: Readonly<Partial<ProducerConfig>> = Object.freeze(
+  Object.fromEntries(
+    PRODUCER_OPTION_KEYS.filter((k) => PRODUCER_OPTIONS[k].default !== null).map((k) => [
+      k,
+      PRODUCER_OPTIONS[k].default,
+    ]),
+  ),
+);
+
+/** Reads and checks one option of the merged input by its table entry (limits, choices). */
+class Fields {
+  constructor(
+    private readonly c: Partial<ProducerConfig>,
+    private readonly name: Namer,
+  ) {}
+  private raw(k: ProducerOptionKey): unknown {
+    return this.c[k] ?? null;
+  }
+  int(k: ProducerOptionKey): number {
+    const o: ProducerOptionDef = PRODUCER_OPTIONS[k];
+    return intIn(this.raw(k), this.name(k), o.min ?? 0, o.max ?? Number.MAX_SAFE_INTEGER);
+  }
+  bool(k: ProducerOptionKey): boolean {
+    const v = this.raw(k);
+    if (v === true || v === 'on') return true;
+    if (v === false || v === 'off') return false;
+    return bad(this.name(k), `${JSON.stringify(v)} is not on/off`);
+  }
+  choice<K extends 'otlpTemporality' | 'pushMode'>(k: K): ProducerConfig[K] {
+    const v = this.raw(k);
+    const choices: readonly unknown[] = PRODUCER_OPTIONS[k].choices;
+    if (!choices.includes(v)) bad(this.name(k), `${JSON.stringify(v)} is not one of ${choices.join(', ')}`);
+    return v as ProducerConfig[K];
+  }
+  /** null when absent (or empty) and the table has no default. */
+  address(k: 'http' | 'advertise'): { host: string; port: number } | null {
+    const v = this.raw(k);
+    if (v === null || v === '') return null;
+    try {
+      return parseHostPort(String(v), this.name(k));
+    } catch (e) {
+      throw new LabError('LAB_ERR_CONFIG', (e as Error).message, { field: this.name(k) });
+    }
+  }
+  text(k: 'name' | 'podPrefix' | 'sdDir', re: RegExp, what: string): string | null {
+    const v = this.raw(k);
+    if (v === null || (k === 'sdDir' && v === '')) return null;
+    if (typeof v !== 'string' || !re.test(v)) bad(this.name(k), `${JSON.stringify(v)} is not ${what}`);
+    return v;
+  }
+  duration(k: 'flushInterval' | 'heartbeat'): number {
+    const o: ProducerOptionDef = PRODUCER_OPTIONS[k];
+    const off = o.kind === 'duration-or-off';
+    const ms = duration(this.raw(k), this.name(k), off);
+    if ((off && ms === 0) || (ms >= (o.min ?? 0) && ms <= (o.max ?? Number.MAX_SAFE_INTEGER))) return ms;
+    return bad(this.name(k), `${ms} ms is not ${off ? 'off or ' : ''}in [${o.min}, ${o.max}]`);
+  }
+  statsd(): ResolvedConfig['statsd'] {
+    return parseStatsdTarget(String(this.raw('statsd')), this.name('statsd'));
+  }
+  otlpUrl(statsd: ResolvedConfig['statsd']): string {
+    const v = this.raw('otlpUrl');
+    if (v !== null && v !== '') return parseOtlpUrl(String(v), this.name('otlpUrl'));
+    return otlpMetricsUrl(statsd.host, statsd.transport === 'otlp' ? statsd.port : OTLP_DEFAULT_PORT);
+  }
+  profile(): Readonly<Profile> {
+    const v = this.raw('profile');
+    return typeof v === 'string' ? loadProfile(v) : validateProfile(v, 'profile');
+  }
+}
+
+function checkInput(input: Partial<ProducerConfig>): Partial<ProducerConfig> {
+  if (typeof input !== 'object' || input === null) bad('config', 'is not an object');
+  for (const k of Object.keys(input))
+    if (!(PRODUCER_OPTION_KEYS as string[]).includes(k))
+      bad(k, `unknown configuration key; known: ${PRODUCER_OPTION_KEYS.join(', ')}`);
+  return { ...DEFAULTS, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
+}
 
 /** Validates a (partial) config once; unknown keys are rejected. Returns a frozen ResolvedConfig. */
 export function resolveConfig(input: Partial<ProducerConfig>, name: Namer = camel): ResolvedConfig {
-  if (typeof input !== 'object' || input === null) bad('config', 'is not an object');
-  for (const k of Object.keys(input))
-    if (!KEYS.includes(k as keyof ProducerConfig))
-      bad(k, `unknown configuration key; known: ${KEYS.join(', ')}`);
-  const c: Partial<ProducerConfig> & typeof DEFAULTS = {
-    ...DEFAULTS,
-    ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
-  };
-
-  const pods = intIn(c.pods, name('pods'), 1, MAX_PODS);
-  let http: { host: string; port: number };
-  try {
-    http = parseHostPort(String(c.http), name('http'));
-  } catch (e) {
-    throw new LabError('LAB_ERR_CONFIG', (e as Error).message, { field: name('http') });
-  }
-  const statsd = parseStatsdTarget(String(c.statsd), name('statsd'));
-  const otlpUrl =
-    c.otlpUrl !== null && c.otlpUrl !== ''
-      ? parseOtlpUrl(String(c.otlpUrl), name('otlpUrl'))
-      : otlpMetricsUrl(statsd.host, statsd.transport === 'otlp' ? statsd.port : OTLP_DEFAULT_PORT);
-  if (!OTLP_TEMPORALITIES.includes(c.otlpTemporality as OtlpTemporality))
-    bad(
-      name('otlpTemporality'),
-      `${JSON.stringify(c.otlpTemporality)} is not one of ${OTLP_TEMPORALITIES.join(', ')}`,
-    );
-  const nm = c.name ?? defaultName();
-  if (typeof nm !== 'string' || !NAME_RE.test(nm))
-    bad(name('name'), `${JSON.stringify(nm)} is not a name ([A-Za-z0-9_.-], 1-64 chars)`);
-  const podPrefix = c.podPrefix ?? podPrefixOf(nm);
-  if (typeof podPrefix !== 'string' || !PREFIX_RE.test(podPrefix))
-    bad(
-      name('podPrefix'),
-      `${JSON.stringify(podPrefix)} is not a pod id prefix ([A-Za-z0-9_.-], 0-64 chars)`,
-    );
-  const seed = intIn(c.seed, name('seed'), 0, 2 ** 32 - 1);
-  const profile =
-    typeof c.profile === 'string' ? loadProfile(c.profile) : validateProfile(c.profile, 'profile');
-  const fleetPods = intIn(c.fleetPods, name('fleetPods'), 1, 10_000_000);
-  if (!PUSH_MODES.includes(c.pushMode as PushMode))
-    bad(name('pushMode'), `"${String(c.pushMode)}" is not one of ${PUSH_MODES.join(', ')}`);
-  let jitter: boolean;
-  if (c.jitter === true || c.jitter === 'on') jitter = true;
-  else if (c.jitter === false || c.jitter === 'off') jitter = false;
-  else bad(name('jitter'), `${JSON.stringify(c.jitter)} is not on/off`);
-  const flushIntervalMs = duration(c.flushInterval, name('flushInterval'), false);
-  if (flushIntervalMs < MIN_FLUSH_INTERVAL_MS || flushIntervalMs > MAX_INTERVAL_MS)
-    bad(
-      name('flushInterval'),
-      `${flushIntervalMs} ms is not in [${MIN_FLUSH_INTERVAL_MS}, ${MAX_INTERVAL_MS}]`,
-    );
-  const heartbeatMs = duration(c.heartbeat, name('heartbeat'), true);
-  if (heartbeatMs !== 0 && (heartbeatMs < MIN_FLUSH_INTERVAL_MS || heartbeatMs > MAX_INTERVAL_MS))
-    bad(
-      name('heartbeat'),
-      `${heartbeatMs} ms is not off or in [${MIN_FLUSH_INTERVAL_MS}, ${MAX_INTERVAL_MS}]`,
-    );
-  const sdDir = c.sdDir === null || c.sdDir === '' ? null : c.sdDir;
-  if (sdDir !== null && typeof sdDir !== 'string') bad(name('sdDir'), 'is not a directory path');
-  let advertise: string | null = null;
-  if (c.advertise !== null && c.advertise !== '') {
-    try {
-      const a = parseHostPort(String(c.advertise), name('advertise'));
-      advertise = formatHostPort(a);
-    } catch (e) {
-      throw new LabError('LAB_ERR_CONFIG', (e as Error).message, { field: name('advertise') });
-    }
-  }
-  const tickMs = intIn(c.tickMs, name('tickMs'), 1, 1000);
-  const costSampleEvery = intIn(c.costSampleEvery, name('costSampleEvery'), 1, 1_000_000);
-  const maxOrdersPerTick = intIn(c.maxOrdersPerTick, name('maxOrdersPerTick'), 1, 10_000_000);
-  const maxTickMs = intIn(c.maxTickMs, name('maxTickMs'), 1, 10_000);
-  if (typeof c.processMetrics !== 'boolean') bad(name('processMetrics'), 'is not a boolean');
-  const maxConnections = intIn(c.maxConnections, name('maxConnections'), 0, 1_000_000);
-
+  const f = new Fields(checkInput(input), name);
+  const pods = f.int('pods');
+  const statsd = f.statsd();
+  const nm = f.text('name', NAME_RE, 'a name ([A-Za-z0-9_.-], 1-64 chars)') ?? defaultName();
+  const advertise = f.address('advertise');
+  const maxConnections = f.int('maxConnections');
   return Object.freeze({
     pods,
-    http: Object.freeze(http),
+    http: Object.freeze(f.address('http') ?? bad(name('http'), 'is required')),
     statsd: Object.freeze(statsd),
-    otlpUrl,
-    otlpTemporality: c.otlpTemporality as OtlpTemporality,
+    otlpUrl: f.otlpUrl(statsd),
+    otlpTemporality: f.choice('otlpTemporality'),
     name: nm,
-    podPrefix,
-    seed,
-    profile,
-    fleetPods,
-    pushMode: c.pushMode as PushMode,
-    jitter,
-    flushIntervalMs,
-    heartbeatMs,
-    sdDir,
-    advertise,
-    tickMs,
-    costSampleEvery,
-    maxOrdersPerTick,
-    maxTickMs,
-    processMetrics: c.processMetrics,
+    podPrefix:
+      f.text('podPrefix', PREFIX_RE, 'a pod id prefix ([A-Za-z0-9_.-], 0-64 chars)') ?? podPrefixOf(nm),
+    seed: f.int('seed'),
+    profile: f.profile(),
+    fleetPods: f.int('fleetPods'),
+    pushMode: f.choice('pushMode'),
+    jitter: f.bool('jitter'),
+    flushIntervalMs: f.duration('flushInterval'),
+    heartbeatMs: f.duration('heartbeat'),
+    sdDir: f.text('sdDir', /^/, 'a directory path'),
+    advertise: advertise === null ? null : formatHostPort(advertise),
+    tickMs: f.int('tickMs'),
+    costSampleEvery: f.int('costSampleEvery'),
+    maxOrdersPerTick: f.int('maxOrdersPerTick'),
+    maxTickMs: f.int('maxTickMs'),
+    processMetrics: f.bool('processMetrics'),
     maxConnections: maxConnections === 0 ? maxConnectionsFor(pods) : maxConnections,
   });
 }
@@ -332,72 +284,21 @@ export function podIds(cfg: Pick<ResolvedConfig, 'pods' | 'podPrefix'>): string[
   return podIdsOf('', cfg.pods, cfg.podPrefix);
 }
 
-/** CLI flags (serve and job); each also an env var. Values are turned into ProducerConfig by main.ts. */
+/** CLI flags (serve and job), from the options table; each also an env var. main.ts maps them back by table. */
 export const SERVE_FLAGS: FlagSpecs = {
-  pods: { kind: 'int', env: 'PRODUCER_PODS', default: 50, min: 1, max: MAX_PODS, help: 'virtual pods' },
-  http: { kind: 'string', env: 'PRODUCER_HTTP', default: '127.0.0.1:9100', help: 'HTTP listen HOST:PORT' },
-  statsd: {
-    kind: 'string',
-    env: 'PRODUCER_STATSD',
-    default: 'udp://127.0.0.1:8125',
-    help: 'push target udp://HOST:PORT, tcp://HOST:PORT or otlp://HOST:PORT',
-  },
-  'otlp-url': {
-    kind: 'string',
-    env: 'PRODUCER_OTLP_URL',
-    help: 'OTLP endpoint http://HOST:PORT/v1/metrics (default: from otlp:// --statsd, else its host, port 4318)',
-  },
-  'otlp-temporality': {
-    kind: 'string',
-    env: 'PRODUCER_OTLP_TEMPORALITY',
-    default: 'cumulative',
-    choices: OTLP_TEMPORALITIES,
-    help: 'OTLP aggregation temporality',
-  },
-  name: { kind: 'string', env: 'PRODUCER_NAME', help: 'producer name (default: hostname)' },
-  'pod-prefix': { kind: 'string', env: 'PRODUCER_POD_PREFIX', help: 'pod id prefix (default: NAME-p)' },
-  seed: { kind: 'int', env: 'PRODUCER_SEED', default: 42, min: 0, max: 2 ** 32 - 1, help: 'workload seed' },
-  profile: {
-    kind: 'string',
-    env: 'PRODUCER_PROFILE',
-    default: 'market-open',
-    help: 'market-open | steady | FILE.json',
-  },
-  'fleet-pods': {
-    kind: 'int',
-    env: 'PRODUCER_FLEET_PODS',
-    default: 1400,
-    min: 1,
-    help: 'pods the fleet rate is divided by',
-  },
-  'push-mode': {
-    kind: 'string',
-    env: 'PRODUCER_PUSH_MODE',
-    default: 'per-event',
-    choices: PUSH_MODES,
-    help: 'push mode',
-  },
-  jitter: {
-    kind: 'bool',
-    env: 'PRODUCER_JITTER',
-    default: true,
-    help: 'per-pod random flush offset (on|off)',
-  },
-  'flush-interval': {
-    kind: 'string',
-    env: 'PRODUCER_FLUSH_INTERVAL',
-    default: '10s',
-    help: 'buffered/aggregated flush interval',
-  },
-  heartbeat: { kind: 'string', env: 'PRODUCER_HEARTBEAT', default: '5s', help: 'heartbeat period or off' },
-  'sd-dir': { kind: 'string', env: 'PRODUCER_SD_DIR', help: 'write DIR/<name>.json (Prometheus file_sd)' },
-  advertise: {
-    kind: 'string',
-    env: 'PRODUCER_ADVERTISE',
-    help: 'HOST:PORT written to the sd file (default: listen address, or first non-internal IPv4)',
-  },
+  ...producerFlagSpecs(),
   help: { kind: 'bool', default: false, help: 'print this help' },
 };
+
+/** Parsed flag values (by flag name) as config input (by key). */
+export function inputFromFlags(flags: FlagValues): Partial<ProducerConfig> {
+  const input: Record<string, unknown> = {};
+  for (const key of PRODUCER_OPTION_KEYS) {
+    const flag: string | undefined = (PRODUCER_OPTIONS[key] as ProducerOptionDef).flag;
+    if (flag !== undefined && flags[flag] !== undefined) input[key] = flags[flag];
+  }
+  return input as Partial<ProducerConfig>;
+}
 
 export const JOB_FLAGS: FlagSpecs = {
   ...SERVE_FLAGS,

@@ -9,7 +9,14 @@ import {
   parseArgs,
   parseDurationMs,
 } from '@pushpull/common';
-import { flagNamer, JOB_FLAGS, type ProducerConfig, resolveConfig, SERVE_FLAGS } from './config.ts';
+import {
+  flagNamer,
+  inputFromFlags,
+  JOB_FLAGS,
+  type ProducerConfig,
+  resolveConfig,
+  SERVE_FLAGS,
+} from './config.ts';
 import { runJob, validatePushgatewayUrl } from './job.ts';
 import { createProducer } from './producer.ts';
 
@@ -17,28 +24,6 @@ const USAGE = `pushpull-producer [serve] --pods 50 --http 127.0.0.1:9100 --stats
        pushpull-producer job --duration 8s --pushgateway http://127.0.0.1:9091 --statsd udp://127.0.0.1:8125 --name NAME`;
 
 const log = jsonLogger('producer');
-
-function configFrom(f: FlagValues): Partial<ProducerConfig> {
-  const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
-  return {
-    pods: f.pods as number,
-    http: str('http'),
-    statsd: str('statsd'),
-    otlpUrl: str('otlp-url') ?? null,
-    otlpTemporality: str('otlp-temporality') as ProducerConfig['otlpTemporality'],
-    name: str('name'),
-    podPrefix: str('pod-prefix'),
-    seed: f.seed as number,
-    profile: str('profile'),
-    fleetPods: f['fleet-pods'] as number,
-    pushMode: str('push-mode') as ProducerConfig['pushMode'],
-    jitter: f.jitter as boolean,
-    flushInterval: str('flush-interval'),
-    heartbeat: str('heartbeat'),
-    sdDir: str('sd-dir') ?? null,
-    advertise: str('advertise') ?? null,
-  };
-}
 
 function usageError(e: unknown): never {
   log.error('bad arguments', { code: isLabError(e) ? e.code : undefined, error: describeError(e) });
@@ -66,7 +51,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${formatHelp(USAGE, specs)}\n`);
       process.exit(0);
     }
-    config = configFrom(flags);
+    config = inputFromFlags(flags);
     if (command === 'job') {
       durationMs = parseDurationMs(String(flags.duration), '--duration');
       pushgateway = flags.pushgateway ? validatePushgatewayUrl(String(flags.pushgateway)) : null;

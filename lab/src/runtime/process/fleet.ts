@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError, podIdsOf } from '@pushpull/common';
+import { LabError, podIdsOf, renderProducerArgs } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { mapLimit, throwIfAborted } from '../../core/time.ts';
 import { podsForProducer, producerArgs, producersToKeep } from '../producer-args.ts';
@@ -44,7 +44,7 @@ export async function startProducer(
     child = spawnIn(s, name, process.execPath, [
       paths(s.root).producerMain,
       ...producerArgs(name, pods, opts, relays?.pushAddress ?? direct, s.sdDir),
-      ...(relays ? ['--advertise', relays.scrapeAddress] : []),
+      ...(relays ? renderProducerArgs({ advertise: relays.scrapeAddress }) : []),
     ]);
   } catch (e) {
     await relays?.close();
