@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from './cli-helpers.ts';
-import { layerViolations, readSources, type SourceFile, sizeViolations } from './layers.ts';
+import {
+  layerViolations,
+  readSources,
+  SERVICE_SIZE_EXEMPTIONS,
+  type SizeExemptions,
+  type SourceFile,
+  sizeViolations,
+} from './layers.ts';
 
 const SRC = join(ROOT, 'lab', 'src');
 
@@ -20,6 +29,67 @@ describe('lab layering (lab/README.md "Layers")', () => {
   it('no lab source file over 400 lines, no function over 80 lines', () => {
     assert.deepEqual(sizeViolations(SRC), []);
   });
+
+  it('the services keep the same limits (services/*/src), exempting only named functions with a reason', () => {
+    const services = readdirSync(join(ROOT, 'services')).filter((d) =>
+      existsSync(join(ROOT, 'services', d, 'src')),
+    );
+    assert.deepEqual(services.sort(), Object.keys(SERVICE_SIZE_EXEMPTIONS).sort(), 'one entry per service');
+    for (const s of services) {
+      const exempt = SERVICE_SIZE_EXEMPTIONS[s]!;
+      for (const [name, why] of [...Object.entries(exempt.functions), ...Object.entries(exempt.files)])
+        assert.ok(why.trim().length > 10 && !why.includes('\n'), `${s} ${name}: a one-line reason`);
+      assert.deepEqual(
+        sizeViolations(join(ROOT, 'services', s, 'src'), exempt).map((v) => `${s}/${v}`),
+        [],
+      );
+    }
+  });
+
+  const sizeCases: { name: string; source: string; exempt: SizeExemptions; expect: RegExp[] }[] = [
+    {
+      name: 'a long function is named',
+      source: `export function big() {\n${'  x();\n'.repeat(90)}}\n`,
+      exempt: { functions: {}, files: {} },
+      expect: [/x\.ts:1: big of 92 lines/],
+    },
+    {
+      name: 'an inner function by its qualified name',
+      source: `function outer() {\n  const inner = () => {\n${'    x();\n'.repeat(85)}  };\n}\n`,
+      exempt: { functions: { outer: 'outer is long because inner is' }, files: {} },
+      expect: [/x\.ts:2: outer\.inner of 87 lines/],
+    },
+    {
+      name: 'an exempted function passes',
+      source: `export function big() {\n${'  x();\n'.repeat(90)}}\n`,
+      exempt: { functions: { big: 'hot path, on purpose' }, files: {} },
+      expect: [],
+    },
+    {
+      name: 'a stale exemption is reported',
+      source: 'export function small() {}\n',
+      exempt: { functions: { small: 'no longer long' }, files: { 'x.ts': 'no longer long' } },
+      expect: [/exemption "small" matches nothing/, /exemption "x.ts" matches nothing/],
+    },
+    {
+      name: 'a long file',
+      source: '// line\n'.repeat(401),
+      exempt: { functions: {}, files: {} },
+      expect: [/x\.ts: 402 lines \(max 400\)/],
+    },
+  ];
+  for (const c of sizeCases)
+    it(`size checker: ${c.name}`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pp-size-'));
+      try {
+        writeFileSync(join(dir, 'x.ts'), c.source);
+        const v = sizeViolations(dir, c.exempt);
+        assert.equal(v.length, c.expect.length, v.join('\n'));
+        for (const [i, re] of c.expect.entries()) assert.match(v[i]!, re);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
   // The checker itself: these are the breaches the rules exist to stop.
   const cases: { name: string; files: SourceFile[]; expect: RegExp | null }[] = [

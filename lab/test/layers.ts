@@ -28,6 +28,26 @@ export const RUNTIME_SELECTOR = 'runtime/select.ts';
 export const MAX_FILE_LINES = 400;
 export const MAX_FUNCTION_LINES = 80;
 
+/**
+ * The services (services/<name>/src) keep the same size limits. Hot paths may stay long when a split would
+ * cost per line or per event; each exemption says why in one line.
+ */
+export const SERVICE_SIZE_EXEMPTIONS: Readonly<Record<string, SizeExemptions>> = {
+  collector: {
+    functions: {
+      scanLine:
+        "hot path: one pass over a line's bytes per received line; a call per field costs on every datagram",
+      createCollector: 'split in h/23b',
+      'createCollector.start': 'split in h/23b',
+      renderSelf: 'split in h/23b',
+      startHttp: 'collector/transport is being edited in h/23b; split after its merge',
+    },
+    files: { 'config.ts': 'collector config is being edited in h/23b; split after its merge' },
+  },
+  producer: { functions: {}, files: {} },
+  common: { functions: {}, files: {} },
+};
+
 export interface SourceFile {
   /** Path relative to lab/src, with forward slashes. */
   path: string;
@@ -101,26 +121,66 @@ export function readSources(srcDir: string): SourceFile[] {
   });
 }
 
-/** Files over MAX_FILE_LINES and functions over MAX_FUNCTION_LINES, with their sizes. */
-export function sizeViolations(srcDir: string): string[] {
+/** Over-size code let stand, each with a one-line reason: functions by qualified name, files by path. */
+export interface SizeExemptions {
+  /** `outer.inner` (enclosing function/class names joined by dots) → why it may stay long. */
+  functions: Readonly<Record<string, string>>;
+  /** Path relative to the source dir → why it may stay long. */
+  files: Readonly<Record<string, string>>;
+}
+
+const NO_EXEMPTIONS: SizeExemptions = { functions: {}, files: {} };
+
+/** A declaration's own name (function, method, class, or the variable/property a function is assigned to). */
+function ownName(n: ts.Node): string | null {
+  if ((ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isMethodDeclaration(n)) && n.name)
+    return n.name.getText();
+  if (ts.isConstructorDeclaration(n)) return 'constructor';
+  if ((ts.isGetAccessor(n) || ts.isSetAccessor(n)) && n.name) return n.name.getText();
+  const p = n.parent;
+  if ((ts.isArrowFunction(n) || ts.isFunctionExpression(n)) && p)
+    if (ts.isVariableDeclaration(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p))
+      return p.name.getText();
+  return null;
+}
+
+/**
+ * Files over MAX_FILE_LINES and functions over MAX_FUNCTION_LINES, with their sizes, unless exempted; and
+ * every exemption that no longer matches anything (so the list cannot go stale).
+ */
+export function sizeViolations(srcDir: string, exempt: SizeExemptions = NO_EXEMPTIONS): string[] {
   const root = resolve(srcDir);
   const out: string[] = [];
+  const used = new Set<string>();
   for (const file of walk(root)) {
     const text = readFileSync(file, 'utf8');
     const rel = relative(root, file).split(sep).join('/');
     const lines = text.split('\n').length;
-    if (lines > MAX_FILE_LINES) out.push(`${rel}: ${lines} lines (max ${MAX_FILE_LINES})`);
+    if (lines > MAX_FILE_LINES) {
+      if (exempt.files[rel] !== undefined) used.add(rel);
+      else out.push(`${rel}: ${lines} lines (max ${MAX_FILE_LINES})`);
+    }
     const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-    const visit = (n: ts.Node) => {
+    const visit = (n: ts.Node, scope: string[]) => {
+      const name = ownName(n);
+      const inner = name === null ? scope : [...scope, name];
       if (ts.isFunctionLike(n) && 'body' in n && n.body) {
         const a = sf.getLineAndCharacterOfPosition(n.getStart()).line;
         const b = sf.getLineAndCharacterOfPosition(n.end).line;
-        if (b - a + 1 > MAX_FUNCTION_LINES)
-          out.push(`${rel}:${a + 1}: a function of ${b - a + 1} lines (max ${MAX_FUNCTION_LINES})`);
+        const qualified = inner.join('.');
+        if (b - a + 1 > MAX_FUNCTION_LINES) {
+          if (exempt.functions[qualified] !== undefined) used.add(qualified);
+          else
+            out.push(
+              `${rel}:${a + 1}: ${qualified || 'a function'} of ${b - a + 1} lines (max ${MAX_FUNCTION_LINES})`,
+            );
+        }
       }
-      ts.forEachChild(n, visit);
+      ts.forEachChild(n, (c) => visit(c, inner));
     };
-    visit(sf);
+    visit(sf, []);
   }
+  for (const k of [...Object.keys(exempt.functions), ...Object.keys(exempt.files)])
+    if (!used.has(k)) out.push(`exemption "${k}" matches nothing over the limit: remove it`);
   return out;
 }

@@ -7,13 +7,14 @@ import {
   Rng,
 } from '@pushpull/common';
 import { podIds, type ResolvedConfig } from './config.ts';
-import { CostHistogram, emptyCounts, type Ledger, type LedgerCounts, sumCounts } from './ledger.ts';
+import { CostHistogram, type Ledger, type LedgerCounts, sumCounts } from './ledger.ts';
 import { LabelSets } from './model/labels.ts';
 import type { Profile } from './model/profile.ts';
-import { newOrder, PodGenerator, WorkloadModel } from './model/workload.ts';
-import { PodRegistry } from './pull/pod-registry.ts';
+import { newOrder, WorkloadModel } from './model/workload.ts';
+import { createPods, nextBoundary, type Pod, podPeriodic, reschedulePod } from './pod.ts';
+import type { PodRegistry } from './pull/pod-registry.ts';
 import { OtlpPod } from './push/otlp.ts';
-import { PodPusher, PUSH_MODES } from './push/pusher.ts';
+import { PUSH_MODES } from './push/pusher.ts';
 import { createTransport, type SharedTransport, type TransportKind } from './push/transport.ts';
 
 // The producer without HTTP: P virtual pods driven by one tick loop over the pure workload model.
@@ -23,31 +24,12 @@ import { createTransport, type SharedTransport, type TransportKind } from './pus
 
 /** The push settings and GET /control/state: wire contracts (@pushpull/common). */
 export type { ControlState, PushSettings };
-
-interface Pod {
-  id: string;
-  gen: PodGenerator;
-  reg: PodRegistry;
-  pusher: PodPusher;
-  ledger: Required<LedgerCounts>;
-  /** Per-pod offsets as a fraction of the period (jitter on); 0 with jitter off. */
-  flushFrac: number;
-  heartbeatFrac: number;
-  depthFrac: number;
-  nextFlushAt: number;
-  nextHeartbeatAt: number;
-  nextDepthAt: number;
-}
+export { nextBoundary };
 
 export interface TickStats {
   orders: number;
   backlog: number;
   durationNs: number;
-}
-
-/** First instant strictly after `now` on the grid offset + k * period. */
-export function nextBoundary(now: number, period: number, offset: number): number {
-  return offset + (Math.floor((now - offset) / period) + 1) * period;
 }
 
 export class ProducerCore {
@@ -93,30 +75,9 @@ export class ProducerCore {
       flushIntervalMs: config.flushIntervalMs,
       otlpTemporality: config.otlpTemporality,
     };
-    const root = new Rng(config.seed);
-    const initialInstruments = this.model.activeInstruments(now);
     this.podIds = Object.freeze(podIds(config));
-    this.pods = this.podIds.map((id) => {
-      const rng = root.fork(id);
-      const ledger = emptyCounts();
-      const reg = new PodRegistry(this.labels, initialInstruments);
-      const jitterRng = rng.fork('jitter');
-      const pod: Pod = {
-        id,
-        gen: new PodGenerator(rng),
-        reg,
-        pusher: new PodPusher(id, ledger, this.labels),
-        ledger,
-        flushFrac: jitterRng.next(),
-        heartbeatFrac: jitterRng.next(),
-        depthFrac: jitterRng.next(),
-        nextFlushAt: 0,
-        nextHeartbeatAt: 0,
-        nextDepthAt: 0,
-      };
-      this.byId.set(id, pod);
-      return pod;
-    });
+    this.pods = createPods(this.podIds, new Rng(config.seed), this.labels, this.model.activeInstruments(now));
+    for (const pod of this.pods) this.byId.set(pod.id, pod);
     this.reschedule(now);
   }
 
@@ -165,20 +126,7 @@ export class ProducerCore {
   }
 
   private reschedule(now: number): void {
-    const s = this.settings;
-    const depthEvery = this.model.profile.queueDepthEveryMs;
-    for (const pod of this.pods) {
-      pod.nextFlushAt = nextBoundary(
-        now,
-        s.flushIntervalMs,
-        s.jitter ? pod.flushFrac * s.flushIntervalMs : 0,
-      );
-      pod.nextHeartbeatAt =
-        s.heartbeatMs > 0
-          ? nextBoundary(now, s.heartbeatMs, s.jitter ? pod.heartbeatFrac * s.heartbeatMs : 0)
-          : Infinity;
-      pod.nextDepthAt = nextBoundary(now, depthEvery, pod.depthFrac * depthEvery);
-    }
+    for (const pod of this.pods) reschedulePod(pod, now, this.settings, this.model.profile.queueDepthEveryMs);
   }
 
   get quiesced(): boolean {
@@ -255,30 +203,7 @@ export class ProducerCore {
       }
       backlog += due - n;
       generated += n;
-      if (now >= pod.nextDepthAt) {
-        const depth = gen.queueDepth(model.podRate(now), profile);
-        reg.setQueueDepth(depth);
-        ledger.registryEvents++;
-        pusher.queueDepth(depth);
-        const every = profile.queueDepthEveryMs;
-        pod.nextDepthAt = nextBoundary(now, every, pod.depthFrac * every);
-      }
-      if (now >= pod.nextFlushAt) {
-        pusher.flush();
-        pod.nextFlushAt = nextBoundary(
-          now,
-          s.flushIntervalMs,
-          s.jitter ? pod.flushFrac * s.flushIntervalMs : 0,
-        );
-      }
-      if (now >= pod.nextHeartbeatAt) {
-        pusher.heartbeat();
-        pod.nextHeartbeatAt = nextBoundary(
-          now,
-          s.heartbeatMs,
-          s.jitter ? pod.heartbeatFrac * s.heartbeatMs : 0,
-        );
-      }
+      podPeriodic(pod, now, model, s);
     }
     this.backlog = backlog;
     this.lastTick = { orders: generated, backlog, durationNs: Number(this.clock.hrtimeNs() - t0) };

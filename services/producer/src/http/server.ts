@@ -73,8 +73,7 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-export function buildServer(deps: ServerDeps): FastifyInstance {
-  const { core, self, clock, logger, limits } = deps;
+function createApp(limits: HttpLimits): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: limits.bodyLimit,
@@ -88,6 +87,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   app.server.maxConnections = limits.maxConnections;
 
+  return app;
+}
+
+/** Request bodies and errors: every answer the same shape, whatever failed. */
+function handleBodiesAndErrors(app: FastifyInstance, limits: HttpLimits, logger: Logger): void {
   // One parser for every content type: the control API always took a JSON body whatever the client declared
   // (curl -d sends application/x-www-form-urlencoded). An empty body is "no body": each route's schema says
   // whether that is allowed. JSON.parse rather than fastify's default parser to keep the parser's message
@@ -122,7 +126,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       return sendError(reply, 405, errorBody(`${req.method} ${path} is not allowed`));
     return sendError(reply, 404, errorBody(`no route ${path}`));
   });
+}
 
+/** The pull path: one route per virtual pod (and the process's own metrics and health). */
+function pullRoutes(app: FastifyInstance, { core, self }: ServerDeps): void {
   async function servePod(reg: PodRegistry, reply: FastifyReply): Promise<FastifyReply> {
     const t0 = process.hrtime.bigint();
     const text = await reg.render();
@@ -153,8 +160,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.get('/healthz', (_req, reply) => reply.type('text/plain').send('ok\n'));
+}
 
-  // The control API in its own context, so its hook runs for control requests only, not for every scrape.
+/** The control API in its own context, so its hook runs for control requests only, not for every scrape. */
+function controlRoutes(app: FastifyInstance, { core, self, clock, logger }: ServerDeps): void {
   app.register(
     async (control) => {
       // Every answer counted by route and status, errors and 404/405 included.
@@ -188,6 +197,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     },
     { prefix: '/control' },
   );
+}
 
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = createApp(deps.limits);
+  handleBodiesAndErrors(app, deps.limits, deps.logger);
+  pullRoutes(app, deps);
+  controlRoutes(app, deps);
   return app;
 }
