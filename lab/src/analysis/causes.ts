@@ -1,4 +1,5 @@
 import type { LossCause, LossCauseName } from '../core/record.ts';
+import { type Transport, transportOf } from '../core/transports.ts';
 
 // Loss by cause (DESIGN.md "Ground truth and loss accounting"). Every lost order gets exactly one cause and
 // the causes add up to the path's loss, to the order: each cause's measured or estimated count is taken in
@@ -71,7 +72,7 @@ export function attributeLoss(lost: number, estimates: readonly CauseEstimate[])
 export interface PushLossInput {
   lost: number;
   pushMode: 'per-event' | 'buffered' | 'aggregated' | 'off';
-  transport: 'udp' | 'tcp' | 'otlp';
+  transport: Transport;
   /** Ledger totals: orders handed to the push client, lines, datagrams/writes, send errors. */
   ordersPushed: number;
   pushEvents: number;
@@ -102,12 +103,12 @@ export function pushLossCauses(p: PushLossInput): LossCause[] {
     countedBy: `${p.sendErrors.toLocaleString('en-US')} send errors in the producers' ledgers × ${opd} orders per datagram`,
     estimate: perDatagram !== 1,
   });
-  if (p.transport === 'udp' && p.datagramsReceived !== null) {
+  if (transportOf(p.transport).kernelDrops && p.datagramsReceived !== null) {
     const missing = Math.max(0, p.datagrams - p.sendErrors - p.datagramsReceived);
     estimates.push({
       cause: 'kernel-rcvbuf',
       orders: missing * perDatagram,
-      countedBy: `${missing.toLocaleString('en-US')} datagrams sent but never received (ledgers − send errors − collector_packets_total{transport="udp"}) × ${opd} orders per datagram`,
+      countedBy: `${missing.toLocaleString('en-US')} datagrams sent but never received (ledgers − send errors − collector_packets_total{transport="${p.transport}"}) × ${opd} orders per datagram`,
       estimate: perDatagram !== 1,
     });
   }

@@ -1,5 +1,6 @@
 import type { BurstConfig, FirstFailure, PathAccount, PathBudget, PathName, Peaks } from '../core/record.ts';
 import { type GeneratorShortfall, SHORTFALL_HEADLINE_SHARE } from '../core/resources.ts';
+import { pushLabel } from '../core/transports.ts';
 import { formatLossPct } from './accounting.ts';
 import { causeText, dominantCause } from './causes.ts';
 
@@ -56,11 +57,8 @@ export function whenPhrase(seconds: number): string {
 
 const secondsText = (s: number) => (s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(2));
 
-export function pushLabel(c: Pick<BurstConfig, 'pushMode' | 'transport' | 'flushIntervalMs'>): string {
-  // OTLP has no StatsD push mode: the SDK aggregates and exports once per interval.
-  if (c.transport === 'otlp') return `push (OTLP/HTTP, ${c.flushIntervalMs / 1000} s export)`;
-  return `push (${c.pushMode} ${c.transport.toUpperCase()})`;
-}
+/** The push path's label (core/transports.ts). */
+export { pushLabel };
 
 function lossText(a: PathAccount): string {
   if (a.emitted === 0) return 'nothing emitted';

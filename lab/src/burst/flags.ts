@@ -2,6 +2,7 @@ import { type FlagSpecs, LabError, parseArgs, parseBytes } from '@pushpull/commo
 import { FACT_HELP, parseFailOn } from '../analysis/failon.ts';
 import { durationFlag, fleetFlags, INCIDENT_FLEET_PODS, STACK_START_FLAGS } from '../core/flags.ts';
 import type { BurstConfig } from '../core/record.ts';
+import { transportOf } from '../core/transports.ts';
 
 // `burst` flags → one frozen BurstConfig, validated at the boundary (a bad --fail-on is rejected before
 // anything starts).
@@ -105,7 +106,7 @@ export function parseBurstFlags(
     pushMode: f.pushMode,
     jitter: f.jitter,
     transport: f.transport,
-    ...(f.transport === 'otlp' ? { otlpTemporality: f.otlpTemporality } : {}),
+    ...(transportOf(f.transport).sdk ? { otlpTemporality: f.otlpTemporality } : {}),
     scrapeIntervalMs: f.scrapeIntervalMs,
     durationMs,
     profile: null,

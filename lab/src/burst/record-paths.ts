@@ -3,6 +3,7 @@ import { type PullPodOutcome, pullLossCauses, pushLossCauses } from '../analysis
 import { otlpLossCauses } from '../analysis/otlp-causes.ts';
 import { pathCounts, visibilityOf } from '../analysis/visibility.ts';
 import type { FirstFailure, PathAccount, PathName, ProbeSample } from '../core/record.ts';
+import { transportOf } from '../core/transports.ts';
 import type { Collected, RunContext } from './context.ts';
 
 // Each path's account for a completed run: emitted (every order the fleet emitted: the denominator never
@@ -45,7 +46,7 @@ export function completePaths(
     'collector /metrics: Σ of every `orders` series',
   );
   push.causes =
-    ctx.config.transport === 'otlp'
+    transportOf(ctx.config.transport).accounting === 'otlp-points'
       ? otlpLossCauses({
           lost: push.lost,
           temporality: ctx.config.otlpTemporality ?? 'cumulative',
@@ -61,11 +62,13 @@ export function completePaths(
           pushEvents: totals.pushEvents,
           datagrams: totals.datagrams,
           sendErrors: totals.sendErrors,
-          datagramsReceived: ctx.config.transport === 'udp' ? collected.collectorUdpPackets : null,
+          datagramsReceived: transportOf(ctx.config.transport).kernelDrops
+            ? collected.collectorUdpPackets
+            : null,
           refusedLines: collected.collectorRefused ?? {},
           inFlightOrders: collected.collectorStillRising,
         });
-  if (push.lost < 0 && ctx.config.transport === 'otlp' && ctx.config.otlpTemporality === 'delta')
+  if (push.lost < 0 && transportOf(ctx.config.transport).sdk && ctx.config.otlpTemporality === 'delta')
     push.overDelivery =
       'delta points add up at the receiver: an export the exporter retried after the receiver had already processed it is counted twice';
   return withVisibility(ctx, { pull, push });

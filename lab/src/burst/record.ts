@@ -19,6 +19,7 @@ import {
   type RunRecord,
   type SelfCheckFinding,
 } from '../core/record.ts';
+import { transportOf } from '../core/transports.ts';
 import { predictMeasuredFlushPeak } from '../model/index.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { pathBudgets } from './budgets.ts';
@@ -131,7 +132,8 @@ function partialPaths(samples: readonly ProbeSample[], pullOn: boolean): Paths {
 function datagramsOf(ctx: RunContext, failure: unknown): RunRecord['datagrams'] {
   const { config, collected } = ctx;
   const received = collected.collectorUdpPackets;
-  if (failure || config.transport !== 'udp' || config.pushMode === 'off' || received === null) return null;
+  if (failure || !transportOf(config.transport).kernelDrops || config.pushMode === 'off' || received === null)
+    return null;
   const sent = ledgerTotals(collected.ledgers).datagrams;
   const datagrams = { sent, received, lost: sent - received };
   if (datagrams.lost < 0)

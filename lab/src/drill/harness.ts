@@ -2,6 +2,7 @@ import { LabError, type LedgerCounts, sumCounts } from '@pushpull/common';
 import { httpText } from '../core/http.ts';
 import type { ResourcePlan } from '../core/resources.ts';
 import { abortableSleep, throwIfAborted } from '../core/time.ts';
+import { transportOf } from '../core/transports.ts';
 import { newWorkDir, removeWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
 import { parseExposition } from '../probe/exposition.ts';
@@ -84,7 +85,7 @@ export async function withStack<T>(
     // OTLP, every pod has had an export accepted (its first export comes one interval after its start:
     // a fault before it would measure a pod the receiver never knew — on swarm, whose stacks start slower,
     // the victim was killed before its first export).
-    const otlp = variant.push.transport === 'otlp' && variant.push.mode !== 'off';
+    const otlp = transportOf(variant.push.transport).sdk && variant.push.mode !== 'off';
     const warmStart = Date.now();
     const warmLimit =
       warmStart +

@@ -1,5 +1,6 @@
 import { LabError, OTLP_TEMPORALITIES, type PushSettings, TRANSPORTS } from '@pushpull/common';
 import { parse } from 'yaml';
+import { transportOf } from '../core/transports.ts';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
 // A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
@@ -125,7 +126,7 @@ function readPush(r: Reader, base?: PushSettings): PushSettings {
     ? r.choice('temporality', OTLP_TEMPORALITIES)
     : base?.otlpTemporality;
   if (temporality !== undefined) {
-    if (push.transport !== 'otlp') r.fail('temporality', 'applies to transport otlp only');
+    if (!transportOf(push.transport).sdk) r.fail('temporality', 'applies to transport otlp only');
     push.otlpTemporality = temporality;
   }
   return push;
@@ -194,7 +195,7 @@ function readVariants(r: Reader, basePush: PushSettings): Variant[] {
       push: readPush(vr.child('push', PUSH_KEYS), basePush),
     };
     // The OTLP column is the OTLP transport and nothing else: a cell must say which path it measured.
-    if ((variant.column === 'push-otlp') !== (variant.push.transport === 'otlp'))
+    if ((variant.column === 'push-otlp') !== (transportOf(variant.push.transport).column === 'push-otlp'))
       vr.fail(
         'column',
         variant.column === 'push-otlp'

@@ -1,4 +1,5 @@
 import type { CollectorSnapshot, NodeUdpSnapshot } from '../core/record.ts';
+import { transportNamed } from '../core/transports.ts';
 // A small, allocation-conscious parser for the Prometheus text exposition format (0.0.4), used on the
 // collector's and node-exporter's /metrics. Pure. The collector's body can be megabytes (one `orders`
 // series per pod × instrument × side), so callers pass `keep` to skip families they do not need without
@@ -211,7 +212,8 @@ export function collectorSnapshot(text: string, ordersFamily = 'orders'): Collec
     packetsUdp: (() => {
       let v: number | null = null;
       for (const x of samples)
-        if (x.name === 'collector_packets_total' && x.labels.transport === 'udp') v = (v ?? 0) + x.value;
+        if (x.name === 'collector_packets_total' && transportNamed(x.labels.transport)?.kernelDrops)
+          v = (v ?? 0) + x.value;
       return v;
     })(),
     lines: sum('collector_lines_total'),

@@ -9,6 +9,7 @@ import { compact } from './svg.ts';
 
 export type { Table } from './table.ts';
 
+import { transportOf } from '../core/transports.ts';
 import type { Table } from './table.ts';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -153,8 +154,8 @@ export function environmentTable(r: RunRecord): Table {
       ],
       [
         'push',
-        c.transport === 'otlp'
-          ? `OTLP/HTTP (OpenTelemetry SDK), ${c.otlpTemporality ?? 'cumulative'} temporality, export every ${c.flushIntervalMs / 1000} s, jitter ${c.jitter ? 'on' : 'off'}`
+        transportOf(c.transport).sdk
+          ? `${transportOf(c.transport).title} (OpenTelemetry SDK), ${c.otlpTemporality ?? 'cumulative'} temporality, export every ${c.flushIntervalMs / 1000} s, jitter ${c.jitter ? 'on' : 'off'}`
           : `${c.pushMode}, ${c.transport}, jitter ${c.jitter ? 'on' : 'off'}`,
       ],
       [

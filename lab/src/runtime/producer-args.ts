@@ -1,4 +1,5 @@
 import { renderProducerArgs } from '@pushpull/common';
+import { transportOf } from '../core/transports.ts';
 import type { ProducerOptions } from './types.ts';
 
 // The producer's command line, shared by every runtime: the same flags whether it runs as a local process
@@ -29,7 +30,7 @@ export function producerArgs(
       jitter: opts.jitter,
       flushInterval: opts.flushIntervalMs,
       heartbeat: opts.heartbeatMs,
-      ...(opts.transport === 'otlp' ? { otlpTemporality: opts.otlpTemporality ?? 'cumulative' } : {}),
+      ...(transportOf(opts.transport).sdk ? { otlpTemporality: opts.otlpTemporality ?? 'cumulative' } : {}),
     }),
   ];
 }
@@ -39,7 +40,7 @@ export function producerArgs(
  * UDP and TCP share port 8125; OTLP/HTTP is the collector's receiver on the spec's default port 4318.
  */
 export function containerCollectorAddress(transport: ProducerOptions['transport']): string {
-  return transport === 'otlp' ? 'collector:4318' : 'collector:8125';
+  return `collector:${transportOf(transport).collectorPort}`;
 }
 
 /** Pods for producer i of n: the last one takes the remainder when a total is asked for. */

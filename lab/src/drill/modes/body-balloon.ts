@@ -1,5 +1,6 @@
 import { httpJson, httpText } from '../../core/http.ts';
 import { abortableSleep, mapLimit } from '../../core/time.ts';
+import { transportOf } from '../../core/transports.ts';
 import { ControlClient } from '../../probe/control.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
 import { pct, type Stack } from '../harness.ts';
@@ -69,7 +70,7 @@ async function run(stack: Stack): Promise<ModeOutcome> {
       detail: `sample_limit ${s.params.sampleLimit}, body_size_limit ${s.params.bodySizeLimit}; every scrape over a limit is discarded whole`,
     },
     {
-      column: v.push.transport === 'tcp' ? 'push-tcp' : 'push-udp',
+      column: transportOf(v.push.transport).column,
       variant: `${v.name} (${v.push.mode})`,
       detectedAfterS: firstKernelDropS,
       signal:

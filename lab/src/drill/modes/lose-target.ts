@@ -1,5 +1,6 @@
 import { sumCounts } from '@pushpull/common';
 import { abortableSleep } from '../../core/time.ts';
+import { transportOf } from '../../core/transports.ts';
 import { ControlClient } from '../../probe/control.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
 import type { FaultKind, PartitionReach, ProducerMember } from '../../runtime/types.ts';
@@ -101,7 +102,7 @@ async function watchDetection(
   // Only where the cut leaves the control API reachable (the process runtime's relays); docker's
   // disconnect cuts it too, so there the producer's count is read after the heal.
   const failedBefore =
-    t.reach?.controlApiDuringCut === true && v.push.transport === 'otlp'
+    t.reach?.controlApiDuringCut === true && transportOf(v.push.transport).sdk
       ? before.otlpExportsFailed
       : undefined;
   for (let i = 0; i < 100_000; i++) {
@@ -218,7 +219,7 @@ function pushCell(v: Variant, loss: Loss, t: Target, d: Detection, emitted: Emit
     detail:
       loss === 'kill'
         ? `${emitted.push} generated before the kill, ${stored.push} reached the collector${v.push.mode === 'aggregated' ? ' (the unflushed aggregation window died with the pod)' : ''}`
-        : `${v.push.transport.toUpperCase()}: ${emitted.sentDatagramsDuring} ${v.push.transport === 'tcp' ? 'writes' : 'datagrams'} handed to the socket from the cut to the end, ${emitted.sendErrors} send errors surfaced at the producer${pushCutWords(emitted.cut)}; ${emitted.push} pushed, ${stored.push} arrived`,
+        : `${v.push.transport.toUpperCase()}: ${emitted.sentDatagramsDuring} ${transportOf(v.push.transport).sendUnit} handed to the socket from the cut to the end, ${emitted.sendErrors} send errors surfaced at the producer${pushCutWords(emitted.cut)}; ${emitted.push} pushed, ${stored.push} arrived`,
   };
 }
 
@@ -237,7 +238,7 @@ function cellsOf(stack: Stack, loss: Loss, t: Target, m: Measured): Cell[] {
   const pull =
     pullWhy !== null ? notAppliedCell('pull', v.name, pullWhy) : pullCell(v, loss, t, d, emitted, stored);
   if (pushWhy !== null) return [pull, notAppliedCell(v.column, v.name, pushWhy)];
-  if (v.push.transport !== 'otlp') return [pull, pushCell(v, loss, t, d, emitted, stored)];
+  if (!transportOf(v.push.transport).sdk) return [pull, pushCell(v, loss, t, d, emitted, stored)];
   if (loss === 'kill') return [pull, otlpKillCell(v, d.pushAlertS, emitted.final, stored.push, t.windowMs)];
   const act = otlpActivity(before, emitted.final);
   const otlp = otlpPartitionCell(v, d, act, emitted.final, stored.push, t.windowMs);
@@ -288,7 +289,7 @@ async function loseTarget(stack: Stack, loss: Loss): Promise<ModeOutcome> {
   out.metrics.targetsStillDiscovered = d.discoveredAtEnd;
   Object.assign(out.metrics, cutMetrics(emitted.cut));
   out.cells.push(...cellsOf(stack, loss, t, { before, d, emitted, stored }));
-  if (v.push.transport === 'otlp') {
+  if (transportOf(v.push.transport).sdk) {
     const act = otlpActivity(before, emitted.final);
     out.metrics.otlpExportsFailed = act.exportsFailed;
     out.metrics.otlpRetryRequests = Math.max(0, act.requests - act.exports);

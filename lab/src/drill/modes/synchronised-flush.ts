@@ -1,5 +1,6 @@
 import { httpJson, httpText } from '../../core/http.ts';
 import { abortableSleep, mapLimit } from '../../core/time.ts';
+import { transportOf } from '../../core/transports.ts';
 import { predictMeasuredFlushPeak } from '../../model/index.ts';
 import { ControlClient } from '../../probe/control.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
@@ -27,7 +28,7 @@ export function binStats(counts: readonly number[]): { peak: number; mean: numbe
 }
 
 async function run(stack: Stack): Promise<ModeOutcome> {
-  if (stack.variant.push.transport === 'otlp') return runOtlpFlush(stack);
+  if (transportOf(stack.variant.push.transport).sdk) return runOtlpFlush(stack);
   const { scenario: s, variant: v, deps, endpoints } = stack;
   const out: ModeOutcome = { cells: [], metrics: {}, series: {}, notes: [] };
   const before = collectorSnapshot(

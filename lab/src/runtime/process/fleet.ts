@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LabError, podIdsOf, renderProducerArgs } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { mapLimit, throwIfAborted } from '../../core/time.ts';
+import { transportOf } from '../../core/transports.ts';
 import { podsForProducer, producerArgs, producersToKeep } from '../producer-args.ts';
 import type { ProducerOptions } from '../types.ts';
 import { terminate, waitForListening } from './children.ts';
@@ -75,9 +76,7 @@ export async function startProducer(
 
 /** The collector's listener for a transport; null when it has none (TCP falls back to UDP's port). */
 function collectorAddress(s: ProcessStack, transport: ProducerOptions['transport']): string | undefined {
-  const c = s.collectorStatsd;
-  if (transport === 'otlp') return c?.otlp ?? undefined;
-  return transport === 'tcp' ? (c?.tcp ?? c?.udp) : c?.udp;
+  return transportOf(transport).listener(s.collectorStatsd);
 }
 
 /** Grows or shrinks the fleet to `producers` processes. */

@@ -1,4 +1,5 @@
 import type { Transport } from '@pushpull/common';
+import { transportOf } from '../../core/transports.ts';
 import type { RelayCounts } from '../types.ts';
 import { TcpRelay } from './relay-tcp.ts';
 import { UdpRelay } from './relay-udp.ts';
@@ -23,8 +24,9 @@ export class ProducerRelays {
    * `transport`), the scrape relay towards a producer address given later (`scrapeTarget`).
    */
   static async open(transport: Transport, collector: string): Promise<ProducerRelays> {
-    const push =
-      transport === 'udp' ? new UdpRelay(collector) : new TcpRelay(collector, `${transport} push relay`);
+    const push = transportOf(transport).datagrams
+      ? new UdpRelay(collector)
+      : new TcpRelay(collector, `${transport} push relay`);
     const r = new ProducerRelays(new TcpRelay(null, 'scrape relay'), push);
     try {
       await r.scrape.listen();
