@@ -12,7 +12,7 @@ import {
   makeCheckoutEvents,
   medianSummary,
   PAYMENTS,
-  parsePromText,
+  parseExposition,
   REGIONS,
   runCostCommand,
   scrapeOnce,
@@ -71,7 +71,7 @@ describe('cost: Prometheus text', () => {
     'up NaN',
   ].join('\n');
   it('sums series by name and label match, tolerating escaped quotes and timestamps', () => {
-    const s = parsePromText(text);
+    const s = parseExposition(text);
     assert.equal(sumSamples(s, ['collector_packets_total'], { transport: 'udp' }), 17);
     assert.equal(sumSamples(s, ['checkout', 'checkout_total']), 9);
     assert.equal(s.find((x) => x.labels.payment === 'wallet')?.labels.region, 'a"b}c');
@@ -132,7 +132,7 @@ describe('cost: pull recorder and scrape over HTTP', () => {
     const rec = createPullRecorder({ defaultMetrics: false });
     timeEach(events, rec.record, systemClock);
     const text = await rec.registry.metrics();
-    assert.equal(sumSamples(parsePromText(text), ['checkout_total']), 300);
+    assert.equal(sumSamples(parseExposition(text), ['checkout_total']), 300);
     const s = await scrapeOnce(rec.registry);
     assert.equal(s.bytes, Buffer.byteLength(text));
     assert.ok(s.ms > 0);

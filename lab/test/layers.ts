@@ -9,7 +9,7 @@ import ts from 'typescript';
  * LOWER rank; never a folder on its own rank or above (that is how cycles and upward reaches start).
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['core'], // the lab's vocabulary: run record, work dirs, flags, CLI plumbing, http, time
+  ['core'], // the lab's vocabulary: run record, work dirs, flags, CLI plumbing, http, time, transports, exposition parser
   ['analysis', 'model', 'runtime'], // pure functions of the record; the seeded model; the Runtime interface
   ['probe', 'cost', 'swarm-plan', 'nodes'], // reading the running stack; the per-event cost command; swarm placement; swarm nodes on one machine
   ['report'], // record → markdown / HTML

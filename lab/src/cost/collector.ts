@@ -8,8 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCollector } from '@pushpull/collector';
 import { type HostPort, LabError, parseHostPort, silentLogger } from '@pushpull/common';
-import { httpGet } from './http.ts';
-import { parsePromText, sumSamples } from './promtext.ts';
+import { parseExposition, sumSamples } from '../core/exposition.ts';
+import { httpGet } from '../core/http.ts';
 
 export type CollectorKind = 'inproc' | 'spawn';
 
@@ -37,7 +37,7 @@ export async function readCollectorCounts(httpUrl: string): Promise<CollectorCou
   const r = await httpGet(`${httpUrl}/metrics`);
   if (r.status !== 200)
     throw new LabError('LAB_ERR_CHILD_EXIT', `collector ${httpUrl}/metrics answered HTTP ${r.status}`);
-  const samples = parsePromText(r.body.toString('utf8'));
+  const samples = parseExposition(r.body.toString('utf8'));
   return {
     udpPackets: sumSamples(samples, ['collector_packets_total'], { transport: 'udp' }),
     checkoutEvents: sumSamples(samples, ['checkout', 'checkout_total']),

@@ -1,3 +1,4 @@
+export { type ExpoSample, parseExposition, sumSamples } from '../core/exposition.ts';
 export { COST_FLAGS, runCostCommand } from './cli.ts';
 export * from './collector.ts';
 export * from './events.ts';
@@ -5,7 +6,6 @@ export { formatCostTable } from './format.ts';
 export * from './measure.ts';
 export * from './otlp.ts';
 export * from './otlp-run.ts';
-export * from './promtext.ts';
 export * from './pull.ts';
 export * from './push.ts';
 export * from './run.ts';

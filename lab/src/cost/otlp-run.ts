@@ -4,12 +4,12 @@
 // and the increase of the `checkout_otlp` series (orders delivered).
 
 import { type Clock, LabError } from '@pushpull/common';
+import { parseExposition, sumSamples } from '../core/exposition.ts';
+import { httpGet } from '../core/http.ts';
 import { median } from '../model/stats.ts';
 import { type CheckoutEvent, makeCheckoutEvents } from './events.ts';
-import { httpGet } from './http.ts';
 import { type CostSummary, medianSummary, summarizeNs, timeEach } from './measure.ts';
 import { OTLP_CHECKOUT, type OtlpExportSample, type OtlpRecorder } from './otlp.ts';
-import { parsePromText, sumSamples } from './promtext.ts';
 
 /** The receiver's own counters (its `collector_otlp_*` self-metrics) and the orders it holds. */
 export interface OtlpCounts {
@@ -31,7 +31,7 @@ export async function readOtlpCounts(httpUrl: string): Promise<OtlpCounts> {
   const r = await httpGet(`${httpUrl}/metrics`);
   if (r.status !== 200)
     throw new LabError('LAB_ERR_CHILD_EXIT', `collector ${httpUrl}/metrics answered HTTP ${r.status}`);
-  const s = parsePromText(r.body.toString('utf8'));
+  const s = parseExposition(r.body.toString('utf8'));
   return {
     accepted: sumSamples(s, ['collector_otlp_points_total'], { outcome: 'accepted' }),
     refused: sumSamples(s, ['collector_otlp_points_total'], { outcome: 'refused' }),

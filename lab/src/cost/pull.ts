@@ -5,8 +5,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LabError } from '@pushpull/common';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { httpGet } from '../core/http.ts';
 import type { CheckoutEvent } from './events.ts';
-import { httpGet } from './http.ts';
 
 export interface PullRecorder {
   registry: Registry;
