@@ -199,6 +199,24 @@ export const PRODUCER_OPTIONS = {
   },
 } as const satisfies Record<string, ProducerOptionDef>;
 
+/** The `job` command's own options (a short-lived producer): flags only, beside the table above. */
+export const PRODUCER_JOB_OPTIONS = {
+  duration: {
+    kind: 'duration',
+    flag: 'duration',
+    env: 'PRODUCER_DURATION',
+    default: '8s',
+    help: 'how long the job runs',
+  },
+  pushgateway: {
+    kind: 'url',
+    flag: 'pushgateway',
+    env: 'PRODUCER_PUSHGATEWAY',
+    default: null,
+    help: 'Pushgateway URL for the final metrics (grouping key job=<name>)',
+  },
+} as const satisfies Record<string, ProducerOptionDef>;
+
 export type ProducerOptionKey = keyof typeof PRODUCER_OPTIONS;
 export const PRODUCER_OPTION_KEYS = Object.keys(PRODUCER_OPTIONS) as ProducerOptionKey[];
 type Def<K extends ProducerOptionKey> = (typeof PRODUCER_OPTIONS)[K];
@@ -218,13 +236,21 @@ type ArgValue<D> = D extends { kind: 'int' | 'duration' | 'duration-or-off' }
       : string;
 
 /** What renderProducerArgs takes: any subset of the flagged options (durations in ms; heartbeat 0 = off). */
-export type ProducerArgValues = { [K in ProducerFlagKey]?: ArgValue<Def<K>> };
+export type ProducerArgValues = { [K in ProducerFlagKey]?: ArgValue<Def<K>> } & {
+  [K in keyof typeof PRODUCER_JOB_OPTIONS]?: ArgValue<(typeof PRODUCER_JOB_OPTIONS)[K]>;
+};
 
 export type { OtlpTemporality, PushMode };
 
 /** The FlagSpec of one option (for parseArgs), optionally under another env var and help (the lab's). */
-export function producerFlagSpec(key: ProducerOptionKey, over: Partial<FlagSpec> = {}): FlagSpec {
-  const o: ProducerOptionDef = PRODUCER_OPTIONS[key];
+export function producerFlagSpec(
+  key: ProducerOptionKey | keyof typeof PRODUCER_JOB_OPTIONS,
+  over: Partial<FlagSpec> = {},
+): FlagSpec {
+  const o: ProducerOptionDef =
+    key in PRODUCER_JOB_OPTIONS
+      ? PRODUCER_JOB_OPTIONS[key as keyof typeof PRODUCER_JOB_OPTIONS]
+      : PRODUCER_OPTIONS[key as ProducerOptionKey];
   const spec: FlagSpec = {
     kind: o.kind === 'int' ? 'int' : o.kind === 'bool' ? 'bool' : 'string',
     help: o.help,
@@ -236,13 +262,16 @@ export function producerFlagSpec(key: ProducerOptionKey, over: Partial<FlagSpec>
   return { ...spec, ...over };
 }
 
-/** Every flagged option as parseArgs specs, keyed by flag name. */
-export function producerFlagSpecs(): FlagSpecs {
+/** Every flagged option as parseArgs specs, keyed by flag name (with the job's own: `job`). */
+export function producerFlagSpecs(command: 'serve' | 'job' = 'serve'): FlagSpecs {
   const specs: FlagSpecs = {};
   for (const key of PRODUCER_OPTION_KEYS) {
     const o: ProducerOptionDef = PRODUCER_OPTIONS[key];
     if (o.flag !== undefined) specs[o.flag] = producerFlagSpec(key);
   }
+  if (command === 'job')
+    for (const key of Object.keys(PRODUCER_JOB_OPTIONS) as (keyof typeof PRODUCER_JOB_OPTIONS)[])
+      specs[PRODUCER_JOB_OPTIONS[key].flag] = producerFlagSpec(key);
   return specs;
 }
 
@@ -272,8 +301,8 @@ function renderValue(o: ProducerOptionDef, v: string | number | boolean): string
  */
 export function renderProducerArgs(values: ProducerArgValues): string[] {
   const out: string[] = [];
-  for (const key of PRODUCER_OPTION_KEYS) {
-    const o: ProducerOptionDef = PRODUCER_OPTIONS[key];
+  const table: Record<string, ProducerOptionDef> = { ...PRODUCER_OPTIONS, ...PRODUCER_JOB_OPTIONS };
+  for (const [key, o] of Object.entries(table)) {
     const v = (values as Record<string, string | number | boolean | undefined>)[key];
     if (v === undefined || o.flag === undefined) continue;
     out.push(`--${o.flag}`, renderValue(o, v));

@@ -285,10 +285,9 @@ export function podIds(cfg: Pick<ResolvedConfig, 'pods' | 'podPrefix'>): string[
 }
 
 /** CLI flags (serve and job), from the options table; each also an env var. main.ts maps them back by table. */
-export const SERVE_FLAGS: FlagSpecs = {
-  ...producerFlagSpecs(),
-  help: { kind: 'bool', default: false, help: 'print this help' },
-};
+const HELP_FLAG: FlagSpecs = { help: { kind: 'bool', default: false, help: 'print this help' } };
+
+export const SERVE_FLAGS: FlagSpecs = { ...producerFlagSpecs('serve'), ...HELP_FLAG };
 
 /** Parsed flag values (by flag name) as config input (by key). */
 export function inputFromFlags(flags: FlagValues): Partial<ProducerConfig> {
@@ -300,12 +299,4 @@ export function inputFromFlags(flags: FlagValues): Partial<ProducerConfig> {
   return input as Partial<ProducerConfig>;
 }
 
-export const JOB_FLAGS: FlagSpecs = {
-  ...SERVE_FLAGS,
-  duration: { kind: 'string', env: 'PRODUCER_DURATION', default: '8s', help: 'how long the job runs' },
-  pushgateway: {
-    kind: 'string',
-    env: 'PRODUCER_PUSHGATEWAY',
-    help: 'Pushgateway URL for the final metrics (grouping key job=<name>)',
-  },
-};
+export const JOB_FLAGS: FlagSpecs = { ...producerFlagSpecs('job'), ...HELP_FLAG };

@@ -8,7 +8,7 @@ import {
   parseArgs,
   renderProducerArgs,
 } from '@pushpull/common';
-import { DEFAULTS, flagNamer, inputFromFlags, resolveConfig, SERVE_FLAGS } from '../src/config.ts';
+import { DEFAULTS, flagNamer, inputFromFlags, JOB_FLAGS, resolveConfig, SERVE_FLAGS } from '../src/config.ts';
 
 // One options table: what the lab renders is what the producer parses, and the limits are the table's.
 
@@ -57,6 +57,14 @@ describe('producer options table', () => {
         () => renderProducerArgs(values),
         (e) => isLabError(e, 'LAB_ERR_FLAG_VALUE') && (e as Error).message.startsWith(flag),
       ));
+
+  it("renders the job command's own flags from the same tables", () => {
+    const argv = renderProducerArgs({ name: 'j', duration: 8000, pushgateway: 'http://127.0.0.1:9091' });
+    const { flags } = parseArgs(argv, JOB_FLAGS);
+    assert.equal(flags.duration, '8000ms');
+    assert.equal(flags.pushgateway, 'http://127.0.0.1:9091');
+    assert.throws(() => parseArgs(argv, SERVE_FLAGS), /unknown flag "--duration"/);
+  });
 
   it('renders only what it is given, each flag once, as the table spells it', () => {
     assert.deepEqual(renderProducerArgs({ pods: 2, jitter: false }), ['--pods', '2', '--jitter', 'off']);

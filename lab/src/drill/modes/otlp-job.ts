@@ -1,4 +1,4 @@
-import { LabError } from '@pushpull/common';
+import { LabError, renderProducerArgs } from '@pushpull/common';
 import { abortableSleep } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
 import type { AuxAddresses, Runtime } from '../../runtime/types.ts';
@@ -29,14 +29,7 @@ const otlpAddress = (a: AuxAddresses): string => {
   return `otlp://${a.otlpHttp}`;
 };
 
-const common = (intervalMs: number) => [
-  '--flush-interval',
-  `${intervalMs}ms`,
-  '--jitter',
-  'off',
-  '--heartbeat',
-  'off',
-];
+const common = (intervalMs: number) => ({ flushInterval: intervalMs, jitter: false, heartbeat: 0 });
 
 /** When to kill the second process: well inside the job's life and before the first export. */
 export function killAfterMs(jobMs: number, intervalMs: number): number {
@@ -109,18 +102,27 @@ export async function runOtlpJobs(stack: Stack, runAux: RunAux, jobMs: number): 
       `${v.name}: the export interval (${intervalMs} ms) must exceed the job (${jobMs} ms) by 2 s, so only the shutdown exports`,
     );
   await abortableSleep(msToBoundary(Date.now(), intervalMs), deps.signal);
-  const temporality = ['--otlp-temporality', v.push.otlpTemporality ?? 'cumulative'];
+  const otlpTemporality = v.push.otlpTemporality ?? 'cumulative';
   const job = await runAux('otlp-job', (a) => [
     'job',
-    ...['--name', ENDS, '--duration', `${jobMs}ms`, '--statsd', otlpAddress(a)],
-    ...common(intervalMs),
-    ...temporality,
+    ...renderProducerArgs({
+      name: ENDS,
+      duration: jobMs,
+      statsd: otlpAddress(a),
+      ...common(intervalMs),
+      otlpTemporality,
+    }),
   ]);
   const doomed = await runAux(KILLED, (a) => [
     'serve',
-    ...['--name', KILLED, '--pods', '1', '--http', a.http, '--statsd', otlpAddress(a)],
-    ...common(intervalMs),
-    ...temporality,
+    ...renderProducerArgs({
+      name: KILLED,
+      pods: 1,
+      http: a.http,
+      statsd: otlpAddress(a),
+      ...common(intervalMs),
+      otlpTemporality,
+    }),
   ]);
   if (!doomed.baseUrl || !doomed.kill)
     throw new LabError('LAB_ERR_CONFIG', `${stack.runtime.kind} runtime cannot SIGKILL an auxiliary process`);

@@ -1,4 +1,4 @@
-import { LabError, parseDurationMs } from '@pushpull/common';
+import { LabError, parseDurationMs, renderProducerArgs } from '@pushpull/common';
 import { abortableSleep } from '../../core/time.ts';
 import { ControlClient } from '../../probe/control.ts';
 import type { AuxAddresses, Runtime } from '../../runtime/types.ts';
@@ -47,35 +47,27 @@ function auxRunner(runtime: Runtime): RunAux {
 /** A one-pod producer in discovery that only serves /metrics: pull without a Pushgateway. */
 const servedArgs = (a: AuxAddresses) => [
   'serve',
-  '--name',
-  'job-served',
-  '--pods',
-  '1',
-  '--http',
-  a.http,
-  '--statsd',
-  `udp://${a.statsdUdp}`,
-  '--push-mode',
-  'off',
-  '--sd-dir',
-  a.sdDir,
-  '--heartbeat',
-  'off',
+  ...renderProducerArgs({
+    name: 'job-served',
+    pods: 1,
+    http: a.http,
+    statsd: `udp://${a.statsdUdp}`,
+    pushMode: 'off',
+    sdDir: a.sdDir,
+    heartbeat: 0,
+  }),
 ];
 
 /** The real batch job: pushes StatsD while it runs and PUTs its registry to the Pushgateway at the end. */
 const jobArgs = (jobMs: number) => (a: AuxAddresses) => [
   'job',
-  '--name',
-  JOB_NAME,
-  '--duration',
-  `${jobMs}ms`,
-  '--pushgateway',
-  a.pushgatewayUrl,
-  '--statsd',
-  `udp://${a.statsdUdp}`,
-  '--heartbeat',
-  'off',
+  ...renderProducerArgs({
+    name: JOB_NAME,
+    duration: jobMs,
+    pushgateway: a.pushgatewayUrl,
+    statsd: `udp://${a.statsdUdp}`,
+    heartbeat: 0,
+  }),
 ];
 
 function jobTotal(done: { exitCode: number | null; stdout: string }): JobTotal {
