@@ -17,6 +17,7 @@ import {
   podIdsOf,
   podPrefixOf,
   producerFlagSpecs,
+  TRANSPORTS,
   type Transport,
 } from '@pushpull/common';
 import { loadProfile, type Profile, validateProfile } from './model/profile.ts';
@@ -119,8 +120,10 @@ export function parseStatsdTarget(
   text: string,
   field = 'statsd',
 ): { transport: Transport; host: string; port: number } {
-  const m = /^(udp|tcp|otlp):\/\/(.+)$/.exec(text.trim());
-  if (!m) bad(field, `"${text}" is not udp://HOST:PORT, tcp://HOST:PORT or otlp://HOST:PORT`);
+  const m = /^([a-z]+):\/\/(.+)$/.exec(text.trim());
+  const transport = TRANSPORTS.find((t) => t === m?.[1]);
+  if (!m || transport === undefined)
+    bad(field, `"${text}" is not ${TRANSPORTS.map((t) => `${t}://HOST:PORT`).join(', ')}`);
   let hp: { host: string; port: number };
   try {
     hp = parseHostPort(m[2]!, field);
@@ -128,7 +131,7 @@ export function parseStatsdTarget(
     throw new LabError('LAB_ERR_CONFIG', (e as Error).message, { field });
   }
   if (hp.port === 0) bad(field, `"${text}": port 0 is not a destination`);
-  return { transport: m[1] as Transport, ...hp };
+  return { transport, ...hp };
 }
 
 /** Where an OTLP/HTTP exporter posts metrics for a receiver at host:port (the OTLP/HTTP default path). */
