@@ -8,7 +8,7 @@ import {
 } from '../../analysis/accounting.ts';
 import { throwIfAborted } from '../../core/time.ts';
 import type { ProducerMember } from '../../runtime/types.ts';
-import type { PodStored, RunContext } from '../context.ts';
+import { type PodStored, type RunContext, storeName } from '../context.ts';
 
 // The pull path's delivered total: every pod's order counter as stored in Prometheus, per pod, with how
 // the pod's scrapes ended (the loss by cause needs both). A few queries per producer, a retry each: a
@@ -65,7 +65,7 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
     notes.push(
       `pull accounting: Prometheus did not answer for ${unanswered.join(', ')} within the ${PULL_ACCOUNTING_BUDGET_MS / 1000} s budget; their pods' orders stay in the pull path's emitted count as unverified`,
     );
-  let from = `Prometheus: Σ over pods of ${pullDeliveredByPodQuery(w.windowS, '<producer>')}`;
+  let from = `${storeName(ctx.stack, 'pull')} (pull's store): Σ over pods of ${pullDeliveredByPodQuery(w.windowS, '<producer>')}`;
   if (resetPods > 0)
     from += ` (+ reset-aware totals from raw samples for ${resetPods} pod(s) whose counters reset)`;
   const value = pods.reduce((a, p) => a + (p.stored ?? 0), 0);
