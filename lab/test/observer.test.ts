@@ -170,3 +170,34 @@ describe('the record: sparse sources, visibility resolution, and the verdict sen
     it(`${signal} (${path}, ${perPath ? 'per-path' : 'shared'}) is read from ${want ?? 'no single source'}`, () =>
       assert.equal(sourceOfSignal({ signal, path }, perPath), want));
 });
+
+describe('the report shows what the observer saw', () => {
+  it('coverage per source with the sparse ones marked, and each path’s store and resolution', async () => {
+    const { record2 } = await import('./report-fixtures.ts');
+    const { renderMarkdown } = await import('../src/report/render.ts');
+    const r = record2({
+      config: { ...record2().config, store: 'per-path' },
+      observer: {
+        periodMs: 1000,
+        seconds: 60,
+        coverage: { collector: 0.5, targets: 1 },
+        sparse: ['collector'],
+        visibility: {
+          pull: { store: 'prometheus', resolutionSeconds: 5, ruleEvaluationsMissed: 0 },
+          push: {
+            store: 'prometheus-push',
+            resolutionSeconds: 20,
+            ruleEvaluationsMissed: 3,
+            behind: 'prometheus-push fell behind: push visibility kept a resolution of 20 s, not 5 s',
+          },
+        },
+      },
+    });
+    const md = renderMarkdown(r);
+    assert.match(md, /\| collector +\| +50% \| SPARSE: claims drawn from it are marked \|/);
+    assert.match(md, /\| targets +\| +100% \| +\|/);
+    assert.match(md, /\| push +\| prometheus-push \| +20 s \| +3 \| prometheus-push fell behind/);
+    assert.match(md, /--store per-path/);
+    assert.doesNotMatch(renderMarkdown(record2()), /probe source/, 'older records: no observer table');
+  });
+});
