@@ -208,14 +208,17 @@ describe('/api/v1/targets → the pull probe (no PromQL)', () => {
       },
     ],
     [
-      'never scraped yet, and a malformed timeout: counted, no duration, no crash',
-      [{ labels: { job: 'producers' }, health: 'unknown', lastScrapeDuration: 0, scrapeTimeout: 'soon' }],
+      'never scraped yet (no `up` yet: not a failed target), and a malformed timeout: no crash',
+      [
+        { labels: { job: 'producers' }, health: 'unknown', lastScrapeDuration: 0, scrapeTimeout: 'soon' },
+        t('producers', 'down', 0.4, 'soon'),
+      ],
       {
         targets: 1,
         targetsUp: 0,
-        scrapeP50: null,
-        scrapeP99: null,
-        scrapeMax: null,
+        scrapeP50: 0.4,
+        scrapeP99: 0.4,
+        scrapeMax: 0.4,
         scrapeTimeout: null,
         slowTargets: null,
       },

@@ -64,8 +64,9 @@ export function quantileOf(sorted: readonly number[], q: number): number | null 
 }
 
 /**
- * Health and scrape duration of every active target of `job` (a target never scraped yet — health
- * "unknown" — counts as a target but not as up, as `up` would not exist for it).
+ * Health and scrape duration of every scraped target of `job`, as `count(up)` would count them: a target never
+ * scraped yet (health "unknown", e.g. a pod just discovered) has no `up` yet and is left out — counting it as
+ * down made every pod look failed during warm-up.
  */
 export function targetFields(active: readonly ActiveTarget[], job: string): TargetFields {
   const mine = active.filter((t) => (t.labels?.job ?? t.scrapePool) === job);
@@ -82,8 +83,8 @@ export function targetFields(active: readonly ActiveTarget[], job: string): Targ
   const slow =
     timeout === null ? null : scraped.filter((t) => (t.lastScrapeDuration ?? 0) > 0.5 * timeout).length;
   return {
-    targets: mine.length === 0 ? null : mine.length,
-    targetsUp: mine.length === 0 ? null : mine.filter((t) => t.health === 'up').length,
+    targets: scraped.length === 0 ? null : scraped.length,
+    targetsUp: scraped.length === 0 ? null : scraped.filter((t) => t.health === 'up').length,
     scrapeP50: quantileOf(durations, 0.5),
     scrapeP99: quantileOf(durations, 0.99),
     scrapeMax: durations.length === 0 ? null : durations[durations.length - 1]!,
