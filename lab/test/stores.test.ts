@@ -235,3 +235,35 @@ describe('/api/v1/targets → the pull probe (no PromQL)', () => {
       }
     });
 });
+
+describe('--store: recorded, and the plan follows it', () => {
+  const cases: [string, string[], Record<string, string>, 'per-path' | 'shared'][] = [
+    ['default', [], {}, 'per-path'],
+    ['--store shared', ['--store', 'shared'], {}, 'shared'],
+    ['LAB_STORE=shared', [], { LAB_STORE: 'shared' }, 'shared'],
+    ['the flag wins over the env', ['--store', 'per-path'], { LAB_STORE: 'shared' }, 'per-path'],
+  ];
+  for (const [name, argv, env, store] of cases)
+    it(name, async () => {
+      const { parseBurstFlags } = await import('../src/burst/flags.ts');
+      const { config } = parseBurstFlags(argv, env);
+      assert.equal(config.store, store);
+      // The plan on this machine: push's pipeline (the collector, and its own store when there is one)
+      // gets what pull's Prometheus gets.
+      const plan = config.resources!;
+      const push = (plan.collector.cpus ?? 0) + (plan['prometheus-push'].cpus ?? 0);
+      assert.equal(Math.round(push * 100) / 100, plan.prometheus.cpus);
+      if (store === 'shared') assert.equal(plan['prometheus-push'].cpus, null);
+      else assert.ok((plan['prometheus-push'].cpus ?? 0) > 0);
+    });
+
+  it('a verb without --store (drill, capacity) gets the shared plan its one store runs with', async () => {
+    const { resourceFlags } = await import('../src/core/flags.ts');
+    assert.equal(resourceFlags({}).resources['prometheus-push'].cpus, null);
+  });
+
+  it('an unknown store is a usage error naming it', async () => {
+    const { parseBurstFlags } = await import('../src/burst/flags.ts');
+    assert.throws(() => parseBurstFlags(['--store', 'both'], {}), /both/);
+  });
+});

@@ -232,9 +232,12 @@ export type FleetFlags = Pick<
   | 'nodeExporter'
 > & { stateDir: string | null; resources: ResourcePlan; throttledShare: number; store: StoreMode };
 
-/** `--store` (absent = per-path): validated by the flag's choices. */
+/**
+ * `--store` (validated by the flag's choices; its default is per-path). A verb without the flag (drill,
+ * capacity) starts one shared store, so its plan is the shared one.
+ */
 export function storeFlag(flags: Record<string, unknown>): StoreMode {
-  return flags.store === 'shared' ? 'shared' : 'per-path';
+  return flags.store === 'per-path' ? 'per-path' : 'shared';
 }
 
 export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
