@@ -71,7 +71,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     shortfall: facts.generator?.shortfall ?? null,
     unenforced: facts.unenforced,
   });
-  const verdict = seen?.note ? `${verdict0} ${seen.note}` : verdict0;
+  const verdict = seen?.note ? `${verdict0}${/[.!?]$/.test(verdict0) ? '' : '.'} ${seen.note}` : verdict0;
   const record: RunRecord = {
     schema: RUN_SCHEMA,
     runId: ctx.runId,
