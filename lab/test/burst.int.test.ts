@@ -218,6 +218,12 @@ describe('burst --runtime process --pods 20 --duration 60 (integration)', { time
       r.observer!.sparse,
       Object.keys(cov).filter((k) => cov[k]! < 0.9),
     );
+
+    // No pause: the last sample, taken after the pull accounting, still finds every pod answering its scrapes.
+    const last = r.series[r.series.length - 1]!;
+    assert.equal(last.phase, 'collect');
+    assert.equal(last.pull?.targetsUp, 20, 'the producers were not paused for the accounting');
+    assert.ok(r.environment.notes.some((n) => /the producers were not paused/.test(n)));
   });
 
   it('leaves no child process and no temp dir behind', () => {
