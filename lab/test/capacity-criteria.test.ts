@@ -303,7 +303,17 @@ describe('capacity flags', () => {
     assert.equal(c.criteria.minHostMemAvailableBytes, 2 ** 30);
     assert.equal(c.fleetPods, 1400);
   });
+  const budgets: [string, number][] = [
+    ['6m40s', 400_000], // what the progress line prints ("budget left 6m40s")
+    ['20m', 1_200_000],
+    ['1h2m', 3_720_000],
+    ['90', 90_000],
+  ];
+  for (const [text, ms] of budgets)
+    it(`--budget ${text} = ${ms} ms`, () =>
+      assert.equal(parseCapacityFlags(['--budget', text], {}).config.budgetMs, ms));
   const bad: [string[], RegExp][] = [
+    [['--budget', '6m40'], /--budget: "6m40"/],
     [['--paths', 'pull,otlp'], /--paths/],
     [['--paths', 'push,push'], /--paths/],
     [['--budget', '10s'], /--budget/],
