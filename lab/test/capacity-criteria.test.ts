@@ -262,6 +262,10 @@ describe('capacity criteria (pure, from the run record)', () => {
       failedCriterion: 'pushgateway.latencyP99',
       failedValue: 4.2,
       machine: null,
+      bracketRatio: null,
+      halfPassLoad: null,
+      replicates: 1,
+      levels: [],
       trials: [],
     };
     assert.equal(

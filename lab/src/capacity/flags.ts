@@ -79,7 +79,15 @@ export const CAPACITY_FLAGS: FlagSpecs = {
     default: 10,
     min: 1,
     max: 100,
-    help: 'bisect until held and failed are within this % of each other',
+    help: 'split the bracket until smallest failed / largest held ≤ 1 + this %',
+  },
+  replicates: {
+    kind: 'int',
+    env: 'LAB_REPLICATES',
+    default: 3,
+    min: 1,
+    max: 9,
+    help: 'K: trials per load level near the knee (a level holds when ⌈K/2⌉ hold; levels far from it get one)',
   },
   'push-mode': {
     kind: 'string',
@@ -203,6 +211,8 @@ export interface CapacityConfig {
   maxPods: number;
   podsPerProducer: number;
   precision: number;
+  /** K: replicates per level near the knee. */
+  replicates: number;
   pushMode: PushMode;
   transport: Transport;
   criteria: Criteria;
@@ -265,6 +275,7 @@ export function parseCapacityFlags(
     maxPods,
     podsPerProducer: num('pods-per-producer'),
     precision: num('precision') / 100,
+    replicates: num('replicates'),
     pushMode: flags['push-mode'] as PushMode,
     transport: flags.transport as Transport,
     criteria: Object.freeze({

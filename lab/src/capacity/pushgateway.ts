@@ -6,6 +6,7 @@ import { PromClient } from '../probe/prom.ts';
 import type { Runtime } from '../runtime/types.ts';
 import { judgePushStep } from './criteria.ts';
 import type { CapacityConfig } from './flags.ts';
+import { searchOptions } from './options.ts';
 import { type PushStepResult, prepareGateway, pushStep } from './pusher.ts';
 import {
   type Clock,
@@ -148,13 +149,7 @@ export async function pushgatewaySearch(
     });
     const prom = new PromClient(endpoints.prometheusUrl, 10_000);
     let seeded = false;
-    const o: SearchOptions = {
-      start: c.pushgateway.startRate,
-      max: c.pushgateway.maxRate,
-      min: 1,
-      precision: c.precision,
-      deadlineMs,
-    };
+    const o: SearchOptions = searchOptions(c, 'pushgateway', deadlineMs);
     return await searchCapacity(
       o,
       (rate) => {

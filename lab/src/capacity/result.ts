@@ -43,13 +43,25 @@ export const MEASURED_AS: Record<CapacityPath, string> = {
 const fmt = (v: number | string | null) =>
   v === null ? 'n/a' : typeof v === 'number' ? v.toLocaleString('en-US') : v;
 
+/** " (2 of 3 held)" / "2 of 2 failed; " for a level with more than one counted trial. */
+function replicatesText(r: SearchResult, load: number | null, held: boolean): string {
+  const l = r.levels.find((x) => x.load === load);
+  if (!l || l.trials <= 1) return '';
+  return held ? ` (${l.passes} of ${l.trials} held)` : `${l.trials - l.passes} of ${l.trials} failed; `;
+}
+
 /** The one-sentence answer for a path. */
 export function answerOf(r: SearchResult, unit: string): string {
-  const held = r.maxHeld === null ? 'no load held' : `${fmt(r.maxHeld)} ${unit} held`;
+  const held =
+    r.maxHeld === null
+      ? 'no load held'
+      : `${fmt(r.maxHeld)} ${unit} held${replicatesText(r, r.maxHeld, true)}`;
+  const half =
+    r.halfPassLoad === null ? '' : `; the pass fraction crosses ½ near ${fmt(r.halfPassLoad)} ${unit}`;
   const failed =
     r.minFailed === null
       ? ''
-      : `; ${fmt(r.minFailed)} ${unit} failed (${r.failedCriterion} = ${fmt(r.failedValue)})`;
+      : `; ${fmt(r.minFailed)} ${unit} failed (${replicatesText(r, r.minFailed, false)}${r.failedCriterion} = ${fmt(r.failedValue)})${half}`;
   const atLeast = r.maxHeld === null ? 'no trial held yet' : `≥ ${fmt(r.maxHeld)} ${unit}`;
   switch (r.limitedBy) {
     case 'path':

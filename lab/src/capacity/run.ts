@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { hostMemory } from '../core/host.ts';
 import type { BurstPath } from './criteria.ts';
 import type { CapacityConfig, CapacityPath } from './flags.ts';
+import { searchOptions } from './options.ts';
 import { pushgatewaySearch } from './pushgateway.ts';
 import {
   CAPACITY_SCHEMA,
@@ -14,6 +15,7 @@ import {
 } from './result.ts';
 import {
   type Clock,
+  initialState,
   resultOf,
   type SearchOptions,
   type SearchResult,
@@ -37,7 +39,7 @@ export interface CapacityDeps extends Omit<TrialDeps, 'log'> {
 /** Guesses before a trial of the kind has been measured (ms). */
 const FIRST_GUESS_MS = { burst: 90_000, pushgateway: 20_000 };
 /** Trials a path that has not started is expected to take (the progress line's "~m"). */
-const TRIALS_PER_PATH_GUESS = 6;
+const TRIALS_PER_PATH_GUESS = 10;
 
 export const clockText = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -77,27 +79,17 @@ class Progress {
       ? `aborted (${this.deps.signal.aborted ? 'Ctrl-C' : 'budget'})`
       : t.held
         ? 'held'
-        : `failed: ${t.failedCriterion} = ${t.failedValue}${s.retried.includes(t.load) && s.next === t.load ? ' (retrying once)' : ''}`;
-    this.deps.out(`  → ${path} ${t.load}: ${what}\n`);
+        : `failed: ${t.failedCriterion} = ${t.failedValue}`;
+    const at = s.trials.filter((x) => x.load === t.load && !x.aborted);
+    const passes = at.filter((x) => x.held).length;
+    const level = t.aborted
+      ? ''
+      : ` (level ${t.load}: ${passes} of ${at.length} held${s.next === t.load ? ', replicating' : ''})`;
+    this.deps.out(`  → ${path} ${t.load}: ${what}${level}\n`);
   }
   resetPath(o: SearchOptions) {
-    this.left = trialsLeft(
-      { lo: null, hi: null, hiOutcome: null, next: o.start, limitedBy: null, machine: null, retried: [] },
-      o,
-    );
+    this.left = trialsLeft(initialState(o), o);
   }
-}
-
-function searchOptions(c: CapacityConfig, path: CapacityPath, deadlineMs: number): SearchOptions {
-  return path === 'pushgateway'
-    ? {
-        start: c.pushgateway.startRate,
-        max: c.pushgateway.maxRate,
-        min: 1,
-        precision: c.precision,
-        deadlineMs,
-      }
-    : { start: c.startPods, max: c.maxPods, min: 1, precision: c.precision, deadlineMs };
 }
 
 function runPath(
@@ -113,11 +105,9 @@ function runPath(
   const o = searchOptions(c, path, deadlineMs);
   progress.resetPath(o);
   const tdeps: TrialDeps = { ...deps, log: (m) => deps.out(`${m}\n`) };
-  const trials: TrialOutcome[] = [];
   const onTrial = (t: TrialOutcome, s: SearchState) => {
-    trials.push(t);
     progress.finished(path, t, s, o);
-    onPartial(resultOf(s, [...trials]));
+    onPartial(resultOf(s, o));
   };
   if (path === 'pushgateway')
     return pushgatewaySearch(c, outDir, deadlineMs, {
@@ -173,7 +163,7 @@ export async function runCapacity(
     extrapolation: {},
     pushgatewayClaim: null,
     notes: [
-      `each path measured alone (${c.paths.join(', ')}); burst trials: ${c.trialDurationMs / 1000} s windows at the incident's per-pod load, scrape interval ${c.scrapeIntervalMs / 1000} s, a fresh stack per trial`,
+      `each path measured alone (${c.paths.join(', ')}); burst trials: ${c.trialDurationMs / 1000} s windows at the incident's per-pod load, scrape interval ${c.scrapeIntervalMs / 1000} s, a fresh stack per trial; up to ${c.replicates} replicates per level near the knee (a level holds when ${Math.ceil(c.replicates / 2)} hold), one farther out`,
     ],
   };
   const progress = new Progress(deps, endMs);
