@@ -189,6 +189,13 @@ export const CAPACITY_FLAGS: FlagSpecs = {
     max: 10_000,
     help: "Pushgateway: series per pushed group (a pod's steady order counters)",
   },
+  'pgw-consistency-check': {
+    kind: 'string',
+    env: 'LAB_PGW_CONSISTENCY_CHECK',
+    default: 'on',
+    choices: ['on', 'off'],
+    help: 'Pushgateway: off starts it with --push.disable-consistency-check (each push is then not checked against every group it holds)',
+  },
   'fleet-pods': {
     kind: 'int',
     env: 'LAB_FLEET_PODS',
@@ -216,7 +223,15 @@ export interface CapacityConfig {
   pushMode: PushMode;
   transport: Transport;
   criteria: Criteria;
-  pushgateway: { startRate: number; maxRate: number; stepMs: number; groups: number; seriesPerGroup: number };
+  pushgateway: {
+    startRate: number;
+    maxRate: number;
+    stepMs: number;
+    groups: number;
+    seriesPerGroup: number;
+    /** false: the Pushgateway runs with --push.disable-consistency-check. */
+    consistencyCheck: boolean;
+  };
   fleetPods: number;
   seed: number;
   stateDir: string | null;
@@ -292,6 +307,7 @@ export function parseCapacityFlags(
       stepMs: durationFlag('pgw-step', flags['pgw-step'], 2000, 600_000),
       groups: num('pgw-groups'),
       seriesPerGroup: num('pgw-series'),
+      consistencyCheck: flags['pgw-consistency-check'] !== 'off',
     }),
     fleetPods: num('fleet-pods'),
     seed: num('seed'),

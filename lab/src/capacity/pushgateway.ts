@@ -32,6 +32,24 @@ function coresBetween(a: Record<string, number>, b: Record<string, number>, ms: 
   return out;
 }
 
+/**
+ * What a push costs the Pushgateway: its CPU per push answered, and that per stored series (all groups are
+ * stored through every step) — the consistency check compares each push against everything it holds.
+ */
+export function pushCost(
+  cores: number | undefined,
+  achievedPerSec: number,
+  storedSeries: number,
+): { cpuUsPerPush: number | null; cpuNsPerPushPerStoredSeries: number | null } {
+  if (cores === undefined || !(achievedPerSec > 0) || !(storedSeries > 0))
+    return { cpuUsPerPush: null, cpuNsPerPushPerStoredSeries: null };
+  const us = (cores * 1e6) / achievedPerSec;
+  return {
+    cpuUsPerPush: Math.round(us * 10) / 10,
+    cpuNsPerPushPerStoredSeries: Math.round(((us * 1000) / storedSeries) * 100) / 100,
+  };
+}
+
 /** The step's figures a trial keeps (charts, the terminal table). */
 function stepMetrics(r: PushStepResult) {
   return {
@@ -96,6 +114,7 @@ async function stepTrial(
       memBefore === null || memAfter === null ? (memBefore ?? memAfter) : Math.min(memBefore, memAfter);
     const scrapeMaxS = Math.max(r.scrapeMaxS ?? 0, promScrapeMaxS ?? 0) || null;
     const timeoutS = Math.min(10, c.scrapeIntervalMs / 1000);
+    const storedSeries = c.pushgateway.groups * c.pushgateway.seriesPerGroup;
     mkdirSync(join(outDir, dir), { recursive: true });
     const step = {
       schema: 'pushpull-lab/pushgateway-step@1',
@@ -112,7 +131,14 @@ async function stepTrial(
       ...verdict,
       aborted: ctl.signal.aborted,
       record: join(dir, 'step.json'),
-      metrics: { ...stepMetrics(r), scrapeMaxS, scrapeTimeoutS: timeoutS, ...cores },
+      metrics: {
+        ...stepMetrics(r),
+        scrapeMaxS,
+        scrapeTimeoutS: timeoutS,
+        ...cores,
+        storedSeries,
+        ...pushCost(cores['cores.pushgateway'], r.achievedPerSec, storedSeries),
+      },
     };
   } finally {
     clearTimeout(timer);
@@ -143,6 +169,7 @@ export async function pushgatewaySearch(
       scrapeIntervalMs: c.scrapeIntervalMs,
       withNodeExporter: false,
       producerScrape: { off: true },
+      ...(c.pushgateway.consistencyCheck ? {} : { pushgatewayFlags: ['--push.disable-consistency-check'] }),
       log: deps.log,
       persistent: false,
       signal: deps.signal,

@@ -65,6 +65,8 @@ const TRIAL_COLUMNS: Record<string, [string, string][]> = {
     ['errors', 'errors'],
     ['scrapeMaxS', 'its scrape s'],
     ['cores.pushgateway', 'Pushgateway cores'],
+    ['cpuUsPerPush', 'CPU µs per push'],
+    ['cpuNsPerPushPerStoredSeries', 'CPU ns per push per stored series'],
     ['unsentPct', 'unsent %'],
   ],
 };

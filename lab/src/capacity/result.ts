@@ -37,7 +37,7 @@ export const MEASURED_AS: Record<CapacityPath, string> = {
   pull: 'pull alone: Prometheus scrapes every pod; push off (--push-mode off)',
   push: 'push alone: the pods push StatsD to the collector; Prometheus scrapes the collector, not the pods (--pull off)',
   pushgateway:
-    'a rate-driven pusher (the lab process) PUTs pod-sized groups to the Pushgateway; no producers; Prometheus scrapes the Pushgateway',
+    'a rate-driven pusher (the lab process) PUTs pod-sized groups to the Pushgateway, every group stored before each step; no producers; Prometheus scrapes the Pushgateway',
 };
 
 const fmt = (v: number | string | null) =>

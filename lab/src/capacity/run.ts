@@ -164,6 +164,11 @@ export async function runCapacity(
     pushgatewayClaim: null,
     notes: [
       `each path measured alone (${c.paths.join(', ')}); burst trials: ${c.trialDurationMs / 1000} s windows at the incident's per-pod load, scrape interval ${c.scrapeIntervalMs / 1000} s, a fresh stack per trial; up to ${c.replicates} replicates per level near the knee (a level holds when ${Math.ceil(c.replicates / 2)} hold), one farther out`,
+      ...(c.paths.includes('pushgateway')
+        ? [
+            `Pushgateway: ${c.pushgateway.groups.toLocaleString('en-US')} groups × ${c.pushgateway.seriesPerGroup} series stored (${(c.pushgateway.groups * c.pushgateway.seriesPerGroup).toLocaleString('en-US')} series), consistency check ${c.pushgateway.consistencyCheck ? 'on (the default)' : 'off (--push.disable-consistency-check)'}`,
+          ]
+        : []),
     ],
   };
   const progress = new Progress(deps, endMs);

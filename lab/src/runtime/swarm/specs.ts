@@ -130,7 +130,7 @@ export function prometheusConfigRefs(
 export function observerSpecs(
   ctx: SpecContext,
   promConfigs: Docker.ConfigReference[],
-  opts: Pick<StackOptions, 'collectorFlags' | 'withNodeExporter'>,
+  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter'>,
 ): Docker.CreateServiceOptions[] {
   checkSupported(opts, { runtime: 'swarm', nodeExporter: false });
   const specs = stackComponents(opts);
