@@ -11,6 +11,7 @@ import {
 import type { BurstConfig, PushMode, Transport } from '../core/record.ts';
 import type { ResourcePlan } from '../core/resources.ts';
 import { type Criteria, DEFAULT_CRITERIA } from './criteria.ts';
+import { DEFAULT_SCALING_CORES } from './scaling.ts';
 
 // `capacity` flags → one frozen CapacityConfig, validated at the boundary (a bad flag fails in a second,
 // not twenty minutes in).
@@ -189,6 +190,13 @@ export const CAPACITY_FLAGS: FlagSpecs = {
     max: 10_000,
     help: "Pushgateway: series per pushed group (a pod's steady order counters)",
   },
+  scaling: {
+    kind: 'string',
+    env: 'LAB_SCALING',
+    default: 'off',
+    placeholder: 'off|on|CORES',
+    help: 'pods per core: search each burst path at two receiver CPU budgets (on = 0.25,0.5 core for Prometheus on pull, the collector on push), report pods per budgeted core and linearity; the extrapolation uses pods per core where linear',
+  },
   'pgw-consistency-check': {
     kind: 'string',
     env: 'LAB_PGW_CONSISTENCY_CHECK',
@@ -233,6 +241,8 @@ export interface CapacityConfig {
     consistencyCheck: boolean;
   };
   fleetPods: number;
+  /** --scaling: the receiver budgets (cores, ascending) each burst path is searched at; null = off. */
+  scaling: number[] | null;
   seed: number;
   stateDir: string | null;
   /** Every trial's CPU and memory plan (--cpus, --cpuset, --memory) and --throttled-share. */
@@ -254,6 +264,21 @@ export function parsePaths(raw: string): CapacityPath[] {
       { flag: 'paths', value: raw },
     );
   return CAPACITY_PATHS.filter((p) => names.includes(p));
+}
+
+/** `--scaling off|on|0.25,0.5`: null, the default budgets, or two or more distinct budgets in cores. */
+export function parseScaling(raw: string): number[] | null {
+  const t = raw.trim();
+  if (t === 'off') return null;
+  if (t === 'on') return [...DEFAULT_SCALING_CORES];
+  const cores = t.split(',').map((x) => Number(x.trim()));
+  if (cores.length < 2 || cores.some((x) => !(x >= 0.05 && x <= 64)) || new Set(cores).size !== cores.length)
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--scaling: "${raw}" must be off, on, or two or more distinct receiver budgets in cores (0.05..64), e.g. 0.25,0.5`,
+      { flag: 'scaling', value: raw },
+    );
+  return cores.sort((a, b) => a - b);
 }
 
 export function parseCapacityFlags(
@@ -310,6 +335,7 @@ export function parseCapacityFlags(
       consistencyCheck: flags['pgw-consistency-check'] !== 'off',
     }),
     fleetPods: num('fleet-pods'),
+    scaling: parseScaling(String(flags.scaling)),
     seed: num('seed'),
     stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
     ...resourceFlags(flags),

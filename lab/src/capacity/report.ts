@@ -121,6 +121,41 @@ export function levelsTable(p: PathReport): Table {
   };
 }
 
+/** --scaling: per burst path and receiver budget, the bracket and pods per budgeted core; the linearity. */
+export function podsPerCoreTable(r: CapacityResult): Table | null {
+  const rows: string[][] = [];
+  for (const [path, p] of Object.entries(r.paths)) {
+    const ppc = p.podsPerCore;
+    if (!ppc) continue;
+    for (const pt of ppc.points)
+      rows.push([
+        path,
+        `${ppc.receiver} ${pt.cores} core`,
+        `${fmt(pt.maxHeld)}–${fmt(pt.minFailed)}`,
+        pt.limitedBy,
+        pt.podsPerCore
+          ? `${fmt(pt.podsPerCore.value, 1)} (${fmt(pt.podsPerCore.lo, 1)}–${fmt(pt.podsPerCore.hi, 1)})`
+          : '–',
+        ppc.linearity
+          ? `${ppc.linearity.ratio} (${ppc.linearity.lo}–${ppc.linearity.hi}) ${ppc.linearity.linear ? 'linear' : 'not linear'}`
+          : ppc.text,
+      ]);
+  }
+  if (rows.length === 0) return null;
+  return {
+    head: [
+      'path',
+      'receiver budget',
+      'held–failed (pods)',
+      'limited by',
+      'pods per core',
+      'larger / smaller budget',
+    ],
+    align: ['l', 'l', 'r', 'l', 'r', 'l'],
+    rows,
+  };
+}
+
 export function extrapolationTable(e: Extrapolation): Table {
   const err = (v: number | null | undefined) =>
     v === null || v === undefined ? '–' : `±${(v * 100).toFixed(0)}%`;
@@ -162,6 +197,8 @@ function sections(r: CapacityResult): TableSection[] {
         table: levelsTable(p),
       });
   }
+  const ppc = podsPerCoreTable(r);
+  if (ppc) out.push({ heading: 'Pods per budgeted receiver core (--scaling)', table: ppc });
   for (const [path, e] of Object.entries(r.extrapolation))
     out.push({
       heading: `${e.label}: what ${fmt(e.fleetPods)} pods would need on the ${path} path`,
@@ -275,6 +312,8 @@ export function renderCapacityHtml(r: CapacityResult): string {
 export function renderCapacityTerminal(r: CapacityResult): string {
   const lines = [textTable(summaryTable(r)), ''];
   for (const [path, x] of Object.entries(r.paths)) lines.push(`${path}: ${x.answer}`);
+  for (const [path, x] of Object.entries(r.paths))
+    if (x.podsPerCore) lines.push(`${path} pods per core: ${x.podsPerCore.text}`);
   if (r.pushgatewayClaim) lines.push(`~10k pushes/s claim: ${r.pushgatewayClaim}`);
   for (const [path, e] of Object.entries(r.extrapolation))
     lines.push(

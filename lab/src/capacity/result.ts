@@ -1,6 +1,7 @@
 import type { Criteria } from './criteria.ts';
 import { type Extrapolation, extrapolate } from './extrapolate.ts';
 import type { CapacityConfig, CapacityPath } from './flags.ts';
+import { type PodsPerCore, withPodsPerCore } from './scaling.ts';
 import type { SearchResult } from './search.ts';
 
 // capacity.json: per path the search's answer in one sentence beside its numbers, the extrapolation to the
@@ -14,6 +15,10 @@ export interface PathReport extends SearchResult {
   answer: string;
   /** How the path was measured alone. */
   measuredAs: string;
+  /** --scaling: pods per budgeted receiver core and linearity (burst paths; null without --scaling). */
+  podsPerCore?: PodsPerCore | null;
+  /** --scaling: the search at each receiver budget (the path's own answer is the largest budget's). */
+  atBudgets?: { cores: number; result: SearchResult }[];
 }
 
 export interface CapacityResult {
@@ -118,7 +123,7 @@ export function extrapolations(
   const out: CapacityResult['extrapolation'] = {};
   for (const p of ['pull', 'push'] as const) {
     const r = paths[p];
-    if (r) out[p] = extrapolate(p, r.trials, fleetPods);
+    if (r) out[p] = withPodsPerCore(extrapolate(p, r.trials, fleetPods), p, r.podsPerCore ?? null);
   }
   return out;
 }

@@ -10,9 +10,11 @@ import {
   CAPACITY_SCHEMA,
   type CapacityResult,
   extrapolations,
+  type PathReport,
   pathReport,
   pushgatewayClaim,
 } from './result.ts';
+import { planAt, podsPerCore, RECEIVER, type ScalingPath, scalingPoint } from './scaling.ts';
 import {
   type Clock,
   initialState,
@@ -189,27 +191,38 @@ export async function runCapacity(
     Math.max(0, endMs - deps.clock.now()) + WATCHDOG_MS,
   );
   watchdog.unref();
+  const slices = slicesOf(c);
+  const atBudgets: Partial<Record<CapacityPath, { cores: number; result: SearchResult }[]>> = {};
+  const report = (path: CapacityPath, cores: number | null, r: SearchResult) => {
+    if (cores === null) return pathReport(path, r, deps.signal.aborted);
+    const runs = [...(atBudgets[path] ?? []).filter((x) => x.cores !== cores), { cores, result: r }];
+    return scalingReport(path as ScalingPath, runs, deps.signal.aborted);
+  };
   try {
-    for (let i = 0; i < c.paths.length; i++) {
-      const path = c.paths[i]!;
+    for (let i = 0; i < slices.length; i++) {
+      const { path, cores } = slices[i]!;
       if (deps.signal.aborted) break;
-      // Even split: path i may run until start + (i + 1) × budget / paths.
-      const deadline = start + ((i + 1) * c.budgetMs) / c.paths.length;
-      deps.out(`\n${path}: until ${clockText(deadline - start)} into the budget\n`);
+      // Even split: slice i may run until start + (i + 1) × budget / slices.
+      const deadline = start + ((i + 1) * c.budgetMs) / slices.length;
+      const sc = cores === null ? c : { ...c, resources: planAt(c.resources, path as ScalingPath, cores) };
+      deps.out(
+        `\n${path}${cores === null ? '' : ` at ${cores} core for the ${RECEIVER[path as ScalingPath]}`}: until ${clockText(deadline - start)} into the budget\n`,
+      );
       const r = await runPath(
-        c,
+        sc,
         path,
         outDir,
         deadline,
         progress,
-        c.paths.length - i - 1,
+        slices.length - i - 1,
         deps,
         (partial) => {
-          result.paths[path] = pathReport(path, partial, deps.signal.aborted);
+          result.paths[path] = report(path, cores, partial);
           save();
         },
       );
-      result.paths[path] = pathReport(path, r, deps.signal.aborted);
+      if (cores !== null) atBudgets[path] = [...(atBudgets[path] ?? []), { cores, result: r }];
+      result.paths[path] = report(path, cores, r);
       if (r.limitedBy === 'budget' && deps.clock.now() >= endMs) result.budgetEnded = true;
       save();
     }
@@ -219,6 +232,36 @@ export async function runCapacity(
   if (deps.signal.aborted) result.notes.push('interrupted (Ctrl-C / SIGTERM): the numbers are partial');
   save();
   return result;
+}
+
+/** The searches a run makes, in order: one per path, or with --scaling one per burst path and receiver budget. */
+export function slicesOf(c: CapacityConfig): Slice[] {
+  const out: Slice[] = [];
+  for (const path of c.paths)
+    if (c.scaling && path !== 'pushgateway') for (const cores of c.scaling) out.push({ path, cores });
+    else out.push({ path, cores: null });
+  return out;
+}
+
+interface Slice {
+  path: CapacityPath;
+  /** The receiver's CPU budget of a --scaling search; null = the plan as given. */
+  cores: number | null;
+}
+
+/** A burst path searched at several receiver budgets: its answer is the largest budget's, plus pods per core. */
+export function scalingReport(
+  path: ScalingPath,
+  runs: { cores: number; result: SearchResult }[],
+  interrupted: boolean,
+): PathReport {
+  const sorted = [...runs].sort((a, b) => a.cores - b.cores);
+  const main = sorted[sorted.length - 1]!;
+  const ppc = podsPerCore(
+    path,
+    sorted.map((x) => scalingPoint(x.cores, x.result)),
+  );
+  return { ...pathReport(path, main.result, interrupted), podsPerCore: ppc, atBudgets: sorted };
 }
 
 /** How long after the budget's end the watchdog writes capacity.json if the run has not (< 60 s). */
