@@ -51,6 +51,7 @@ const TRIAL_COLUMNS: Record<string, [string, string][]> = {
     ['visibilityP90S', 'visibility p90 s'],
     ['cores.prometheus', 'Prometheus cores'],
     ['rssGiB.prometheus', 'Prometheus GiB'],
+    ['overheadS', 'overhead s'],
   ],
   push: [
     ['lossPct', 'loss %'],
@@ -58,6 +59,7 @@ const TRIAL_COLUMNS: Record<string, [string, string][]> = {
     ['cores.collector', 'collector cores'],
     ['cores.producers', 'producer cores'],
     ['unsentPct', 'unsent %'],
+    ['overheadS', 'overhead s'],
   ],
   pushgateway: [
     ['achievedPerSec', 'pushes/s done'],
