@@ -123,7 +123,7 @@ export function extrapolations(
   const out: CapacityResult['extrapolation'] = {};
   for (const p of ['pull', 'push'] as const) {
     const r = paths[p];
-    if (r) out[p] = withPodsPerCore(extrapolate(p, r.trials, fleetPods), p, r.podsPerCore ?? null);
+    if (r) out[p] = withPodsPerCore(extrapolate(p, r.trials, fleetPods), r.podsPerCore ?? null);
   }
   return out;
 }

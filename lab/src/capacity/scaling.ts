@@ -102,7 +102,7 @@ export function podsPerCore(path: ScalingPath, points: readonly ScalingPoint[]):
  * are fleet / pods per core (the brackets' ends give the range; one step out = reading the smaller budget's
  * pods per core at the larger); otherwise the per-component line stands, and the basis says which it is.
  */
-export function withPodsPerCore(e: Extrapolation, path: ScalingPath, ppc: PodsPerCore | null): Extrapolation {
+export function withPodsPerCore(e: Extrapolation, ppc: PodsPerCore | null): Extrapolation {
   if (!ppc?.linearity?.linear || ppc.value === null) {
     const why = ppc ? ppc.text : 'no --scaling run';
     return {
