@@ -64,7 +64,10 @@ describe('capacity --runtime process, small budget (integration)', { timeout: 33
   it('exits 0, shows progress with an ETA and the terminal table', () => {
     assert.equal(code, 0, `stdout:\n${stdout}\nstderr:\n${stderr}`);
     assert.match(stdout, /trial 1 of ~\d+ · pull at 4 pods · ETA \d+m\d\ds/);
-    assert.match(stdout, /path\s+largest held\s+smallest failed\s+failed \/ held\s+pass ½ at\s+failed on\s+limited by\s+trials/);
+    assert.match(
+      stdout,
+      /path\s+largest held\s+smallest failed\s+failed \/ held\s+pass ½ at\s+failed on\s+limited by\s+trials/,
+    );
   });
 
   it('capacity.json: every path asked for, consistent answers, at least two real trials each', () => {
