@@ -13,7 +13,7 @@ import {
   TRANSPORTS,
 } from '@pushpull/common';
 import { hostMemory } from './host.ts';
-import { type BurstConfig, RUNTIME_CHOICES } from './record.ts';
+import { type BurstConfig, RUNTIME_CHOICES, STORE_MODES, type StoreMode } from './record.ts';
 import {
   DEFAULT_THROTTLED_SHARE,
   defaultPlan,
@@ -115,6 +115,13 @@ export const STACK_FLAGS: FlagSpecs = {
     choices: ON_OFF,
     help: "node-exporter for the kernel's UDP counters (process runtime: it reads the host's namespace)",
   },
+  store: {
+    kind: 'string',
+    env: 'LAB_STORE',
+    default: 'per-path',
+    choices: [...STORE_MODES],
+    help: "per-path: pull's Prometheus scrapes the pods, push's own Prometheus (prometheus-push) the collector and Pushgateway; shared: one Prometheus stores both (smaller machines, comparison)",
+  },
 };
 
 const COMPONENT_LIST = RESOURCE_COMPONENTS.join(', ');
@@ -171,7 +178,8 @@ export function planHelp(host: HostResources = thisHost()): string {
   return [
     `Resources on this machine (${host.cores} cores, ${Math.round(host.memoryBytes / 2 ** 30)} GiB) unless --cpus/--cpuset/--memory say otherwise:`,
     ...planLines(defaultPlan(host)).map((l) => `  ${l}`),
-    '  Each path gets the same CPU and memory (pull: Prometheus; push: the collector); the generator',
+    '  Each path gets the same CPU and memory in total (pull: Prometheus; push: the collector and',
+    '  prometheus-push; with --store shared: Prometheus and the collector); the generator',
     "  (producers) and the observer (lab) run on cores of their own, so neither side takes the other's CPU.",
   ].join('\n');
 }
@@ -183,7 +191,11 @@ export function resourceFlags(
 ): { resources: ResourcePlan; throttledShare: number } {
   const str = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
   return {
-    resources: resolvePlan({ cpus: str('cpus'), cpuset: str('cpuset'), memory: str('memory') }, host),
+    resources: resolvePlan(
+      { cpus: str('cpus'), cpuset: str('cpuset'), memory: str('memory') },
+      host,
+      storeFlag(flags),
+    ),
     throttledShare: Number(flags['throttled-share'] ?? DEFAULT_THROTTLED_SHARE),
   };
 }
@@ -213,7 +225,15 @@ export type FleetFlags = Pick<
   | 'scrapeIntervalMs'
   | 'seed'
   | 'nodeExporter'
-> & { stateDir: string | null; resources: ResourcePlan; throttledShare: number };
+> & { stateDir: string | null; resources: ResourcePlan; throttledShare: number; store: StoreMode };
+
+/**
+ * `--store` (validated by the flag's choices; its default is per-path). A verb without the flag (drill,
+ * capacity) starts one shared store, so its plan is the shared one.
+ */
+export function storeFlag(flags: Record<string, unknown>): StoreMode {
+  return flags.store === 'per-path' ? 'per-path' : 'shared';
+}
 
 export function fleetFlags(flags: FlagValues): FleetFlags {
   const pods = numberFlag(flags, 'pods');
@@ -231,6 +251,7 @@ export function fleetFlags(flags: FlagValues): FleetFlags {
     seed: numberFlag(flags, 'seed'),
     nodeExporter: choiceFlag(flags, 'node-exporter', ON_OFF) === 'on',
     stateDir: stringFlag(flags, 'state-dir'),
+    store: storeFlag(flags),
     ...resourceFlags(flags),
   };
 }
