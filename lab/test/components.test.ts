@@ -34,8 +34,9 @@ const p = paths(root);
 /** One StackOptions as a burst with a series budget, OTLP on and the collector's byte limits would ask. */
 const OPTS: Pick<
   StackOptions,
-  'collectorFlags' | 'withNodeExporter' | 'scrapeIntervalMs' | 'producerScrape'
+  'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter' | 'scrapeIntervalMs' | 'producerScrape'
 > = {
+  pushgatewayFlags: ['--push.disable-consistency-check'],
   collectorFlags: [
     '--max-series',
     '1200',
@@ -192,6 +193,20 @@ describe('one component description, every runtime', () => {
     assert.ok(processArgs(specs.pushgateway, 1).includes('--persistence.file='));
     assert.ok(containerCommand(specs.pushgateway).includes('--persistence.file='));
     assert.ok(swarmArgs('pushgateway').includes('--persistence.file='));
+  });
+
+  it("the Pushgateway's extra flags (capacity: the consistency check off) reach it on every runtime", () => {
+    for (const args of [
+      processArgs(specs.pushgateway, 1),
+      containerCommand(specs.pushgateway),
+      swarmArgs('pushgateway'),
+    ])
+      assert.ok(args.includes('--push.disable-consistency-check'), args.join(' '));
+    assert.ok(
+      !containerCommand(stackComponents({ withNodeExporter: true }).pushgateway).includes(
+        '--push.disable-consistency-check',
+      ),
+    );
   });
 
   it('docker-compose.yml runs exactly what the lab renders for the default options', () => {

@@ -73,7 +73,7 @@ export const PUSHGATEWAY_FLAGS = ['--persistence.file='] as const;
 
 /** The base stack's components as this StackOptions asks for them. */
 export function stackComponents(
-  opts: Pick<StackOptions, 'collectorFlags' | 'withNodeExporter'>,
+  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter'>,
 ): Record<BaseComponent, ComponentSpec> {
   return {
     collector: {
@@ -84,7 +84,7 @@ export function stackComponents(
     },
     pushgateway: {
       name: 'pushgateway',
-      flags: PUSHGATEWAY_FLAGS,
+      flags: [...PUSHGATEWAY_FLAGS, ...(opts.pushgatewayFlags ?? [])],
       listen: [{ flag: 'web.listen-address', port: 9091, proto: 'tcp' }],
       listenStyle: 'equals',
     },

@@ -22,6 +22,8 @@ export interface StackOptions {
    * every runtime, so a budget applies the same wherever the stack runs.
    */
   collectorFlags?: string[];
+  /** Extra Pushgateway flags (capacity: --push.disable-consistency-check), appended on every runtime. */
+  pushgatewayFlags?: string[];
   log: (msg: string) => void;
   /**
    * True for `up`: the stack must outlive this CLI invocation (process runtime: children detached, output

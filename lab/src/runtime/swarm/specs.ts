@@ -146,7 +146,7 @@ export function prometheusConfigRefs(
 export function observerSpecs(
   ctx: SpecContext,
   promConfigs: Docker.ConfigReference[],
-  opts: Pick<StackOptions, 'collectorFlags' | 'withNodeExporter' | 'store'>,
+  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter' | 'store'>,
 ): Docker.CreateServiceOptions[] {
   checkSupported(opts, { runtime: 'swarm', nodeExporter: false });
   const specs = stackComponents(opts);
