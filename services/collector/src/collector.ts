@@ -1,16 +1,20 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Clock, jsonLogger, type Logger, parseHostPort, systemClock } from '@pushpull/common';
 import { Ingest } from './aggregate/ingest.ts';
-import { OtlpIngest } from './aggregate/otlp.ts';
+import { type ApplyResult, OtlpIngest } from './aggregate/otlp.ts';
 import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
 import { ArrivalBins } from './expose/arrivals.ts';
 import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
 import { exposition, RESERVED_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
-import { DROP_REASONS, R_LINE_TOO_LONG, TAG_REASON_COUNT, TR_TCP } from './parse/codes.ts';
+import { DROP_REASONS, R_LINE_TOO_LONG, R_TRUNCATED, TAG_REASON_COUNT, TR_TCP } from './parse/codes.ts';
+import { decodeSteps, type Encoding } from './parse/otlp.ts';
 import { type HttpListener, HttpStats, startHttp } from './transport/http.ts';
 import { OtlpHttpStats, startOtlpHttp } from './transport/otlp-http.ts';
 import { startTcp, type TcpListener } from './transport/tcp.ts';
 import { startUdp, type UdpListener } from './transport/udp.ts';
+
+/** Longest stretch of OTLP decode/apply work before the event loop gets a turn (README: Responsiveness). */
+const OTLP_SLICE_MS = 2;
 
 // Wiring: transport -> parse -> aggregate -> expose. createCollector() validates the config and builds
 // the pure core; start() binds the sockets; stop() stops receiving, flushes and closes.
@@ -77,8 +81,25 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     maxSeriesBytes: config.maxSeriesBytes,
   });
 
-  const otlp = new OtlpIngest(ingest.store, { resourceLabels: config.otlpResourceLabels }, TAG_REASON_COUNT);
+  const otlp = new OtlpIngest(
+    ingest.store,
+    {
+      resourceLabels: config.otlpResourceLabels,
+      maxNameLength: config.otlpMaxNameLength,
+      maxBounds: config.otlpMaxBounds,
+      maxLabelsLength: config.maxLineSize,
+      maxFutureSkewMs: config.otlpMaxFutureSkew,
+    },
+    TAG_REASON_COUNT,
+  );
   const otlpHttpStats = new OtlpHttpStats();
+  // Binary requests stream (checked whole, then applied metric by metric); OTLP/JSON is parsed whole
+  // (JSON.parse has no slices), checked strictly, then applied in slices.
+  function* otlpSteps(body: Buffer, enc: Encoding, nowMs: number): Generator<void, ApplyResult, undefined> {
+    if (enc === 'protobuf') return yield* otlp.applyProtobufSteps(body, config.otlpMaxPoints, nowMs);
+    const req = yield* decodeSteps(body, enc, config.otlpMaxPoints);
+    return yield* otlp.applySteps(req, nowMs);
+  }
 
   // Datagrams per 100 ms for the last 2 minutes: exact burst peaks for the lab (GET /debug/arrivals).
   const arrivals = new ArrivalBins(100, 1200);
@@ -193,6 +214,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
               onChunk: (n) => ingest.streamChunk(n),
               onLines: (buf, s, e) => ingest.lines(buf, s, e, TR_TCP, clock.now()),
               onOverlong: () => ingest.overlongStreamLine(TR_TCP, R_LINE_TOO_LONG),
+              onTruncated: () => ingest.overlongStreamLine(TR_TCP, R_TRUNCATED),
             },
           );
         }
@@ -227,9 +249,13 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
               maxInflightBytes: config.otlpMaxInflightBytes,
               timeoutMs: config.httpTimeout,
               maxConnections: config.httpMaxConnections,
+              maxPoints: config.otlpMaxPoints,
+              bodyTimeoutMs: config.otlpBodyTimeout,
+              sliceMs: OTLP_SLICE_MS,
             },
-            (req) => otlp.apply(req, clock.now()),
+            (body, enc) => otlpSteps(body, enc, clock.now()),
             otlpHttpStats,
+            httpStats,
           );
         }
       } catch (e) {

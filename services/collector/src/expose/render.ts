@@ -38,7 +38,13 @@ export interface SelfValues {
   tcpRefused: number;
   tcpIdleClosed: number;
   /** HTTP refusals and timeouts (null before the HTTP server exists). */
-  http: { refusedBusy: number; refusedConnections: number; timeouts: number } | null;
+  http: {
+    refusedBusy: number;
+    refusedConnections: number;
+    refusedBadRequest: number;
+    refusedBodyTimeout: number;
+    timeouts: number;
+  } | null;
   /** The OTLP receiver's counters (null when --otlp-http is off). */
   otlp?: OtlpSelf | null;
 }
@@ -68,6 +74,7 @@ export const SELF_METRIC_NAMES = [
   'collector_series',
   'collector_series_rejected_total',
   'collector_series_bytes',
+  'collector_series_unrendered_total',
   'collector_flush_duration_seconds',
   'collector_event_loop_lag_seconds',
   'collector_kernel_udp_rcvbuf_errors_total',
@@ -119,6 +126,8 @@ export { formatValue };
  * so this is about what a client that stops reading can pin (and the longest stretch without a yield).
  */
 const CHUNK_CHARS = 64 * 1024;
+/** The longest text one series may render to (a histogram: every bucket line repeats its labels). */
+export const MAX_SERIES_CHARS = 16 * 1024 * 1024;
 
 export function* exposition(
   store: Store,
@@ -135,6 +144,13 @@ export function* exposition(
     out += `# HELP ${name} ${help}\n# TYPE ${name} ${KIND_NAMES[fam.kind]}\n`;
     for (const s of fam.series.values()) {
       const lt = s.labelsText;
+      // One series must never make the whole exposition fail (a string past V8's limit throws): a series
+      // whose text would exceed MAX_SERIES_CHARS is left out and counted, the rest is served.
+      const lines = fam.kind === K_HISTOGRAM ? s.buckets!.length + 2 : 1;
+      if ((name.length + lt.length + 48) * lines > MAX_SERIES_CHARS) {
+        store.unrendered++;
+        continue;
+      }
       if (fam.kind === K_HISTOGRAM) {
         const b = s.buckets!;
         const le = s.les ?? les;
@@ -221,6 +237,12 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
   );
   for (let r = 0; r < REFUSAL_REASONS.length; r++)
     o += `collector_series_rejected_total{reason="${REFUSAL_REASONS[r]}"} ${st.seriesRejectedBy[r]}\n`;
+  o += family(
+    'collector_series_unrendered_total',
+    'counter',
+    'Series left out of /metrics renders because their text would exceed 16 MiB (the rest is served).',
+  );
+  o += `collector_series_unrendered_total ${store.unrendered}\n`;
   o += family('collector_flush_duration_seconds', 'gauge', 'CPU time of the previous /metrics render.');
   o += `collector_flush_duration_seconds ${formatValue(v.lastFlushSeconds)}\n`;
   o += family(
@@ -295,10 +317,12 @@ function renderSelf(store: Store, st: IngestStats, v: SelfValues): string {
     o += family(
       'collector_http_refused_total',
       'counter',
-      'HTTP refused: /metrics answered 503 (busy: --http-max-renders) or connection closed on arrival (connections: --http-max-connections).',
+      'HTTP refused on either listener: /metrics answered 503 (busy: --http-max-renders), connection closed on arrival (connections: --http-max-connections), request the parser refused (bad_request: 400), body not in time (body_timeout: 408).',
     );
     o += `collector_http_refused_total{reason="busy"} ${v.http.refusedBusy}\n`;
     o += `collector_http_refused_total{reason="connections"} ${v.http.refusedConnections}\n`;
+    o += `collector_http_refused_total{reason="bad_request"} ${v.http.refusedBadRequest}\n`;
+    o += `collector_http_refused_total{reason="body_timeout"} ${v.http.refusedBodyTimeout}\n`;
     o += family(
       'collector_http_timeouts_total',
       'counter',

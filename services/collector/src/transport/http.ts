@@ -59,6 +59,25 @@ export class HttpStats {
   refusedConnections = 0;
   /** Connections closed by --http-timeout while a response was in flight. */
   timeouts = 0;
+  /** Requests Node's parser refused (400: bad framing, e.g. `Content-Length: -1`), both listeners. */
+  refusedBadRequest = 0;
+  /** Request bodies that did not arrive in time (408: --otlp-body-timeout, or Node's request timeout). */
+  refusedBodyTimeout = 0;
+}
+
+/**
+ * Counts what a listener refuses before any route sees it: connections over the cap (closed on arrival)
+ * and requests the HTTP parser rejects or times out. Used by both listeners (--http and --otlp-http).
+ */
+export function countRefusals(server: import('node:http').Server, stats: HttpStats): void {
+  server.on('drop', () => {
+    stats.refusedConnections++;
+  });
+  server.on('clientError', (err: Error & { code?: string }) => {
+    const code = err.code ?? '';
+    if (code === 'ERR_HTTP_REQUEST_TIMEOUT') stats.refusedBodyTimeout++;
+    else if (code.startsWith('HPE_')) stats.refusedBadRequest++;
+  });
 }
 
 /** Extra read-only JSON endpoints (path → body producer), e.g. /debug/arrivals. */
@@ -198,9 +217,7 @@ export async function startHttp(
 
   const server = app.server;
   server.maxConnections = limits.maxConnections;
-  server.on('drop', () => {
-    stats.refusedConnections++;
-  });
+  countRefusals(server, stats);
   // With a listener, Node leaves the timed-out socket to us: count it when a response was in flight.
   server.on('timeout', (socket: Socket) => {
     if (inFlight.has(socket)) stats.timeouts++;

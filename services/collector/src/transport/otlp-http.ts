@@ -2,16 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { HostPort } from '@pushpull/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApplyResult } from '../aggregate/otlp.ts';
-import {
-  decodeRequest,
-  type Encoding,
-  type ExportRequest,
-  encodeResponse,
-  encodeStatus,
-  inflate,
-  OtlpDecodeError,
-} from '../parse/otlp.ts';
-import { collectorFastify, type HttpListener, listenOn } from './http.ts';
+import { type Encoding, encodeResponse, encodeStatus, inflate, OtlpDecodeError } from '../parse/otlp.ts';
+import { collectorFastify, countRefusals, type HttpListener, HttpStats, listenOn } from './http.ts';
 
 // OTLP/HTTP edge (fastify), per the OTLP specification's OTLP/HTTP section: POST /v1/metrics with
 // application/x-protobuf or application/json (optionally gzip), 200 + ExportMetricsServiceResponse
@@ -26,6 +18,12 @@ export interface OtlpHttpLimits {
   maxInflightBytes: number;
   timeoutMs: number;
   maxConnections: number;
+  /** Data points per request; more: 413. */
+  maxPoints: number;
+  /** Milliseconds a body may take to arrive; then 408 and its in-flight bytes are freed. */
+  bodyTimeoutMs: number;
+  /** Longest stretch (ms) of decode/apply work before the event loop gets a turn. */
+  sliceMs: number;
 }
 
 export const OTLP_LATENCY_BOUNDS = [
@@ -54,7 +52,27 @@ export class OtlpHttpStats {
   }
 }
 
-export type OtlpSink = (req: ExportRequest) => ApplyResult;
+/**
+ * Decodes and applies a request body (already inflated); a generator that yields between slices of work
+ * (see runSliced). Throws OtlpDecodeError before anything is applied when the body cannot be decoded whole.
+ */
+export type OtlpSink = (body: Buffer, encoding: Encoding) => Generator<void, ApplyResult, undefined>;
+
+/**
+ * Drives a generator of work, giving the event loop a turn (setImmediate: pending I/O such as UDP
+ * datagrams and /metrics/self requests runs first) whenever sliceMs of work has run since the last turn.
+ */
+export async function runSliced<T>(it: Generator<void, T, undefined>, sliceMs: number): Promise<T> {
+  let t0 = performance.now();
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+    if (performance.now() - t0 >= sliceMs) {
+      await new Promise<void>((done) => setImmediate(done));
+      t0 = performance.now();
+    }
+  }
+}
 
 const PATH = '/v1/metrics';
 const CT = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
@@ -89,17 +107,19 @@ export async function startOtlpHttp(
   limits: OtlpHttpLimits,
   sink: OtlpSink,
   stats: OtlpHttpStats,
+  httpStats: HttpStats = new HttpStats(),
 ): Promise<HttpListener> {
   const app = collectorFastify(limits.maxRequestSize, limits.timeoutMs);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([CT.protobuf, CT.json], { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
   );
-  budget(app, limits, stats);
+  budget(app, limits, stats, httpStats);
   routes(app, limits, sink, stats);
 
   const server = app.server;
   server.maxConnections = limits.maxConnections;
+  countRefusals(server, httpStats);
   const address = await listenOn(app, at, flag);
   let closing: Promise<void> | null = null;
   return {
@@ -112,14 +132,19 @@ export async function startOtlpHttp(
   };
 }
 
-/** The in-flight byte budget: reserved on arrival (429 + Retry-After when full), released exactly once. */
-function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpStats): void {
-  const held = new WeakMap<IncomingMessage, number>();
+/**
+ * The in-flight byte budget: reserved on arrival (429 + Retry-After when full), released exactly once. A
+ * body that has not arrived within --otlp-body-timeout is cut (408, counted): a trickle cannot hold the
+ * budget, so real exporters are not kept at 429.
+ */
+function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpStats, http: HttpStats): void {
+  const held = new WeakMap<IncomingMessage, { bytes: number; timer: NodeJS.Timeout }>();
   const release = (req: FastifyRequest) => {
-    const n = held.get(req.raw);
-    if (n === undefined) return;
+    const h = held.get(req.raw);
+    if (h === undefined) return;
     held.delete(req.raw);
-    stats.inflightBytes -= n;
+    clearTimeout(h.timer);
+    stats.inflightBytes -= h.bytes;
   };
   app.addHook('onRequest', (req, reply, done) => {
     if (req.method !== 'POST' || req.url.split('?')[0] !== PATH) return done();
@@ -134,8 +159,25 @@ function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpSta
       fail(req, reply, 429, RESOURCE_EXHAUSTED, msg);
       return;
     }
-    held.set(req.raw, want);
+    const t0 = performance.now();
+    const timer = setTimeout(() => {
+      release(req);
+      http.refusedBodyTimeout++;
+      stats.answered(408, (performance.now() - t0) / 1000);
+      const sock = req.raw.socket;
+      sock.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      sock.destroySoon();
+      setTimeout(() => sock.destroy(), 1000).unref();
+    }, limits.bodyTimeoutMs);
+    timer.unref();
+    held.set(req.raw, { bytes: want, timer });
     stats.inflightBytes += want;
+    done();
+  });
+  // The body is in: the deadline no longer applies (the bytes stay reserved until the answer).
+  app.addHook('preValidation', (req, _reply, done) => {
+    const h = held.get(req.raw);
+    if (h !== undefined) clearTimeout(h.timer);
     done();
   });
   app.addHook('onRequestAbort', (req, done) => {
@@ -154,21 +196,20 @@ function routes(app: FastifyInstance, limits: OtlpHttpLimits, sink: OtlpSink, st
   app.route({
     method: 'POST',
     url: PATH,
-    handler: (req, reply) => {
+    handler: async (req, reply) => {
       const enc = encodingOf(req);
       if (enc === null) return fail(req, reply, 415, INVALID_ARGUMENT, 'unsupported content type');
       // An empty body is a valid (empty) protobuf request; fastify hands none to the parser for it.
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       stats.bytes += raw.length;
-      let decoded: ExportRequest;
+      let r: ApplyResult;
       try {
         const body = inflate(raw, req.headers['content-encoding']?.toLowerCase(), limits.maxRequestSize);
-        decoded = decodeRequest(body, enc);
+        r = await runSliced(sink(body, enc), limits.sliceMs);
       } catch (e) {
-        const tooLarge = e instanceof OtlpDecodeError && e.tooLarge;
-        return fail(req, reply, tooLarge ? 413 : 400, INVALID_ARGUMENT, (e as Error).message);
+        const status = e instanceof OtlpDecodeError ? e.status : 400;
+        return fail(req, reply, status, INVALID_ARGUMENT, (e as Error).message);
       }
-      const r = sink(decoded);
       return reply
         .code(200)
         .type(CT[enc])
