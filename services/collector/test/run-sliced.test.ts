@@ -1,0 +1,57 @@
+// runSliced (transport/otlp-http.ts) ends a slice on CPU time spent, not on wall time: on a shared
+// machine a descheduled process sees wall time pass without doing work, and a wall-clock slice then
+// yielded after nearly every step (each turn putting the request behind all the others).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runSliced } from '../src/transport/otlp-http.ts';
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+/** Wall time passes, no CPU is used (the thread sleeps, as when the scheduler runs another process). */
+const sleepStep = (ms: number) => Atomics.wait(pause, 0, 0, ms);
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** `ms` of CPU time is used (however long that takes on a shared machine). */
+const busyStep = (ms: number) => {
+  const end = cpuMs() + ms;
+  let x = 0;
+  while (cpuMs() < end) x++;
+  return x;
+};
+
+function* steps(n: number, step: (ms: number) => unknown, ms: number): Generator<void, number, undefined> {
+  for (let i = 0; i < n; i++) {
+    step(ms);
+    yield;
+  }
+  return n;
+}
+
+/** Runs the generator through runSliced and counts the event-loop turns other work got meanwhile. */
+async function turnsDuring(gen: Generator<void, number, undefined>, sliceMs: number): Promise<number> {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  assert.equal(await runSliced(gen, sliceMs), 10);
+  done = true;
+  return turns;
+}
+
+describe('runSliced', () => {
+  const cases = [
+    { name: 'steps that sleep (wall time, no CPU) stay in one slice', step: sleepStep, min: 0, max: 0 },
+    { name: 'steps that burn CPU are cut into slices', step: busyStep, min: 8, max: 11 },
+  ];
+  for (const c of cases)
+    it(c.name, async () => {
+      // 10 steps of 3 ms each, slices of 2 ms
+      const turns = await turnsDuring(steps(10, c.step, 3), 2);
+      assert.ok(turns >= c.min && turns <= c.max, `${turns} turns, want ${c.min}..${c.max}`);
+    });
+});
