@@ -138,24 +138,18 @@ function notAllowed(reply: FastifyReply): FastifyReply {
     .send('method not allowed\n');
 }
 
-export async function startHttp(
-  at: HostPort,
-  flag: string,
+/**
+ * GET /metrics: the exposition streamed chunk by chunk (one per read of the client), at most
+ * --http-max-renders at once (503 + Retry-After beyond, counted).
+ */
+function metricsRoute(
+  app: FastifyInstance,
   limits: HttpLimits,
   metrics: MetricsSource,
-  json: JsonRoutes = {},
-  stats: HttpStats = new HttpStats(),
-): Promise<HttpListener> {
-  const app = collectorFastify(1024, limits.timeoutMs); // every route is GET/HEAD: a body is never needed
+  stats: HttpStats,
+  inFlight: WeakSet<Socket>,
+): void {
   let rendering = 0;
-  // Sockets with a response in flight: a timeout there is a client that stopped reading (counted);
-  // a timeout elsewhere is an idle keep-alive connection (closed quietly).
-  const inFlight = new WeakSet<Socket>();
-
-  const paths = ['/metrics', '/metrics/self', '/healthz', ...Object.keys(json)];
-  const other = ['DELETE', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
-  for (const url of paths) app.route({ method: [...other], url, handler: (_q, reply) => notAllowed(reply) });
-
   app.route({
     method: ['GET', 'HEAD'],
     url: '/metrics',
@@ -183,6 +177,26 @@ export async function startHttp(
       return reply.send(new ExpositionStream(metrics.chunks(), metrics.rendered, release));
     },
   });
+}
+
+export async function startHttp(
+  at: HostPort,
+  flag: string,
+  limits: HttpLimits,
+  metrics: MetricsSource,
+  json: JsonRoutes = {},
+  stats: HttpStats = new HttpStats(),
+): Promise<HttpListener> {
+  const app = collectorFastify(1024, limits.timeoutMs); // every route is GET/HEAD: a body is never needed
+  // Sockets with a response in flight: a timeout there is a client that stopped reading (counted);
+  // a timeout elsewhere is an idle keep-alive connection (closed quietly).
+  const inFlight = new WeakSet<Socket>();
+
+  const paths = ['/metrics', '/metrics/self', '/healthz', ...Object.keys(json)];
+  const other = ['DELETE', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
+  for (const url of paths) app.route({ method: [...other], url, handler: (_q, reply) => notAllowed(reply) });
+
+  metricsRoute(app, limits, metrics, stats, inFlight);
   app.route({
     method: ['GET', 'HEAD'],
     url: '/metrics/self',

@@ -5,6 +5,7 @@ import type { ApplyResult } from '../aggregate/otlp.ts';
 import { type Encoding, encodeResponse, encodeStatus, inflate, OtlpDecodeError } from '../parse/otlp.ts';
 import { ApplyGate } from './apply-gate.ts';
 import { collectorFastify, countRefusals, type HttpListener, HttpStats, listenOn } from './http.ts';
+import { type Backlog, runSliced } from './slices.ts';
 
 // OTLP/HTTP edge (fastify), per the OTLP specification's OTLP/HTTP section: POST /v1/metrics with
 // application/x-protobuf or application/json (optionally gzip), 200 + ExportMetricsServiceResponse
@@ -23,8 +24,10 @@ export interface OtlpHttpLimits {
   maxPoints: number;
   /** Milliseconds a body may take to arrive; then 408 and its in-flight bytes are freed. */
   bodyTimeoutMs: number;
-  /** Longest stretch (ms) of decode/apply work before the event loop gets a turn. */
+  /** Longest stretch (ms of CPU time) of decode/apply work before the event loop gets a turn. */
   sliceMs: number;
+  /** The UDP socket's backlog: drained before the next slice (slices.ts). */
+  backlog?: Backlog;
 }
 
 export const OTLP_LATENCY_BOUNDS = [
@@ -58,33 +61,6 @@ export class OtlpHttpStats {
  * (see runSliced). Throws OtlpDecodeError before anything is applied when the body cannot be decoded whole.
  */
 export type OtlpSink = (body: Buffer, encoding: Encoding) => Generator<void, ApplyResult, undefined>;
-
-/** CPU time this process has used, milliseconds (user + system, every thread). */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/**
- * Drives a generator of work, giving the event loop a turn (setImmediate: pending I/O such as UDP
- * datagrams and /metrics/self requests runs first) whenever sliceMs of CPU time has been spent since the
- * last turn. CPU time, not wall time: on a shared machine the scheduler stretches every step's wall time
- * (measured at load average 15: 64 points took 10–100 ms of wall time), so a wall-clock slice yielded after
- * nearly every step, and each turn put the request behind every other waiting one — a 180-point export
- * took 0.3–2.4 s to answer instead of a few ms. A small request now finishes in one go, as it did before
- * slicing; only the work a large one really does is cut into slices.
- */
-export async function runSliced<T>(it: Generator<void, T, undefined>, sliceMs: number): Promise<T> {
-  let t0 = cpuMs();
-  for (;;) {
-    const r = it.next();
-    if (r.done) return r.value;
-    if (cpuMs() - t0 >= sliceMs) {
-      await new Promise<void>((done) => setImmediate(done));
-      t0 = cpuMs();
-    }
-  }
-}
 
 const PATH = '/v1/metrics';
 const CT = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
@@ -235,7 +211,7 @@ async function applyBody(
   stage.release(req);
   try {
     const body = inflate(raw, req.headers['content-encoding']?.toLowerCase(), limits.maxRequestSize);
-    return await runSliced(sink(body, enc), limits.sliceMs);
+    return await runSliced(sink(body, enc), limits.sliceMs, limits.backlog);
   } finally {
     stage.gate.leave(raw.length);
   }
