@@ -1,6 +1,6 @@
 // Issue 23's collector bench: what one large OTLP export costs the UDP path, and what the hardening costs
 // per line.
-//   node --import tsx services/collector/bench/hostile.bench.ts [--before PATH/TO/old/dist/main.js]
+//   node --import tsx services/collector/bench/hostile.bench.ts [--before [NAME=]PATH/TO/old/dist/main.js ...]
 // (npm run bench -w services/collector runs it with the current dist only; --before adds a build of an
 // older commit, run interleaved with the current one so both see the same background load.)
 // Writes bench/results/collector-hostile.json. Every process binds 127.0.0.1 only and is stopped by pid.
@@ -27,7 +27,8 @@ const RESULTS_DIR = join(ROOT, 'bench/results');
 const AFTER = join(ROOT, 'services/collector/dist/main.js');
 const { values } = parseArgs({
   options: {
-    before: { type: 'string' },
+    /** Older builds to run beside the current one: PATH (named "before") or NAME=PATH; repeatable. */
+    before: { type: 'string', multiple: true, default: [] },
     seconds: { type: 'string', default: '4' },
     /** StatsD datagrams/s beside the export (part A). */
     rate: { type: 'string', default: '20000' },
@@ -262,11 +263,13 @@ async function cpuPerLine(collectors: [string, string][]) {
 }
 
 async function main() {
-  const collectors: [string, string][] = [['after', AFTER]];
-  if (values.before !== undefined) {
-    if (!existsSync(values.before)) throw new Error(`--before: no such file ${values.before}`);
-    collectors.unshift(['before', values.before]);
+  const collectors: [string, string][] = [];
+  for (const b of values.before) {
+    const [name, bin] = b.includes('=') ? (b.split('=', 2) as [string, string]) : ['before', b];
+    if (!existsSync(bin)) throw new Error(`--before: no such file ${bin}`);
+    collectors.push([name, bin]);
   }
+  collectors.push(['after', AFTER]);
   const started = new Date().toISOString();
   const load0 = os.loadavg();
   const exportRuns = [];
