@@ -22,7 +22,9 @@ export async function start(ctx: RunContext): Promise<void> {
   if (reaped.length > 0) progress.note(`removed leftovers of earlier runs: ${reaped.join(', ')}`);
   await ctx.setPhase('start', `${runtime.kind} runtime, work dir ${ctx.workDir}`);
   if (config.resources)
-    progress.note(`resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources).join('\n  ')}`);
+    progress.note(
+      `resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources, config.store ?? 'shared').join('\n  ')}`,
+    );
   ctx.endpoints = await runtime.up({
     runId: ctx.runId,
     workDir: ctx.workDir,
@@ -31,6 +33,7 @@ export async function start(ctx: RunContext): Promise<void> {
     withNodeExporter: config.nodeExporter && capabilitiesOf(runtime.kind).nodeExporter,
     collectorFlags: ctx.budget.collectorFlags,
     ...(config.resources ? { resources: config.resources } : {}),
+    store: config.store ?? 'shared',
     ...producerScrape(ctx),
     log: (m) => progress.note(m),
     persistent: false,
@@ -72,6 +75,7 @@ function startProbe(ctx: RunContext): void {
     {
       prom: ctx.prom(),
       promSlow: ctx.prom(15_000),
+      pushProm: ctx.store('push'),
       collectorUrl: endpoints.collectorHttpUrl,
       nodeExporterUrl: endpoints.nodeExporterUrl,
       members: () => ctx.members,

@@ -2,10 +2,15 @@ import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { parse as parseYaml, stringify } from 'yaml';
 import type { ResourcePlan } from '../../core/resources.ts';
-import { checkSupported, containerCommand, stackComponents } from '../components.ts';
+import { type BaseComponent, checkSupported, containerCommand, stackComponents } from '../components.ts';
 import { readComposeDocument } from '../compose-file.ts';
-import { containerPrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
-import { componentOfService, swarmLimits } from '../resource-limits.ts';
+import {
+  containerPrometheusConfig,
+  PRODUCERS_JOB,
+  type StoreRole,
+  storeRoles,
+} from '../prometheus-config.ts';
+import { componentOfService, shareOf, swarmLimits } from '../resource-limits.ts';
 import type { StackOptions } from '../types.ts';
 import { runLabels, serviceName } from './labels.ts';
 import { CLOCK_SCRIPT, SD_SCRIPT } from './scripts.ts';
@@ -47,7 +52,7 @@ export const SD_URL = 'http://sd:8080/targets';
 /** The derived Prometheus config with the producers job discovered over http_sd from the sd service. */
 export function swarmPrometheusConfig(
   sourceYaml: string,
-  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'>,
+  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'> & { role?: StoreRole },
 ): string {
   const derived = containerPrometheusConfig(sourceYaml, opts, null);
   const doc = parseYaml(derived.yaml) as { scrape_configs: Record<string, unknown>[] };
@@ -82,12 +87,23 @@ interface One {
   configs?: Docker.ConfigReference[];
   mode?: Docker.ServiceMode;
   extraLabels?: Record<string, string>;
+  /** How many services share the component's budget (default 1: the whole budget is this service's). */
+  shares?: number;
 }
 
-/** The component's budget as Resources.Limits (nothing for components without one, e.g. sd). */
-function limitsOf(ctx: SpecContext, component: string): { Resources?: Docker.ResourceRequirements } {
+/**
+ * The component's budget as Resources.Limits (nothing for components without one, e.g. sd). A budget shared
+ * by `shares` services (the producers: one service per producer) is split equally, as docker splits it
+ * between containers: each task's limit is its own, so the whole budget would otherwise go to every one.
+ */
+function limitsOf(
+  ctx: SpecContext,
+  component: string,
+  shares = 1,
+): { Resources?: Docker.ResourceRequirements } {
   const c = componentOfService(component);
-  const limits = swarmLimits(c && ctx.resources ? ctx.resources[c] : null);
+  const budget = c && ctx.resources ? ctx.resources[c] : null;
+  const limits = swarmLimits(budget && shares > 1 ? shareOf(budget, shares) : budget);
   return Object.keys(limits).length > 0 ? { Resources: { Limits: limits } } : {};
 }
 
@@ -108,7 +124,7 @@ export function serviceSpec(ctx: SpecContext, o: One): Docker.CreateServiceOptio
       RestartPolicy: { Condition: 'none' },
       Placement: { Constraints: o.constraints },
       Networks: [{ Target: ctx.networkId, Aliases: [o.alias] }],
-      ...limitsOf(ctx, o.component),
+      ...limitsOf(ctx, o.component, o.shares),
     },
     Mode: o.mode ?? { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'dnsrr' },
@@ -130,7 +146,7 @@ export function prometheusConfigRefs(
 export function observerSpecs(
   ctx: SpecContext,
   promConfigs: Docker.ConfigReference[],
-  opts: Pick<StackOptions, 'collectorFlags' | 'withNodeExporter'>,
+  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter' | 'store'>,
 ): Docker.CreateServiceOptions[] {
   checkSupported(opts, { runtime: 'swarm', nodeExporter: false });
   const specs = stackComponents(opts);
@@ -159,14 +175,17 @@ export function observerSpecs(
       env: ['SD_DNS=producer', 'SD_PRODUCER_PORT=9100', 'SD_PORT=8080'],
       constraints: c,
     }),
-    serviceSpec(ctx, {
-      component: 'prometheus',
-      alias: 'prometheus',
-      image: composeImage(ctx.compose, 'prometheus').image,
-      args: containerCommand(specs.prometheus),
-      configs: promConfigs,
-      constraints: c,
-    }),
+    // One Prometheus per store (#24), the same image; each reads its own file of the mounted configs.
+    ...storeRoles(opts.store).map(({ component }) =>
+      serviceSpec(ctx, {
+        component,
+        alias: component,
+        image: composeImage(ctx.compose, 'prometheus').image,
+        args: containerCommand(specs[component as BaseComponent]),
+        configs: promConfigs,
+        constraints: c,
+      }),
+    ),
   ];
 }
 
@@ -175,8 +194,11 @@ export function producerSpec(
   name: string,
   args: string[],
   constraints: string[],
+  /** The fleet's producer count: each producer's service gets an equal share of the producers' budget. */
+  producers = 1,
 ): Docker.CreateServiceOptions {
   return serviceSpec(ctx, {
+    shares: producers,
     component: 'producer',
     alias: 'producer',
     name,
