@@ -45,14 +45,21 @@ async function turnsDuring(gen: Generator<void, number, undefined>, sliceMs: num
 
 describe('runSliced', () => {
   const cases = [
-    // other threads (JIT, GC) use a little CPU meanwhile; a wall-clock slice would turn after every step (10)
-    { name: 'steps that sleep (wall time, no CPU) stay in one slice', step: sleepStep, min: 0, max: 3 },
-    { name: 'steps that burn CPU are cut into slices', step: busyStep, min: 8, max: 11 },
+    // 10 steps that each sleep longer than a slice: a wall-clock slice would turn after every step (10);
+    // other threads of the process (JIT, GC) use a little CPU meanwhile, hence the slack
+    {
+      name: 'steps that sleep (wall time, no CPU) stay in one slice',
+      step: sleepStep,
+      ms: 12,
+      slice: 10,
+      min: 0,
+      max: 3,
+    },
+    { name: 'steps that burn CPU are cut into slices', step: busyStep, ms: 3, slice: 2, min: 8, max: 11 },
   ];
   for (const c of cases)
     it(c.name, async () => {
-      // 10 steps of 3 ms each, slices of 2 ms
-      const turns = await turnsDuring(steps(10, c.step, 3), 2);
+      const turns = await turnsDuring(steps(10, c.step, c.ms), c.slice);
       assert.ok(turns >= c.min && turns <= c.max, `${turns} turns, want ${c.min}..${c.max}`);
     });
 });
