@@ -5,22 +5,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { DROP_REASONS, REFUSAL_REASONS, TAG_ERROR_REASONS } from '../src/index.ts';
+import { fuzzRunArgs, REPO_ROOT } from '../testkit/fuzz-args.ts';
 import { checkCase, checkExposition, datagram, newIngest, promtool, render } from '../testkit/fuzz-lines.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROOT = REPO_ROOT;
 const RESULTS = join(ROOT, 'bench/results/collector-fuzz.json');
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '100000' },
-    seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
-  },
-});
-const runs = Number(values.runs);
-const seed = Number(values.seed);
+const { runs, seed } = fuzzRunArgs();
 
 // Several shared stores, so the merged exposition promtool reads stays a few MB and cardinality limits
 // do not turn every later case into a refusal.

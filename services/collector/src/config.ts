@@ -59,6 +59,16 @@ export interface CollectorConfig {
   otlpMaxInflightBytes: number;
   /** Resource attribute keys that become labels (as sent, e.g. service.instance.id). */
   otlpResourceLabels: readonly string[];
+  /** Data points one OTLP request may carry; more: 413 (the work per request is bounded, not only its bytes). */
+  otlpMaxPoints: number;
+  /** Explicit bounds one OTLP histogram point may carry; more: the point is refused (too_many_bounds). */
+  otlpMaxBounds: number;
+  /** Longest OTLP metric name, characters; longer: the point is refused (name_too_long). */
+  otlpMaxNameLength: number;
+  /** Milliseconds a point's time may lie in the future; beyond: refused (future_timestamp). */
+  otlpMaxFutureSkew: number;
+  /** Milliseconds an OTLP request body may take to arrive; then 408 and its in-flight bytes are freed. */
+  otlpBodyTimeout: number;
 }
 
 /** What callers may pass: every key optional; sizes, durations, buckets and booleans also as strings. */
@@ -283,6 +293,49 @@ export const OPTIONS: Record<keyof CollectorConfig, OptionDef> = {
     kind: 'list',
     default: 'service.name,service.instance.id,pod',
     help: 'OTLP resource attributes that become labels (comma-separated keys as sent; dots become _)',
+  },
+  otlpMaxPoints: {
+    flag: 'otlp-max-points',
+    env: 'COLLECTOR_OTLP_MAX_POINTS',
+    kind: 'int',
+    default: 100_000,
+    min: 1,
+    max: 10_000_000,
+    help: 'data points one OTLP request may carry; more: 413',
+  },
+  otlpMaxBounds: {
+    flag: 'otlp-max-bounds',
+    env: 'COLLECTOR_OTLP_MAX_BOUNDS',
+    kind: 'int',
+    default: 256,
+    min: 1,
+    max: 100_000,
+    help: 'explicit bounds per OTLP histogram point; more: the point is refused (too_many_bounds)',
+  },
+  otlpMaxNameLength: {
+    flag: 'otlp-max-name-length',
+    env: 'COLLECTOR_OTLP_MAX_NAME_LENGTH',
+    kind: 'int',
+    default: 255,
+    min: 1,
+    max: 1 << 20,
+    help: 'longest OTLP metric name, characters (the OTel API limit is 255); longer: refused (name_too_long)',
+  },
+  otlpMaxFutureSkew: {
+    flag: 'otlp-max-future-skew',
+    env: 'COLLECTOR_OTLP_MAX_FUTURE_SKEW',
+    kind: 'duration',
+    default: '10m',
+    min: 0,
+    help: 'how far in the future a point time may be; beyond: refused (future_timestamp), the series clock kept',
+  },
+  otlpBodyTimeout: {
+    flag: 'otlp-body-timeout',
+    env: 'COLLECTOR_OTLP_BODY_TIMEOUT',
+    kind: 'duration',
+    default: '5s',
+    min: 10,
+    help: 'time an OTLP request body may take to arrive; then 408, its in-flight bytes freed (counted)',
   },
 };
 

@@ -34,7 +34,7 @@ const SELF: SelfValues = {
   tcpOpen: 0,
   tcpRefused: 0,
   tcpIdleClosed: 0,
-  http: { refusedBusy: 0, refusedConnections: 0, timeouts: 0 },
+  http: { refusedBusy: 0, refusedConnections: 0, refusedBadRequest: 0, refusedBodyTimeout: 0, timeouts: 0 },
   otlp: otlpSelf(),
 };
 

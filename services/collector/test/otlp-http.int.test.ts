@@ -308,3 +308,88 @@ describe('OTLP/HTTP: back-pressure', () => {
     assert.equal(await selfValue(r.http, 'collector_otlp_inflight_bytes'), 0);
   });
 });
+
+describe('OTLP/HTTP: simultaneous exports whose applies are sliced', () => {
+  it('a body that has arrived leaves the in-flight budget: no 429 for exports that only overlap in their apply', async () => {
+    // Pods that export at the same instant (jitter off) arrive together. Each body arrives whole, but its
+    // apply runs in slices that give the event loop turns, so the next pod's request is read while the
+    // previous one is still being applied. The in-flight budget counts bodies being received: those
+    // requests must not be refused for each other (1 KiB budget, bodies ~80 KB: any overlap counted
+    // there would be a 429). Their chunked bodies (no Content-Length, as the OTel exporter sends them)
+    // reserve the whole --otlp-max-request-size while they arrive.
+    const r = await start({ otlpMaxInflightBytes: '1KiB' });
+    const pods = 6;
+    const body = (pod: number) =>
+      encodeRequest({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'pod', value: { stringValue: `pod-${pod}` } }] },
+            scopeMetrics: [
+              {
+                metrics: Array.from({ length: 30 }, (_, m) => ({
+                  name: `sim.m${m}`,
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: Array.from({ length: 100 }, (_, v) => ({
+                      timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                      asInt: 1,
+                      attributes: [{ key: 'venue', value: { stringValue: `v${v}` } }],
+                    })),
+                  },
+                })),
+              },
+            ],
+          },
+        ],
+      });
+    const bodies = Array.from({ length: pods }, (_, p) => body(p));
+    const { host, port } = parseHostPort(r.url.slice(7, r.url.indexOf('/v1')));
+    // Raw sockets, all connected first, then every request written at once (chunked, one write each).
+    const socks = await Promise.all(
+      bodies.map(
+        () =>
+          new Promise<net.Socket>((res, rej) => {
+            const s = net.connect(port, host, () => res(s));
+            s.once('error', rej);
+          }),
+      ),
+    );
+    const answers = socks.map((s) => {
+      let a = '';
+      s.on('data', (d: Buffer) => {
+        a += d.toString('latin1');
+      });
+      return () => a;
+    });
+    socks.forEach((s, i) => {
+      const b = bodies[i]!;
+      s.write(
+        Buffer.concat([
+          Buffer.from(
+            `POST /v1/metrics HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/x-protobuf\r\n` +
+              `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${b.length.toString(16)}\r\n`,
+          ),
+          b,
+          Buffer.from('\r\n0\r\n\r\n'),
+        ]),
+      );
+    });
+    try {
+      assert.ok(
+        await waitFor(() => answers.every((a) => a().includes('\r\n\r\n')), 20_000),
+        'every request answered',
+      );
+      const codes = answers.map((a) => a().slice(9, 12));
+      assert.deepEqual(codes, Array(pods).fill('200'), 'every simultaneous export answered 200');
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+    assert.equal(await selfValue(r.http, 'collector_otlp_requests_total', { code: '429' }), 0);
+    assert.equal(
+      await selfValue(r.http, 'collector_otlp_points_total', { outcome: 'accepted' }),
+      pods * 3000,
+    );
+    assert.equal(await selfValue(r.http, 'collector_otlp_inflight_bytes'), 0);
+  });
+});

@@ -7,6 +7,8 @@ import { decodeRequest, encodeRequest, OtlpDecodeError } from '../src/parse/otlp
 
 const T0 = 1_764_547_200_000_000_000n; // 2025-12-01T00:00:00Z in ns
 const ns = (s: number) => String(T0 + BigInt(s) * 1_000_000_000n);
+/** The collector's clock in these tests: one hour after T0 (points are never "from the future"). */
+const NOW = Number(T0 / 1_000_000n) + 3_600_000;
 
 /** A request shaped as in the OTLP specification's JSON examples, with fields the collector does not know. */
 function specRequest(opts: { sumValue?: string; time?: number; temporality?: number } = {}) {
@@ -89,7 +91,7 @@ const EXPECTED = [
 describe('OTLP decode → store → exposition', () => {
   it('a spec-shaped JSON request: names, resource labels, sum, gauge, histogram; unknown fields ignored', () => {
     const c = collector();
-    const r = c.otlp.apply(decodeRequest(Buffer.from(JSON.stringify(specRequest())), 'json'), 1000);
+    const r = c.otlp.apply(decodeRequest(Buffer.from(JSON.stringify(specRequest())), 'json'), NOW);
     assert.deepEqual(r, { accepted: 3, refused: 0, message: '' });
     const out = c.render();
     assert.deepEqual(lines(out, 'orders_accepted'), EXPECTED);
@@ -111,11 +113,11 @@ describe('OTLP decode → store → exposition', () => {
 
   it('the same request as protobuf decodes to the same exposition; unknown protobuf fields are skipped', () => {
     const a = collector();
-    a.otlp.apply(decodeRequest(Buffer.from(JSON.stringify(specRequest())), 'json'), 1000);
+    a.otlp.apply(decodeRequest(Buffer.from(JSON.stringify(specRequest())), 'json'), NOW);
     const b = collector();
     // field 99 (varint 1) appended at the top level: a field from a future version of the proto
     const body = Buffer.concat([encodeRequest(specRequest()), Buffer.from([0x98, 0x06, 0x01])]);
-    assert.deepEqual(b.otlp.apply(decodeRequest(body, 'protobuf'), 1000).accepted, 3);
+    assert.deepEqual(b.otlp.apply(decodeRequest(body, 'protobuf'), NOW).accepted, 3);
     const strip = (s: string) => s.split('# HELP collector_')[0];
     assert.equal(strip(b.render()), strip(a.render()));
   });
@@ -127,7 +129,7 @@ describe('OTLP decode → store → exposition', () => {
       .replaceAll('scopeMetrics', 'scope_metrics')
       .replaceAll('dataPoints', 'data_points')
       .replaceAll('asInt', 'as_int');
-    assert.equal(c.otlp.apply(decodeRequest(Buffer.from(json), 'json'), 1000).accepted, 3);
+    assert.equal(c.otlp.apply(decodeRequest(Buffer.from(json), 'json'), NOW).accepted, 3);
     assert.deepEqual(lines(c.render(), 'orders_accepted'), EXPECTED);
   });
 
@@ -145,7 +147,7 @@ describe('OTLP decode → store → exposition', () => {
   it('cumulative: the first point counts whole, later ones replace, an older one is refused and counted', () => {
     const c = collector();
     const send = (v: string, t: number) =>
-      c.otlp.apply(decodeRequest(encodeRequest(specRequest({ sumValue: v, time: t })), 'protobuf'), 1000);
+      c.otlp.apply(decodeRequest(encodeRequest(specRequest({ sumValue: v, time: t })), 'protobuf'), NOW);
     send('5', 10);
     assert.deepEqual(lines(c.render(), 'orders_accepted'), EXPECTED);
     assert.equal(send('9', 20).accepted, 3);
@@ -161,13 +163,13 @@ describe('OTLP decode → store → exposition', () => {
   it('delta sums add; --strict-names appends _total to monotonic sums', () => {
     const c = collector({ strictNames: 'on' });
     for (const t of [10, 20])
-      c.otlp.apply(decodeRequest(encodeRequest(specRequest({ time: t, temporality: 1 })), 'protobuf'), 1000);
+      c.otlp.apply(decodeRequest(encodeRequest(specRequest({ time: t, temporality: 1 })), 'protobuf'), NOW);
     assert.match(lines(c.render(), 'orders_accepted_total{')[0]!, / 10$/);
   });
 
   it('refusals by reason: unsupported types, no value, unspecified temporality, a StatsD name, bad labels', () => {
     const c = collector();
-    c.ingest.datagram(Buffer.from('statsd_orders:1|c'), 1000);
+    c.ingest.datagram(Buffer.from('statsd_orders:1|c'), NOW);
     const req = {
       resourceMetrics: [
         {
@@ -213,7 +215,7 @@ describe('OTLP decode → store → exposition', () => {
         },
       ],
     };
-    const r = c.otlp.apply(decodeRequest(Buffer.from(JSON.stringify(req)), 'json'), 1000);
+    const r = c.otlp.apply(decodeRequest(Buffer.from(JSON.stringify(req)), 'json'), NOW);
     assert.deepEqual([r.accepted, r.refused], [1, 7]);
     const out = c.render();
     for (const [reason, n] of [
@@ -264,7 +266,7 @@ describe('OTLP decode → store → exposition', () => {
         },
       ],
     });
-    const apply = (o: object) => c.otlp.apply(decodeRequest(Buffer.from(JSON.stringify(o)), 'json'), 1000);
+    const apply = (o: object) => c.otlp.apply(decodeRequest(Buffer.from(JSON.stringify(o)), 'json'), NOW);
     assert.equal(apply(req(['1', '1'], [1], 1)).message, 'bad_value: metric "h"');
     assert.equal(apply(req(['1', '2'], [1], 2)).accepted, 1);
     assert.equal(apply(req(['1', '2'], [2], 3)).message, 'bounds_changed: metric "h"');

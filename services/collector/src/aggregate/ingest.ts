@@ -5,6 +5,7 @@ import {
   R_SET_FULL,
   REASON_COUNT,
   REFUSAL_COUNT,
+  RF_MAX_SERIES_BYTES,
   T_COUNTER,
   T_GAUGE,
   T_SET,
@@ -18,6 +19,8 @@ import {
   DEFAULT_MAX_SERIES_BYTES,
   isRefused,
   refusalOf,
+  refused,
+  SET_MEMBER_OVERHEAD,
   type Series,
   Store,
   type StoreOptions,
@@ -165,7 +168,10 @@ export class Ingest {
       }
       const rr = this.apply(series, s, buf);
       if (rr !== R_OK) {
-        st.parseErrors[rr]!++;
+        if (isRefused(rr)) {
+          st.seriesRejected++;
+          st.seriesRejectedBy[refusalOf(rr)]!++;
+        } else st.parseErrors[rr]!++;
         continue;
       }
       const src = series.source;
@@ -202,6 +208,10 @@ export class Ingest {
       const m = buf.toString('utf8', s.valueStart, s.valueEnd);
       if (!members.has(m)) {
         if (members.size >= this.maxSetSize) return R_SET_FULL;
+        // Members are memory the sender chooses (10k × 8 KB per set): they count in --max-series-bytes.
+        const cost = m.length + SET_MEMBER_OVERHEAD;
+        if (!this.store.charge(cost)) return refused(RF_MAX_SERIES_BYTES);
+        series.memberBytes += cost;
         members.add(m);
       }
     } else {

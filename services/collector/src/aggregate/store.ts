@@ -58,12 +58,14 @@ export class Series {
   /** OTLP histograms carry their own bounds (null: the store's --buckets); `le` label text per bucket. */
   bounds: Float64Array | null = null;
   les: string[] | null = null;
-  /** OTLP: time_unix_nano of the last point applied (as a double; -1: none yet). */
-  lastTimeNs = -1;
+  /** OTLP: time_unix_nano of the last point applied, as an integer (-1n: none yet). */
+  lastTimeNs = -1n;
   sum = 0;
   count = 0;
   /** Set: distinct members of the current window, and the count of the last completed window (-1: none yet). */
   readonly members: Set<string> | null;
+  /** Set: bytes the current window's members hold against --max-series-bytes (released when it closes). */
+  memberBytes = 0;
   lastWindow = -1;
   constructor(
     readonly family: Family,
@@ -94,6 +96,8 @@ export interface StoreOptions {
 
 export const DEFAULT_MAX_LABEL_VALUE_LENGTH = 1024;
 export const DEFAULT_MAX_SERIES_BYTES = 64 * 1024 * 1024;
+/** What one set member costs beyond its text (Set entry, string header), bytes. */
+export const SET_MEMBER_OVERHEAD = 40;
 
 /** Store.resolve refused the line by a budget: -(RF_* code + 1). */
 export const refused = (rf: number): number => -(rf + 1);
@@ -113,6 +117,8 @@ export class Store {
   seriesCount = 0;
   /** What the series hold against --max-series-bytes: label text, family names, a fixed overhead each. */
   bytes = 0;
+  /** Series left out of /metrics renders: their text would be too long to build (counted per render). */
+  unrendered = 0;
   readonly opts: Readonly<StoreOptions>;
   private readonly maxLabelValueLength: number;
   private readonly maxSeriesBytes: number;
@@ -177,6 +183,16 @@ export class Store {
     return series;
   }
 
+  /**
+   * Memory a series keeps beyond its key (set members, a histogram's own bounds): true when it fits in
+   * --max-series-bytes and was added to the count; false (nothing added) when it does not.
+   */
+  charge(bytes: number): boolean {
+    if (this.bytes + bytes > this.maxSeriesBytes) return false;
+    this.bytes += bytes;
+    return true;
+  }
+
   /** 0 when one more series of `bytes` fits, else the refusal (see refused()). */
   private full(bytes: number): number {
     if (this.seriesCount >= this.opts.maxSeries) return refused(RF_MAX_SERIES);
@@ -235,6 +251,8 @@ export class Store {
     for (const s of this.setSeries) {
       s.lastWindow = s.members!.size;
       s.members!.clear();
+      this.bytes -= s.memberBytes;
+      s.memberBytes = 0;
     }
     for (const [name, src] of this.sources) {
       if (nowMs - src.lastSeenMs > sourceTtlMs) {

@@ -28,6 +28,9 @@ export const DROP_REASONS = [
   'type_conflict', // the name already exists with another type
   'name_conflict', // the exposed name collides with another family (histogram suffixes, self-metrics)
   'set_full', // a set already holds --max-set-size distinct values in this window
+  'dogstatsd_event', // a DogStatsD event, _e{title_len,text_len}:title|text|…: not a metric, not aggregated
+  'dogstatsd_service_check', // a DogStatsD service check, _sc|name|status|…: not a metric, not aggregated
+  'truncated_line', // TCP: the connection was reset (not closed) with a last line that had no newline
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -47,6 +50,9 @@ export const R_LINE_TOO_LONG = 12;
 export const R_TYPE_CONFLICT = 13;
 export const R_NAME_CONFLICT = 14;
 export const R_SET_FULL = 15;
+export const R_DSD_EVENT = 16;
+export const R_DSD_SERVICE_CHECK = 17;
+export const R_TRUNCATED = 18;
 export const REASON_COUNT = DROP_REASONS.length;
 
 /**

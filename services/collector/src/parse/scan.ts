@@ -3,6 +3,8 @@ import {
   R_BAD_RATE,
   R_BAD_TIMESTAMP,
   R_BAD_VALUE,
+  R_DSD_EVENT,
+  R_DSD_SERVICE_CHECK,
   R_EMPTY_NAME,
   R_INVALID_UTF8,
   R_LINE_TOO_LONG,
@@ -169,6 +171,19 @@ export function scanLine(
   let c = 0;
   let reason = R_OK;
 
+  // 0. DogStatsD events (_e{…}) and service checks (_sc|…) are not metrics: counted under their own reasons
+  if (end - pos >= 3 && buf[pos] === 95 /* _ */) {
+    if (buf[pos + 1] === 101 /* e */ && buf[pos + 2] === 123 /* { */)
+      return finishBad(buf, pos, end, s, R_DSD_EVENT, maxLineSize);
+    if (
+      end - pos >= 4 &&
+      buf[pos + 1] === 115 /* s */ &&
+      buf[pos + 2] === 99 /* c */ &&
+      buf[pos + 3] === PIPE
+    )
+      return finishBad(buf, pos, end, s, R_DSD_SERVICE_CHECK, maxLineSize);
+  }
+
   // 1. name region, up to the first ':'
   gHash = s.seed;
   pos = scanRegion(dv, buf, pos, end, COLONS, NLS, COLON, NL);
@@ -297,6 +312,12 @@ export function scanLine(
     }
     s.nValues = n;
     if (type === T_COUNTER && s.values[0]! < 0) return settle(buf, s, R_NEGATIVE_COUNTER);
+    // A rate is a divisor: 1e-320 is inside (0, 1] but makes the scaled value (or a histogram's weight) +Inf.
+    if (s.rate !== 1 && type !== T_GAUGE) {
+      if (!Number.isFinite(1 / s.rate)) return settle(buf, s, R_BAD_RATE);
+      for (let k = 0; k < n; k++)
+        if (!Number.isFinite(s.values[k]! / s.rate)) return settle(buf, s, R_BAD_RATE);
+    }
     if (type === T_GAUGE) {
       const first = buf[s.valueStart];
       s.relative = first === 43 || first === 45;

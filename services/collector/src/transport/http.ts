@@ -59,6 +59,25 @@ export class HttpStats {
   refusedConnections = 0;
   /** Connections closed by --http-timeout while a response was in flight. */
   timeouts = 0;
+  /** Requests Node's parser refused (400: bad framing, e.g. `Content-Length: -1`), both listeners. */
+  refusedBadRequest = 0;
+  /** Request bodies that did not arrive in time (408: --otlp-body-timeout, or Node's request timeout). */
+  refusedBodyTimeout = 0;
+}
+
+/**
+ * Counts what a listener refuses before any route sees it: connections over the cap (closed on arrival)
+ * and requests the HTTP parser rejects or times out. Used by both listeners (--http and --otlp-http).
+ */
+export function countRefusals(server: import('node:http').Server, stats: HttpStats): void {
+  server.on('drop', () => {
+    stats.refusedConnections++;
+  });
+  server.on('clientError', (err: Error & { code?: string }) => {
+    const code = err.code ?? '';
+    if (code === 'ERR_HTTP_REQUEST_TIMEOUT') stats.refusedBodyTimeout++;
+    else if (code.startsWith('HPE_')) stats.refusedBadRequest++;
+  });
 }
 
 /** Extra read-only JSON endpoints (path → body producer), e.g. /debug/arrivals. */
@@ -119,24 +138,18 @@ function notAllowed(reply: FastifyReply): FastifyReply {
     .send('method not allowed\n');
 }
 
-export async function startHttp(
-  at: HostPort,
-  flag: string,
+/**
+ * GET /metrics: the exposition streamed chunk by chunk (one per read of the client), at most
+ * --http-max-renders at once (503 + Retry-After beyond, counted).
+ */
+function metricsRoute(
+  app: FastifyInstance,
   limits: HttpLimits,
   metrics: MetricsSource,
-  json: JsonRoutes = {},
-  stats: HttpStats = new HttpStats(),
-): Promise<HttpListener> {
-  const app = collectorFastify(1024, limits.timeoutMs); // every route is GET/HEAD: a body is never needed
+  stats: HttpStats,
+  inFlight: WeakSet<Socket>,
+): void {
   let rendering = 0;
-  // Sockets with a response in flight: a timeout there is a client that stopped reading (counted);
-  // a timeout elsewhere is an idle keep-alive connection (closed quietly).
-  const inFlight = new WeakSet<Socket>();
-
-  const paths = ['/metrics', '/metrics/self', '/healthz', ...Object.keys(json)];
-  const other = ['DELETE', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
-  for (const url of paths) app.route({ method: [...other], url, handler: (_q, reply) => notAllowed(reply) });
-
   app.route({
     method: ['GET', 'HEAD'],
     url: '/metrics',
@@ -164,6 +177,26 @@ export async function startHttp(
       return reply.send(new ExpositionStream(metrics.chunks(), metrics.rendered, release));
     },
   });
+}
+
+export async function startHttp(
+  at: HostPort,
+  flag: string,
+  limits: HttpLimits,
+  metrics: MetricsSource,
+  json: JsonRoutes = {},
+  stats: HttpStats = new HttpStats(),
+): Promise<HttpListener> {
+  const app = collectorFastify(1024, limits.timeoutMs); // every route is GET/HEAD: a body is never needed
+  // Sockets with a response in flight: a timeout there is a client that stopped reading (counted);
+  // a timeout elsewhere is an idle keep-alive connection (closed quietly).
+  const inFlight = new WeakSet<Socket>();
+
+  const paths = ['/metrics', '/metrics/self', '/healthz', ...Object.keys(json)];
+  const other = ['DELETE', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
+  for (const url of paths) app.route({ method: [...other], url, handler: (_q, reply) => notAllowed(reply) });
+
+  metricsRoute(app, limits, metrics, stats, inFlight);
   app.route({
     method: ['GET', 'HEAD'],
     url: '/metrics/self',
@@ -198,9 +231,7 @@ export async function startHttp(
 
   const server = app.server;
   server.maxConnections = limits.maxConnections;
-  server.on('drop', () => {
-    stats.refusedConnections++;
-  });
+  countRefusals(server, stats);
   // With a listener, Node leaves the timed-out socket to us: count it when a response was in flight.
   server.on('timeout', (socket: Socket) => {
     if (inFlight.has(socket)) stats.timeouts++;

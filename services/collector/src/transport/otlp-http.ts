@@ -2,16 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { HostPort } from '@pushpull/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApplyResult } from '../aggregate/otlp.ts';
-import {
-  decodeRequest,
-  type Encoding,
-  type ExportRequest,
-  encodeResponse,
-  encodeStatus,
-  inflate,
-  OtlpDecodeError,
-} from '../parse/otlp.ts';
-import { collectorFastify, type HttpListener, listenOn } from './http.ts';
+import { type Encoding, encodeResponse, encodeStatus, inflate, OtlpDecodeError } from '../parse/otlp.ts';
+import { ApplyGate } from './apply-gate.ts';
+import { collectorFastify, countRefusals, type HttpListener, HttpStats, listenOn } from './http.ts';
+import { type Backlog, runSliced } from './slices.ts';
 
 // OTLP/HTTP edge (fastify), per the OTLP specification's OTLP/HTTP section: POST /v1/metrics with
 // application/x-protobuf or application/json (optionally gzip), 200 + ExportMetricsServiceResponse
@@ -26,6 +20,14 @@ export interface OtlpHttpLimits {
   maxInflightBytes: number;
   timeoutMs: number;
   maxConnections: number;
+  /** Data points per request; more: 413. */
+  maxPoints: number;
+  /** Milliseconds a body may take to arrive; then 408 and its in-flight bytes are freed. */
+  bodyTimeoutMs: number;
+  /** Longest stretch (ms of CPU time) of decode/apply work before the event loop gets a turn. */
+  sliceMs: number;
+  /** The UDP socket's backlog: drained before the next slice (slices.ts). */
+  backlog?: Backlog;
 }
 
 export const OTLP_LATENCY_BOUNDS = [
@@ -54,7 +56,11 @@ export class OtlpHttpStats {
   }
 }
 
-export type OtlpSink = (req: ExportRequest) => ApplyResult;
+/**
+ * Decodes and applies a request body (already inflated); a generator that yields between slices of work
+ * (see runSliced). Throws OtlpDecodeError before anything is applied when the body cannot be decoded whole.
+ */
+export type OtlpSink = (body: Buffer, encoding: Encoding) => Generator<void, ApplyResult, undefined>;
 
 const PATH = '/v1/metrics';
 const CT = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
@@ -89,17 +95,20 @@ export async function startOtlpHttp(
   limits: OtlpHttpLimits,
   sink: OtlpSink,
   stats: OtlpHttpStats,
+  httpStats: HttpStats = new HttpStats(),
 ): Promise<HttpListener> {
   const app = collectorFastify(limits.maxRequestSize, limits.timeoutMs);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([CT.protobuf, CT.json], { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
   );
-  budget(app, limits, stats);
-  routes(app, limits, sink, stats);
+  const release = budget(app, limits, stats, httpStats);
+  // Bodies being decoded/applied at once: one largest request's worth, as before slicing (apply-gate.ts).
+  routes(app, limits, sink, stats, { gate: new ApplyGate(limits.maxRequestSize), release });
 
   const server = app.server;
   server.maxConnections = limits.maxConnections;
+  countRefusals(server, httpStats);
   const address = await listenOn(app, at, flag);
   let closing: Promise<void> | null = null;
   return {
@@ -112,14 +121,25 @@ export async function startOtlpHttp(
   };
 }
 
-/** The in-flight byte budget: reserved on arrival (429 + Retry-After when full), released exactly once. */
-function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpStats): void {
-  const held = new WeakMap<IncomingMessage, number>();
+/**
+ * The in-flight byte budget: reserved on arrival (429 + Retry-After when full), released exactly once: when
+ * the body enters the apply stage (ApplyGate), or with the answer. A body that has not arrived within
+ * --otlp-body-timeout is cut (408, counted): a trickle cannot hold the budget, so real exporters are not
+ * kept at 429. Returns the release.
+ */
+function budget(
+  app: FastifyInstance,
+  limits: OtlpHttpLimits,
+  stats: OtlpHttpStats,
+  http: HttpStats,
+): (req: FastifyRequest) => void {
+  const held = new WeakMap<IncomingMessage, { bytes: number; timer: NodeJS.Timeout }>();
   const release = (req: FastifyRequest) => {
-    const n = held.get(req.raw);
-    if (n === undefined) return;
+    const h = held.get(req.raw);
+    if (h === undefined) return;
     held.delete(req.raw);
-    stats.inflightBytes -= n;
+    clearTimeout(h.timer);
+    stats.inflightBytes -= h.bytes;
   };
   app.addHook('onRequest', (req, reply, done) => {
     if (req.method !== 'POST' || req.url.split('?')[0] !== PATH) return done();
@@ -134,8 +154,25 @@ function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpSta
       fail(req, reply, 429, RESOURCE_EXHAUSTED, msg);
       return;
     }
-    held.set(req.raw, want);
+    const t0 = performance.now();
+    const timer = setTimeout(() => {
+      release(req);
+      http.refusedBodyTimeout++;
+      stats.answered(408, (performance.now() - t0) / 1000);
+      const sock = req.raw.socket;
+      sock.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      sock.destroySoon();
+      setTimeout(() => sock.destroy(), 1000).unref();
+    }, limits.bodyTimeoutMs);
+    timer.unref();
+    held.set(req.raw, { bytes: want, timer });
     stats.inflightBytes += want;
+    done();
+  });
+  // The body is in: the deadline no longer applies (the bytes stay reserved until the answer).
+  app.addHook('preValidation', (req, _reply, done) => {
+    const h = held.get(req.raw);
+    if (h !== undefined) clearTimeout(h.timer);
     done();
   });
   app.addHook('onRequestAbort', (req, done) => {
@@ -147,28 +184,63 @@ function budget(app: FastifyInstance, limits: OtlpHttpLimits, stats: OtlpHttpSta
     if (req.url.split('?')[0] === PATH) stats.answered(reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
+  return release;
+}
+
+/** The apply stage, and how a body leaves the in-flight budget on entering it. */
+interface Stage {
+  gate: ApplyGate;
+  release: (req: FastifyRequest) => void;
+}
+
+/**
+ * Decodes and applies a whole body once it is through the gate. Entering releases the body's in-flight
+ * bytes: a request that has arrived is no longer "being received", so the next exporter's request is not
+ * refused for it while this one is applied in slices (it used to be applied in one go, before any other
+ * socket was read).
+ */
+async function applyBody(
+  req: FastifyRequest,
+  raw: Buffer,
+  enc: Encoding,
+  limits: OtlpHttpLimits,
+  sink: OtlpSink,
+  stage: Stage,
+): Promise<ApplyResult> {
+  await stage.gate.enter(raw.length);
+  stage.release(req);
+  try {
+    const body = inflate(raw, req.headers['content-encoding']?.toLowerCase(), limits.maxRequestSize);
+    return await runSliced(sink(body, enc), limits.sliceMs, limits.backlog);
+  } finally {
+    stage.gate.leave(raw.length);
+  }
 }
 
 /** POST /v1/metrics, and answers in OTLP's shape for everything else. */
-function routes(app: FastifyInstance, limits: OtlpHttpLimits, sink: OtlpSink, stats: OtlpHttpStats): void {
+function routes(
+  app: FastifyInstance,
+  limits: OtlpHttpLimits,
+  sink: OtlpSink,
+  stats: OtlpHttpStats,
+  stage: Stage,
+): void {
   app.route({
     method: 'POST',
     url: PATH,
-    handler: (req, reply) => {
+    handler: async (req, reply) => {
       const enc = encodingOf(req);
       if (enc === null) return fail(req, reply, 415, INVALID_ARGUMENT, 'unsupported content type');
       // An empty body is a valid (empty) protobuf request; fastify hands none to the parser for it.
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       stats.bytes += raw.length;
-      let decoded: ExportRequest;
+      let r: ApplyResult;
       try {
-        const body = inflate(raw, req.headers['content-encoding']?.toLowerCase(), limits.maxRequestSize);
-        decoded = decodeRequest(body, enc);
+        r = await applyBody(req, raw, enc, limits, sink, stage);
       } catch (e) {
-        const tooLarge = e instanceof OtlpDecodeError && e.tooLarge;
-        return fail(req, reply, tooLarge ? 413 : 400, INVALID_ARGUMENT, (e as Error).message);
+        const status = e instanceof OtlpDecodeError ? e.status : 400;
+        return fail(req, reply, status, INVALID_ARGUMENT, (e as Error).message);
       }
-      const r = sink(decoded);
       return reply
         .code(200)
         .type(CT[enc])

@@ -58,6 +58,17 @@ export class LineFramer {
     this.pending = null;
     this.discarding = false;
   }
+
+  /**
+   * The connection was reset: a last line without newline is not known to be whole, so it is not applied;
+   * returns 1 when such a line was pending (the caller counts it as `truncated_line`), else 0.
+   */
+  abort(): number {
+    const cut = this.discarding || (this.pending !== null && this.pending.length > 0) ? 1 : 0;
+    this.pending = null;
+    this.discarding = false;
+    return cut;
+  }
 }
 
 export interface TcpListener {
@@ -78,6 +89,8 @@ export interface TcpHandlers {
   onChunk(bytes: number): void;
   onLines(buf: Buffer, start: number, end: number): void;
   onOverlong(): void;
+  /** A connection was reset with an unterminated last line (dropped, counted). */
+  onTruncated(): void;
 }
 
 export interface TcpLimits {
@@ -121,7 +134,8 @@ export function startTcp(
         socket.end();
       });
       socket.on('error', () => {
-        /* a reset connection is the sender's business; its complete lines are already counted */
+        // A reset: the complete lines are already counted; a pending last line is dropped and counted.
+        if (framer.abort() > 0) h.onTruncated();
       });
       socket.on('close', () => open.delete(socket));
     });
