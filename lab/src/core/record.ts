@@ -1,5 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
-import type { RecordNode } from './record-nodes.ts';
+import type { RecordNode, RecordOpen } from './record-nodes.ts';
 import type {
   GeneratorShortfall,
   ResourceComponent,
@@ -79,6 +79,10 @@ export interface BurstConfig {
   resources?: ResourcePlan;
   throttledShare?: number; // run@3: --throttled-share (out of its CPU budget above it)
   collectorRcvbuf?: number | null; // run@3: --collector-rcvbuf in bytes (null = the collector's default)
+  /** --clock-compensation: each producer told the open in its own clock (absent in older records = off). */
+  clockCompensation?: boolean;
+  /** TEST ONLY --test-clock-skew NODE:MS: a clock skew injected into the producers on one swarm node. */
+  testClockSkew?: { node: string; ms: number } | null;
 }
 
 /** The producer's ground-truth ledger: one definition on both sides of the wire (@pushpull/common). */
@@ -336,6 +340,8 @@ export interface RunRecord {
   phases: PhaseMark[];
   /** Epoch ms of the scheduled open (T0). */
   burstAtMs: number;
+  /** The open on every producer: clock offsets, actual instants, spread (absent before 2026-12-07). */
+  open?: RecordOpen;
   series: ProbeSample[];
   /** Final ledgers, one per producer (ground truth). */
   ledgers: Ledger[];
