@@ -8,6 +8,7 @@ import { containerPrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.t
 import { componentOfService, swarmLimits } from '../resource-limits.ts';
 import type { StackOptions } from '../types.ts';
 import { runLabels, serviceName } from './labels.ts';
+import type { NodeTask } from './nodes.ts';
 import { CLOCK_SCRIPT, SD_SCRIPT } from './scripts.ts';
 
 // The services of one swarm run as Engine API service specs, built from the repo's docker-compose.yml (its
@@ -175,6 +176,7 @@ export function producerSpec(
   name: string,
   args: string[],
   constraints: string[],
+  env: string[] = [],
 ): Docker.CreateServiceOptions {
   return serviceSpec(ctx, {
     component: 'producer',
@@ -182,6 +184,7 @@ export function producerSpec(
     name,
     image: composeImage(ctx.compose, 'producer').image,
     args,
+    ...(env.length > 0 ? { env } : {}),
     constraints,
     extraLabels: { 'pushpull.producer': name },
   });
@@ -213,4 +216,12 @@ export function probeSpec(
     mode: { Global: {} },
     extraLabels: { 'pushpull.image': image },
   });
+}
+
+/** A spec's task as environment.nodes lists it (its name, image and Resources.Limits). Pure. */
+export function nodeTaskOf(name: string, spec: Docker.CreateServiceOptions): NodeTask {
+  const t = spec.TaskTemplate as
+    | { ContainerSpec?: { Image?: string }; Resources?: { Limits?: NodeTask['limits'] } }
+    | undefined;
+  return { name, image: t?.ContainerSpec?.Image ?? '', limits: { ...t?.Resources?.Limits } };
 }
