@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { ScenarioResult } from '../src/drill/grid.ts';
 import { findScenario, runScenario } from '../src/drill/run.ts';
 import { processRuntimeFactory } from '../src/runtime/process/runtime.ts';
@@ -35,19 +35,11 @@ function drillPids(): number[] {
 }
 async function measure(name: string): Promise<ScenarioResult> {
   const ctl = new AbortController();
-  const r = await runScenario(
+  return runScenario(
     { root: ROOT, factory: processRuntimeFactory(ROOT), log: () => {}, signal: ctl.signal },
     findScenario(scenarios, name),
     'process',
   );
-  // Every variant ran on its own stack, and every stack is gone.
-  assert.deepEqual(drillPids(), [], 'no drill child left running');
-  assert.deepEqual(
-    readdirSync(tmp).filter((d) => d.startsWith('pushpull-lab-')),
-    [],
-    'no work dir left',
-  );
-  return r;
 }
 const cell = (r: ScenarioResult, column: string, variant: string) => {
   const c = r.cells.find((x) => x.column === column && x.variant === variant);
@@ -59,10 +51,27 @@ const cell = (r: ScenarioResult, column: string, variant: string) => {
 };
 const expectationsHeld = assertExpectationsHeld;
 
-describe('failure-mode drill on the process runtime (integration)', { timeout: 1_200_000 }, () => {
+// Two scenarios at a time: a drill is mostly waiting (for: 30s, partitions of 20 s, 75 s observation windows) on
+// 4-pod fleets, and every scenario brings up its own stacks on free ports, so two share the 2 cores without
+// moving their thresholds; one at a time took 764 s of CI's 50 minutes (2026-12-07). The longest two
+// scenarios start first. The leak check runs once all scenarios are done, since a neighbour's stack is alive
+// while one scenario ends.
+describe('failure-mode drill on the process runtime (integration)', {
+  timeout: 1_200_000,
+  concurrency: 2,
+}, () => {
   before(() => {
     assertBuilt();
     process.env.TMPDIR = tmp; // work dirs land here, so the test can see they are removed
+  });
+  after(() => {
+    // Every variant ran on its own stack, and every stack is gone.
+    assert.deepEqual(drillPids(), [], 'no drill child left running');
+    assert.deepEqual(
+      readdirSync(tmp).filter((d) => d.startsWith('pushpull-lab-')),
+      [],
+      'no work dir left',
+    );
   });
 
   it('target dies: InstanceDown within 2 intervals + for; push liveness alert with and without heartbeats', async () => {

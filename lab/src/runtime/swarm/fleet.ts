@@ -31,7 +31,7 @@ export async function scaleFleet(
   let aborted: unknown = null;
   for (let i = s.producers.length; i < producers && !aborted; i++) {
     if (signal?.aborted) aborted = signal.reason;
-    else started.push(addProducer(s, plan.producers[i]!, popts, signal));
+    else started.push(addProducer(s, plan.producers[i]!, popts, producers, signal));
   }
   // Every started wait settles before we return or throw: none may reject after a teardown.
   const results = await Promise.allSettled(started);
@@ -85,6 +85,7 @@ async function addProducer(
   s: SwarmStack,
   slot: ProducerSlot,
   popts: ProducerOptions,
+  fleet: number,
   signal?: AbortSignal,
 ): Promise<void> {
   const args = producerArgs(
@@ -98,7 +99,7 @@ async function addProducer(
   const skew = popts.testClockSkew;
   const env = skew && slot.nodeId.startsWith(skew.node) ? [`${TEST_CLOCK_SKEW_ENV}=${skew.ms}`] : [];
   const svc = await s.docker.createService(
-    producerSpec(specContext(s), slot.name, args, producerConstraints(slot), env),
+    producerSpec(specContext(s), slot.name, args, producerConstraints(slot), fleet, env),
   );
   const member: ProducerMember = {
     name: slot.name,

@@ -100,7 +100,7 @@ export class SwarmRuntime implements Runtime {
 
   environment(): { nodes: EnvironmentNode[]; notes: string[] } {
     const ctx = specContext(this.s);
-    const task = (name: string) => nodeTaskOf(name, producerSpec(ctx, name, [], []));
+    const task = (name: string) => nodeTaskOf(name, producerSpec(ctx, name, [], [], this.s.producers.length));
     return { ...this.s.environment, nodes: placedOn(this.s.environment.nodes, this.s.producers, task) };
   }
 

@@ -5,7 +5,7 @@ import type { ResourcePlan } from '../../core/resources.ts';
 import { checkSupported, containerCommand, stackComponents } from '../components.ts';
 import { readComposeDocument } from '../compose-file.ts';
 import { containerPrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
-import { componentOfService, swarmLimits } from '../resource-limits.ts';
+import { componentOfService, shareOf, swarmLimits } from '../resource-limits.ts';
 import type { StackOptions } from '../types.ts';
 import { runLabels, serviceName } from './labels.ts';
 import type { NodeTask } from './nodes.ts';
@@ -83,12 +83,23 @@ interface One {
   configs?: Docker.ConfigReference[];
   mode?: Docker.ServiceMode;
   extraLabels?: Record<string, string>;
+  /** How many services share the component's budget (default 1: the whole budget is this service's). */
+  shares?: number;
 }
 
-/** The component's budget as Resources.Limits (nothing for components without one, e.g. sd). */
-function limitsOf(ctx: SpecContext, component: string): { Resources?: Docker.ResourceRequirements } {
+/**
+ * The component's budget as Resources.Limits (nothing for components without one, e.g. sd). A budget shared
+ * by `shares` services (the producers: one service per producer) is split equally, as docker splits it
+ * between containers: each task's limit is its own, so the whole budget would otherwise go to every one.
+ */
+function limitsOf(
+  ctx: SpecContext,
+  component: string,
+  shares = 1,
+): { Resources?: Docker.ResourceRequirements } {
   const c = componentOfService(component);
-  const limits = swarmLimits(c && ctx.resources ? ctx.resources[c] : null);
+  const budget = c && ctx.resources ? ctx.resources[c] : null;
+  const limits = swarmLimits(budget && shares > 1 ? shareOf(budget, shares) : budget);
   return Object.keys(limits).length > 0 ? { Resources: { Limits: limits } } : {};
 }
 
@@ -109,7 +120,7 @@ export function serviceSpec(ctx: SpecContext, o: One): Docker.CreateServiceOptio
       RestartPolicy: { Condition: 'none' },
       Placement: { Constraints: o.constraints },
       Networks: [{ Target: ctx.networkId, Aliases: [o.alias] }],
-      ...limitsOf(ctx, o.component),
+      ...limitsOf(ctx, o.component, o.shares),
     },
     Mode: o.mode ?? { Replicated: { Replicas: 1 } },
     EndpointSpec: { Mode: 'dnsrr' },
@@ -176,9 +187,12 @@ export function producerSpec(
   name: string,
   args: string[],
   constraints: string[],
+  /** The fleet's producer count: each producer's service gets an equal share of the producers' budget. */
+  producers = 1,
   env: string[] = [],
 ): Docker.CreateServiceOptions {
   return serviceSpec(ctx, {
+    shares: producers,
     component: 'producer',
     alias: 'producer',
     name,
