@@ -77,6 +77,7 @@ export function openRecord(t0: number, compensation: boolean, obs: readonly Open
       startAtMs: o.startAtMs,
       openedAtMs: o.openedOwnMs !== null && conv ? r1(o.openedOwnMs - conv.offsetMs) : null,
       dueAtMs: conv ? r1(o.startAtMs - conv.offsetMs) : null,
+      errorAfterMs: conv ? r1(conv.errorMs) : null,
       ...(o.testClockSkewMs ? { testClockSkewMs: o.testClockSkewMs } : {}),
     };
   });

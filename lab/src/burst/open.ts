@@ -16,7 +16,7 @@ import { allProducers, type RunContext } from './context.ts';
 // actually opened.
 
 /** Exchanges per producer; the one with the smallest round trip counts. */
-const EXCHANGES = 5;
+const EXCHANGES = 10;
 
 /** `EXCHANGES` timed GET /control/state calls (bounded: each times out with the client). */
 async function measure(

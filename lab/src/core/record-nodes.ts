@@ -62,6 +62,8 @@ export interface RecordOpenProducer {
   openedAtMs: number | null;
   /** When it was due to open, in the lab's clock (startAtMs − its offset measured after the open). */
   dueAtMs: number | null;
+  /** The error bound of the offset measured after the open (half its round trip), ms. */
+  errorAfterMs: number | null;
   /** TEST ONLY: the skew injected into it (PUSHPULL_TEST_CLOCK_SKEW_MS), when any. */
   testClockSkewMs?: number;
 }
