@@ -179,6 +179,53 @@ describe('burst --runtime process --pods 20 --duration 60 (integration)', { time
     assert.equal(r.config.profile?.fitted, true);
   });
 
+  it('#24 --store per-path (the default): each path read from its own store, coverage recorded', () => {
+    assert.equal(r.config.store, 'per-path');
+    assert.match(r.paths.pull.deliveredFrom, /^prometheus \(pull's store\)/);
+    assert.equal(r.observer?.visibility?.pull.store, 'prometheus');
+    assert.equal(r.observer?.visibility?.push.store, 'prometheus-push');
+    assert.match(r.paths.push.visibility?.method ?? '', /pushpull:push_orders:stored in prometheus-push/);
+    assert.match(r.paths.pull.visibility?.method ?? '', /pushpull:pull_orders:stored in prometheus /);
+    // Both stores ran and answered the observer: each one's own /metrics, each path's stored orders.
+    assert.ok(
+      r.series.some((x) => x.stores?.['prometheus-push']?.ruleIterations),
+      'push store read',
+    );
+    assert.ok(
+      r.series.some((x) => x.stores?.prometheus?.ruleIterations),
+      'pull store read',
+    );
+    assert.ok(
+      r.series.some((x) => (x.pull?.storedPushOrders ?? 0) > 0),
+      "push's orders in its store",
+    );
+    const cov = r.observer?.coverage ?? {};
+    for (const src of [
+      'prometheus',
+      'prometheus-push',
+      'targets',
+      'prometheus-self',
+      'prometheus-push-self',
+      'collector',
+      'ledgers',
+    ])
+      assert.ok(
+        typeof cov[src] === 'number' && cov[src]! >= 0 && cov[src]! <= 1,
+        `coverage.${src}: ${cov[src]}`,
+      );
+    assert.ok(r.observer!.seconds >= 59, `${r.observer!.seconds} burst seconds`);
+    assert.deepEqual(
+      r.observer!.sparse,
+      Object.keys(cov).filter((k) => cov[k]! < 0.9),
+    );
+
+    // No pause: the last sample, taken after the pull accounting, still finds every pod answering its scrapes.
+    const last = r.series[r.series.length - 1]!;
+    assert.equal(last.phase, 'collect');
+    assert.equal(last.pull?.targetsUp, 20, 'the producers were not paused for the accounting');
+    assert.ok(r.environment.notes.some((n) => /the producers were not paused/.test(n)));
+  });
+
   it('leaves no child process and no temp dir behind', () => {
     assert.deepEqual(markedPids(r.runId), []);
     assert.deepEqual(workDirs(tmp), []);

@@ -16,6 +16,7 @@ import {
 } from '../src/capacity/criteria.ts';
 import { parseCapacityFlags, parsePaths } from '../src/capacity/flags.ts';
 import { answerOf, pushgatewayClaim } from '../src/capacity/result.ts';
+import { trialOverhead } from '../src/capacity/trial.ts';
 import { paths, repoRoot } from '../src/core/paths.ts';
 import type { BurstConfig, RunRecord } from '../src/core/record.ts';
 import { derivePrometheusConfig } from '../src/runtime/prometheus-config.ts';
@@ -262,6 +263,10 @@ describe('capacity criteria (pure, from the run record)', () => {
       failedCriterion: 'pushgateway.latencyP99',
       failedValue: 4.2,
       machine: null,
+      bracketRatio: null,
+      halfPassLoad: null,
+      replicates: 1,
+      levels: [],
       trials: [],
     };
     assert.equal(
@@ -303,7 +308,17 @@ describe('capacity flags', () => {
     assert.equal(c.criteria.minHostMemAvailableBytes, 2 ** 30);
     assert.equal(c.fleetPods, 1400);
   });
+  const budgets: [string, number][] = [
+    ['6m40s', 400_000], // what the progress line prints ("budget left 6m40s")
+    ['20m', 1_200_000],
+    ['1h2m', 3_720_000],
+    ['90', 90_000],
+  ];
+  for (const [text, ms] of budgets)
+    it(`--budget ${text} = ${ms} ms`, () =>
+      assert.equal(parseCapacityFlags(['--budget', text], {}).config.budgetMs, ms));
   const bad: [string[], RegExp][] = [
+    [['--budget', '6m40'], /--budget: "6m40"/],
     [['--paths', 'pull,otlp'], /--paths/],
     [['--paths', 'push,push'], /--paths/],
     [['--budget', '10s'], /--budget/],
@@ -361,4 +376,14 @@ describe('--pull off', () => {
     });
     assert.match(v, /^push \(per-event UDP\) held: .*; pull was not measured \(--pull off/);
   });
+});
+
+describe("trialOverhead: a trial's time beyond its window", () => {
+  const cases: [number, number, { wallS: number; overheadS: number }][] = [
+    [65_000, 30_000, { wallS: 65, overheadS: 35 }], // the 2026-12-07 trials: ~35 s around a 30 s window
+    [40_250, 30_000, { wallS: 40.3, overheadS: 10.3 }],
+    [20_000, 30_000, { wallS: 20, overheadS: 0 }], // aborted early: never negative
+  ];
+  for (const [wall, window, want] of cases)
+    it(`${wall} ms around a ${window} ms window`, () => assert.deepEqual(trialOverhead(wall, window), want));
 });

@@ -113,6 +113,10 @@ describe('extrapolation (pure)', () => {
       failedValue: 3,
       limitedBy: 'path' as const,
       machine: null,
+      bracketRatio: null,
+      halfPassLoad: null,
+      replicates: 1,
+      levels: [],
       trials: [
         t(20, true, { 'cores.prometheus': 0.3, 'rssGiB.prometheus': 0.25 }),
         t(40, true, { 'cores.prometheus': 0.5, 'rssGiB.prometheus': 0.45 }),

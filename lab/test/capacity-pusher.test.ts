@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
 import { groupBody, prepareGateway, pushStep, quantile } from '../src/capacity/pusher.ts';
+import { pushCost } from '../src/capacity/pushgateway.ts';
 
 // The rate-driven pusher against an in-process HTTP server on port 0 standing in for the Pushgateway
 // (the real one is in capacity.int.test.ts): rate, paths, errors, back-pressure, bounds.
@@ -144,4 +145,28 @@ describe('prepareGateway: every step starts from the same state', () => {
     assert.equal(p.settled, false);
     assert.ok(p.settleS >= 1.5 && p.settleS < 5, `gave up after ${p.settleS} s`);
   });
+});
+
+describe("pushCost: the Pushgateway's CPU per push, and per push per stored series", () => {
+  const cases: [string, number | undefined, number, number, ReturnType<typeof pushCost>][] = [
+    // 1.17 cores at 12 pushes/s with 1,400 × 40 series stored (2026-12-01): 97.5 ms per push, 1.74 µs per series
+    [
+      'the 2026-12-01 figure',
+      1.17,
+      12,
+      56_000,
+      { cpuUsPerPush: 97_500, cpuNsPerPushPerStoredSeries: 1741.07 },
+    ],
+    [
+      '0.5 cores at 1,000 pushes/s, 4,000 series',
+      0.5,
+      1000,
+      4000,
+      { cpuUsPerPush: 500, cpuNsPerPushPerStoredSeries: 125 },
+    ],
+    ['no CPU reading', undefined, 12, 56_000, { cpuUsPerPush: null, cpuNsPerPushPerStoredSeries: null }],
+    ['no push answered', 0.4, 0, 56_000, { cpuUsPerPush: null, cpuNsPerPushPerStoredSeries: null }],
+  ];
+  for (const [name, cores, rate, series, want] of cases)
+    it(name, () => assert.deepEqual(pushCost(cores, rate, series), want));
 });

@@ -28,7 +28,10 @@ describe('capacity --runtime process, small budget (integration)', { timeout: 33
         'process',
         '--paths',
         'pull,push,pushgateway',
-        // 4 then 8 pods (the cap): at least two real trials per burst path, more if one fails
+        // 4 then 8 pods (the cap): at least two real trials per burst path, more if one fails; one replicate
+        // per level keeps it short (the replicate statistics are unit-tested with fake trials)
+        '--replicates',
+        '1',
         '--start-pods',
         '4',
         '--max-pods',
@@ -61,7 +64,10 @@ describe('capacity --runtime process, small budget (integration)', { timeout: 33
   it('exits 0, shows progress with an ETA and the terminal table', () => {
     assert.equal(code, 0, `stdout:\n${stdout}\nstderr:\n${stderr}`);
     assert.match(stdout, /trial 1 of ~\d+ · pull at 4 pods · ETA \d+m\d\ds/);
-    assert.match(stdout, /path\s+largest held\s+smallest failed\s+failed on\s+limited by\s+trials/);
+    assert.match(
+      stdout,
+      /path\s+largest held\s+smallest failed\s+failed \/ held\s+pass ½ at\s+failed on\s+limited by\s+trials/,
+    );
   });
 
   it('capacity.json: every path asked for, consistent answers, at least two real trials each', () => {
@@ -75,6 +81,12 @@ describe('capacity --runtime process, small budget (integration)', { timeout: 33
       const finished = p.trials.filter((t) => !t.aborted);
       assert.ok(finished.length >= 2, `${path}: ${finished.length} finished trials`);
       assert.ok(p.answer.length > 0);
+      // per level: the counted trials and their pass fraction add up to the trials themselves
+      const counted = p.levels.reduce((n, l) => n + l.trials, 0);
+      assert.equal(counted, finished.length, `${path}: levels count ${counted} of ${finished.length}`);
+      for (const l of p.levels) assert.equal(l.passFraction, l.trials > 0 ? l.passes / l.trials : 0);
+      if (path !== 'pushgateway')
+        for (const t of finished) assert.ok((t.metrics.overheadS ?? -1) >= 0, `${path} ${t.load}: overheadS`);
       for (const t of p.trials) {
         if (t.held) assert.ok(p.maxHeld !== null && t.load <= p.maxHeld, `${path}: held ${t.load} > maxHeld`);
         if (t.record) assert.ok(existsSync(join(out, t.record)), t.record);

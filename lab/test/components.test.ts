@@ -24,6 +24,7 @@ import {
 import { readCompose } from '../src/runtime/docker/compose.ts';
 import { prometheusConfig as dockerPrometheusConfig } from '../src/runtime/docker/stack.ts';
 import { collectorArgv, processArgs, processPrometheusConfig } from '../src/runtime/process/stack.ts';
+import { storeRoles } from '../src/runtime/prometheus-config.ts';
 import { composeServices, observerSpecs, swarmPrometheusConfig } from '../src/runtime/swarm/specs.ts';
 import type { StackOptions } from '../src/runtime/types.ts';
 
@@ -33,8 +34,9 @@ const p = paths(root);
 /** One StackOptions as a burst with a series budget, OTLP on and the collector's byte limits would ask. */
 const OPTS: Pick<
   StackOptions,
-  'collectorFlags' | 'withNodeExporter' | 'scrapeIntervalMs' | 'producerScrape'
+  'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter' | 'scrapeIntervalMs' | 'producerScrape'
 > = {
+  pushgatewayFlags: ['--push.disable-consistency-check'],
   collectorFlags: [
     '--max-series',
     '1200',
@@ -128,10 +130,83 @@ describe('one component description, every runtime', () => {
     assert.ok(flags.includes('--enable-feature=extra-scrape-metrics'));
   });
 
+  // #24: both store modes, every runtime. Each store's config per runtime (process, docker, swarm) and its
+  // flags; swarm runs exactly the stores the mode asks for.
+  for (const store of ['per-path', 'shared'] as const)
+    it(`--store ${store}: every store gets the same configuration and flags on process, docker and swarm`, () => {
+      const roles = storeRoles(store);
+      const jobs = { collector: '127.0.0.1:1', pushgateway: '127.0.0.1:2', 'node-exporter': null };
+      const scraped = (yaml: string) =>
+        (parseYaml(yaml) as { scrape_configs: Record<string, unknown>[] }).scrape_configs
+          .filter((j) => !JSON.stringify(j.relabel_configs ?? []).includes('"drop"'))
+          .filter(
+            (j) =>
+              !Array.isArray(j.static_configs) || JSON.stringify(j.static_configs) !== '[{"targets":[]}]',
+          )
+          .map((j) => j.job_name);
+      for (const { component, role } of roles) {
+        const o = { ...OPTS, role };
+        const process = processPrometheusConfig(p, '/tmp/sd', o, { ...jobs, prometheus: '127.0.0.1:3' }).yaml;
+        const docker = dockerPrometheusConfig(root, o as unknown as StackOptions);
+        const swarm = swarmPrometheusConfig(readFileSync(p.prometheusYml, 'utf8'), o);
+        assert.deepEqual(promFacts(docker), promFacts(process), `${component}: docker`);
+        assert.deepEqual(promFacts(swarm), promFacts(process), `${component}: swarm`);
+        const want =
+          role === 'pull'
+            ? ['producers', 'prometheus']
+            : role === 'push'
+              ? ['collector', 'pushgateway', 'prometheus']
+              : ['producers', 'collector', 'pushgateway', 'prometheus'];
+        for (const [rt, y] of [
+          ['process', process],
+          ['docker', docker],
+          ['swarm', swarm],
+        ] as const)
+          assert.deepEqual(scraped(y), want, `${component} on ${rt} scrapes its path's targets only`);
+        const spec = specs[component as 'prometheus' | 'prometheus-push'];
+        const flags = meaningful(processArgs(spec, 9090));
+        assert.deepEqual(meaningful(containerCommand(spec)), flags, `${component}: docker flags`);
+        const swarmSvc = observerSpecs(
+          { runId: 'r1', networkId: 'n1', compose: composeServices(root), observerConstraints: [] },
+          [],
+          { ...OPTS, store },
+        ).find((x) => x.Labels?.['pushpull.component'] === component);
+        const swarmFlags = (swarmSvc?.TaskTemplate as { ContainerSpec?: { Args?: string[] } } | undefined)
+          ?.ContainerSpec?.Args;
+        assert.deepEqual(meaningful(swarmFlags ?? []), flags, `${component}: swarm flags`);
+      }
+      const swarmStores = observerSpecs(
+        { runId: 'r1', networkId: 'n1', compose: composeServices(root), observerConstraints: [] },
+        [],
+        { ...OPTS, store },
+      )
+        .map((x) => x.Labels?.['pushpull.component'])
+        .filter((c) => c?.startsWith('prometheus'));
+      assert.deepEqual(
+        swarmStores,
+        roles.map((r) => r.component),
+        'swarm runs the stores of the mode',
+      );
+    });
+
   it('the Pushgateway keeps its groups in memory everywhere', () => {
     assert.ok(processArgs(specs.pushgateway, 1).includes('--persistence.file='));
     assert.ok(containerCommand(specs.pushgateway).includes('--persistence.file='));
     assert.ok(swarmArgs('pushgateway').includes('--persistence.file='));
+  });
+
+  it("the Pushgateway's extra flags (capacity: the consistency check off) reach it on every runtime", () => {
+    for (const args of [
+      processArgs(specs.pushgateway, 1),
+      containerCommand(specs.pushgateway),
+      swarmArgs('pushgateway'),
+    ])
+      assert.ok(args.includes('--push.disable-consistency-check'), args.join(' '));
+    assert.ok(
+      !containerCommand(stackComponents({ withNodeExporter: true }).pushgateway).includes(
+        '--push.disable-consistency-check',
+      ),
+    );
   });
 
   it('docker-compose.yml runs exactly what the lab renders for the default options', () => {

@@ -12,7 +12,8 @@ import {
 } from '../src/core/resources.ts';
 import { newSample } from '../src/probe/sample.ts';
 
-const plan = defaultPlan({ cores: 2, memoryBytes: 24 * 2 ** 30 });
+// The plan with one shared store (Prometheus and the collector 0.45 cores each): the conditions read any plan.
+const plan = defaultPlan({ cores: 2, memoryBytes: 24 * 2 ** 30 }, 'shared');
 const enforced = Object.fromEntries(
   RESOURCE_COMPONENTS.map((c) => [c, { enforcedBy: 'cgroup-v1' }]),
 ) as Enforcement;

@@ -291,7 +291,10 @@ describe('grafana provisioning', () => {
       readFileSync(join(root, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
     );
     assert.equal(doc.apiVersion, 1);
-    assert.equal(doc.datasources.length, 1);
+    assert.equal(doc.datasources.length, 2, "#24: pull's (default) and push's store");
+    assert.equal(doc.datasources[1].uid, 'prometheus-push');
+    assert.equal(doc.datasources[1].url, 'http://prometheus-push:9090');
+    assert.ok(compose.services['prometheus-push'], 'compose runs the push store it points at');
     const ds = doc.datasources[0];
     assert.equal(ds.type, 'prometheus');
     assert.equal(ds.uid, 'prometheus');

@@ -34,6 +34,24 @@ before(async () => {
       return json({ status: 'success', data: { resultType: 'vector', result } });
     }
     if (url.pathname === '/api/v1/alerts') return json({ status: 'success', data: { alerts: [] } });
+    // #24: targets' health and scrape durations come from /api/v1/targets, not PromQL.
+    if (url.pathname === '/api/v1/targets') {
+      const target = (d: number) => ({
+        labels: { job: 'producers' },
+        health: 'up',
+        lastScrapeDuration: d,
+        scrapeTimeout: '2s',
+      });
+      return json({
+        status: 'success',
+        data: { activeTargets: [0.05, 0.1, 0.1, 0.15, 0.2].map(target) },
+      });
+    }
+    // The store's own /metrics: rule evaluations missed, without PromQL.
+    if (url.pathname === '/metrics') {
+      res.end('prometheus_rule_group_iterations_missed_total{rule_group="g"} 3\n');
+      return;
+    }
     // The probe reads the collector's self-metrics only (its whole exposition is the push side's load).
     if (url.pathname === '/metrics/self') {
       res.end('collector_lines_total{transport="udp"} 10\ncollector_packets_total{transport="udp"} 20\n');
@@ -97,7 +115,11 @@ describe('probe loop', () => {
       s.some((x) => x.ledger?.orders === 7),
       'the slow ledger landed in the sample current when it completed',
     );
-    assert.ok(s.some((x) => x.pull?.targets === 5 && x.pull.scrapeMax === 0.2));
+    assert.ok(s.some((x) => x.pull?.targets === 5 && x.pull.targetsUp === 5 && x.pull.scrapeMax === 0.2));
+    assert.ok(
+      s.some((x) => x.stores?.prometheus?.ruleMissed === 3),
+      'the store read through its /metrics',
+    );
     assert.ok(s.some((x) => x.collector?.lines === 10 && x.collector.packets === 20));
     assert.ok(
       !s.some((x) => x.collector?.orders),

@@ -20,10 +20,13 @@ describe('resource plan', () => {
       [p.producers.cpuset, p.lab.cpuset, p.prometheus.cpuset, p.collector.cpuset],
       ['0', '0', '1', '1'],
     );
-    assert.equal(p.prometheus.cpus, p.collector.cpus, 'each path gets the same CPU');
-    assert.equal(p.prometheus.memoryBytes, p.collector.memoryBytes, 'and the same memory');
+    // #24: push's pipeline is the collector and its own store; together they get what pull's Prometheus gets.
+    const push = (k: 'cpus' | 'memoryBytes') => (p.collector[k] ?? 0) + (p['prometheus-push'][k] ?? 0);
+    assert.equal(Math.round(push('cpus') * 100) / 100, p.prometheus.cpus, 'each path gets the same CPU');
+    assert.equal(push('memoryBytes'), p.prometheus.memoryBytes, 'and the same memory');
     assert.equal(p.producers.cpus, 0.8);
-    assert.equal(p.collector.cpus, 0.45);
+    assert.equal(p.collector.cpus, 0.25);
+    assert.equal(defaultPlan(host2, 'shared').collector.cpus, 0.45, 'shared store: the plan before #24');
   });
 
   const hosts = [
@@ -63,7 +66,7 @@ describe('resource plan', () => {
     [
       'a cpuset oversubscribed',
       { cpus: 'collector=0.9' },
-      /prometheus 0\.45 \+ collector 0\.9 .* oversubscribes cpuset 1/,
+      /prometheus 0\.45 \+ prometheus-push 0\.2 \+ collector 0\.9 .* oversubscribes cpuset 1/,
     ],
     ['a quota over its cpuset', { cpus: 'producers=1.5' }, /producers=1\.5 is more than its cpuset 0 holds/],
     [
@@ -109,7 +112,7 @@ describe('resource plan', () => {
 describe('report: CPU budgets as reference lines', () => {
   it('one line per distinct budget, naming the components on it; none without a plan', async () => {
     const { budgetLines } = await import('../src/report/charts.ts');
-    const plan = defaultPlan(host2);
+    const plan = defaultPlan(host2, 'shared');
     const lines = budgetLines({ config: { resources: plan } } as unknown as Parameters<
       typeof budgetLines
     >[0]);

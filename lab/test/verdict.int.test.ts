@@ -26,7 +26,8 @@ describe('--series-budget: both paths get the same budget; the loss is named as 
   let r: RunRecord;
   before(async () => {
     const res = await runCliProcess(
-      ['burst', ...small, '--duration', '15', '--series-budget', '1200', '--out', out],
+      // #24: this stack-up also runs the shared store (one Prometheus for both paths).
+      ['burst', ...small, '--duration', '15', '--series-budget', '1200', '--store', 'shared', '--out', out],
       { TMPDIR: tmp },
       165_000,
     );
@@ -43,6 +44,22 @@ describe('--series-budget: both paths get the same budget; the loss is named as 
     assert.equal(r.budgets!.push.setBy, 'user');
     assert.match(r.budgets!.pull.failsBy, /discarded whole/);
     assert.match(r.budgets!.push.failsBy, /refused and counted/);
+  });
+
+  it('#24 --store shared: both paths read from the one Prometheus, coverage recorded', () => {
+    assert.equal(r.config.store, 'shared');
+    assert.equal(r.observer?.visibility?.pull.store, 'prometheus');
+    assert.equal(r.observer?.visibility?.push.store, 'prometheus');
+    assert.match(r.paths.push.visibility?.method ?? '', /pushpull:push_orders:stored in prometheus /);
+    assert.ok(!r.series.some((x) => x.stores?.['prometheus-push']), 'no push store ran');
+    assert.ok(
+      r.series.some((x) => x.stores?.prometheus?.ruleIterations),
+      'the shared store read',
+    );
+    const cov = r.observer?.coverage ?? {};
+    assert.equal(cov['prometheus-push'], undefined);
+    for (const src of ['prometheus', 'targets', 'prometheus-self', 'collector'])
+      assert.ok(typeof cov[src] === 'number', `coverage.${src}: ${cov[src]}`);
   });
 
   it('push loss is mostly series-limit refusals, with its share; causes sum exactly', () => {

@@ -29,7 +29,10 @@ describe('Grafana provisioning for one run', () => {
       datasources: Record<string, unknown>[];
     };
     assert.equal(doc.apiVersion, 1);
-    assert.equal(doc.datasources.length, 1);
+    assert.equal(doc.datasources.length, 2, '#24: both stores (one shared store: both at its URL)');
+    assert.equal(doc.datasources[1]!.uid, 'prometheus-push');
+    assert.equal(doc.datasources[1]!.url, 'http://127.0.0.1:40123');
+    assert.equal(doc.datasources[1]!.isDefault, false);
     const ds = doc.datasources[0]!;
     assert.equal(ds.uid, 'prometheus');
     assert.equal(ds.type, 'prometheus');
@@ -40,7 +43,7 @@ describe('Grafana provisioning for one run', () => {
 
   it('keeps every key of the repo datasource but url and timeInterval', () => {
     const repo = parse(readFileSync(join(ROOT, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8'));
-    const run = parse(datasourceYaml('http://prometheus:9090', 15_000));
+    const run = parse(datasourceYaml('http://prometheus:9090', 15_000, 'http://prometheus-push:9090'));
     assert.deepEqual(run, repo, 'at the compose values the generated file equals the checked-in one');
   });
 

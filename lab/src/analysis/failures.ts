@@ -14,6 +14,7 @@ import {
   sendErrors,
 } from './failures/push.ts';
 import { secs } from './failures/scan.ts';
+import { ruleEvaluationMissed } from './failures/stores.ts';
 
 // "What failed first": the first occurrence of each failure signal in the probe time series, ordered by
 // time. Pure: a function of the samples and the burst instant only (tested with hand-made series). Each
@@ -42,6 +43,7 @@ const DETECTORS: readonly Detector[] = [
   failedScrapes,
   sampleLimit,
   intervalStretch,
+  ruleEvaluationMissed,
   prometheusUnresponsive,
   collectorUnresponsive,
   componentsDied,

@@ -41,8 +41,8 @@ export function pathBudgets(
   const b = budgetOf(config);
   const sampleLimit = b.sampleLimit;
   let pullSeries: number | null = null;
-  // The most the pods' landed scrapes stored at once: at the end the producers are paused for the pull
-  // accounting (their scrapes fail, so the last reading is 0), and the limit is checked against the peak.
+  // The most the pods' landed scrapes stored at once (the limit is checked against the peak, not the last
+  // reading: a scrape that failed at the end reads 0).
   for (const s of samples)
     if (s.pull?.samplesSum !== null && s.pull?.samplesSum !== undefined)
       pullSeries = Math.max(pullSeries ?? 0, s.pull.samplesSum);

@@ -5,6 +5,7 @@ import { paths } from '../core/paths.ts';
 import type {
   BurstConfig,
   Ledger,
+  PathName,
   Phase,
   PhaseMark,
   ProbeSample,
@@ -98,6 +99,16 @@ export function scrapeTimeoutFor(root: string, intervalMs: number): number {
   } catch {
     return Math.min(10_000, intervalMs);
   }
+}
+
+/** Where a path's data is stored: push's own Prometheus when the stack runs one, else the (pull/shared) one. */
+export function storeUrl(e: StackEndpoints, path: PathName): string {
+  return path === 'push' ? (e.pushPrometheusUrl ?? e.prometheusUrl) : e.prometheusUrl;
+}
+
+/** The component that stores a path's data on this stack (for the record's `deliveredFrom` and notes). */
+export function storeName(e: StackEndpoints, path: PathName): string {
+  return path === 'push' && e.pushPrometheusUrl ? 'prometheus-push' : 'prometheus';
 }
 
 /** Runs `fn` against every producer's control API, a few at a time. */
@@ -259,9 +270,14 @@ export class RunContext {
     return this.endpoints;
   }
 
-  /** A client for the stack's Prometheus (default request timeout: the client's). */
+  /** A client for pull's store — the stack's only Prometheus with `--store shared` (default timeout: the client's). */
   prom(timeoutMs?: number): PromClient {
     return new PromClient(this.stack.prometheusUrl, timeoutMs);
+  }
+
+  /** A client for one path's store (#24): its own Prometheus with `--store per-path`, else the shared one. */
+  store(path: PathName, timeoutMs?: number): PromClient {
+    return new PromClient(storeUrl(this.stack, path), timeoutMs);
   }
 
   /** Stops on Ctrl-C, or when a probe found the run cannot go on (e.g. the host runs out of memory). */

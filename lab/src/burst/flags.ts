@@ -134,6 +134,7 @@ export function parseBurstFlags(
     repeat: Number(flags.repeat ?? 1),
     pull: (flags.pull ?? 'on') !== 'off',
     resources: f.resources,
+    store: f.store,
     throttledShare: f.throttledShare,
     collectorRcvbuf:
       typeof flags['collector-rcvbuf'] === 'string'

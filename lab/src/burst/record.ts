@@ -3,6 +3,7 @@ import { describeError, isLabError } from '@pushpull/common';
 import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
 import { evalFailOn, factsOf, parseFailOn } from '../analysis/failon.ts';
 import { deriveFirstFailures } from '../analysis/failures.ts';
+import { markSparse, observerOf } from '../analysis/observer.ts';
 import { measurePeaks } from '../analysis/peaks.ts';
 import { selfCheckText, storedOverLimit } from '../analysis/self-check.ts';
 import { pushDeliveredCount } from '../analysis/series.ts';
@@ -12,6 +13,8 @@ import { readRmemMax } from '../core/host.ts';
 import {
   type BurstConfig,
   type Environment,
+  type FirstFailure,
+  type ObserverRecord,
   type PathAccount,
   type Peaks,
   type ProbeSample,
@@ -56,7 +59,8 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
   const packetsPeak = peaks.collectorPacketsPerSec;
   peaks.model = modelPeak(config, samples, t0, collected.quiesceAtMs || Date.now(), packetsPeak);
   const selfCheck = [...ctx.selfCheck, ...storedOverLimit(budgets)];
-  const verdict = verdictOf(ctx, failure, selfCheck, {
+  const seen = observe(ctx, samples, t0, paths, firstFailures);
+  const verdict0 = verdictOf(ctx, failure, selfCheck, {
     config,
     paths,
     firstFailures,
@@ -67,6 +71,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     shortfall: facts.generator?.shortfall ?? null,
     unenforced: facts.unenforced,
   });
+  const verdict = seen?.note ? `${verdict0}${/[.!?]$/.test(verdict0) ? '' : '.'} ${seen.note}` : verdict0;
   const record: RunRecord = {
     schema: RUN_SCHEMA,
     runId: ctx.runId,
@@ -94,10 +99,29 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     selfCheck,
     ...(facts.resources ? { resources: facts.resources } : {}),
     generator: facts.generator,
+    ...(seen ? { observer: seen.observer } : {}),
   };
   if (config.failOn)
     record.failOn = { expr: config.failOn, met: evalFailOn(parseFailOn(config.failOn), factsOf(record)) };
   return record;
+}
+
+/**
+ * #24: coverage per probe source over the burst (the open to quiesce, or to now when the run stopped early);
+ * failures drawn from a sparse source are marked so, in place; the sentence the verdict ends with.
+ */
+function observe(
+  ctx: RunContext,
+  samples: readonly ProbeSample[],
+  t0: number,
+  paths: Paths,
+  firstFailures: FirstFailure[],
+): { observer: ObserverRecord; note: string | null } | null {
+  if (ctx.burstAtMs === null) return null;
+  const perPath = (ctx.config.store ?? 'shared') === 'per-path';
+  const toMs = ctx.collected.quiesceAtMs > t0 ? ctx.collected.quiesceAtMs : Date.now();
+  const observer = observerOf({ samples, fromMs: t0, toMs, perPath, paths });
+  return { observer, note: markSparse(observer, firstFailures, perPath) };
 }
 
 /** A failed run: the last probe values, marked as partial (the pull path counts nothing with --pull off). */

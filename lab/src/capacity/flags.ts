@@ -11,6 +11,7 @@ import {
 import type { BurstConfig, PushMode, Transport } from '../core/record.ts';
 import type { ResourcePlan } from '../core/resources.ts';
 import { type Criteria, DEFAULT_CRITERIA } from './criteria.ts';
+import { DEFAULT_SCALING_CORES } from './scaling.ts';
 
 // `capacity` flags → one frozen CapacityConfig, validated at the boundary (a bad flag fails in a second,
 // not twenty minutes in).
@@ -79,7 +80,15 @@ export const CAPACITY_FLAGS: FlagSpecs = {
     default: 10,
     min: 1,
     max: 100,
-    help: 'bisect until held and failed are within this % of each other',
+    help: 'split the bracket until smallest failed / largest held ≤ 1 + this %',
+  },
+  replicates: {
+    kind: 'int',
+    env: 'LAB_REPLICATES',
+    default: 3,
+    min: 1,
+    max: 9,
+    help: 'K: trials per load level near the knee (a level holds when ⌈K/2⌉ hold; levels far from it get one)',
   },
   'push-mode': {
     kind: 'string',
@@ -181,6 +190,20 @@ export const CAPACITY_FLAGS: FlagSpecs = {
     max: 10_000,
     help: "Pushgateway: series per pushed group (a pod's steady order counters)",
   },
+  scaling: {
+    kind: 'string',
+    env: 'LAB_SCALING',
+    default: 'off',
+    placeholder: 'off|on|CORES',
+    help: 'pods per core: search each burst path at two receiver CPU budgets (on = 0.25,0.5 core for Prometheus on pull, the collector on push), report pods per budgeted core and linearity; the extrapolation uses pods per core where linear',
+  },
+  'pgw-consistency-check': {
+    kind: 'string',
+    env: 'LAB_PGW_CONSISTENCY_CHECK',
+    default: 'on',
+    choices: ['on', 'off'],
+    help: 'Pushgateway: off starts it with --push.disable-consistency-check (each push is then not checked against every group it holds)',
+  },
   'fleet-pods': {
     kind: 'int',
     env: 'LAB_FLEET_PODS',
@@ -203,11 +226,23 @@ export interface CapacityConfig {
   maxPods: number;
   podsPerProducer: number;
   precision: number;
+  /** K: replicates per level near the knee. */
+  replicates: number;
   pushMode: PushMode;
   transport: Transport;
   criteria: Criteria;
-  pushgateway: { startRate: number; maxRate: number; stepMs: number; groups: number; seriesPerGroup: number };
+  pushgateway: {
+    startRate: number;
+    maxRate: number;
+    stepMs: number;
+    groups: number;
+    seriesPerGroup: number;
+    /** false: the Pushgateway runs with --push.disable-consistency-check. */
+    consistencyCheck: boolean;
+  };
   fleetPods: number;
+  /** --scaling: the receiver budgets (cores, ascending) each burst path is searched at; null = off. */
+  scaling: number[] | null;
   seed: number;
   stateDir: string | null;
   /** Every trial's CPU and memory plan (--cpus, --cpuset, --memory) and --throttled-share. */
@@ -229,6 +264,21 @@ export function parsePaths(raw: string): CapacityPath[] {
       { flag: 'paths', value: raw },
     );
   return CAPACITY_PATHS.filter((p) => names.includes(p));
+}
+
+/** `--scaling off|on|0.25,0.5`: null, the default budgets, or two or more distinct budgets in cores. */
+export function parseScaling(raw: string): number[] | null {
+  const t = raw.trim();
+  if (t === 'off') return null;
+  if (t === 'on') return [...DEFAULT_SCALING_CORES];
+  const cores = t.split(',').map((x) => Number(x.trim()));
+  if (cores.length < 2 || cores.some((x) => !(x >= 0.05 && x <= 64)) || new Set(cores).size !== cores.length)
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--scaling: "${raw}" must be off, on, or two or more distinct receiver budgets in cores (0.05..64), e.g. 0.25,0.5`,
+      { flag: 'scaling', value: raw },
+    );
+  return cores.sort((a, b) => a - b);
 }
 
 export function parseCapacityFlags(
@@ -265,6 +315,7 @@ export function parseCapacityFlags(
     maxPods,
     podsPerProducer: num('pods-per-producer'),
     precision: num('precision') / 100,
+    replicates: num('replicates'),
     pushMode: flags['push-mode'] as PushMode,
     transport: flags.transport as Transport,
     criteria: Object.freeze({
@@ -281,8 +332,10 @@ export function parseCapacityFlags(
       stepMs: durationFlag('pgw-step', flags['pgw-step'], 2000, 600_000),
       groups: num('pgw-groups'),
       seriesPerGroup: num('pgw-series'),
+      consistencyCheck: flags['pgw-consistency-check'] !== 'off',
     }),
     fleetPods: num('fleet-pods'),
+    scaling: parseScaling(String(flags.scaling)),
     seed: num('seed'),
     stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
     ...resourceFlags(flags),

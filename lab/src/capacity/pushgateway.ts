@@ -6,6 +6,7 @@ import { PromClient } from '../probe/prom.ts';
 import type { Runtime } from '../runtime/types.ts';
 import { judgePushStep } from './criteria.ts';
 import type { CapacityConfig } from './flags.ts';
+import { searchOptions } from './options.ts';
 import { type PushStepResult, prepareGateway, pushStep } from './pusher.ts';
 import {
   type Clock,
@@ -29,6 +30,24 @@ function coresBetween(a: Record<string, number>, b: Record<string, number>, ms: 
   for (const [k, v] of Object.entries(b))
     if (a[k] !== undefined) out[`cores.${k}`] = Math.round(((v - a[k]!) / (ms / 1000)) * 1000) / 1000;
   return out;
+}
+
+/**
+ * What a push costs the Pushgateway: its CPU per push answered, and that per stored series (all groups are
+ * stored through every step) — the consistency check compares each push against everything it holds.
+ */
+export function pushCost(
+  cores: number | undefined,
+  achievedPerSec: number,
+  storedSeries: number,
+): { cpuUsPerPush: number | null; cpuNsPerPushPerStoredSeries: number | null } {
+  if (cores === undefined || !(achievedPerSec > 0) || !(storedSeries > 0))
+    return { cpuUsPerPush: null, cpuNsPerPushPerStoredSeries: null };
+  const us = (cores * 1e6) / achievedPerSec;
+  return {
+    cpuUsPerPush: Math.round(us * 10) / 10,
+    cpuNsPerPushPerStoredSeries: Math.round(((us * 1000) / storedSeries) * 100) / 100,
+  };
 }
 
 /** The step's figures a trial keeps (charts, the terminal table). */
@@ -95,6 +114,7 @@ async function stepTrial(
       memBefore === null || memAfter === null ? (memBefore ?? memAfter) : Math.min(memBefore, memAfter);
     const scrapeMaxS = Math.max(r.scrapeMaxS ?? 0, promScrapeMaxS ?? 0) || null;
     const timeoutS = Math.min(10, c.scrapeIntervalMs / 1000);
+    const storedSeries = c.pushgateway.groups * c.pushgateway.seriesPerGroup;
     mkdirSync(join(outDir, dir), { recursive: true });
     const step = {
       schema: 'pushpull-lab/pushgateway-step@1',
@@ -111,7 +131,14 @@ async function stepTrial(
       ...verdict,
       aborted: ctl.signal.aborted,
       record: join(dir, 'step.json'),
-      metrics: { ...stepMetrics(r), scrapeMaxS, scrapeTimeoutS: timeoutS, ...cores },
+      metrics: {
+        ...stepMetrics(r),
+        scrapeMaxS,
+        scrapeTimeoutS: timeoutS,
+        ...cores,
+        storedSeries,
+        ...pushCost(cores['cores.pushgateway'], r.achievedPerSec, storedSeries),
+      },
     };
   } finally {
     clearTimeout(timer);
@@ -142,19 +169,14 @@ export async function pushgatewaySearch(
       scrapeIntervalMs: c.scrapeIntervalMs,
       withNodeExporter: false,
       producerScrape: { off: true },
+      ...(c.pushgateway.consistencyCheck ? {} : { pushgatewayFlags: ['--push.disable-consistency-check'] }),
       log: deps.log,
       persistent: false,
       signal: deps.signal,
     });
     const prom = new PromClient(endpoints.prometheusUrl, 10_000);
     let seeded = false;
-    const o: SearchOptions = {
-      start: c.pushgateway.startRate,
-      max: c.pushgateway.maxRate,
-      min: 1,
-      precision: c.precision,
-      deadlineMs,
-    };
+    const o: SearchOptions = searchOptions(c, 'pushgateway', deadlineMs);
     return await searchCapacity(
       o,
       (rate) => {

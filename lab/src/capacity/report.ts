@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { htmlPage, htmlSections, markdownSections, type TableSection } from '../report/page.ts';
 import { REPORT_CSS } from '../report/style.ts';
-import { type ChartSeries, escapeXml, lineChart, PALETTE } from '../report/svg.ts';
+import { escapeXml, lineChart, PALETTE } from '../report/svg.ts';
 import { type Table, textTable } from '../report/tables.ts';
 import type { Extrapolation } from './extrapolate.ts';
 import type { CapacityResult, PathReport } from './result.ts';
@@ -20,12 +20,23 @@ const fmt = (v: number | string | null | undefined, digits = 2) =>
 
 export function summaryTable(r: CapacityResult): Table {
   return {
-    head: ['path', 'largest held', 'smallest failed', 'failed on', 'limited by', 'trials'],
-    align: ['l', 'r', 'r', 'l', 'l', 'r'],
+    head: [
+      'path',
+      'largest held',
+      'smallest failed',
+      'failed / held',
+      'pass ½ at',
+      'failed on',
+      'limited by',
+      'trials',
+    ],
+    align: ['l', 'r', 'r', 'r', 'r', 'l', 'l', 'r'],
     rows: Object.entries(r.paths).map(([path, p]) => [
       path,
       p.maxHeld === null ? '–' : `${fmt(p.maxHeld)} ${p.unit}`,
       p.minFailed === null ? '–' : `${fmt(p.minFailed)} ${p.unit}`,
+      p.bracketRatio === null || p.bracketRatio === undefined ? '–' : `×${p.bracketRatio.toFixed(2)}`,
+      p.halfPassLoad === null || p.halfPassLoad === undefined ? '–' : fmt(p.halfPassLoad, 1),
       p.failedCriterion === null ? '–' : `${p.failedCriterion} = ${fmt(p.failedValue)}`,
       p.limitedBy,
       String(p.trials.length),
@@ -40,6 +51,7 @@ const TRIAL_COLUMNS: Record<string, [string, string][]> = {
     ['visibilityP90S', 'visibility p90 s'],
     ['cores.prometheus', 'Prometheus cores'],
     ['rssGiB.prometheus', 'Prometheus GiB'],
+    ['overheadS', 'overhead s'],
   ],
   push: [
     ['lossPct', 'loss %'],
@@ -47,6 +59,7 @@ const TRIAL_COLUMNS: Record<string, [string, string][]> = {
     ['cores.collector', 'collector cores'],
     ['cores.producers', 'producer cores'],
     ['unsentPct', 'unsent %'],
+    ['overheadS', 'overhead s'],
   ],
   pushgateway: [
     ['achievedPerSec', 'pushes/s done'],
@@ -54,6 +67,8 @@ const TRIAL_COLUMNS: Record<string, [string, string][]> = {
     ['errors', 'errors'],
     ['scrapeMaxS', 'its scrape s'],
     ['cores.pushgateway', 'Pushgateway cores'],
+    ['cpuUsPerPush', 'CPU µs per push'],
+    ['cpuNsPerPushPerStoredSeries', 'CPU ns per push per stored series'],
     ['unsentPct', 'unsent %'],
   ],
 };
@@ -67,13 +82,79 @@ export function trialsTable(path: string, p: PathReport): Table {
       String(i + 1),
       fmt(t.load),
       t.aborted
-        ? 'aborted (budget)'
+        ? 'aborted at the deadline (evidence, not counted)'
         : t.held
           ? 'held'
           : `failed: ${t.failedCriterion} = ${fmt(t.failedValue)}`,
       ...cols.map(([k]) => fmt(t.metrics[k], 3)),
       t.record ?? '–',
     ]),
+  };
+}
+
+/** Per load level: the replicates that counted, the pass fraction, and the criterion's median and spread. */
+export function levelsTable(p: PathReport): Table {
+  return {
+    head: [
+      p.unit,
+      'trials',
+      'held',
+      'pass fraction',
+      'level',
+      'criterion',
+      'median',
+      'spread (min–max)',
+      'aborted',
+    ],
+    align: ['r', 'r', 'r', 'r', 'l', 'l', 'r', 'l', 'r'],
+    rows: (p.levels ?? []).map((l) => [
+      fmt(l.load),
+      String(l.trials),
+      String(l.passes),
+      l.trials > 0 ? l.passFraction.toFixed(2) : '–',
+      l.trials === 0 ? 'aborted only (not counted)' : l.status,
+      l.criterion?.name ?? '–',
+      fmt(l.criterion?.median, 3),
+      l.criterion
+        ? `${fmt(l.criterion.spread, 3)} (${fmt(l.criterion.min, 3)}–${fmt(l.criterion.max, 3)})`
+        : '–',
+      String(l.aborted),
+    ]),
+  };
+}
+
+/** --scaling: per burst path and receiver budget, the bracket and pods per budgeted core; the linearity. */
+export function podsPerCoreTable(r: CapacityResult): Table | null {
+  const rows: string[][] = [];
+  for (const [path, p] of Object.entries(r.paths)) {
+    const ppc = p.podsPerCore;
+    if (!ppc) continue;
+    for (const pt of ppc.points)
+      rows.push([
+        path,
+        `${ppc.receiver} ${pt.cores} core`,
+        `${fmt(pt.maxHeld)}–${fmt(pt.minFailed)}`,
+        pt.limitedBy,
+        pt.podsPerCore
+          ? `${fmt(pt.podsPerCore.value, 1)} (${fmt(pt.podsPerCore.lo, 1)}–${fmt(pt.podsPerCore.hi, 1)})`
+          : '–',
+        ppc.linearity
+          ? `${ppc.linearity.ratio} (${ppc.linearity.lo}–${ppc.linearity.hi}) ${ppc.linearity.linear ? 'linear' : 'not linear'}`
+          : ppc.text,
+      ]);
+  }
+  if (rows.length === 0) return null;
+  return {
+    head: [
+      'path',
+      'receiver budget',
+      'held–failed (pods)',
+      'limited by',
+      'pods per core',
+      'larger / smaller budget',
+    ],
+    align: ['l', 'l', 'r', 'l', 'r', 'l'],
+    rows,
   };
 }
 
@@ -110,8 +191,16 @@ export function extrapolationTable(e: Extrapolation): Table {
 
 function sections(r: CapacityResult): TableSection[] {
   const out: TableSection[] = [{ heading: 'Largest fleet each path held', table: summaryTable(r) }];
-  for (const [path, p] of Object.entries(r.paths))
+  for (const [path, p] of Object.entries(r.paths)) {
     out.push({ heading: `${path}: ${p.answer}`, table: trialsTable(path, p) });
+    if ((p.levels ?? []).length > 0)
+      out.push({
+        heading: `${path}: per level (a level holds when ${Math.ceil((p.replicates ?? 1) / 2)} of ${p.replicates ?? 1} replicates hold)`,
+        table: levelsTable(p),
+      });
+  }
+  const ppc = podsPerCoreTable(r);
+  if (ppc) out.push({ heading: 'Pods per budgeted receiver core (--scaling)', table: ppc });
   for (const [path, e] of Object.entries(r.extrapolation))
     out.push({
       heading: `${e.label}: what ${fmt(e.fleetPods)} pods would need on the ${path} path`,
@@ -127,29 +216,64 @@ function basisLines(r: CapacityResult): string[] {
   );
 }
 
-/** One chart per path: its per-trial measures against the load, the knee (largest held) marked. */
-function pathChart(path: string, p: PathReport): string {
+/** The threshold a measure is judged against, where one number is (drawn as a reference line). */
+function thresholdOf(r: CapacityResult, key: string): { y: number; label: string } | null {
+  const c = r.criteria;
+  if (key === 'lossPct' && r.paths.push)
+    return { y: c.maxPushLossPct, label: `push holds ≤ ${c.maxPushLossPct}%` };
+  if (key === 'latencyP99S') return { y: c.maxPushLatencyP99S, label: `holds ≤ ${c.maxPushLatencyP99S} s` };
+  if (key === 'scrapeP99S') {
+    const y = c.maxScrapeP99Fraction * Math.min(10, r.config.scrapeIntervalMs / 1000);
+    return { y, label: `holds ≤ ${fmt(y)} s` };
+  }
+  return null;
+}
+
+/**
+ * Per path one small chart per measure, each on its own y-axis (loss % would be flat beside datagrams/s):
+ * the counted trials, the aborted ones as evidence in a series of their own, the bracket marked.
+ */
+function pathCharts(r: CapacityResult, path: string, p: PathReport): string[] {
   const cols = (TRIAL_COLUMNS[path] ?? []).slice(0, path === 'pushgateway' ? 4 : 3);
-  const done = p.trials.filter((t) => !t.aborted).sort((a, b) => a.load - b.load);
-  const series: ChartSeries[] = cols.map(([k, name], i) => ({
-    name,
-    color: PALETTE[i % PALETTE.length]!,
-    marker: 'circle',
-    points: done.map((t) => ({
-      x: t.load,
-      y: typeof t.metrics[k] === 'number' ? (t.metrics[k] as number) : null,
-    })),
-  }));
+  const sorted = [...p.trials].sort((a, b) => a.load - b.load);
+  const pts = (aborted: boolean, k: string) =>
+    sorted
+      .filter((t) => t.aborted === aborted)
+      .map((t) => ({ x: t.load, y: typeof t.metrics[k] === 'number' ? (t.metrics[k] as number) : null }));
   const markers = [
     ...(p.maxHeld !== null ? [{ x: p.maxHeld, label: `held ${fmt(p.maxHeld)}` }] : []),
     ...(p.minFailed !== null ? [{ x: p.minFailed, label: `failed ${fmt(p.minFailed)}` }] : []),
   ];
-  return lineChart({
-    title: `${path}: per trial against ${p.unit}`,
-    yLabel: 'value (see legend)',
-    xLabel: p.unit,
-    series,
-    markers,
+  return cols.map(([k, name], i) => {
+    const aborted = pts(true, k);
+    const ref = thresholdOf(r, k);
+    return lineChart({
+      title: `${path}: ${name} per trial against ${p.unit}`,
+      yLabel: name,
+      xLabel: p.unit,
+      series: [
+        {
+          name: `${name} (counted)`,
+          color: PALETTE[i % PALETTE.length]!,
+          marker: 'circle',
+          points: pts(false, k),
+        },
+        ...(aborted.length > 0
+          ? [
+              {
+                name: 'aborted at the deadline (not counted)',
+                color: '#7f7f7f',
+                marker: 'diamond' as const,
+                dash: '2 3',
+                points: aborted,
+              },
+            ]
+          : []),
+      ],
+      markers,
+      ...(ref ? { refLines: [ref] } : {}),
+      height: 220,
+    });
   });
 }
 
@@ -177,7 +301,9 @@ export function renderCapacityHtml(r: CapacityResult): string {
     p(`${r.startedAt} → ${r.finishedAt} · ${r.runtime} runtime · ${r.environment.cores} cores`),
     ...Object.entries(r.paths).map(([path, x]) => p(`${path}: ${x.answer}. Measured as ${x.measuredAs}.`)),
     ...(r.pushgatewayClaim ? [p(`The ~10k pushes/s claim: ${r.pushgatewayClaim}.`)] : []),
-    ...Object.entries(r.paths).map(([path, x]) => `<figure>${pathChart(path, x)}</figure>`),
+    ...Object.entries(r.paths).flatMap(([path, x]) =>
+      pathCharts(r, path, x).map((svg) => `<figure>${svg}</figure>`),
+    ),
     htmlSections(sections(r)),
     ...basisLines(r).map(p),
     ...r.notes.map(p),
@@ -188,6 +314,8 @@ export function renderCapacityHtml(r: CapacityResult): string {
 export function renderCapacityTerminal(r: CapacityResult): string {
   const lines = [textTable(summaryTable(r)), ''];
   for (const [path, x] of Object.entries(r.paths)) lines.push(`${path}: ${x.answer}`);
+  for (const [path, x] of Object.entries(r.paths))
+    if (x.podsPerCore) lines.push(`${path} pods per core: ${x.podsPerCore.text}`);
   if (r.pushgatewayClaim) lines.push(`~10k pushes/s claim: ${r.pushgatewayClaim}`);
   for (const [path, e] of Object.entries(r.extrapolation))
     lines.push(

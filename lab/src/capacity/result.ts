@@ -1,6 +1,7 @@
 import type { Criteria } from './criteria.ts';
 import { type Extrapolation, extrapolate } from './extrapolate.ts';
 import type { CapacityConfig, CapacityPath } from './flags.ts';
+import { type PodsPerCore, withPodsPerCore } from './scaling.ts';
 import type { SearchResult } from './search.ts';
 
 // capacity.json: per path the search's answer in one sentence beside its numbers, the extrapolation to the
@@ -14,6 +15,10 @@ export interface PathReport extends SearchResult {
   answer: string;
   /** How the path was measured alone. */
   measuredAs: string;
+  /** --scaling: pods per budgeted receiver core and linearity (burst paths; null without --scaling). */
+  podsPerCore?: PodsPerCore | null;
+  /** --scaling: the search at each receiver budget (the path's own answer is the largest budget's). */
+  atBudgets?: { cores: number; result: SearchResult }[];
 }
 
 export interface CapacityResult {
@@ -37,19 +42,31 @@ export const MEASURED_AS: Record<CapacityPath, string> = {
   pull: 'pull alone: Prometheus scrapes every pod; push off (--push-mode off)',
   push: 'push alone: the pods push StatsD to the collector; Prometheus scrapes the collector, not the pods (--pull off)',
   pushgateway:
-    'a rate-driven pusher (the lab process) PUTs pod-sized groups to the Pushgateway; no producers; Prometheus scrapes the Pushgateway',
+    'a rate-driven pusher (the lab process) PUTs pod-sized groups to the Pushgateway, every group stored before each step; no producers; Prometheus scrapes the Pushgateway',
 };
 
 const fmt = (v: number | string | null) =>
   v === null ? 'n/a' : typeof v === 'number' ? v.toLocaleString('en-US') : v;
 
+/** " (2 of 3 held)" / "2 of 2 failed; " for a level with more than one counted trial. */
+function replicatesText(r: SearchResult, load: number | null, held: boolean): string {
+  const l = r.levels.find((x) => x.load === load);
+  if (!l || l.trials <= 1) return '';
+  return held ? ` (${l.passes} of ${l.trials} held)` : `${l.trials - l.passes} of ${l.trials} failed; `;
+}
+
 /** The one-sentence answer for a path. */
 export function answerOf(r: SearchResult, unit: string): string {
-  const held = r.maxHeld === null ? 'no load held' : `${fmt(r.maxHeld)} ${unit} held`;
+  const held =
+    r.maxHeld === null
+      ? 'no load held'
+      : `${fmt(r.maxHeld)} ${unit} held${replicatesText(r, r.maxHeld, true)}`;
+  const half =
+    r.halfPassLoad === null ? '' : `; the pass fraction crosses ½ near ${fmt(r.halfPassLoad)} ${unit}`;
   const failed =
     r.minFailed === null
       ? ''
-      : `; ${fmt(r.minFailed)} ${unit} failed (${r.failedCriterion} = ${fmt(r.failedValue)})`;
+      : `; ${fmt(r.minFailed)} ${unit} failed (${replicatesText(r, r.minFailed, false)}${r.failedCriterion} = ${fmt(r.failedValue)})${half}`;
   const atLeast = r.maxHeld === null ? 'no trial held yet' : `≥ ${fmt(r.maxHeld)} ${unit}`;
   switch (r.limitedBy) {
     case 'path':
@@ -106,7 +123,7 @@ export function extrapolations(
   const out: CapacityResult['extrapolation'] = {};
   for (const p of ['pull', 'push'] as const) {
     const r = paths[p];
-    if (r) out[p] = extrapolate(p, r.trials, fleetPods);
+    if (r) out[p] = withPodsPerCore(extrapolate(p, r.trials, fleetPods), r.podsPerCore ?? null);
   }
   return out;
 }

@@ -4,16 +4,20 @@ import { join } from 'node:path';
 import { hostMemory } from '../core/host.ts';
 import type { BurstPath } from './criteria.ts';
 import type { CapacityConfig, CapacityPath } from './flags.ts';
+import { searchOptions } from './options.ts';
 import { pushgatewaySearch } from './pushgateway.ts';
 import {
   CAPACITY_SCHEMA,
   type CapacityResult,
   extrapolations,
+  type PathReport,
   pathReport,
   pushgatewayClaim,
 } from './result.ts';
+import { planAt, podsPerCore, RECEIVER, type ScalingPath, scalingPoint } from './scaling.ts';
 import {
   type Clock,
+  initialState,
   resultOf,
   type SearchOptions,
   type SearchResult,
@@ -37,7 +41,7 @@ export interface CapacityDeps extends Omit<TrialDeps, 'log'> {
 /** Guesses before a trial of the kind has been measured (ms). */
 const FIRST_GUESS_MS = { burst: 90_000, pushgateway: 20_000 };
 /** Trials a path that has not started is expected to take (the progress line's "~m"). */
-const TRIALS_PER_PATH_GUESS = 6;
+const TRIALS_PER_PATH_GUESS = 10;
 
 export const clockText = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -77,27 +81,17 @@ class Progress {
       ? `aborted (${this.deps.signal.aborted ? 'Ctrl-C' : 'budget'})`
       : t.held
         ? 'held'
-        : `failed: ${t.failedCriterion} = ${t.failedValue}${s.retried.includes(t.load) && s.next === t.load ? ' (retrying once)' : ''}`;
-    this.deps.out(`  → ${path} ${t.load}: ${what}\n`);
+        : `failed: ${t.failedCriterion} = ${t.failedValue}`;
+    const at = s.trials.filter((x) => x.load === t.load && !x.aborted);
+    const passes = at.filter((x) => x.held).length;
+    const level = t.aborted
+      ? ''
+      : ` (level ${t.load}: ${passes} of ${at.length} held${s.next === t.load ? ', replicating' : ''})`;
+    this.deps.out(`  → ${path} ${t.load}: ${what}${level}\n`);
   }
   resetPath(o: SearchOptions) {
-    this.left = trialsLeft(
-      { lo: null, hi: null, hiOutcome: null, next: o.start, limitedBy: null, machine: null, retried: [] },
-      o,
-    );
+    this.left = trialsLeft(initialState(o), o);
   }
-}
-
-function searchOptions(c: CapacityConfig, path: CapacityPath, deadlineMs: number): SearchOptions {
-  return path === 'pushgateway'
-    ? {
-        start: c.pushgateway.startRate,
-        max: c.pushgateway.maxRate,
-        min: 1,
-        precision: c.precision,
-        deadlineMs,
-      }
-    : { start: c.startPods, max: c.maxPods, min: 1, precision: c.precision, deadlineMs };
 }
 
 function runPath(
@@ -113,11 +107,9 @@ function runPath(
   const o = searchOptions(c, path, deadlineMs);
   progress.resetPath(o);
   const tdeps: TrialDeps = { ...deps, log: (m) => deps.out(`${m}\n`) };
-  const trials: TrialOutcome[] = [];
   const onTrial = (t: TrialOutcome, s: SearchState) => {
-    trials.push(t);
     progress.finished(path, t, s, o);
-    onPartial(resultOf(s, [...trials]));
+    onPartial(resultOf(s, o));
   };
   if (path === 'pushgateway')
     return pushgatewaySearch(c, outDir, deadlineMs, {
@@ -173,7 +165,12 @@ export async function runCapacity(
     extrapolation: {},
     pushgatewayClaim: null,
     notes: [
-      `each path measured alone (${c.paths.join(', ')}); burst trials: ${c.trialDurationMs / 1000} s windows at the incident's per-pod load, scrape interval ${c.scrapeIntervalMs / 1000} s, a fresh stack per trial`,
+      `each path measured alone (${c.paths.join(', ')}); burst trials: ${c.trialDurationMs / 1000} s windows at the incident's per-pod load, scrape interval ${c.scrapeIntervalMs / 1000} s, a fresh stack per trial; up to ${c.replicates} replicates per level near the knee (a level holds when ${Math.ceil(c.replicates / 2)} hold), one farther out`,
+      ...(c.paths.includes('pushgateway')
+        ? [
+            `Pushgateway: ${c.pushgateway.groups.toLocaleString('en-US')} groups × ${c.pushgateway.seriesPerGroup} series stored (${(c.pushgateway.groups * c.pushgateway.seriesPerGroup).toLocaleString('en-US')} series), consistency check ${c.pushgateway.consistencyCheck ? 'on (the default)' : 'off (--push.disable-consistency-check)'}`,
+          ]
+        : []),
     ],
   };
   const progress = new Progress(deps, endMs);
@@ -194,27 +191,38 @@ export async function runCapacity(
     Math.max(0, endMs - deps.clock.now()) + WATCHDOG_MS,
   );
   watchdog.unref();
+  const slices = slicesOf(c);
+  const atBudgets: Partial<Record<CapacityPath, { cores: number; result: SearchResult }[]>> = {};
+  const report = (path: CapacityPath, cores: number | null, r: SearchResult) => {
+    if (cores === null) return pathReport(path, r, deps.signal.aborted);
+    const runs = [...(atBudgets[path] ?? []).filter((x) => x.cores !== cores), { cores, result: r }];
+    return scalingReport(path as ScalingPath, runs, deps.signal.aborted);
+  };
   try {
-    for (let i = 0; i < c.paths.length; i++) {
-      const path = c.paths[i]!;
+    for (let i = 0; i < slices.length; i++) {
+      const { path, cores } = slices[i]!;
       if (deps.signal.aborted) break;
-      // Even split: path i may run until start + (i + 1) × budget / paths.
-      const deadline = start + ((i + 1) * c.budgetMs) / c.paths.length;
-      deps.out(`\n${path}: until ${clockText(deadline - start)} into the budget\n`);
+      // Even split: slice i may run until start + (i + 1) × budget / slices.
+      const deadline = start + ((i + 1) * c.budgetMs) / slices.length;
+      const sc = cores === null ? c : { ...c, resources: planAt(c.resources, path as ScalingPath, cores) };
+      deps.out(
+        `\n${path}${cores === null ? '' : ` at ${cores} core for the ${RECEIVER[path as ScalingPath]}`}: until ${clockText(deadline - start)} into the budget\n`,
+      );
       const r = await runPath(
-        c,
+        sc,
         path,
         outDir,
         deadline,
         progress,
-        c.paths.length - i - 1,
+        slices.length - i - 1,
         deps,
         (partial) => {
-          result.paths[path] = pathReport(path, partial, deps.signal.aborted);
+          result.paths[path] = report(path, cores, partial);
           save();
         },
       );
-      result.paths[path] = pathReport(path, r, deps.signal.aborted);
+      if (cores !== null) atBudgets[path] = [...(atBudgets[path] ?? []), { cores, result: r }];
+      result.paths[path] = report(path, cores, r);
       if (r.limitedBy === 'budget' && deps.clock.now() >= endMs) result.budgetEnded = true;
       save();
     }
@@ -224,6 +232,36 @@ export async function runCapacity(
   if (deps.signal.aborted) result.notes.push('interrupted (Ctrl-C / SIGTERM): the numbers are partial');
   save();
   return result;
+}
+
+/** The searches a run makes, in order: one per path, or with --scaling one per burst path and receiver budget. */
+export function slicesOf(c: CapacityConfig): Slice[] {
+  const out: Slice[] = [];
+  for (const path of c.paths)
+    if (c.scaling && path !== 'pushgateway') for (const cores of c.scaling) out.push({ path, cores });
+    else out.push({ path, cores: null });
+  return out;
+}
+
+interface Slice {
+  path: CapacityPath;
+  /** The receiver's CPU budget of a --scaling search; null = the plan as given. */
+  cores: number | null;
+}
+
+/** A burst path searched at several receiver budgets: its answer is the largest budget's, plus pods per core. */
+export function scalingReport(
+  path: ScalingPath,
+  runs: { cores: number; result: SearchResult }[],
+  interrupted: boolean,
+): PathReport {
+  const sorted = [...runs].sort((a, b) => a.cores - b.cores);
+  const main = sorted[sorted.length - 1]!;
+  const ppc = podsPerCore(
+    path,
+    sorted.map((x) => scalingPoint(x.cores, x.result)),
+  );
+  return { ...pathReport(path, main.result, interrupted), podsPerCore: ppc, atBudgets: sorted };
 }
 
 /** How long after the budget's end the watchdog writes capacity.json if the run has not (< 60 s). */

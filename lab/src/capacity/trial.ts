@@ -59,6 +59,17 @@ export function trialConfig(c: CapacityConfig, path: BurstPath, pods: number, ou
   });
 }
 
+/**
+ * A trial's cost in time: its wall time from start to teardown, and the overhead — everything but the
+ * trial window (stack up, scale, warm-up, settle, final scrapes, collect, teardown), in seconds.
+ */
+export function trialOverhead(wallMs: number, windowMs: number): { wallS: number; overheadS: number } {
+  return {
+    wallS: Math.round(wallMs / 100) / 10,
+    overheadS: Math.round(Math.max(0, wallMs - windowMs) / 100) / 10,
+  };
+}
+
 /** A progress sink that prints one line per phase (the burst's live status line would fight ours). */
 function phaseSink(log: (m: string) => void): ProgressSink {
   return {
@@ -89,6 +100,7 @@ export async function burstTrial(
     Math.max(0, deadlineMs - Date.now()),
   );
   let record: RunRecord | null = null;
+  const startedAt = Date.now();
   try {
     const res = await runBurst(trialConfig(c, path, pods, join(outDir, dir)), {
       root: deps.root,
@@ -132,5 +144,9 @@ export async function burstTrial(
       record: null,
       metrics: {},
     };
-  return judgeTrial(record, path, criteria, { aborted, record: join(dir, 'run.json') });
+  const judged = judgeTrial(record, path, criteria, { aborted, record: join(dir, 'run.json') });
+  return {
+    ...judged,
+    metrics: { ...judged.metrics, ...trialOverhead(Date.now() - startedAt, c.trialDurationMs) },
+  };
 }

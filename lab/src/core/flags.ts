@@ -6,6 +6,8 @@ import {
   type OtlpTemporality,
   type PushMode,
   RUNTIME_CHOICES,
+  STORE_MODES,
+  type StoreMode,
   type Transport,
 } from './record.ts';
 import {
@@ -118,6 +120,13 @@ export const STACK_FLAGS: FlagSpecs = {
     choices: ['on', 'off'],
     help: "node-exporter for the kernel's UDP counters (process runtime: it reads the host's namespace)",
   },
+  store: {
+    kind: 'string',
+    env: 'LAB_STORE',
+    default: 'per-path',
+    choices: [...STORE_MODES],
+    help: "per-path: pull's Prometheus scrapes the pods, push's own Prometheus (prometheus-push) the collector and Pushgateway; shared: one Prometheus stores both (smaller machines, comparison)",
+  },
 };
 
 const COMPONENT_LIST = RESOURCE_COMPONENTS.join(', ');
@@ -174,7 +183,8 @@ export function planHelp(host: HostResources = thisHost()): string {
   return [
     `Resources on this machine (${host.cores} cores, ${Math.round(host.memoryBytes / 2 ** 30)} GiB) unless --cpus/--cpuset/--memory say otherwise:`,
     ...planLines(defaultPlan(host)).map((l) => `  ${l}`),
-    '  Each path gets the same CPU and memory (pull: Prometheus; push: the collector); the generator',
+    '  Each path gets the same CPU and memory in total (pull: Prometheus; push: the collector and',
+    '  prometheus-push; with --store shared: Prometheus and the collector); the generator',
     "  (producers) and the observer (lab) run on cores of their own, so neither side takes the other's CPU.",
   ].join('\n');
 }
@@ -186,7 +196,11 @@ export function resourceFlags(
 ): { resources: ResourcePlan; throttledShare: number } {
   const str = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
   return {
-    resources: resolvePlan({ cpus: str('cpus'), cpuset: str('cpuset'), memory: str('memory') }, host),
+    resources: resolvePlan(
+      { cpus: str('cpus'), cpuset: str('cpuset'), memory: str('memory') },
+      host,
+      storeFlag(flags),
+    ),
     throttledShare: Number(flags['throttled-share'] ?? DEFAULT_THROTTLED_SHARE),
   };
 }
@@ -216,7 +230,15 @@ export type FleetFlags = Pick<
   | 'scrapeIntervalMs'
   | 'seed'
   | 'nodeExporter'
-> & { stateDir: string | null; resources: ResourcePlan; throttledShare: number };
+> & { stateDir: string | null; resources: ResourcePlan; throttledShare: number; store: StoreMode };
+
+/**
+ * `--store` (validated by the flag's choices; its default is per-path). A verb without the flag (drill,
+ * capacity) starts one shared store, so its plan is the shared one.
+ */
+export function storeFlag(flags: Record<string, unknown>): StoreMode {
+  return flags.store === 'per-path' ? 'per-path' : 'shared';
+}
 
 export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
   const pods = Number(flags.pods ?? DEFAULT_PODS);
@@ -237,6 +259,7 @@ export function fleetFlags(flags: Record<string, unknown>): FleetFlags {
     seed: Number(flags.seed ?? 42),
     nodeExporter: (flags['node-exporter'] ?? 'on') === 'on',
     stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
+    store: storeFlag(flags),
     ...resourceFlags(flags),
   };
 }

@@ -7,6 +7,7 @@ import type {
   ResourceCounters,
   ResourcePlan,
   ResourceRecord,
+  StoreMode,
 } from './resources.ts';
 
 // The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
@@ -21,11 +22,24 @@ export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 /** `--runtime` accepts these: `auto` (the selection chain) and every kind. */
 export const RUNTIME_CHOICES: readonly (RuntimeKind | 'auto')[] = ['auto', ...RUNTIME_KINDS];
 
+import type { ObserverRecord, StoreComponentName, StoreSelf } from './record-observer.ts';
 import type { CollectorSnapshot, NodeUdpSnapshot } from './record-snapshots.ts';
 
 /** How pods push and over what: wire contracts shared with the producer (@pushpull/common). */
-export type { CollectorSnapshot, NodeUdpSnapshot, OtlpTemporality, PushMode, ResourceCondition, Transport };
+export type {
+  CollectorSnapshot,
+  NodeUdpSnapshot,
+  ObserverRecord,
+  OtlpTemporality,
+  PushMode,
+  ResourceCondition,
+  StoreComponentName,
+  StoreSelf,
+  Transport,
+};
 export type PathName = 'pull' | 'push';
+
+export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
 export interface BurstConfig {
   runtime: RuntimeKind | 'auto';
@@ -83,6 +97,8 @@ export interface BurstConfig {
   clockCompensation?: boolean;
   /** TEST ONLY --test-clock-skew NODE:MS: a clock skew injected into the producers on one swarm node. */
   testClockSkew?: { node: string; ms: number } | null;
+  /** --store: each path on its own Prometheus, or one shared (absent in older records = shared). */
+  store?: StoreMode;
 }
 
 /** The producer's ground-truth ledger: one definition on both sides of the wire (@pushpull/common). */
@@ -164,6 +180,8 @@ export interface ProbeSample {
   dead?: string[];
   /** run@3: each budgeted component's cumulative counters (cgroup or engine), when the runtime reads them. */
   resources?: Partial<Record<ResourceComponent, ResourceCounters>> | null;
+  /** #24: each store's own /metrics (by component: prometheus, prometheus-push), when read this tick. */
+  stores?: Partial<Record<StoreComponentName, StoreSelf>>;
 }
 
 /**
@@ -375,6 +393,8 @@ export interface RunRecord {
    * 1 (LAB_ERR_SELF_CHECK). Absent in older records.
    */
   selfCheck?: SelfCheckFinding[];
+  /** #24: coverage per probe source over the burst, the sparse ones, each path's visibility resolution. */
+  observer?: ObserverRecord;
 }
 
 /** One mismatch the record's self-check found: what was checked, what the plan said, what was read. */

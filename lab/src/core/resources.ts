@@ -1,5 +1,8 @@
 import { LabError } from '@pushpull/common';
 
+/** Where each path's data is stored (record.ts re-exports it; defined here, the bottom of core). */
+export type StoreMode = 'per-path' | 'shared';
+
 // Resources (CPU and memory) as the lab's vocabulary: the components that get a budget, the plan
 // (`--cpus`, `--cpuset`, `--memory`), the default plan for a host, the checks that refuse a plan the
 // machine cannot give, and the record's `resources.<component>` (DESIGN.md "Budgets make an answer
@@ -8,6 +11,7 @@ import { LabError } from '@pushpull/common';
 
 export const RESOURCE_COMPONENTS = [
   'prometheus',
+  'prometheus-push',
   'collector',
   'pushgateway',
   'node-exporter',
@@ -106,60 +110,15 @@ const MiB = 2 ** 20;
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/**
- * The default plan for a host. Each path's pipeline gets the same CPU and memory (pull: Prometheus; push:
- * the collector — its data lands in that same Prometheus until per-path stores exist). With 2+ cores the
- * generator (producers) and observer (lab) run on the lower half of the cores and the receivers on the
- * upper half, so neither side can take the other's CPU. On 2 cores: producers 0.8 + lab 0.2 on core 0;
- * Prometheus 0.45 + collector 0.45 + Pushgateway 0.05 + node-exporter 0.05 on core 1. Memory: each path
- * 1/5 of the host (≤ 8 GiB: Prometheus held 3.9 GiB RSS in the 140-pod default burst of 2026-12-01), the
- * producers 1/5 (≤ 8 GiB), the lab 1/12 (≤ 2 GiB).
- */
-export function defaultPlan(host: HostResources): ResourcePlan {
-  const c = Math.max(1, Math.floor(host.cores));
-  const m = host.memoryBytes;
-  // Whole quarter-GiB steps: a plan that reads the same on machines of nearly the same size.
-  const mem = (share: number, cap: number) =>
-    Math.min(cap, Math.max(256 * MiB, Math.floor((m * share) / (256 * MiB)) * 256 * MiB));
-  const memory = {
-    producers: mem(1 / 5, 8 * GiB),
-    lab: mem(1 / 12, 2 * GiB),
-    path: mem(1 / 5, 8 * GiB),
-  };
-  if (c < 2) {
-    // One core shared by all: quotas in the same proportions, no cpusets.
-    const one = (cpus: number, memoryBytes: number) => ({ cpus, cpuset: null, memoryBytes });
-    return {
-      producers: one(0.4, memory.producers),
-      lab: one(0.1, memory.lab),
-      prometheus: one(0.22, memory.path),
-      collector: one(0.22, memory.path),
-      pushgateway: one(0.03, 256 * MiB),
-      'node-exporter': one(0.03, 128 * MiB),
-    };
-  }
-  const gen = Math.floor(c / 2);
-  const genSet = listOf(0, gen - 1);
-  const recvSet = listOf(gen, c - 1);
-  const labCpus = round2(Math.min(1, 0.2 * gen));
-  const path = round2((c - gen - 2 * 0.05) / 2);
-  return {
-    producers: { cpus: round2(gen - labCpus), cpuset: genSet, memoryBytes: memory.producers },
-    lab: { cpus: labCpus, cpuset: genSet, memoryBytes: memory.lab },
-    prometheus: { cpus: path, cpuset: recvSet, memoryBytes: memory.path },
-    collector: { cpus: path, cpuset: recvSet, memoryBytes: memory.path },
-    pushgateway: { cpus: 0.05, cpuset: recvSet, memoryBytes: 256 * MiB },
-    'node-exporter': { cpus: 0.05, cpuset: recvSet, memoryBytes: 128 * MiB },
-  };
-}
+export { defaultPlan } from './default-plan.ts';
+
+import { defaultPlan } from './default-plan.ts';
 
 /** A plan with no budget at all (`--cpus off --cpuset off --memory off`). */
 export function emptyPlan(): ResourcePlan {
   const none = (): ComponentResources => ({ cpus: null, cpuset: null, memoryBytes: null });
   return Object.fromEntries(RESOURCE_COMPONENTS.map((c) => [c, none()])) as ResourcePlan;
 }
-
-const listOf = (a: number, b: number) => (a === b ? String(a) : `${a}-${b}`);
 
 function flagError(flag: string, value: string, why: string): LabError {
   return new LabError('LAB_ERR_FLAG_VALUE', `--${flag}: ${why}`, { flag, value });
@@ -230,8 +189,12 @@ export interface ResourceFlags {
  * quota; `--cpus off` (or `--cpuset off`, `--memory off`) drops that dimension for every component.
  * Validated against the host: a usage error names the offender.
  */
-export function resolvePlan(flags: ResourceFlags, host: HostResources): ResourcePlan {
-  const plan = defaultPlan(host);
+export function resolvePlan(
+  flags: ResourceFlags,
+  host: HostResources,
+  store: StoreMode = 'per-path',
+): ResourcePlan {
+  const plan = defaultPlan(host, store);
   const apply = (
     flag: 'cpus' | 'cpuset' | 'memory',
     raw: string | undefined,
@@ -360,7 +323,7 @@ export function checkPlan(plan: ResourcePlan, host: HostResources): void {
 
 /** One line per component, for the start of a run, `-h` and the README. */
 export function planLines(plan: ResourcePlan): string[] {
-  return RESOURCE_COMPONENTS.map((c) => `${c.padEnd(13)} ${componentText(plan[c])}`);
+  return RESOURCE_COMPONENTS.map((c) => `${c.padEnd(15)} ${componentText(plan[c])}`);
 }
 
 export function componentText(r: ComponentResources): string {

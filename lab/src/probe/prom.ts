@@ -62,6 +62,43 @@ export function storedPushOrdersExpression(scrapeIntervalMs: number, ordersFamil
   return `sum(last_over_time(${ordersFamily}{job="collector"}[${Math.ceil((3 * scrapeIntervalMs) / 1000) + 1}s]))`;
 }
 
+type ProbeKey = keyof typeof PULL_EXPRESSIONS;
+
+/** What /api/v1/targets answers without PromQL (stores.ts targetFields): left out of the PromQL probe. */
+export const TARGET_KEYS: readonly ProbeKey[] = [
+  'targets',
+  'targetsUp',
+  'scrapeP50',
+  'scrapeP99',
+  'scrapeMax',
+  'scrapeTimeout',
+  'slowTargets',
+];
+/** What a store's own /metrics answers without PromQL (stores.ts storeSelfSnapshot). */
+const SELF_KEYS: readonly ProbeKey[] = ['intervalP99'];
+/** The PromQL probe's expressions that concern the push path's store (the collector's job and orders). */
+const PUSH_KEYS: readonly ProbeKey[] = ['collectorUp', 'storedPushOrdersRate'];
+
+/**
+ * #24: the PromQL probe of each store — only what neither /api/v1/targets nor the store's /metrics answers —
+ * plus each path's stored orders as its recording rule holds them (one precomputed series: an instant read
+ * costs the store nothing like the scan of every order series). `shared` = both paths' in one query.
+ */
+export function storeExpressions(store: 'pull' | 'push' | 'shared'): Record<string, string> {
+  const pick = (keep: (k: ProbeKey) => boolean) =>
+    Object.fromEntries(
+      (Object.keys(PULL_EXPRESSIONS) as ProbeKey[])
+        .filter((k) => !TARGET_KEYS.includes(k) && !SELF_KEYS.includes(k) && keep(k))
+        .map((k) => [k, PULL_EXPRESSIONS[k]]),
+    );
+  const pull = { ...pick((k) => !PUSH_KEYS.includes(k)), storedOrders: 'max(pushpull:pull_orders:stored)' };
+  const push = {
+    ...pick((k) => PUSH_KEYS.includes(k)),
+    storedPushOrders: 'max(pushpull:push_orders:stored)',
+  };
+  return store === 'pull' ? pull : store === 'push' ? push : { ...pull, ...push };
+}
+
 const KEY_LABEL = 'probe_key';
 
 /** The Pushgateway grouping key the lab pushes its phase annotations under (docs/contracts.md). */

@@ -38,6 +38,7 @@ export function mergeInto(target: ProbeSample, from: ProbeSample): void {
   if (from.hostMemAvailable !== undefined && from.hostMemAvailable !== null)
     target.hostMemAvailable = from.hostMemAvailable;
   if (from.dead) target.dead = from.dead;
+  if (from.stores) target.stores = { ...target.stores, ...from.stores };
   if (from.errors.length > 0) target.errors.push(...from.errors);
 }
 

@@ -15,6 +15,7 @@ import {
   pullResolutionTable,
   visibilityTable,
 } from './loss-tables.ts';
+import { coverageTable, storesTable } from './observer.ts';
 import { resourcesTable, shortfallNote } from './resources.ts';
 import { REPORT_CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
@@ -139,7 +140,7 @@ export function renderMarkdown(r: RunRecord): string {
   ].join('\n');
 }
 
-/** Visibility and pull resolution (both absent in run@1 records: then one sentence says so). */
+/** Visibility, pull resolution, and what the observer saw (#24) (absent in run@1 records: then one sentence says so). */
 function visibilityBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: (s: string) => T[]): T[] {
   const v = visibilityTable(r);
   const q = pullResolutionTable(r);
@@ -150,6 +151,8 @@ function visibilityBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: 
     ),
     ...table(v),
     ...table(q),
+    ...table(storesTable(r)),
+    ...table(coverageTable(r)),
   ];
 }
 

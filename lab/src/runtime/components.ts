@@ -11,7 +11,13 @@ import type { StackOptions } from './types.ts';
 // Prometheus' configuration file is the other half of its description: prometheus-config.ts derives it from
 // the same StackOptions for every runtime.
 
-export const BASE_COMPONENTS = ['collector', 'pushgateway', 'node-exporter', 'prometheus'] as const;
+export const BASE_COMPONENTS = [
+  'collector',
+  'pushgateway',
+  'node-exporter',
+  'prometheus',
+  'prometheus-push',
+] as const;
 export type BaseComponent = (typeof BASE_COMPONENTS)[number];
 
 export interface ListenPort {
@@ -67,7 +73,7 @@ export const PUSHGATEWAY_FLAGS = ['--persistence.file='] as const;
 
 /** The base stack's components as this StackOptions asks for them. */
 export function stackComponents(
-  opts: Pick<StackOptions, 'collectorFlags' | 'withNodeExporter'>,
+  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter'>,
 ): Record<BaseComponent, ComponentSpec> {
   return {
     collector: {
@@ -78,7 +84,7 @@ export function stackComponents(
     },
     pushgateway: {
       name: 'pushgateway',
-      flags: PUSHGATEWAY_FLAGS,
+      flags: [...PUSHGATEWAY_FLAGS, ...(opts.pushgatewayFlags ?? [])],
       listen: [{ flag: 'web.listen-address', port: 9091, proto: 'tcp' }],
       listenStyle: 'equals',
     },
@@ -94,8 +100,20 @@ export function stackComponents(
       listen: [{ flag: 'web.listen-address', port: 9090, proto: 'tcp' }],
       listenStyle: 'equals',
     },
+    // #24: the push path's own store (`--store per-path`): the same binary, flags and port as `prometheus`;
+    // only its configuration's targets differ (prometheus-config.ts, role push).
+    'prometheus-push': {
+      name: 'prometheus-push',
+      flags: PROMETHEUS_FLAGS,
+      listen: [{ flag: 'web.listen-address', port: 9090, proto: 'tcp' }],
+      listenStyle: 'equals',
+    },
   };
 }
+
+/** The Prometheus components: the stores (a store-mode `shared` runs only the first). */
+export const STORE_COMPONENTS = ['prometheus', 'prometheus-push'] as const;
+export type StoreComponent = (typeof STORE_COMPONENTS)[number];
 
 /**
  * The command line of one component: `placement` flags (paths a runtime mounts), the listen flags with the
@@ -122,12 +140,25 @@ export const PROMETHEUS_CONTAINER_PLACEMENT = [
   '--storage.tsdb.path=/prometheus',
 ] as const;
 
+/** The config file of each store in a container (the same mounted directory, one file per store). */
+export const STORE_CONFIG_FILE: Record<StoreComponent, string> = {
+  prometheus: 'prometheus.yml',
+  'prometheus-push': 'prometheus-push.yml',
+};
+
+function containerPlacement(name: BaseComponent): readonly string[] {
+  if (name === 'prometheus') return PROMETHEUS_CONTAINER_PLACEMENT;
+  if (name === 'prometheus-push')
+    return [`--config.file=/etc/prometheus/${STORE_CONFIG_FILE[name]}`, '--storage.tsdb.path=/prometheus'];
+  return [];
+}
+
 /**
  * A base component's command in a container (docker and swarm): its description with the compose ports bound
  * on every interface of the container; the compose file's commands are this, for the default options.
  */
 export function containerCommand(spec: ComponentSpec): string[] {
-  return renderArgs(spec, containerAddress, spec.name === 'prometheus' ? PROMETHEUS_CONTAINER_PLACEMENT : []);
+  return renderArgs(spec, containerAddress, containerPlacement(spec.name));
 }
 
 /** What a runtime can honour of StackOptions; the stack refuses, naming the field, what it cannot. */

@@ -19,6 +19,26 @@ export interface DeriveOptions {
   jobAddresses: JobAddresses;
   /** `off`: keep the producers job (its name is a contract) but drop every target it discovers (--pull off). */
   producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number; off?: boolean };
+  /**
+   * Which store this config is for (#24; absent = shared): `pull` keeps the targets of the pull path's jobs,
+   * `push` those of the push path's, `shared` all. Every job stays (job names are a contract), with no targets
+   * where it belongs to the other store: both stores run the same configuration apart from their targets.
+   */
+  role?: StoreRole;
+}
+
+/** The store a Prometheus config is rendered for: one of the two per-path stores, or the shared one. */
+export type StoreRole = 'pull' | 'push' | 'shared';
+
+/** Which store's jobs are which: each store also scrapes itself (`prometheus`), every other job is one path's. */
+export const STORE_JOBS: Record<'pull' | 'push', readonly string[]> = {
+  pull: ['producers', 'prometheus'],
+  push: ['collector', 'pushgateway', 'node-exporter', 'prometheus'],
+};
+
+/** True when a job's targets belong in the store `role` (every job does in the shared store). */
+export function jobInStore(job: string, role: StoreRole): boolean {
+  return role === 'shared' || STORE_JOBS[role].includes(job);
 }
 
 export const PRODUCERS_JOB = 'producers';
@@ -56,8 +76,8 @@ export function derivePrometheusConfig(sourceYaml: string, opts: DeriveOptions):
   });
   checkJobContract(jobs, opts.jobAddresses);
   const out: Obj = { ...doc, global, rule_files: rules, scrape_configs: scrapeConfigs };
-  const header =
-    '# DERIVED by the lab process runtime from prometheus/prometheus.yml — do not edit; regenerated per run.\n';
+  const role = opts.role ?? 'shared';
+  const header = `# DERIVED by the lab from prometheus/prometheus.yml — do not edit; regenerated per run.${role === 'shared' ? '' : ` Store: ${role} (targets of the ${role} path only).`}\n`;
   return {
     yaml: header + stringify(out),
     scrapeIntervalMs: interval,
@@ -142,9 +162,19 @@ function deriveJob(raw: unknown, opts: DeriveOptions, interval: number, timeout:
     if (p.scrapeTimeoutMs !== undefined)
       job.scrape_timeout = promDuration(Math.min(p.scrapeTimeoutMs, interval));
     // Discovery stays (file_sd or http_sd alike); relabelling drops every target before it is scraped.
-    if (p.off) job.relabel_configs = [{ source_labels: ['__address__'], regex: '.*', action: 'drop' }];
+    if (p.off) job.relabel_configs = DROP_ALL;
   }
-  return job;
+  return jobInStore(name, opts.role ?? 'shared') ? job : withoutTargets(job);
+}
+
+const DROP_ALL = [{ source_labels: ['__address__'], regex: '.*', action: 'drop' }];
+
+/** A job of the other path's store: kept (its name is a contract), with no target scraped. */
+function withoutTargets(job: Obj): Obj {
+  const out = { ...job };
+  if (Array.isArray(out.static_configs)) out.static_configs = [{ targets: [] }];
+  if (out.file_sd_configs !== undefined || out.http_sd_configs !== undefined) out.relabel_configs = DROP_ALL;
+  return out;
 }
 
 /** The job names are a contract (rules, dashboards and probes name them): every one must be present. */
@@ -167,7 +197,7 @@ function checkJobContract(jobs: readonly string[], jobAddresses: JobAddresses): 
  */
 export function containerPrometheusConfig(
   sourceYaml: string,
-  opts: Pick<DeriveOptions, 'scrapeIntervalMs' | 'producerScrape'>,
+  opts: Pick<DeriveOptions, 'scrapeIntervalMs' | 'producerScrape' | 'role'>,
   nodeExporter: string | null,
 ): DerivedConfig {
   return derivePrometheusConfig(sourceYaml, {
@@ -181,5 +211,35 @@ export function containerPrometheusConfig(
       prometheus: 'localhost:9090',
     },
     ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
+    ...(opts.role ? { role: opts.role } : {}),
   });
+}
+
+/** The stores a stack runs for its store mode, by component: one shared Prometheus, or one per path. */
+export function storeRoles(
+  store: 'per-path' | 'shared' | undefined,
+): { component: string; role: StoreRole }[] {
+  return store === 'per-path'
+    ? [
+        { component: 'prometheus', role: 'pull' },
+        { component: 'prometheus-push', role: 'push' },
+      ]
+    : [{ component: 'prometheus', role: 'shared' }];
+}
+
+/**
+ * prometheus/prometheus-push.yml, the compose stack's push store: prometheus.yml rendered for the push role with
+ * the compose addresses (a test keeps the checked-in file equal to this). Regenerate with
+ * `npx tsx -e "…composePushStoreConfig…"` after changing prometheus.yml.
+ */
+export function composePushStoreConfig(sourceYaml: string): string {
+  const global = parseSource(sourceYaml).global;
+  const interval =
+    isObj(global) && typeof global.scrape_interval === 'string' ? global.scrape_interval : '15s';
+  const derived = containerPrometheusConfig(
+    sourceYaml,
+    { scrapeIntervalMs: parsePromDuration(interval), role: 'push' },
+    'collector:9100',
+  );
+  return `# GENERATED from prometheus.yml for the compose service prometheus-push (the push path's own store):\n# the same configuration, the push path's targets only. Do not edit: a test compares it with the rendering.\n${derived.yaml}`;
 }

@@ -3,7 +3,7 @@
 // so scenarios never know whether they run on containers or local processes.
 
 import type { PushMode, Transport } from '@pushpull/common';
-import type { Environment, RuntimeKind } from '../core/record.ts';
+import type { Environment, RuntimeKind, StoreMode } from '../core/record.ts';
 import type { Enforcement, ResourceComponent, ResourceCounters, ResourcePlan } from '../core/resources.ts';
 import type { GrafanaPlacement } from './grafana.ts';
 
@@ -22,6 +22,8 @@ export interface StackOptions {
    * every runtime, so a budget applies the same wherever the stack runs.
    */
   collectorFlags?: string[];
+  /** Extra Pushgateway flags (capacity: --push.disable-consistency-check), appended on every runtime. */
+  pushgatewayFlags?: string[];
   log: (msg: string) => void;
   /**
    * True for `up`: the stack must outlive this CLI invocation (process runtime: children detached, output
@@ -44,6 +46,11 @@ export interface StackOptions {
    * HostConfig; swarm: Resources.Limits. Absent = no budget.
    */
   resources?: ResourcePlan;
+  /**
+   * #24: `per-path` runs a second Prometheus (`prometheus-push`) for the push path's targets, the first keeping
+   * the pull path's; absent or `shared` = one Prometheus for both.
+   */
+  store?: StoreMode;
 }
 
 export interface ProducerOptions {
@@ -68,7 +75,10 @@ export interface ProducerOptions {
 
 /** Where the lab (on the host) reaches each component. Always loopback URLs. */
 export interface StackEndpoints {
+  /** Pull's store (`--store per-path`) or the one shared store. */
   prometheusUrl: string;
+  /** #24: push's own store (`prometheus-push`) when the stack runs one; absent = the shared prometheusUrl. */
+  pushPrometheusUrl?: string;
   pushgatewayUrl: string;
   collectorHttpUrl: string;
   nodeExporterUrl: string | null;

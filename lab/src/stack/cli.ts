@@ -58,7 +58,7 @@ function printEndpoints(io: CliIo, s: StackState): void {
   const e = s.endpoints;
   io.out(
     [
-      `  prometheus   ${e.prometheusUrl}`,
+      `  prometheus   ${e.prometheusUrl}${e.pushPrometheusUrl ? ` (pull's store; push's: ${e.pushPrometheusUrl})` : ''}`,
       `  pushgateway  ${e.pushgatewayUrl}`,
       `  collector    ${e.collectorHttpUrl}/metrics`,
       `  node-exporter ${e.nodeExporterUrl ?? '(off)'}`,
@@ -130,6 +130,7 @@ export async function upCommand(argv: string[], io: CliIo, deps: StackDeps = {})
         workDir,
         scrapeIntervalMs: f.scrapeIntervalMs,
         withNodeExporter: f.nodeExporter && capabilitiesOf(runtime.kind).nodeExporter,
+        store: f.store,
         log: (m) => io.err(`${m}\n`),
         persistent: true,
         signal,
@@ -186,19 +187,22 @@ export async function statusCommand(argv: string[], io: CliIo, deps: StackDeps =
     `  producers      ${s.members.length - deadProducers.length}/${s.members.length} running, ${s.members.reduce((a, m) => a + m.podIds.length, 0)} pods${deadProducers.length ? ` (not running: ${deadProducers.join(', ')})` : ''}\n`,
   );
   printEndpoints(io, s);
-  io.out(`  prometheus: ${await prometheusSummary(s.endpoints.prometheusUrl)}\n`);
+  io.out(`  prometheus: ${await prometheusSummary(s.endpoints)}\n`);
   return dead.size > 0 ? EXIT.failed : EXIT.ok;
 }
 
-async function prometheusSummary(url: string): Promise<string> {
+/** The pods' targets from pull's store, the collector's from push's (the same one with --store shared). */
+async function prometheusSummary(e: StackState['endpoints']): Promise<string> {
   try {
-    const v = await new PromClient(url, 3000).combined({
+    const v = await new PromClient(e.prometheusUrl, 3000).combined({
       producersUp: 'count(up{job="producers"} == 1)',
       producers: 'count(up{job="producers"})',
-      collectorUp: 'max(up{job="collector"})',
       p99: 'quantile(0.99, scrape_duration_seconds{job="producers"})',
       firing: 'count(ALERTS{alertstate="firing"})',
     });
+    v.collectorUp = await new PromClient(e.pushPrometheusUrl ?? e.prometheusUrl, 3000).scalar(
+      'max(up{job="collector"})',
+    );
     const p99 = v.p99 === null || v.p99 === undefined ? '–' : `${v.p99.toFixed(3)} s`;
     return `${v.producersUp ?? 0}/${v.producers ?? 0} pod targets up, collector ${v.collectorUp === 1 ? 'up' : 'down'}, scrape p99 ${p99}, ${v.firing ?? 0} alert(s) firing`;
   } catch (e) {

@@ -2,12 +2,26 @@ import { LabError } from './errors.ts';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parses "800ms", "15s", "2m", "1.5h" or a bare number of seconds into milliseconds. */
+/**
+ * Parses "800ms", "15s", "2m", "1.5h", a bare number of seconds, or a sum of parts as the lab prints
+ * durations ("6m40s", "1h2m3s", "1m30s500ms") into milliseconds. One parser for every duration flag.
+ */
 export function parseDurationMs(text: string, what = 'duration'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  if (!m)
-    throw new LabError('LAB_ERR_FLAG_VALUE', `${what}: "${text}" is not a duration (e.g. 800ms, 15s, 2m)`);
-  const value = Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] ?? 1000);
+  const bad = () =>
+    new LabError('LAB_ERR_FLAG_VALUE', `${what}: "${text}" is not a duration (e.g. 800ms, 15s, 2m, 6m40s)`);
+  const t = text.trim();
+  const bare = /^(\d+(?:\.\d+)?)$/.exec(t);
+  let value = 0;
+  if (bare) value = Number(bare[1]) * 1000;
+  else {
+    // Parts each once, largest unit first: "6m40s", not "40s6m" or "1m1m".
+    if (
+      !/^(?:\d+(?:\.\d+)?h)?(?:\d+(?:\.\d+)?m(?!s))?(?:\d+(?:\.\d+)?s)?(?:\d+(?:\.\d+)?ms)?$/.test(t) ||
+      t === ''
+    )
+      throw bad();
+    for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) value += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  }
   if (!Number.isFinite(value)) throw new LabError('LAB_ERR_FLAG_VALUE', `${what}: "${text}" is out of range`);
   return Math.round(value);
 }

@@ -19,10 +19,16 @@ describe('units', () => {
     ['2m', 120000],
     ['1.5', 1500],
     ['1h', 3600000],
+    // the forms the lab prints (capacity's progress line: "budget left 6m40s")
+    ['6m40s', 400000],
+    ['0m05s', 5000],
+    ['1h2m3s', 3723000],
+    ['1m30s500ms', 90500],
+    [' 15s ', 15000],
   ];
   for (const [text, ms] of durations)
     it(`duration ${text} = ${ms} ms`, () => assert.equal(parseDurationMs(text), ms));
-  for (const bad of ['', 'abc', '-1s', '5 parsecs']) {
+  for (const bad of ['', 'abc', '-1s', '5 parsecs', '40s6m', '1m1m', '6m 40s', 'm', '5x']) {
     it(`duration rejects "${bad}" naming it`, () =>
       assert.throws(
         () => parseDurationMs(bad),

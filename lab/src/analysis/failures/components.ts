@@ -14,7 +14,7 @@ function firstUnresponsive(samples: readonly ProbeSample[], probe: string): Prob
   return null;
 }
 
-/** Prometheus stopped answering the lab's probe query in time (overloaded). */
+/** A store stopped answering the lab's probe query in time (overloaded): pull's, and push's own (#24). */
 export function prometheusUnresponsive({ samples, add }: Detection): void {
   const gone = firstUnresponsive(samples, 'prometheus');
   if (gone)
@@ -23,6 +23,14 @@ export function prometheusUnresponsive({ samples, add }: Detection): void {
       'prometheus-unresponsive',
       gone,
       "Prometheus stopped answering the lab's probe query in time (its HTTP API is overloaded)",
+    );
+  const push = firstUnresponsive(samples, 'prometheus-push');
+  if (push)
+    add(
+      'push',
+      'prometheus-unresponsive',
+      push,
+      "push's Prometheus (prometheus-push) stopped answering the lab's probe query in time (its HTTP API is overloaded)",
     );
 }
 
@@ -37,6 +45,7 @@ export function collectorUnresponsive({ samples, add }: Detection): void {
 function pathsOf(name: string): PathName[] {
   if (name === 'collector') return ['push'];
   if (name === 'prometheus') return ['pull'];
+  if (name === 'prometheus-push') return ['push'];
   return name.startsWith('producer') ? ['pull', 'push'] : [];
 }
 

@@ -8,7 +8,7 @@ import {
 } from '../../analysis/accounting.ts';
 import { throwIfAborted } from '../../core/time.ts';
 import type { ProducerMember } from '../../runtime/types.ts';
-import type { PodStored, RunContext } from '../context.ts';
+import { type PodStored, type RunContext, storeName } from '../context.ts';
 
 // The pull path's delivered total: every pod's order counter as stored in Prometheus, per pod, with how
 // the pod's scrapes ended (the loss by cause needs both). A few queries per producer, a retry each: a
@@ -30,7 +30,9 @@ interface Window {
 
 export async function pullDelivered(ctx: RunContext): Promise<void> {
   const { members, notes } = ctx;
-  // Evaluated as of now, before the producers are paused below (their last scrapes stay the ones that count).
+  // The cut-off (#24: no pause): every query is evaluated as of now — after quiesce and the final scrapes, with
+  // every ledger read (the producers are quiesced, their ledgers final) — so what the store ingests while it
+  // answers changes nothing; the producers keep running and being scraped.
   const w: Window = {
     nowS: Date.now() / 1000,
     windowS:
@@ -40,7 +42,9 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
       Math.ceil(ctx.config.scrapeIntervalMs / 1000),
     budgetEnd: Date.now() + PULL_ACCOUNTING_BUDGET_MS,
   };
-  await pauseProducers(ctx);
+  notes.push(
+    `pull accounting: read from ${storeName(ctx.stack, 'pull')} as of the cut-off ${new Date(w.nowS * 1000).toISOString()} (after the final scrapes, every ledger read); the producers were not paused`,
+  );
   if (ctx.config.pull === false) {
     ctx.collected.pullDelivered = { value: 0, from: 'not measured: --pull off (the pods were not scraped)' };
     return;
@@ -65,7 +69,7 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
     notes.push(
       `pull accounting: Prometheus did not answer for ${unanswered.join(', ')} within the ${PULL_ACCOUNTING_BUDGET_MS / 1000} s budget; their pods' orders stay in the pull path's emitted count as unverified`,
     );
-  let from = `Prometheus: Σ over pods of ${pullDeliveredByPodQuery(w.windowS, '<producer>')}`;
+  let from = `${storeName(ctx.stack, 'pull')} (pull's store): Σ over pods of ${pullDeliveredByPodQuery(w.windowS, '<producer>')}`;
   if (resetPods > 0)
     from += ` (+ reset-aware totals from raw samples for ${resetPods} pod(s) whose counters reset)`;
   const value = pods.reduce((a, p) => a + (p.stored ?? 0), 0);
@@ -186,20 +190,4 @@ async function applyResets(
     if (row) row.stored = raw.reduce((acc, s) => acc + counterTotal(s.values.map((v) => Number(v[1]))), 0);
   }
   return Math.min(reset.length, 200);
-}
-
-/**
- * The burst is over and every ledger is read: pause the producers so that Prometheus stops ingesting their
- * megabyte bodies while it answers the accounting queries (an overloaded Prometheus could otherwise not
- * answer them at all — the default run on a shared 2-core machine). Their final scrapes are already stored,
- * and the queries are evaluated as of before the pause. Best effort: a runtime that cannot pause skips it.
- */
-async function pauseProducers(ctx: RunContext): Promise<void> {
-  const results = await Promise.allSettled(ctx.members.map((m) => ctx.runtime.fault('pause', m)));
-  const failed = results.filter((r) => r.status === 'rejected').length;
-  ctx.notes.push(
-    failed === 0
-      ? 'pull accounting: producers paused after their ledgers were read, so Prometheus answered the accounting queries without ingesting their bodies meanwhile (evaluated as of the pause)'
-      : `pull accounting: ${failed} of ${ctx.members.length} producers could not be paused; Prometheus kept scraping them while it answered the accounting queries`,
-  );
 }

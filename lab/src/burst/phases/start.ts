@@ -31,6 +31,7 @@ export async function start(ctx: RunContext): Promise<void> {
     withNodeExporter: config.nodeExporter && capabilitiesOf(runtime.kind).nodeExporter,
     collectorFlags: ctx.budget.collectorFlags,
     ...(config.resources ? { resources: config.resources } : {}),
+    store: config.store ?? 'shared',
     ...producerScrape(ctx),
     log: (m) => progress.note(m),
     persistent: false,
@@ -73,6 +74,7 @@ function startProbe(ctx: RunContext): void {
     {
       prom: ctx.prom(),
       promSlow: ctx.prom(15_000),
+      pushProm: ctx.store('push'),
       collectorUrl: endpoints.collectorHttpUrl,
       nodeExporterUrl: endpoints.nodeExporterUrl,
       members: () => ctx.members,

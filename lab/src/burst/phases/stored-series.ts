@@ -1,5 +1,5 @@
 import { describeError } from '@pushpull/common';
-import type { RunContext } from '../context.ts';
+import { type RunContext, storeName } from '../context.ts';
 
 // Each path's stored orders over the burst, for time-to-visibility: the recording rules
 // pushpull:pull_orders:stored and pushpull:push_orders:stored (prometheus/rules), which Prometheus evaluates
@@ -20,12 +20,13 @@ export async function storedSeries(ctx: RunContext): Promise<void> {
     if (path === 'push' && ctx.config.pushMode === 'off') continue;
     if (path === 'pull' && ctx.config.pull === false) continue;
     try {
-      const m = await ctx.prom(30_000).matrix(`${RULES[path]}[${windowS}s]`, endMs / 1000, ctx.signal);
+      // Each path's series from its own store (#24; the shared one with --store shared).
+      const m = await ctx.store(path, 30_000).matrix(`${RULES[path]}[${windowS}s]`, endMs / 1000, ctx.signal);
       const values = m[0]?.values ?? [];
       ctx.collected.stored[path] = {
         points: values.map(([t, v]) => [Math.round(t * 1000), Number(v)] as [number, number]),
         readAtMs: endMs,
-        from: `the recording rule ${RULES[path]} (evaluated every 5 s inside Prometheus; raw points read after the run)`,
+        from: `the recording rule ${RULES[path]} in ${storeName(ctx.stack, path)} (evaluated every 5 s inside the store; raw points read after the run)`,
       };
     } catch (e) {
       ctx.signal.throwIfAborted();

@@ -15,6 +15,8 @@ export interface ProbeTargets {
   prom: PromClient;
   /** Same Prometheus, longer timeout, for the costly stored-orders query. */
   promSlow: PromClient;
+  /** #24: push's own store (`--store per-path`); absent = the shared `prom` stores both paths. */
+  pushProm?: PromClient;
   collectorUrl: string;
   nodeExporterUrl: string | null;
   members: () => ProducerMember[];

@@ -106,7 +106,12 @@ export class DockerRuntime implements Runtime {
   /** Grafana joins the run's network, where the compose alias `prometheus` stays valid. */
   grafanaPlacement(): GrafanaPlacement {
     if (!this.s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'grafanaPlacement() before up()');
-    return { network: this.s.networkName, prometheusUrl: 'http://prometheus:9090' };
+    const perPath = this.s.endpoints.pushPrometheusUrl !== undefined;
+    return {
+      network: this.s.networkName,
+      prometheusUrl: 'http://prometheus:9090',
+      ...(perPath ? { pushPrometheusUrl: 'http://prometheus-push:9090' } : {}),
+    };
   }
 
   /** One extra producer-binary container on the lab network (a short-lived job, a one-pod serve). */

@@ -1,9 +1,15 @@
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
-import { type BaseComponent, containerCommand, stackComponents } from '../components.ts';
+import {
+  type BaseComponent,
+  containerCommand,
+  STORE_CONFIG_FILE,
+  type StoreComponent,
+  stackComponents,
+} from '../components.ts';
 import { waitHttp } from '../engine.ts';
-import { containerPrometheusConfig } from '../prometheus-config.ts';
+import { containerPrometheusConfig, type StoreRole, storeRoles } from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import { missingImages, pingEngine } from './engine.ts';
@@ -45,16 +51,21 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
     );
   }
   await startService(s, 'pushgateway', {}, true, cmd('pushgateway'));
-  await startService(
-    s,
-    'prometheus',
-    { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] },
-    true,
-    cmd('prometheus'),
-  );
+  // One Prometheus per store (#24): both read the same mounted directory, each its own config file.
+  const stores = storeRoles(opts.store);
+  for (const { component } of stores)
+    await startService(
+      s,
+      component,
+      { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] },
+      true,
+      cmd(component as BaseComponent),
+    );
   opts.signal?.throwIfAborted();
+  const pushStore = stores.length > 1 ? await loopbackUrl(s, 'prometheus-push', '9090/tcp') : null;
   const endpoints: StackEndpoints = {
     prometheusUrl: await loopbackUrl(s, 'prometheus', '9090/tcp'),
+    ...(pushStore ? { pushPrometheusUrl: pushStore } : {}),
     pushgatewayUrl: await loopbackUrl(s, 'pushgateway', '9091/tcp'),
     collectorHttpUrl: await loopbackUrl(s, 'collector', '9102/tcp'),
     nodeExporterUrl: opts.withNodeExporter ? await loopbackUrl(s, 'collector', '9100/tcp') : null,
@@ -62,6 +73,7 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
   await waitHttp(`${endpoints.collectorHttpUrl}/healthz`, 60_000, 'collector /healthz', opts.signal);
   await waitHttp(`${endpoints.pushgatewayUrl}/-/ready`, 60_000, 'pushgateway /-/ready', opts.signal);
   await waitHttp(`${endpoints.prometheusUrl}/-/ready`, 60_000, 'prometheus /-/ready', opts.signal);
+  if (pushStore) await waitHttp(`${pushStore}/-/ready`, 60_000, 'prometheus-push /-/ready', opts.signal);
   return endpoints;
 }
 
@@ -73,7 +85,11 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
   mkdirSync(sdDir, { recursive: true });
   // The producer image runs as nobody (65534): it must be able to write its discovery file here.
   chmodSync(sdDir, 0o1777);
-  writeFileSync(join(promDir, 'prometheus.yml'), prometheusConfig(s.repoRoot, opts));
+  for (const { component, role } of storeRoles(opts.store))
+    writeFileSync(
+      join(promDir, STORE_CONFIG_FILE[component as StoreComponent]),
+      prometheusConfig(s.repoRoot, { ...opts, role }),
+    );
   for (const f of readdirSync(join(s.repoRoot, 'prometheus/rules'))) {
     copyFileSync(join(s.repoRoot, 'prometheus/rules', f), join(promDir, 'rules', f));
   }
@@ -81,7 +97,7 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
 }
 
 /** The compose Prometheus config for this run; node-exporter runs inside the collector's network namespace. */
-export function prometheusConfig(repoRoot: string, opts: StackOptions): string {
+export function prometheusConfig(repoRoot: string, opts: StackOptions & { role?: StoreRole }): string {
   const source = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8');
   return containerPrometheusConfig(source, opts, opts.withNodeExporter ? 'collector:9100' : null).yaml;
 }

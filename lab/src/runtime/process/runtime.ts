@@ -129,7 +129,12 @@ export class ProcessRuntime implements Runtime {
   /** Everything listens on the host's loopback: Grafana joins the host network. */
   grafanaPlacement(): GrafanaPlacement {
     if (!this.s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'grafanaPlacement() before up()');
-    return { network: 'host', prometheusUrl: this.s.endpoints.prometheusUrl };
+    const push = this.s.endpoints.pushPrometheusUrl;
+    return {
+      network: 'host',
+      prometheusUrl: this.s.endpoints.prometheusUrl,
+      ...(push ? { pushPrometheusUrl: push } : {}),
+    };
   }
 
   fault(kind: FaultKind, member: ProducerMember): Promise<void> {

@@ -3,8 +3,13 @@ import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { throwIfAborted } from '../../core/time.ts';
-import { type ComponentSpec, renderArgs, stackComponents } from '../components.ts';
-import { type DerivedConfig, derivePrometheusConfig } from '../prometheus-config.ts';
+import { type ComponentSpec, renderArgs, type StoreComponent, stackComponents } from '../components.ts';
+import {
+  type DerivedConfig,
+  derivePrometheusConfig,
+  type StoreRole,
+  storeRoles,
+} from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { BINARIES } from './binaries.ts';
 import { freePort, type SpawnedChild, tail, terminate, waitForHttp, waitForListening } from './children.ts';
@@ -56,9 +61,18 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
     pushgateway: pushgateway.url.replace('http://', ''),
     'node-exporter': node ? node.url.replace('http://', '') : null,
   };
-  const prom = await startPrometheus(s, p, opts, specs.prometheus, jobAddresses);
+  // One Prometheus per store (#24): `shared` runs one for both paths; `per-path` one for each, side by side.
+  const stores = storeRoles(opts.store);
+  const started = await Promise.allSettled(
+    stores.map(({ component, role }) =>
+      startPrometheus(s, p, { ...opts, role }, specs[component as StoreComponent], jobAddresses),
+    ),
+  );
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  const urls = started.map((r) => (r as PromiseFulfilledResult<Started>).value.url);
   return {
-    prometheusUrl: prom.url,
+    prometheusUrl: urls[0]!,
+    ...(urls[1] ? { pushPrometheusUrl: urls[1] } : {}),
     pushgatewayUrl: pushgateway.url,
     collectorHttpUrl: collectorUrl,
     nodeExporterUrl: node ? node.url : null,
@@ -128,7 +142,7 @@ function startBinary(
 export function processPrometheusConfig(
   p: Pick<Paths, 'prometheusYml' | 'prometheusDir'>,
   sdDir: string,
-  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'>,
+  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'> & { role?: StoreRole },
   jobAddresses: Record<string, string | null>,
 ): DerivedConfig {
   return derivePrometheusConfig(readFileSync(p.prometheusYml, 'utf8'), {
@@ -137,6 +151,7 @@ export function processPrometheusConfig(
     scrapeIntervalMs: opts.scrapeIntervalMs,
     jobAddresses,
     ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
+    ...(opts.role ? { role: opts.role } : {}),
   });
 }
 
@@ -149,23 +164,24 @@ export function collectorArgv(p: Pick<Paths, 'collectorMain'>, spec: ComponentSp
 function startPrometheus(
   s: ProcessStack,
   p: Paths,
-  opts: StackOptions,
+  opts: StackOptions & { role: StoreRole },
   spec: ComponentSpec,
   jobAddresses: Record<string, string | null>,
 ): Promise<Started> {
   const derived = (promPort: number) =>
     processPrometheusConfig(p, s.sdDir, opts, { ...jobAddresses, prometheus: `127.0.0.1:${promPort}` });
-  const configPath = join(s.workDir, 'prometheus.yml');
+  // The shared/pull store keeps the names it always had; push's store its own file and data directory.
+  const own = spec.name === 'prometheus' ? 'prometheus' : spec.name;
+  const configPath = join(s.workDir, `${own}.yml`);
+  const dataDir = join(s.workDir, `${own}-data`);
+  mkdirSync(dataDir, { recursive: true });
   return startOnFreePort(
     s,
-    'prometheus',
+    spec.name,
     BINARIES.prometheus,
     (port) => {
       writeFileSync(configPath, derived(port).yaml);
-      return processArgs(spec, port, [
-        `--config.file=${configPath}`,
-        `--storage.tsdb.path=${join(s.workDir, 'prometheus-data')}`,
-      ]);
+      return processArgs(spec, port, [`--config.file=${configPath}`, `--storage.tsdb.path=${dataDir}`]);
     },
     '/-/ready',
     opts.signal,

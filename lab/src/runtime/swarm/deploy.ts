@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
-import { checkSupported } from '../components.ts';
+import { checkSupported, STORE_CONFIG_FILE, type StoreComponent } from '../components.ts';
 import { waitHttp as waitHttpBounded } from '../engine.ts';
 import { podsForProducer } from '../producer-args.ts';
+import { storeRoles } from '../prometheus-config.ts';
 import { checkSwarmFit } from '../resource-limits.ts';
 import type { ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
 import { DEFAULT_POOL, pickSubnet, swarmNodes, usedSubnets } from './engine.ts';
@@ -27,7 +28,7 @@ import { waitRunning } from './tasks.ts';
 // (images on every node, clock offsets), then the observers with Prometheus' config as swarm configs.
 
 /** The ports the proxy forwards per network alias: the compose stack's own. */
-const ROUTES = { prometheus: 9090, pushgateway: 9091, collector: 9102, sd: 8080 };
+const ROUTES = { prometheus: 9090, 'prometheus-push': 9090, pushgateway: 9091, collector: 9102, sd: 8080 };
 
 export function specContext(s: SwarmStack): SpecContext {
   return {
@@ -85,8 +86,10 @@ export async function deployBase(s: SwarmStack, opts: StackOptions): Promise<Sta
     placement.observerNodes.map((n) => n.id),
   );
   const base = s.proxyUrl;
+  const perPath = storeRoles(opts.store).length > 1;
   const endpoints: StackEndpoints = {
     prometheusUrl: `${base}/prometheus`,
+    ...(perPath ? { pushPrometheusUrl: `${base}/prometheus-push` } : {}),
     pushgatewayUrl: `${base}/pushgateway`,
     collectorHttpUrl: `${base}/collector`,
     nodeExporterUrl: null,
@@ -94,6 +97,8 @@ export async function deployBase(s: SwarmStack, opts: StackOptions): Promise<Sta
   await waitHttp(`${endpoints.collectorHttpUrl}/healthz`, 'collector /healthz', opts.signal);
   await waitHttp(`${endpoints.pushgatewayUrl}/-/ready`, 'pushgateway /-/ready', opts.signal);
   await waitHttp(`${endpoints.prometheusUrl}/-/ready`, 'prometheus /-/ready', opts.signal);
+  if (endpoints.pushPrometheusUrl)
+    await waitHttp(`${endpoints.pushPrometheusUrl}/-/ready`, 'prometheus-push /-/ready', opts.signal);
   await waitHttp(`${base}/sd/healthz`, 'sd /healthz', opts.signal);
   return endpoints;
 }
@@ -151,11 +156,12 @@ async function startProxy(s: SwarmStack): Promise<void> {
 }
 
 async function startObservers(s: SwarmStack, opts: StackOptions, observerNodeIds: string[]): Promise<void> {
+  const source = readFileSync(join(s.repoRoot, 'prometheus/prometheus.yml'), 'utf8');
   const files: { file: string; text: string }[] = [
-    {
-      file: 'prometheus.yml',
-      text: swarmPrometheusConfig(readFileSync(join(s.repoRoot, 'prometheus/prometheus.yml'), 'utf8'), opts),
-    },
+    ...storeRoles(opts.store).map(({ component, role }) => ({
+      file: STORE_CONFIG_FILE[component as StoreComponent],
+      text: swarmPrometheusConfig(source, { ...opts, role }),
+    })),
     ...readdirSync(join(s.repoRoot, 'prometheus/rules')).map((f) => ({
       file: `rules/${f}`,
       text: readFileSync(join(s.repoRoot, 'prometheus/rules', f), 'utf8'),

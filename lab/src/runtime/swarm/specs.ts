@@ -2,9 +2,14 @@ import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { parse as parseYaml, stringify } from 'yaml';
 import type { ResourcePlan } from '../../core/resources.ts';
-import { checkSupported, containerCommand, stackComponents } from '../components.ts';
+import { type BaseComponent, checkSupported, containerCommand, stackComponents } from '../components.ts';
 import { readComposeDocument } from '../compose-file.ts';
-import { containerPrometheusConfig, PRODUCERS_JOB } from '../prometheus-config.ts';
+import {
+  containerPrometheusConfig,
+  PRODUCERS_JOB,
+  type StoreRole,
+  storeRoles,
+} from '../prometheus-config.ts';
 import { componentOfService, shareOf, swarmLimits } from '../resource-limits.ts';
 import type { StackOptions } from '../types.ts';
 import { runLabels, serviceName } from './labels.ts';
@@ -48,7 +53,7 @@ export const SD_URL = 'http://sd:8080/targets';
 /** The derived Prometheus config with the producers job discovered over http_sd from the sd service. */
 export function swarmPrometheusConfig(
   sourceYaml: string,
-  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'>,
+  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'> & { role?: StoreRole },
 ): string {
   const derived = containerPrometheusConfig(sourceYaml, opts, null);
   const doc = parseYaml(derived.yaml) as { scrape_configs: Record<string, unknown>[] };
@@ -142,7 +147,7 @@ export function prometheusConfigRefs(
 export function observerSpecs(
   ctx: SpecContext,
   promConfigs: Docker.ConfigReference[],
-  opts: Pick<StackOptions, 'collectorFlags' | 'withNodeExporter'>,
+  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter' | 'store'>,
 ): Docker.CreateServiceOptions[] {
   checkSupported(opts, { runtime: 'swarm', nodeExporter: false });
   const specs = stackComponents(opts);
@@ -171,14 +176,17 @@ export function observerSpecs(
       env: ['SD_DNS=producer', 'SD_PRODUCER_PORT=9100', 'SD_PORT=8080'],
       constraints: c,
     }),
-    serviceSpec(ctx, {
-      component: 'prometheus',
-      alias: 'prometheus',
-      image: composeImage(ctx.compose, 'prometheus').image,
-      args: containerCommand(specs.prometheus),
-      configs: promConfigs,
-      constraints: c,
-    }),
+    // One Prometheus per store (#24), the same image; each reads its own file of the mounted configs.
+    ...storeRoles(opts.store).map(({ component }) =>
+      serviceSpec(ctx, {
+        component,
+        alias: component,
+        image: composeImage(ctx.compose, 'prometheus').image,
+        args: containerCommand(specs[component as BaseComponent]),
+        configs: promConfigs,
+        constraints: c,
+      }),
+    ),
   ];
 }
 
