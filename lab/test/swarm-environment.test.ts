@@ -93,11 +93,19 @@ describe('swarm-plan sizing from a capacity result', () => {
     );
   const cases: [string, object, string, number | null, RegExp][] = [
     [
-      'podsPerCore wins',
-      { pull: { podsPerCore: 300, maxHeld: 80 } },
+      'podsPerCore (capacity --scaling) wins',
+      { pull: { podsPerCore: { receiver: 'prometheus', value: 300 }, maxHeld: 80 } },
       'pull',
       300,
-      /paths\.pull\.podsPerCore/,
+      /paths\.pull\.podsPerCore measured \(prometheus\)/,
+    ],
+    ['a bare number, too', { pull: { podsPerCore: 250 } }, 'pull', 250, /podsPerCore measured$/],
+    [
+      'a podsPerCore whose value is null (not converged): maxHeld over the budget',
+      { pull: { podsPerCore: { value: null }, maxHeld: 80 } },
+      'pull',
+      160,
+      /80 pods held/,
     ],
     [
       'else maxHeld over the budget',

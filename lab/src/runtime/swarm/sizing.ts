@@ -30,8 +30,13 @@ const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x > 
 /** Pods per core of one path's pipeline (pull: Prometheus, push: the collector). */
 export function podsPerCore(cap: CapacityLike, path: string, component: string): PodsPerCore {
   const p = cap.paths?.[path];
-  const direct = num(p?.podsPerCore);
-  if (direct !== null) return { value: direct, basis: `paths.${path}.podsPerCore` };
+  // capacity@1 with --scaling: { receiver, value, text, … } (the value at the largest budget measured).
+  const ppc = p?.podsPerCore as { value?: unknown; receiver?: unknown } | number | undefined;
+  const direct = num(typeof ppc === 'object' && ppc !== null ? ppc.value : ppc);
+  if (direct !== null) {
+    const of = typeof ppc === 'object' && typeof ppc?.receiver === 'string' ? ` (${ppc.receiver})` : '';
+    return { value: direct, basis: `paths.${path}.podsPerCore measured${of}` };
+  }
   const held = num(p?.maxHeld);
   const cpus = num(cap.config?.resources?.[component]?.cpus);
   if (held !== null && cpus !== null)
