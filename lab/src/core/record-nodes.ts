@@ -67,3 +67,11 @@ export interface RecordOpenProducer {
   /** TEST ONLY: the skew injected into it (PUSHPULL_TEST_CLOCK_SKEW_MS), when any. */
   testClockSkewMs?: number;
 }
+
+/** The burst config's part about the open across clocks (BurstConfig extends it). */
+export interface OpenConfig {
+  /** --clock-compensation: each producer told the open in its own clock (absent in older records = off). */
+  clockCompensation?: boolean;
+  /** TEST ONLY --test-clock-skew NODE:MS: a clock skew injected into the producers on one swarm node. */
+  testClockSkew?: { node: string; ms: number } | null;
+}

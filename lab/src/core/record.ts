@@ -1,5 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
-import type { RecordNode, RecordOpen } from './record-nodes.ts';
+import type { OpenConfig, RecordNode, RecordOpen } from './record-nodes.ts';
 import type {
   GeneratorShortfall,
   ResourceComponent,
@@ -41,7 +41,7 @@ export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
-export interface BurstConfig {
+export interface BurstConfig extends OpenConfig {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -93,10 +93,6 @@ export interface BurstConfig {
   resources?: ResourcePlan;
   throttledShare?: number; // run@3: --throttled-share (out of its CPU budget above it)
   collectorRcvbuf?: number | null; // run@3: --collector-rcvbuf in bytes (null = the collector's default)
-  /** --clock-compensation: each producer told the open in its own clock (absent in older records = off). */
-  clockCompensation?: boolean;
-  /** TEST ONLY --test-clock-skew NODE:MS: a clock skew injected into the producers on one swarm node. */
-  testClockSkew?: { node: string; ms: number } | null;
   /** --store: each path on its own Prometheus, or one shared (absent in older records = shared). */
   store?: StoreMode;
 }
@@ -358,8 +354,7 @@ export interface RunRecord {
   phases: PhaseMark[];
   /** Epoch ms of the scheduled open (T0). */
   burstAtMs: number;
-  /** The open on every producer: clock offsets, actual instants, spread (absent before 2026-12-07). */
-  open?: RecordOpen;
+  open?: RecordOpen; // the open on every producer: offsets, actual instants, spread (from 2026-12-07)
   series: ProbeSample[];
   /** Final ledgers, one per producer (ground truth). */
   ledgers: Ledger[];
