@@ -221,7 +221,7 @@ describe('nodes up/down on this machine', { skip, timeout: 600_000 }, () => {
         '--pods',
         '4',
         '--pods-per-producer',
-        '1',
+        '2', // 2 producers: one per worker, one of them skewed
         '--duration',
         '10s',
         '--scrape-interval',
