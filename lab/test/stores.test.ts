@@ -267,3 +267,34 @@ describe('--store: recorded, and the plan follows it', () => {
     assert.throws(() => parseBurstFlags(['--store', 'both'], {}), /both/);
   });
 });
+
+describe('a shared run shows no push store it did not run', () => {
+  it('the plan lines and the report leave prometheus-push out with --store shared, keep it per path', async () => {
+    const { planLines } = await import('../src/core/resources.ts');
+    const { resourcesTable } = await import('../src/report/resources.ts');
+    const { record2 } = await import('./report-fixtures.ts');
+    const plan = defaultPlan({ cores: 2, memoryBytes: 24 * 2 ** 30 }, 'shared');
+    assert.ok(!planLines(plan, 'shared').some((l) => l.startsWith('prometheus-push')));
+    assert.ok(
+      planLines(defaultPlan({ cores: 2, memoryBytes: 24 * 2 ** 30 })).some((l) =>
+        /^prometheus-push +0\.2 cores/.test(l),
+      ),
+    );
+    const row = {
+      cpus: null,
+      cpuset: null,
+      memory: null,
+      enforcedBy: 'cgroup-v1' as const,
+      cpuUsedP50: 0,
+      cpuUsedP99: 0,
+      throttledShare: null,
+      memPeakBytes: null,
+      oomKills: 0,
+    };
+    const resources = { prometheus: row, 'prometheus-push': row };
+    const names = (store: 'per-path' | 'shared') =>
+      resourcesTable(record2({ config: { ...record2().config, store }, resources }))!.rows.map((x) => x[0]);
+    assert.deepEqual(names('shared'), ['prometheus']);
+    assert.deepEqual(names('per-path'), ['prometheus', 'prometheus-push']);
+  });
+});

@@ -322,8 +322,10 @@ export function checkPlan(plan: ResourcePlan, host: HostResources): void {
 }
 
 /** One line per component, for the start of a run, `-h` and the README. */
-export function planLines(plan: ResourcePlan): string[] {
-  return RESOURCE_COMPONENTS.map((c) => `${c.padEnd(15)} ${componentText(plan[c])}`);
+export function planLines(plan: ResourcePlan, store: StoreMode = 'per-path'): string[] {
+  // With one shared store, push's own store has nothing to run: not a line of the plan.
+  const runs = RESOURCE_COMPONENTS.filter((c) => c !== 'prometheus-push' || store === 'per-path');
+  return runs.map((c) => `${c.padEnd(15)} ${componentText(plan[c])}`);
 }
 
 export function componentText(r: ComponentResources): string {

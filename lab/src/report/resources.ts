@@ -10,7 +10,9 @@ const num = (x: number | null, d = 2) => (x === null ? '–' : x.toFixed(d));
 export function resourcesTable(r: RunRecord): Table | null {
   const res = r.resources;
   if (!res) return null;
-  const rows = RESOURCE_COMPONENTS.filter((c) => res[c]).map((c) => {
+  // #24: push's own store runs only with --store per-path; a shared run (and older records) has none to show.
+  const runs = (c: string) => c !== 'prometheus-push' || r.config.store === 'per-path';
+  const rows = RESOURCE_COMPONENTS.filter((c) => res[c] && runs(c)).map((c) => {
     const x = res[c]!;
     const budget = `${x.cpus === null ? 'no quota' : `${x.cpus} cores`}${x.cpuset === null ? '' : ` on ${x.cpuset}`}, ${x.memory === null ? 'no memory limit' : formatBytes(x.memory)}`;
     return [

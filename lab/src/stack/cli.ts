@@ -123,7 +123,7 @@ export async function upCommand(argv: string[], io: CliIo, deps: StackDeps = {})
       const reaped = await sel.factory.reap([]).catch(() => []);
       if (reaped.length > 0) io.err(`removed leftovers of earlier runs: ${reaped.join(', ')}\n`);
       io.out(`starting the stack (${runtime.kind} runtime, run ${runId})\n`);
-      io.out(`resources (--cpus, --cpuset, --memory):\n  ${planLines(f.resources).join('\n  ')}\n`);
+      io.out(`resources (--cpus, --cpuset, --memory):\n  ${planLines(f.resources, f.store).join('\n  ')}\n`);
       await runtime.up({
         resources: f.resources,
         runId,

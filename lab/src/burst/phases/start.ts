@@ -22,7 +22,9 @@ export async function start(ctx: RunContext): Promise<void> {
   if (reaped.length > 0) progress.note(`removed leftovers of earlier runs: ${reaped.join(', ')}`);
   await ctx.setPhase('start', `${runtime.kind} runtime, work dir ${ctx.workDir}`);
   if (config.resources)
-    progress.note(`resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources).join('\n  ')}`);
+    progress.note(
+      `resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources, config.store ?? 'shared').join('\n  ')}`,
+    );
   ctx.endpoints = await runtime.up({
     runId: ctx.runId,
     workDir: ctx.workDir,
