@@ -75,3 +75,9 @@ export interface OpenConfig {
   /** TEST ONLY --test-clock-skew NODE:MS: a clock skew injected into the producers on one swarm node. */
   testClockSkew?: { node: string; ms: number } | null;
 }
+
+/** The run record's part about the open (RunRecord extends it). */
+export interface OpenRecordPart {
+  /** The open on every producer: offsets, actual instants, spread (absent before 2026-12-07). */
+  open?: RecordOpen;
+}

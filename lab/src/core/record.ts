@@ -1,5 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
-import type { OpenConfig, RecordNode, RecordOpen } from './record-nodes.ts';
+import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
 import type {
   GeneratorShortfall,
   ResourceComponent,
@@ -340,7 +340,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord {
+export interface RunRecord extends OpenRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.
@@ -354,7 +354,6 @@ export interface RunRecord {
   phases: PhaseMark[];
   /** Epoch ms of the scheduled open (T0). */
   burstAtMs: number;
-  open?: RecordOpen; // the open on every producer: offsets, actual instants, spread (from 2026-12-07)
   series: ProbeSample[];
   /** Final ledgers, one per producer (ground truth). */
   ledgers: Ledger[];
