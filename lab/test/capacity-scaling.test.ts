@@ -5,8 +5,15 @@ import { parseCapacityFlags, parseScaling } from '../src/capacity/flags.ts';
 import { renderCapacityMarkdown } from '../src/capacity/report.ts';
 import { type CapacityResult, extrapolations } from '../src/capacity/result.ts';
 import { scalingReport, slicesOf } from '../src/capacity/run.ts';
-import { planAt, podsPerCore, scalingPoint, withPodsPerCore } from '../src/capacity/scaling.ts';
+import {
+  planAt,
+  podsPerCore,
+  type ScalingPath as ScalingPathName,
+  scalingPoint,
+  withPodsPerCore,
+} from '../src/capacity/scaling.ts';
 import type { SearchResult, TrialOutcome } from '../src/capacity/search.ts';
+import { checkPlan } from '../src/core/resources.ts';
 
 // --scaling, pure: pods per budgeted receiver core at two budgets, linearity with its error, and the
 // extrapolation's basis (pods per core where linear, the per-component line otherwise).
@@ -95,12 +102,37 @@ describe('pods per core (--scaling)', () => {
   it('the bracket per core: geometric middle, ends per core', () =>
     assert.deepEqual(scalingPoint(0.5, search(40, 44)).podsPerCore, { value: 83.905, lo: 80, hi: 88 }));
 
-  it('planAt holds only the path receiver to the budget', () => {
-    const { config } = parseCapacityFlags([], {});
+  it("planAt holds the path's receiver to the budget; the idle receiver gives up only the excess", () => {
+    const { config } = parseCapacityFlags(['--cpuset', 'off'], {});
     const plan = planAt(config.resources, 'pull', 0.25);
     assert.equal(plan.prometheus.cpus, 0.25);
-    assert.deepEqual(plan.collector, config.resources.collector);
-    assert.equal(planAt(config.resources, 'push', 0.5).collector.cpus, 0.5);
+    assert.deepEqual(plan.collector, config.resources.collector); // no cpuset: nothing to fit into
+    const two = { cores: 2, memoryBytes: 24 * 2 ** 30 };
+    const one = (cpus: number | null, cpuset: string | null) => ({ cpus, cpuset, memoryBytes: null });
+    const base = {
+      ...config.resources,
+      prometheus: one(0.45, '1'),
+      collector: one(0.45, '1'),
+      pushgateway: one(0.05, '1'),
+      'node-exporter': one(0.05, '1'),
+    };
+    const cases: [ScalingPathName, number, number, number][] = [
+      ['push', 0.25, 0.25, 0.45], // fits: the other receiver untouched
+      ['push', 0.5, 0.5, 0.4], // 1.05 on one core: Prometheus gives up 0.05
+      ['pull', 0.5, 0.5, 0.4],
+      ['pull', 0.9, 0.9, 0.05], // floor
+    ];
+    for (const [path, cores, want, otherWant] of cases) {
+      const p = planAt(base, path, cores);
+      const [r, o] = path === 'push' ? ['collector', 'prometheus'] : ['prometheus', 'collector'];
+      assert.equal(p[r as 'collector'].cpus, want, `${path} ${cores}`);
+      assert.equal(p[o as 'collector'].cpus, otherWant, `${path} ${cores}: ${o}`);
+      if (otherWant > 0.05) checkPlan(p, two); // the plan the trial runs with is one the machine can give
+    }
+  });
+
+  it('--scaling on with the default plan on this host parses (every scaled plan checked)', () => {
+    assert.deepEqual(parseCapacityFlags(['--scaling', 'on'], {}).config.scaling, [0.25, 0.5]);
   });
 
   it('--scaling off|on|list', () => {

@@ -7,11 +7,12 @@ import {
   LAB_TRANSPORTS,
   RESOURCE_FLAGS,
   resourceFlags,
+  thisHost,
 } from '../core/flags.ts';
 import type { BurstConfig, PushMode, Transport } from '../core/record.ts';
-import type { ResourcePlan } from '../core/resources.ts';
+import { checkPlan, type ResourcePlan } from '../core/resources.ts';
 import { type Criteria, DEFAULT_CRITERIA } from './criteria.ts';
-import { DEFAULT_SCALING_CORES } from './scaling.ts';
+import { DEFAULT_SCALING_CORES, planAt } from './scaling.ts';
 
 // `capacity` flags → one frozen CapacityConfig, validated at the boundary (a bad flag fails in a second,
 // not twenty minutes in).
@@ -340,5 +341,9 @@ export function parseCapacityFlags(
     stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
     ...resourceFlags(flags),
   };
+  // Each --scaling plan is checked now (a bad plan fails in a second, not twenty minutes in).
+  for (const cores of config.scaling ?? [])
+    for (const path of config.paths)
+      if (path !== 'pushgateway') checkPlan(planAt(config.resources, path, cores), thisHost());
   return { config: Object.freeze(config), help: flags.help === true };
 }

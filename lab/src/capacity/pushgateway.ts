@@ -50,9 +50,13 @@ export function pushCost(
   };
 }
 
-/** The step's figures a trial keeps (charts, the terminal table). */
-function stepMetrics(r: PushStepResult) {
+/** The step's figures a trial keeps (charts, the terminal table), with what a push cost per stored series. */
+function stepMetrics(r: PushStepResult, c: CapacityConfig, cores: Record<string, number>) {
+  const storedSeries = c.pushgateway.groups * c.pushgateway.seriesPerGroup;
   return {
+    ...cores,
+    storedSeries,
+    ...pushCost(cores['cores.pushgateway'], r.achievedPerSec, storedSeries),
     achievedPerSec: r.achievedPerSec,
     latencyP50S: r.latencyP50S,
     latencyP99S: r.latencyP99S,
@@ -114,7 +118,6 @@ async function stepTrial(
       memBefore === null || memAfter === null ? (memBefore ?? memAfter) : Math.min(memBefore, memAfter);
     const scrapeMaxS = Math.max(r.scrapeMaxS ?? 0, promScrapeMaxS ?? 0) || null;
     const timeoutS = Math.min(10, c.scrapeIntervalMs / 1000);
-    const storedSeries = c.pushgateway.groups * c.pushgateway.seriesPerGroup;
     mkdirSync(join(outDir, dir), { recursive: true });
     const step = {
       schema: 'pushpull-lab/pushgateway-step@1',
@@ -131,14 +134,7 @@ async function stepTrial(
       ...verdict,
       aborted: ctl.signal.aborted,
       record: join(dir, 'step.json'),
-      metrics: {
-        ...stepMetrics(r),
-        scrapeMaxS,
-        scrapeTimeoutS: timeoutS,
-        ...cores,
-        storedSeries,
-        ...pushCost(cores['cores.pushgateway'], r.achievedPerSec, storedSeries),
-      },
+      metrics: { ...stepMetrics(r, c, cores), scrapeMaxS, scrapeTimeoutS: timeoutS },
     };
   } finally {
     clearTimeout(timer);

@@ -138,16 +138,10 @@ export function writeCapacityJson(outDir: string, r: CapacityResult): void {
   writeFileSync(join(outDir, 'capacity.json'), `${JSON.stringify(r, null, 1)}\n`);
 }
 
-/** Runs every path asked for; never throws for a path's failure (a failed path is a result). */
-export async function runCapacity(
-  c: CapacityConfig,
-  outDir: string,
-  deps: CapacityDeps,
-): Promise<CapacityResult> {
-  const start = deps.clock.now();
-  const endMs = start + c.budgetMs;
+/** capacity.json before the first trial: the config, the environment, the notes on how it was measured. */
+function initialResult(c: CapacityConfig, deps: CapacityDeps, start: number): CapacityResult {
   const mem = hostMemory();
-  const result: CapacityResult = {
+  return {
     schema: CAPACITY_SCHEMA,
     startedAt: new Date(start).toISOString(),
     finishedAt: '',
@@ -173,6 +167,17 @@ export async function runCapacity(
         : []),
     ],
   };
+}
+
+/** Runs every path asked for; never throws for a path's failure (a failed path is a result). */
+export async function runCapacity(
+  c: CapacityConfig,
+  outDir: string,
+  deps: CapacityDeps,
+): Promise<CapacityResult> {
+  const start = deps.clock.now();
+  const endMs = start + c.budgetMs;
+  const result = initialResult(c, deps, start);
   const progress = new Progress(deps, endMs);
   const save = () => {
     result.interrupted = deps.signal.aborted;

@@ -1,4 +1,4 @@
-import type { ResourcePlan } from '../core/resources.ts';
+import { parseCpuList, type ResourcePlan } from '../core/resources.ts';
 import type { Extrapolation } from './extrapolate.ts';
 import type { SearchResult } from './search.ts';
 
@@ -17,10 +17,23 @@ export const DEFAULT_SCALING_CORES = [0.25, 0.5] as const;
 /** Linear when pods per core at the larger budget is within this share of the smaller's (or the error spans 1). */
 export const LINEAR_TOLERANCE = 0.15;
 
-/** A plan with the path's receiver held to `cores` (everything else as planned). */
+/**
+ * A plan with the path's receiver held to `cores`. Where that oversubscribes the receivers' cpuset, the other
+ * path's receiver — idle in a trial of this path alone — gives up the excess (down to 0.05 core); everything
+ * else as planned.
+ */
 export function planAt(plan: ResourcePlan, path: ScalingPath, cores: number): ResourcePlan {
   const r = RECEIVER[path];
-  return { ...plan, [r]: { ...plan[r], cpus: cores } };
+  const other = RECEIVER[path === 'pull' ? 'push' : 'pull'];
+  const out: ResourcePlan = { ...plan, [r]: { ...plan[r], cpus: cores } };
+  const set = out[r].cpuset;
+  const setCores = set === null ? null : (parseCpuList(set)?.length ?? null);
+  const o = out[other];
+  if (setCores === null || o.cpus === null || o.cpuset !== set) return out;
+  const used = Object.values(out).reduce((s, c) => s + (c.cpuset === set ? (c.cpus ?? 0) : 0), 0);
+  const excess = used - setCores;
+  if (excess > 1e-9) out[other] = { ...o, cpus: Math.max(0.05, Math.round((o.cpus - excess) * 100) / 100) };
+  return out;
 }
 
 export interface ScalingPoint {
