@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
 import { runCli } from '../src/cli/commands.ts';
 import { mountsUnder, pidsUsing } from '../src/nodes/down.ts';
+import { faultCommand, type NodeFault, workerOf } from '../src/nodes/faults.ts';
 import {
   DEFAULT_SUBNET,
   DOCKER_DEFAULT_POOLS,
@@ -222,7 +223,11 @@ describe('nodes CLI refusals (nothing touched)', () => {
   const refusals: [string, string[], RegExp][] = [
     ['N < 1', ['nodes', 'up', '0'], /N must be a whole number from 1 to 8.*got "0"/],
     ['N not a number', ['nodes', 'up', 'two'], /got "NaN"/],
-    ['a bad action', ['nodes', 'sideways'], /expected `up N` or `down`, got "sideways"/],
+    [
+      'a bad action',
+      ['nodes', 'sideways'],
+      /expected `up N`, `down` or `partition\|heal\|lose I`, got "sideways"/,
+    ],
     ['a bad subnet', ['nodes', 'up', '1', '--subnet', 'x'], /--subnet "x" is not an IPv4 CIDR/],
   ];
   for (const [name, argv, re] of refusals)
@@ -232,6 +237,12 @@ describe('nodes CLI refusals (nothing touched)', () => {
       assert.equal(code, 2, t.err());
       assert.match(t.err(), re);
     });
+
+  it('a node fault without nodes recorded: a clear error naming the state file', async () => {
+    const t = io();
+    assert.equal(await runCli(['nodes', 'partition', '1', '--dir', join(tmp, 'none')], t.io), 1);
+    assert.match(t.err(), /no nodes recorded in .*none\/nodes\.json: run `nodes up N` first/);
+  });
 
   it('down without a state file removes nothing and says so', async () => {
     const t = io();
@@ -249,5 +260,23 @@ describe('nodes CLI refusals (nothing touched)', () => {
       t.err(),
       /nodes from an earlier `nodes up` exist \(2 worker\(s\) on 198.18.231.0\/24.*nodes down/,
     );
+  });
+});
+
+describe('node faults: what each runs on which worker', () => {
+  const state = newState(planNodes(2, DEFAULT_SUBNET, '/d', '/r'));
+  state.pids = { '1': 4101, '2': 4102 };
+  const cases: [NodeFault, string, object][] = [
+    ['partition', '2', { argv: ['ip', '-n', 'pushpull-n2', 'link', 'set', 'pplv2n', 'down'] }],
+    ['heal', '2', { argv: ['ip', '-n', 'pushpull-n2', 'link', 'set', 'pplv2n', 'up'] }],
+    ['lose', '1', { killPid: 4101 }],
+  ];
+  for (const [fault, index, want] of cases)
+    it(`${fault} ${index}`, () => assert.deepEqual(faultCommand(fault, workerOf(state, index), state), want));
+  it('an unknown worker is refused naming the workers', () =>
+    assert.throws(() => workerOf(state, '3'), /no worker "3" \(workers: 1, 2\)/));
+  it('lose without a recorded pid is refused', () => {
+    const s = { ...state, pids: {} };
+    assert.throws(() => faultCommand('lose', workerOf(s, '1'), s), /worker 1 has no recorded dockerd pid/);
   });
 });

@@ -102,6 +102,30 @@ describe('the other run@2 tables', () => {
     );
     assert.deepEqual(budgetRows(v1), []);
   });
+  it('environment: the open across producers (run.open) in one row; none without it', () => {
+    const open = {
+      scheduledAtMs: 1,
+      compensation: false,
+      spreadMs: 251.5,
+      clockSpreadMs: 249,
+      maxLateMs: 4,
+      warnAboveMs: 50,
+      warning: 'w',
+      producers: [],
+    };
+    const rows = environmentTable(record2({ open })).rows;
+    assert.deepEqual(
+      rows.find((r) => r[0] === 'open spread'),
+      [
+        'open spread',
+        "251.5 ms across 0 producers (clocks' part 249 ms, latest tick 4 ms late; compensation off; warned above 50 ms)",
+      ],
+    );
+    assert.equal(
+      environmentTable(v2).rows.find((r) => r[0] === 'open spread'),
+      undefined,
+    );
+  });
   it('false pages, visibility, pull resolution; null for run@1', () => {
     assert.deepEqual(falsePagesTable(v2)!.rows, [['UdpReceiveErrors', 'push', '+5.2', '2']]);
     assert.deepEqual(

@@ -152,7 +152,7 @@ describe('clock offsets from the manager', () => {
       env.warnings.map((w) => w.split(':')[0]),
       ['node vm (w1)', 'node vm (w2)'],
     );
-    const member = (n: number) => ({ podIds: Array.from({ length: n }, (_, i) => `p${i}`) });
+    const member = (n: number) => ({ name: `pr${n}`, podIds: Array.from({ length: n }, (_, i) => `p${i}`) });
     const placed = placedOn(env.nodes, [
       { nodeId: 'w1', member: member(5) },
       { nodeId: 'w1', member: member(3) },

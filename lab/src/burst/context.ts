@@ -14,6 +14,7 @@ import type {
   SelfCheckFinding,
   StoredSeries,
 } from '../core/record.ts';
+import type { RecordOpen } from '../core/record-nodes.ts';
 import { mapLimit, throwIfAborted } from '../core/time.ts';
 import { makeRunId, newWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
@@ -201,6 +202,8 @@ export class RunContext {
   fleetStartMs = 0;
   /** The open, once scheduled. */
   burstAtMs: number | null = null;
+  /** How the open went on every producer (burst/open.ts), once observed. */
+  open: RecordOpen | null = null;
   /** What the lab's own check of the stack found (phases/self-check.ts); empty = the plan is in force. */
   readonly selfCheck: SelfCheckFinding[] = [];
   readonly collected: Collected = {

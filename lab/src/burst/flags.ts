@@ -64,6 +64,19 @@ export const BURST_FLAGS: FlagSpecs = {
     defaultText: "the collector's 8MiB (capped by net.core.rmem_max)",
     help: "the collector's UDP receive buffer request (--rcvbuf), e.g. 64KiB; the kernel's grant is read back into the record",
   },
+  'clock-compensation': {
+    kind: 'string',
+    env: 'LAB_CLOCK_COMPENSATION',
+    default: 'on',
+    choices: ['on', 'off'],
+    help: "tell each producer the open in its own clock (the lab's T0 plus the producer's clock offset, measured through its control API); off: every producer gets T0 as is (the spread of actual opens is recorded either way, with a warning above 50 ms)",
+  },
+  'test-clock-skew': {
+    kind: 'string',
+    env: 'LAB_TEST_CLOCK_SKEW',
+    placeholder: 'NODE:MS',
+    help: 'TEST ONLY (--runtime swarm): start the producers on the swarm node whose id begins with NODE with their clock MS ms off (PUSHPULL_TEST_CLOCK_SKEW_MS), to prove the clock measurement and compensation; labelled in the record',
+  },
   'fail-on': {
     kind: 'string',
     env: 'LAB_FAIL_ON',
@@ -128,6 +141,8 @@ export function parseBurstFlags(
       typeof flags['collector-rcvbuf'] === 'string'
         ? parseBytes(flags['collector-rcvbuf'], '--collector-rcvbuf')
         : null,
+    clockCompensation: (flags['clock-compensation'] ?? 'on') !== 'off',
+    ...testClockSkewOf(flags['test-clock-skew'], f.runtime),
   };
   const watch: BurstWatchFlags = Object.freeze({
     hold: flags.hold === true,
@@ -157,4 +172,27 @@ export function parseSeriesBudget(raw: unknown): number | null {
       { flag: 'series-budget', value: v },
     );
   return n;
+}
+
+/** `--test-clock-skew NODE:MS` (TEST ONLY, swarm only): nothing when not given. */
+export function testClockSkewOf(
+  raw: unknown,
+  runtime: BurstConfig['runtime'],
+): { testClockSkew?: { node: string; ms: number } } {
+  if (typeof raw !== 'string' || raw === '') return {};
+  const m = /^([a-z0-9]{4,64}):(-?\d{1,6})$/i.exec(raw.trim());
+  const ms = m ? Number(m[2]) : Number.NaN;
+  if (!m || Math.abs(ms) > 600_000 || ms === 0)
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--test-clock-skew: "${raw}" is not NODE:MS (a swarm node id prefix of 4+ characters, a non-zero integer in [-600000, 600000])`,
+      { flag: 'test-clock-skew', value: raw },
+    );
+  if (runtime !== 'swarm')
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--test-clock-skew: only with --runtime swarm (a node's producers), not "${runtime}"`,
+      { flag: 'test-clock-skew', value: raw },
+    );
+  return { testClockSkew: { node: m[1]!, ms } };
 }

@@ -82,6 +82,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     environment: environmentOf(ctx, samples),
     phases: ctx.phases,
     burstAtMs: t0,
+    ...(ctx.open ? { open: ctx.open } : {}),
     series: samples,
     ledgers: collected.ledgers,
     paths,

@@ -1,5 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
-import type { RecordNode } from './record-nodes.ts';
+import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
 import type {
   GeneratorShortfall,
   ResourceComponent,
@@ -41,7 +41,7 @@ export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
-export interface BurstConfig {
+export interface BurstConfig extends OpenConfig {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -340,7 +340,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord {
+export interface RunRecord extends OpenRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.

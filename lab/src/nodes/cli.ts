@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
 import type { CliIo } from '../core/cli.ts';
 import { nodesDown } from './down.ts';
+import { injectNodeFault, NODE_FAULTS, type NodeFault, workerOf } from './faults.ts';
 import { DEFAULT_SUBNET, MAX_NODES, planNodes } from './plan.ts';
 import { newState, readNodesState } from './state.ts';
 import { nodesUp, preflight } from './up.ts';
@@ -11,10 +12,12 @@ import { nodesUp, preflight } from './up.ts';
 
 export const NODES_USAGE = `pushpull-lab nodes up N [--subnet CIDR] [--images A,B] [--dir DIR]
        pushpull-lab nodes down [--dir DIR]
+       pushpull-lab nodes partition|heal|lose I [--dir DIR]
 Root only. up: N (1–${MAX_NODES}) worker nodes, each a dockerd in network namespace pushpull-nN with a veth to
 bridge pplbr0 on --subnet (bridge .1, node i at .10+i); the host's dockerd is the swarm manager (observer
 node, label pushpull.role=observer) advertising the bridge address; workers labelled pushpull.role=producer
-with the images loaded. down: removes exactly what up recorded in DIR/nodes.json (idempotent).`;
+with the images loaded. down: removes exactly what up recorded in DIR/nodes.json (idempotent).
+partition I: worker I's link down inside its namespace; heal I: up again; lose I: SIGKILL its dockerd.`;
 
 export const NODES_FLAGS: FlagSpecs = {
   subnet: {
@@ -63,10 +66,24 @@ export async function nodesCommand(argv: string[], io: CliIo): Promise<number> {
     io.out(`nodes: down (${state.plan.workers.length} worker(s) removed)\n`);
     return 0;
   }
+  if ((NODE_FAULTS as readonly string[]).includes(action ?? '') && extra.length === 0) {
+    const state = readNodesState(statePath);
+    if (!state)
+      throw new LabError(
+        'LAB_ERR_CONFIG',
+        `nodes: no nodes recorded in ${statePath}: run \`nodes up N\` first`,
+        {
+          value: statePath,
+        },
+      );
+    requireRoot();
+    io.out(`nodes: ${await injectNodeFault(action as NodeFault, workerOf(state, count), state)}\n`);
+    return 0;
+  }
   if (action !== 'up' || extra.length > 0 || count === undefined)
     throw new LabError(
       'LAB_ERR_FLAG_VALUE',
-      `nodes: expected \`up N\` or \`down\`, got "${positionals.join(' ')}"`,
+      `nodes: expected \`up N\`, \`down\` or \`partition|heal|lose I\`, got "${positionals.join(' ')}"`,
       {
         value: positionals.join(' '),
       },

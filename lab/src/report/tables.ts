@@ -166,6 +166,7 @@ export function environmentTable(r: RunRecord): Table {
       ['seed', String(c.seed)],
       ...budgetRows(r),
       ...nodeRows(e),
+      ...openRows(r),
       ...e.notes.map((n, i) => [`note ${i + 1}`, n]),
     ],
   };
@@ -175,12 +176,25 @@ export function environmentTable(r: RunRecord): Table {
 function nodeRows(e: RunRecord['environment']): string[][] {
   return (e.nodes ?? []).map((n) => [
     `swarm node ${n.name}${n.id ? ` (${n.id.slice(0, 12)}${n.role ? `, ${n.role}` : ''})` : ''}`,
-    `${n.producers !== undefined ? `${n.producers} producers / ${n.pods ?? 0} pods, ` : ''}${n.cores} cores, ${(n.memoryBytes / 2 ** 30).toFixed(1)} GiB, clock ${
+    `${n.producers !== undefined ? `${n.producers} producers / ${n.pods ?? 0} pods, ` : ''}${n.tasks ? `tasks ${n.tasks.join(' ')}, ` : ''}${n.cores} cores, ${(n.memoryBytes / 2 ** 30).toFixed(1)} GiB, clock ${
       n.clockOffsetMs === null
         ? 'not measured'
         : `${n.clockOffsetMs > 0 ? '+' : ''}${n.clockOffsetMs} ms off the manager's`
     }`,
   ]);
+}
+
+/** The open across producers (run.open): spread, the clocks' part, lateness, compensation. */
+function openRows(r: RunRecord): string[][] {
+  const o = r.open;
+  if (!o) return [];
+  const ms = (x: number | null) => (x === null ? 'not measured' : `${x} ms`);
+  return [
+    [
+      'open spread',
+      `${ms(o.spreadMs)} across ${o.producers.length} producers (clocks' part ${ms(o.clockSpreadMs)}, latest tick ${ms(o.maxLateMs)} late; compensation ${o.compensation ? 'on' : 'off'}; warned above ${o.warnAboveMs} ms)`,
+    ],
+  ];
 }
 
 /** Plain-text table for terminals (aligned columns). */

@@ -53,8 +53,13 @@ export function defaultCandidates(repoRoot: string): RuntimeCandidate[] {
 }
 
 /** `swarm-plan`: the swarm's nodes and the placement of a fleet (loaded lazily, like the runtime). */
-export async function swarmPlanText(root: string, pods: number, podsPerProducer: number): Promise<string> {
-  return (await import('./swarm/plan.ts')).planText(root, pods, podsPerProducer);
+export async function swarmPlanText(
+  root: string,
+  pods: number,
+  podsPerProducer: number,
+  capacity?: { file: string; data: unknown },
+): Promise<string> {
+  return (await import('./swarm/plan.ts')).planText(root, pods, podsPerProducer, capacity);
 }
 
 const INSTALL_HINT = `install the process runtime's binaries with \`sudo bash scripts/setup.sh\` (or \`sudo apt-get install ${APT_PACKAGES.join(' ')}\`), or start Docker and build the images with \`bash scripts/airgap-images.sh\``;

@@ -69,6 +69,8 @@ export interface ProducerOptions {
    * `podsPerProducer` (scale(ceil(pods / podsPerProducer), opts)). Absent = producers × podsPerProducer.
    */
   totalPods?: number;
+  /** TEST ONLY (swarm): the producers on the node whose id begins with `node` run with their clock `ms` off. */
+  testClockSkew?: { node: string; ms: number };
 }
 
 /** Where the lab (on the host) reaches each component. Always loopback URLs. */

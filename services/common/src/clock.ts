@@ -13,6 +13,17 @@ export const systemClock: Clock = {
   hrtimeNs: () => process.hrtime.bigint(),
 };
 
+/**
+ * TEST ONLY: `base` read `offsetMs` ahead (negative: behind). Stands for a machine whose clock is off, so the
+ * lab's clock measurement and open-schedule compensation can be proven on nodes that share one kernel clock.
+ */
+export function skewedClock(base: Clock, offsetMs: number): Clock {
+  return { now: () => base.now() + offsetMs, hrtimeNs: () => base.hrtimeNs() };
+}
+
+/** The test-only clock skew env var of the producer (milliseconds; refused outside [-600000, 600000]). */
+export const TEST_CLOCK_SKEW_ENV = 'PUSHPULL_TEST_CLOCK_SKEW_MS';
+
 export class ManualClock implements Clock {
   private ms: number;
   constructor(startMs = 0) {

@@ -48,4 +48,11 @@ export interface ControlState {
   /** Orders due by the model but not generated yet (the process is behind). */
   backlogOrders: number;
   instruments: number;
+  /**
+   * The producer's clock when its first tick at or after the scheduled open ran (null before the open or
+   * without a schedule): when it actually opened, in its own clock. Absent from producers before 2026-12-07.
+   */
+  openedAtMs?: number | null;
+  /** TEST ONLY: the clock skew injected into this producer (PUSHPULL_TEST_CLOCK_SKEW_MS); absent when none. */
+  testClockSkewMs?: number;
 }

@@ -17,6 +17,7 @@ import {
   podIdsOf,
   podPrefixOf,
   producerFlagSpecs,
+  TEST_CLOCK_SKEW_ENV,
   TRANSPORTS,
   type Transport,
 } from '@pushpull/common';
@@ -303,3 +304,17 @@ export function inputFromFlags(flags: FlagValues): Partial<ProducerConfig> {
 }
 
 export const JOB_FLAGS: FlagSpecs = { ...producerFlagSpecs('job'), ...HELP_FLAG };
+
+/** TEST ONLY: PUSHPULL_TEST_CLOCK_SKEW_MS, an integer in [-600000, 600000] (0 or unset: none). */
+export function testClockSkewMs(env: NodeJS.ProcessEnv): number {
+  const raw = env[TEST_CLOCK_SKEW_ENV];
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || Math.abs(n) > 600_000)
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `${TEST_CLOCK_SKEW_ENV}: "${raw}" is not an integer number of milliseconds in [-600000, 600000]`,
+      { flag: TEST_CLOCK_SKEW_ENV, value: raw },
+    );
+  return n;
+}

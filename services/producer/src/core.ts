@@ -55,6 +55,10 @@ export class ProducerCore {
   private closed = false;
   private opened = false;
   private pushLock: Promise<unknown> = Promise.resolve();
+  /** Own clock at the first tick at or after the scheduled open (null: not yet). */
+  private openedAtMs: number | null = null;
+  /** TEST ONLY: the clock skew this producer was started with (reported in its state), 0 = none. */
+  testClockSkewMs = 0;
   lastTick: TickStats = { orders: 0, backlog: 0, durationNs: 0 };
 
   constructor(
@@ -152,6 +156,8 @@ export class ProducerCore {
     }
     const model = this.model;
     const profile = model.profile;
+    const sched = model.schedule;
+    if (this.openedAtMs === null && sched && now >= sched.startAtMs) this.openedAtMs = now;
     const cum = model.podCumulative(now);
     const active = model.activeInstruments(now);
     const perPodCap = Math.max(1, Math.floor(this.config.maxOrdersPerTick / this.pods.length));
@@ -225,6 +231,8 @@ export class ProducerCore {
       profile: this.model.profile.name,
       backlogOrders: this.backlog,
       instruments: this.model.listedInstruments,
+      openedAtMs: this.openedAtMs,
+      ...(this.testClockSkewMs !== 0 ? { testClockSkewMs: this.testClockSkewMs } : {}),
     };
   }
 
@@ -258,6 +266,7 @@ export class ProducerCore {
     const now = this.clock.now();
     // Orders due up to now belong to the old schedule.
     this.model.setSchedule(startAtMs, profile, now);
+    this.openedAtMs = null;
     if (profile) this.reschedule(now);
   }
 

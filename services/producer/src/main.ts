@@ -8,6 +8,9 @@ import {
   LabError,
   parseArgs,
   parseDurationMs,
+  skewedClock,
+  systemClock,
+  TEST_CLOCK_SKEW_ENV,
 } from '@pushpull/common';
 import {
   flagNamer,
@@ -16,6 +19,7 @@ import {
   type ProducerConfig,
   resolveConfig,
   SERVE_FLAGS,
+  testClockSkewMs,
 } from './config.ts';
 import { runJob, validatePushgatewayUrl } from './job.ts';
 import { createProducer } from './producer.ts';
@@ -39,7 +43,9 @@ async function main(): Promise<void> {
   let config: Partial<ProducerConfig>;
   let durationMs = 0;
   let pushgateway: string | null = null;
+  let skewMs = 0;
   try {
+    skewMs = testClockSkewMs(process.env);
     const parsed = parseArgs(rest, specs, process.env);
     if (parsed.positionals.length > 0)
       throw new LabError(
@@ -70,7 +76,15 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
-  const producer = createProducer(config, { logger: log });
+  if (skewMs !== 0)
+    log.warn('TEST ONLY: this producer runs with an injected clock skew (its clock is off on purpose)', {
+      env: TEST_CLOCK_SKEW_ENV,
+      skewMs,
+    });
+  const producer = createProducer(config, {
+    logger: log,
+    ...(skewMs !== 0 ? { clock: skewedClock(systemClock, skewMs), testClockSkewMs: skewMs } : {}),
+  });
   const { http } = await producer.start();
   log.info('listening', { http, name: producer.config.name, pods: producer.config.pods });
   let stopping = false;

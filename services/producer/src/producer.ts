@@ -16,6 +16,8 @@ export interface ProducerDeps {
   logger?: Logger;
   /** Run the tick loop on a timer (default). Tests with a ManualClock set false and call tick(). */
   autoTick?: boolean;
+  /** TEST ONLY: the skew `clock` carries, reported in GET /control/state (main.ts: PUSHPULL_TEST_CLOCK_SKEW_MS). */
+  testClockSkewMs?: number;
 }
 
 export interface Producer {
@@ -36,6 +38,7 @@ export function createProducer(config: Partial<ProducerConfig> = {}, deps: Produ
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
   const core = new ProducerCore(cfg, clock, logger);
+  core.testClockSkewMs = deps.testClockSkewMs ?? 0;
   const self = new SelfMetrics({ pods: cfg.pods, name: cfg.name, processMetrics: cfg.processMetrics });
   // Built here, listening only in start(): routes and limits exist (and fail) before any socket is bound.
   const app: FastifyInstance = buildServer({

@@ -199,9 +199,15 @@ describe('control API', () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json<ControlState>().phase, 'scheduled');
     assert.deepEqual(r.json<ControlState>().schedule, { startAtMs });
+    assert.equal(r.json<ControlState>().openedAtMs, null, 'not open before the instant');
+    clock.set(startAtMs - 1);
+    p.tick();
+    assert.equal((await request(base, 'GET', '/control/state')).json<ControlState>().openedAtMs, null);
     clock.set(startAtMs + 400);
     p.tick();
     const s = (await request(base, 'GET', '/control/state')).json<ControlState>();
+    assert.equal(s.openedAtMs, startAtMs + 400, 'the first tick at or after the open, in its own clock');
+    assert.equal(s.testClockSkewMs, undefined, 'no skew, no field');
     assert.equal(s.phase, 'ramp');
     assert.equal(s.fleetOrdersPerSecond, 192000);
   });

@@ -1,17 +1,22 @@
+import { startInstants } from '../../analysis/open-sync.ts';
 import { abortableSleep } from '../../core/time.ts';
 import { allProducers, type RunContext } from '../context.ts';
+import { measureOffsets, observeOpen } from '../open.ts';
 import { burstPhaseAt } from '../profile.ts';
 
-// The open: one absolute instant on every producer; then ramp, hold and decay, each phase marked as the
-// profile enters it.
+// The open: one absolute instant on every producer — in each producer's own clock, shifted by its measured
+// offset unless --clock-compensation off; then ramp, hold and decay, each phase marked as the profile
+// enters it. Once the open has passed, when each producer actually opened (run.open).
 
 export async function schedule(ctx: RunContext): Promise<void> {
   const { config, profile, signal } = ctx;
+  const offsets = await measureOffsets(ctx);
   ctx.burstAtMs = Date.now() + config.leadMs;
   const t0 = ctx.burstAtMs;
+  const starts = startInstants(t0, offsets, config.clockCompensation !== false);
   await ctx.setPhase('scheduled', `open at ${new Date(t0).toISOString()}`);
-  const confirmations = await allProducers(ctx.members, async (c) => {
-    await c.schedule(t0, profile, signal);
+  const confirmations = await allProducers(ctx.members, async (c, m) => {
+    await c.schedule(starts.get(m.name) ?? t0, profile, signal);
     return Date.now();
   });
   const late = confirmations.filter((t) => t > t0).length;
@@ -19,7 +24,10 @@ export async function schedule(ctx: RunContext): Promise<void> {
     ctx.notes.push(
       `${late} producer(s) confirmed the schedule after the open (they started their ramp late)`,
     );
+  // Read beside the phases (the ramp is 800 ms: its mark must not wait for this); never rejects.
+  const open = observeOpen(ctx, offsets, starts).catch(() => null);
   await holdUntilEnd(ctx, t0);
+  ctx.open = await open;
 }
 
 /** Follows the profile's phases until the burst window ends. */

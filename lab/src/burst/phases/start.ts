@@ -52,6 +52,7 @@ export async function start(ctx: RunContext): Promise<void> {
     heartbeatMs: config.heartbeatMs,
     flushIntervalMs: config.flushIntervalMs,
     fleetPods: config.fleetPods,
+    ...(config.testClockSkew ? { testClockSkew: config.testClockSkew } : {}),
   });
   ctx.fleetStartMs = Date.now();
   startProbe(ctx);

@@ -9,12 +9,13 @@ import { checkSwarmFit } from '../resource-limits.ts';
 import type { ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
 import { DEFAULT_POOL, pickSubnet, swarmNodes, usedSubnets } from './engine.ts';
 import { runLabels, serviceName } from './labels.ts';
-import { environmentNodes } from './nodes.ts';
+import { environmentNodes, withObservers } from './nodes.ts';
 import { place } from './placement.ts';
 import { type ImageNeed, preflight } from './preflight.ts';
 import { PROXY_SCRIPT } from './scripts.ts';
 import {
   composeImage,
+  nodeTaskOf,
   observerSpecs,
   prometheusConfigRefs,
   type SpecContext,
@@ -79,7 +80,11 @@ export async function deployBase(s: SwarmStack, opts: StackOptions): Promise<Sta
   s.environment.notes.push(
     "swarm runtime: no node-exporter (swarm cannot share the collector's network namespace); kernel UDP drops come from the collector's own collector_kernel_udp_* counters",
   );
-  await startObservers(s, opts);
+  await startObservers(
+    s,
+    opts,
+    placement.observerNodes.map((n) => n.id),
+  );
   const base = s.proxyUrl;
   const perPath = storeRoles(opts.store).length > 1;
   const endpoints: StackEndpoints = {
@@ -150,7 +155,7 @@ async function startProxy(s: SwarmStack): Promise<void> {
   await waitHttp(`${s.proxyUrl}/clock`, 'swarm proxy /clock');
 }
 
-async function startObservers(s: SwarmStack, opts: StackOptions): Promise<void> {
+async function startObservers(s: SwarmStack, opts: StackOptions, observerNodeIds: string[]): Promise<void> {
   const source = readFileSync(join(s.repoRoot, 'prometheus/prometheus.yml'), 'utf8');
   const files: { file: string; text: string }[] = [
     ...storeRoles(opts.store).map(({ component, role }) => ({
@@ -172,7 +177,10 @@ async function startObservers(s: SwarmStack, opts: StackOptions): Promise<void> 
     })) as { id?: string; ID?: string };
     refs.push({ id: created.id ?? created.ID ?? '', name, file: f.file });
   }
-  for (const spec of observerSpecs(specContext(s), prometheusConfigRefs(refs), opts)) {
+  const specs = observerSpecs(specContext(s), prometheusConfigRefs(refs), opts);
+  const tasks = specs.map((spec) => nodeTaskOf(spec.Labels?.['pushpull.component'] ?? '', spec));
+  s.environment.nodes = withObservers(s.environment.nodes, observerNodeIds, tasks);
+  for (const spec of specs) {
     opts.signal?.throwIfAborted();
     const svc = await s.docker.createService(spec);
     s.base.set(spec.Labels?.['pushpull.component'] ?? spec.Name ?? '', svc.id);

@@ -1,4 +1,4 @@
-import { LabError, podIdsOf } from '@pushpull/common';
+import { LabError, podIdsOf, TEST_CLOCK_SKEW_ENV } from '@pushpull/common';
 import { containerCollectorAddress, producerArgs } from '../producer-args.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { podsList, specContext, waitHttp } from './deploy.ts';
@@ -96,8 +96,10 @@ async function addProducer(
     '/tmp/sd',
     '0.0.0.0:9100',
   );
+  const skew = popts.testClockSkew;
+  const env = skew && slot.nodeId.startsWith(skew.node) ? [`${TEST_CLOCK_SKEW_ENV}=${skew.ms}`] : [];
   const svc = await s.docker.createService(
-    producerSpec(specContext(s), slot.name, args, producerConstraints(slot), fleet),
+    producerSpec(specContext(s), slot.name, args, producerConstraints(slot), fleet, env),
   );
   const member: ProducerMember = {
     name: slot.name,

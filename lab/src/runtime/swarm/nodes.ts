@@ -127,14 +127,63 @@ export function environmentNodes(
   return { nodes: out, warnings };
 }
 
-/** Each node with the producers and virtual pods placed on it (matched by node id). Pure. */
+/** One service's task as environment.nodes lists it: its name, image and declared limits. */
+export interface NodeTask {
+  name: string;
+  image: string;
+  /** Resources.Limits of its spec (NanoCPUs / MemoryBytes; absent = unlimited). */
+  limits: { NanoCPUs?: number; MemoryBytes?: number };
+}
+
+/** Adds tasks to a node: their names, the images they need, and their declared limits summed. Pure. */
+export function withTasks(n: EnvironmentNode, tasks: readonly NodeTask[]): EnvironmentNode {
+  if (tasks.length === 0) return n;
+  const prev = n.budget ?? { cpus: null, memoryBytes: null };
+  const cpus = tasks.reduce((a, t) => a + (t.limits.NanoCPUs ?? 0) / 1e9, prev.cpus ?? 0);
+  const mem = tasks.reduce((a, t) => a + (t.limits.MemoryBytes ?? 0), prev.memoryBytes ?? 0);
+  const unlimited = [
+    ...(n.budget?.unlimited ?? []),
+    ...tasks.filter((t) => !t.limits.NanoCPUs && !t.limits.MemoryBytes).map((t) => t.name),
+  ];
+  return {
+    ...n,
+    tasks: [...(n.tasks ?? []), ...tasks.map((t) => t.name)],
+    images: [...new Set([...(n.images ?? []), ...tasks.map((t) => t.image)])].sort(),
+    budget: {
+      cpus: cpus > 0 ? Math.round(cpus * 1000) / 1000 : null,
+      memoryBytes: mem > 0 ? mem : null,
+      ...(unlimited.length > 0 ? { unlimited } : {}),
+    },
+  };
+}
+
+/** The observer services' tasks on the nodes they are constrained to (deploy time). Pure. */
+export function withObservers(
+  nodes: readonly EnvironmentNode[],
+  observerNodeIds: readonly string[],
+  observers: readonly NodeTask[],
+): EnvironmentNode[] {
+  return nodes.map((n) =>
+    n.id !== undefined && observerNodeIds.includes(n.id) ? withTasks(n, observers) : n,
+  );
+}
+
+/**
+ * Each node with the producers and virtual pods placed on it (matched by node id), their tasks, image and
+ * limits added to the node's. Pure.
+ */
 export function placedOn(
   nodes: readonly EnvironmentNode[],
-  producers: readonly { nodeId: string; member: { podIds: readonly string[] } }[],
+  producers: readonly { nodeId: string; member: { name: string; podIds: readonly string[] } }[],
+  producerTask: (name: string) => NodeTask = (name) => ({ name, image: '', limits: {} }),
 ): EnvironmentNode[] {
   return nodes.map((n) => {
     if (n.id === undefined) return n;
     const mine = producers.filter((p) => p.nodeId === n.id);
-    return { ...n, producers: mine.length, pods: mine.reduce((a, p) => a + p.member.podIds.length, 0) };
+    const placed = withTasks(
+      n,
+      mine.map((p) => producerTask(p.member.name)),
+    );
+    return { ...placed, producers: mine.length, pods: mine.reduce((a, p) => a + p.member.podIds.length, 0) };
   });
 }

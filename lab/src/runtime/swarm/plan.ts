@@ -5,6 +5,7 @@ import { swarmNodes } from './engine.ts';
 import { ROLE_LABEL } from './labels.ts';
 import type { SwarmNode } from './nodes.ts';
 import { nodeNeeds, place } from './placement.ts';
+import { asCapacity, sizingLines } from './sizing.ts';
 import { composeImage, composeServices } from './specs.ts';
 
 // `pushpull-lab swarm-plan --pods N`: where a fleet of N pods would run on the swarm this engine manages,
@@ -18,6 +19,7 @@ export function formatPlan(
   pods: number,
   podsPerProducer: number,
   images: { producer: string; observer: readonly string[] },
+  capacity?: { file: string; data: unknown },
 ): string {
   const producers = Math.ceil(pods / podsPerProducer);
   const opts = { podsPerProducer, totalPods: pods } as ProducerOptions;
@@ -40,6 +42,8 @@ export function formatPlan(
   }
   for (const n of nodes.filter((x) => !x.usable))
     lines.push(`${n.name.padEnd(20)} (not usable: down or drained)`);
+  if (capacity)
+    lines.push('', ...sizingLines(asCapacity(capacity.data, capacity.file), capacity.file, pods, needs));
   lines.push(
     '',
     'est. RSS: producers 1.3 MiB per pod (steady rate, measured 2026-12-01) + Prometheus 10.8 MiB per pod at the open',
@@ -49,13 +53,24 @@ export function formatPlan(
   return lines.join('\n');
 }
 
-export async function planText(repoRoot: string, pods: number, podsPerProducer: number): Promise<string> {
+export async function planText(
+  repoRoot: string,
+  pods: number,
+  podsPerProducer: number,
+  capacity?: { file: string; data: unknown },
+): Promise<string> {
   const { nodes } = await swarmNodes(new Docker());
   const compose = composeServices(repoRoot);
-  return formatPlan(nodes, pods, Math.min(podsPerProducer, pods), {
-    producer: composeImage(compose, 'producer').image,
-    observer: ['prometheus', 'pushgateway', 'collector', 'producer'].map(
-      (c) => composeImage(compose, c).image,
-    ),
-  });
+  return formatPlan(
+    nodes,
+    pods,
+    Math.min(podsPerProducer, pods),
+    {
+      producer: composeImage(compose, 'producer').image,
+      observer: ['prometheus', 'pushgateway', 'collector', 'producer'].map(
+        (c) => composeImage(compose, c).image,
+      ),
+    },
+    capacity,
+  );
 }

@@ -33,14 +33,14 @@ import type {
   StackState,
 } from '../types.ts';
 import { runAux } from './aux.ts';
-import { deployBase } from './deploy.ts';
+import { deployBase, specContext } from './deploy.ts';
 import { swarmNodes } from './engine.ts';
 import { injectFault } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
 import { type EnvironmentNode, placedOn, type SwarmNode } from './nodes.ts';
 import { reapLeftovers, removeRun } from './reaper.ts';
 import { describeStack, restoreStack } from './snapshot.ts';
-import { composeServices } from './specs.ts';
+import { composeServices, nodeTaskOf, producerSpec } from './specs.ts';
 import { emptyStack, type SwarmStack } from './state.ts';
 import { newest, tasksOf } from './tasks.ts';
 
@@ -99,7 +99,9 @@ export class SwarmRuntime implements Runtime {
   }
 
   environment(): { nodes: EnvironmentNode[]; notes: string[] } {
-    return { ...this.s.environment, nodes: placedOn(this.s.environment.nodes, this.s.producers) };
+    const ctx = specContext(this.s);
+    const task = (name: string) => nodeTaskOf(name, producerSpec(ctx, name, [], [], this.s.producers.length));
+    return { ...this.s.environment, nodes: placedOn(this.s.environment.nodes, this.s.producers, task) };
   }
 
   /** CPU seconds of the tasks on the manager's node (the lab reaches no other engine). */

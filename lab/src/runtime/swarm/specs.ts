@@ -13,6 +13,7 @@ import {
 import { componentOfService, shareOf, swarmLimits } from '../resource-limits.ts';
 import type { StackOptions } from '../types.ts';
 import { runLabels, serviceName } from './labels.ts';
+import type { NodeTask } from './nodes.ts';
 import { CLOCK_SCRIPT, SD_SCRIPT } from './scripts.ts';
 
 // The services of one swarm run as Engine API service specs, built from the repo's docker-compose.yml (its
@@ -196,6 +197,7 @@ export function producerSpec(
   constraints: string[],
   /** The fleet's producer count: each producer's service gets an equal share of the producers' budget. */
   producers = 1,
+  env: string[] = [],
 ): Docker.CreateServiceOptions {
   return serviceSpec(ctx, {
     shares: producers,
@@ -204,6 +206,7 @@ export function producerSpec(
     name,
     image: composeImage(ctx.compose, 'producer').image,
     args,
+    ...(env.length > 0 ? { env } : {}),
     constraints,
     extraLabels: { 'pushpull.producer': name },
   });
@@ -235,4 +238,12 @@ export function probeSpec(
     mode: { Global: {} },
     extraLabels: { 'pushpull.image': image },
   });
+}
+
+/** A spec's task as environment.nodes lists it (its name, image and Resources.Limits). Pure. */
+export function nodeTaskOf(name: string, spec: Docker.CreateServiceOptions): NodeTask {
+  const t = spec.TaskTemplate as
+    | { ContainerSpec?: { Image?: string }; Resources?: { Limits?: NodeTask['limits'] } }
+    | undefined;
+  return { name, image: t?.ContainerSpec?.Image ?? '', limits: { ...t?.Resources?.Limits } };
 }
