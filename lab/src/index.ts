@@ -3,7 +3,7 @@
 
 export { evalFailOn, factsOf, parseFailOn } from './analysis/failon.ts';
 export { runBurst } from './burst/run.ts';
-export { runCli } from './cli/commands.ts';
+export { runCli } from './commands/index.ts';
 export type * from './core/record.ts';
 export { derivePrometheusConfig } from './runtime/prometheus-config.ts';
 export { defaultCandidates, factoryFor, selectRuntime } from './runtime/select.ts';

@@ -1,5 +1,5 @@
 // pushpull-lab: the only file that reads argv and the process's streams. Dispatch lives in cli/.
-import { runCli } from './cli/commands.ts';
+import { runCli } from './commands/index.ts';
 
 const code = await runCli(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),

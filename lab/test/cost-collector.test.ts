@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createCollector } from '@pushpull/collector';
 import { parseHostPort, silentLogger, systemClock } from '@pushpull/common';
+import { runCostCommand } from '../src/commands/cost/cli.ts';
 import {
   type CollectorEndpoint,
   type CostReport,
@@ -12,7 +13,6 @@ import {
   formatCostTable,
   makeCheckoutEvents,
   readCollectorCounts,
-  runCostCommand,
   runCostExperiment,
 } from '../src/cost/index.ts';
 

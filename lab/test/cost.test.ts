@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, systemClock } from '@pushpull/common';
+import { runCostCommand } from '../src/commands/cost/cli.ts';
 import {
   type CollectorCounts,
   type CollectorEndpoint,
@@ -14,7 +15,6 @@ import {
   PAYMENTS,
   parseExposition,
   REGIONS,
-  runCostCommand,
   scrapeOnce,
   settleCounts,
   summarizeNs,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
 import { parseBurstFlags } from '../src/burst/flags.ts';
-import { runCli, VERBS } from '../src/cli/commands.ts';
+import { runCli, VERBS } from '../src/commands/index.ts';
 import { repoRoot } from '../src/core/paths.ts';
 
 function io(env: NodeJS.ProcessEnv = {}) {

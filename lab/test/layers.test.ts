@@ -91,12 +91,23 @@ describe('lab layering (lab/README.md "Layers")', () => {
       }
     });
 
+  it('every command lives under commands/<verb>/; libraries hold no command entry file', () => {
+    const entries = readSources(SRC)
+      .map((f) => f.path)
+      .filter((p) => p.endsWith('/cli.ts') && p !== 'core/cli.ts');
+    assert.ok(entries.length >= 9, `found ${entries.length} command entry files`);
+    assert.deepEqual(
+      entries.filter((p) => !/^commands\/[a-z-]+\/cli\.ts$/.test(p)),
+      [],
+    );
+  });
+
   // The checker itself: these are the breaches the rules exist to stop.
   const cases: { name: string; files: SourceFile[]; expect: RegExp | null }[] = [
     {
       name: 'an upward import (probe → burst)',
       files: [{ path: 'probe/loop.ts', imports: ['burst/run.ts'] }],
-      expect: /probe \(layer 2\) may not import burst \(layer 5\)/,
+      expect: /probe \(layer 2\) may not import burst \(layer 4\)/,
     },
     {
       name: 'a sideways import on one layer (analysis → runtime)',
@@ -128,7 +139,7 @@ describe('lab layering (lab/README.md "Layers")', () => {
       files: [
         { path: 'burst/run.ts', imports: ['probe/loop.ts', 'core/record.ts', 'burst/profile.ts'] },
         { path: 'runtime/select.ts', imports: ['runtime/process/runtime.ts', 'runtime/docker/runtime.ts'] },
-        { path: 'main.ts', imports: ['cli/commands.ts'] },
+        { path: 'main.ts', imports: ['commands/index.ts'] },
       ],
       expect: null,
     },

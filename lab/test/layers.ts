@@ -11,13 +11,12 @@ import ts from 'typescript';
 export const LAYERS: readonly (readonly string[])[] = [
   ['core'], // the lab's vocabulary: run record, work dirs, flags, CLI plumbing, http, time, transports, exposition parser
   ['analysis', 'model', 'runtime'], // pure functions of the record; the seeded model; the Runtime interface
-  ['probe', 'cost', 'swarm-plan', 'nodes'], // reading the running stack; the per-event cost command; swarm placement; swarm nodes on one machine
+  ['probe', 'cost', 'nodes'], // reading the running stack; per-event cost; swarm nodes on one machine
   ['report'], // record → markdown / HTML
-  ['stack', 'reports'], // up / status / scale / down; report / compare (re-render records)
   ['burst'], // one market-open run
   ['drill'], // the failure-mode scenarios (built on the burst's pieces)
   ['capacity'], // the largest fleet each path holds (runs bursts as trials)
-  ['cli'], // the command table
+  ['commands'], // every verb's cli.ts (commands/<verb>/) and the command table (commands/index.ts)
   ['main.ts', 'index.ts'], // entry files
 ];
 

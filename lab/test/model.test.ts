@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
+import { runModelCommand } from '../src/commands/model/cli.ts';
 import {
   type BurstModelConfig,
   binFlushes,
@@ -14,7 +15,6 @@ import {
   predictMeasuredFlushPeak,
   quantile,
   runBurstModel,
-  runModelCommand,
   validateBurstConfig,
 } from '../src/model/index.ts';
 

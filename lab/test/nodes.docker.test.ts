@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { producerImage } from '../src/commands/nodes/cli.ts';
 import type { RunRecord } from '../src/core/record.ts';
-import { producerImage } from '../src/nodes/cli.ts';
 import type { NodesState } from '../src/nodes/state.ts';
 import {
   alive,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
-import { runCli } from '../src/cli/commands.ts';
+import { runCli } from '../src/commands/index.ts';
 import { mountsUnder, pidsUsing } from '../src/nodes/down.ts';
 import { faultCommand, type NodeFault, workerOf } from '../src/nodes/faults.ts';
 import {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../src/cli/commands.ts';
+import { runCli } from '../src/commands/index.ts';
 import { type Cell, cellOutcome } from '../src/drill/grid.ts';
 import { metricWords, renderDrillHtml, seriesWords } from '../src/drill/report.ts';
 import { compareCausesTable, comparePeaksTable } from '../src/report/compare.ts';

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { environmentTable } from '../src/report/tables.ts';
+import { readState, writeState } from '../src/runtime/stack-state.ts';
 import { AUX_ADDRESSES, auxSpec, jobExit, stdoutOf } from '../src/runtime/swarm/aux.ts';
 import { injectFault } from '../src/runtime/swarm/faults.ts';
 import { keptProducers } from '../src/runtime/swarm/fleet.ts';
@@ -16,7 +17,6 @@ import { describeStack, restoreStack } from '../src/runtime/swarm/snapshot.ts';
 import { composeServices } from '../src/runtime/swarm/specs.ts';
 import { emptyStack, type SwarmStack } from '../src/runtime/swarm/state.ts';
 import type { ApiTask } from '../src/runtime/swarm/tasks.ts';
-import { readState, writeState } from '../src/stack/state.ts';
 import { record2 } from './report-fixtures.ts';
 
 const root = join(import.meta.dirname, '..', '..');

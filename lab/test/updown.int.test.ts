@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { LabStateFile } from '../src/stack/state.ts';
+import type { LabStateFile } from '../src/runtime/stack-state.ts';
 import { alive, assertBuilt, markedPids, runCliProcess, workDirs } from './cli-helpers.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-updown-int-'));

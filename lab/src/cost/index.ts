@@ -1,5 +1,4 @@
 export { type ExpoSample, parseExposition, sumSamples } from '../core/exposition.ts';
-export { COST_FLAGS, runCostCommand } from './cli.ts';
 export * from './collector.ts';
 export * from './events.ts';
 export { formatCostTable } from './format.ts';

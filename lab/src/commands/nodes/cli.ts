@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
-import type { CliIo } from '../core/cli.ts';
-import { nodesDown } from './down.ts';
-import { injectNodeFault, NODE_FAULTS, type NodeFault, workerOf } from './faults.ts';
-import { DEFAULT_SUBNET, MAX_NODES, planNodes } from './plan.ts';
-import { newState, readNodesState } from './state.ts';
-import { nodesUp, preflight } from './up.ts';
+import type { CliIo } from '../../core/cli.ts';
+import { nodesDown } from '../../nodes/down.ts';
+import { injectNodeFault, NODE_FAULTS, type NodeFault, workerOf } from '../../nodes/faults.ts';
+import { DEFAULT_SUBNET, MAX_NODES, planNodes } from '../../nodes/plan.ts';
+import { newState, readNodesState } from '../../nodes/state.ts';
+import { nodesUp, preflight } from '../../nodes/up.ts';
 
 // `pushpull-lab nodes up N` / `nodes down`: N swarm worker nodes made on this machine (a dockerd per
 // network namespace, joined to the host's dockerd as manager). scripts/swarm-nodes.sh calls this.

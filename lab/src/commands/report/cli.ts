@@ -1,13 +1,13 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
-import type { CliIo } from '../core/cli.ts';
-import { prepareOutDir } from '../core/outdir.ts';
-import { paths, repoRoot } from '../core/paths.ts';
-import { READABLE_SCHEMAS, type RunRecord } from '../core/record.ts';
-import { makeRunId } from '../core/workdir.ts';
-import { type LabelledRun, renderCompareHtml, renderCompareMarkdown } from '../report/compare.ts';
-import { renderHtml, renderMarkdown, renderTerminalSummary } from '../report/render.ts';
+import type { CliIo } from '../../core/cli.ts';
+import { prepareOutDir } from '../../core/outdir.ts';
+import { paths, repoRoot } from '../../core/paths.ts';
+import { READABLE_SCHEMAS, type RunRecord } from '../../core/record.ts';
+import { makeRunId } from '../../core/workdir.ts';
+import { type LabelledRun, renderCompareHtml, renderCompareMarkdown } from '../../report/compare.ts';
+import { renderHtml, renderMarkdown, renderTerminalSummary } from '../../report/render.ts';
 
 // `pushpull-lab report DIR` re-renders DIR/report.md and DIR/report.html from DIR/run.json (run@1, run@2
 // or run@3), e.g. after the report itself improved; `pushpull-lab compare DIR_A DIR_B …` writes one

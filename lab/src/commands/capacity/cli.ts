@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { formatHelp } from '@pushpull/common';
-import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
-import { prepareOutDir } from '../core/outdir.ts';
-import { paths, repoRoot } from '../core/paths.ts';
-import { makeRunId } from '../core/workdir.ts';
-import { heldStack } from '../runtime/held.ts';
-import { defaultSelect, type SelectFn } from '../runtime/select.ts';
-import { readState } from '../stack/state.ts';
-import { CAPACITY_FLAGS, parseCapacityFlags } from './flags.ts';
-import { renderCapacityTerminal, writeCapacityReports } from './report.ts';
-import { clockText, runCapacity } from './run.ts';
+import { CAPACITY_FLAGS, parseCapacityFlags } from '../../capacity/flags.ts';
+import { renderCapacityTerminal, writeCapacityReports } from '../../capacity/report.ts';
+import { clockText, runCapacity } from '../../capacity/run.ts';
+import { type CliIo, EXIT, withInterrupts } from '../../core/cli.ts';
+import { prepareOutDir } from '../../core/outdir.ts';
+import { paths, repoRoot } from '../../core/paths.ts';
+import { makeRunId } from '../../core/workdir.ts';
+import { heldStack } from '../../runtime/held.ts';
+import { defaultSelect, type SelectFn } from '../../runtime/select.ts';
+import { readState } from '../../runtime/stack-state.ts';
 
 // `pushpull-lab capacity`: the largest fleet each collection path holds at the incident's per-pod load,
 // and what the full fleet would need (an extrapolation). Exit 0 when it finished (whatever it found),

@@ -1,13 +1,13 @@
 import { join, resolve } from 'node:path';
 import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
-import { type CliIo, withInterrupts } from '../core/cli.ts';
-import { RESOURCE_FLAGS, resourceFlags } from '../core/flags.ts';
-import { paths, repoRoot } from '../core/paths.ts';
-import { RUNTIME_CHOICES } from '../core/record.ts';
-import { makeRunId } from '../core/workdir.ts';
-import { defaultCandidates, selectRuntime } from '../runtime/select.ts';
-import type { RuntimeKind } from '../runtime/types.ts';
-import { findScenario, loadScenarios, runDrill, terminalGrid } from './run.ts';
+import { type CliIo, withInterrupts } from '../../core/cli.ts';
+import { RESOURCE_FLAGS, resourceFlags } from '../../core/flags.ts';
+import { paths, repoRoot } from '../../core/paths.ts';
+import { RUNTIME_CHOICES } from '../../core/record.ts';
+import { makeRunId } from '../../core/workdir.ts';
+import { findScenario, loadScenarios, runDrill, terminalGrid } from '../../drill/run.ts';
+import { defaultCandidates, selectRuntime } from '../../runtime/select.ts';
+import type { RuntimeKind } from '../../runtime/types.ts';
 
 // `pushpull-lab drill` (every scenario in lab/scenarios/) and `pushpull-lab scenario <name>` (one).
 // Exit codes as the rest of the CLI: 0 every expectation held, 1 a scenario failed or an expectation

@@ -7,7 +7,7 @@ import {
   LabError,
   parseArgs,
 } from '@pushpull/common';
-import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
+import { type CliIo, EXIT, withInterrupts } from '../../core/cli.ts';
 import {
   COMMON_FLAGS,
   FLEET_FLAGS,
@@ -15,16 +15,16 @@ import {
   INCIDENT_FLEET_PODS,
   planHelp,
   STACK_START_FLAGS,
-} from '../core/flags.ts';
-import { paths, repoRoot } from '../core/paths.ts';
-import { RUNTIME_CHOICES } from '../core/record.ts';
-import { planLines } from '../core/resources.ts';
-import { makeRunId, newWorkDir, removeWorkDir } from '../core/workdir.ts';
-import { PromClient } from '../probe/prom.ts';
-import { capabilitiesOf } from '../runtime/capabilities.ts';
-import { defaultSelect, factoryFor, reapLocalLeftovers, type SelectFn } from '../runtime/select.ts';
-import type { Runtime, StackState } from '../runtime/types.ts';
-import { clearState, readState, stateFilePath, writeState } from './state.ts';
+} from '../../core/flags.ts';
+import { paths, repoRoot } from '../../core/paths.ts';
+import { RUNTIME_CHOICES } from '../../core/record.ts';
+import { planLines } from '../../core/resources.ts';
+import { makeRunId, newWorkDir, removeWorkDir } from '../../core/workdir.ts';
+import { PromClient } from '../../probe/prom.ts';
+import { capabilitiesOf } from '../../runtime/capabilities.ts';
+import { defaultSelect, factoryFor, reapLocalLeftovers, type SelectFn } from '../../runtime/select.ts';
+import { clearState, readState, stateFilePath, writeState } from '../../runtime/stack-state.ts';
+import type { Runtime, StackState } from '../../runtime/types.ts';
 
 // The stack verbs: `up` starts the stack and a steady fleet that outlives the command (recorded in
 // .lab/state.json), `status` re-attaches and reports, `scale <pods>` resizes the fleet, `down` stops it.

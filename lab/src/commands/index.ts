@@ -1,14 +1,14 @@
 import { formatHelp, formatUsage, LabError } from '@pushpull/common';
-import { burstCommand, burstHelp } from '../burst/cli.ts';
-import { capacityCommand } from '../capacity/cli.ts';
 import { type CliIo, EXIT, exitFor, labVersion } from '../core/cli.ts';
 import { repoRoot } from '../core/paths.ts';
-import { runCostCommand } from '../cost/cli.ts';
-import { drillCommand } from '../drill/cli.ts';
-import { runModelCommand } from '../model/cli.ts';
-import { nodesCommand } from '../nodes/cli.ts';
-import { compareCommand, reportCommand } from '../reports/cli.ts';
 import type { SelectFn } from '../runtime/select.ts';
+import { burstCommand, burstHelp } from './burst/cli.ts';
+import { capacityCommand } from './capacity/cli.ts';
+import { runCostCommand } from './cost/cli.ts';
+import { drillCommand } from './drill/cli.ts';
+import { runModelCommand } from './model/cli.ts';
+import { nodesCommand } from './nodes/cli.ts';
+import { compareCommand, reportCommand } from './report/cli.ts';
 import {
   downCommand,
   STACK_USAGE,
@@ -16,8 +16,8 @@ import {
   scaleCommand,
   statusCommand,
   upCommand,
-} from '../stack/cli.ts';
-import { swarmPlanCommand } from '../swarm-plan/cli.ts';
+} from './stack/cli.ts';
+import { swarmPlanCommand } from './swarm-plan/cli.ts';
 
 // The command table: `pushpull-lab <verb>` → the verb's own cli.ts. Only the entry files (main.ts,
 // index.ts) import this file; every command owns its flags, help and core in its own folder.

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/common';
-import type { CliIo } from '../core/cli.ts';
-import { repoRoot } from '../core/paths.ts';
-import { swarmPlanText } from '../runtime/select.ts';
+import type { CliIo } from '../../core/cli.ts';
+import { repoRoot } from '../../core/paths.ts';
+import { swarmPlanText } from '../../runtime/select.ts';
 
 // `pushpull-lab swarm-plan --pods N [--pods-per-producer M]`: prints where the swarm runtime would place a
 // fleet on the swarm this Docker engine manages, and what each node needs. Starts nothing.

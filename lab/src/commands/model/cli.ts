@@ -10,15 +10,15 @@ import {
   parseBytes,
   parseDurationMs,
 } from '@pushpull/common';
-import { type CommandIo, lineIo } from '../core/io.ts';
+import { type CommandIo, lineIo } from '../../core/io.ts';
 import {
   type BurstModelConfig,
   DEFAULT_BURST_CONFIG,
   quotedTableNote,
   runBurstModel,
   toModelJson,
-} from './burst.ts';
-import { formatModelTable } from './format.ts';
+} from '../../model/burst.ts';
+import { formatModelTable } from '../../model/format.ts';
 
 export type { CommandIo };
 

@@ -1,25 +1,25 @@
 import { join } from 'node:path';
 import { formatHelp } from '@pushpull/common';
-import { selfCheckText } from '../analysis/self-check.ts';
-import { type CliIo, EXIT, withInterrupts } from '../core/cli.ts';
-import { planHelp } from '../core/flags.ts';
-import { prepareOutDir } from '../core/outdir.ts';
-import { paths, repoRoot } from '../core/paths.ts';
-import type { BurstConfig, RunRecord } from '../core/record.ts';
-import { RUNTIME_CHOICES } from '../core/record.ts';
-import { makeRunId } from '../core/workdir.ts';
-import { renderTerminalSummary, reportFiles, writeReport } from '../report/render.ts';
-import { heldStack } from '../runtime/held.ts';
-import { defaultSelect, type SelectFn } from '../runtime/select.ts';
-import { readState } from '../stack/state.ts';
-import type { RunPlan } from './eta.ts';
-import { BURST_FLAGS, parseBurstFlags } from './flags.ts';
-import { warmupLimitMs } from './phases/warmup.ts';
-import { loadProfileFile, profileLengthMs } from './profile.ts';
-import { createProgress } from './progress.ts';
-import { repeatCommand } from './repeat.ts';
-import { runBurst } from './run.ts';
-import { holdLines, holdUntil, watchedFactory } from './watch.ts';
+import { selfCheckText } from '../../analysis/self-check.ts';
+import type { RunPlan } from '../../burst/eta.ts';
+import { BURST_FLAGS, parseBurstFlags } from '../../burst/flags.ts';
+import { warmupLimitMs } from '../../burst/phases/warmup.ts';
+import { loadProfileFile, profileLengthMs } from '../../burst/profile.ts';
+import { createProgress } from '../../burst/progress.ts';
+import { repeatCommand } from '../../burst/repeat.ts';
+import { runBurst } from '../../burst/run.ts';
+import { holdLines, holdUntil, watchedFactory } from '../../burst/watch.ts';
+import { type CliIo, EXIT, withInterrupts } from '../../core/cli.ts';
+import { planHelp } from '../../core/flags.ts';
+import { prepareOutDir } from '../../core/outdir.ts';
+import { paths, repoRoot } from '../../core/paths.ts';
+import type { BurstConfig, RunRecord } from '../../core/record.ts';
+import { RUNTIME_CHOICES } from '../../core/record.ts';
+import { makeRunId } from '../../core/workdir.ts';
+import { renderTerminalSummary, reportFiles, writeReport } from '../../report/render.ts';
+import { heldStack } from '../../runtime/held.ts';
+import { defaultSelect, type SelectFn } from '../../runtime/select.ts';
+import { readState } from '../../runtime/stack-state.ts';
 
 // `pushpull-lab burst`: one market-open run; writes run.json, report.md and report.html. Exit 3 when
 // --fail-on holds, 1 when the run failed.

@@ -12,10 +12,10 @@ import {
   parseDurationMs,
   systemClock,
 } from '@pushpull/common';
-import { type CommandIo, lineIo } from '../core/io.ts';
-import { type CollectorKind, readCollectorCounts, startCollector } from './collector.ts';
-import { formatCostTable } from './format.ts';
-import { type CostOptions, DEFAULT_COST_OPTIONS, runCostExperiment } from './run.ts';
+import { type CommandIo, lineIo } from '../../core/io.ts';
+import { type CollectorKind, readCollectorCounts, startCollector } from '../../cost/collector.ts';
+import { formatCostTable } from '../../cost/format.ts';
+import { type CostOptions, DEFAULT_COST_OPTIONS, runCostExperiment } from '../../cost/run.ts';
 
 export type { CommandIo };
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { RUNTIME_KINDS } from '../core/record.ts';
-import type { StackState } from '../runtime/types.ts';
+import type { StackState } from './types.ts';
 
 // `.lab/state.json`: the stack `up` started, so `status`, `scale` and `down` (later invocations) can
 // re-attach to it. Written atomically (tmp + rename). The directory is gitignored.
