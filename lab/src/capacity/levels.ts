@@ -1,8 +1,23 @@
-import type { TrialOutcome } from './search.ts';
-
 // Replicate statistics of the capacity search, pure: per load level the trials that count (an aborted
 // trial never does), whether the level holds (at least ⌈K/2⌉ of K replicates held), the pass fraction,
 // the criterion's median and spread, and the load where the pass fraction crosses one half.
+
+/** One trial as the search sees it. */
+export interface TrialOutcome {
+  /** The load tried (pods, or pushes/s). */
+  load: number;
+  held: boolean;
+  /** The first criterion that failed (e.g. `push.lossPct`), and its value; null when it held. */
+  failedCriterion: string | null;
+  failedValue: number | string | null;
+  /** Set when the machine, not the path, gave out (the resource named: "memory", "load generator (CPU)"). */
+  machine: string | null;
+  /** The budget's deadline ended the trial before it finished: it counts neither way. */
+  aborted: boolean;
+  /** Where its record is (relative to the output dir), and anything the report shows per trial. */
+  record: string | null;
+  metrics: Record<string, number | null>;
+}
 
 /** A level's standing: decided by a majority of K, or still open. */
 export type LevelStatus =

@@ -5,7 +5,10 @@ import {
   type LevelStatus,
   levelStats,
   levelStatus,
+  type TrialOutcome,
 } from './levels.ts';
+
+export type { TrialOutcome };
 
 // The capacity search, pure: over an injected trial function and an injected clock, find the largest load
 // (pods, or pushes/s for the Pushgateway) a path holds. Start at `start` and double with one trial per level
@@ -19,23 +22,6 @@ import {
 
 /** What limited a search: the path failed, the machine gave out, the time ran out, or the configured max. */
 export type LimitedBy = 'path' | 'machine' | 'budget' | 'config';
-
-/** One trial's outcome, as the trial function reports it (criteria.ts decides held/failed from a record). */
-export interface TrialOutcome {
-  /** The load tried (pods, or pushes/s). */
-  load: number;
-  held: boolean;
-  /** The first criterion that failed (e.g. `push.lossPct`), and its value; null when it held. */
-  failedCriterion: string | null;
-  failedValue: number | string | null;
-  /** Set when the machine, not the path, gave out (the resource named: "memory", "load generator (CPU)"). */
-  machine: string | null;
-  /** The budget's deadline ended the trial before it finished: it counts neither way. */
-  aborted: boolean;
-  /** Where its record is (relative to the output dir), and anything the report shows per trial. */
-  record: string | null;
-  metrics: Record<string, number | null>;
-}
 
 export interface SearchOptions {
   start: number;

@@ -1,4 +1,4 @@
-import type { HostResources, ResourcePlan, StoreMode } from './resources.ts';
+import type { HostResources, ResourcePlan, StoreMode } from './resource-plan.ts';
 
 // The default resource plan for a host (DESIGN.md "Budgets make an answer transfer"; docs/resources.md).
 // Pure: the host's cores and memory are parameters.

@@ -1,40 +1,28 @@
 import { LabError } from '@pushpull/common';
 
-/** Where each path's data is stored (record.ts re-exports it; defined here, the bottom of core). */
-export type StoreMode = 'per-path' | 'shared';
-
 // Resources (CPU and memory) as the lab's vocabulary: the components that get a budget, the plan
 // (`--cpus`, `--cpuset`, `--memory`), the default plan for a host, the checks that refuse a plan the
 // machine cannot give, and the record's `resources.<component>` (DESIGN.md "Budgets make an answer
 // transfer"). Pure: the host's cores and memory are parameters. Distinct from the series budget
 // (`--series-budget`) and from capacity's time budget (`--budget`).
 
-export const RESOURCE_COMPONENTS = [
-  'prometheus',
-  'prometheus-push',
-  'collector',
-  'pushgateway',
-  'node-exporter',
-  'producers',
-  'lab',
-] as const;
-export type ResourceComponent = (typeof RESOURCE_COMPONENTS)[number];
+export {
+  type ComponentResources,
+  type HostResources,
+  RESOURCE_COMPONENTS,
+  type ResourceComponent,
+  type ResourcePlan,
+  type StoreMode,
+} from './resource-plan.ts';
 
-export interface ComponentResources {
-  /** CPU quota in cores (CFS quota / period); null = no quota. */
-  cpus: number | null;
-  /** Cores it may run on, as a list ("1", "0-1", "0,2"); null = any. */
-  cpuset: string | null;
-  /** Memory limit in bytes; null = none. */
-  memoryBytes: number | null;
-}
-
-export type ResourcePlan = Record<ResourceComponent, ComponentResources>;
-
-export interface HostResources {
-  cores: number;
-  memoryBytes: number;
-}
+import {
+  type ComponentResources,
+  type HostResources,
+  RESOURCE_COMPONENTS,
+  type ResourceComponent,
+  type ResourcePlan,
+  type StoreMode,
+} from './resource-plan.ts';
 
 /** Who enforced a component's budget (or that nobody did). */
 export type EnforcedBy = 'cgroup-v1' | 'cgroup-v2' | 'docker' | 'swarm' | 'unenforced';
