@@ -182,6 +182,45 @@ describe('the condition classifier: which resource ran out', () => {
       knob: /^the limit$/,
     },
     {
+      what: 'enforced, but the CPU probe read nothing while the drops grew → the burst is read instead, and said',
+      name: 'kernel-rcvbuf',
+      path: 'push',
+      samples: series({ collector: { share: 0.8, cores: 0.45 } }, 'drops').map((s, i) => {
+        if (i >= 4 && i <= 9) s.resources = {};
+        return s;
+      }),
+      resource: 'rcvbuf',
+      component: 'collector',
+      text: /over the burst \(the CPU probe took no reading in the 5 s in which it grew\)/,
+      knob: /receive buffer/,
+    },
+    {
+      what: 'enforced, but no CPU reading at all → unmeasured (never "no budget was enforced")',
+      name: 'kernel-rcvbuf',
+      path: 'push',
+      samples: series({ collector: { share: 0.8, cores: 0.45 } }, 'drops').map((s) => {
+        s.resources = {};
+        return s;
+      }),
+      resource: 'unmeasured',
+      component: 'collector',
+      text: /the CPU budget of the collector was enforced, but the CPU probe took no reading/,
+      knob: /re-run/,
+    },
+    {
+      what: 'slow scrapes, budgets enforced, no CPU reading → unmeasured',
+      name: 'slow-scrape',
+      path: 'pull',
+      samples: series({ prometheus: { share: 0.6, cores: 0.45 } }, 'scrapes').map((s) => {
+        s.resources = {};
+        return s;
+      }),
+      resource: 'unmeasured',
+      component: 'prometheus',
+      text: /the CPU budget of Prometheus and the pods \(producers\) was enforced/,
+      knob: /re-run/,
+    },
+    {
       what: 'no budget enforced → says it cannot tell',
       name: 'kernel-rcvbuf',
       path: 'push',

@@ -107,10 +107,17 @@ function growingPairs(kind: Kind, v: ConditionInput): { pairs: [ProbeSample, Pro
   for (let i = 1; i < v.samples.length; i++) all.push([v.samples[i - 1]!, v.samples[i]!]);
   const hit = all.filter(([a, b]) => grew(a, b));
   if (hit.length > 0) return { pairs: hit, grew: true };
-  return {
-    pairs: all.filter(([a, b]) => a.tMs >= v.window.fromMs && b.tMs <= v.window.toMs),
-    grew: false,
-  };
+  return { pairs: burstPairs(v), grew: false };
+}
+
+function burstPairs(v: ConditionInput): [ProbeSample, ProbeSample][] {
+  const out: [ProbeSample, ProbeSample][] = [];
+  for (let i = 1; i < v.samples.length; i++) {
+    const a = v.samples[i - 1]!;
+    const b = v.samples[i]!;
+    if (a.tMs >= v.window.fromMs && b.tMs <= v.window.toMs) out.push([a, b]);
+  }
+  return out;
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -146,6 +153,16 @@ function unenforced(v: ConditionInput, cs: ResourceComponent[], u: Use, when: st
   };
 }
 
+/** Budgets were enforced but the CPU probe read nothing for them in the window: say that, not "unenforced". */
+function unmeasured(cs: ResourceComponent[], when: string): ResourceCondition {
+  return {
+    resource: 'unmeasured',
+    component: cs[0]!,
+    text: `the CPU budget of ${cs.map((c) => LABEL[c] ?? c).join(' and ')} was enforced, but the CPU probe took no reading ${when}, so which resource ran out cannot be told`,
+    knob: 'none (re-run; the observer fell behind)',
+  };
+}
+
 function receiver(
   name: string,
   v: ConditionInput,
@@ -153,7 +170,8 @@ function receiver(
   when: string,
 ): ResourceCondition {
   const u = useOver(pairs, 'collector');
-  if (!enforced(v, 'collector') || u.throttled === null) return unenforced(v, ['collector'], u, when);
+  if (!enforced(v, 'collector')) return unenforced(v, ['collector'], u, when);
+  if (u.throttled === null) return unmeasured(['collector'], when);
   if (u.throttled > v.threshold) return outOfCpu(v, 'collector', u, when);
   const spare = `throttled in ${pct(u.throttled)} of its periods, ${cores(u.cores)} of its ${v.plan!.collector.cpus} cores used`;
   if (RCVBUF.has(name) || name === 'unexplained')
@@ -185,7 +203,10 @@ function scrape(v: ConditionInput, pairs: [ProbeSample, ProbeSample][], when: st
       text: `the targets were too slow to serialise: the pods (producers) were throttled in ${pct(pods.throttled!)} of their ${v.plan!.producers.cpus}-core budget's periods (${when})`,
       knob: 'scrape interval or jitter (or cores for the pods)',
     };
-  if (!promOn && !podsOn) return unenforced(v, ['prometheus', 'producers'], prom, when);
+  if (!promOn && !podsOn)
+    return enforced(v, 'prometheus') || enforced(v, 'producers')
+      ? unmeasured(['prometheus', 'producers'], when)
+      : unenforced(v, ['prometheus', 'producers'], prom, when);
   return {
     resource: 'none',
     component: 'prometheus',
@@ -224,7 +245,15 @@ export function conditionOf(name: string, path: PathName, v: ConditionInput): Re
       text: 'a component stopped (a fault, not a resource running out)',
       knob: 'none',
     };
-  const { pairs, grew } = growingPairs(kind, v);
-  const when = grew ? `over the ${pairs.length} s in which it grew` : 'over the burst';
+  const grown = growingPairs(kind, v);
+  let { pairs } = grown;
+  let when = grown.grew ? `over the ${pairs.length} s in which it grew` : 'over the burst';
+  // A sparse CPU probe may have taken no reading in the seconds the cause grew: read the burst instead, and
+  // say so, rather than report an enforced budget as unenforced.
+  const comp: ResourceComponent = kind === 'receiver' ? 'collector' : 'prometheus';
+  if (grown.grew && enforced(v, comp) && useOver(pairs, comp).throttled === null) {
+    when = `over the burst (the CPU probe took no reading in the ${pairs.length} s in which it grew)`;
+    pairs = burstPairs(v);
+  }
   return kind === 'receiver' ? receiver(name, v, pairs, when) : scrape(v, pairs, when);
 }

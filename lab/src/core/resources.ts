@@ -61,7 +61,7 @@ export type Enforcement = Record<ResourceComponent, { enforcedBy: EnforcedBy; no
 
 /** run@3: which resource was behind a loss cause or failure signal, and the knob that would move it. */
 export interface ResourceCondition {
-  /** cpu-budget, rcvbuf, scrape-targets, limit, unenforced, none */
+  /** cpu-budget, rcvbuf, scrape-targets, limit, unenforced, unmeasured, none */
   resource: string;
   /** The component whose resource it is. */
   component: string | null;

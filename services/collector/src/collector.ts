@@ -6,7 +6,15 @@ import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from '
 import { ArrivalBins } from './expose/arrivals.ts';
 import { readUdpKernelCounters, readUdpSocketDrops } from './expose/kernel.ts';
 import { exposition, RESERVED_NAMES, type SelfValues, selfExposition } from './expose/render.ts';
-import { DROP_REASONS, R_LINE_TOO_LONG, R_TRUNCATED, TAG_REASON_COUNT, TR_TCP } from './parse/codes.ts';
+import {
+  DROP_REASONS,
+  R_LINE_TOO_LONG,
+  R_TRUNCATED,
+  TAG_REASON_COUNT,
+  TR_TCP,
+  TRANSPORT_NAMES,
+  type Transport,
+} from './parse/codes.ts';
 import { decodeSteps, type Encoding } from './parse/otlp.ts';
 import { type HttpListener, HttpStats, startHttp } from './transport/http.ts';
 import { OtlpHttpStats, startOtlpHttp } from './transport/otlp-http.ts';
@@ -45,8 +53,8 @@ export interface CollectorAddresses {
 }
 
 export interface CollectorSummary {
-  packets: { udp: number; tcp: number };
-  lines: { udp: number; tcp: number };
+  packets: Record<Transport, number>;
+  lines: Record<Transport, number>;
   linesAccepted: number;
   parseErrors: Record<string, number>;
   seriesRejected: number;
@@ -196,6 +204,10 @@ function renderAll(p: Parts): string {
   return out;
 }
 
+/** One counter per StatsD transport, by name. */
+const perTransport = (a: Float64Array): Record<Transport, number> =>
+  Object.fromEntries(TRANSPORT_NAMES.map((t, i) => [t, a[i]!])) as Record<Transport, number>;
+
 function summaryOf(ingest: Ingest): CollectorSummary {
   const st = ingest.stats;
   const parseErrors: Record<string, number> = {};
@@ -203,8 +215,8 @@ function summaryOf(ingest: Ingest): CollectorSummary {
     if (r > 0 && n > 0) parseErrors[reasonName(r)] = n;
   });
   return {
-    packets: { udp: st.packets[0]!, tcp: st.packets[1]! },
-    lines: { udp: st.lines[0]!, tcp: st.lines[1]! },
+    packets: perTransport(st.packets),
+    lines: perTransport(st.lines),
     linesAccepted: st.linesAccepted,
     parseErrors,
     seriesRejected: st.seriesRejected,

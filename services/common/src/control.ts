@@ -9,8 +9,11 @@ export type PushMode = (typeof PUSH_MODES)[number];
  * The push transport: StatsD over `udp` or `tcp`, or `otlp` (each pod an OpenTelemetry SDK MeterProvider
  * exporting OTLP/HTTP protobuf every flush interval; the push mode then only says on or `off`).
  */
-export const TRANSPORTS = ['udp', 'tcp', 'otlp'] as const;
+export const STATSD_TRANSPORTS = ['udp', 'tcp'] as const;
+export const TRANSPORTS = [...STATSD_TRANSPORTS, 'otlp'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
+/** The transports that carry StatsD lines (the collector counts packets, bytes and lines per each). */
+export type StatsdTransport = (typeof STATSD_TRANSPORTS)[number];
 
 /**
  * OTLP aggregation temporality. `cumulative` (the SDK's default): every export carries the totals, so a

@@ -12,6 +12,7 @@ import {
   TAG_REASON_COUNT,
   TR_TCP,
   TR_UDP,
+  TRANSPORT_COUNT,
 } from '../parse/codes.ts';
 import { decodeKey } from '../parse/decode.ts';
 import { LineScan, sameBytes, scanLine, validateLine, viewOf } from '../parse/scan.ts';
@@ -34,11 +35,11 @@ import {
 
 /** Counters the self-metrics expose. Plain numbers and typed arrays: the hot path only adds. */
 export class IngestStats {
-  readonly packets = new Float64Array(2);
-  readonly bytes = new Float64Array(2);
-  readonly lines = new Float64Array(2);
+  readonly packets = new Float64Array(TRANSPORT_COUNT);
+  readonly bytes = new Float64Array(TRANSPORT_COUNT);
+  readonly lines = new Float64Array(TRANSPORT_COUNT);
   /** Datagrams dropped whole because they exceed --max-packet-size, by transport. */
-  readonly packetsTooLarge = new Float64Array(2);
+  readonly packetsTooLarge = new Float64Array(TRANSPORT_COUNT);
   linesAccepted = 0;
   /** Indexed by drop reason code (index 0 unused). */
   readonly parseErrors = new Float64Array(REASON_COUNT);

@@ -1,3 +1,5 @@
+import { STATSD_TRANSPORTS, type StatsdTransport } from '@pushpull/common';
+
 // Numeric codes shared by the hot path. Plain consts (not enums) so esbuild inlines them across modules.
 
 /** Metric types in the order the self-metrics list them. */
@@ -88,8 +90,15 @@ export const RF_LABEL_VALUE_TOO_LONG = 1;
 export const RF_MAX_SERIES_BYTES = 2;
 export const REFUSAL_COUNT = REFUSAL_REASONS.length;
 
-/** Transports, as indexes into the per-transport counters. */
+/**
+ * The StatsD transports (common's list, the one list of transports), as indexes into the per-transport
+ * counters: a new line transport there gets its own slot here and in /metrics/self without another edit.
+ */
+export const TRANSPORT_NAMES = STATSD_TRANSPORTS;
+export type Transport = StatsdTransport;
+export const TRANSPORT_COUNT = TRANSPORT_NAMES.length;
+// Literals (not indexOf) so the hot path's counter index inlines; the check below keeps them true to the list.
 export const TR_UDP = 0;
 export const TR_TCP = 1;
-export const TRANSPORT_NAMES = ['udp', 'tcp'] as const;
-export type Transport = (typeof TRANSPORT_NAMES)[number];
+if (TRANSPORT_NAMES[TR_UDP] !== 'udp' || TRANSPORT_NAMES[TR_TCP] !== 'tcp')
+  throw new Error(`codes.ts: TR_UDP/TR_TCP do not match STATSD_TRANSPORTS (${TRANSPORT_NAMES.join(', ')})`);
