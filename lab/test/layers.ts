@@ -89,7 +89,8 @@ export function layerViolations(files: readonly SourceFile[]): string[] {
   return out;
 }
 
-function walk(dir: string, out: string[] = []): string[] {
+/** Every .ts file under `dir`. */
+export function walk(dir: string, out: string[] = []): string[] {
   for (const n of readdirSync(dir)) {
     const p = join(dir, n);
     if (statSync(p).isDirectory()) walk(p, out);

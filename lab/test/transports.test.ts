@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { TRANSPORTS, type Transport } from '@pushpull/common';
 import { pushLabel, TRANSPORT_DESCRIPTORS, transportNamed, transportOf } from '../src/core/transports.ts';
 import { containerCollectorAddress, producerArgs } from '../src/runtime/producer-args.ts';
 import { ROOT } from './cli-helpers.ts';
+import { walk } from './layers.ts';
 
 // Transport is a concept: one descriptor per transport (lab/src/core/transports.ts) beside common's
 // TRANSPORTS, and no code elsewhere in lab/src compares a transport's name as a string.
@@ -21,15 +22,6 @@ const NAMES = TRANSPORTS.join('|');
 const COMPARISON = new RegExp(
   `[!=]==\\s*['"](${NAMES})['"]|['"](${NAMES})['"]\\s*[!=]==|case\\s+['"](${NAMES})['"]|['"](${NAMES})['"]\\s+in\\b|\\.includes\\(\\s*['"](${NAMES})['"]`,
 );
-
-function walk(dir: string, out: string[] = []): string[] {
-  for (const n of readdirSync(dir)) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (n.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
 
 /** `path:line: text` for every comparison of a transport name outside the descriptors and the allowed files. */
 export function transportComparisons(files: readonly { path: string; text: string }[]): string[] {

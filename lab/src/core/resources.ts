@@ -6,14 +6,7 @@ import { LabError } from '@pushpull/common';
 // transfer"). Pure: the host's cores and memory are parameters. Distinct from the series budget
 // (`--series-budget`) and from capacity's time budget (`--budget`).
 
-export {
-  type ComponentResources,
-  type HostResources,
-  RESOURCE_COMPONENTS,
-  type ResourceComponent,
-  type ResourcePlan,
-  type StoreMode,
-} from './resource-plan.ts';
+export * from './resource-plan.ts';
 
 import {
   type ComponentResources,
