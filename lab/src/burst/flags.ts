@@ -2,6 +2,7 @@ import { type FlagSpecs, LabError, parseArgs, parseBytes } from '@pushpull/commo
 import { FACT_HELP, parseFailOn } from '../analysis/failon.ts';
 import { durationFlag, fleetFlags, INCIDENT_FLEET_PODS, STACK_START_FLAGS } from '../core/flags.ts';
 import type { BurstConfig } from '../core/record.ts';
+import { PROMETHEUS_REPLICA_CHOICES } from '../core/record-replicas.ts';
 import { transportOf } from '../core/transports.ts';
 
 // `burst` flags → one frozen BurstConfig, validated at the boundary (a bad --fail-on is rejected before
@@ -77,6 +78,13 @@ export const BURST_FLAGS: FlagSpecs = {
     placeholder: 'NODE:MS',
     help: 'TEST ONLY (--runtime swarm): start the producers on the swarm node whose id begins with NODE with their clock MS ms off (PUSHPULL_TEST_CLOCK_SKEW_MS), to prove the clock measurement and compensation; labelled in the record',
   },
+  'prometheus-replicas': {
+    kind: 'string',
+    env: 'LAB_PROMETHEUS_REPLICAS',
+    default: '1',
+    choices: [...PROMETHEUS_REPLICA_CHOICES],
+    help: "pull's Prometheus servers, each scraping every pod: 2 = the Prometheus pair (identical apart from an external replica label; delivered per replica and merged, max across replicas). Process runtime",
+  },
   'fail-on': {
     kind: 'string',
     env: 'LAB_FAIL_ON',
@@ -142,6 +150,7 @@ export function parseBurstFlags(
         ? parseBytes(flags['collector-rcvbuf'], '--collector-rcvbuf')
         : null,
     clockCompensation: (flags['clock-compensation'] ?? 'on') !== 'off',
+    prometheusReplicas: Number(flags['prometheus-replicas'] ?? '1'),
     ...testClockSkewOf(flags['test-clock-skew'], f.runtime),
   };
   const watch: BurstWatchFlags = Object.freeze({

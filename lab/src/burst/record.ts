@@ -28,6 +28,7 @@ import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { pathBudgets } from './budgets.ts';
 import type { RunContext } from './context.ts';
 import { completePaths, withVisibility } from './record-paths.ts';
+import { replicasRecord } from './replicas.ts';
 import { resourceFacts } from './resources.ts';
 
 // The run record, built from what the phases left in the context: the loss accounting per path (or, for a
@@ -101,6 +102,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     ...(facts.resources ? { resources: facts.resources } : {}),
     generator: facts.generator,
     ...(seen ? { observer: seen.observer } : {}),
+    pullReplicas: replicasRecord(ctx, samples, t0, paths.pull, firstFailures),
   };
   if (config.failOn)
     record.failOn = { expr: config.failOn, met: evalFailOn(parseFailOn(config.failOn), factsOf(record)) };

@@ -9,6 +9,7 @@ import { start } from './phases/start.ts';
 import { teardown } from './phases/teardown.ts';
 import { warmup } from './phases/warmup.ts';
 import { buildRecord } from './record.ts';
+import { replicaOffsets } from './replicas.ts';
 
 // One market-open burst run, end to end:
 //   up → scale → warm-up (steady rate until Prometheus scraped every pod twice) → schedule the open at one
@@ -31,6 +32,7 @@ export interface BurstResult {
 const PHASES: readonly ((ctx: RunContext) => Promise<void>)[] = [
   start, // up, scale, probes started
   warmup,
+  replicaOffsets, // #28: where the Prometheus pair's scrapes of each pod land (with 2 replicas)
   schedule, // the open, then ramp/hold/decay
   quiesce,
   finalScrapes,

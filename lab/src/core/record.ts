@@ -1,5 +1,6 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
+import type { ReplicaSamplePart, ReplicasConfig, ReplicasRecordPart } from './record-replicas.ts';
 import type {
   GeneratorShortfall,
   ResourceComponent,
@@ -10,8 +11,7 @@ import type {
   StoreMode,
 } from './resources.ts';
 
-// The run record (run.json) and everything in it. Pure data: the report, the verdict and --fail-on are
-// functions of this record only.
+// The run record (run.json) and all in it. Pure data: report, verdict and --fail-on are functions of it.
 
 /**
  * Where the stack runs (one implementation of runtime/types.ts' Runtime per kind): the one list every flag,
@@ -41,7 +41,7 @@ export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
-export interface BurstConfig extends OpenConfig {
+export interface BurstConfig extends OpenConfig, ReplicasConfig {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -150,7 +150,7 @@ export type Phase =
   | 'collect'
   | 'done';
 
-export interface ProbeSample {
+export interface ProbeSample extends ReplicaSamplePart {
   /** Epoch ms at the start of the tick. */
   tMs: number;
   phase: Phase;
@@ -340,7 +340,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord extends OpenRecordPart {
+export interface RunRecord extends OpenRecordPart, ReplicasRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.

@@ -324,9 +324,13 @@ export function isEmptyPlan(plan: ResourcePlan): boolean {
   });
 }
 
-/** The component a runtime's child belongs to: producer members → producers; base names as they are. */
+/**
+ * The component a runtime's child belongs to: producer members → producers; pull's further Prometheus replicas
+ * (`prometheus-2`, #28) → prometheus, so the pair shares pull's one budget; base names as they are.
+ */
 export function componentOf(name: string): ResourceComponent | null {
   if ((RESOURCE_COMPONENTS as readonly string[]).includes(name)) return name as ResourceComponent;
   if (/^producer-\d+$/.test(name)) return 'producers';
+  if (/^prometheus-\d+$/.test(name)) return 'prometheus';
   return null;
 }

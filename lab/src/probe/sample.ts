@@ -39,6 +39,7 @@ export function mergeInto(target: ProbeSample, from: ProbeSample): void {
     target.hostMemAvailable = from.hostMemAvailable;
   if (from.dead) target.dead = from.dead;
   if (from.stores) target.stores = { ...target.stores, ...from.stores };
+  if (from.replicas) target.replicas = { ...target.replicas, ...from.replicas };
   if (from.errors.length > 0) target.errors.push(...from.errors);
 }
 

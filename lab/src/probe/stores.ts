@@ -46,6 +46,9 @@ export interface ActiveTarget {
   health?: string;
   lastScrapeDuration?: number;
   scrapeTimeout?: string;
+  /** When its last scrape started (RFC 3339), and its URL (#28: the two replicas' offsets per target). */
+  lastScrape?: string;
+  scrapeUrl?: string;
 }
 
 /** The fields of the pull probe that /api/v1/targets answers, for one job's targets. */
@@ -101,4 +104,20 @@ function durationSeconds(text: string | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * #28: every scraped target of `job` → when its last scrape started (epoch ms), keyed by its scrape URL (the
+ * same for both replicas: the same discovery). Targets never scraped yet are left out.
+ */
+export function lastScrapes(active: readonly ActiveTarget[], job: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of active) {
+    if ((t.labels?.job ?? t.scrapePool) !== job || (t.health !== 'up' && t.health !== 'down')) continue;
+    const ms = t.lastScrape ? Date.parse(t.lastScrape) : Number.NaN;
+    const key = t.scrapeUrl ?? t.labels?.pod;
+    // Prometheus reports 0001-01-01 for a target not scraped yet.
+    if (key && Number.isFinite(ms) && ms > 0) out.set(key, ms);
+  }
+  return out;
 }

@@ -16,6 +16,7 @@ import {
   visibilityTable,
 } from './loss-tables.ts';
 import { coverageTable, storesTable } from './observer.ts';
+import { replicasNotes, replicasTable } from './replicas.ts';
 import { resourcesTable, shortfallNote } from './resources.ts';
 import { REPORT_CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
@@ -65,6 +66,8 @@ export function renderTerminalSummary(r: RunRecord): string {
   if (r.error)
     lines.push('PARTIAL: the run failed before its accounting; delivered = last probe values, not final');
   lines.push(textTable(lossTable(r)));
+  const pair = replicasTable(r); // #28
+  if (pair) lines.push('', textTable(pair), ...replicasNotes(r));
   const why = PATHS.map((p) => causesLine(r, p)).filter(Boolean);
   if (why.length > 0) lines.push('', ...why);
   const dg = datagramsTable(r);
@@ -112,6 +115,8 @@ export function renderMarkdown(r: RunRecord): string {
     '',
     ...mdSection('Loss per path', [
       ...md(lossTable(r)),
+      ...md(replicasTable(r)),
+      ...replicasNotes(r).flatMap((n) => [n, '']),
       ...md(lossSourcesTable(r)),
       ...md(datagramsTable(r)),
     ]),
@@ -192,7 +197,11 @@ function noticesHtml(r: RunRecord): string {
 function tableSections(r: RunRecord) {
   const bars = causeBarsSvg(r);
   return {
-    loss: [lossTable(r), lossSourcesTable(r), datagramsTable(r)].map(htmlTable).join('\n'),
+    loss: [
+      ...[lossTable(r), replicasTable(r)].map(htmlTable),
+      ...replicasNotes(r).map(para),
+      ...[lossSourcesTable(r), datagramsTable(r)].map(htmlTable),
+    ].join('\n'),
     where: [
       bars ? `<figure id="cause-bars">${bars}</figure>` : '',
       ...PATHS.map((x) => htmlTable(causesTable(r, x))),

@@ -2,6 +2,7 @@ import { formatLossPct } from '../analysis/accounting.ts';
 import { signalImpact } from '../analysis/impact.ts';
 import { pushLabel } from '../analysis/verdict.ts';
 import type { RunRecord } from '../core/record.ts';
+import { pullLabel } from '../core/record-replicas.ts';
 import { budgetRows } from './loss-tables.ts';
 import { compact } from './svg.ts';
 
@@ -27,7 +28,7 @@ export function lossTable(r: RunRecord): Table {
   const rows = (['pull', 'push'] as const).map((p) => {
     const a = r.paths[p];
     return [
-      p === 'pull' ? 'pull (Prometheus scrape)' : pushLabel(r.config),
+      p === 'pull' ? pullLabel(r.config) : pushLabel(r.config),
       int(a.emitted),
       int(a.delivered),
       int(a.lost),

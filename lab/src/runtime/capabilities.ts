@@ -28,6 +28,8 @@ export interface RuntimeCapabilities {
   handle: 'pid' | 'engine-id';
   /** The run's work dir holds files the stack's containers wrote as another user (left for the engine). */
   workDirHoldsContainerFiles: boolean;
+  /** #28: the most pull Prometheus replicas (`--prometheus-replicas`) this runtime starts. */
+  prometheusReplicas: number;
 }
 
 export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabilities>>> = Object.freeze({
@@ -39,6 +41,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     healRestoresDns: true,
     handle: 'engine-id',
     workDirHoldsContainerFiles: true,
+    prometheusReplicas: 1,
   },
   process: {
     partition: 'relay',
@@ -48,6 +51,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     healRestoresDns: true,
     handle: 'pid',
     workDirHoldsContainerFiles: false,
+    prometheusReplicas: 2,
   },
   swarm: {
     partition: 'network',
@@ -57,6 +61,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     healRestoresDns: false,
     handle: 'engine-id',
     workDirHoldsContainerFiles: false,
+    prometheusReplicas: 1,
   },
 });
 

@@ -25,6 +25,8 @@ export interface DeriveOptions {
    * where it belongs to the other store: both stores run the same configuration apart from their targets.
    */
   role?: StoreRole;
+  /** #28: `global.external_labels` added (the Prometheus pair: `replica`, the one difference between the two). */
+  externalLabels?: Record<string, string>;
 }
 
 /** The store a Prometheus config is rendered for: one of the two per-path stores, or the shared one. */
@@ -61,6 +63,11 @@ export interface DerivedConfig {
 export function derivePrometheusConfig(sourceYaml: string, opts: DeriveOptions): DerivedConfig {
   const doc = parseSource(sourceYaml);
   const { global, interval, timeout, evaluation } = deriveGlobal(doc, opts.scrapeIntervalMs);
+  if (opts.externalLabels)
+    global.external_labels = {
+      ...(isObj(global.external_labels) ? global.external_labels : {}),
+      ...opts.externalLabels,
+    };
   const rules = resolveRuleFiles(doc, opts.sourceDir);
   if (!Array.isArray(doc.scrape_configs))
     throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: scrape_configs missing');

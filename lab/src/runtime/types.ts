@@ -51,6 +51,11 @@ export interface StackOptions {
    * the pull path's; absent or `shared` = one Prometheus for both.
    */
   store?: StoreMode;
+  /**
+   * #28: pull's Prometheus servers (2 = the Prometheus pair): identical, the same discovery and targets, apart
+   * from an external `replica` label. Absent = 1. A runtime that cannot run two refuses it (capabilities.ts).
+   */
+  prometheusReplicas?: number;
 }
 
 export interface ProducerOptions {
@@ -79,6 +84,8 @@ export interface StackEndpoints {
   prometheusUrl: string;
   /** #24: push's own store (`prometheus-push`) when the stack runs one; absent = the shared prometheusUrl. */
   pushPrometheusUrl?: string;
+  /** #28: every pull replica in order (the first is prometheusUrl), when the stack runs more than one. */
+  pullReplicaUrls?: string[];
   pushgatewayUrl: string;
   collectorHttpUrl: string;
   nodeExporterUrl: string | null;

@@ -44,7 +44,7 @@ export function collectorUnresponsive({ samples, add }: Detection): void {
 /** The paths a component's death fails: a producer carries both. */
 function pathsOf(name: string): PathName[] {
   if (name === 'collector') return ['push'];
-  if (name === 'prometheus') return ['pull'];
+  if (name === 'prometheus' || /^prometheus-\d+$/.test(name)) return ['pull']; // #28: a pull replica
   if (name === 'prometheus-push') return ['push'];
   return name.startsWith('producer') ? ['pull', 'push'] : [];
 }

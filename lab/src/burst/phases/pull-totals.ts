@@ -7,8 +7,10 @@ import {
   scrapedAfterQuery,
 } from '../../analysis/accounting.ts';
 import { throwIfAborted } from '../../core/time.ts';
+import type { PromClient } from '../../probe/prom.ts';
 import type { ProducerMember } from '../../runtime/types.ts';
 import { type PodStored, type RunContext, storeName } from '../context.ts';
+import { pairTotals } from '../replicas.ts';
 
 // The pull path's delivered total: every pod's order counter as stored in Prometheus, per pod, with how
 // the pod's scrapes ended (the loss by cause needs both). A few queries per producer, a retry each: a
@@ -20,7 +22,7 @@ import { type PodStored, type RunContext, storeName } from '../context.ts';
 const PULL_ACCOUNTING_BUDGET_MS = 120_000;
 
 /** One query window over the whole run, evaluated at one instant. */
-interface Window {
+export interface Window {
   nowS: number;
   windowS: number;
   /** From quiesce (plus one interval) to now: the final scrapes, which carry every pod's final total. */
@@ -56,7 +58,7 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
   const anyDied = (ctx.probe?.samples ?? []).some((s) => (s.dead?.length ?? 0) > 0);
   let resetPods = 0;
   for (const m of members) {
-    const got = await producerPods(ctx, m, w);
+    const got = await producerPods(ctx, m, w, (t) => ctx.prom(t));
     if (got === null) unanswered.push(m.name);
     else if (anyDied) resetPods += await applyResets(ctx, m, w, got);
     pods.push(...(got ?? m.podIds.map((pod) => unverifiedPod(pod, m.name))));
@@ -74,6 +76,8 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
     from += ` (+ reset-aware totals from raw samples for ${resetPods} pod(s) whose counters reset)`;
   const value = pods.reduce((a, p) => a + (p.stored ?? 0), 0);
   ctx.collected.pullDelivered = { value, from };
+  // #28: with the Prometheus pair, every further replica's pods too; pull's delivered is then the merged view.
+  await pairTotals(ctx, w, (m, w2, prom) => producerPods(ctx, m, w2, prom));
 }
 
 function unverifiedPod(pod: string, producer: string): PodStored {
@@ -100,9 +104,21 @@ async function budgeted<T>(
   return null;
 }
 
+/** One producer's pods as one store (`prom`: pull's, or a further replica) holds them. */
+export type ProducerPods = (
+  m: ProducerMember,
+  w: Window,
+  prom: (timeoutMs: number) => PromClient,
+) => Promise<PodStored[] | null>;
+
 /** One producer's pods: stored totals, scraped after quiesce, over the sample limit. */
-async function producerPods(ctx: RunContext, m: ProducerMember, w: Window): Promise<PodStored[] | null> {
-  const vec = (expr: string) => (t: number) => ctx.prom(t).vector(expr, w.nowS, ctx.signal);
+async function producerPods(
+  ctx: RunContext,
+  m: ProducerMember,
+  w: Window,
+  prom: (timeoutMs: number) => PromClient,
+): Promise<PodStored[] | null> {
+  const vec = (expr: string) => (t: number) => prom(t).vector(expr, w.nowS, ctx.signal);
   // The final scrapes carry every pod's total (a counter): read them over the short window after quiesce,
   // a fraction of the cost of scanning the whole run; only pods missing there need the whole run.
   const recent = await budgeted(

@@ -3,6 +3,7 @@ import { planLines } from '../../core/resources.ts';
 import { ProbeLoop } from '../../probe/loop.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
 import type { RunContext } from '../context.ts';
+import { replicaProbeTargets, replicaStackOptions } from '../replicas.ts';
 import { selfCheckStart } from './self-check.ts';
 import { warmupLimitMs } from './warmup.ts';
 
@@ -34,6 +35,7 @@ export async function start(ctx: RunContext): Promise<void> {
     collectorFlags: ctx.budget.collectorFlags,
     ...(config.resources ? { resources: config.resources } : {}),
     store: config.store ?? 'shared',
+    ...replicaStackOptions(ctx),
     ...producerScrape(ctx),
     log: (m) => progress.note(m),
     persistent: false,
@@ -87,6 +89,7 @@ function startProbe(ctx: RunContext): void {
       dead: () => runtime.dead(),
       ...(runtime.logs ? { logs: (n: string) => runtime.logs!(n) } : {}),
       scrapeIntervalMs: config.scrapeIntervalMs,
+      ...replicaProbeTargets(ctx),
     },
     {
       maxDurationMs:

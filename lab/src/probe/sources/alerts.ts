@@ -1,3 +1,4 @@
+import { dedupReplicaAlerts } from '../../analysis/replicas.ts';
 import type { AlertObservation } from '../../core/record.ts';
 import { type ProbeSource, type ProbeTargets, TICK_MS } from './source.ts';
 
@@ -6,12 +7,19 @@ import { type ProbeSource, type ProbeTargets, TICK_MS } from './source.ts';
 
 export function alertsSource(t: ProbeTargets): ProbeSource {
   const stores = [t.prom, ...(t.pushProm && t.pushProm.baseUrl !== t.prom.baseUrl ? [t.pushProm] : [])];
+  const replicas = (t.pullReplicas ?? []).map((r) => r.prom);
   return {
     name: 'alerts',
     periodMs: TICK_MS,
     duty: 4,
     async read(s, { signal }) {
       const all = await Promise.all(stores.map((p) => p.alerts(signal)));
+      // #28: the rules run on both pull replicas; the same alert from both is one page (a dead replica: none).
+      if (replicas.length > 0) {
+        const more = await Promise.allSettled(replicas.map((p) => p.alerts(signal)));
+        const pair = [all[0]!, ...more.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+        all[0] = dedupReplicaAlerts(pair);
+      }
       s.alerts = mergeAlerts(all.flat());
     },
   };

@@ -13,7 +13,9 @@ export function healthSource(t: ProbeTargets): ProbeSource {
     async read(s, ctx) {
       const dead = await t.dead();
       s.dead = dead;
-      if (dead.length > 0 && !ctx.fatal) ctx.stopRun(await componentsStopped(t, dead));
+      // A further pull replica that died is recorded (a failure signal of pull) but the pair goes on (#28).
+      const fatal = dead.filter((name) => !t.survivable?.has(name));
+      if (fatal.length > 0 && !ctx.fatal) ctx.stopRun(await componentsStopped(t, fatal));
     },
   };
 }

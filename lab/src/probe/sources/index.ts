@@ -4,6 +4,7 @@ import { healthSource } from './health.ts';
 import { ledgersSource } from './ledgers.ts';
 import { nodeExporterSource } from './node-exporter.ts';
 import { storeSources } from './prometheus.ts';
+import { replicaSources } from './replicas.ts';
 import { resourcesSource } from './resources.ts';
 import type { ProbeSource, ProbeTargets } from './source.ts';
 
@@ -11,6 +12,7 @@ import type { ProbeSource, ProbeTargets } from './source.ts';
 export function probeSources(t: ProbeTargets): ProbeSource[] {
   return [
     ...storeSources(t),
+    ...replicaSources(t),
     alertsSource(t),
     collectorSource(t),
     nodeExporterSource(t),

@@ -34,6 +34,10 @@ export interface ProbeTargets {
   logs?: (name: string) => Promise<string>;
   scrapeIntervalMs: number;
   ordersFamily?: string;
+  /** #28: pull's further Prometheus replicas (the first replica is `prom`), by component (`prometheus-2`). */
+  pullReplicas?: { component: string; prom: PromClient }[];
+  /** Components whose death the run survives (a further pull replica): recorded as dead, the run goes on. */
+  survivable?: ReadonlySet<string>;
 }
 
 /** What a source may see and do besides filling its sample. */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
+import { PULL_REPLICA_COMPONENTS, replicaLabel } from '../../core/record-replicas.ts';
 import { throwIfAborted } from '../../core/time.ts';
 import { type ComponentSpec, renderArgs, type StoreComponent, stackComponents } from '../components.ts';
 import {
@@ -62,17 +63,43 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
     'node-exporter': node ? node.url.replace('http://', '') : null,
   };
   // One Prometheus per store (#24): `shared` runs one for both paths; `per-path` one for each, side by side.
+  // #28: with the Prometheus pair, pull's store (or the shared one) twice, apart from the `replica` label.
   const stores = storeRoles(opts.store);
+  const pair = (opts.prometheusReplicas ?? 1) > 1;
+  const replica = (i: number) => (pair ? { replica: replicaLabel(i) } : undefined);
+  const starts = [
+    ...stores.map(({ component, role }, i) => ({
+      name: component as string,
+      spec: specs[component as StoreComponent],
+      role,
+      labels: i === 0 ? replica(0) : undefined,
+    })),
+    ...(pair
+      ? [
+          {
+            name: PULL_REPLICA_COMPONENTS[1],
+            spec: specs.prometheus,
+            role: stores[0]!.role,
+            labels: replica(1),
+          },
+        ]
+      : []),
+  ];
   const started = await Promise.allSettled(
-    stores.map(({ component, role }) =>
-      startPrometheus(s, p, { ...opts, role }, specs[component as StoreComponent], jobAddresses),
+    starts.map((x) =>
+      startPrometheus(s, p, { ...opts, role: x.role }, x.spec, jobAddresses, {
+        name: x.name,
+        ...(x.labels ? { externalLabels: x.labels } : {}),
+      }),
     ),
   );
   for (const r of started) if (r.status === 'rejected') throw r.reason;
   const urls = started.map((r) => (r as PromiseFulfilledResult<Started>).value.url);
+  const pushUrl = stores.length > 1 ? urls[1] : undefined;
   return {
     prometheusUrl: urls[0]!,
-    ...(urls[1] ? { pushPrometheusUrl: urls[1] } : {}),
+    ...(pushUrl ? { pushPrometheusUrl: pushUrl } : {}),
+    ...(pair ? { pullReplicaUrls: [urls[0]!, urls[urls.length - 1]!] } : {}),
     pushgatewayUrl: pushgateway.url,
     collectorHttpUrl: collectorUrl,
     nodeExporterUrl: node ? node.url : null,
@@ -142,7 +169,10 @@ function startBinary(
 export function processPrometheusConfig(
   p: Pick<Paths, 'prometheusYml' | 'prometheusDir'>,
   sdDir: string,
-  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'> & { role?: StoreRole },
+  opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'> & {
+    role?: StoreRole;
+    externalLabels?: Record<string, string>;
+  },
   jobAddresses: Record<string, string | null>,
 ): DerivedConfig {
   return derivePrometheusConfig(readFileSync(p.prometheusYml, 'utf8'), {
@@ -152,6 +182,7 @@ export function processPrometheusConfig(
     jobAddresses,
     ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
     ...(opts.role ? { role: opts.role } : {}),
+    ...(opts.externalLabels ? { externalLabels: opts.externalLabels } : {}),
   });
 }
 
@@ -160,24 +191,34 @@ export function collectorArgv(p: Pick<Paths, 'collectorMain'>, spec: ComponentSp
   return [p.collectorMain, ...processArgs(spec, 0), ...testOnlyCollectorArgs()];
 }
 
-/** Prometheus with a config derived for this run; rewritten per attempt (its own port is a scrape target). */
+/**
+ * Prometheus with a config derived for this run; rewritten per attempt (its own port is a scrape target).
+ * `as.name`: the child's name, its config file and data dir (`prometheus-2`, pull's second replica, renders the
+ * `prometheus` description); `as.externalLabels` the replica's label.
+ */
 function startPrometheus(
   s: ProcessStack,
   p: Paths,
   opts: StackOptions & { role: StoreRole },
   spec: ComponentSpec,
   jobAddresses: Record<string, string | null>,
+  as: { name: string; externalLabels?: Record<string, string> },
 ): Promise<Started> {
   const derived = (promPort: number) =>
-    processPrometheusConfig(p, s.sdDir, opts, { ...jobAddresses, prometheus: `127.0.0.1:${promPort}` });
-  // The shared/pull store keeps the names it always had; push's store its own file and data directory.
-  const own = spec.name === 'prometheus' ? 'prometheus' : spec.name;
+    processPrometheusConfig(
+      p,
+      s.sdDir,
+      { ...opts, ...(as.externalLabels ? { externalLabels: as.externalLabels } : {}) },
+      { ...jobAddresses, prometheus: `127.0.0.1:${promPort}` },
+    );
+  // Each store (and replica) its own config file and data directory, named as its child.
+  const own = as.name;
   const configPath = join(s.workDir, `${own}.yml`);
   const dataDir = join(s.workDir, `${own}-data`);
   mkdirSync(dataDir, { recursive: true });
   return startOnFreePort(
     s,
-    spec.name,
+    own,
     BINARIES.prometheus,
     (port) => {
       writeFileSync(configPath, derived(port).yaml);

@@ -1,0 +1,31 @@
+import { httpJson } from '../../core/http.ts';
+import type { ActiveTarget } from '../stores.ts';
+import { targetFields } from '../stores.ts';
+import { PROBE_TIMEOUT_MS, type ProbeSource, type ProbeTargets, TICK_MS } from './source.ts';
+
+// #28: each further pull replica's pod targets from its /api/v1/targets every second, as `targets` reads
+// replica 1: how many are up and how long their last scrapes took (the pods' cost of the second scraper).
+
+export function replicaSources(t: ProbeTargets): ProbeSource[] {
+  return (t.pullReplicas ?? []).map(({ component, prom }) => ({
+    name: `targets-${component}`,
+    periodMs: TICK_MS,
+    duty: 3,
+    async read(s, { signal }) {
+      const r = await httpJson<{ status: string; data?: { activeTargets?: ActiveTarget[] } }>(
+        `${prom.baseUrl}/api/v1/targets?state=active`,
+        { timeoutMs: PROBE_TIMEOUT_MS, signal },
+      );
+      const f = targetFields(r.data?.activeTargets ?? [], 'producers');
+      s.replicas = {
+        [component]: {
+          targets: f.targets,
+          targetsUp: f.targetsUp,
+          scrapeP50: f.scrapeP50,
+          scrapeP99: f.scrapeP99,
+          scrapeMax: f.scrapeMax,
+        },
+      };
+    },
+  }));
+}
