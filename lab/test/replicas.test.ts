@@ -24,7 +24,9 @@ import type { ProbeTargets } from '../src/probe/sources/source.ts';
 import { lastScrapes } from '../src/probe/stores.ts';
 import { replicasNotes, replicasTable } from '../src/report/replicas.ts';
 import { capabilitiesOf } from '../src/runtime/capabilities.ts';
+import { prometheusConfig as dockerPrometheusConfig } from '../src/runtime/docker/stack.ts';
 import { derivePrometheusConfig } from '../src/runtime/prometheus-config.ts';
+import { componentOfService, shareOf } from '../src/runtime/resource-limits.ts';
 
 const p = paths(repoRoot());
 const source = readFileSync(p.prometheusYml, 'utf8');
@@ -68,10 +70,35 @@ describe('the pair: configs identical apart from the replica label', () => {
     assert.deepEqual(strip(a), strip(b));
     assert.equal(render().global.external_labels?.replica, undefined, 'one replica: no label');
   });
-  it('only the process runtime runs the pair so far', () => {
+  it('the process and docker runtimes run the pair; swarm refuses it', () => {
     assert.equal(capabilitiesOf('process').prometheusReplicas, 2);
-    assert.equal(capabilitiesOf('docker').prometheusReplicas, 1);
+    assert.equal(capabilitiesOf('docker').prometheusReplicas, 2);
     assert.equal(capabilitiesOf('swarm').prometheusReplicas, 1);
+  });
+  it('docker: each replica its config, the same apart from the label; each container half of pull’s budget', () => {
+    const opts = {
+      runId: 'r',
+      workDir: '/tmp/x',
+      scrapeIntervalMs: 2000,
+      withNodeExporter: true,
+      log: () => {},
+    };
+    const a = parse(
+      dockerPrometheusConfig(repoRoot(), { ...opts, role: 'pull', externalLabels: { replica: '1' } }),
+    );
+    const b = parse(
+      dockerPrometheusConfig(repoRoot(), { ...opts, role: 'pull', externalLabels: { replica: '2' } }),
+    );
+    assert.equal(a.global.external_labels.replica, '1');
+    assert.equal(b.global.external_labels.replica, '2');
+    b.global.external_labels.replica = '1';
+    assert.deepEqual(a, b);
+    assert.equal(componentOfService('prometheus-2'), 'prometheus');
+    assert.deepEqual(shareOf({ cpus: 0.45, cpuset: '1', memoryBytes: 2 ** 30 }, 2), {
+      cpus: 0.225,
+      cpuset: '1',
+      memoryBytes: 2 ** 29,
+    });
   });
   it("replica 2 joins pull's budget (one cgroup for the pair), prometheus-push stays push's", () => {
     for (const [name, want] of [

@@ -41,7 +41,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     healRestoresDns: true,
     handle: 'engine-id',
     workDirHoldsContainerFiles: true,
-    prometheusReplicas: 1,
+    prometheusReplicas: 2,
   },
   process: {
     partition: 'relay',

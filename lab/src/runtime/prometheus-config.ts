@@ -204,7 +204,7 @@ function checkJobContract(jobs: readonly string[], jobAddresses: JobAddresses): 
  */
 export function containerPrometheusConfig(
   sourceYaml: string,
-  opts: Pick<DeriveOptions, 'scrapeIntervalMs' | 'producerScrape' | 'role'>,
+  opts: Pick<DeriveOptions, 'scrapeIntervalMs' | 'producerScrape' | 'role' | 'externalLabels'>,
   nodeExporter: string | null,
 ): DerivedConfig {
   return derivePrometheusConfig(sourceYaml, {
@@ -219,6 +219,7 @@ export function containerPrometheusConfig(
     },
     ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
     ...(opts.role ? { role: opts.role } : {}),
+    ...(opts.externalLabels ? { externalLabels: opts.externalLabels } : {}),
   });
 }
 

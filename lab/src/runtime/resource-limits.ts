@@ -14,6 +14,7 @@ import {
 /** The compose service name → the budgeted component (the `producer` service → producers). */
 export function componentOfService(service: string): ResourceComponent | null {
   if (service === 'producer') return 'producers';
+  if (/^prometheus-\d+$/.test(service)) return 'prometheus'; // #28: pull's further replicas, in pull's budget
   return (RESOURCE_COMPONENTS as readonly string[]).includes(service) ? (service as ResourceComponent) : null;
 }
 

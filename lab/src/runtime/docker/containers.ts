@@ -17,6 +17,8 @@ export interface ServiceExtra {
   ports?: string[];
   /** The budget for this container when it is one of several sharing its component's (the producers). */
   resources?: ComponentResources | null;
+  /** The compose service whose image (and ports) it runs, when not `name` (#28: `prometheus-2` runs prometheus). */
+  service?: string;
 }
 
 /** Creates and starts a container of compose service `name`, its ports published on 127.0.0.1. */
@@ -27,7 +29,7 @@ export async function startService(
   attachNetwork = true,
   extra: ServiceExtra = {},
 ): Promise<Docker.Container> {
-  const svc = composeService(s.compose, name);
+  const svc = composeService(s.compose, extra.service ?? name);
   const exposed = attachNetwork ? (extra.ports ?? containerPorts(svc.ports)) : [];
   const container = await s.docker.createContainer({
     name: extra.containerName ?? `pushpull-${s.runId}-${name}`,

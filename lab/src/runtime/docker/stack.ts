@@ -1,15 +1,20 @@
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
+import { PULL_REPLICA_COMPONENTS, replicaLabel } from '../../core/record-replicas.ts';
+import type { ComponentResources } from '../../core/resources.ts';
 import {
   type BaseComponent,
+  containerAddress,
   containerCommand,
+  renderArgs,
   STORE_CONFIG_FILE,
   type StoreComponent,
   stackComponents,
 } from '../components.ts';
 import { waitHttp } from '../engine.ts';
 import { containerPrometheusConfig, type StoreRole, storeRoles } from '../prometheus-config.ts';
+import { shareOf } from '../resource-limits.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import { missingImages, pingEngine } from './engine.ts';
@@ -53,19 +58,31 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
   await startService(s, 'pushgateway', {}, true, cmd('pushgateway'));
   // One Prometheus per store (#24): both read the same mounted directory, each its own config file.
   const stores = storeRoles(opts.store);
+  const binds = { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] };
+  const pair = pairShare(s, opts);
   for (const { component } of stores)
-    await startService(
-      s,
-      component,
-      { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] },
-      true,
-      cmd(component as BaseComponent),
-    );
+    await startService(s, component, binds, true, {
+      ...cmd(component as BaseComponent),
+      ...(pair && component === 'prometheus' ? { resources: pair.resources } : {}),
+    });
+  // #28: pull's second replica, the prometheus image with its own config file (its `replica` label).
+  if (pair)
+    await startService(s, PAIR_REPLICA, binds, true, {
+      cmd: renderArgs(specs.prometheus, containerAddress, [
+        `--config.file=/etc/prometheus/${PAIR_REPLICA}.yml`,
+        '--storage.tsdb.path=/prometheus',
+      ]),
+      service: 'prometheus',
+      resources: pair.resources,
+    });
   opts.signal?.throwIfAborted();
   const pushStore = stores.length > 1 ? await loopbackUrl(s, 'prometheus-push', '9090/tcp') : null;
+  const prometheusUrl = await loopbackUrl(s, 'prometheus', '9090/tcp');
+  const replica2 = pair ? await loopbackUrl(s, PAIR_REPLICA, '9090/tcp') : null;
   const endpoints: StackEndpoints = {
-    prometheusUrl: await loopbackUrl(s, 'prometheus', '9090/tcp'),
+    prometheusUrl,
     ...(pushStore ? { pushPrometheusUrl: pushStore } : {}),
+    ...(replica2 ? { pullReplicaUrls: [prometheusUrl, replica2] } : {}),
     pushgatewayUrl: await loopbackUrl(s, 'pushgateway', '9091/tcp'),
     collectorHttpUrl: await loopbackUrl(s, 'collector', '9102/tcp'),
     nodeExporterUrl: opts.withNodeExporter ? await loopbackUrl(s, 'collector', '9100/tcp') : null,
@@ -74,7 +91,19 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
   await waitHttp(`${endpoints.pushgatewayUrl}/-/ready`, 60_000, 'pushgateway /-/ready', opts.signal);
   await waitHttp(`${endpoints.prometheusUrl}/-/ready`, 60_000, 'prometheus /-/ready', opts.signal);
   if (pushStore) await waitHttp(`${pushStore}/-/ready`, 60_000, 'prometheus-push /-/ready', opts.signal);
+  if (replica2) await waitHttp(`${replica2}/-/ready`, 60_000, `${PAIR_REPLICA} /-/ready`, opts.signal);
   return endpoints;
+}
+
+const PAIR_REPLICA = PULL_REPLICA_COMPONENTS[1];
+
+/**
+ * #28: with the Prometheus pair, each replica's budget — half of pull's each (two containers cannot share one
+ * cgroup here), so the pair's total is pull's budget, equal to push's; null without the pair.
+ */
+function pairShare(s: DockerStack, opts: StackOptions): { resources: ComponentResources | null } | null {
+  if ((opts.prometheusReplicas ?? 1) < 2) return null;
+  return { resources: s.resources ? shareOf(s.resources.prometheus, 2) : null };
 }
 
 /** The run's Prometheus directory (derived config, the repo's rules) and discovery directory, bind-mounted. */
@@ -85,10 +114,18 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
   mkdirSync(sdDir, { recursive: true });
   // The producer image runs as nobody (65534): it must be able to write its discovery file here.
   chmodSync(sdDir, 0o1777);
-  for (const { component, role } of storeRoles(opts.store))
+  const pair = (opts.prometheusReplicas ?? 1) > 1;
+  const label = (i: number) => (pair ? { externalLabels: { replica: replicaLabel(i) } } : {});
+  const stores = storeRoles(opts.store);
+  for (const [i, { component, role }] of stores.entries())
     writeFileSync(
       join(promDir, STORE_CONFIG_FILE[component as StoreComponent]),
-      prometheusConfig(s.repoRoot, { ...opts, role }),
+      prometheusConfig(s.repoRoot, { ...opts, role, ...(i === 0 ? label(0) : {}) }),
+    );
+  if (pair)
+    writeFileSync(
+      join(promDir, `${PAIR_REPLICA}.yml`),
+      prometheusConfig(s.repoRoot, { ...opts, role: stores[0]!.role, ...label(1) }),
     );
   for (const f of readdirSync(join(s.repoRoot, 'prometheus/rules'))) {
     copyFileSync(join(s.repoRoot, 'prometheus/rules', f), join(promDir, 'rules', f));
@@ -97,7 +134,10 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
 }
 
 /** The compose Prometheus config for this run; node-exporter runs inside the collector's network namespace. */
-export function prometheusConfig(repoRoot: string, opts: StackOptions & { role?: StoreRole }): string {
+export function prometheusConfig(
+  repoRoot: string,
+  opts: StackOptions & { role?: StoreRole; externalLabels?: Record<string, string> },
+): string {
   const source = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8');
   return containerPrometheusConfig(source, opts, opts.withNodeExporter ? 'collector:9100' : null).yaml;
 }
