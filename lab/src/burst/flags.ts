@@ -83,7 +83,7 @@ export const BURST_FLAGS: FlagSpecs = {
     env: 'LAB_PROMETHEUS_REPLICAS',
     default: '1',
     choices: [...PROMETHEUS_REPLICA_CHOICES],
-    help: "pull's Prometheus servers, each scraping every pod: 2 = the Prometheus pair (identical apart from an external replica label; delivered per replica and merged, max across replicas). Process runtime",
+    help: "pull's Prometheus servers, each scraping every pod: 2 = the Prometheus pair (identical apart from an external replica label; delivered per replica and merged, max across replicas). Process and docker runtimes",
   },
   'fail-on': {
     kind: 'string',

@@ -50,7 +50,7 @@ export function replicaStackOptions(ctx: RunContext): Pick<StackOptions, 'promet
   if (n > max)
     throw new LabError(
       'LAB_ERR_FLAG_VALUE',
-      `--prometheus-replicas ${n}: the ${ctx.runtime.kind} runtime runs ${max} pull Prometheus; the pair runs on --runtime process`,
+      `--prometheus-replicas ${n}: the ${ctx.runtime.kind} runtime runs ${max} pull Prometheus; the pair runs on --runtime process or docker`,
       { flag: 'prometheus-replicas', value: String(n), runtime: ctx.runtime.kind },
     );
   if (ctx.config.pull === false)
