@@ -1,6 +1,6 @@
 // Integration (#25): capacity trials on one reused stack — real Prometheus, collector, Pushgateway and
-// producers on 127.0.0.1 (process runtime). Three push trials (8, 4, 6 pods: the fleet grows and shrinks)
-// share one stack, then pull trials another; each trial's record must hold only its own fleet, its own
+// producers on 127.0.0.1 (process runtime). Three push trials (8, 4, 6 pods: the fleet shrinks and grows)
+// share one stack, then two pull trials (8, 4) another; each trial's record must hold only its own fleet, its own
 // ledgers and its own loss: without the rebasing a later push trial counts the earlier ones' orders as
 // delivered (more than it emitted), and a later pull trial reads earlier samples of the same pods.
 import assert from 'node:assert/strict';
@@ -60,6 +60,10 @@ async function trialsOnOneStack(c: CapacityConfig, path: BurstPath, loads: numbe
         `${path} trial ${i + 1} (${pods} pods) wrote a record: ${outcome.failedValue}`,
       );
       got.push({ outcome, record: JSON.parse(readFileSync(join(out, outcome.record), 'utf8')) as RunRecord });
+      const m = outcome.metrics;
+      console.log(
+        `${path} ${pods} pods: wall ${m.wallS} s, overhead ${m.overheadS} s (setup ${m.setupS}, warm-up ${m.warmupS}, lead ${m.leadS}, settle ${m.settleS}, teardown ${m.teardownS}), reused ${m.stackReused}`,
+      );
     }
   } finally {
     await stacks.close();
@@ -98,19 +102,20 @@ describe('capacity trials on one reused stack (integration)', { skip, timeout: 2
     );
     config = { ...c, trialDurationMs: 6_000 }; // below the flag's floor: a test-sized window
     push = await trialsOnOneStack(config, 'push', [8, 4, 6]);
-    pull = await trialsOnOneStack(config, 'pull', [8, 4, 6]);
+    pull = await trialsOnOneStack(config, 'pull', [8, 4]); // shrinking: earlier pods stay in Prometheus
   });
 
   it('one stack per search: the first trial brings it up, the others reuse it and say so', () => {
     for (const ts of [push, pull]) {
+      const reused = ts.map((_, i) => i > 0);
       assert.deepEqual(
-        ts.map((t) => t.outcome.metrics.stackReused),
-        [0, 1, 1],
+        ts.map((t) => t.outcome.metrics.stackReused === 1),
+        reused,
       );
-      assert.equal(new Set(ts.map((t) => t.record.runId)).size, 3, 'each trial its own run id');
+      assert.equal(new Set(ts.map((t) => t.record.runId)).size, ts.length, 'each trial its own run id');
       assert.deepEqual(
         ts.map((t) => t.record.environment.notes.some((n) => /^shared stack \(capacity, #25\)/.test(n))),
-        [false, true, true],
+        reused,
         'a trial on a stack an earlier one left up says so',
       );
       for (const t of ts)
@@ -130,7 +135,7 @@ describe('capacity trials on one reused stack (integration)', { skip, timeout: 2
   });
 
   it('pull: each trial reads only its own samples (every order of its pods, none of earlier trials)', () => {
-    for (const [i, pods] of [8, 4, 6].entries()) assertOwnFleet(pull[i]!, pods, 'pull');
+    for (const [i, pods] of [8, 4].entries()) assertOwnFleet(pull[i]!, pods, 'pull');
     for (const t of pull) assert.equal(t.record.paths.pull.delivered, t.record.paths.pull.emitted);
   });
 
