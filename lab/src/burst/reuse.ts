@@ -85,8 +85,9 @@ export function rebaseCollector(snap: CollectorSnapshot, base: CollectorSnapshot
 
 /**
  * What earlier runs' pods add to the pull store's rule at `uMs`: every lingering series whose pod is not in
- * this run (a pod of this run was scraped anew before the open, which replaces its old value) and whose
- * last sample is within the rule's lookback.
+ * this run and whose last sample is within the rule's lookback. A pod of this run replaces its old value
+ * at its first scrape: from the open on (warm-up waits until every pod was scraped twice), never before it
+ * — so before the open the stored total may still carry such a pod's earlier value.
  */
 export function lingeringAt(
   lingering: readonly LingeringSeries[],

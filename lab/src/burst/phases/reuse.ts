@@ -11,6 +11,7 @@ import { lastSamples, type ReuseState, rebase, STORED_RULE_LOOKBACK_MS } from '.
 /** Reads the baseline; the floor is the run's start (the earlier fleet was stopped before it). */
 export async function readReuseBaseline(ctx: RunContext): Promise<ReuseState> {
   const floorMs = ctx.t0Run;
+  const t0 = Date.now();
   let collectorBaseline = null;
   try {
     collectorBaseline = collectorSnapshot(
@@ -40,7 +41,7 @@ export async function readReuseBaseline(ctx: RunContext): Promise<ReuseState> {
       );
     }
   ctx.notes.push(
-    `shared stack (capacity, #25): Prometheus, the collector and the Pushgateway were kept up from an earlier run; this run read only what it produced — the collector's counters less their values before its fleet started (${collectorBaseline?.orders?.toLocaleString('en-US') ?? 'unread'} orders), Prometheus windows from ${new Date(floorMs).toISOString()} on, and ${lingering.length} earlier pod series taken out of pull's stored total`,
+    `shared stack (capacity, #25): Prometheus, the collector and the Pushgateway were kept up from an earlier run; this run read only what it produced — the collector's counters less their values before its fleet started (${collectorBaseline?.orders?.toLocaleString('en-US') ?? 'unread'} orders), Prometheus windows from ${new Date(floorMs).toISOString()} on, and ${lingering.length} earlier pod series taken out of pull's stored total (baseline read in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
   );
   return { floorMs, collectorBaseline, lingering };
 }
