@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { scrapedAfterQuery } from '../src/analysis/accounting.ts';
 import type { RunRecord } from '../src/core/record.ts';
 import { agentNameOf } from '../src/core/record-agents.ts';
 import { newWorkDir } from '../src/core/workdir.ts';
@@ -145,8 +146,9 @@ describe('central store outage with agents (integration)', { timeout: 90_000 }, 
     await runtime?.down();
   });
 
-  const query = async (q: string): Promise<number | null> => {
-    const res = await fetch(`${endpoints.prometheusUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
+  const query = async (q: string, at?: number): Promise<number | null> => {
+    const time = at === undefined ? '' : `&time=${at.toFixed(3)}`;
+    const res = await fetch(`${endpoints.prometheusUrl}/api/v1/query?query=${encodeURIComponent(q)}${time}`);
     const j = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
     const v = j.data?.result?.[0]?.value?.[1];
     return v === undefined ? null : Number(v);
@@ -160,6 +162,11 @@ describe('central store outage with agents (integration)', { timeout: 90_000 }, 
     for (let i = 0; i < 30 && !((await query('count(up{job="producers"} == 1)')) === 3); i++)
       await sleep(500);
     assert.equal(await query('count(up{job="producers"} == 1)'), 3, `pods via the agent; ${log.join('; ')}`);
+    // "Scraped after t" reads each sample's own time: evaluated at t itself, no pod was scraped after it (the
+    // old `timestamp(up == 1)` gave the evaluation time, so every pod up counted as scraped after anything).
+    const evalAt = Date.now() / 1000;
+    assert.equal(await query(`count(${scrapedAfterQuery(evalAt - 0.001)})`, evalAt), null);
+    assert.equal(await query(`count(${scrapedAfterQuery(evalAt - 30)})`, evalAt), 3);
     const downAt = Date.now() / 1000;
     process.kill(centralPid, 'SIGSTOP');
     await sleep(15_000);
