@@ -12,6 +12,7 @@ import {
 } from '../producer-args.ts';
 import { podShareOf } from '../resource-limits.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
+import { syncDockerAgents } from './agents.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import type { DockerStack } from './state.ts';
 
@@ -63,6 +64,7 @@ export async function scaleFleet(s: DockerStack, producers: number, popts: Produ
     started.push(publishedMember(s, member, container));
   }
   await Promise.all(started);
+  if (s.agentOptions) await syncDockerAgents(s, s.agentOptions); // #29: one pull agent per producer
 }
 
 /**
