@@ -17,7 +17,7 @@ import {
 } from '../src/analysis/replicas.ts';
 import { paths, repoRoot } from '../src/core/paths.ts';
 import type { AlertObservation, ProbeSample, RunRecord } from '../src/core/record.ts';
-import { pullLabel } from '../src/core/record-replicas.ts';
+import { pullLabel } from '../src/core/record-agents.ts';
 import { componentOf } from '../src/core/resources.ts';
 import { healthSource } from '../src/probe/sources/health.ts';
 import type { ProbeTargets } from '../src/probe/sources/source.ts';
@@ -114,6 +114,7 @@ describe('the pair: configs identical apart from the replica label', () => {
     assert.equal(pullLabel({ prometheusReplicas: 2 }), 'pull (Prometheus ×2)');
     assert.equal(pullLabel({ prometheusReplicas: 1 }), 'pull (Prometheus scrape)');
     assert.equal(pullLabel({}), 'pull (Prometheus scrape)');
+    assert.equal(pullLabel({ pullTopology: 'agent' }), 'pull (agents → remote_write)');
   });
 });
 

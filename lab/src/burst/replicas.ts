@@ -53,6 +53,12 @@ export function replicaStackOptions(ctx: RunContext): Pick<StackOptions, 'promet
       `--prometheus-replicas ${n}: the ${ctx.runtime.kind} runtime runs ${max} pull Prometheus; the pair runs on --runtime process or docker`,
       { flag: 'prometheus-replicas', value: String(n), runtime: ctx.runtime.kind },
     );
+  if (ctx.config.pullTopology === 'agent')
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--prometheus-replicas ${n} with --pull-topology agent: the pair is two central stores scraping every pod; agents remote-write to one`,
+      { flag: 'prometheus-replicas', value: String(n) },
+    );
   if (ctx.config.pull === false)
     throw new LabError(
       'LAB_ERR_FLAG_VALUE',

@@ -12,12 +12,6 @@ export const PULL_REPLICA_COMPONENTS = ['prometheus', 'prometheus-2'] as const;
 /** The external `replica` label of replica i (0-based) when the stack runs more than one. */
 export const replicaLabel = (i: number): string => String(i + 1);
 
-/** The pull path's label in tables: `pull (Prometheus ×2)` for the pair. */
-export function pullLabel(c: ReplicasConfig): string {
-  const n = c.prometheusReplicas ?? 1;
-  return n > 1 ? `pull (Prometheus ×${n})` : 'pull (Prometheus scrape)';
-}
-
 export interface ReplicasConfig {
   /** #28: pull's Prometheus servers, each scraping every pod (2 = the Prometheus pair). Absent = 1. */
   prometheusReplicas?: number;

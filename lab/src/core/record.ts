@@ -1,4 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
+import type * as A from './record-agents.ts';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
 import type { ReplicaSamplePart, ReplicasConfig, ReplicasRecordPart } from './record-replicas.ts';
 import type {
@@ -41,7 +42,7 @@ export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
-export interface BurstConfig extends OpenConfig, ReplicasConfig {
+export interface BurstConfig extends OpenConfig, ReplicasConfig, A.AgentConfigPart {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -85,8 +86,7 @@ export interface BurstConfig extends OpenConfig, ReplicasConfig {
   repeat?: number;
   /**
    * --pull off: Prometheus scrapes the collector (and Pushgateway, node-exporter) but not the producer pods,
-   * so the push path is measured alone; the pull path is then not measured (no account, no loss).
-   * Absent (older records) = on.
+   * so push is measured alone; pull is then not measured (no account, no loss). Absent (older records) = on.
    */
   pull?: boolean;
   /** run@3: each component's declared CPU and memory (--cpus, --cpuset, --memory over the host's default). */
@@ -150,7 +150,7 @@ export type Phase =
   | 'collect'
   | 'done';
 
-export interface ProbeSample extends ReplicaSamplePart {
+export interface ProbeSample extends ReplicaSamplePart, A.AgentSamplePart {
   /** Epoch ms at the start of the tick. */
   tMs: number;
   phase: Phase;
@@ -198,7 +198,8 @@ export type LossCauseName =
   | 'export-queued'
   | 'receiver-refused'
   | 'unverified'
-  | 'unexplained';
+  | 'unexplained'
+  | A.AgentLossCauseName;
 
 export interface LossCause {
   /** A LossCauseName, or `collector-refused:<reason>`. */
@@ -340,7 +341,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord extends OpenRecordPart, ReplicasRecordPart {
+export interface RunRecord extends OpenRecordPart, ReplicasRecordPart, A.AgentRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.
@@ -375,8 +376,7 @@ export interface RunRecord extends OpenRecordPart, ReplicasRecordPart {
   budgets?: Record<PathName, PathBudget>;
   /** run@2: alerts that fired during the burst (a burst injects no fault, so each is a page the open cost). */
   falsePages?: FalsePage[];
-  /** run@2 */
-  pullResolution?: PullResolution | null;
+  pullResolution?: PullResolution | null; // run@2
   /** run@3: per component, the plan, who enforced it and what was used against it. */
   resources?: Partial<Record<ResourceComponent, ResourceRecord>>;
   /** run@3: did the load generator keep up with the profile? */

@@ -40,6 +40,8 @@ export function mergeInto(target: ProbeSample, from: ProbeSample): void {
   if (from.dead) target.dead = from.dead;
   if (from.stores) target.stores = { ...target.stores, ...from.stores };
   if (from.replicas) target.replicas = { ...target.replicas, ...from.replicas };
+  if (from.agents) target.agents = { ...target.agents, ...from.agents };
+  if (from.centralReceiver) target.centralReceiver = from.centralReceiver;
   if (from.errors.length > 0) target.errors.push(...from.errors);
 }
 

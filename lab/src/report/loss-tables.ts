@@ -1,7 +1,7 @@
 import { causeText } from '../analysis/causes.ts';
 import { pushLabel } from '../analysis/verdict.ts';
 import type { LossCause, PathName, RunRecord } from '../core/record.ts';
-import { pullLabel } from '../core/record-replicas.ts';
+import { pullLabel } from '../core/record-agents.ts';
 import type { Table } from './table.ts';
 
 // The run@2 tables: where the loss went, false pages, visibility, pull resolution, the limits in force and

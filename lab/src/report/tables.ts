@@ -2,7 +2,6 @@ import { formatLossPct } from '../analysis/accounting.ts';
 import { signalImpact } from '../analysis/impact.ts';
 import { pushLabel } from '../analysis/verdict.ts';
 import type { RunRecord } from '../core/record.ts';
-import { pullLabel } from '../core/record-replicas.ts';
 import { budgetRows } from './loss-tables.ts';
 import { compact } from './svg.ts';
 
@@ -10,6 +9,7 @@ import { compact } from './svg.ts';
 
 export type { Table } from './table.ts';
 
+import { pullLabel } from '../core/record-agents.ts';
 import { transportOf } from '../core/transports.ts';
 import type { Table } from './table.ts';
 

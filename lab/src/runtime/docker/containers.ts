@@ -19,6 +19,8 @@ export interface ServiceExtra {
   resources?: ComponentResources | null;
   /** The compose service whose image (and ports) it runs, when not `name` (#28: `prometheus-2` runs prometheus). */
   service?: string;
+  /** Its names on the run's network (default: the service's; #29: an agent must not answer as `prometheus`). */
+  aliases?: string[];
 }
 
 /** Creates and starts a container of compose service `name`, its ports published on 127.0.0.1. */
@@ -44,7 +46,7 @@ export async function startService(
       ...hostConfig,
     },
     ...(attachNetwork
-      ? { NetworkingConfig: { EndpointsConfig: { [s.networkName]: { Aliases: [name] } } } }
+      ? { NetworkingConfig: { EndpointsConfig: { [s.networkName]: { Aliases: extra.aliases ?? [name] } } } }
       : {}),
   });
   if (!extra.containerName) s.base.set(name, container);

@@ -16,6 +16,7 @@ import { waitHttp } from '../engine.ts';
 import { containerPrometheusConfig, type StoreRole, storeRoles } from '../prometheus-config.ts';
 import { shareOf } from '../resource-limits.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
+import { pullBudgets } from './agents.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import { missingImages, pingEngine } from './engine.ts';
 import { runLabels } from './labels.ts';
@@ -63,6 +64,7 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
   for (const { component } of stores)
     await startService(s, component, binds, true, {
       ...cmd(component as BaseComponent),
+      ...centralBudget(s, opts, component),
       ...(pair && component === 'prometheus' ? { resources: pair.resources } : {}),
     });
   // #28: pull's second replica, the prometheus image with its own config file (its `replica` label).
@@ -120,7 +122,7 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
   for (const [i, { component, role }] of stores.entries())
     writeFileSync(
       join(promDir, STORE_CONFIG_FILE[component as StoreComponent]),
-      prometheusConfig(s.repoRoot, { ...opts, role, ...(i === 0 ? label(0) : {}) }),
+      prometheusConfig(s.repoRoot, { ...opts, role, ...centralScrape(opts), ...(i === 0 ? label(0) : {}) }),
     );
   if (pair)
     writeFileSync(
@@ -140,4 +142,19 @@ export function prometheusConfig(
 ): string {
   const source = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8');
   return containerPrometheusConfig(source, opts, opts.withNodeExporter ? 'collector:9100' : null).yaml;
+}
+
+/** #29: with pull agents the central store discovers the pods but scrapes none (the agents do). */
+function centralScrape(opts: StackOptions): Pick<StackOptions, 'producerScrape'> {
+  return opts.pullTopology === 'agent' ? { producerScrape: { ...opts.producerScrape, off: true } } : {};
+}
+
+/** #29: with pull agents the central store runs on half of pull's budget (agents.ts pullBudgets). */
+function centralBudget(
+  s: DockerStack,
+  opts: StackOptions,
+  component: string,
+): { resources?: ComponentResources } {
+  if (opts.pullTopology !== 'agent' || component !== 'prometheus' || !s.resources) return {};
+  return { resources: pullBudgets(s.resources.prometheus, 1).central };
 }

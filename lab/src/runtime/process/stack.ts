@@ -21,7 +21,7 @@ import { addrToUrl, LAB_JSON, type ProcessStack, START_TIMEOUT_MS, spawnIn, writ
 
 type Paths = ReturnType<typeof paths>;
 
-interface Started {
+export interface Started {
   child: SpawnedChild;
   url: string;
 }
@@ -87,7 +87,7 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
   ];
   const started = await Promise.allSettled(
     starts.map((x) =>
-      startPrometheus(s, p, { ...opts, role: x.role }, x.spec, jobAddresses, {
+      startPrometheus(s, p, { ...opts, role: x.role, ...centralScrape(opts) }, x.spec, jobAddresses, {
         name: x.name,
         ...(x.labels ? { externalLabels: x.labels } : {}),
       }),
@@ -104,6 +104,11 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
     collectorHttpUrl: collectorUrl,
     nodeExporterUrl: node ? node.url : null,
   };
+}
+
+/** #29: with pull agents, the central store discovers the pods but scrapes none of them (the agents do). */
+function centralScrape(opts: StackOptions): Pick<StackOptions, 'producerScrape'> {
+  return opts.pullTopology === 'agent' ? { producerScrape: { ...opts.producerScrape, off: true } } : {};
 }
 
 /**
@@ -230,7 +235,7 @@ function startPrometheus(
 }
 
 /** Starts a binary that takes its listen address as a flag, on a free port, retrying on a port race. */
-async function startOnFreePort(
+export async function startOnFreePort(
   s: ProcessStack,
   name: string,
   command: string,
