@@ -14,6 +14,7 @@ import type {
   SelfCheckFinding,
   StoredSeries,
 } from '../core/record.ts';
+import type { AgentReading } from '../core/record-agents.ts';
 import type { RecordOpen } from '../core/record-nodes.ts';
 import { mapLimit, throwIfAborted } from '../core/time.ts';
 import { makeRunId, newWorkDir } from '../core/workdir.ts';
@@ -24,6 +25,7 @@ import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pu
 import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { containerPrometheusConfig } from '../runtime/prometheus-config.ts';
 import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
+import type { AgentWatch } from './agents.ts';
 import { type Budget, budgetOf } from './budgets.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
 
@@ -206,6 +208,9 @@ export class RunContext {
   open: RecordOpen | null = null;
   /** What the lab's own check of the stack found (phases/self-check.ts); empty = the plan is in force. */
   readonly selfCheck: SelfCheckFinding[] = [];
+  /** #27: the agents' books, read every second (push topology agent), and their final readings. */
+  agents: AgentWatch | null = null;
+  agentReadings: AgentReading[] | null = null;
   readonly collected: Collected = {
     ledgers: [],
     quiesceAtMs: 0,

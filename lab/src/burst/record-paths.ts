@@ -1,4 +1,5 @@
 import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
+import { agentLossCauses } from '../analysis/agent-causes.ts';
 import { type PullPodOutcome, pullLossCauses, pushLossCauses } from '../analysis/causes.ts';
 import { otlpLossCauses } from '../analysis/otlp-causes.ts';
 import { pathCounts, visibilityOf } from '../analysis/visibility.ts';
@@ -45,8 +46,20 @@ export function completePaths(
     "Σ producers' ledgers: ordersPushed",
     'collector /metrics: Σ of every `orders` series',
   );
-  push.causes =
-    transportOf(ctx.config.transport).accounting === 'otlp-points'
+  push.causes = ctx.agentReadings
+    ? agentLossCauses({
+        lost: push.lost,
+        pushMode: ctx.config.pushMode,
+        ordersPushed: totals.ordersPushed,
+        pushEvents: totals.pushEvents,
+        datagrams: totals.datagrams,
+        sendErrors: totals.sendErrors,
+        agents: ctx.agentReadings,
+        delivered: pushDelivered,
+        centralRefused: collected.otlpRefused ?? {},
+        centralStillRising: collected.collectorStillRising,
+      })
+    : transportOf(ctx.config.transport).accounting === 'otlp-points'
       ? otlpLossCauses({
           lost: push.lost,
           temporality: ctx.config.otlpTemporality ?? 'cumulative',

@@ -25,6 +25,7 @@ import {
 import { transportOf } from '../core/transports.ts';
 import { predictMeasuredFlushPeak } from '../model/index.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
+import { agentRecordPart } from './agents.ts';
 import { pathBudgets } from './budgets.ts';
 import type { RunContext } from './context.ts';
 import { completePaths, withVisibility } from './record-paths.ts';
@@ -83,6 +84,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     phases: ctx.phases,
     burstAtMs: t0,
     ...(ctx.open ? { open: ctx.open } : {}),
+    ...agentRecordPart(ctx, samples, t0),
     series: samples,
     ledgers: collected.ledgers,
     paths,

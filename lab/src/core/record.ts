@@ -1,4 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
+import type { AgentCauseName, AgentRecordPart, AgentTopologyConfig } from './record-agents.ts';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
 import type {
   GeneratorShortfall,
@@ -41,7 +42,7 @@ export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
-export interface BurstConfig extends OpenConfig {
+export interface BurstConfig extends OpenConfig, AgentTopologyConfig {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -180,10 +181,7 @@ export interface ProbeSample {
   stores?: Partial<Record<StoreComponentName, StoreSelf>>;
 }
 
-/**
- * Why orders were lost (lab/README.md "Loss by cause"); `collector-refused` and `receiver-refused` (the OTLP
- * receiver) are written `<cause>:<reason>`.
- */
+/** Why orders were lost (lab/README.md "Loss by cause"); `collector-/receiver-refused` carry `:<reason>`. */
 export type LossCauseName =
   | 'kernel-rcvbuf'
   | 'send-error'
@@ -198,7 +196,8 @@ export type LossCauseName =
   | 'export-queued'
   | 'receiver-refused'
   | 'unverified'
-  | 'unexplained';
+  | 'unexplained'
+  | AgentCauseName;
 
 export interface LossCause {
   /** A LossCauseName, or `collector-refused:<reason>`. */
@@ -340,7 +339,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord extends OpenRecordPart {
+export interface RunRecord extends OpenRecordPart, AgentRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.

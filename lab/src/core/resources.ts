@@ -328,5 +328,7 @@ export function isEmptyPlan(plan: ResourcePlan): boolean {
 export function componentOf(name: string): ResourceComponent | null {
   if ((RESOURCE_COMPONENTS as readonly string[]).includes(name)) return name as ResourceComponent;
   if (/^producer-\d+$/.test(name)) return 'producers';
+  // #27: a host's collector agent is push's pipeline, as the central collector is (not the generator's).
+  if (/^agent-\d+$/.test(name)) return 'collector';
   return null;
 }

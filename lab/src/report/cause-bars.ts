@@ -22,6 +22,11 @@ const BASE_COLOURS: Record<LossCauseName, string> = {
   'receiver-refused': '#ff7f0e',
   unverified: '#aec7e8',
   unexplained: '#7f7f7f',
+  'agent-rcvbuf': '#ff9896',
+  'agent-refused': '#ffbb78',
+  'agent-queue-full': '#c5b0d5',
+  'agent-forward-failed': '#f7b6d2',
+  'agent-died': '#c7c7c7',
 };
 /** Refusal reasons get shades of the collector's orange, stable per reason name. */
 const REFUSED_SHADES = ['#ff7f0e', '#ffbb78', '#e6550d', '#fdae6b', '#a63603'];

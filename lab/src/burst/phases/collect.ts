@@ -1,6 +1,7 @@
 import { httpText } from '../../core/http.ts';
 import type { PullResolution } from '../../core/record.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
+import { agentDatagrams, collectAgents } from '../agents.ts';
 import { allProducers, type RunContext } from '../context.ts';
 import { pullDelivered } from './pull-totals.ts';
 import { storedSeries } from './stored-series.ts';
@@ -15,7 +16,9 @@ export async function collect(ctx: RunContext): Promise<void> {
   await pullDelivered(ctx);
   collected.pullResolution = await pullResolution(ctx);
   await storedSeries(ctx);
+  await collectAgents(ctx);
   await pushDelivered(ctx);
+  agentDatagrams(ctx);
   await ctx.probe!.finalTick();
   await ctx.setPhase('done');
 }
