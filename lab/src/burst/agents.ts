@@ -200,3 +200,13 @@ export function watchAgents(ctx: RunContext, maxDurationMs: number): void {
   ctx.agents = new AgentWatch(() => ctx.members, maxDurationMs);
   ctx.agents.start();
 }
+
+/**
+ * The agent tier: the pods' datagrams go to the agents, so the central collector's per-second UDP count is
+ * no measure of them (it reads 0: the datagram-loss detector would see every datagram missing). Left out
+ * (null) in the record's samples; the agents' own socket drops count as `agent-rcvbuf`.
+ */
+export function agentSamples(ctx: RunContext, samples: ProbeSample[]): ProbeSample[] {
+  if (ctx.config.pushTopology !== 'agent') return samples;
+  return samples.map((s) => (s.collector ? { ...s, collector: { ...s.collector, packetsUdp: null } } : s));
+}

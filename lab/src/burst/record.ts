@@ -25,7 +25,7 @@ import {
 import { transportOf } from '../core/transports.ts';
 import { predictMeasuredFlushPeak } from '../model/index.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
-import { agentRecordPart } from './agents.ts';
+import { agentRecordPart, agentSamples } from './agents.ts';
 import { pathBudgets } from './budgets.ts';
 import type { RunContext } from './context.ts';
 import { completePaths, withVisibility } from './record-paths.ts';
@@ -38,7 +38,7 @@ type Paths = Record<'pull' | 'push', PathAccount>;
 
 export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
   const { config, collected, scrapeTimeoutMs } = ctx;
-  const samples = ctx.probe?.samples ?? [];
+  const samples = agentSamples(ctx, ctx.probe?.samples ?? []);
   const t0 = ctx.burstAtMs ?? samples[0]?.tMs ?? Date.now();
   const datagrams = datagramsOf(ctx, failure);
   const discounted: { signal: string; reason: string }[] = [];
