@@ -75,7 +75,7 @@ describe('burst --push-topology agent: an agent killed at the peak', { timeout: 
     assert.equal(r.config.pushTopology, 'agent');
     assert.match(stdout, /push \(agent → OTLP\/HTTP\)/);
     assert.deepEqual(
-      r.agents?.readings.map((a) => [a.name, a.alive]),
+      r.pushAgents?.readings.map((a) => [a.name, a.alive]),
       [
         ['agent-0', true],
         ['agent-1', false],
@@ -84,10 +84,10 @@ describe('burst --push-topology agent: an agent killed at the peak', { timeout: 
   });
 
   it('the live agent forwarded every order it received; its host cost is measured', () => {
-    const a0 = r.agents!.readings[0]!;
+    const a0 = r.pushAgents!.readings[0]!;
     assert.ok(a0.orders.received > 0);
     assert.equal(a0.orders.forwarded, a0.orders.received);
-    const c0 = r.agents!.cost.find((c) => c.name === 'agent-0')!;
+    const c0 = r.pushAgents!.cost.find((c) => c.name === 'agent-0')!;
     assert.ok((c0.cpuCores ?? 0) > 0 && (c0.rssPeakBytes ?? 0) > 0, JSON.stringify(c0));
   });
 
@@ -95,7 +95,7 @@ describe('burst --push-topology agent: an agent killed at the peak', { timeout: 
     const push = r.paths.push;
     assert.ok(push.lost > 0, 'killing an agent at the peak loses orders');
     assert.equal(causeSum(r), push.lost);
-    const a1 = r.agents!.readings[1]!;
+    const a1 = r.pushAgents!.readings[1]!;
     const held =
       a1.orders.received -
       a1.orders.forwarded -
@@ -137,7 +137,7 @@ describe('burst --push-topology agent: the central collector paused 6 s at the p
 
   it('the agents queued, then dropped what did not fit, counted; the causes sum exactly', () => {
     assert.equal(code, 0);
-    const rs = r.agents!.readings;
+    const rs = r.pushAgents!.readings;
     assert.ok(
       rs.some((a) => a.queuePeakPoints > 0),
       'queued',

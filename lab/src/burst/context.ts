@@ -14,8 +14,8 @@ import type {
   SelfCheckFinding,
   StoredSeries,
 } from '../core/record.ts';
-import type { AgentReading } from '../core/record-agents.ts';
 import type { RecordOpen } from '../core/record-nodes.ts';
+import type { PushAgentReading } from '../core/record-push-agents.ts';
 import { mapLimit, throwIfAborted } from '../core/time.ts';
 import { makeRunId, newWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
@@ -25,9 +25,9 @@ import { type ContractPhase, contractPhase, pushPhaseMetrics } from '../probe/pu
 import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { containerPrometheusConfig } from '../runtime/prometheus-config.ts';
 import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
-import type { AgentWatch } from './agents.ts';
 import { type Budget, budgetOf } from './budgets.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
+import type { PushAgentWatch } from './push-agents.ts';
 
 // The one context a burst run's phases share: the fitted config, the runtime and what it started, the
 // phase marks (and their Pushgateway annotation), the notes for the record, and what the phases measured.
@@ -209,8 +209,8 @@ export class RunContext {
   /** What the lab's own check of the stack found (phases/self-check.ts); empty = the plan is in force. */
   readonly selfCheck: SelfCheckFinding[] = [];
   /** #27: the agents' books, read every second (push topology agent), and their final readings. */
-  agents: AgentWatch | null = null;
-  agentReadings: AgentReading[] | null = null;
+  pushAgents: PushAgentWatch | null = null;
+  pushAgentReadings: PushAgentReading[] | null = null;
   readonly collected: Collected = {
     ledgers: [],
     quiesceAtMs: 0,

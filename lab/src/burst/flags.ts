@@ -2,7 +2,7 @@ import { type FlagSpecs, LabError, parseArgs, parseBytes } from '@pushpull/commo
 import { FACT_HELP, parseFailOn } from '../analysis/failon.ts';
 import { durationFlag, fleetFlags, INCIDENT_FLEET_PODS, STACK_START_FLAGS } from '../core/flags.ts';
 import type { BurstConfig } from '../core/record.ts';
-import { PUSH_TOPOLOGIES } from '../core/record-agents.ts';
+import { PUSH_TOPOLOGIES } from '../core/record-push-agents.ts';
 import { transportOf } from '../core/transports.ts';
 
 // `burst` flags → one frozen BurstConfig, validated at the boundary (a bad --fail-on is rejected before

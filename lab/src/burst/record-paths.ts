@@ -1,7 +1,7 @@
 import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
-import { agentLossCauses } from '../analysis/agent-causes.ts';
 import { type PullPodOutcome, pullLossCauses, pushLossCauses } from '../analysis/causes.ts';
 import { otlpLossCauses } from '../analysis/otlp-causes.ts';
+import { pushAgentLossCauses } from '../analysis/push-agent-causes.ts';
 import { pathCounts, visibilityOf } from '../analysis/visibility.ts';
 import type { FirstFailure, PathAccount, PathName, ProbeSample } from '../core/record.ts';
 import { transportOf } from '../core/transports.ts';
@@ -46,15 +46,15 @@ export function completePaths(
     "Σ producers' ledgers: ordersPushed",
     'collector /metrics: Σ of every `orders` series',
   );
-  push.causes = ctx.agentReadings
-    ? agentLossCauses({
+  push.causes = ctx.pushAgentReadings
+    ? pushAgentLossCauses({
         lost: push.lost,
         pushMode: ctx.config.pushMode,
         ordersPushed: totals.ordersPushed,
         pushEvents: totals.pushEvents,
         datagrams: totals.datagrams,
         sendErrors: totals.sendErrors,
-        agents: ctx.agentReadings,
+        agents: ctx.pushAgentReadings,
         delivered: pushDelivered,
         centralRefused: collected.otlpRefused ?? {},
         centralStillRising: collected.collectorStillRising,

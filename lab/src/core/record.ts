@@ -1,6 +1,6 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
-import type { AgentCauseName, AgentRecordPart, AgentTopologyConfig } from './record-agents.ts';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
+import type { PushAgentCauseName, PushAgentRecordPart, PushTopologyConfig } from './record-push-agents.ts';
 import type {
   GeneratorShortfall,
   ResourceComponent,
@@ -42,7 +42,7 @@ export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
-export interface BurstConfig extends OpenConfig, AgentTopologyConfig {
+export interface BurstConfig extends OpenConfig, PushTopologyConfig {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -197,7 +197,7 @@ export type LossCauseName =
   | 'receiver-refused'
   | 'unverified'
   | 'unexplained'
-  | AgentCauseName;
+  | PushAgentCauseName;
 
 export interface LossCause {
   /** A LossCauseName, or `collector-refused:<reason>`. */
@@ -339,7 +339,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord extends OpenRecordPart, AgentRecordPart {
+export interface RunRecord extends OpenRecordPart, PushAgentRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.

@@ -2,7 +2,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { causeText } from '../analysis/causes.ts';
 import type { RunRecord } from '../core/record.ts';
-import { agentsTable } from './agents.ts';
 import { causeBarsSvg } from './cause-bars.ts';
 import { recordCharts } from './charts.ts';
 import { interactiveParts } from './interactive.ts';
@@ -17,6 +16,7 @@ import {
   visibilityTable,
 } from './loss-tables.ts';
 import { coverageTable, storesTable } from './observer.ts';
+import { pushAgentsTable } from './push-agents.ts';
 import { resourcesTable, shortfallNote } from './resources.ts';
 import { REPORT_CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
@@ -161,7 +161,7 @@ function visibilityBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: 
 function resourcesBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: (s: string) => T[]): T[] {
   const t = resourcesTable(r);
   const sf = shortfallNote(r);
-  const agents = agentsTable(r); // #27: each agent host's CPU and RSS
+  const agents = pushAgentsTable(r); // #27: each agent host's CPU and RSS
   if (!t && !sf && !agents) return text(`This record (${r.schema}) has no resource budgets.`);
   return [...table(t), ...table(agents), ...(sf ? text(sf) : [])];
 }

@@ -4,7 +4,7 @@
 
 import type { PushMode, Transport } from '@pushpull/common';
 import type { Environment, RuntimeKind, StoreMode } from '../core/record.ts';
-import type { PushTopology } from '../core/record-agents.ts';
+import type { PushTopology } from '../core/record-push-agents.ts';
 import type { Enforcement, ResourceComponent, ResourceCounters, ResourcePlan } from '../core/resources.ts';
 import type { GrafanaPlacement } from './grafana.ts';
 
@@ -96,7 +96,7 @@ export interface ProducerMember {
   /** OS pid (process runtime) or container id (docker runtime). */
   handle: string;
   /** #27: the HTTP base URL of the collector agent on its host (push topology agent). */
-  agentUrl?: string;
+  pushAgentUrl?: string;
 }
 
 export type FaultKind = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';

@@ -2,8 +2,8 @@ import { hostMemory } from '../../core/host.ts';
 import { planLines } from '../../core/resources.ts';
 import { ProbeLoop } from '../../probe/loop.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
-import { agentTopologyOn, watchAgents } from '../agents.ts';
 import type { RunContext } from '../context.ts';
+import { pushAgentTopologyOn, watchPushAgents } from '../push-agents.ts';
 import { selfCheckStart } from './self-check.ts';
 import { warmupLimitMs } from './warmup.ts';
 
@@ -54,11 +54,11 @@ export async function start(ctx: RunContext): Promise<void> {
     flushIntervalMs: config.flushIntervalMs,
     fleetPods: config.fleetPods,
     ...(config.testClockSkew ? { testClockSkew: config.testClockSkew } : {}),
-    ...(config.pushTopology === 'agent' ? { pushTopology: agentTopologyOn(runtime.kind) } : {}),
+    ...(config.pushTopology === 'agent' ? { pushTopology: pushAgentTopologyOn(runtime.kind) } : {}),
   });
   ctx.fleetStartMs = Date.now();
   startProbe(ctx);
-  watchAgents(
+  watchPushAgents(
     ctx,
     warmupLimitMs(config) + config.leadMs + config.durationMs + 6 * config.scrapeIntervalMs + 120_000,
   );

@@ -6,7 +6,7 @@ import type { RunContext } from '../context.ts';
 export async function teardown(ctx: RunContext): Promise<void> {
   const { progress } = ctx;
   await ctx.probe?.stop();
-  ctx.agents?.stop();
+  ctx.pushAgents?.stop();
   progress.note('tearing down');
   await ctx.runtime.down().catch((e: Error) => progress.note(`teardown: ${e.message}`));
   removeWorkDir(ctx.workDir);

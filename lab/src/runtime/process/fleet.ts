@@ -6,8 +6,8 @@ import { mapLimit, throwIfAborted } from '../../core/time.ts';
 import { transportOf } from '../../core/transports.ts';
 import { podsForProducer, producerArgs, producersToKeep } from '../producer-args.ts';
 import type { ProducerOptions } from '../types.ts';
-import { startAgent, stopAgent } from './agents.ts';
 import { terminate, waitForListening } from './children.ts';
+import { startPushAgent, stopPushAgent } from './push-agents.ts';
 import { ProducerRelays } from './relays.ts';
 import {
   addrToUrl,
@@ -34,7 +34,7 @@ export async function startProducer(
 ): Promise<ProducerProc> {
   const name = `producer-${index}`;
   // #27: its pods push to the agent on its host, which forwards to the central collector.
-  const agent = opts.pushTopology === 'agent' ? await startAgent(s, name, signal) : null;
+  const agent = opts.pushTopology === 'agent' ? await startPushAgent(s, name, signal) : null;
   const direct = agent?.udp ?? collectorAddress(s, opts.transport);
   if (!direct) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
   // Every path goes through the producer's relays when the stack must be partitionable (relays.ts) — never
@@ -61,7 +61,7 @@ export async function startProducer(
       baseUrl: '',
       podIds: podIdsOf(name, pods),
       handle: String(child.pid),
-      ...(agent ? { agentUrl: agent.url } : {}),
+      ...(agent ? { pushAgentUrl: agent.url } : {}),
     },
     child,
     pods,
@@ -113,7 +113,7 @@ async function shrinkTo(s: ProcessStack, producers: number, opts: ProducerOption
     const p = s.producers.pop()!;
     await terminate(p.child.pid);
     await p.relays?.close();
-    await stopAgent(s, p.member.name);
+    await stopPushAgent(s, p.member.name);
     rmSync(join(s.sdDir, `${p.member.name}.json`), { force: true });
   }
 }

@@ -1,9 +1,9 @@
 import { LabError } from '@pushpull/common';
 import type { ProbeSample, RuntimeKind } from '../core/record.ts';
-import type { AgentCost, AgentReading, AgentRecordPart } from '../core/record-agents.ts';
+import type { PushAgentCost, PushAgentReading, PushAgentRecordPart } from '../core/record-push-agents.ts';
 import { abortableSleep, mapLimit } from '../core/time.ts';
-import { readAgent } from '../probe/agents.ts';
-import { AGENT_FLUSH_MS, agentNameOf } from '../runtime/agent-args.ts';
+import { readPushAgent } from '../probe/push-agents.ts';
+import { PUSH_AGENT_FLUSH_MS, pushAgentNameOf } from '../runtime/push-agent-args.ts';
 import type { ProducerMember } from '../runtime/types.ts';
 import type { RunContext } from './context.ts';
 
@@ -12,7 +12,7 @@ import type { RunContext } from './context.ts';
 // what they hold, and the record's part: the final readings and each agent host's CPU and RSS.
 
 /** The runtimes that run the agent tier (the process runtime; docker and swarm: not yet). */
-export function agentTopologyOn(kind: RuntimeKind): 'agent' {
+export function pushAgentTopologyOn(kind: RuntimeKind): 'agent' {
   if (kind !== 'process')
     throw new LabError(
       'LAB_ERR_CONFIG',
@@ -25,8 +25,8 @@ export function agentTopologyOn(kind: RuntimeKind): 'agent' {
 const READ_TIMEOUT_MS = 800;
 
 /** Reads every agent once a second until stopped; keeps each one's last answer. */
-export class AgentWatch {
-  readonly last = new Map<string, AgentReading>();
+export class PushAgentWatch {
+  readonly last = new Map<string, PushAgentReading>();
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private readonly until: number;
@@ -55,7 +55,7 @@ export class AgentWatch {
     this.busy = true;
     try {
       await mapLimit(this.agents(), 8, async ({ name, url }) => {
-        const r = await readAgent(name, url, READ_TIMEOUT_MS, signal).catch(() => null);
+        const r = await readPushAgent(name, url, READ_TIMEOUT_MS, signal).catch(() => null);
         if (r === null) return;
         const peak = Math.max(r.queuePeakPoints, this.last.get(name)?.queuePeakPoints ?? 0);
         this.last.set(name, { ...r, queuePeakPoints: peak });
@@ -67,23 +67,23 @@ export class AgentWatch {
 
   private agents(): { name: string; url: string }[] {
     return this.members().flatMap((m) =>
-      m.agentUrl ? [{ name: agentNameOf(m.name), url: m.agentUrl }] : [],
+      m.pushAgentUrl ? [{ name: pushAgentNameOf(m.name), url: m.pushAgentUrl }] : [],
     );
   }
 
   /** Every agent's reading, marked dead when it was not running at the end. */
-  readings(dead: ReadonlySet<string>): AgentReading[] {
+  readings(dead: ReadonlySet<string>): PushAgentReading[] {
     return this.agents().map(
       ({ name }) =>
         ({
-          ...(this.last.get(name) ?? emptyReading(name)),
+          ...(this.last.get(name) ?? emptyPushReading(name)),
           alive: !dead.has(name),
-        }) satisfies AgentReading,
+        }) satisfies PushAgentReading,
     );
   }
 }
 
-function emptyReading(name: string): AgentReading {
+function emptyPushReading(name: string): PushAgentReading {
   return {
     name,
     readAtMs: null,
@@ -108,7 +108,7 @@ function emptyReading(name: string): AgentReading {
 }
 
 /** The live agents hold nothing (received = forwarded + dropped). */
-const drained = (rs: readonly AgentReading[]) =>
+const drained = (rs: readonly PushAgentReading[]) =>
   rs.every(
     (r) =>
       !r.alive ||
@@ -123,30 +123,30 @@ const drained = (rs: readonly AgentReading[]) =>
  * Collect, agent tier: wait (≤ 20 s) until every live agent has forwarded what it holds, then keep the final
  * readings on the context for the accounting.
  */
-export async function collectAgents(ctx: RunContext): Promise<void> {
-  const w = ctx.agents;
+export async function collectPushAgents(ctx: RunContext): Promise<void> {
+  const w = ctx.pushAgents;
   if (!w) return;
   w.stop();
-  const deadline = Date.now() + 20_000 + 2 * AGENT_FLUSH_MS;
-  let readings: AgentReading[] = [];
+  const deadline = Date.now() + 20_000 + 2 * PUSH_AGENT_FLUSH_MS;
+  let readings: PushAgentReading[] = [];
   for (let i = 0; i < 100; i++) {
     await w.tick(ctx.signal);
     readings = w.readings(new Set(await ctx.runtime.dead()));
     if (drained(readings) || Date.now() > deadline) break;
     await abortableSleep(500, ctx.signal);
   }
-  ctx.agentReadings = readings;
+  ctx.pushAgentReadings = readings;
   if (!drained(readings))
     ctx.notes.push('agents: a live agent still held orders 20 s after quiesce (counted in flight)');
 }
 
 /** CPU cores (mean over the open → quiesce) and peak RSS of each agent, from the probe's per-process reads. */
-export function agentCosts(
+export function pushAgentCosts(
   samples: readonly ProbeSample[],
   names: readonly string[],
   fromMs: number,
   toMs: number,
-): AgentCost[] {
+): PushAgentCost[] {
   const inWindow = samples.filter((s) => s.tMs >= fromMs && s.tMs <= toMs);
   return names.map((name) => {
     const cpu = inWindow.filter((s) => s.cpu?.[name] !== undefined);
@@ -166,39 +166,39 @@ export function agentCosts(
 }
 
 /** The record's agents part (absent with the central topology). */
-export function agentRecordPart(
+export function pushAgentRecordPart(
   ctx: RunContext,
   samples: readonly ProbeSample[],
   t0: number,
-): AgentRecordPart {
-  if (ctx.config.pushTopology !== 'agent' || ctx.agentReadings === null) return {};
-  const readings = ctx.agentReadings;
+): PushAgentRecordPart {
+  if (ctx.config.pushTopology !== 'agent' || ctx.pushAgentReadings === null) return {};
+  const readings = ctx.pushAgentReadings;
   const to = ctx.collected.quiesceAtMs || Date.now();
   return {
-    agents: {
+    pushAgents: {
       readings,
-      cost: agentCosts(
+      cost: pushAgentCosts(
         samples,
         readings.map((r) => r.name),
         t0,
         to,
       ),
-      flushIntervalMs: AGENT_FLUSH_MS,
+      flushIntervalMs: PUSH_AGENT_FLUSH_MS,
     },
   };
 }
 
 /** The agent tier: the pods' datagrams were received by the agents, not the central collector. */
-export function agentDatagrams(ctx: RunContext): void {
-  if (ctx.agentReadings === null) return;
-  ctx.collected.collectorUdpPackets = ctx.agentReadings.reduce((s, r) => s + r.datagrams, 0);
+export function pushAgentDatagrams(ctx: RunContext): void {
+  if (ctx.pushAgentReadings === null) return;
+  ctx.collected.collectorUdpPackets = ctx.pushAgentReadings.reduce((s, r) => s + r.datagrams, 0);
 }
 
 /** Start, agent tier: read the agents' books every second from the fleet's start. */
-export function watchAgents(ctx: RunContext, maxDurationMs: number): void {
+export function watchPushAgents(ctx: RunContext, maxDurationMs: number): void {
   if (ctx.config.pushTopology !== 'agent') return;
-  ctx.agents = new AgentWatch(() => ctx.members, maxDurationMs);
-  ctx.agents.start();
+  ctx.pushAgents = new PushAgentWatch(() => ctx.members, maxDurationMs);
+  ctx.pushAgents.start();
 }
 
 /**
@@ -206,7 +206,7 @@ export function watchAgents(ctx: RunContext, maxDurationMs: number): void {
  * no measure of them (it reads 0: the datagram-loss detector would see every datagram missing). Left out
  * (null) in the record's samples; the agents' own socket drops count as `agent-rcvbuf`.
  */
-export function agentSamples(ctx: RunContext, samples: ProbeSample[]): ProbeSample[] {
+export function pushAgentSamples(ctx: RunContext, samples: ProbeSample[]): ProbeSample[] {
   if (ctx.config.pushTopology !== 'agent') return samples;
   return samples.map((s) => (s.collector ? { ...s, collector: { ...s.collector, packetsUdp: null } } : s));
 }

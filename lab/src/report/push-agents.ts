@@ -7,8 +7,8 @@ import type { Table } from './table.ts';
 
 const n = (v: number) => Math.round(v).toLocaleString('en-US');
 
-export function agentsTable(r: RunRecord): Table | null {
-  const a = r.agents;
+export function pushAgentsTable(r: RunRecord): Table | null {
+  const a = r.pushAgents;
   if (!a || a.readings.length === 0) return null;
   const cost = new Map(a.cost.map((c) => [c.name, c]));
   const rows = a.readings.map((x) => {

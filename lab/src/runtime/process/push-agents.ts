@@ -1,6 +1,6 @@
 import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
-import { agentFlags, agentNameOf } from '../agent-args.ts';
+import { pushAgentFlags, pushAgentNameOf } from '../push-agent-args.ts';
 import { terminate, waitForListening } from './children.ts';
 import { addrToUrl, type ProcessStack, START_TIMEOUT_MS, spawnIn, writeLabJson } from './state.ts';
 
@@ -8,7 +8,7 @@ import { addrToUrl, type ProcessStack, START_TIMEOUT_MS, spawnIn, writeLabJson }
 // StatsD over UDP and its HTTP), forwarding to the central collector's OTLP receiver. It is a base child
 // (`agent-<i>` in s.base): stopped, reaped, CPU- and RSS-read and checked for death with the stack.
 
-export interface StartedAgent {
+export interface StartedPushAgent {
   name: string;
   /** HOST:PORT its pods push StatsD to. */
   udp: string;
@@ -30,19 +30,19 @@ function testOnlyAgentArgs(): string[] {
 }
 
 /** Starts the agent of `producer-<i>` and waits for its listening line. */
-export async function startAgent(
+export async function startPushAgent(
   s: ProcessStack,
   producerName: string,
   signal?: AbortSignal,
-): Promise<StartedAgent> {
+): Promise<StartedPushAgent> {
   const otlp = s.collectorStatsd?.otlp;
   if (!otlp)
     throw new LabError('LAB_ERR_CONFIG', 'push topology agent: the central collector has no OTLP receiver');
-  const name = agentNameOf(producerName);
+  const name = pushAgentNameOf(producerName);
   const child = spawnIn(s, name, process.execPath, [
     paths(s.root).collectorMain,
     ...['--statsd-udp', '127.0.0.1:0', '--statsd-tcp', 'off', '--http', '127.0.0.1:0', '--otlp-http', 'off'],
-    ...agentFlags(`http://${otlp}/v1/metrics`, s.opts?.collectorFlags ?? []),
+    ...pushAgentFlags(`http://${otlp}/v1/metrics`, s.opts?.collectorFlags ?? []),
     ...testOnlyAgentArgs(),
   ]);
   s.base.set(name, child);
@@ -59,8 +59,8 @@ export async function startAgent(
 }
 
 /** Stops the agent of a producer that was stopped (scale down). */
-export async function stopAgent(s: ProcessStack, producerName: string): Promise<void> {
-  const name = agentNameOf(producerName);
+export async function stopPushAgent(s: ProcessStack, producerName: string): Promise<void> {
+  const name = pushAgentNameOf(producerName);
   const child = s.base.get(name);
   if (!child) return;
   await terminate(child.pid);

@@ -5,13 +5,13 @@ export const PUSH_TOPOLOGIES = ['central', 'agent'] as const;
 export type PushTopology = (typeof PUSH_TOPOLOGIES)[number];
 
 /** The burst config's part about the push topology. */
-export interface AgentTopologyConfig {
+export interface PushTopologyConfig {
   /** --push-topology: every pod to the central collector, or through an agent per producer host (absent = central). */
   pushTopology?: PushTopology;
 }
 
 /** Loss causes of the agent tier (lab/README.md "Loss by cause"). */
-export type AgentCauseName =
+export type PushAgentCauseName =
   | 'agent-rcvbuf'
   | 'agent-refused'
   | 'agent-queue-full'
@@ -19,7 +19,7 @@ export type AgentCauseName =
   | 'agent-died';
 
 /** One agent's books as the lab read them: its last reading (a dead agent's: the last before it died). */
-export interface AgentReading {
+export interface PushAgentReading {
   /** `agent-<i>`, beside `producer-<i>` on the same host. */
   name: string;
   /** Epoch ms of the reading (null: never read). */
@@ -50,7 +50,7 @@ export interface AgentReading {
 }
 
 /** Per agent host: what the agent cost over the burst (the seed's "operational complexity" in numbers). */
-export interface AgentCost {
+export interface PushAgentCost {
   name: string;
   /** Cores, mean over the burst (CPU seconds between the open and quiesce / seconds). */
   cpuCores: number | null;
@@ -59,6 +59,6 @@ export interface AgentCost {
 }
 
 /** The run record's part about the agents (absent with the central topology). */
-export interface AgentRecordPart {
-  agents?: { readings: AgentReading[]; cost: AgentCost[]; flushIntervalMs: number };
+export interface PushAgentRecordPart {
+  pushAgents?: { readings: PushAgentReading[]; cost: PushAgentCost[]; flushIntervalMs: number };
 }

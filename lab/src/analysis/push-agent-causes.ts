@@ -1,5 +1,5 @@
 import type { LossCause } from '../core/record.ts';
-import type { AgentReading } from '../core/record-agents.ts';
+import type { PushAgentReading } from '../core/record-push-agents.ts';
 import { attributeLoss, type CauseEstimate, inFlight } from './causes.ts';
 
 // #27: loss by cause on the push path through collector agents (--push-topology agent). Pods send StatsD
@@ -9,7 +9,7 @@ import { attributeLoss, type CauseEstimate, inFlight } from './causes.ts';
 // or at the central receiver (refused points). The agents' books count orders exactly (their tally of the
 // `orders` counter by stage); a dead agent's books are its last reading before it died. Pure.
 
-export interface AgentLossInput {
+export interface PushAgentLossInput {
   lost: number;
   pushMode: 'per-event' | 'buffered' | 'aggregated' | 'off';
   /** Ledger totals. */
@@ -18,7 +18,7 @@ export interface AgentLossInput {
   datagrams: number;
   sendErrors: number;
   /** Every agent's last reading (alive: at the end of the run; dead: the last before it died). */
-  agents: readonly AgentReading[];
+  agents: readonly PushAgentReading[];
   /** Orders the central collector holds (the path's delivered). */
   delivered: number;
   /** Points the central collector's OTLP receiver refused, by reason. */
@@ -28,10 +28,10 @@ export interface AgentLossInput {
 }
 
 const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
-const sumOf = (xs: readonly AgentReading[], f: (a: AgentReading) => number) =>
+const sumOf = (xs: readonly PushAgentReading[], f: (a: PushAgentReading) => number) =>
   xs.reduce((s, a) => s + f(a), 0);
 /** What an agent had received of the orders but not forwarded nor dropped (pending or queued). */
-export const heldBy = (a: AgentReading) =>
+export const pushAgentHeld = (a: PushAgentReading) =>
   Math.max(
     0,
     a.orders.received -
@@ -42,7 +42,7 @@ export const heldBy = (a: AgentReading) =>
   );
 
 /** Before and at the agents: send errors, their sockets' drops, their refusals (datagrams and lines → orders). */
-function beforeForwarding(p: AgentLossInput): CauseEstimate[] {
+function beforeForwarding(p: PushAgentLossInput): CauseEstimate[] {
   const perDatagram = p.datagrams > 0 ? p.ordersPushed / p.datagrams : 0;
   const perLine = p.pushMode === 'aggregated' ? (p.pushEvents > 0 ? p.ordersPushed / p.pushEvents : 0) : 1;
   const opd = perDatagram.toFixed(3);
@@ -83,12 +83,12 @@ function beforeForwarding(p: AgentLossInput): CauseEstimate[] {
  * central collector still took in (in flight); the rest is unexplained — e.g. what pods sent to an agent
  * after it died, or what it received between its last reading and its death.
  */
-export function agentLossCauses(p: AgentLossInput): LossCause[] {
+export function pushAgentLossCauses(p: PushAgentLossInput): LossCause[] {
   const dead = p.agents.filter((a) => !a.alive);
   const live = p.agents.filter((a) => a.alive);
   const full = sumOf(p.agents, (a) => a.orders.droppedQueueFull);
   const failed = sumOf(p.agents, (a) => a.orders.droppedForwardFailed + a.orders.droppedTooLarge);
-  const died = sumOf(dead, heldBy);
+  const died = sumOf(dead, pushAgentHeld);
   const estimates: CauseEstimate[] = [
     ...beforeForwarding(p),
     {
@@ -121,12 +121,12 @@ export function agentLossCauses(p: AgentLossInput): LossCause[] {
       countedBy: `${fmt(points)} points refused by the central collector's OTLP receiver (${reason}): the orders the agents forwarded but it did not count (${fmt(unstored)}), split by refused points`,
       estimate: true,
     });
-  const held = sumOf(live, heldBy);
+  const held = sumOf(live, pushAgentHeld);
   if (held > 0)
     estimates.push({
       cause: 'in-flight',
       orders: held,
-      countedBy: `still held by ${live.filter((a) => heldBy(a) > 0).length} live agent(s) at the end (received, not yet forwarded: pending flush or queued)`,
+      countedBy: `still held by ${live.filter((a) => pushAgentHeld(a) > 0).length} live agent(s) at the end (received, not yet forwarded: pending flush or queued)`,
       estimate: false,
     });
   estimates.push(...inFlight(p.centralStillRising));

@@ -1,5 +1,5 @@
 import { httpText } from '../core/http.ts';
-import type { AgentReading } from '../core/record-agents.ts';
+import type { PushAgentReading } from '../core/record-push-agents.ts';
 import { transportNamed } from '../core/transports.ts';
 import { parseExposition } from './exposition.ts';
 
@@ -20,9 +20,9 @@ const KEEP = new Set([
 ]);
 
 /** An agent's books from its self-metrics text, read at `readAtMs`. */
-export function agentReadingOf(name: string, text: string, readAtMs: number): AgentReading {
+export function pushAgentReadingOf(name: string, text: string, readAtMs: number): PushAgentReading {
   const samples = parseExposition(text, (n) => KEEP.has(n));
-  const r: AgentReading = {
+  const r: PushAgentReading = {
     name,
     readAtMs,
     alive: true,
@@ -43,7 +43,7 @@ export function agentReadingOf(name: string, text: string, readAtMs: number): Ag
     retries: 0,
     queuePeakPoints: 0,
   };
-  const stage: Record<string, keyof AgentReading['orders']> = {
+  const stage: Record<string, keyof PushAgentReading['orders']> = {
     received: 'received',
     aggregated: 'aggregated',
     forwarded: 'forwarded',
@@ -98,12 +98,12 @@ export function agentReadingOf(name: string, text: string, readAtMs: number): Ag
 }
 
 /** Reads one agent (throws when it does not answer in time). */
-export async function readAgent(
+export async function readPushAgent(
   name: string,
   url: string,
   timeoutMs: number,
   signal?: AbortSignal,
-): Promise<AgentReading> {
+): Promise<PushAgentReading> {
   const text = await httpText(`${url}/metrics/self`, { timeoutMs, ...(signal ? { signal } : {}) });
-  return agentReadingOf(name, text, Date.now());
+  return pushAgentReadingOf(name, text, Date.now());
 }

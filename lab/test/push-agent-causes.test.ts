@@ -3,22 +3,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { agentLossCauses, heldBy } from '../src/analysis/agent-causes.ts';
 import { causeText } from '../src/analysis/causes.ts';
-import { agentCosts } from '../src/burst/agents.ts';
+import { pushAgentHeld, pushAgentLossCauses } from '../src/analysis/push-agent-causes.ts';
 import { parseBurstFlags } from '../src/burst/flags.ts';
+import { pushAgentCosts } from '../src/burst/push-agents.ts';
 import type { LossCause, ProbeSample } from '../src/core/record.ts';
-import type { AgentReading } from '../src/core/record-agents.ts';
+import type { PushAgentReading } from '../src/core/record-push-agents.ts';
 import { pushLabel } from '../src/core/transports.ts';
-import { agentReadingOf } from '../src/probe/agents.ts';
+import { pushAgentReadingOf } from '../src/probe/push-agents.ts';
 
 const sum = (cs: readonly LossCause[]) => cs.reduce((a, c) => a + c.orders, 0);
 const byCause = (cs: readonly LossCause[]) => Object.fromEntries(cs.map((c) => [c.cause, c.orders]));
 
 function agent(
   name: string,
-  o: Partial<AgentReading['orders']> & { alive?: boolean; drops?: number; refused?: Record<string, number> },
-): AgentReading {
+  o: Partial<PushAgentReading['orders']> & {
+    alive?: boolean;
+    drops?: number;
+    refused?: Record<string, number>;
+  },
+): PushAgentReading {
   return {
     name,
     readAtMs: 1,
@@ -57,7 +61,7 @@ describe('agent tier: loss by cause', () => {
     name: string;
     lost: number;
     delivered: number;
-    agents: AgentReading[];
+    agents: PushAgentReading[];
     over?: Partial<typeof base>;
     want: Record<string, number>;
   }[] = [
@@ -126,7 +130,7 @@ describe('agent tier: loss by cause', () => {
   ];
   for (const c of cases)
     it(c.name, () => {
-      const cs = agentLossCauses({
+      const cs = pushAgentLossCauses({
         ...base,
         ...c.over,
         lost: c.lost,
@@ -155,7 +159,7 @@ describe('agent tier: loss by cause', () => {
         fc.integer({ min: -1000, max: 200_000 }),
         (rs, lost) => {
           const agents = rs.map((r, i) => agent(`agent-${i}`, r));
-          const cs = agentLossCauses({ ...base, lost, delivered: 0, agents });
+          const cs = pushAgentLossCauses({ ...base, lost, delivered: 0, agents });
           assert.equal(sum(cs), Math.max(0, lost));
           assert.ok(cs.every((c) => c.orders >= 0));
         },
@@ -163,12 +167,12 @@ describe('agent tier: loss by cause', () => {
     );
   });
 
-  it('heldBy: received − forwarded − dropped, never below 0', () => {
+  it('pushAgentHeld: received − forwarded − dropped, never below 0', () => {
     assert.equal(
-      heldBy(agent('a', { received: 10, forwarded: 4, droppedQueueFull: 1, droppedForwardFailed: 2 })),
+      pushAgentHeld(agent('a', { received: 10, forwarded: 4, droppedQueueFull: 1, droppedForwardFailed: 2 })),
       3,
     );
-    assert.equal(heldBy(agent('a', { received: 1, forwarded: 4 })), 0);
+    assert.equal(pushAgentHeld(agent('a', { received: 1, forwarded: 4 })), 0);
   });
 });
 
@@ -195,7 +199,7 @@ describe("an agent's books from its /metrics/self", () => {
     '',
   ].join('\n');
   it('reads every stage, drop and refusal', () => {
-    const r = agentReadingOf('agent-0', text, 5);
+    const r = pushAgentReadingOf('agent-0', text, 5);
     assert.deepEqual(r.orders, {
       received: 1000,
       aggregated: 990,
@@ -212,7 +216,7 @@ describe("an agent's books from its /metrics/self", () => {
     assert.equal(r.pointsRefused, 5);
     assert.equal(r.retries, 4);
     assert.equal(r.queuePeakPoints, 12);
-    assert.equal(heldBy(r), 50);
+    assert.equal(pushAgentHeld(r), 50);
   });
 });
 
@@ -248,7 +252,7 @@ describe('agent cost per host', () => {
     const s = (tMs: number, cpu: number, rss: number) =>
       ({ tMs, cpu: { 'agent-0': cpu }, rss: { 'agent-0': rss } }) as unknown as ProbeSample;
     const samples = [s(0, 1, 10), s(1000, 1.1, 30), s(3000, 1.5, 20), s(9000, 9, 99)];
-    assert.deepEqual(agentCosts(samples, ['agent-0', 'agent-1'], 1000, 3000), [
+    assert.deepEqual(pushAgentCosts(samples, ['agent-0', 'agent-1'], 1000, 3000), [
       { name: 'agent-0', cpuCores: 0.2, rssPeakBytes: 30 },
       { name: 'agent-1', cpuCores: null, rssPeakBytes: null },
     ]);
