@@ -1,4 +1,5 @@
 import type { LossCause, LossCauseName } from '../core/record.ts';
+import { AGENT_CAUSE_TEXT } from '../core/record-agents.ts';
 import { type Transport, transportOf } from '../core/transports.ts';
 
 // Loss by cause (DESIGN.md "Ground truth and loss accounting"). Every lost order gets exactly one cause and
@@ -28,6 +29,7 @@ export const CAUSE_TEXT: Record<LossCauseName, string> = {
   'agent-forward-failed':
     'dropped by the agent: forwarding to the central collector failed after its retries',
   'agent-died': 'received by an agent that died before forwarding it',
+  ...AGENT_CAUSE_TEXT, // #29: the agent tier's (remote-write-pending, …)
 };
 
 /** One candidate cause with a raw (possibly fractional, possibly too large) order count. */

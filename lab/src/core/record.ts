@@ -1,4 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
+import type * as A from './record-agents.ts';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
 import type { PushAgentCauseName, PushAgentRecordPart, PushTopologyConfig } from './record-push-agents.ts';
 import type {
@@ -42,7 +43,7 @@ export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
-export interface BurstConfig extends OpenConfig, PushTopologyConfig {
+export interface BurstConfig extends OpenConfig, A.AgentConfigPart, PushTopologyConfig {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -151,7 +152,7 @@ export type Phase =
   | 'collect'
   | 'done';
 
-export interface ProbeSample {
+export interface ProbeSample extends A.AgentSamplePart {
   /** Epoch ms at the start of the tick. */
   tMs: number;
   phase: Phase;
@@ -197,6 +198,7 @@ export type LossCauseName =
   | 'receiver-refused'
   | 'unverified'
   | 'unexplained'
+  | A.AgentLossCauseName
   | PushAgentCauseName;
 
 export interface LossCause {
@@ -339,7 +341,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord extends OpenRecordPart, PushAgentRecordPart {
+export interface RunRecord extends OpenRecordPart, A.AgentRecordPart, PushAgentRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.
@@ -374,8 +376,7 @@ export interface RunRecord extends OpenRecordPart, PushAgentRecordPart {
   budgets?: Record<PathName, PathBudget>;
   /** run@2: alerts that fired during the burst (a burst injects no fault, so each is a page the open cost). */
   falsePages?: FalsePage[];
-  /** run@2 */
-  pullResolution?: PullResolution | null;
+  pullResolution?: PullResolution | null; // run@2
   /** run@3: per component, the plan, who enforced it and what was used against it. */
   resources?: Partial<Record<ResourceComponent, ResourceRecord>>;
   /** run@3: did the load generator keep up with the profile? */

@@ -27,6 +27,11 @@ const BASE_COLOURS: Record<LossCauseName, string> = {
   'agent-queue-full': '#c5b0d5',
   'agent-forward-failed': '#f7b6d2',
   'agent-died': '#c7c7c7',
+  // #29: the agent tier's causes, in the pull-side blues and greens.
+  'remote-write-pending': '#6baed6',
+  'remote-write-failed': '#08519c',
+  'remote-write-dropped': '#3182bd',
+  'wal-corrupt': '#74c476',
 };
 /** Refusal reasons get shades of the collector's orange, stable per reason name. */
 const REFUSED_SHADES = ['#ff7f0e', '#ffbb78', '#e6550d', '#fdae6b', '#a63603'];

@@ -47,6 +47,7 @@ function pathsOf(name: string): PathName[] {
   if (name === 'prometheus') return ['pull'];
   if (name === 'prometheus-push') return ['push'];
   if (name.startsWith('agent-')) return ['push']; // #27: a host's collector agent
+  if (/^prometheus-agent-\d+$/.test(name)) return ['pull']; // #29: a pull agent
   return name.startsWith('producer') ? ['pull', 'push'] : [];
 }
 

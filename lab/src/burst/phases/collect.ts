@@ -3,6 +3,7 @@ import type { PullResolution } from '../../core/record.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
 import { allProducers, type RunContext } from '../context.ts';
 import { collectPushAgents, pushAgentDatagrams } from '../push-agents.ts';
+import { agentsFinal } from './agents-final.ts';
 import { pullDelivered } from './pull-totals.ts';
 import { storedSeries } from './stored-series.ts';
 
@@ -13,6 +14,7 @@ export async function collect(ctx: RunContext): Promise<void> {
   const { collected, signal } = ctx;
   await ctx.setPhase('collect');
   collected.ledgers = await allProducers(ctx.members, (c) => c.ledger(signal));
+  await agentsFinal(ctx); // #29: the agents' own state at the cut-off (before the central store is asked)
   await pullDelivered(ctx);
   collected.pullResolution = await pullResolution(ctx);
   await storedSeries(ctx);
