@@ -14,7 +14,9 @@ export function healthSource(t: ProbeTargets): ProbeSource {
       const dead = await t.dead();
       s.dead = dead;
       // A further pull replica that died is recorded (a failure signal of pull) but the pair goes on (#28).
-      const fatal = dead.filter((name) => !t.survivable?.has(name));
+      // #27: a host's collector agent that dies is a push-path failure the run measures (agent-died), not
+      // the lab failing: the run goes on.
+      const fatal = dead.filter((n) => !t.survivable?.has(n) && !/^agent-\d+$/.test(n));
       if (fatal.length > 0 && !ctx.fatal) ctx.stopRun(await componentsStopped(t, fatal));
     },
   };
