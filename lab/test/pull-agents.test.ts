@@ -23,6 +23,7 @@ import {
   remoteWriteLag,
 } from '../src/probe/agents.ts';
 import { REMOTE_WRITE_RECEIVER_FLAG, renderArgs, stackComponents } from '../src/runtime/components.ts';
+import { pullBudgets } from '../src/runtime/docker/agents.ts';
 import { agentPrometheusConfig, agentSpec } from '../src/runtime/pull-agents.ts';
 import { series, T0 } from './fixtures.ts';
 
@@ -101,6 +102,22 @@ describe('pull agents: description and configuration', () => {
     assert.equal(pullLabel({ pullTopology: 'agent' }), 'pull (agents → remote_write)');
     assert.equal(pullLabel({}), 'pull (Prometheus scrape)');
   });
+});
+
+describe('pull agents on an engine runtime: the budget split', () => {
+  const cases: [number, number | null, number | null][] = [
+    [1, 0.225, 0.225],
+    [2, 0.225, 0.113],
+    [4, 0.225, 0.056],
+  ];
+  for (const [n, central, each] of cases)
+    it(`${n} agent(s): central ${central} cores, each agent ${each}`, () => {
+      const b = pullBudgets({ cpus: 0.45, cpuset: '1', memoryBytes: 4 * 2 ** 30 }, n);
+      assert.equal(b.central.cpus, central);
+      assert.equal(b.agent.cpus, each);
+      assert.equal(b.central.memoryBytes, 2 * 2 ** 30);
+      assert.ok(b.central.cpus! + n * b.agent.cpus! <= 0.45 + 0.001 * n, 'never more than pull’s budget');
+    });
 });
 
 describe('pull agents: --pull-topology', () => {

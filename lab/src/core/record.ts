@@ -199,8 +199,7 @@ export type LossCauseName =
   | 'export-queued'
   | 'receiver-refused'
   | 'unverified'
-  | 'unexplained'
-  | A.AgentLossCauseName;
+  | 'unexplained';
 
 export interface LossCause {
   /** A LossCauseName, or `collector-refused:<reason>`. */
