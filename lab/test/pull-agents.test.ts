@@ -22,10 +22,11 @@ import {
   podsScrapedAfter,
   remoteWriteLag,
 } from '../src/probe/agents.ts';
+import { renderMarkdown } from '../src/report/render.ts';
 import { REMOTE_WRITE_RECEIVER_FLAG, renderArgs, stackComponents } from '../src/runtime/components.ts';
 import { pullBudgets } from '../src/runtime/docker/agents.ts';
 import { agentPrometheusConfig, agentSpec } from '../src/runtime/pull-agents.ts';
-import { series, T0 } from './fixtures.ts';
+import { CONFIG, record, series, T0 } from './fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SOURCE = readFileSync(join(ROOT, 'prometheus', 'prometheus.yml'), 'utf8');
@@ -401,5 +402,42 @@ describe('pull agents: failure signals', () => {
       f.map((x) => [x.path, x.signal]),
       [['pull', 'died:prometheus-agent-1']],
     );
+  });
+});
+
+describe('pull agents in the report', () => {
+  it('one row per agent with its queue at the end and its cost, then the central store', () => {
+    const r = record({
+      config: { ...CONFIG, pullTopology: 'agent' },
+      pullAgents: {
+        topology: 'agent',
+        agents: [
+          {
+            name: 'prometheus-agent-0',
+            host: 'producer-0',
+            pods: 5,
+            final: agent({ samplesIn: 5000, samplesSent: 4200, samplesPending: 800, highestSentTs: 88 }),
+            scrapedAfterQuiesce: 5,
+            cpuCores: 0.071,
+            rssMaxBytes: 140 * 2 ** 20,
+          },
+        ],
+        central: {
+          name: 'prometheus',
+          cpuCores: 0.3,
+          rssMaxBytes: null,
+          receiver: { ok: 90, throttled: 2, errors: 1, refused: 0 },
+        },
+        budget: 'one budget for pull',
+      },
+    });
+    const md = renderMarkdown(r);
+    assert.match(
+      md,
+      /\| prometheus-agent-0 \(producer-0, 5 pods\) \| 5,000 \| 4,200 \| 800 \/ 12\.0 s \| 0 \/ 0 \/ 0 \| 0\.071 \|/,
+    );
+    assert.match(md, /\| prometheus \(central store\) \|.*90 writes ok.*429: 2, 5xx: 1/);
+    assert.match(md, /one budget for pull/);
+    assert.doesNotMatch(renderMarkdown(record()), /pull agent/);
   });
 });
