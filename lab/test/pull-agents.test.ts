@@ -262,6 +262,20 @@ describe('pull agents: loss by cause from the agents’ own counters (sums exact
       { 'remote-write-pending': 40, unexplained: 0 },
     ],
     [
+      "in the central store after quiesce (its up) while the agent's queue still held its last orders (shards reorder series)",
+      [pod({ pod: 'a', stored: 70 }), pod({ pod: 'b', stored: 95, scrapedByAgent: null })],
+      { 'prometheus-agent-0': agent({ samplesPending: 12_509, highestSentTs: 75 }) },
+      false,
+      { 'remote-write-pending': 35, unexplained: 0 },
+    ],
+    [
+      'in the central store after quiesce, the agent drained: not stored',
+      [pod({ pod: 'a', stored: 70 })],
+      { 'prometheus-agent-0': agent() },
+      false,
+      { 'not-stored': 30, unexplained: 0 },
+    ],
+    [
       'given up on a non-recoverable error',
       [pod({ pod: 'a', stored: 10, scrapedAfterQuiesce: false })],
       { 'prometheus-agent-0': agent({ samplesFailed: 77 }) },
