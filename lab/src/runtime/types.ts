@@ -16,7 +16,14 @@ export interface StackOptions {
   workDir: string;
   scrapeIntervalMs: number;
   /** Extra Prometheus scrape settings for the producers job (e.g. sample_limit, body_size_limit). */
-  producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number; off?: boolean };
+  producerScrape?: {
+    sampleLimit?: number;
+    bodySizeLimit?: string;
+    scrapeTimeoutMs?: number;
+    off?: boolean;
+    /** A stack reused across runs (#25): `instance` = the pod, so a restarted pod keeps its series. */
+    stableInstance?: boolean;
+  };
   withNodeExporter: boolean;
   /**
    * Extra collector flags (its limits: --max-series, --max-series-bytes, …), appended to its command on

@@ -3,7 +3,9 @@ import { hostMemory } from '../../core/host.ts';
 import { planLines } from '../../core/resources.ts';
 import { ProbeLoop } from '../../probe/loop.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
+import type { ProducerOptions } from '../../runtime/types.ts';
 import type { RunContext } from '../context.ts';
+import { readReuseBaseline } from './reuse.ts';
 import { selfCheckStart } from './self-check.ts';
 import { warmupLimitMs } from './warmup.ts';
 
@@ -17,9 +19,10 @@ function minHostMemAvailable(): number {
 
 export async function start(ctx: RunContext): Promise<void> {
   const { config, runtime, deps, progress, signal } = ctx;
-  const reaped = await deps.factory
-    .reap(deps.keepRunIds)
-    .catch((e: Error) => [`(reaper failed: ${e.message})`]);
+  // A shared stack was reaped (if at all) by the run that brought it up.
+  const reaped = deps.stack
+    ? []
+    : await deps.factory.reap(deps.keepRunIds).catch((e: Error) => [`(reaper failed: ${e.message})`]);
   if (reaped.length > 0) progress.note(`removed leftovers of earlier runs: ${reaped.join(', ')}`);
   await ctx.setPhase('start', `${runtime.kind} runtime, work dir ${ctx.workDir}`);
   if (config.resources)
@@ -28,7 +31,7 @@ export async function start(ctx: RunContext): Promise<void> {
     );
   checkPullTopology(ctx);
   ctx.endpoints = await runtime.up({
-    runId: ctx.runId,
+    runId: deps.stack?.runId ?? ctx.runId,
     workDir: ctx.workDir,
     scrapeIntervalMs: config.scrapeIntervalMs,
     // A runtime without node-exporter reads the kernel's UDP counters from the collector itself.
@@ -44,7 +47,15 @@ export async function start(ctx: RunContext): Promise<void> {
   });
   ctx.checkFatal();
   await selfCheckStart(ctx);
-  ctx.members = await runtime.scale(config.producers, {
+  if (deps.stack?.reused) ctx.reuse = await readReuseBaseline(ctx);
+  ctx.members = await runtime.scale(config.producers, producerOptions(config));
+  ctx.fleetStartMs = Date.now();
+  startProbe(ctx);
+}
+
+/** The fleet's options (a shared stack's teardown scales to 0 with them). */
+export function producerOptions(config: RunContext['config']): ProducerOptions {
+  return {
     podsPerProducer: config.podsPerProducer,
     totalPods: config.pods,
     seed: config.seed,
@@ -56,9 +67,7 @@ export async function start(ctx: RunContext): Promise<void> {
     flushIntervalMs: config.flushIntervalMs,
     fleetPods: config.fleetPods,
     ...(config.testClockSkew ? { testClockSkew: config.testClockSkew } : {}),
-  });
-  ctx.fleetStartMs = Date.now();
-  startProbe(ctx);
+  };
 }
 
 /**
@@ -66,9 +75,12 @@ export async function start(ctx: RunContext): Promise<void> {
  * sample_limit of prometheus/prometheus.yml (50,000 per pod, a cautious team's limit for compose users) to
  * none (0), as it lifts the collector's caps: by default neither path has a limit the other has not.
  */
-function producerScrape(ctx: RunContext): { producerScrape: { sampleLimit: number; off?: boolean } } {
+function producerScrape(ctx: RunContext): {
+  producerScrape: { sampleLimit: number; off?: boolean; stableInstance?: boolean };
+} {
   const off = ctx.config.pull === false;
-  return { producerScrape: { sampleLimit: ctx.sampleLimit ?? 0, ...(off ? { off: true } : {}) } };
+  const stable = ctx.deps.stack ? { stableInstance: true } : {};
+  return { producerScrape: { sampleLimit: ctx.sampleLimit ?? 0, ...(off ? { off: true } : stable) } };
 }
 
 /** Probes every second from here to teardown; each sample goes to the progress output. */
