@@ -2,7 +2,7 @@ import { describeError } from '@pushpull/common';
 import { httpText } from '../../core/http.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
 import type { RunContext } from '../context.ts';
-import { lastSamples, type ReuseState, rebase, STORED_RULE_LOOKBACK_MS } from '../reuse.ts';
+import { lingeringOf, type ReuseState, rebase, STORED_RULE_LOOKBACK_MS } from '../reuse.ts';
 
 // A run on a shared stack (deps.stack, burst/reuse.ts): before its fleet starts, what the stack holds from
 // earlier runs — the collector's counters, the pull store's last samples of earlier pods — and, before the
@@ -26,14 +26,18 @@ export async function readReuseBaseline(ctx: RunContext): Promise<ReuseState> {
   let lingering: ReuseState['lingering'] = [];
   if (ctx.config.pull !== false)
     try {
-      const m = await ctx
-        .prom(30_000)
-        .matrix(
-          `orders_total{job="producers"}[${STORED_RULE_LOOKBACK_MS / 1000}s]`,
-          floorMs / 1000,
+      const prom = ctx.prom(30_000);
+      const lookback = `[${STORED_RULE_LOOKBACK_MS / 1000}s]`;
+      const at = floorMs / 1000;
+      const [sums, up] = await Promise.all([
+        prom.vector(
+          `sum by (pod) (last_over_time(orders_total{job="producers"}${lookback}))`,
+          at,
           ctx.signal,
-        );
-      lingering = lastSamples(m, floorMs);
+        ),
+        prom.matrix(`up{job="producers"}${lookback}`, at, ctx.signal),
+      ]);
+      lingering = lingeringOf(sums, up, floorMs);
     } catch (e) {
       ctx.signal.throwIfAborted();
       ctx.notes.push(
@@ -41,7 +45,7 @@ export async function readReuseBaseline(ctx: RunContext): Promise<ReuseState> {
       );
     }
   ctx.notes.push(
-    `shared stack (capacity, #25): Prometheus, the collector and the Pushgateway were kept up from an earlier run; this run read only what it produced — the collector's counters less their values before its fleet started (${collectorBaseline?.orders?.toLocaleString('en-US') ?? 'unread'} orders), Prometheus windows from ${new Date(floorMs).toISOString()} on, and ${lingering.length} earlier pod series taken out of pull's stored total (baseline read in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    `shared stack (capacity, #25): Prometheus, the collector and the Pushgateway were kept up from an earlier run; this run read only what it produced — the collector's counters less their values before its fleet started (${collectorBaseline ? (collectorBaseline.orders ?? 0).toLocaleString('en-US') : 'unread'} orders), Prometheus windows from ${new Date(floorMs).toISOString()} on, and ${lingering.length} earlier pods' stored orders taken out of pull's stored total while the rule still sums them (baseline read in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
   );
   return { floorMs, collectorBaseline, lingering };
 }
