@@ -45,7 +45,7 @@ export async function readReuseBaseline(ctx: RunContext): Promise<ReuseState> {
       );
     }
   ctx.notes.push(
-    `shared stack (capacity, #25): Prometheus, the collector and the Pushgateway were kept up from an earlier run; this run read only what it produced — the collector's counters less their values before its fleet started (${collectorBaseline ? (collectorBaseline.orders ?? 0).toLocaleString('en-US') : 'unread'} orders), Prometheus windows from ${new Date(floorMs).toISOString()} on, and ${lingering.length} earlier pods' stored orders taken out of pull's stored total while the rule still sums them (baseline read in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    `shared stack (capacity, #25): Prometheus, the collector and the Pushgateway were kept up from an earlier run; this run read only what it produced — the collector's counters less their values before its fleet started (${collectorBaseline ? (collectorBaseline.orders ?? 0).toLocaleString('en-US') : 'unread'} orders), Prometheus windows from ${new Date(floorMs).toISOString()} on, and ${lingering.length} earlier pods' stored orders taken out of pull's stored total while the rule still sums them (baseline read in ${((Date.now() - t0) / 1000).toFixed(1)} s); not rebased: the collector's gauges (series held, active sources), alert state and Prometheus' memory carry earlier runs'`,
   );
   return { floorMs, collectorBaseline, lingering };
 }
