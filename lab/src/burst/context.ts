@@ -25,6 +25,7 @@ import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { containerPrometheusConfig } from '../runtime/prometheus-config.ts';
 import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
 import { type Budget, budgetOf } from './budgets.ts';
+import type { AgentFinal } from './phases/agents-final.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
 import type { ReuseState } from './reuse.ts';
 
@@ -104,6 +105,8 @@ export interface Collected {
   pullResolution: PullResolution | null;
   /** Each path's stored orders over the burst (a range query after the run), for visibility. */
   stored: Partial<Record<'pull' | 'push', StoredSeries>>;
+  /** #29: every pull agent at the cut-off (`--pull-topology agent`; absent otherwise). */
+  agents?: AgentFinal[];
 }
 
 /** Effective producer scrape timeout: the source config's timeout, capped by the interval (as derived). */

@@ -95,7 +95,7 @@ export function derivePrometheusConfig(sourceYaml: string, opts: DeriveOptions):
   };
 }
 
-function parseSource(sourceYaml: string): Obj {
+export function parseSource(sourceYaml: string): Obj {
   let doc: unknown;
   try {
     doc = parse(sourceYaml);
@@ -107,7 +107,7 @@ function parseSource(sourceYaml: string): Obj {
 }
 
 /** The `global` block with the run's interval, and the timeout and evaluation interval that follow from it. */
-function deriveGlobal(
+export function deriveGlobal(
   doc: Obj,
   interval: number,
 ): { global: Obj; interval: number; timeout: number; evaluation: number } {
@@ -137,7 +137,7 @@ function resolveRuleFiles(doc: Obj, sourceDir: string): string[] {
 }
 
 /** One scrape job rewritten for this run: local targets, the run's sd dir, interval and producer limits. */
-function deriveJob(raw: unknown, opts: DeriveOptions, interval: number, timeout: number): Obj {
+export function deriveJob(raw: unknown, opts: DeriveOptions, interval: number, timeout: number): Obj {
   if (!isObj(raw)) throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: scrape_configs entry not a mapping');
   const job = { ...raw };
   const name = String(job.job_name);

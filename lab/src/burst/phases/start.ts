@@ -1,3 +1,4 @@
+import { LabError } from '@pushpull/common';
 import { hostMemory } from '../../core/host.ts';
 import { planLines } from '../../core/resources.ts';
 import { ProbeLoop } from '../../probe/loop.ts';
@@ -28,6 +29,7 @@ export async function start(ctx: RunContext): Promise<void> {
     progress.note(
       `resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources, config.store ?? 'shared').join('\n  ')}`,
     );
+  checkPullTopology(ctx);
   ctx.endpoints = await runtime.up({
     runId: deps.stack?.runId ?? ctx.runId,
     workDir: ctx.workDir,
@@ -37,6 +39,7 @@ export async function start(ctx: RunContext): Promise<void> {
     collectorFlags: ctx.budget.collectorFlags,
     ...(config.resources ? { resources: config.resources } : {}),
     store: config.store ?? 'shared',
+    ...(config.pullTopology ? { pullTopology: config.pullTopology } : {}),
     ...producerScrape(ctx),
     log: (m) => progress.note(m),
     persistent: false,
@@ -99,6 +102,9 @@ function startProbe(ctx: RunContext): void {
       dead: () => runtime.dead(),
       ...(runtime.logs ? { logs: (n: string) => runtime.logs!(n) } : {}),
       scrapeIntervalMs: config.scrapeIntervalMs,
+      ...(config.pullTopology === 'agent' && runtime.pullAgents
+        ? { agents: () => runtime.pullAgents!() }
+        : {}),
     },
     {
       maxDurationMs:
@@ -113,4 +119,18 @@ function startProbe(ctx: RunContext): void {
     });
   ctx.probe = probe;
   probe.start();
+}
+
+/** #29: a runtime that cannot run pull agents refuses `--pull-topology agent` rather than run the central one. */
+function checkPullTopology(ctx: RunContext): void {
+  if (ctx.config.pullTopology === 'agent' && !ctx.runtime.pullAgents)
+    throw new LabError(
+      'LAB_ERR_CONFIG',
+      `--pull-topology agent: the ${ctx.runtime.kind} runtime cannot run pull agents yet (use --runtime process or docker)`,
+      { runtime: ctx.runtime.kind },
+    );
+  if (ctx.config.pullTopology === 'agent')
+    ctx.notes.push(
+      `pull topology agent: a Prometheus in agent mode per producer host scrapes that host's pods and remote-writes to pull's store (prometheus, --web.enable-remote-write-receiver); ${ctx.runtime.kind === 'process' ? "the agents share pull's budget (the prometheus cgroup: the central store and every agent)" : "pull's budget split: the central store half, the agents the other half in equal shares (docker limits each container)"}`,
+    );
 }
