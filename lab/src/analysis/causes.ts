@@ -23,6 +23,12 @@ export const CAUSE_TEXT: Record<LossCauseName, string> = {
   'receiver-refused': "refused by the collector's OTLP receiver",
   unverified: 'could not be verified (Prometheus did not answer for its producer)',
   unexplained: 'not explained by any measured cause',
+  'agent-rcvbuf': "dropped by the kernel on the agent's socket (its receive buffer was full)",
+  'agent-refused': 'refused by the agent (a line it could not take)',
+  'agent-queue-full': 'dropped by the agent: its forward queue was full',
+  'agent-forward-failed':
+    'dropped by the agent: forwarding to the central collector failed after its retries',
+  'agent-died': 'received by an agent that died before forwarding it',
   ...AGENT_CAUSE_TEXT, // #29: the agent tier's (remote-write-pending, …)
 };
 

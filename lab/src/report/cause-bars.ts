@@ -22,6 +22,11 @@ const BASE_COLOURS: Record<LossCauseName, string> = {
   'receiver-refused': '#ff7f0e',
   unverified: '#aec7e8',
   unexplained: '#7f7f7f',
+  'agent-rcvbuf': '#ff9896',
+  'agent-refused': '#ffbb78',
+  'agent-queue-full': '#c5b0d5',
+  'agent-forward-failed': '#f7b6d2',
+  'agent-died': '#c7c7c7',
   // #29: the agent tier's causes, in the pull-side blues and greens.
   'remote-write-pending': '#6baed6',
   'remote-write-failed': '#08519c',

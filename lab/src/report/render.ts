@@ -16,6 +16,7 @@ import {
   visibilityTable,
 } from './loss-tables.ts';
 import { coverageTable, storesTable } from './observer.ts';
+import { pushAgentsTable } from './push-agents.ts';
 import { resourcesTable, shortfallNote } from './resources.ts';
 import { REPORT_CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
@@ -160,8 +161,9 @@ function visibilityBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: 
 function resourcesBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: (s: string) => T[]): T[] {
   const t = resourcesTable(r);
   const sf = shortfallNote(r);
-  if (!t && !sf) return text(`This record (${r.schema}) has no resource budgets.`);
-  return [...table(t), ...(sf ? text(sf) : [])];
+  const agents = pushAgentsTable(r); // #27: each agent host's CPU and RSS
+  if (!t && !sf && !agents) return text(`This record (${r.schema}) has no resource budgets.`);
+  return [...table(t), ...table(agents), ...(sf ? text(sf) : [])];
 }
 
 export function htmlTable(t: Table | null): string {
