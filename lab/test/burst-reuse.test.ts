@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   type LingeringSeries,
-  lastSamples,
   lingeringAt,
+  lingeringOf,
   type Rebasable,
   rebase,
   rebaseCollector,
@@ -111,20 +111,28 @@ describe('lingering: earlier pods in the stored rule until its lookback passes',
   for (const [u, want] of cases)
     it(`at ${u} ms: ${want}`, () => assert.equal(lingeringAt(lingering, current, u), want));
 
-  it('lastSamples keeps each series’ last sample before the floor, values as numbers', () => {
-    const m = [
+  it('lingeringOf: per pod, the sum of its last values and its last successful scrape before the floor', () => {
+    const sums = [
+      { metric: { pod: 'a' }, value: [10, '1500'] as [number, string] },
+      { metric: { pod: 'b' }, value: [10, '30'] as [number, string] },
+      { metric: { pod: 'c' }, value: [10, 'NaN'] as [number, string] },
+    ];
+    const up = [
       {
         metric: { pod: 'a' },
         values: [
-          [8, '5'],
-          [9, '6'],
-          [12, '1'],
+          [8, '1'],
+          [9, '0'], // its last scrape failed: the values are those of 8 s
+          [12, '1'], // after the floor: this run's
         ] as [number, string][],
       },
-      { metric: { pod: 'b' }, values: [[11, '3']] as [number, string][] },
-      { metric: { pod: 'c' }, values: [[9.5, 'NaN']] as [number, string][] },
+      { metric: { pod: 'b' }, values: [[7.5, '1']] as [number, string][] },
+      { metric: { pod: 'c' }, values: [[9.5, '1']] as [number, string][] },
     ];
-    assert.deepEqual(lastSamples(m, 10_000), [{ pod: 'a', tMs: 9_000, value: 6 }]);
+    assert.deepEqual(lingeringOf(sums, up, 10_000), [
+      { pod: 'a', tMs: 8_000, value: 1500 },
+      { pod: 'b', tMs: 7_500, value: 30 },
+    ]);
   });
 });
 

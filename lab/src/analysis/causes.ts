@@ -1,5 +1,5 @@
 import type { LossCause, LossCauseName } from '../core/record.ts';
-import { AGENT_CAUSE_TEXT } from '../core/record-agents.ts';
+import { AGENT_CAUSE_TEXT, type AgentLossCauseName } from '../core/record-agents.ts';
 import { type Transport, transportOf } from '../core/transports.ts';
 
 // Loss by cause (DESIGN.md "Ground truth and loss accounting"). Every lost order gets exactly one cause and
@@ -8,7 +8,7 @@ import { type Transport, transportOf } from '../core/transports.ts';
 // `unexplained` — listed, never hidden. Pure.
 
 /** The fixed cause list (docs: lab/README.md "Loss by cause"). `collector-refused` carries `:<reason>`. */
-export const CAUSE_TEXT: Record<LossCauseName, string> = {
+export const CAUSE_TEXT: Record<LossCauseName | AgentLossCauseName, string> = {
   'kernel-rcvbuf': "dropped by the kernel (the collector's receive buffer was full)",
   'send-error': 'failed to send at the producer',
   'collector-refused': 'refused by the collector',

@@ -65,7 +65,7 @@ export const BURST_FLAGS: FlagSpecs = {
     env: 'LAB_PULL_TOPOLOGY',
     default: 'central',
     choices: [...PULL_TOPOLOGIES],
-    help: "central: pull's Prometheus scrapes every pod; agent: a Prometheus in agent mode per producer host scrapes that host's pods and remote-writes to pull's Prometheus (#29; process runtime)",
+    help: "central: pull's Prometheus scrapes every pod; agent: a Prometheus in agent mode per producer host scrapes that host's pods and remote-writes to pull's Prometheus (#29; process and docker runtimes)",
   },
   'collector-rcvbuf': {
     kind: 'string',

@@ -100,17 +100,30 @@ export function lingeringAt(
   return sum;
 }
 
-/** The last sample before the floor of each series of a range query's matrix (values as Prometheus sends them). */
-export function lastSamples(
-  matrix: readonly { metric: Record<string, string>; values: readonly [number, string][] }[],
+/**
+ * Earlier pods' part of the stored rule, per pod (pure): the sum of its series' last values before the floor
+ * (`sums`: sum by (pod) (last_over_time(orders_total[1m])) at the floor — one value per pod, not its
+ * thousands of series), lingering from its last successful scrape before the floor (`up`: the raw samples
+ * of up[1m] — one series per pod; every series of a pod carries that scrape's timestamp).
+ */
+export function lingeringOf(
+  sums: readonly { metric: Record<string, string>; value: [number, string] }[],
+  up: readonly { metric: Record<string, string>; values: readonly [number, string][] }[],
   floorMs: number,
 ): LingeringSeries[] {
+  const lastUp = new Map<string, number>();
+  for (const s of up)
+    for (const [t, v] of s.values) {
+      const pod = s.metric.pod ?? '';
+      if (t * 1000 < floorMs && Number(v) === 1 && t * 1000 > (lastUp.get(pod) ?? -1))
+        lastUp.set(pod, t * 1000);
+    }
   const out: LingeringSeries[] = [];
-  for (const s of matrix) {
-    let last: [number, string] | null = null;
-    for (const v of s.values) if (v[0] * 1000 < floorMs && (last === null || v[0] > last[0])) last = v;
-    const value = last ? Number(last[1]) : Number.NaN;
-    if (last && Number.isFinite(value)) out.push({ pod: s.metric.pod ?? '', tMs: last[0] * 1000, value });
+  for (const s of sums) {
+    const pod = s.metric.pod ?? '';
+    const value = Number(s.value[1]);
+    const tMs = lastUp.get(pod);
+    if (tMs !== undefined && Number.isFinite(value)) out.push({ pod, tMs, value });
   }
   return out;
 }

@@ -199,7 +199,6 @@ export type LossCauseName =
   | 'receiver-refused'
   | 'unverified'
   | 'unexplained'
-  | A.AgentLossCauseName
   | PushAgentCauseName;
 
 export interface LossCause {

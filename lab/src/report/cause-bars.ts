@@ -1,5 +1,6 @@
 import { causeText } from '../analysis/causes.ts';
 import type { LossCauseName, PathName, RunRecord } from '../core/record.ts';
+import type { AgentLossCauseName } from '../core/record-agents.ts';
 import { pathCauses, pathLabel } from './loss-tables.ts';
 import { compact, escapeXml } from './svg.ts';
 
@@ -7,7 +8,7 @@ import { compact, escapeXml } from './svg.ts';
 // scale (the larger loss fills the width) so the two paths compare at a glance, and every cause the same
 // colour on every bar and in every report. Pure SVG; each segment carries a <title> as its tooltip.
 
-const BASE_COLOURS: Record<LossCauseName, string> = {
+const BASE_COLOURS: Record<LossCauseName | AgentLossCauseName, string> = {
   'kernel-rcvbuf': '#d62728',
   'send-error': '#9467bd',
   'collector-refused': '#ff7f0e',
