@@ -23,7 +23,7 @@ import {
   nodePullCell,
   nodePushCell,
 } from '../src/drill/modes/node-cells.ts';
-import { requireNodes, restartOf } from '../src/drill/modes/node-fault.ts';
+import { instanceMatcher, requireNodes, restartOf } from '../src/drill/modes/node-fault.ts';
 import {
   type SwarmSample,
   swarmTimeline,
@@ -466,4 +466,26 @@ describe('`nodes down` after a lab killed -9 mid-run: its swarm proxy', () => {
   ];
   for (const [what, alive, want] of cases)
     it(what, () => assert.deepEqual(deadLabProxies(ps, alive, 'box'), want));
+});
+
+describe("the node's targets as a PromQL matcher", () => {
+  // PromQL string literals take Go's escapes (\\ and \" — as JSON's): a bare \. is a parse error, and the
+  // query then answered nothing (the first e2e run: "up never 0").
+  const cases: [string, string[], string[], string[]][] = [
+    [
+      'two addresses, dots literal',
+      ['10.0.1.5:9100', '10.0.1.6:9100'],
+      ['10.0.1.5:9100', '10.0.1.6:9100'],
+      ['10x0.1.5:9100', '10.0.1.5:91000', '10.0.1.7:9100'],
+    ],
+    ['one address', ['10.0.3.14:9100'], ['10.0.3.14:9100'], ['10.0.3.1:9100']],
+  ];
+  for (const [what, instances, match, miss] of cases)
+    it(what, () => {
+      const m = /^instance=~"(.*)"$/.exec(instanceMatcher(instances));
+      assert.ok(m);
+      const re = new RegExp(`^(?:${JSON.parse(`"${m[1]}"`) as string})$`);
+      for (const x of match) assert.ok(re.test(x), x);
+      for (const x of miss) assert.ok(!re.test(x), x);
+    });
 });

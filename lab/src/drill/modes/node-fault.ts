@@ -85,8 +85,12 @@ const newestOf = (tasks: readonly ApiTask[], serviceId: string) =>
     .filter((t) => t.ServiceID === serviceId)
     .sort((a, b) => (b.CreatedAt ?? '').localeCompare(a.CreatedAt ?? ''))[0];
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const instanceSel = (v: Victim) => `instance=~"${[...v.instances].map(escapeRe).join('|')}"`;
+/** A PromQL matcher for exactly these instances: regex-escaped, then escaped again for the string literal. */
+export function instanceMatcher(instances: Iterable<string>): string {
+  const re = [...instances].map((i) => i.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return `instance=~"${re.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+const instanceSel = (v: Victim) => instanceMatcher(v.instances);
 
 async function findVictim(
   stack: Stack,
