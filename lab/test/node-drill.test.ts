@@ -185,6 +185,7 @@ const account: NodeAccount = {
   emittedPush: 1000,
   storedPush: 750,
   how: 'ledgers',
+  pushHow: '; 30 orders the 1 replacement task(s) pushed subtracted',
 };
 
 describe('node drill cells', () => {
@@ -234,6 +235,9 @@ describe('node drill cells', () => {
       // What swarm did is in each path's cell, as the grid and the HTML show it.
       assert.match(pull.detail, /swarm \(restart policy any\)/);
       assert.match(push.detail, new RegExp(`node ${f.kind === 'loss' ? 'lost' : 'cut off'}`));
+      // What was subtracted from the collector's count is the push path's, never said of pull.
+      assert.match(push.detail, /\(ledgers; 30 orders the 1 replacement task\(s\) pushed subtracted\)/);
+      assert.doesNotMatch(pull.detail, /subtracted/);
       assert.match(cellText(pull), /lost 100 \(10\.0%\)/);
       assert.equal(cellOutcome(push).tone, push.detectedAfterS === null ? 'bad' : 'warn');
     });

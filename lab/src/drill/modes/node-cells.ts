@@ -24,8 +24,10 @@ export interface NodeAccount {
   storedPull: number;
   emittedPush: number;
   storedPush: number;
-  /** How the numbers were read (the ledger source, what was subtracted), for the cell's detail. */
+  /** How the numbers were read (the ledger source), for the cells' detail. */
   how: string;
+  /** The push path's own part of it (what was subtracted from the collector's count). */
+  pushHow?: string;
 }
 
 export interface NodeFacts {
@@ -77,7 +79,7 @@ export function nodePushCell(v: Variant, f: NodeFacts, d: NodeDetection, a: Node
     signal,
     lostCount: lost,
     lostPct: pct(lost, a.emittedPush),
-    detail: `node ${what(f.kind)}: ${a.emittedPush} orders pushed by its pods, ${a.storedPush} counted by the collector for them (${a.how}); ${f.swarm}`,
+    detail: `node ${what(f.kind)}: ${a.emittedPush} orders pushed by its pods, ${a.storedPush} counted by the collector for them (${a.how}${a.pushHow ?? ''}); ${f.swarm}`,
   };
 }
 

@@ -261,7 +261,10 @@ async function accountPartition(
     storedPull: await storedPull(stack, v),
     emittedPush: final.ordersPushed,
     storedPush: Math.max(0, collector - replPushed),
-    how: `the node's ledgers read inside it over \`docker exec\` at the end of the cut${missing ? ` (${missing} unreadable)` : ''}${repl.length ? `; ${replPushed} orders the ${repl.length} replacement task(s) pushed for the same pods subtracted` : ''}`,
+    how: `the node's ledgers read inside it over \`docker exec\` at the end of the cut${missing ? ` (${missing} unreadable)` : ''}`,
+    pushHow: repl.length
+      ? `; ${replPushed} orders the ${repl.length} replacement task(s) pushed for the same pods subtracted`
+      : '',
   };
 }
 
