@@ -75,7 +75,10 @@ describe('loss accounting', () => {
       pullDeliveredByPodQuery(200, 'producer-0', ['producer-0-p1', 'a.b"c']),
       'sum by (pod) (max_over_time(orders_total{job="producers",container="producer-0",pod=~"producer-0-p1|a\\\\.b\\"c"}[200s]))',
     );
-    assert.equal(scrapedAfterQuery(12.5, 'p'), 'timestamp(up{job="producers",container="p"} == 1) > 12.500');
+    assert.equal(
+      scrapedAfterQuery(12.5, 'p'),
+      '(timestamp(up{job="producers",container="p"}) > 12.500) and (up{job="producers",container="p"} == 1)',
+    );
     assert.equal(
       overSampleLimitQuery(30, 200, 'p'),
       'max_over_time(scrape_samples_scraped{job="producers",container="p"}[30s]) > 200',

@@ -184,6 +184,12 @@ describe('burst --runtime process --pods 20 --duration 60 (integration)', { time
     assert.match(r.paths.pull.deliveredFrom, /^prometheus \(pull's store\)/);
     assert.equal(r.observer?.visibility?.pull.store, 'prometheus');
     assert.equal(r.observer?.visibility?.push.store, 'prometheus-push');
+    // The shared store's note ("push's data lands in pull's Prometheus") is false here (a run of 23:30 said it).
+    assert.ok(r.config.resources, 'the run has a resource plan (the note is written with one)');
+    assert.ok(
+      !r.environment.notes?.some((n) => /lands in pull's Prometheus/.test(n)),
+      'no shared-store note',
+    );
     assert.match(r.paths.push.visibility?.method ?? '', /pushpull:push_orders:stored in prometheus-push/);
     assert.match(r.paths.pull.visibility?.method ?? '', /pushpull:pull_orders:stored in prometheus /);
     // Both stores ran and answered the observer: each one's own /metrics, each path's stored orders.

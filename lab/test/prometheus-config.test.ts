@@ -99,6 +99,24 @@ describe('process runtime Prometheus config, derived from prometheus/prometheus.
     assert.equal(o.producerScrapeTimeoutMs, 5000);
   });
 
+  it('a reused stack (#25): instance = the pod, so a restarted pod keeps its series; --pull off still drops all', () => {
+    const producers = (ps: object) =>
+      (
+        parse(derivePrometheusConfig(source, { ...opts, producerScrape: ps }).yaml) as {
+          scrape_configs: (Job & { relabel_configs?: unknown })[];
+        }
+      ).scrape_configs.find((j) => j.job_name === 'producers')!;
+    const cases: [object, unknown][] = [
+      [{}, undefined],
+      [{ stableInstance: true }, [{ source_labels: ['pod'], target_label: 'instance' }]],
+      [
+        { stableInstance: true, off: true },
+        [{ source_labels: ['__address__'], regex: '.*', action: 'drop' }],
+      ],
+    ];
+    for (const [ps, want] of cases) assert.deepEqual(producers(ps).relabel_configs, want, JSON.stringify(ps));
+  });
+
   it('node-exporter off keeps the job without targets', () => {
     const o = derivePrometheusConfig(source, {
       ...opts,
@@ -114,6 +132,10 @@ describe('process runtime Prometheus config, derived from prometheus/prometheus.
     for (const [name, cfg] of [
       ['derived-2s.yml', d.yaml],
       ['derived-15s.yml', derivePrometheusConfig(source, { ...opts, scrapeIntervalMs: 15_000 }).yaml],
+      [
+        'derived-stable-instance.yml',
+        derivePrometheusConfig(source, { ...opts, producerScrape: { stableInstance: true } }).yaml,
+      ],
       [
         'derived-no-node.yml',
         derivePrometheusConfig(source, {

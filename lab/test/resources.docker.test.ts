@@ -34,9 +34,9 @@ describe('docker runtime: resources as HostConfig (e2e)', { timeout: 120_000 }, 
       '--runtime',
       'docker',
       '--pods',
-      '2',
+      '3',
       '--pods-per-producer',
-      '1',
+      '2',
       '--node-exporter',
       'off',
       '--cpus',
@@ -53,8 +53,20 @@ describe('docker runtime: resources as HostConfig (e2e)', { timeout: 120_000 }, 
     const ids = (await run('docker', ['ps', '-q', '--filter', `label=pushpull.lab=${runId}`])).stdout
       .split('\n')
       .filter(Boolean);
-    containers = JSON.parse((await run('docker', ['inspect', ...ids])).stdout) as Inspected[];
+    containers = await inspect(ids);
   });
+
+  async function inspect(ids: string[]): Promise<Inspected[]> {
+    return JSON.parse((await run('docker', ['inspect', ...ids])).stdout) as Inspected[];
+  }
+  async function producerContainers(): Promise<Inspected[]> {
+    const ids = (await run('docker', ['ps', '-q', '--filter', `label=pushpull.lab=${runId}`])).stdout
+      .split('\n')
+      .filter(Boolean);
+    return (await inspect(ids))
+      .filter((x) => x.Config.Labels['pushpull.producer'] !== undefined)
+      .sort((a, b) => a.Name.localeCompare(b.Name));
+  }
 
   after(async () => {
     if (existsSync(join(stateDir, 'state.json'))) await cli('down');
@@ -80,13 +92,26 @@ describe('docker runtime: resources as HostConfig (e2e)', { timeout: 120_000 }, 
       );
     });
 
-  it('the two producer containers share the producers budget (0.25 cores and 512 MiB each, core 0)', () => {
-    const ps = containers.filter((x) => x.Config.Labels['pushpull.producer'] !== undefined);
-    assert.equal(ps.length, 2);
-    for (const x of ps)
-      assert.deepEqual(
-        [x.HostConfig.NanoCpus, x.HostConfig.CpusetCpus, x.HostConfig.Memory],
-        [0.25e9, '0', 512 * 2 ** 20],
-      );
+  it('the two producer containers share the producers budget: CPU by pods (2 + 1 of 3), memory evenly, core 0', () => {
+    const ps = containers
+      .filter((x) => x.Config.Labels['pushpull.producer'] !== undefined)
+      .sort((a, b) => a.Name.localeCompare(b.Name));
+    assert.deepEqual(
+      ps.map((x) => [x.HostConfig.NanoCpus, x.HostConfig.CpusetCpus, x.HostConfig.Memory]),
+      [
+        [0.333e9, '0', 512 * 2 ** 20],
+        [0.166e9, '0', 512 * 2 ** 20],
+      ],
+    );
+  });
+
+  it('scale 4 (2 + 2): the kept producer is updated live to its new share, the resized one restarted with it', async () => {
+    const r = await cli('scale', '4');
+    assert.equal(r.code, 0, `scale exited ${r.code}: ${r.stdout}${r.stderr}`);
+    const ps = await producerContainers();
+    assert.deepEqual(
+      ps.map((x) => x.HostConfig.NanoCpus),
+      [0.25e9, 0.25e9],
+    );
   });
 });

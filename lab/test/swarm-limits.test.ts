@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
 import { defaultPlan, type ResourcePlan } from '../src/core/resources.ts';
-import { checkSwarmFit, engineEnforcement, swarmLimits } from '../src/runtime/resource-limits.ts';
+import { checkSwarmFit, engineEnforcement, podShareOf, swarmLimits } from '../src/runtime/resource-limits.ts';
 import { composeServices, observerSpecs, producerSpec } from '../src/runtime/swarm/specs.ts';
 import { ROOT } from './cli-helpers.ts';
 
@@ -84,4 +84,28 @@ describe('swarm resource limits', () => {
     assert.match(e.collector.note ?? '', /cpuset .* unenforced/);
     assert.equal(e.lab.enforcedBy, 'unenforced');
   });
+});
+
+describe('podShareOf: a producer container CPU in proportion to its pods (docker fleet)', () => {
+  const budget = { cpus: 0.8, cpuset: '0', memoryBytes: 4 * GiB };
+  const cases: [string, number[], number[]][] = [
+    ['60 pods at 50 per producer (the default burst): 50 + 10', [50, 10], [0.666, 0.133]],
+    ['even fleet', [50, 50], [0.4, 0.4]],
+    ['one producer', [7], [0.8]],
+  ];
+  for (const [name, pods, cpus] of cases)
+    it(name, () => {
+      const shares = pods.map((_, i) => podShareOf(budget, pods, i));
+      assert.deepEqual(
+        shares.map((s) => s.cpus),
+        cpus,
+      );
+      assert.ok(
+        shares.reduce((a, s) => a + s.cpus!, 0) <= budget.cpus + 1e-9,
+        'shares sum within the budget',
+      );
+      for (const s of shares) assert.equal(s.memoryBytes, Math.floor(budget.memoryBytes / pods.length));
+    });
+  it('no CPU budget: nothing to split', () =>
+    assert.equal(podShareOf({ cpus: null, cpuset: null, memoryBytes: null }, [3, 1], 0).cpus, null));
 });

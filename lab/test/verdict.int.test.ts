@@ -48,6 +48,9 @@ describe('--series-budget: both paths get the same budget; the loss is named as 
 
   it('#24 --store shared: both paths read from the one Prometheus, coverage recorded', () => {
     assert.equal(r.config.store, 'shared');
+    assert.ok(
+      r.environment.notes?.some((n) => /--store shared: push's data lands in pull's Prometheus/.test(n)),
+    );
     assert.equal(r.observer?.visibility?.pull.store, 'prometheus');
     assert.equal(r.observer?.visibility?.push.store, 'prometheus');
     assert.match(r.paths.push.visibility?.method ?? '', /pushpull:push_orders:stored in prometheus /);

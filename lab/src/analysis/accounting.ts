@@ -76,7 +76,9 @@ export function scrapedAfterQuery(afterS: number, container?: string): string {
     container === undefined
       ? 'up{job="producers"}'
       : `up{job="producers",container="${escLabel(container)}"}`;
-  return `timestamp(${sel} == 1) > ${afterS.toFixed(3)}`;
+  // timestamp() of a selector is the sample's time; of an expression (`up == 1`) it is the evaluation time
+  // (Prometheus 2.42, measured 2026-12-07), which made every pod up at its last scrape count as scraped after.
+  return `(timestamp(${sel}) > ${afterS.toFixed(3)}) and (${sel} == 1)`;
 }
 
 /** Pods that exposed more samples than `limit` in a scrape during the window (sample_limit discards those). */

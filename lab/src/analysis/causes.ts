@@ -1,4 +1,5 @@
 import type { LossCause, LossCauseName } from '../core/record.ts';
+import { AGENT_CAUSE_TEXT } from '../core/record-agents.ts';
 import { type Transport, transportOf } from '../core/transports.ts';
 
 // Loss by cause (DESIGN.md "Ground truth and loss accounting"). Every lost order gets exactly one cause and
@@ -22,6 +23,7 @@ export const CAUSE_TEXT: Record<LossCauseName, string> = {
   'receiver-refused': "refused by the collector's OTLP receiver",
   unverified: 'could not be verified (Prometheus did not answer for its producer)',
   unexplained: 'not explained by any measured cause',
+  ...AGENT_CAUSE_TEXT, // #29: the agent tier's (remote-write-pending, …)
 };
 
 /** One candidate cause with a raw (possibly fractional, possibly too large) order count. */

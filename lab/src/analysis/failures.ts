@@ -1,4 +1,5 @@
 import type { FirstFailure, ProbeSample } from '../core/record.ts';
+import { centralRefused, remoteWriteBehind, shardsAtMax } from './failures/agents.ts';
 import { alertsFiring } from './failures/alerts.ts';
 import { collectorUnresponsive, componentsDied, prometheusUnresponsive } from './failures/components.ts';
 import type { Detection, Detector, FailureOptions } from './failures/detection.ts';
@@ -43,6 +44,9 @@ const DETECTORS: readonly Detector[] = [
   failedScrapes,
   sampleLimit,
   intervalStretch,
+  remoteWriteBehind, // #29: the pull agents' remote write
+  shardsAtMax,
+  centralRefused,
   ruleEvaluationMissed,
   prometheusUnresponsive,
   collectorUnresponsive,

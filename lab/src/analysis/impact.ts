@@ -26,6 +26,13 @@ export function causeOfSignal(signal: string): string | null {
     case 'interval-stretch':
     case 'prometheus-unresponsive':
       return 'prometheus-overloaded';
+    case 'remote-write-behind': // #29
+    case 'remote-write-shards-max':
+    case 'remote-write-retried':
+      return 'remote-write-pending';
+    case 'remote-write-failed':
+    case 'remote-write-refused':
+      return 'remote-write-failed';
     default:
       return null;
   }

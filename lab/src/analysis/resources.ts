@@ -1,4 +1,5 @@
 import type { BurstConfig, ProbeSample } from '../core/record.ts';
+import { isAgentName } from '../core/record-agents.ts';
 import {
   type Enforcement,
   type GeneratorShortfall,
@@ -25,7 +26,15 @@ function quantile(xs: number[], q: number): number | null {
 
 /** Cumulative CPU seconds of a component at a sample: the budget counters, else the runtime's per-pid reading. */
 function cpuAt(s: ProbeSample, c: ResourceComponent): number | null {
-  return s.resources?.[c]?.cpuSeconds ?? s.cpu?.[c] ?? null;
+  return s.resources?.[c]?.cpuSeconds ?? perPid(s.cpu, c);
+}
+
+/** A component's per-pid reading; pull's (`prometheus`) includes its agents' (#29: pull's pipeline). */
+function perPid(rec: Record<string, number> | null | undefined, c: ResourceComponent): number | null {
+  if (!rec) return null;
+  let v = rec[c] ?? null;
+  if (c === 'prometheus') for (const [k, x] of Object.entries(rec)) if (isAgentName(k)) v = (v ?? 0) + x;
+  return v;
 }
 
 /** Cores used in each probe second of the window. */
@@ -82,7 +91,7 @@ export function resourceRecords(
     const counters = samples.map((s) => s.resources?.[c]).filter((x) => x != null);
     const peaks = [
       ...counters.map((x) => x.memoryPeakBytes ?? x.memoryBytes ?? 0),
-      ...samples.map((s) => s.rss?.[c] ?? 0),
+      ...samples.map((s) => perPid(s.rss, c) ?? 0),
     ];
     const ooms = counters.map((x) => x.oomKills).filter((x): x is number => x !== null);
     const e = enforcement?.[c] ?? {

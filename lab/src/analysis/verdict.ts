@@ -41,6 +41,12 @@ const SIGNAL_PHRASES: Record<string, string> = {
   'interval-stretch': 'Prometheus fell behind its scrape interval',
   'prometheus-unresponsive': 'Prometheus stopped answering queries',
   'collector-unresponsive': 'the collector stopped answering',
+  // #29: pull through per-host agents
+  'remote-write-behind': "an agent's remote-write queue fell behind",
+  'remote-write-shards-max': "an agent's remote write reached its maximum shards",
+  'remote-write-refused': 'the central store began refusing remote writes (429/5xx)',
+  'remote-write-retried': 'agents began retrying remote writes',
+  'remote-write-failed': 'agents began giving up samples',
 };
 
 export function signalPhrase(signal: string): string {

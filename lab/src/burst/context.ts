@@ -25,7 +25,9 @@ import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { containerPrometheusConfig } from '../runtime/prometheus-config.ts';
 import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '../runtime/types.ts';
 import { type Budget, budgetOf } from './budgets.ts';
+import type { AgentFinal } from './phases/agents-final.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
+import type { ReuseState } from './reuse.ts';
 
 // The one context a burst run's phases share: the fitted config, the runtime and what it started, the
 // phase marks (and their Pushgateway annotation), the notes for the record, and what the phases measured.
@@ -51,6 +53,21 @@ export interface BurstDeps {
   runId?: string;
   /** Writes the record (and reports) as soon as it exists, before teardown. */
   onRecord?: (record: RunRecord, outDir: string) => void | Promise<void>;
+  /**
+   * A stack kept up across runs (capacity trials, burst/reuse.ts): the run uses this runtime and work dir,
+   * leaves the base stack up at teardown (scales the fleet to 0) and reads only what it produced itself.
+   */
+  stack?: SharedStack;
+}
+
+/** A stack shared by consecutive runs: its runtime (up, or brought up by the first run), work dir and run id. */
+export interface SharedStack {
+  runtime: Runtime;
+  workDir: string;
+  /** The stack's run id (labels, reaper marker): the first run's `up` uses it; each run keeps its own id. */
+  runId: string;
+  /** An earlier run used it (false: this run brings it up, and nothing carries over). */
+  reused: boolean;
 }
 
 /** One pod of the pull accounting (see analysis/causes.ts PullPodOutcome). */
@@ -88,6 +105,8 @@ export interface Collected {
   pullResolution: PullResolution | null;
   /** Each path's stored orders over the burst (a range query after the run), for visibility. */
   stored: Partial<Record<'pull' | 'push', StoredSeries>>;
+  /** #29: every pull agent at the cut-off (`--pull-topology agent`; absent otherwise). */
+  agents?: AgentFinal[];
 }
 
 /** Effective producer scrape timeout: the source config's timeout, capped by the interval (as derived). */
@@ -155,13 +174,13 @@ function fitConfig(
 export function createRunContext(config0: BurstConfig, deps: BurstDeps): RunContext {
   const runId = deps.runId ?? makeRunId();
   const startedAt = new Date();
-  const workDir = newWorkDir(runId);
+  const workDir = deps.stack?.workDir ?? newWorkDir(runId);
   const outDir = config0.out ? resolve(config0.out) : join(paths(deps.root).runsDir, runId);
   const notes: string[] = [];
   const { config, profile, note } = fitConfig(config0, deps.root, outDir);
   if (note) notes.push(note);
   const scrapeTimeoutMs = scrapeTimeoutFor(deps.root, config.scrapeIntervalMs);
-  const runtime = deps.factory.create();
+  const runtime = deps.stack?.runtime ?? deps.factory.create();
   deps.onRuntime?.(runtime, workDir);
   if (!capabilitiesOf(runtime.kind).ownNetworkNamespace)
     notes.push(
@@ -204,6 +223,11 @@ export class RunContext {
   burstAtMs: number | null = null;
   /** How the open went on every producer (burst/open.ts), once observed. */
   open: RecordOpen | null = null;
+  /**
+   * A shared stack (deps.stack): what an earlier run left in it — the collector's counters before this run's
+   * fleet (subtracted from every reading), Prometheus' samples before `floorMs` (outside every query window).
+   */
+  reuse: ReuseState | null = null;
   /** What the lab's own check of the stack found (phases/self-check.ts); empty = the plan is in force. */
   readonly selfCheck: SelfCheckFinding[] = [];
   readonly collected: Collected = {

@@ -2,6 +2,7 @@ import { type FlagSpecs, LabError, parseArgs, parseBytes } from '@pushpull/commo
 import { FACT_HELP, parseFailOn } from '../analysis/failon.ts';
 import { durationFlag, fleetFlags, INCIDENT_FLEET_PODS, STACK_START_FLAGS } from '../core/flags.ts';
 import type { BurstConfig } from '../core/record.ts';
+import { PULL_TOPOLOGIES, type PullTopology } from '../core/record-agents.ts';
 import { transportOf } from '../core/transports.ts';
 
 // `burst` flags → one frozen BurstConfig, validated at the boundary (a bad --fail-on is rejected before
@@ -56,6 +57,13 @@ export const BURST_FLAGS: FlagSpecs = {
     default: 'on',
     choices: ['on', 'off'],
     help: 'off: Prometheus scrapes only the collector (and Pushgateway, node-exporter), not the pods: push measured alone',
+  },
+  'pull-topology': {
+    kind: 'string',
+    env: 'LAB_PULL_TOPOLOGY',
+    default: 'central',
+    choices: [...PULL_TOPOLOGIES],
+    help: "central: pull's Prometheus scrapes every pod; agent: a Prometheus in agent mode per producer host scrapes that host's pods and remote-writes to pull's Prometheus (#29; process runtime)",
   },
   'collector-rcvbuf': {
     kind: 'string',
@@ -134,6 +142,7 @@ export function parseBurstFlags(
     seriesBudget,
     repeat: Number(flags.repeat ?? 1),
     pull: (flags.pull ?? 'on') !== 'off',
+    ...pullTopologyOf(flags['pull-topology'], flags.pull),
     resources: f.resources,
     store: f.store,
     throttledShare: f.throttledShare,
@@ -195,4 +204,20 @@ export function testClockSkewOf(
       { flag: 'test-clock-skew', value: raw },
     );
   return { testClockSkew: { node: m[1]!, ms } };
+}
+
+/** `--pull-topology` (#29): recorded only when it is not the default; agents with --pull off scrape nothing. */
+export function pullTopologyOf(raw: unknown, pull: unknown): { pullTopology?: PullTopology } {
+  const t = String(raw ?? 'central') as PullTopology;
+  if (t === 'central') return {};
+  if (pull === 'off')
+    throw new LabError(
+      'LAB_ERR_FLAG_VALUE',
+      `--pull-topology ${t}: the pods are not scraped with --pull off`,
+      {
+        flag: 'pull-topology',
+        value: t,
+      },
+    );
+  return { pullTopology: t };
 }

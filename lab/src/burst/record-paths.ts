@@ -5,6 +5,7 @@ import { pathCounts, visibilityOf } from '../analysis/visibility.ts';
 import type { FirstFailure, PathAccount, PathName, ProbeSample } from '../core/record.ts';
 import { transportOf } from '../core/transports.ts';
 import type { Collected, RunContext } from './context.ts';
+import { agentCauses } from './record-agents.ts';
 
 // Each path's account for a completed run: emitted (every order the fleet emitted: the denominator never
 // shrinks), delivered, the loss by cause and the time-to-visibility.
@@ -34,11 +35,14 @@ export function completePaths(
         : `Σ producers' ledgers: orders (generated) — all ${collected.ledgers.length} producers, including the ${unverified} Prometheus did not answer for (unverified)`,
     pullDelivered.from,
   );
-  pull.causes = pullLossCauses(
-    pull.lost,
-    podOutcomes(ctx),
-    firstFailures.some((f) => f.path === 'pull' && PROMETHEUS_OVERLOAD.has(f.signal)),
-  );
+  pull.causes =
+    ctx.config.pullTopology === 'agent'
+      ? agentCauses(ctx, pull.lost, podOutcomes(ctx), firstFailures) // #29
+      : pullLossCauses(
+          pull.lost,
+          podOutcomes(ctx),
+          firstFailures.some((f) => f.path === 'pull' && PROMETHEUS_OVERLOAD.has(f.signal)),
+        );
   const push = accountPath(
     totals.ordersPushed,
     pushDelivered,
@@ -75,7 +79,7 @@ export function completePaths(
 }
 
 /** Every pod's ledger against what Prometheus stored for it, and whether its producer died. */
-function podOutcomes(ctx: RunContext): PullPodOutcome[] {
+function podOutcomes(ctx: RunContext): (PullPodOutcome & { producer: string })[] {
   const emittedByPod = new Map<string, number>();
   for (const l of ctx.collected.ledgers)
     for (const [pod, c] of Object.entries(l.pods)) emittedByPod.set(pod, c.orders);
@@ -83,6 +87,7 @@ function podOutcomes(ctx: RunContext): PullPodOutcome[] {
   const dead = new Set(samples.flatMap((s) => s.dead ?? []));
   return ctx.collected.pullPods.map((p) => ({
     pod: p.pod,
+    producer: p.producer,
     emitted: emittedByPod.get(p.pod) ?? 0,
     stored: p.stored,
     scrapedAfterQuiesce: p.scrapedAfterQuiesce,

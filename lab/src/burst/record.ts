@@ -27,6 +27,7 @@ import { predictMeasuredFlushPeak } from '../model/index.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { pathBudgets } from './budgets.ts';
 import type { RunContext } from './context.ts';
+import { pullAgentsRecord } from './record-agents.ts';
 import { completePaths, withVisibility } from './record-paths.ts';
 import { resourceFacts } from './resources.ts';
 
@@ -102,6 +103,8 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     generator: facts.generator,
     ...(seen ? { observer: seen.observer } : {}),
   };
+  const agents = pullAgentsRecord(ctx, samples); // #29
+  if (agents) record.pullAgents = agents;
   if (config.failOn)
     record.failOn = { expr: config.failOn, met: evalFailOn(parseFailOn(config.failOn), factsOf(record)) };
   return record;

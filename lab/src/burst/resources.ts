@@ -36,9 +36,11 @@ export function resourceFacts(
   const plan = config.resources ?? null;
   if (!plan) return { resources: undefined, generator: { shortfall }, unenforced: [] };
   const enforcement = ctx.runtime.enforcement?.() ?? null;
-  ctx.notes.push(
-    "resources: push's data lands in pull's Prometheus (one store for both paths, on Prometheus' budget) until per-path stores exist",
-  );
+  // Only the shared store puts push's series on pull's budget; per-path, each store is in its own pipeline.
+  if ((config.store ?? 'shared') === 'shared')
+    ctx.notes.push(
+      "resources: --store shared: push's data lands in pull's Prometheus (one store for both paths, on Prometheus' budget)",
+    );
   const resources = resourceRecords(plan, enforcement, samples, window);
   const input: ConditionInput = {
     samples,

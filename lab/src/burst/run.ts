@@ -4,6 +4,7 @@ import { type BurstDeps, createRunContext, type RunContext } from './context.ts'
 import { collect } from './phases/collect.ts';
 import { finalScrapes } from './phases/final-scrapes.ts';
 import { quiesce } from './phases/quiesce.ts';
+import { applyReuse } from './phases/reuse.ts';
 import { schedule } from './phases/schedule.ts';
 import { start } from './phases/start.ts';
 import { teardown } from './phases/teardown.ts';
@@ -16,7 +17,7 @@ import { buildRecord } from './record.ts';
 //   delivered counts → record. Probes run every second throughout. Everything started is torn down in
 //   `finally`, including on Ctrl-C (the AbortSignal wakes every wait).
 
-export type { BurstDeps, ProgressSink } from './context.ts';
+export type { BurstDeps, ProgressSink, SharedStack } from './context.ts';
 export { scrapeTimeoutFor } from './context.ts';
 export { modelPeak } from './record.ts';
 
@@ -56,6 +57,7 @@ export async function runBurst(config0: BurstConfig, deps: BurstDeps): Promise<B
     // A run the self-check stopped keeps its record too: it says what the stack ran instead of the plan.
     if ((ctx.probe && ctx.probe.samples.length > 0) || ctx.selfCheck.length > 0) {
       const interrupted = isLabError(failure, 'LAB_ERR_INTERRUPTED') || deps.signal.aborted;
+      applyReuse(ctx); // a shared stack: this run's own counts (burst/reuse.ts)
       result = { record: buildRecord(ctx, failure), outDir: ctx.outDir, interrupted };
       await deps.onRecord?.(result.record, ctx.outDir);
     }

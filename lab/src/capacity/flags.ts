@@ -197,6 +197,12 @@ export const CAPACITY_FLAGS: FlagSpecs = {
     placeholder: 'off|on|CORES',
     help: 'pods per core: search each burst path at two receiver CPU budgets (on = 0.25,0.5 core for Prometheus on pull, the collector on push), report pods per budgeted core and linearity; the extrapolation uses pods per core where linear',
   },
+  'fresh-stack': {
+    kind: 'bool',
+    env: 'LAB_FRESH_STACK',
+    default: false,
+    help: 'a fresh stack per burst trial (the behaviour before #25); by default each search keeps Prometheus, the collector and the Pushgateway up across its trials and restarts only the fleet',
+  },
   'pgw-consistency-check': {
     kind: 'string',
     env: 'LAB_PGW_CONSISTENCY_CHECK',
@@ -243,6 +249,8 @@ export interface CapacityConfig {
   fleetPods: number;
   /** --scaling: the receiver budgets (cores, ascending) each burst path is searched at; null = off. */
   scaling: number[] | null;
+  /** --fresh-stack: a new stack per burst trial instead of one per search (capacity/stack.ts). */
+  freshStack: boolean;
   seed: number;
   stateDir: string | null;
   /** Every trial's CPU and memory plan (--cpus, --cpuset, --memory) and --throttled-share. */
@@ -336,6 +344,7 @@ export function parseCapacityFlags(
     }),
     fleetPods: num('fleet-pods'),
     scaling: parseScaling(String(flags.scaling)),
+    freshStack: flags['fresh-stack'] === true,
     seed: num('seed'),
     stateDir: typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null,
     ...resourceFlags(flags),

@@ -52,6 +52,7 @@ const TRIAL_COLUMNS: Record<string, [string, string][]> = {
     ['cores.prometheus', 'Prometheus cores'],
     ['rssGiB.prometheus', 'Prometheus GiB'],
     ['overheadS', 'overhead s'],
+    ['stackReused', 'reused stack'],
   ],
   push: [
     ['lossPct', 'loss %'],
@@ -60,6 +61,7 @@ const TRIAL_COLUMNS: Record<string, [string, string][]> = {
     ['cores.producers', 'producer cores'],
     ['unsentPct', 'unsent %'],
     ['overheadS', 'overhead s'],
+    ['stackReused', 'reused stack'],
   ],
   pushgateway: [
     ['achievedPerSec', 'pushes/s done'],

@@ -26,6 +26,7 @@ import {
   type TrialOutcome,
   trialsLeft,
 } from './search.ts';
+import { TrialStack } from './stack.ts';
 import { burstTrial, type TrialDeps } from './trial.ts';
 
 // The capacity run: each path asked for in turn, each with its slice of the budget (time a path leaves
@@ -120,6 +121,8 @@ function runPath(
       beforeTrial: (load) => progress.starting(path, load, pathsAfter),
       onTrial: (t, s) => onTrial(t, s),
     });
+  // One stack for the whole search unless --fresh-stack (capacity/stack.ts); torn down when it ends.
+  const stacks = c.freshStack ? undefined : new TrialStack({ ...deps, log: (m) => deps.out(`  ${m}\n`) });
   return searchCapacity(
     o,
     (pods) => {
@@ -127,11 +130,12 @@ function runPath(
       return burstTrial(c, path as BurstPath, pods, progress.no(), outDir, deadlineMs, c.criteria, {
         ...tdeps,
         log: () => {}, // the phases of every trial would drown the progress lines
+        ...(stacks ? { stacks } : {}),
       });
     },
     deps.clock,
     onTrial,
-  );
+  ).finally(() => stacks?.close());
 }
 
 export function writeCapacityJson(outDir: string, r: CapacityResult): void {
@@ -159,7 +163,7 @@ function initialResult(c: CapacityConfig, deps: CapacityDeps, start: number): Ca
     extrapolation: {},
     pushgatewayClaim: null,
     notes: [
-      `each path measured alone (${c.paths.join(', ')}); burst trials: ${c.trialDurationMs / 1000} s windows at the incident's per-pod load, scrape interval ${c.scrapeIntervalMs / 1000} s, a fresh stack per trial; up to ${c.replicates} replicates per level near the knee (a level holds when ${Math.ceil(c.replicates / 2)} hold), one farther out`,
+      `each path measured alone (${c.paths.join(', ')}); burst trials: ${c.trialDurationMs / 1000} s windows at the incident's per-pod load, scrape interval ${c.scrapeIntervalMs / 1000} s, ${c.freshStack ? 'a fresh stack per trial (--fresh-stack)' : "one stack per search: Prometheus, the collector and the Pushgateway kept up across its trials, the fleet restarted per trial, each trial reading only what it produced (the collector's counters as deltas from the trial's start, Prometheus windows from its start on)"}; up to ${c.replicates} replicates per level near the knee (a level holds when ${Math.ceil(c.replicates / 2)} hold), one farther out`,
       ...(c.paths.includes('pushgateway')
         ? [
             `Pushgateway: ${c.pushgateway.groups.toLocaleString('en-US')} groups × ${c.pushgateway.seriesPerGroup} series stored (${(c.pushgateway.groups * c.pushgateway.seriesPerGroup).toLocaleString('en-US')} series), consistency check ${c.pushgateway.consistencyCheck ? 'on (the default)' : 'off (--push.disable-consistency-check)'}`,

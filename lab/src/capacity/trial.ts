@@ -3,12 +3,13 @@ import { describeError, LabError } from '@pushpull/common';
 import type { ProgressSink } from '../burst/run.ts';
 import { runBurst } from '../burst/run.ts';
 import { INCIDENT_FLEET_PODS } from '../core/flags.ts';
-import type { BurstConfig, RunRecord } from '../core/record.ts';
+import type { BurstConfig, Phase, PhaseMark, RunRecord } from '../core/record.ts';
 import { writeReport } from '../report/render.ts';
 import type { Runtime, RuntimeFactory } from '../runtime/types.ts';
 import { type BurstPath, type Criteria, judgeTrial } from './criteria.ts';
 import type { CapacityConfig } from './flags.ts';
 import type { TrialOutcome } from './search.ts';
+import type { TrialStack } from './stack.ts';
 
 // One burst trial: a real `burst` run of `pods` pods with one path alone — pull trials with push off,
 // push trials with the pods not scraped (--pull off) — its record and report kept in its own directory
@@ -23,6 +24,8 @@ export interface TrialDeps {
   signal: AbortSignal;
   log(msg: string): void;
   onRuntime?: (rt: Runtime, workDir: string) => void;
+  /** The search's shared stack (absent: --fresh-stack, a stack per trial). */
+  stacks?: TrialStack;
 }
 
 /** The trial's directory name: trial-03-push-80. */
@@ -70,6 +73,39 @@ export function trialOverhead(wallMs: number, windowMs: number): { wallS: number
   };
 }
 
+/** The phases a trial's overhead is split into (seconds): its record's phase marks, and the trial's ends. */
+export interface OverheadParts {
+  /** Stack up (a fresh stack), self-check and scaling the fleet: from the trial's start to warm-up. */
+  setupS: number | null;
+  warmupS: number | null;
+  /** The open's lead: from scheduling it to the open (the window starts there). */
+  leadS: number | null;
+  /** Final scrapes, the collector's drain, the ledgers and the accounting: quiesce to done. */
+  settleS: number | null;
+  /** Record and report written, the fleet stopped (shared stack) or the stack torn down. */
+  teardownS: number | null;
+}
+
+/** Splits a trial's time by its record's phase marks (pure; a phase never reached is null). */
+export function overheadParts(
+  phases: readonly PhaseMark[],
+  startedMs: number,
+  endedMs: number,
+  leadMs: number,
+): OverheadParts {
+  const at = (p: Phase) => phases.find((x) => x.phase === p)?.startMs ?? null;
+  const span = (a: number | null, b: number | null) =>
+    a === null || b === null ? null : Math.round(Math.max(0, b - a) / 100) / 10;
+  const scheduled = at('scheduled');
+  return {
+    setupS: span(startedMs, at('warmup')),
+    warmupS: span(at('warmup'), scheduled),
+    leadS: scheduled === null ? null : Math.round(leadMs / 100) / 10,
+    settleS: span(at('quiesce'), at('done')),
+    teardownS: span(at('done'), endedMs),
+  };
+}
+
 /** A progress sink that prints one line per phase (the burst's live status line would fight ours). */
 function phaseSink(log: (m: string) => void): ProgressSink {
   return {
@@ -101,8 +137,10 @@ export async function burstTrial(
   );
   let record: RunRecord | null = null;
   const startedAt = Date.now();
+  const shared = deps.stacks ? await deps.stacks.next() : null;
   try {
     const res = await runBurst(trialConfig(c, path, pods, join(outDir, dir)), {
+      ...(shared ? { stack: shared.stack } : {}),
       root: deps.root,
       factory: deps.factory,
       selectionReasons: deps.selectionReasons,
@@ -131,6 +169,7 @@ export async function burstTrial(
   } finally {
     clearTimeout(timer);
     deps.signal.removeEventListener('abort', onParent);
+    await deps.stacks?.after(record !== null);
   }
   const aborted = ctl.signal.aborted;
   if (!record)
@@ -145,8 +184,14 @@ export async function burstTrial(
       metrics: {},
     };
   const judged = judgeTrial(record, path, criteria, { aborted, record: join(dir, 'run.json') });
+  const endedAt = Date.now();
   return {
     ...judged,
-    metrics: { ...judged.metrics, ...trialOverhead(Date.now() - startedAt, c.trialDurationMs) },
+    metrics: {
+      ...judged.metrics,
+      ...trialOverhead(endedAt - startedAt, c.trialDurationMs),
+      ...overheadParts(record.phases, startedAt, endedAt, record.config.leadMs),
+      stackReused: shared?.reused ? 1 : 0,
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
+import type * as A from './record-agents.ts';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
 import type {
   GeneratorShortfall,
@@ -41,7 +42,7 @@ export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 
-export interface BurstConfig extends OpenConfig {
+export interface BurstConfig extends OpenConfig, A.AgentConfigPart {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -150,7 +151,7 @@ export type Phase =
   | 'collect'
   | 'done';
 
-export interface ProbeSample {
+export interface ProbeSample extends A.AgentSamplePart {
   /** Epoch ms at the start of the tick. */
   tMs: number;
   phase: Phase;
@@ -198,7 +199,8 @@ export type LossCauseName =
   | 'export-queued'
   | 'receiver-refused'
   | 'unverified'
-  | 'unexplained';
+  | 'unexplained'
+  | A.AgentLossCauseName;
 
 export interface LossCause {
   /** A LossCauseName, or `collector-refused:<reason>`. */
@@ -340,7 +342,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord extends OpenRecordPart {
+export interface RunRecord extends OpenRecordPart, A.AgentRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.
@@ -375,8 +377,7 @@ export interface RunRecord extends OpenRecordPart {
   budgets?: Record<PathName, PathBudget>;
   /** run@2: alerts that fired during the burst (a burst injects no fault, so each is a page the open cost). */
   falsePages?: FalsePage[];
-  /** run@2 */
-  pullResolution?: PullResolution | null;
+  pullResolution?: PullResolution | null; // run@2
   /** run@3: per component, the plan, who enforced it and what was used against it. */
   resources?: Partial<Record<ResourceComponent, ResourceRecord>>;
   /** run@3: did the load generator keep up with the profile? */

@@ -39,6 +39,8 @@ export function mergeInto(target: ProbeSample, from: ProbeSample): void {
     target.hostMemAvailable = from.hostMemAvailable;
   if (from.dead) target.dead = from.dead;
   if (from.stores) target.stores = { ...target.stores, ...from.stores };
+  if (from.agents) target.agents = { ...target.agents, ...from.agents };
+  if (from.centralReceiver) target.centralReceiver = from.centralReceiver;
   if (from.errors.length > 0) target.errors.push(...from.errors);
 }
 

@@ -22,6 +22,11 @@ const BASE_COLOURS: Record<LossCauseName, string> = {
   'receiver-refused': '#ff7f0e',
   unverified: '#aec7e8',
   unexplained: '#7f7f7f',
+  // #29: the agent tier's causes, in the pull-side blues and greens.
+  'remote-write-pending': '#6baed6',
+  'remote-write-failed': '#08519c',
+  'remote-write-dropped': '#3182bd',
+  'wal-corrupt': '#74c476',
 };
 /** Refusal reasons get shades of the collector's orange, stable per reason name. */
 const REFUSED_SHADES = ['#ff7f0e', '#ffbb78', '#e6550d', '#fdae6b', '#a63603'];

@@ -1,6 +1,7 @@
 import { causeText } from '../analysis/causes.ts';
 import { pushLabel } from '../analysis/verdict.ts';
 import type { LossCause, PathName, RunRecord } from '../core/record.ts';
+import { pullLabel } from '../core/record-agents.ts';
 import type { Table } from './table.ts';
 
 // The run@2 tables: where the loss went, false pages, visibility, pull resolution, the limits in force and
@@ -12,7 +13,7 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.001 ? 2 : 1)}%`;
 
 export function pathLabel(r: RunRecord, p: PathName): string {
-  return p === 'pull' ? 'pull (Prometheus scrape)' : pushLabel(r.config);
+  return p === 'pull' ? pullLabel(r.config) : pushLabel(r.config);
 }
 
 /**

@@ -9,6 +9,7 @@ import { compact } from './svg.ts';
 
 export type { Table } from './table.ts';
 
+import { pullLabel } from '../core/record-agents.ts';
 import { transportOf } from '../core/transports.ts';
 import type { Table } from './table.ts';
 
@@ -27,7 +28,7 @@ export function lossTable(r: RunRecord): Table {
   const rows = (['pull', 'push'] as const).map((p) => {
     const a = r.paths[p];
     return [
-      p === 'pull' ? 'pull (Prometheus scrape)' : pushLabel(r.config),
+      p === 'pull' ? pullLabel(r.config) : pushLabel(r.config),
       int(a.emitted),
       int(a.delivered),
       int(a.lost),

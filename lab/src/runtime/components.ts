@@ -28,8 +28,11 @@ export interface ListenPort {
   proto: 'tcp' | 'udp';
 }
 
+/** #29: the pull agent on producer host `producer-<i>` (runtime/pull-agents.ts). */
+export type AgentComponent = `prometheus-agent-${number}`;
+
 export interface ComponentSpec {
-  name: BaseComponent;
+  name: BaseComponent | AgentComponent;
   /** Flags that carry a meaning, identical on every runtime. */
   flags: readonly string[];
   /** Where it listens; each runtime writes the address. */
@@ -65,6 +68,9 @@ export const PROMETHEUS_FLAGS = [
   '--log.level=warn',
 ] as const;
 
+/** #29: the central store accepts remote writes at /api/v1/write. */
+export const REMOTE_WRITE_RECEIVER_FLAG = '--web.enable-remote-write-receiver';
+
 /**
  * The Pushgateway keeps its groups in memory: Debian's build persists to /var/lib/prometheus/pushgateway.data
  * by default, shared by every run on a machine (groups of earlier runs came back).
@@ -73,7 +79,7 @@ export const PUSHGATEWAY_FLAGS = ['--persistence.file='] as const;
 
 /** The base stack's components as this StackOptions asks for them. */
 export function stackComponents(
-  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter'>,
+  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter' | 'pullTopology'>,
 ): Record<BaseComponent, ComponentSpec> {
   return {
     collector: {
@@ -96,7 +102,9 @@ export function stackComponents(
     },
     prometheus: {
       name: 'prometheus',
-      flags: PROMETHEUS_FLAGS,
+      // #29: with agents, pull's store receives their remote writes (Prometheus 2.42's receiver flag).
+      flags:
+        opts.pullTopology === 'agent' ? [...PROMETHEUS_FLAGS, REMOTE_WRITE_RECEIVER_FLAG] : PROMETHEUS_FLAGS,
       listen: [{ flag: 'web.listen-address', port: 9090, proto: 'tcp' }],
       listenStyle: 'equals',
     },
@@ -146,7 +154,7 @@ export const STORE_CONFIG_FILE: Record<StoreComponent, string> = {
   'prometheus-push': 'prometheus-push.yml',
 };
 
-function containerPlacement(name: BaseComponent): readonly string[] {
+function containerPlacement(name: ComponentSpec['name']): readonly string[] {
   if (name === 'prometheus') return PROMETHEUS_CONTAINER_PLACEMENT;
   if (name === 'prometheus-push')
     return [`--config.file=/etc/prometheus/${STORE_CONFIG_FILE[name]}`, '--storage.tsdb.path=/prometheus'];

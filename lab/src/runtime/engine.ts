@@ -1,5 +1,6 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
+import { httpOk } from '../core/http.ts';
 
 // What the two Docker-engine runtimes (docker/ and swarm/) share: bounded waits on the engine and on the
 // components' HTTP endpoints, the one "no engine answers" error, and a container's CPU reading. The process
@@ -42,14 +43,19 @@ export async function waitHttp(
   let last = '';
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
-    try {
-      const attempt = fetch(url, { signal: AbortSignal.timeout(2000) });
-      const res = attemptCapMs === undefined ? await attempt : await withTimeout(attempt, attemptCapMs, what);
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
+    // httpOk's timer is ours and holds the process: AbortSignal.timeout()'s is unref'd, so with stdout not a
+    // TTY (CI) a `scale` whose new producer was not listening yet left nothing alive and node exited 13
+    // (unsettled top-level await) in the middle of the wait.
+    const attempt = httpOk(url, 2000);
+    const r =
+      attemptCapMs === undefined
+        ? await attempt
+        : await withTimeout(attempt, attemptCapMs, what).catch((e: Error) => ({
+            ok: false,
+            detail: e.message,
+          }));
+    if (r.ok) return;
+    last = r.detail;
     await sleep(250);
   }
   throw new LabError('LAB_ERR_TIMEOUT', `${what} not ready within ${timeoutMs} ms (last: ${last})`);

@@ -18,7 +18,14 @@ export interface DeriveOptions {
   scrapeIntervalMs: number;
   jobAddresses: JobAddresses;
   /** `off`: keep the producers job (its name is a contract) but drop every target it discovers (--pull off). */
-  producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number; off?: boolean };
+  producerScrape?: {
+    sampleLimit?: number;
+    bodySizeLimit?: string;
+    scrapeTimeoutMs?: number;
+    off?: boolean;
+    /** A stack reused across runs (#25): `instance` = the pod, so a restarted pod keeps its series. */
+    stableInstance?: boolean;
+  };
   /**
    * Which store this config is for (#24; absent = shared): `pull` keeps the targets of the pull path's jobs,
    * `push` those of the push path's, `shared` all. Every job stays (job names are a contract), with no targets
@@ -88,7 +95,7 @@ export function derivePrometheusConfig(sourceYaml: string, opts: DeriveOptions):
   };
 }
 
-function parseSource(sourceYaml: string): Obj {
+export function parseSource(sourceYaml: string): Obj {
   let doc: unknown;
   try {
     doc = parse(sourceYaml);
@@ -100,7 +107,7 @@ function parseSource(sourceYaml: string): Obj {
 }
 
 /** The `global` block with the run's interval, and the timeout and evaluation interval that follow from it. */
-function deriveGlobal(
+export function deriveGlobal(
   doc: Obj,
   interval: number,
 ): { global: Obj; interval: number; timeout: number; evaluation: number } {
@@ -130,7 +137,7 @@ function resolveRuleFiles(doc: Obj, sourceDir: string): string[] {
 }
 
 /** One scrape job rewritten for this run: local targets, the run's sd dir, interval and producer limits. */
-function deriveJob(raw: unknown, opts: DeriveOptions, interval: number, timeout: number): Obj {
+export function deriveJob(raw: unknown, opts: DeriveOptions, interval: number, timeout: number): Obj {
   if (!isObj(raw)) throw new LabError('LAB_ERR_CONFIG', 'prometheus.yml: scrape_configs entry not a mapping');
   const job = { ...raw };
   const name = String(job.job_name);
@@ -163,9 +170,14 @@ function deriveJob(raw: unknown, opts: DeriveOptions, interval: number, timeout:
       job.scrape_timeout = promDuration(Math.min(p.scrapeTimeoutMs, interval));
     // Discovery stays (file_sd or http_sd alike); relabelling drops every target before it is scraped.
     if (p.off) job.relabel_configs = DROP_ALL;
+    // A restarted producer listens on a new port: with `instance` = its address every run on a reused stack
+    // would add a new set of series to Prometheus' head (never freed within a run); the pod id is stable.
+    else if (p.stableInstance) job.relabel_configs = POD_AS_INSTANCE;
   }
   return jobInStore(name, opts.role ?? 'shared') ? job : withoutTargets(job);
 }
+
+const POD_AS_INSTANCE = [{ source_labels: ['pod'], target_label: 'instance' }];
 
 const DROP_ALL = [{ source_labels: ['__address__'], regex: '.*', action: 'drop' }];
 

@@ -27,6 +27,20 @@ export function shareOf(r: ComponentResources, n: number): ComponentResources {
   };
 }
 
+/**
+ * The CPU of a producers' budget in proportion to the pods each container hosts (memory stays an equal share).
+ * Why: the last producer holds the remainder (60 pods at 50 per producer = 50 + 10), and an equal CPU split
+ * starved the 50-pod container at 0.4 core while the 10-pod one idled — the default burst of 2026-12-07 23:30
+ * fell 23% behind its profile with the producers' budget 65% used. Shares sum to the budget.
+ */
+export function podShareOf(r: ComponentResources, pods: readonly number[], i: number): ComponentResources {
+  const total = pods.reduce((a, b) => a + b, 0);
+  const even = shareOf(r, pods.length);
+  if (r.cpus === null || total <= 0) return even;
+  const cpus = Math.max(0.01, Math.floor((r.cpus * (pods[i] ?? 0) * 1000) / total) / 1000);
+  return { ...even, cpus };
+}
+
 export function dockerHostLimits(r: ComponentResources | null): {
   NanoCpus?: number;
   CpusetCpus?: string;

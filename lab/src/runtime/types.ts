@@ -4,6 +4,7 @@
 
 import type { PushMode, Transport } from '@pushpull/common';
 import type { Environment, RuntimeKind, StoreMode } from '../core/record.ts';
+import type { PullTopology } from '../core/record-agents.ts';
 import type { Enforcement, ResourceComponent, ResourceCounters, ResourcePlan } from '../core/resources.ts';
 import type { GrafanaPlacement } from './grafana.ts';
 
@@ -15,7 +16,14 @@ export interface StackOptions {
   workDir: string;
   scrapeIntervalMs: number;
   /** Extra Prometheus scrape settings for the producers job (e.g. sample_limit, body_size_limit). */
-  producerScrape?: { sampleLimit?: number; bodySizeLimit?: string; scrapeTimeoutMs?: number; off?: boolean };
+  producerScrape?: {
+    sampleLimit?: number;
+    bodySizeLimit?: string;
+    scrapeTimeoutMs?: number;
+    off?: boolean;
+    /** A stack reused across runs (#25): `instance` = the pod, so a restarted pod keeps its series. */
+    stableInstance?: boolean;
+  };
   withNodeExporter: boolean;
   /**
    * Extra collector flags (its limits: --max-series, --max-series-bytes, …), appended to its command on
@@ -51,6 +59,8 @@ export interface StackOptions {
    * the pull path's; absent or `shared` = one Prometheus for both.
    */
   store?: StoreMode;
+  /** #29: `agent` = a Prometheus in agent mode per producer host remote-writes to pull's store (absent = central). */
+  pullTopology?: PullTopology;
 }
 
 export interface ProducerOptions {
@@ -243,8 +253,18 @@ export interface Runtime {
    * Valid after up(); absent = this runtime cannot host one (swarm).
    */
   grafanaPlacement?(): GrafanaPlacement;
+  /** Optional (#29): the pull agents running now, one per producer host (`--pull-topology agent`). */
+  pullAgents?(): PullAgentInfo[];
   /** Optional: the nodes the stack runs on and what a reader must know about them (swarm). Valid after up(). */
   environment?(): { nodes: NonNullable<Environment['nodes']>; notes: string[] };
+}
+
+/** One pull agent (#29): its name, the producer host whose pods it scrapes, and where the lab reaches it. */
+export interface PullAgentInfo {
+  name: string;
+  host: string;
+  /** Loopback base URL of its HTTP API (/metrics, /api/v1/targets). */
+  url: string;
 }
 
 export interface RuntimeAvailability {

@@ -2,6 +2,7 @@ import { httpText } from '../../core/http.ts';
 import type { PullResolution } from '../../core/record.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
 import { allProducers, type RunContext } from '../context.ts';
+import { agentsFinal } from './agents-final.ts';
 import { pullDelivered } from './pull-totals.ts';
 import { storedSeries } from './stored-series.ts';
 
@@ -12,6 +13,7 @@ export async function collect(ctx: RunContext): Promise<void> {
   const { collected, signal } = ctx;
   await ctx.setPhase('collect');
   collected.ledgers = await allProducers(ctx.members, (c) => c.ledger(signal));
+  await agentsFinal(ctx); // #29: the agents' own state at the cut-off (before the central store is asked)
   await pullDelivered(ctx);
   collected.pullResolution = await pullResolution(ctx);
   await storedSeries(ctx);

@@ -1,3 +1,4 @@
+import { scrapedAfterQuery } from '../../analysis/accounting.ts';
 import { httpText } from '../../core/http.ts';
 import { abortableSleep } from '../../core/time.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
@@ -28,11 +29,7 @@ async function waitForScrapesAfterQuiesce(ctx: RunContext): Promise<void> {
     if (now >= minWaitUntil) {
       scrapedAfter =
         (await prom
-          .scalar(
-            `count(timestamp(up{job="producers"} == 1) > ${(quiesceAtMs / 1000).toFixed(3)})`,
-            undefined,
-            signal,
-          )
+          .scalar(`count(${scrapedAfterQuery(quiesceAtMs / 1000)})`, undefined, signal)
           .catch(() => null)) ?? 0;
       if (scrapedAfter >= config.pods) break;
       if (now >= finalDeadline) {

@@ -9,6 +9,7 @@ import {
 import { throwIfAborted } from '../../core/time.ts';
 import type { ProducerMember } from '../../runtime/types.ts';
 import { type PodStored, type RunContext, storeName } from '../context.ts';
+import { windowSeconds } from '../reuse.ts';
 
 // The pull path's delivered total: every pod's order counter as stored in Prometheus, per pod, with how
 // the pod's scrapes ended (the loss by cause needs both). A few queries per producer, a retry each: a
@@ -35,8 +36,13 @@ export async function pullDelivered(ctx: RunContext): Promise<void> {
   // answers changes nothing; the producers keep running and being scraped.
   const w: Window = {
     nowS: Date.now() / 1000,
-    windowS:
-      Math.ceil((Date.now() - ctx.fleetStartMs) / 1000) + Math.ceil((2 * ctx.config.scrapeIntervalMs) / 1000),
+    // On a shared stack never before this run's floor: earlier runs' samples of the same pods (burst/reuse.ts).
+    windowS: windowSeconds(
+      Date.now(),
+      ctx.fleetStartMs,
+      Math.ceil((2 * ctx.config.scrapeIntervalMs) / 1000),
+      ctx.reuse?.floorMs ?? null,
+    ),
     finalS:
       Math.ceil((Date.now() - ctx.collected.quiesceAtMs) / 1000) +
       Math.ceil(ctx.config.scrapeIntervalMs / 1000),

@@ -1,8 +1,11 @@
+import { LabError } from '@pushpull/common';
 import { hostMemory } from '../../core/host.ts';
 import { planLines } from '../../core/resources.ts';
 import { ProbeLoop } from '../../probe/loop.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
+import type { ProducerOptions } from '../../runtime/types.ts';
 import type { RunContext } from '../context.ts';
+import { readReuseBaseline } from './reuse.ts';
 import { selfCheckStart } from './self-check.ts';
 import { warmupLimitMs } from './warmup.ts';
 
@@ -16,17 +19,19 @@ function minHostMemAvailable(): number {
 
 export async function start(ctx: RunContext): Promise<void> {
   const { config, runtime, deps, progress, signal } = ctx;
-  const reaped = await deps.factory
-    .reap(deps.keepRunIds)
-    .catch((e: Error) => [`(reaper failed: ${e.message})`]);
+  // A shared stack was reaped (if at all) by the run that brought it up.
+  const reaped = deps.stack
+    ? []
+    : await deps.factory.reap(deps.keepRunIds).catch((e: Error) => [`(reaper failed: ${e.message})`]);
   if (reaped.length > 0) progress.note(`removed leftovers of earlier runs: ${reaped.join(', ')}`);
   await ctx.setPhase('start', `${runtime.kind} runtime, work dir ${ctx.workDir}`);
   if (config.resources)
     progress.note(
       `resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources, config.store ?? 'shared').join('\n  ')}`,
     );
+  checkPullTopology(ctx);
   ctx.endpoints = await runtime.up({
-    runId: ctx.runId,
+    runId: deps.stack?.runId ?? ctx.runId,
     workDir: ctx.workDir,
     scrapeIntervalMs: config.scrapeIntervalMs,
     // A runtime without node-exporter reads the kernel's UDP counters from the collector itself.
@@ -34,6 +39,7 @@ export async function start(ctx: RunContext): Promise<void> {
     collectorFlags: ctx.budget.collectorFlags,
     ...(config.resources ? { resources: config.resources } : {}),
     store: config.store ?? 'shared',
+    ...(config.pullTopology ? { pullTopology: config.pullTopology } : {}),
     ...producerScrape(ctx),
     log: (m) => progress.note(m),
     persistent: false,
@@ -41,7 +47,15 @@ export async function start(ctx: RunContext): Promise<void> {
   });
   ctx.checkFatal();
   await selfCheckStart(ctx);
-  ctx.members = await runtime.scale(config.producers, {
+  if (deps.stack?.reused) ctx.reuse = await readReuseBaseline(ctx);
+  ctx.members = await runtime.scale(config.producers, producerOptions(config));
+  ctx.fleetStartMs = Date.now();
+  startProbe(ctx);
+}
+
+/** The fleet's options (a shared stack's teardown scales to 0 with them). */
+export function producerOptions(config: RunContext['config']): ProducerOptions {
+  return {
     podsPerProducer: config.podsPerProducer,
     totalPods: config.pods,
     seed: config.seed,
@@ -53,9 +67,7 @@ export async function start(ctx: RunContext): Promise<void> {
     flushIntervalMs: config.flushIntervalMs,
     fleetPods: config.fleetPods,
     ...(config.testClockSkew ? { testClockSkew: config.testClockSkew } : {}),
-  });
-  ctx.fleetStartMs = Date.now();
-  startProbe(ctx);
+  };
 }
 
 /**
@@ -63,9 +75,12 @@ export async function start(ctx: RunContext): Promise<void> {
  * sample_limit of prometheus/prometheus.yml (50,000 per pod, a cautious team's limit for compose users) to
  * none (0), as it lifts the collector's caps: by default neither path has a limit the other has not.
  */
-function producerScrape(ctx: RunContext): { producerScrape: { sampleLimit: number; off?: boolean } } {
+function producerScrape(ctx: RunContext): {
+  producerScrape: { sampleLimit: number; off?: boolean; stableInstance?: boolean };
+} {
   const off = ctx.config.pull === false;
-  return { producerScrape: { sampleLimit: ctx.sampleLimit ?? 0, ...(off ? { off: true } : {}) } };
+  const stable = ctx.deps.stack ? { stableInstance: true } : {};
+  return { producerScrape: { sampleLimit: ctx.sampleLimit ?? 0, ...(off ? { off: true } : stable) } };
 }
 
 /** Probes every second from here to teardown; each sample goes to the progress output. */
@@ -87,6 +102,9 @@ function startProbe(ctx: RunContext): void {
       dead: () => runtime.dead(),
       ...(runtime.logs ? { logs: (n: string) => runtime.logs!(n) } : {}),
       scrapeIntervalMs: config.scrapeIntervalMs,
+      ...(config.pullTopology === 'agent' && runtime.pullAgents
+        ? { agents: () => runtime.pullAgents!() }
+        : {}),
     },
     {
       maxDurationMs:
@@ -101,4 +119,18 @@ function startProbe(ctx: RunContext): void {
     });
   ctx.probe = probe;
   probe.start();
+}
+
+/** #29: a runtime that cannot run pull agents refuses `--pull-topology agent` rather than run the central one. */
+function checkPullTopology(ctx: RunContext): void {
+  if (ctx.config.pullTopology === 'agent' && !ctx.runtime.pullAgents)
+    throw new LabError(
+      'LAB_ERR_CONFIG',
+      `--pull-topology agent: the ${ctx.runtime.kind} runtime cannot run pull agents yet (use --runtime process or docker)`,
+      { runtime: ctx.runtime.kind },
+    );
+  if (ctx.config.pullTopology === 'agent')
+    ctx.notes.push(
+      `pull topology agent: a Prometheus in agent mode per producer host scrapes that host's pods and remote-writes to pull's store (prometheus, --web.enable-remote-write-receiver); ${ctx.runtime.kind === 'process' ? "the agents share pull's budget (the prometheus cgroup: the central store and every agent)" : "pull's budget split: the central store half, the agents the other half in equal shares (docker limits each container)"}`,
+    );
 }

@@ -1,6 +1,7 @@
 import type { BurstConfig } from '../../core/record.ts';
 import { abortableSleep } from '../../core/time.ts';
 import type { RunContext } from '../context.ts';
+import { windowSeconds } from '../reuse.ts';
 
 // Warm-up: steady rate until Prometheus has scraped every pod successfully at least twice.
 
@@ -21,7 +22,7 @@ export async function warmup(ctx: RunContext): Promise<void> {
   }
   for (let i = 0; i < 10_000; i++) {
     ctx.checkFatal();
-    const windowS = Math.ceil((Date.now() - ctx.fleetStartMs) / 1000) + 1;
+    const windowS = windowSeconds(Date.now(), ctx.fleetStartMs, 1, ctx.reuse?.floorMs ?? null);
     scrapedTwice =
       (await prom
         .scalar(`count(sum_over_time(up{job="producers"}[${windowS}s]) >= 2)`, undefined, signal)

@@ -4,6 +4,7 @@ import type { PromClient } from '../prom.ts';
 import { storeExpressions } from '../prom.ts';
 import { emptyPull } from '../sample.ts';
 import { type ActiveTarget, storeSelfSnapshot, targetFields } from '../stores.ts';
+import { agentsSource } from './agents.ts';
 import { PROBE_TIMEOUT_MS, type ProbeSource, type ProbeTargets, TICK_MS } from './source.ts';
 
 // The stores, each question from its cheapest endpoint (#24), every second:
@@ -47,7 +48,12 @@ export function targetsSource(prom: PromClient): ProbeSource {
 }
 
 /** A store's own /metrics: interval stretch and rule evaluation, answered without its query engine. */
-export function storeSelfSource(component: StoreComponentName, prom: PromClient): ProbeSource {
+export function storeSelfSource(
+  component: StoreComponentName,
+  prom: PromClient,
+  /** #29: false with pull agents (the central store scrapes no pod: the agents' interval is pull's). */
+  pullInterval = true,
+): ProbeSource {
   return {
     name: `${component}-self`,
     periodMs: TICK_MS,
@@ -57,7 +63,8 @@ export function storeSelfSource(component: StoreComponentName, prom: PromClient)
       const self = storeSelfSnapshot(text);
       s.stores = { [component]: self };
       // The pull probe's interval stretch comes from pull's (or the shared) store.
-      if (component === 'prometheus') s.pull = { ...emptyPull(), intervalP99: self.intervalP99 };
+      if (component === 'prometheus' && pullInterval)
+        s.pull = { ...emptyPull(), intervalP99: self.intervalP99 };
     },
   };
 }
@@ -65,10 +72,12 @@ export function storeSelfSource(component: StoreComponentName, prom: PromClient)
 /** Every store source of this stack: one store (shared) or one per path. */
 export function storeSources(t: ProbeTargets): ProbeSource[] {
   const perPath = t.pushProm !== undefined && t.pushProm.baseUrl !== t.prom.baseUrl;
+  const agents = t.agents;
   const out = [
     promqlSource('prometheus', t.prom, perPath ? 'pull' : 'shared'),
-    targetsSource(t.prom),
-    storeSelfSource('prometheus', t.prom),
+    // #29: with pull agents the pods' targets are the agents' (agents.ts), not the central store's.
+    agents ? agentsSource({ ...t, agents }) : targetsSource(t.prom),
+    storeSelfSource('prometheus', t.prom, !agents),
   ];
   if (perPath && t.pushProm)
     out.push(

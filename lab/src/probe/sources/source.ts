@@ -1,6 +1,6 @@
 import type { LabError } from '@pushpull/common';
 import type { ProbeSample } from '../../core/record.ts';
-import type { ProducerMember } from '../../runtime/types.ts';
+import type { ProducerMember, PullAgentInfo } from '../../runtime/types.ts';
 import type { PromClient } from '../prom.ts';
 
 // What every probe source is: a name (its key in a sample's probeMs and failedProbes), how often it may
@@ -34,6 +34,8 @@ export interface ProbeTargets {
   logs?: (name: string) => Promise<string>;
   scrapeIntervalMs: number;
   ordersFamily?: string;
+  /** #29: the pull agents (`--pull-topology agent`): their targets stand in for the central store's. */
+  agents?: () => PullAgentInfo[];
 }
 
 /** What a source may see and do besides filling its sample. */

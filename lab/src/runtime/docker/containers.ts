@@ -17,6 +17,8 @@ export interface ServiceExtra {
   ports?: string[];
   /** The budget for this container when it is one of several sharing its component's (the producers). */
   resources?: ComponentResources | null;
+  /** Its names on the run's network (default: the service's; #29: an agent must not answer as `prometheus`). */
+  aliases?: string[];
 }
 
 /** Creates and starts a container of compose service `name`, its ports published on 127.0.0.1. */
@@ -42,7 +44,7 @@ export async function startService(
       ...hostConfig,
     },
     ...(attachNetwork
-      ? { NetworkingConfig: { EndpointsConfig: { [s.networkName]: { Aliases: [name] } } } }
+      ? { NetworkingConfig: { EndpointsConfig: { [s.networkName]: { Aliases: extra.aliases ?? [name] } } } }
       : {}),
   });
   if (!extra.containerName) s.base.set(name, container);

@@ -10,8 +10,9 @@ import {
   podsForProducer,
   producersToKeep,
 } from '../producer-args.ts';
-import { shareOf } from '../resource-limits.ts';
+import { podShareOf } from '../resource-limits.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
+import { syncDockerAgents } from './agents.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import type { DockerStack } from './state.ts';
 
@@ -38,18 +39,20 @@ export async function scaleFleet(s: DockerStack, producers: number, popts: Produ
     // A SIGKILLed producer cannot remove its own discovery file: do it, so its pods stop being targets.
     rmSync(join(sdDir, `${p.member.name}.json`), { force: true });
   }
+  const podsOf = Array.from({ length: producers }, (_, i) => podsForProducer(i, producers, popts));
+  await resizeKept(s, podsOf);
   const started: Promise<void>[] = [];
   for (let i = s.producers.length; i < producers; i++) {
     const name = `producer-${i}`;
-    const pods = podsForProducer(i, producers, popts);
+    const pods = podsOf[i]!;
     const container = await startService(s, 'producer', { Binds: [`${sdDir}:/sd`] }, true, {
       cmd: producerArgs(name, pods, popts, containerCollectorAddress(popts.transport), '/sd'),
       containerName: `pushpull-${s.runId}-${name}`,
       labels: { 'pushpull.producer': name },
       // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.
       ports: ['9100/tcp'],
-      // The producers' budget is the fleet's: each container gets an equal share of it.
-      resources: s.resources ? shareOf(s.resources.producers, producers) : null,
+      // The producers' budget is the fleet's: each container gets CPU in proportion to its pods.
+      resources: s.resources ? podShareOf(s.resources.producers, podsOf, i) : null,
     });
     const member: ProducerMember = {
       name,
@@ -61,6 +64,21 @@ export async function scaleFleet(s: DockerStack, producers: number, popts: Produ
     started.push(publishedMember(s, member, container));
   }
   await Promise.all(started);
+  if (s.agentOptions) await syncDockerAgents(s, s.agentOptions); // #29: one pull agent per producer
+}
+
+/**
+ * The producers a resize keeps get their CPU share of the new fleet (a live `docker update`), so the shares of
+ * old and new containers still sum to the producers' budget.
+ */
+async function resizeKept(s: DockerStack, podsOf: readonly number[]): Promise<void> {
+  const budget = s.resources?.producers;
+  if (!budget || budget.cpus === null) return;
+  await Promise.all(
+    s.producers.map((p, i) =>
+      p.container.update({ NanoCpus: Math.round(podShareOf(budget, podsOf, i).cpus! * 1e9) }),
+    ),
+  );
 }
 
 /**

@@ -14,7 +14,12 @@
 // faults.ts, aux.ts, snapshot.ts (state.json), reaper.ts (down, crashed runs), labels.ts.
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
-import type { Enforcement, ResourceComponent, ResourceCounters } from '../../core/resources.ts';
+import {
+  componentOf,
+  type Enforcement,
+  type ResourceComponent,
+  type ResourceCounters,
+} from '../../core/resources.ts';
 import { statsOfPid, sumStats } from '../cgroups/manager.ts';
 import { containerCpuSeconds } from '../engine.ts';
 import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
@@ -27,6 +32,7 @@ import type {
   PartitionReach,
   ProducerMember,
   ProducerOptions,
+  PullAgentInfo,
   Runtime,
   RuntimeAvailability,
   RuntimeFactory,
@@ -85,6 +91,7 @@ export class DockerRuntime implements Runtime {
     if (s.endpoints) return s.endpoints;
     beginRun(s, opts);
     s.withNodeExporter = opts.withNodeExporter;
+    s.agentOptions = opts.pullTopology === 'agent' ? opts : null;
     await preflight(s);
     return startOrTearDown(
       s,
@@ -97,6 +104,11 @@ export class DockerRuntime implements Runtime {
     if (!this.s.endpoints) throw new LabError('LAB_ERR_CONFIG', 'scale() before up()');
     await scaleFleet(this.s, producers, popts);
     return this.members();
+  }
+
+  /** #29: the pull agents, one per producer container (`--pull-topology agent`); none otherwise. */
+  pullAgents(): PullAgentInfo[] {
+    return [...this.s.agents.values()];
   }
 
   members(): ProducerMember[] {
@@ -170,7 +182,7 @@ export class DockerRuntime implements Runtime {
     const by = new Map<ResourceComponent, ResourceCounters[]>();
     await Promise.all(
       allContainers(this.s).map(async ({ name, c }) => {
-        const comp = componentOfService(name) ?? (name.startsWith('producer-') ? 'producers' : null);
+        const comp = componentOfService(name) ?? componentOf(name); // producers, pull agents (#29)
         if (!comp) return;
         const pid = await this.pidOf(c);
         const st = pid > 0 ? statsOfPid(pid) : null;
@@ -208,6 +220,7 @@ export class DockerRuntime implements Runtime {
   async down(): Promise<void> {
     if (!this.s.runId) return;
     await removeRun(this.s);
+    this.s.agents.clear();
     forgetRun(this.s);
   }
 }

@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '@pushpull/common';
+import type { ComponentResources } from '../../core/resources.ts';
 import {
   type BaseComponent,
   containerCommand,
@@ -11,6 +12,7 @@ import {
 import { waitHttp } from '../engine.ts';
 import { containerPrometheusConfig, type StoreRole, storeRoles } from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
+import { pullBudgets } from './agents.ts';
 import { loopbackUrl, startService } from './containers.ts';
 import { missingImages, pingEngine } from './engine.ts';
 import { runLabels } from './labels.ts';
@@ -54,13 +56,10 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
   // One Prometheus per store (#24): both read the same mounted directory, each its own config file.
   const stores = storeRoles(opts.store);
   for (const { component } of stores)
-    await startService(
-      s,
-      component,
-      { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] },
-      true,
-      cmd(component as BaseComponent),
-    );
+    await startService(s, component, { Binds: [`${promDir}:/etc/prometheus:ro`, `${sdDir}:/sd:ro`] }, true, {
+      ...cmd(component as BaseComponent),
+      ...centralBudget(s, opts, component),
+    });
   opts.signal?.throwIfAborted();
   const pushStore = stores.length > 1 ? await loopbackUrl(s, 'prometheus-push', '9090/tcp') : null;
   const endpoints: StackEndpoints = {
@@ -88,7 +87,7 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
   for (const { component, role } of storeRoles(opts.store))
     writeFileSync(
       join(promDir, STORE_CONFIG_FILE[component as StoreComponent]),
-      prometheusConfig(s.repoRoot, { ...opts, role }),
+      prometheusConfig(s.repoRoot, { ...opts, role, ...centralScrape(opts) }),
     );
   for (const f of readdirSync(join(s.repoRoot, 'prometheus/rules'))) {
     copyFileSync(join(s.repoRoot, 'prometheus/rules', f), join(promDir, 'rules', f));
@@ -100,4 +99,19 @@ function writePrometheusDir(s: DockerStack, opts: StackOptions): { promDir: stri
 export function prometheusConfig(repoRoot: string, opts: StackOptions & { role?: StoreRole }): string {
   const source = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8');
   return containerPrometheusConfig(source, opts, opts.withNodeExporter ? 'collector:9100' : null).yaml;
+}
+
+/** #29: with pull agents the central store discovers the pods but scrapes none (the agents do). */
+function centralScrape(opts: StackOptions): Pick<StackOptions, 'producerScrape'> {
+  return opts.pullTopology === 'agent' ? { producerScrape: { ...opts.producerScrape, off: true } } : {};
+}
+
+/** #29: with pull agents the central store runs on half of pull's budget (agents.ts pullBudgets). */
+function centralBudget(
+  s: DockerStack,
+  opts: StackOptions,
+  component: string,
+): { resources?: ComponentResources } {
+  if (opts.pullTopology !== 'agent' || component !== 'prometheus' || !s.resources) return {};
+  return { resources: pullBudgets(s.resources.prometheus, 1).central };
 }

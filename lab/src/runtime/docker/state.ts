@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { emptyRunState, type RunState } from '../engine-stack.ts';
-import type { ProducerMember } from '../types.ts';
+import type { ProducerMember, PullAgentInfo } from '../types.ts';
+import type { AgentOptions } from './agents.ts';
 import type { ComposeFile } from './compose.ts';
 
 // The state of one docker-runtime stack, shared by the pieces that start and stop it (engine.ts,
@@ -19,6 +20,9 @@ export interface DockerStack extends RunState<Docker.Container, Tracked> {
   readonly repoRoot: string;
   networkName: string;
   withNodeExporter: boolean;
+  /** #29: the pull agents by name (their containers are in `base`), and the options they are started with. */
+  readonly agents: Map<string, PullAgentInfo>;
+  agentOptions: AgentOptions | null;
 }
 
 export function emptyStack(docker: Docker, compose: ComposeFile, repoRoot: string): DockerStack {
@@ -29,6 +33,8 @@ export function emptyStack(docker: Docker, compose: ComposeFile, repoRoot: strin
     repoRoot,
     networkName: '',
     withNodeExporter: true,
+    agents: new Map(),
+    agentOptions: null,
   };
 }
 

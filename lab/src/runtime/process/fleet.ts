@@ -6,6 +6,7 @@ import { mapLimit, throwIfAborted } from '../../core/time.ts';
 import { transportOf } from '../../core/transports.ts';
 import { podsForProducer, producerArgs, producersToKeep } from '../producer-args.ts';
 import type { ProducerOptions } from '../types.ts';
+import { syncAgents } from './agents.ts';
 import { terminate, waitForListening } from './children.ts';
 import { ProducerRelays } from './relays.ts';
 import {
@@ -95,6 +96,7 @@ export async function scaleFleet(s: ProcessStack, producers: number, opts: Produ
   });
   sortProducers(s);
   writeLabJson(s);
+  await syncAgents(s); // #29: one pull agent per producer host (--pull-topology agent)
 }
 
 /** Stops producers beyond `producers`, and those whose share of a total changes (producersToKeep). */

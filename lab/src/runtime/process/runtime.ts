@@ -28,6 +28,7 @@ import type {
   PartitionReach,
   ProducerMember,
   ProducerOptions,
+  PullAgentInfo,
   Runtime,
   RuntimeFactory,
   StackEndpoints,
@@ -120,6 +121,11 @@ export class ProcessRuntime implements Runtime {
   async scale(producers: number, opts: ProducerOptions): Promise<ProducerMember[]> {
     await scaleFleet(this.s, producers, opts);
     return this.members();
+  }
+
+  /** #29: the pull agents, one per producer (`--pull-topology agent`); none otherwise. */
+  pullAgents(): PullAgentInfo[] {
+    return [...this.s.agents.values()];
   }
 
   members(): ProducerMember[] {
@@ -223,6 +229,7 @@ export class ProcessRuntime implements Runtime {
     s.producers.length = 0;
     await Promise.all([...s.base.values()].map((c) => terminate(c.pid)));
     s.base.clear();
+    s.agents.clear();
     const left = (await s.cgroups?.removeSettled()) ?? [];
     if (left.length > 0) s.log(`cgroups still in use, left for the reaper: ${left.join(', ')}`);
     this.removeCgroups();

@@ -20,7 +20,7 @@ import { addrToUrl, LAB_JSON, type ProcessStack, START_TIMEOUT_MS, spawnIn, writ
 
 type Paths = ReturnType<typeof paths>;
 
-interface Started {
+export interface Started {
   child: SpawnedChild;
   url: string;
 }
@@ -65,7 +65,13 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
   const stores = storeRoles(opts.store);
   const started = await Promise.allSettled(
     stores.map(({ component, role }) =>
-      startPrometheus(s, p, { ...opts, role }, specs[component as StoreComponent], jobAddresses),
+      startPrometheus(
+        s,
+        p,
+        { ...opts, role, ...centralScrape(opts) },
+        specs[component as StoreComponent],
+        jobAddresses,
+      ),
     ),
   );
   for (const r of started) if (r.status === 'rejected') throw r.reason;
@@ -77,6 +83,11 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
     collectorHttpUrl: collectorUrl,
     nodeExporterUrl: node ? node.url : null,
   };
+}
+
+/** #29: with pull agents, the central store discovers the pods but scrapes none of them (the agents do). */
+function centralScrape(opts: StackOptions): Pick<StackOptions, 'producerScrape'> {
+  return opts.pullTopology === 'agent' ? { producerScrape: { ...opts.producerScrape, off: true } } : {};
 }
 
 /**
@@ -189,7 +200,7 @@ function startPrometheus(
 }
 
 /** Starts a binary that takes its listen address as a flag, on a free port, retrying on a port race. */
-async function startOnFreePort(
+export async function startOnFreePort(
   s: ProcessStack,
   name: string,
   command: string,

@@ -2,7 +2,13 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { componentOf } from '../../core/resources.ts';
 import type { CgroupManager } from '../cgroups/manager.ts';
-import type { ProducerMember, ProducerOptions, StackEndpoints, StackOptions } from '../types.ts';
+import type {
+  ProducerMember,
+  ProducerOptions,
+  PullAgentInfo,
+  StackEndpoints,
+  StackOptions,
+} from '../types.ts';
 import { type SpawnedChild, spawnChild } from './children.ts';
 import type { ProducerRelays } from './relays.ts';
 
@@ -59,6 +65,8 @@ export interface ProcessStack {
   log: (m: string) => void;
   /** run@3: the components' cgroups when the stack has a resource plan (null = none). */
   cgroups: CgroupManager | null;
+  /** #29: the pull agents by name (their children are in `base`): host and URL (agents.ts). */
+  readonly agents: Map<string, PullAgentInfo>;
 }
 
 export function emptyStack(root: string): ProcessStack {
@@ -81,6 +89,7 @@ export function emptyStack(root: string): ProcessStack {
     ownsWorkDir: false,
     log: () => {},
     cgroups: null,
+    agents: new Map(),
   };
 }
 
