@@ -1,6 +1,7 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
 import type * as A from './record-agents.ts';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
+import type { PathBudget, Peaks, PullResolution } from './record-summary.ts';
 import type {
   GeneratorShortfall,
   ResourceComponent,
@@ -41,6 +42,7 @@ export type {
 export type PathName = 'pull' | 'push';
 
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
+export type { PathBudget, Peaks, PullResolution } from './record-summary.ts';
 
 export interface BurstConfig extends OpenConfig, A.AgentConfigPart {
   runtime: RuntimeKind | 'auto';
@@ -261,17 +263,6 @@ export interface PathAccount {
   visibility?: Visibility | null;
 }
 
-/** A limit in force on one path: what the lab or the user configured, and how it fails when reached. */
-export interface PathBudget {
-  /** Series the path held: collector_series at the end; for pull the most its landed scrapes stored at once. */
-  seriesStored: number | null;
-  /** The series limit in force (null = unlimited) and who set it. */
-  seriesLimit: number | null;
-  setBy: 'default' | 'lab' | 'user';
-  /** How reaching it fails on this path. */
-  failsBy: string;
-}
-
 /** An alert that fired during the burst of a run without injected faults: the on-call cost of the open. */
 export interface FalsePage {
   alert: string;
@@ -280,15 +271,6 @@ export interface FalsePage {
   firstFiringS: number;
   /** The most alert instances firing at once. */
   maxFiring: number;
-}
-
-/** Pull resolution in the burst window: successful scrapes stored per pod vs the interval's expectation. */
-export interface PullResolution {
-  expectedPerPod: number;
-  medianPerPod: number | null;
-  minPerPod: number | null;
-  /** Pods with no successful scrape stored in the window. */
-  podsWithNone: number | null;
 }
 
 export interface FirstFailure {
@@ -303,25 +285,6 @@ export interface FirstFailure {
 export interface PhaseMark {
   phase: Phase;
   startMs: number;
-}
-
-export interface Peaks {
-  pullEmittedPerSec: number | null;
-  pullDeliveredPerSec: number | null;
-  pushEmittedPerSec: number | null;
-  pushDeliveredPerSec: number | null;
-  collectorPacketsPerSec: number | null;
-  udpDropsPerSec: number | null;
-  scrapeP99Seconds: number | null;
-  scrapeMaxSeconds: number | null;
-  bodyBytesMax: number | null;
-  samplesPerScrapeMax: number | null;
-  /** Largest resident memory seen per component group (bytes). */
-  rssMax?: Record<string, number>;
-  /** Lowest MemAvailable of the host during the run (bytes). */
-  hostMemAvailableMin?: number | null;
-  /** From lab/src/model when it is available: the model's predicted flush peak for this fleet. */
-  model: { name: string; value: number; unit: string; measured: number | null; note: string } | null;
 }
 
 export interface Environment {
