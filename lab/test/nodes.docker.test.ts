@@ -22,6 +22,7 @@ import {
   assertReconciled,
   ROOT,
   runCliProcess,
+  runSmallBurst,
   startCli,
   waitFor,
 } from './cli-helpers.ts';
