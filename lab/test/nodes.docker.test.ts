@@ -190,7 +190,7 @@ describe('nodes up/down on this machine', { skip, timeout: 600_000 }, () => {
     step('4-pod burst, compensation off, killed -9');
     assert.ok(services.length > 0, 'the killed run had services deployed');
     const m =
-      /clock offsets ([+-]?\d+(?:\.\d+)?|unmeasured) and ([+-]?\d+(?:\.\d+)?|unmeasured) ms; the clocks' part is (\d+(?:\.\d+)?) ms and clock compensation is off/.exec(
+      /clock offsets ([+-]?\d+(?:\.\d+)?|unmeasured) and ([+-]?\d+(?:\.\d+)?|unmeasured) ms\); the clocks' part is (\d+(?:\.\d+)?) ms and clock compensation is off/.exec(
         warning,
       );
     assert.ok(m, warning);
