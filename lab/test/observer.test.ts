@@ -165,6 +165,7 @@ describe('the record: sparse sources, visibility resolution, and the verdict sen
     ['rule-evaluation-missed', 'push', false, 'prometheus-self'],
     ['alert:InstanceDown', 'pull', true, 'alerts'],
     ['died:collector', 'push', true, null],
+    ['remote-write-behind', 'pull', true, 'agents'],
   ];
   for (const [signal, path, perPath, want] of signals)
     it(`${signal} (${path}, ${perPath ? 'per-path' : 'shared'}) is read from ${want ?? 'no single source'}`, () =>

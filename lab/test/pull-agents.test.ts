@@ -22,9 +22,11 @@ import {
   podsScrapedAfter,
   remoteWriteLag,
 } from '../src/probe/agents.ts';
+import { renderMarkdown } from '../src/report/render.ts';
 import { REMOTE_WRITE_RECEIVER_FLAG, renderArgs, stackComponents } from '../src/runtime/components.ts';
+import { pullBudgets } from '../src/runtime/docker/agents.ts';
 import { agentPrometheusConfig, agentSpec } from '../src/runtime/pull-agents.ts';
-import { series, T0 } from './fixtures.ts';
+import { CONFIG, record, series, T0 } from './fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SOURCE = readFileSync(join(ROOT, 'prometheus', 'prometheus.yml'), 'utf8');
@@ -101,6 +103,22 @@ describe('pull agents: description and configuration', () => {
     assert.equal(pullLabel({ pullTopology: 'agent' }), 'pull (agents → remote_write)');
     assert.equal(pullLabel({}), 'pull (Prometheus scrape)');
   });
+});
+
+describe('pull agents on an engine runtime: the budget split', () => {
+  const cases: [number, number | null, number | null][] = [
+    [1, 0.225, 0.225],
+    [2, 0.225, 0.113],
+    [4, 0.225, 0.056],
+  ];
+  for (const [n, central, each] of cases)
+    it(`${n} agent(s): central ${central} cores, each agent ${each}`, () => {
+      const b = pullBudgets({ cpus: 0.45, cpuset: '1', memoryBytes: 4 * 2 ** 30 }, n);
+      assert.equal(b.central.cpus, central);
+      assert.equal(b.agent.cpus, each);
+      assert.equal(b.central.memoryBytes, 2 * 2 ** 30);
+      assert.ok(b.central.cpus! + n * b.agent.cpus! <= 0.45 + 0.001 * n, 'never more than pull’s budget');
+    });
 });
 
 describe('pull agents: --pull-topology', () => {
@@ -244,6 +262,20 @@ describe('pull agents: loss by cause from the agents’ own counters (sums exact
       { 'remote-write-pending': 40, unexplained: 0 },
     ],
     [
+      "in the central store after quiesce (its up) while the agent's queue still held its last orders (shards reorder series)",
+      [pod({ pod: 'a', stored: 70 }), pod({ pod: 'b', stored: 95, scrapedByAgent: null })],
+      { 'prometheus-agent-0': agent({ samplesPending: 12_509, highestSentTs: 75 }) },
+      false,
+      { 'remote-write-pending': 35, unexplained: 0 },
+    ],
+    [
+      'in the central store after quiesce, the agent drained: not stored',
+      [pod({ pod: 'a', stored: 70 })],
+      { 'prometheus-agent-0': agent() },
+      false,
+      { 'not-stored': 30, unexplained: 0 },
+    ],
+    [
       'given up on a non-recoverable error',
       [pod({ pod: 'a', stored: 10, scrapedAfterQuiesce: false })],
       { 'prometheus-agent-0': agent({ samplesFailed: 77 }) },
@@ -384,5 +416,42 @@ describe('pull agents: failure signals', () => {
       f.map((x) => [x.path, x.signal]),
       [['pull', 'died:prometheus-agent-1']],
     );
+  });
+});
+
+describe('pull agents in the report', () => {
+  it('one row per agent with its queue at the end and its cost, then the central store', () => {
+    const r = record({
+      config: { ...CONFIG, pullTopology: 'agent' },
+      pullAgents: {
+        topology: 'agent',
+        agents: [
+          {
+            name: 'prometheus-agent-0',
+            host: 'producer-0',
+            pods: 5,
+            final: agent({ samplesIn: 5000, samplesSent: 4200, samplesPending: 800, highestSentTs: 88 }),
+            scrapedAfterQuiesce: 5,
+            cpuCores: 0.071,
+            rssMaxBytes: 140 * 2 ** 20,
+          },
+        ],
+        central: {
+          name: 'prometheus',
+          cpuCores: 0.3,
+          rssMaxBytes: null,
+          receiver: { ok: 90, throttled: 2, errors: 1, refused: 0 },
+        },
+        budget: 'one budget for pull',
+      },
+    });
+    const md = renderMarkdown(r);
+    assert.match(
+      md,
+      /\| prometheus-agent-0 \(producer-0, 5 pods\) \| 5,000 \| 4,200 \| 800 \/ 12\.0 s \| 0 \/ 0 \/ 0 \| 0\.071 \|/,
+    );
+    assert.match(md, /\| prometheus \(central store\) \|.*90 writes ok.*429: 2, 5xx: 1/);
+    assert.match(md, /one budget for pull/);
+    assert.doesNotMatch(renderMarkdown(record()), /pull agent/);
   });
 });

@@ -74,16 +74,19 @@ function podCause(
   if (p.stored === null)
     return { cause: 'unverified', how: 'its producer the central store did not answer for' };
   if (p.died) return { cause: 'target-died', how: 'its producer died' };
-  if (p.scrapedAfterQuiesce === true)
-    return { cause: 'not-stored', how: 'scraped after quiesce and in the central store' };
-  if (p.scrapedByAgent === true) {
+  // Its samples reached the agent. A queue with several shards sends series out of order, so `up` after quiesce
+  // in the central store does not mean its final orders_total arrived: the agent's queue at the end decides.
+  if (p.scrapedByAgent === true || p.scrapedAfterQuiesce === true) {
     const s = agentShortfall(finals[p.agent] ?? null);
     if (s) return { cause: s.cause, how: `${p.agent}: ${s.why}` };
+  }
+  if (p.scrapedAfterQuiesce === true)
+    return { cause: 'not-stored', how: 'scraped after quiesce and in the central store' };
+  if (p.scrapedByAgent === true)
     return {
       cause: 'unexplained',
       how: `${p.agent} scraped it after quiesce; no remote-write counter moved`,
     };
-  }
   if (p.overSampleLimit) return { cause: 'scrape-over-limit', how: `${p.agent}'s scrapes over sample_limit` };
   if (overloaded) return { cause: 'prometheus-overloaded', how: `${p.agent} fell behind its interval` };
   return { cause: 'scrape-failed', how: `${p.agent} did not scrape it successfully after quiesce` };

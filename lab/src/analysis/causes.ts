@@ -1,5 +1,5 @@
 import type { LossCause, LossCauseName } from '../core/record.ts';
-import { AGENT_CAUSE_TEXT } from '../core/record-agents.ts';
+import { AGENT_CAUSE_TEXT, type AgentLossCauseName } from '../core/record-agents.ts';
 import { type Transport, transportOf } from '../core/transports.ts';
 
 // Loss by cause (DESIGN.md "Ground truth and loss accounting"). Every lost order gets exactly one cause and
@@ -8,7 +8,7 @@ import { type Transport, transportOf } from '../core/transports.ts';
 // `unexplained` — listed, never hidden. Pure.
 
 /** The fixed cause list (docs: lab/README.md "Loss by cause"). `collector-refused` carries `:<reason>`. */
-export const CAUSE_TEXT: Record<LossCauseName, string> = {
+export const CAUSE_TEXT: Record<LossCauseName | AgentLossCauseName, string> = {
   'kernel-rcvbuf': "dropped by the kernel (the collector's receive buffer was full)",
   'send-error': 'failed to send at the producer',
   'collector-refused': 'refused by the collector',
@@ -23,6 +23,12 @@ export const CAUSE_TEXT: Record<LossCauseName, string> = {
   'receiver-refused': "refused by the collector's OTLP receiver",
   unverified: 'could not be verified (Prometheus did not answer for its producer)',
   unexplained: 'not explained by any measured cause',
+  'agent-rcvbuf': "dropped by the kernel on the agent's socket (its receive buffer was full)",
+  'agent-refused': 'refused by the agent (a line it could not take)',
+  'agent-queue-full': 'dropped by the agent: its forward queue was full',
+  'agent-forward-failed':
+    'dropped by the agent: forwarding to the central collector failed after its retries',
+  'agent-died': 'received by an agent that died before forwarding it',
   ...AGENT_CAUSE_TEXT, // #29: the agent tier's (remote-write-pending, …)
 };
 

@@ -24,7 +24,7 @@ export interface ConditionInput {
 type Kind = 'receiver' | 'scrape' | 'limit' | 'fault';
 
 const LIMIT =
-  /^(collector-refused|receiver-refused):|^(scrape-over-limit|collector-drop|otlp-refused|sample-limit|alert:SampleLimitHit)$/;
+  /^(collector-refused|receiver-refused|agent-refused):|^(scrape-over-limit|collector-drop|otlp-refused|sample-limit|alert:SampleLimitHit)$/;
 const SCRAPE = new Set([
   'scrape-failed',
   'prometheus-overloaded',
@@ -35,7 +35,7 @@ const SCRAPE = new Set([
   'interval-stretch',
   'prometheus-unresponsive',
 ]);
-const FAULT = /^(target-died|died:)/;
+const FAULT = /^(target-died|died:|agent-died)/;
 const RCVBUF = new Set(['kernel-rcvbuf', 'kernel-udp-drop', 'datagram-loss']);
 
 function kindOf(name: string, path: PathName): Kind {

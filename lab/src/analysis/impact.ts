@@ -6,6 +6,7 @@ import type { LossCause } from '../core/record.ts';
 
 /** The loss cause (or cause family: `collector-refused` matches every `collector-refused:<reason>`) a signal points at. */
 export function causeOfSignal(signal: string): string | null {
+  if (signal.startsWith('died:agent-')) return 'agent-died'; // #27: a host's collector agent
   if (signal.startsWith('died:')) return 'target-died';
   switch (signal) {
     case 'kernel-udp-drop':

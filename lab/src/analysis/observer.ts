@@ -45,6 +45,7 @@ export function sourceOfSignal(f: Pick<FirstFailure, 'signal' | 'path'>, perPath
   const s = f.signal;
   if (s === 'slow-scrape' || s === 'failed-scrape') return 'targets';
   if (s === 'interval-stretch') return 'prometheus-self';
+  if (s.startsWith('remote-write')) return 'agents'; // #29: read from the pull agents' own /metrics
   if (s === 'rule-evaluation-missed')
     return f.path === 'push' && perPath ? 'prometheus-push-self' : 'prometheus-self';
   if (s.startsWith('sample-limit')) return 'prometheus';

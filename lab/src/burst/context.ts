@@ -15,6 +15,7 @@ import type {
   StoredSeries,
 } from '../core/record.ts';
 import type { RecordOpen } from '../core/record-nodes.ts';
+import type { PushAgentReading } from '../core/record-push-agents.ts';
 import { mapLimit, throwIfAborted } from '../core/time.ts';
 import { makeRunId, newWorkDir } from '../core/workdir.ts';
 import { ControlClient } from '../probe/control.ts';
@@ -27,6 +28,7 @@ import type { ProducerMember, Runtime, RuntimeFactory, StackEndpoints } from '..
 import { type Budget, budgetOf } from './budgets.ts';
 import type { AgentFinal } from './phases/agents-final.ts';
 import { fitProfile, loadProfileFile, type ProfileShape, profileLengthMs } from './profile.ts';
+import type { PushAgentWatch } from './push-agents.ts';
 import type { ReuseState } from './reuse.ts';
 
 // The one context a burst run's phases share: the fitted config, the runtime and what it started, the
@@ -230,6 +232,9 @@ export class RunContext {
   reuse: ReuseState | null = null;
   /** What the lab's own check of the stack found (phases/self-check.ts); empty = the plan is in force. */
   readonly selfCheck: SelfCheckFinding[] = [];
+  /** #27: the agents' books, read every second (push topology agent), and their final readings. */
+  pushAgents: PushAgentWatch | null = null;
+  pushAgentReadings: PushAgentReading[] | null = null;
   readonly collected: Collected = {
     ledgers: [],
     quiesceAtMs: 0,

@@ -3,6 +3,7 @@ import { FACT_HELP, parseFailOn } from '../analysis/failon.ts';
 import { durationFlag, fleetFlags, INCIDENT_FLEET_PODS, STACK_START_FLAGS } from '../core/flags.ts';
 import type { BurstConfig } from '../core/record.ts';
 import { PULL_TOPOLOGIES, type PullTopology } from '../core/record-agents.ts';
+import { PUSH_TOPOLOGIES } from '../core/record-push-agents.ts';
 import { transportOf } from '../core/transports.ts';
 
 // `burst` flags → one frozen BurstConfig, validated at the boundary (a bad --fail-on is rejected before
@@ -63,7 +64,7 @@ export const BURST_FLAGS: FlagSpecs = {
     env: 'LAB_PULL_TOPOLOGY',
     default: 'central',
     choices: [...PULL_TOPOLOGIES],
-    help: "central: pull's Prometheus scrapes every pod; agent: a Prometheus in agent mode per producer host scrapes that host's pods and remote-writes to pull's Prometheus (#29; process runtime)",
+    help: "central: pull's Prometheus scrapes every pod; agent: a Prometheus in agent mode per producer host scrapes that host's pods and remote-writes to pull's Prometheus (#29; process and docker runtimes)",
   },
   'collector-rcvbuf': {
     kind: 'string',
@@ -84,6 +85,13 @@ export const BURST_FLAGS: FlagSpecs = {
     env: 'LAB_TEST_CLOCK_SKEW',
     placeholder: 'NODE:MS',
     help: 'TEST ONLY (--runtime swarm): start the producers on the swarm node whose id begins with NODE with their clock MS ms off (PUSHPULL_TEST_CLOCK_SKEW_MS), to prove the clock measurement and compensation; labelled in the record',
+  },
+  'push-topology': {
+    kind: 'string',
+    env: 'LAB_PUSH_TOPOLOGY',
+    default: 'central',
+    choices: [...PUSH_TOPOLOGIES],
+    help: 'central: every pod pushes to the one collector; agent: to a collector agent on its host (one per producer; StatsD over loopback UDP), which aggregates and forwards OTLP/HTTP to the central collector (process runtime)',
   },
   'fail-on': {
     kind: 'string',
@@ -152,6 +160,7 @@ export function parseBurstFlags(
         : null,
     clockCompensation: (flags['clock-compensation'] ?? 'on') !== 'off',
     ...testClockSkewOf(flags['test-clock-skew'], f.runtime),
+    ...pushTopologyOf(flags['push-topology'], f),
   };
   const watch: BurstWatchFlags = Object.freeze({
     hold: flags.hold === true,
@@ -204,6 +213,27 @@ export function testClockSkewOf(
       { flag: 'test-clock-skew', value: raw },
     );
   return { testClockSkew: { node: m[1]!, ms } };
+}
+
+/** `--push-topology`: recorded only when `agent` (absent = central); the agent tier takes StatsD over UDP. */
+export function pushTopologyOf(
+  raw: unknown,
+  f: Pick<BurstConfig, 'transport' | 'pushMode' | 'runtime'>,
+): { pushTopology?: 'agent' } {
+  if (raw !== 'agent') return {};
+  const why = !transportOf(f.transport).datagrams
+    ? `the agent takes StatsD over UDP, not --transport ${f.transport}`
+    : f.pushMode === 'off'
+      ? 'nothing is pushed with --push-mode off'
+      : f.runtime === 'docker' || f.runtime === 'swarm'
+        ? `the agent tier runs on the process runtime only (yet), not --runtime ${f.runtime}`
+        : null;
+  if (why !== null)
+    throw new LabError('LAB_ERR_FLAG_VALUE', `--push-topology: "agent": ${why}`, {
+      flag: 'push-topology',
+      value: 'agent',
+    });
+  return { pushTopology: 'agent' };
 }
 
 /** `--pull-topology` (#29): recorded only when it is not the default; agents with --pull off scrape nothing. */

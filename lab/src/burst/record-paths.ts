@@ -1,6 +1,7 @@
 import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
 import { type PullPodOutcome, pullLossCauses, pushLossCauses } from '../analysis/causes.ts';
 import { otlpLossCauses } from '../analysis/otlp-causes.ts';
+import { pushAgentLossCauses } from '../analysis/push-agent-causes.ts';
 import { pathCounts, visibilityOf } from '../analysis/visibility.ts';
 import type { FirstFailure, PathAccount, PathName, ProbeSample } from '../core/record.ts';
 import { transportOf } from '../core/transports.ts';
@@ -49,8 +50,20 @@ export function completePaths(
     "Σ producers' ledgers: ordersPushed",
     'collector /metrics: Σ of every `orders` series',
   );
-  push.causes =
-    transportOf(ctx.config.transport).accounting === 'otlp-points'
+  push.causes = ctx.pushAgentReadings
+    ? pushAgentLossCauses({
+        lost: push.lost,
+        pushMode: ctx.config.pushMode,
+        ordersPushed: totals.ordersPushed,
+        pushEvents: totals.pushEvents,
+        datagrams: totals.datagrams,
+        sendErrors: totals.sendErrors,
+        agents: ctx.pushAgentReadings,
+        delivered: pushDelivered,
+        centralRefused: collected.otlpRefused ?? {},
+        centralStillRising: collected.collectorStillRising,
+      })
+    : transportOf(ctx.config.transport).accounting === 'otlp-points'
       ? otlpLossCauses({
           lost: push.lost,
           temporality: ctx.config.otlpTemporality ?? 'cumulative',

@@ -27,6 +27,7 @@ import { predictMeasuredFlushPeak } from '../model/index.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
 import { pathBudgets } from './budgets.ts';
 import type { RunContext } from './context.ts';
+import { pushAgentRecordPart, pushAgentSamples } from './push-agents.ts';
 import { pullAgentsRecord } from './record-agents.ts';
 import { completePaths, withVisibility } from './record-paths.ts';
 import { resourceFacts } from './resources.ts';
@@ -38,7 +39,7 @@ type Paths = Record<'pull' | 'push', PathAccount>;
 
 export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
   const { config, collected, scrapeTimeoutMs } = ctx;
-  const samples = ctx.probe?.samples ?? [];
+  const samples = pushAgentSamples(ctx, ctx.probe?.samples ?? []);
   const t0 = ctx.burstAtMs ?? samples[0]?.tMs ?? Date.now();
   const datagrams = datagramsOf(ctx, failure);
   const discounted: { signal: string; reason: string }[] = [];
@@ -84,6 +85,7 @@ export function buildRecord(ctx: RunContext, failure: unknown): RunRecord {
     phases: ctx.phases,
     burstAtMs: t0,
     ...(ctx.open ? { open: ctx.open } : {}),
+    ...pushAgentRecordPart(ctx, samples, t0),
     series: samples,
     ledgers: collected.ledgers,
     paths,

@@ -1,6 +1,7 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
 import type * as A from './record-agents.ts';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
+import type { PushAgentCauseName, PushAgentRecordPart, PushTopologyConfig } from './record-push-agents.ts';
 import type { PathBudget, Peaks, PullResolution } from './record-summary.ts';
 import type {
   GeneratorShortfall,
@@ -44,7 +45,7 @@ export type PathName = 'pull' | 'push';
 export { STORE_MODES, type StoreMode } from './record-observer.ts';
 export type { PathBudget, Peaks, PullResolution } from './record-summary.ts';
 
-export interface BurstConfig extends OpenConfig, A.AgentConfigPart {
+export interface BurstConfig extends OpenConfig, A.AgentConfigPart, PushTopologyConfig {
   runtime: RuntimeKind | 'auto';
   pods: number;
   podsPerProducer: number;
@@ -183,10 +184,7 @@ export interface ProbeSample extends A.AgentSamplePart {
   stores?: Partial<Record<StoreComponentName, StoreSelf>>;
 }
 
-/**
- * Why orders were lost (lab/README.md "Loss by cause"); `collector-refused` and `receiver-refused` (the OTLP
- * receiver) are written `<cause>:<reason>`.
- */
+/** Why orders were lost (lab/README.md "Loss by cause"); `collector-/receiver-refused` carry `:<reason>`. */
 export type LossCauseName =
   | 'kernel-rcvbuf'
   | 'send-error'
@@ -202,7 +200,7 @@ export type LossCauseName =
   | 'receiver-refused'
   | 'unverified'
   | 'unexplained'
-  | A.AgentLossCauseName;
+  | PushAgentCauseName;
 
 export interface LossCause {
   /** A LossCauseName, or `collector-refused:<reason>`. */
@@ -305,7 +303,7 @@ export const RUN_SCHEMA = 'pushpull-lab/run@3';
 /** Every schema the readers (report, compare) take. */
 export const READABLE_SCHEMAS = ['pushpull-lab/run@1', 'pushpull-lab/run@2', 'pushpull-lab/run@3'] as const;
 
-export interface RunRecord extends OpenRecordPart, A.AgentRecordPart {
+export interface RunRecord extends OpenRecordPart, A.AgentRecordPart, PushAgentRecordPart {
   /**
    * run@2 adds causes, visibility, budgets, falsePages, pullResolution, interrupted; run@3 adds resources,
    * generator and conditions. Readers take all three.

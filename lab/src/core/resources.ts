@@ -328,6 +328,8 @@ export function isEmptyPlan(plan: ResourcePlan): boolean {
 export function componentOf(name: string): ResourceComponent | null {
   if ((RESOURCE_COMPONENTS as readonly string[]).includes(name)) return name as ResourceComponent;
   if (/^producer-\d+$/.test(name)) return 'producers';
+  // #27: a host's collector agent is push's pipeline, as the central collector is (not the generator's).
+  if (/^agent-\d+$/.test(name)) return 'collector';
   // #29: the pull agents are pull's pipeline: they share its store's budget (one group for the central store and them).
   if (/^prometheus-agent-\d+$/.test(name)) return 'prometheus';
   return null;

@@ -107,7 +107,14 @@ export function transportNamed(label: string | undefined): TransportDescriptor |
 }
 
 /** The push path's label in the verdict and tables. */
-export function pushLabel(c: { pushMode: string; transport: Transport; flushIntervalMs: number }): string {
+export function pushLabel(c: {
+  pushMode: string;
+  transport: Transport;
+  flushIntervalMs: number;
+  pushTopology?: string;
+}): string {
+  // #27: pods push StatsD to an agent on their host, which forwards OTLP/HTTP to the central collector.
+  if (c.pushTopology === 'agent') return 'push (agent → OTLP/HTTP)';
   const d = transportOf(c.transport);
   // An SDK transport has no StatsD push mode: the SDK aggregates and exports once per interval.
   if (d.sdk) return `push (${d.title}, ${c.flushIntervalMs / 1000} s export)`;

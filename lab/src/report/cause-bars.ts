@@ -1,5 +1,6 @@
 import { causeText } from '../analysis/causes.ts';
 import type { LossCauseName, PathName, RunRecord } from '../core/record.ts';
+import type { AgentLossCauseName } from '../core/record-agents.ts';
 import { pathCauses, pathLabel } from './loss-tables.ts';
 import { compact, escapeXml } from './svg.ts';
 
@@ -7,7 +8,7 @@ import { compact, escapeXml } from './svg.ts';
 // scale (the larger loss fills the width) so the two paths compare at a glance, and every cause the same
 // colour on every bar and in every report. Pure SVG; each segment carries a <title> as its tooltip.
 
-const BASE_COLOURS: Record<LossCauseName, string> = {
+const BASE_COLOURS: Record<LossCauseName | AgentLossCauseName, string> = {
   'kernel-rcvbuf': '#d62728',
   'send-error': '#9467bd',
   'collector-refused': '#ff7f0e',
@@ -22,6 +23,11 @@ const BASE_COLOURS: Record<LossCauseName, string> = {
   'receiver-refused': '#ff7f0e',
   unverified: '#aec7e8',
   unexplained: '#7f7f7f',
+  'agent-rcvbuf': '#ff9896',
+  'agent-refused': '#ffbb78',
+  'agent-queue-full': '#c5b0d5',
+  'agent-forward-failed': '#f7b6d2',
+  'agent-died': '#c7c7c7',
   // #29: the agent tier's causes, in the pull-side blues and greens.
   'remote-write-pending': '#6baed6',
   'remote-write-failed': '#08519c',

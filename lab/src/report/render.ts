@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { causeText } from '../analysis/causes.ts';
 import type { RunRecord } from '../core/record.ts';
+import { agentsTable } from './agents.ts';
 import { causeBarsSvg } from './cause-bars.ts';
 import { recordCharts } from './charts.ts';
 import { interactiveParts } from './interactive.ts';
@@ -16,6 +17,7 @@ import {
   visibilityTable,
 } from './loss-tables.ts';
 import { coverageTable, storesTable } from './observer.ts';
+import { pushAgentsTable } from './push-agents.ts';
 import { resourcesTable, shortfallNote } from './resources.ts';
 import { REPORT_CSS } from './style.ts';
 import { escapeXml } from './svg.ts';
@@ -160,8 +162,12 @@ function visibilityBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: 
 function resourcesBody<T>(r: RunRecord, table: (t: Table | null) => T[], text: (s: string) => T[]): T[] {
   const t = resourcesTable(r);
   const sf = shortfallNote(r);
-  if (!t && !sf) return text(`This record (${r.schema}) has no resource budgets.`);
-  return [...table(t), ...(sf ? text(sf) : [])];
+  const pushAgents = pushAgentsTable(r); // #27: each push agent host's CPU and RSS
+  const agents = agentsTable(r); // #29: the pull agents beside the central store
+  const agentPart = agents ? [...text(r.pullAgents!.budget), ...table(agents)] : [];
+  if (!t && !sf && !pushAgents)
+    return [...text(`This record (${r.schema}) has no resource budgets.`), ...agentPart];
+  return [...table(t), ...table(pushAgents), ...(sf ? text(sf) : []), ...agentPart];
 }
 
 export function htmlTable(t: Table | null): string {

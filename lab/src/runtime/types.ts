@@ -5,6 +5,7 @@
 import type { PushMode, Transport } from '@pushpull/common';
 import type { Environment, RuntimeKind, StoreMode } from '../core/record.ts';
 import type { PullTopology } from '../core/record-agents.ts';
+import type { PushTopology } from '../core/record-push-agents.ts';
 import type { Enforcement, ResourceComponent, ResourceCounters, ResourcePlan } from '../core/resources.ts';
 import type { GrafanaPlacement } from './grafana.ts';
 
@@ -88,6 +89,8 @@ export interface ProducerOptions {
    * lost node can move.
    */
   restartPolicy?: 'none' | 'on-failure' | 'any';
+  /** #27: `agent` = each producer's pods push to a collector agent on its host (absent = central). */
+  pushTopology?: PushTopology;
 }
 
 /** Where the lab (on the host) reaches each component. Always loopback URLs. */
@@ -109,6 +112,8 @@ export interface ProducerMember {
   podIds: string[];
   /** OS pid (process runtime) or container id (docker runtime). */
   handle: string;
+  /** #27: the HTTP base URL of the collector agent on its host (push topology agent). */
+  pushAgentUrl?: string;
 }
 
 export type FaultKind = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';

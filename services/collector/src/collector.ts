@@ -1,5 +1,6 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Clock, jsonLogger, type Logger, parseHostPort, systemClock } from '@pushpull/common';
+import { type Agent, createAgent } from './agent/agent.ts';
 import { Ingest } from './aggregate/ingest.ts';
 import { type ApplyResult, OtlpIngest } from './aggregate/otlp.ts';
 import { type CollectorConfig, type CollectorConfigInput, resolveConfig } from './config.ts';
@@ -67,6 +68,8 @@ export interface Collector {
   readonly ingest: Ingest;
   /** The OTLP core over the same store (decoded requests in). */
   readonly otlp: OtlpIngest;
+  /** Agent mode's flusher and forwarder (null in collector mode). */
+  readonly agent: Agent | null;
   start(): Promise<CollectorAddresses>;
   /** Stops receiving, flushes partial TCP lines, renders once more, logs a summary, closes. Idempotent. */
   stop(): Promise<void>;
@@ -103,6 +106,7 @@ interface Parts {
   /** Datagrams per 100 ms for the last 2 minutes: exact burst peaks for the lab (GET /debug/arrivals). */
   arrivals: ArrivalBins;
   live: Live;
+  agent: Agent | null;
 }
 
 function buildParts(config: CollectorConfig, deps: CollectorDeps): Parts {
@@ -129,10 +133,13 @@ function buildParts(config: CollectorConfig, deps: CollectorDeps): Parts {
     },
     TAG_REASON_COUNT,
   );
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger ?? jsonLogger('collector');
   return {
     config,
-    clock: deps.clock ?? systemClock,
-    log: deps.logger ?? jsonLogger('collector'),
+    clock,
+    log,
+    agent: config.mode === 'agent' ? createAgent(ingest.store, config, { clock, log }) : null,
     deps,
     ingest,
     otlp,
@@ -193,6 +200,7 @@ function selfValues(p: Parts): SelfValues {
             latency: p.otlpHttpStats.latency,
             inflightBytes: p.otlpHttpStats.inflightBytes,
           },
+    agent: p.agent?.render() ?? null,
   };
 }
 
@@ -329,6 +337,7 @@ async function startCollector(p: Parts): Promise<CollectorAddresses> {
     lag.reset();
   }, p.config.flushInterval);
   live.ticker.unref();
+  p.agent?.start();
   const udp = live.udp!;
   return {
     udp: udp.address,
@@ -346,6 +355,8 @@ async function stopCollector(p: Parts): Promise<void> {
   // 1. stop receiving (TCP connections hand over their partial last line first; OTLP requests in
   //    progress finish, new ones get 503)
   await Promise.all([live.udp?.close(), live.tcp?.close(), live.otlp?.close()]);
+  // agent mode: a last flush, forwarded within a few seconds
+  await p.agent?.stop();
   // 2. flush: one last render, so the final counts and the flush duration are known
   renderAll(p);
   const s = summaryOf(p.ingest);
@@ -361,6 +372,7 @@ export function createCollector(input: CollectorConfigInput = {}, deps: Collecto
     config: p.config,
     ingest: p.ingest,
     otlp: p.otlp,
+    agent: p.agent,
     render: () => renderAll(p),
     summary: () => summaryOf(p.ingest),
     start() {

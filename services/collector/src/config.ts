@@ -124,6 +124,10 @@ function convert(o: OptionDef, raw: unknown): CollectorConfig[keyof CollectorCon
       }
       return Object.freeze([...(list as number[])]);
     }
+    case 'choice':
+      return choiceOf(o, raw);
+    case 'url-or-off':
+      return typeof raw === 'string' && raw.trim().toLowerCase() === 'off' ? 'off' : forwardUrl(o, raw);
     case 'list': {
       const list = typeof raw === 'string' ? raw.split(',') : raw;
       if (!Array.isArray(list) || list.length > 100)
@@ -156,6 +160,7 @@ export function resolveConfig(input: CollectorConfigInput = {}): Readonly<Collec
     out[key] = convert(o, given === undefined ? o.default : given);
   }
   const cfg = out as unknown as CollectorConfig;
+  checkAgent(cfg);
   if (cfg.sourceActiveWindow > cfg.sourceTtl)
     throw bad(
       OPTIONS.sourceActiveWindow,
@@ -163,4 +168,33 @@ export function resolveConfig(input: CollectorConfigInput = {}): Readonly<Collec
       `ms is longer than --source-ttl (${cfg.sourceTtl} ms)`,
     );
   return Object.freeze(cfg);
+}
+
+function choiceOf(o: OptionDef, raw: unknown): string {
+  const v = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (!o.choices?.includes(v)) throw bad(o, raw, `is not one of ${o.choices?.join(', ')}`);
+  return v;
+}
+
+/** http://HOST:PORT[/path] (the path defaults to OTLP's /v1/metrics); https is refused (no TLS here). */
+function forwardUrl(o: OptionDef, raw: unknown): string {
+  if (typeof raw !== 'string') throw bad(o, raw, 'is not a URL');
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw bad(o, raw, 'is not a URL (http://HOST:PORT[/path])');
+  }
+  if (u.protocol !== 'http:' || u.hostname === '' || u.username !== '' || u.search !== '')
+    throw bad(o, raw, 'is not http://HOST:PORT[/path]');
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/v1/metrics';
+  return u.toString();
+}
+
+/** Agent mode needs somewhere to forward to; forwarding is only agent mode's. */
+function checkAgent(cfg: CollectorConfig): void {
+  if (cfg.mode === 'agent' && cfg.forwardOtlp === 'off')
+    throw bad(OPTIONS.forwardOtlp, cfg.forwardOtlp, 'must be a URL with --mode agent');
+  if (cfg.mode !== 'agent' && cfg.forwardOtlp !== 'off')
+    throw bad(OPTIONS.forwardOtlp, cfg.forwardOtlp, `needs --mode agent (mode is ${cfg.mode})`);
 }

@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     tcp: addrs.tcp,
     http: addrs.http,
     otlp: addrs.otlp,
+    mode: collector.config.mode,
+    forward: collector.config.forwardOtlp,
     rcvbufRequested: addrs.rcvbufRequested,
     rcvbufGranted: addrs.rcvbufGranted,
     rcvbufKernel: addrs.rcvbufKernel,

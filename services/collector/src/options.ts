@@ -1,7 +1,8 @@
 // The collector's options table: every option declared once (flag, env var, default, help, limits), and the
 // configuration type it describes. config.ts turns the table into flags and validates values against it.
+import { AGENT_OPTIONS, type AgentConfig } from './agent/options.ts';
 
-export interface CollectorConfig {
+export interface CollectorConfig extends AgentConfig {
   /** HOST:PORT for StatsD over UDP. */
   statsdUdp: string;
   /** HOST:PORT for newline-delimited StatsD over TCP, or 'off'. */
@@ -71,7 +72,9 @@ export type Kind =
   | 'bool'
   | 'tag'
   | 'buckets'
-  | 'list';
+  | 'list'
+  | 'choice'
+  | 'url-or-off';
 
 export interface OptionDef {
   flag: string;
@@ -81,6 +84,8 @@ export interface OptionDef {
   help: string;
   min?: number;
   max?: number;
+  /** kind 'choice': the values allowed. */
+  choices?: readonly string[];
 }
 
 /** Prometheus client defaults (statsd_exporter's too), in seconds. */
@@ -334,4 +339,5 @@ export const OPTIONS: Record<keyof CollectorConfig, OptionDef> = {
     min: 10,
     help: 'time an OTLP request body may take to arrive; then 408, its in-flight bytes freed (counted)',
   },
+  ...AGENT_OPTIONS,
 };

@@ -46,6 +46,7 @@ function pathsOf(name: string): PathName[] {
   if (name === 'collector') return ['push'];
   if (name === 'prometheus') return ['pull'];
   if (name === 'prometheus-push') return ['push'];
+  if (name.startsWith('agent-')) return ['push']; // #27: a host's collector agent
   if (/^prometheus-agent-\d+$/.test(name)) return ['pull']; // #29: a pull agent
   return name.startsWith('producer') ? ['pull', 'push'] : [];
 }

@@ -2,6 +2,7 @@ import { httpText } from '../../core/http.ts';
 import type { PullResolution } from '../../core/record.ts';
 import { collectorSnapshot } from '../../probe/exposition.ts';
 import { allProducers, type RunContext } from '../context.ts';
+import { collectPushAgents, pushAgentDatagrams } from '../push-agents.ts';
 import { agentsFinal } from './agents-final.ts';
 import { pullDelivered } from './pull-totals.ts';
 import { storedSeries } from './stored-series.ts';
@@ -17,7 +18,9 @@ export async function collect(ctx: RunContext): Promise<void> {
   await pullDelivered(ctx);
   collected.pullResolution = await pullResolution(ctx);
   await storedSeries(ctx);
+  await collectPushAgents(ctx);
   await pushDelivered(ctx);
+  pushAgentDatagrams(ctx);
   await ctx.probe!.finalTick();
   await ctx.setPhase('done');
 }

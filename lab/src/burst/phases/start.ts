@@ -5,6 +5,7 @@ import { ProbeLoop } from '../../probe/loop.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
 import type { ProducerOptions } from '../../runtime/types.ts';
 import type { RunContext } from '../context.ts';
+import { pushAgentTopologyOn, watchPushAgents } from '../push-agents.ts';
 import { readReuseBaseline } from './reuse.ts';
 import { selfCheckStart } from './self-check.ts';
 import { warmupLimitMs } from './warmup.ts';
@@ -30,6 +31,7 @@ export async function start(ctx: RunContext): Promise<void> {
       `resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources, config.store ?? 'shared').join('\n  ')}`,
     );
   checkPullTopology(ctx);
+  if (config.pushTopology === 'agent') pushAgentTopologyOn(runtime.kind); // #27: process runtime only (yet)
   ctx.endpoints = await runtime.up({
     runId: deps.stack?.runId ?? ctx.runId,
     workDir: ctx.workDir,
@@ -51,6 +53,10 @@ export async function start(ctx: RunContext): Promise<void> {
   ctx.members = await runtime.scale(config.producers, producerOptions(config));
   ctx.fleetStartMs = Date.now();
   startProbe(ctx);
+  watchPushAgents(
+    ctx,
+    warmupLimitMs(config) + config.leadMs + config.durationMs + 6 * config.scrapeIntervalMs + 120_000,
+  );
 }
 
 /** The fleet's options (a shared stack's teardown scales to 0 with them). */
@@ -67,6 +73,7 @@ export function producerOptions(config: RunContext['config']): ProducerOptions {
     flushIntervalMs: config.flushIntervalMs,
     fleetPods: config.fleetPods,
     ...(config.testClockSkew ? { testClockSkew: config.testClockSkew } : {}),
+    ...(config.pushTopology === 'agent' ? { pushTopology: 'agent' as const } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { producerOptions } from './start.ts';
 export async function teardown(ctx: RunContext): Promise<void> {
   const { progress } = ctx;
   await ctx.probe?.stop();
+  ctx.pushAgents?.stop();
   if (ctx.deps.stack) {
     // A shared stack stays up for the next run: only this run's fleet goes (its owner tears the rest down).
     progress.note('stopping the fleet (the stack stays up)');

@@ -55,8 +55,13 @@ export function agentsSource(t: ProbeTargets & { agents: () => PullAgentInfo[] }
         ...(failed.length === 0 ? targetFields(targets, 'producers') : {}),
         intervalP99: intervals.length > 0 ? Math.max(...intervals) : null,
       };
-      const central = await httpText(`${t.prom.baseUrl}/metrics`, { timeoutMs: PROBE_TIMEOUT_MS, signal });
-      const receiver = centralReceiverSnapshot(central);
+      // The central store's receiver counters: best effort — a store too busy to answer is the store-self
+      // sources' finding, not a gap in what the agents said.
+      const central = await httpText(`${t.prom.baseUrl}/metrics`, {
+        timeoutMs: PROBE_TIMEOUT_MS,
+        signal,
+      }).catch(() => null);
+      const receiver = central === null ? null : centralReceiverSnapshot(central);
       if (receiver) s.centralReceiver = receiver;
       if (failed.length > 0) throw new Error(`no answer from ${failed.join(', ')}`);
     },

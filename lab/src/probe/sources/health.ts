@@ -13,7 +13,10 @@ export function healthSource(t: ProbeTargets): ProbeSource {
     async read(s, ctx) {
       const dead = await t.dead();
       s.dead = dead;
-      if (dead.length > 0 && !ctx.fatal) ctx.stopRun(await componentsStopped(t, dead));
+      // #27: a host's collector agent that dies is a push-path failure the run measures (agent-died), not
+      // the lab failing: the run goes on.
+      const fatal = dead.filter((n) => !/^agent-\d+$/.test(n));
+      if (fatal.length > 0 && !ctx.fatal) ctx.stopRun(await componentsStopped(t, fatal));
     },
   };
 }

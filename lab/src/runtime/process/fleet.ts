@@ -8,6 +8,7 @@ import { podsForProducer, producerArgs, producersToKeep } from '../producer-args
 import type { ProducerOptions } from '../types.ts';
 import { syncAgents } from './agents.ts';
 import { terminate, waitForListening } from './children.ts';
+import { startPushAgent, stopPushAgent } from './push-agents.ts';
 import { ProducerRelays } from './relays.ts';
 import {
   addrToUrl,
@@ -33,7 +34,9 @@ export async function startProducer(
   signal?: AbortSignal,
 ): Promise<ProducerProc> {
   const name = `producer-${index}`;
-  const direct = collectorAddress(s, opts.transport);
+  // #27: its pods push to the agent on its host, which forwards to the central collector.
+  const agent = opts.pushTopology === 'agent' ? await startPushAgent(s, name, signal) : null;
+  const direct = agent?.udp ?? collectorAddress(s, opts.transport);
   if (!direct) throw new LabError('LAB_ERR_CONFIG', `the collector has no ${opts.transport} listener`);
   // Every path goes through the producer's relays when the stack must be partitionable (relays.ts) — never
   // on a persistent stack, which outlives this process and with it any relay it could run.
@@ -59,6 +62,7 @@ export async function startProducer(
       baseUrl: '',
       podIds: podIdsOf(name, pods),
       handle: String(child.pid),
+      ...(agent ? { pushAgentUrl: agent.url } : {}),
     },
     child,
     pods,
@@ -111,6 +115,7 @@ async function shrinkTo(s: ProcessStack, producers: number, opts: ProducerOption
     const p = s.producers.pop()!;
     await terminate(p.child.pid);
     await p.relays?.close();
+    await stopPushAgent(s, p.member.name);
     rmSync(join(s.sdDir, `${p.member.name}.json`), { force: true });
   }
 }

@@ -1,3 +1,4 @@
+import { AGENT_METRIC_NAMES } from '../agent/books.ts';
 import type { IngestStats } from '../aggregate/ingest.ts';
 import { formatValue, OTLP_REFUSAL_REASONS, type OtlpStats } from '../aggregate/otlp.ts';
 import type { Store } from '../aggregate/store.ts';
@@ -38,6 +39,8 @@ export interface SelfValues {
   } | null;
   /** The OTLP receiver's counters (null when --otlp-http is off). */
   otlp?: OtlpSelf | null;
+  /** Agent mode's books, rendered (null in collector mode). */
+  agent?: string | null;
 }
 
 /** What the OTLP/HTTP edge adds to the point outcomes. */
@@ -93,6 +96,8 @@ export const SELF_METRIC_NAMES = [
 /** Every sample name the collector writes: the families above plus its own histogram's series. */
 export const RESERVED_NAMES: readonly string[] = [
   ...SELF_METRIC_NAMES,
+  // #27: agent mode's books (rendered only in agent mode; reserved in every mode)
+  ...AGENT_METRIC_NAMES,
   ...['_bucket', '_sum', '_count'].map((x) => `collector_otlp_request_seconds${x}`),
 ];
 
@@ -110,6 +115,7 @@ export function renderSelf(store: Store, st: IngestStats, v: SelfValues): string
   let o = renderTraffic(st) + renderStore(store, st, v) + renderKernel(v) + renderSources(store, v);
   o += renderConnections(v);
   if (v.otlp != null) o += renderOtlp(v.otlp);
+  if (v.agent != null) o += v.agent;
   return o;
 }
 

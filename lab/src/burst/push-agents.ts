@@ -1,0 +1,212 @@
+import { LabError } from '@pushpull/common';
+import type { ProbeSample, RuntimeKind } from '../core/record.ts';
+import type { PushAgentCost, PushAgentReading, PushAgentRecordPart } from '../core/record-push-agents.ts';
+import { abortableSleep, mapLimit } from '../core/time.ts';
+import { readPushAgent } from '../probe/push-agents.ts';
+import { PUSH_AGENT_FLUSH_MS, pushAgentNameOf } from '../runtime/push-agent-args.ts';
+import type { ProducerMember } from '../runtime/types.ts';
+import type { RunContext } from './context.ts';
+
+// #27, the burst's side of the agent tier: every agent's books read each second (a dead agent keeps its
+// last reading: what it held then is `agent-died`), a wait at the end until the live agents have forwarded
+// what they hold, and the record's part: the final readings and each agent host's CPU and RSS.
+
+/** The runtimes that run the agent tier (the process runtime; docker and swarm: not yet). */
+export function pushAgentTopologyOn(kind: RuntimeKind): 'agent' {
+  if (kind !== 'process')
+    throw new LabError(
+      'LAB_ERR_CONFIG',
+      `--push-topology agent: the agent tier runs on the process runtime only (yet); this run's runtime is ${kind} — pass --runtime process`,
+      { runtime: kind },
+    );
+  return 'agent';
+}
+
+const READ_TIMEOUT_MS = 800;
+
+/** Reads every agent once a second until stopped; keeps each one's last answer. */
+export class PushAgentWatch {
+  readonly last = new Map<string, PushAgentReading>();
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+  private readonly until: number;
+
+  constructor(
+    private readonly members: () => readonly ProducerMember[],
+    maxDurationMs: number,
+  ) {
+    this.until = Date.now() + maxDurationMs;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One round of reads (skipped while the previous one runs; bounded in time by maxDurationMs). */
+  async tick(signal?: AbortSignal): Promise<void> {
+    if (this.busy) return;
+    if (Date.now() > this.until) return this.stop();
+    this.busy = true;
+    try {
+      await mapLimit(this.agents(), 8, async ({ name, url }) => {
+        const r = await readPushAgent(name, url, READ_TIMEOUT_MS, signal).catch(() => null);
+        if (r === null) return;
+        const peak = Math.max(r.queuePeakPoints, this.last.get(name)?.queuePeakPoints ?? 0);
+        this.last.set(name, { ...r, queuePeakPoints: peak });
+      });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private agents(): { name: string; url: string }[] {
+    return this.members().flatMap((m) =>
+      m.pushAgentUrl ? [{ name: pushAgentNameOf(m.name), url: m.pushAgentUrl }] : [],
+    );
+  }
+
+  /** Every agent's reading, marked dead when it was not running at the end. */
+  readings(dead: ReadonlySet<string>): PushAgentReading[] {
+    return this.agents().map(
+      ({ name }) =>
+        ({
+          ...(this.last.get(name) ?? emptyPushReading(name)),
+          alive: !dead.has(name),
+        }) satisfies PushAgentReading,
+    );
+  }
+}
+
+function emptyPushReading(name: string): PushAgentReading {
+  return {
+    name,
+    readAtMs: null,
+    alive: false,
+    datagrams: 0,
+    socketDrops: null,
+    refusedLines: {},
+    orders: {
+      received: 0,
+      aggregated: 0,
+      forwarded: 0,
+      queued: 0,
+      droppedQueueFull: 0,
+      droppedForwardFailed: 0,
+      droppedTooLarge: 0,
+    },
+    pointsRefused: 0,
+    requests: {},
+    retries: 0,
+    queuePeakPoints: 0,
+  };
+}
+
+/** The live agents hold nothing (received = forwarded + dropped). */
+const drained = (rs: readonly PushAgentReading[]) =>
+  rs.every(
+    (r) =>
+      !r.alive ||
+      r.orders.received ===
+        r.orders.forwarded +
+          r.orders.droppedQueueFull +
+          r.orders.droppedForwardFailed +
+          r.orders.droppedTooLarge,
+  );
+
+/**
+ * Collect, agent tier: wait (≤ 20 s) until every live agent has forwarded what it holds, then keep the final
+ * readings on the context for the accounting.
+ */
+export async function collectPushAgents(ctx: RunContext): Promise<void> {
+  const w = ctx.pushAgents;
+  if (!w) return;
+  w.stop();
+  const deadline = Date.now() + 20_000 + 2 * PUSH_AGENT_FLUSH_MS;
+  let readings: PushAgentReading[] = [];
+  for (let i = 0; i < 100; i++) {
+    await w.tick(ctx.signal);
+    readings = w.readings(new Set(await ctx.runtime.dead()));
+    if (drained(readings) || Date.now() > deadline) break;
+    await abortableSleep(500, ctx.signal);
+  }
+  ctx.pushAgentReadings = readings;
+  if (!drained(readings))
+    ctx.notes.push('agents: a live agent still held orders 20 s after quiesce (counted in flight)');
+}
+
+/** CPU cores (mean over the open → quiesce) and peak RSS of each agent, from the probe's per-process reads. */
+export function pushAgentCosts(
+  samples: readonly ProbeSample[],
+  names: readonly string[],
+  fromMs: number,
+  toMs: number,
+): PushAgentCost[] {
+  const inWindow = samples.filter((s) => s.tMs >= fromMs && s.tMs <= toMs);
+  return names.map((name) => {
+    const cpu = inWindow.filter((s) => s.cpu?.[name] !== undefined);
+    const a = cpu[0];
+    const b = cpu[cpu.length - 1];
+    const cores =
+      a && b && b.tMs > a.tMs
+        ? Math.round(((b.cpu![name]! - a.cpu![name]!) / ((b.tMs - a.tMs) / 1000)) * 1e4) / 1e4
+        : null;
+    let rss: number | null = null;
+    for (const s of inWindow) {
+      const v = s.rss?.[name];
+      if (v !== undefined) rss = Math.max(rss ?? 0, v);
+    }
+    return { name, cpuCores: cores, rssPeakBytes: rss };
+  });
+}
+
+/** The record's agents part (absent with the central topology). */
+export function pushAgentRecordPart(
+  ctx: RunContext,
+  samples: readonly ProbeSample[],
+  t0: number,
+): PushAgentRecordPart {
+  if (ctx.config.pushTopology !== 'agent' || ctx.pushAgentReadings === null) return {};
+  const readings = ctx.pushAgentReadings;
+  const to = ctx.collected.quiesceAtMs || Date.now();
+  return {
+    pushAgents: {
+      readings,
+      cost: pushAgentCosts(
+        samples,
+        readings.map((r) => r.name),
+        t0,
+        to,
+      ),
+      flushIntervalMs: PUSH_AGENT_FLUSH_MS,
+    },
+  };
+}
+
+/** The agent tier: the pods' datagrams were received by the agents, not the central collector. */
+export function pushAgentDatagrams(ctx: RunContext): void {
+  if (ctx.pushAgentReadings === null) return;
+  ctx.collected.collectorUdpPackets = ctx.pushAgentReadings.reduce((s, r) => s + r.datagrams, 0);
+}
+
+/** Start, agent tier: read the agents' books every second from the fleet's start. */
+export function watchPushAgents(ctx: RunContext, maxDurationMs: number): void {
+  if (ctx.config.pushTopology !== 'agent') return;
+  ctx.pushAgents = new PushAgentWatch(() => ctx.members, maxDurationMs);
+  ctx.pushAgents.start();
+}
+
+/**
+ * The agent tier: the pods' datagrams go to the agents, so the central collector's per-second UDP count is
+ * no measure of them (it reads 0: the datagram-loss detector would see every datagram missing). Left out
+ * (null) in the record's samples; the agents' own socket drops count as `agent-rcvbuf`.
+ */
+export function pushAgentSamples(ctx: RunContext, samples: ProbeSample[]): ProbeSample[] {
+  if (ctx.config.pushTopology !== 'agent') return samples;
+  return samples.map((s) => (s.collector ? { ...s, collector: { ...s.collector, packetsUdp: null } } : s));
+}
