@@ -54,6 +54,8 @@ export interface ScenarioResult {
   notes: string[];
   expectations: { text: string; ok: boolean }[];
   error: string | null;
+  /** Node drills on swarm (#26): what swarm did (node down, tasks rescheduled or not, when) — its own column. */
+  swarm?: string;
 }
 
 export interface DrillRecord {
@@ -156,12 +158,14 @@ export function gridRows(r: DrillRecord): { title: string; cells: string[] }[] {
 
 export function terminalGrid(r: DrillRecord): string {
   const lines: string[] = [];
-  for (const row of gridRows(r)) {
+  gridRows(r).forEach((row, k) => {
     lines.push(row.title);
     GRID_COLUMNS.forEach((col, i) => {
       lines.push(`  ${col.padEnd(9)} ${row.cells[i]}`);
     });
-  }
+    const swarm = r.scenarios[k]?.swarm;
+    if (swarm !== undefined) lines.push(`  ${'swarm'.padEnd(9)} ${swarm}`);
+  });
   const checks = r.scenarios.flatMap((s) =>
     s.expectations.map((e) => `${e.ok ? 'ok  ' : 'FAIL'} ${s.name}: ${e.text}`),
   );

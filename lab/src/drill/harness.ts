@@ -4,12 +4,14 @@ import type { ResourcePlan } from '../core/resources.ts';
 import { abortableSleep, throwIfAborted } from '../core/time.ts';
 import { transportOf } from '../core/transports.ts';
 import { newWorkDir, removeWorkDir } from '../core/workdir.ts';
+import type { NodesState } from '../nodes/state.ts';
 import { ControlClient } from '../probe/control.ts';
 import { parseExposition } from '../probe/exposition.ts';
 import { PromClient } from '../probe/prom.ts';
 import { capabilitiesOf } from '../runtime/capabilities.ts';
 import type {
   ProducerMember,
+  ProducerOptions,
   Runtime,
   RuntimeFactory,
   StackEndpoints,
@@ -27,6 +29,8 @@ export interface DrillDeps {
   signal: AbortSignal;
   /** Every stack's CPU and memory plan (--cpus, --cpuset, --memory); absent = none. */
   resources?: ResourcePlan;
+  /** The worker nodes `nodes up` made (its state file), for the node drills; null/absent = none. */
+  nodes?: { state: NodesState; statePath: string } | null;
 }
 
 export interface Stack {
@@ -46,9 +50,12 @@ export async function withStack<T>(
   deps: DrillDeps,
   scenario: Scenario,
   variant: Variant,
-  extra: Pick<StackOptions, 'producerScrape' | 'collectorFlags'>,
+  extra: Pick<StackOptions, 'producerScrape' | 'collectorFlags'> & {
+    producers?: Pick<ProducerOptions, 'restartPolicy'>;
+  },
   fn: (s: Stack) => Promise<T>,
 ): Promise<T> {
+  const { producers: producerExtra, ...stackExtra } = extra;
   const runId = `drill-${scenario.name}-${variant.name}-${Date.now().toString(36)}`;
   const workDir = newWorkDir(runId);
   const runtime = deps.factory.create();
@@ -60,7 +67,7 @@ export async function withStack<T>(
       withNodeExporter: capabilitiesOf(runtime.kind).nodeExporter,
       log: deps.log,
       signal: deps.signal,
-      ...extra,
+      ...stackExtra,
       ...(deps.resources ? { resources: deps.resources } : {}),
       // A partition must reach every path (process runtime: through the lab's relays per producer). Only
       // for a scenario that partitions: the relays are an extra hop the other measurements must not carry.
@@ -78,6 +85,7 @@ export async function withStack<T>(
       heartbeatMs: variant.push.heartbeatMs,
       flushIntervalMs: variant.push.flushIntervalMs,
       fleetPods: INCIDENT_FLEET_PODS,
+      ...producerExtra,
     });
     const prom = new PromClient(endpoints.prometheusUrl);
     const stack: Stack = { runtime, endpoints, members, prom, scenario, variant, deps, runId };

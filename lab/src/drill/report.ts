@@ -44,6 +44,11 @@ const SERIES_WORDS: Record<string, { title: string; y: string; x?: string }> = {
     x: SINCE_FAULT,
   },
   targetsDown: { title: 'pod targets whose last scrape failed', y: 'targets down' },
+  tasksRunningElsewhere: {
+    title: "the failed node's tasks swarm runs on another node",
+    y: 'tasks running elsewhere',
+    x: SINCE_FAULT,
+  },
   samplesMax: { title: "most samples in one pod's scrape", y: 'samples' },
   pushgatewayAgeS: { title: "age of the job's last push, as the Pushgateway still serves it", y: 'seconds' },
   'Prometheus scrape offset within the interval (ms), by target': {
@@ -94,6 +99,14 @@ const METRIC_WORDS: Record<string, string> = {
   otlpPeakVsJitterOn: 'OTLP peak requests with jitter off ÷ with jitter on',
   otlpJobEndsLostPct: 'OTLP job that ends cleanly: orders lost (%)',
   otlpKilledLostPct: 'OTLP process killed before its first export: orders lost (%)',
+  pullAlertAfterS: 'seconds until InstanceDown fired for the node (-1 = never)',
+  pushAlertAfterS: "seconds until PushHeartbeatAbsent fired for the node's pods (-1 = never)",
+  nodeDownAfterS: 'seconds until the swarm manager marked the node down (-1 = never)',
+  rescheduledAfterS: "seconds until swarm scheduled one of the node's tasks on another node (-1 = never)",
+  replacementRunningAfterS: 'seconds until a rescheduled task ran on another node (-1 = never)',
+  tasksRescheduled: "the node's tasks swarm rescheduled to another node",
+  victimProducers: 'producers on the failed node',
+  victimPods: 'pods on the failed node',
 };
 
 const camelWords = (k: string) =>
@@ -178,16 +191,20 @@ ${exp ? `<p>Expectations:</p><ul>${exp}</ul>` : ''}${charts.map((c) => `<figure 
 export function renderDrillHtml(r: DrillRecord): string {
   const perScenario = r.scenarios.map((s) => ({ s, charts: scenarioCharts(s) }));
   const live = interactiveParts(perScenario.flatMap((x) => x.charts));
+  // Node drills on swarm add a column: what swarm did (node down, tasks rescheduled or not, when).
+  const swarmCol = r.scenarios.some((s) => s.swarm !== undefined);
+  const swarmTd = (s: ScenarioResult) =>
+    swarmCol ? `<td class="cell"><div class="num">${escapeXml(s.swarm ?? '—')}</div></td>` : '';
   const grid = r.scenarios
     .map(
       (s) =>
-        `<tr><th>${escapeXml(s.title)}${s.error ? ' <span class="outcome bad">failed</span>' : ''}</th>${GRID_COLUMNS.map((col) => cellHtml(s.cells.filter((c) => c.column === col))).join('')}</tr>`,
+        `<tr><th>${escapeXml(s.title)}${s.error ? ' <span class="outcome bad">failed</span>' : ''}</th>${GRID_COLUMNS.map((col) => cellHtml(s.cells.filter((c) => c.column === col))).join('')}${swarmTd(s)}</tr>`,
     )
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>pushpull-lab drill</title><style>${REPORT_CSS}\n${CSS}\n${live.css}</style></head><body>
 <h1>pushpull-lab drill: the push/pull failure grid, measured</h1>
 <p class="meta">${escapeXml(r.startedAt)} · ${escapeXml(r.runtime)} runtime · each cell: the outcome, then the data lost and the signal that showed it</p>
-<table id="grid"><tr><th>failure mode</th>${GRID_COLUMNS.map((c) => `<th>${escapeXml(COLUMN_WORDS[c] ?? c)}</th>`).join('')}</tr>
+<table id="grid"><tr><th>failure mode</th>${GRID_COLUMNS.map((c) => `<th>${escapeXml(COLUMN_WORDS[c] ?? c)}</th>`).join('')}${swarmCol ? '<th>what swarm did</th>' : ''}</tr>
 ${grid}</table>
 ${perScenario.map(({ s, charts }) => scenarioSection(s, charts)).join('\n')}
 <p class="meta">Generated from drill.json (next to this file). Self-contained: no network; without scripts the charts are static SVG.</p>

@@ -6,6 +6,7 @@ import { checkExpectations, terminalGrid } from './grid.ts';
 import { type DrillDeps, withStack } from './harness.ts';
 import { bodyBalloon } from './modes/body-balloon.ts';
 import { networkPartition, targetDies } from './modes/lose-target.ts';
+import { nodeLoss, nodePartition } from './modes/node-fault.ts';
 import { scrapeStorm } from './modes/scrape-storm.ts';
 import { shortLivedJob } from './modes/short-lived-job.ts';
 import { synchronisedFlush } from './modes/synchronised-flush.ts';
@@ -20,6 +21,8 @@ export const MODES: Record<FailureMode, DrillMode> = {
   'synchronised-flush': synchronisedFlush,
   'scrape-storm': scrapeStorm,
   'body-balloon': bodyBalloon,
+  'node-partition': nodePartition,
+  'node-loss': nodeLoss,
 };
 
 /** Every scenario file in `dir`, validated, in the grid's row order. */
@@ -55,6 +58,7 @@ export async function runScenario(
   const metrics: Record<string, number> = {};
   const series: Record<string, [number, number][]> = {};
   const notes: string[] = [];
+  const swarm: string[] = [];
   let error: string | null = null;
   for (const v of s.variants) {
     deps.log(
@@ -65,6 +69,7 @@ export async function runScenario(
       const extra = {
         ...(scrape ? { producerScrape: scrape } : {}),
         ...(mode.collectorFlags ? { collectorFlags: mode.collectorFlags(s) } : {}),
+        ...(mode.producerOptions ? { producers: mode.producerOptions(s) } : {}),
       };
       const o = await withStack(deps, s, v, extra, (st) => mode.run(st));
       outcomes.set(v.name, o);
@@ -76,6 +81,7 @@ export async function runScenario(
       for (const [k, val] of Object.entries(o.series))
         series[s.variants.length === 1 ? k : `${v.name}: ${k}`] = val;
       notes.push(...o.notes.filter((n) => !notes.includes(n)));
+      if (o.swarm !== undefined) swarm.push(s.variants.length === 1 ? o.swarm : `${v.name}: ${o.swarm}`);
     } catch (e) {
       if (deps.signal.aborted) throw e;
       error = `${v.name}: ${describeError(e)}`;
@@ -99,6 +105,7 @@ export async function runScenario(
       ? [{ text: `scenario failed: ${error}`, ok: false }]
       : checkExpectations(s, cells, metrics),
     error,
+    ...(swarm.length > 0 ? { swarm: swarm.join(' | ') } : {}),
   };
 }
 

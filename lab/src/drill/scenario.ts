@@ -15,7 +15,16 @@ export const FAILURE_MODES = [
   'synchronised-flush',
   'scrape-storm',
   'body-balloon',
+  // #26: a whole producer node cut off / lost (swarm runtime on worker nodes `nodes up` made).
+  'node-partition',
+  'node-loss',
 ] as const;
+
+/** The modes that act on a worker node rather than a producer: they need `nodes up` workers on swarm. */
+export const NODE_MODES: readonly FailureMode[] = ['node-partition', 'node-loss'];
+
+/** The producers' restart policies a node drill may ask for (both let swarm reschedule; `none` would not). */
+export const NODE_RESTART_POLICIES = ['any', 'on-failure'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
 export const COLUMNS = ['pull', 'push-udp', 'push-tcp', 'push-otlp'] as const;
@@ -103,6 +112,8 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
     sampleLimit: (r, k) => r.int(k, 0, 10_000_000),
     bodySizeLimit: (r, k) => r.sizeIn(k, LIMITS.bodySizeLimit),
   },
+  'node-partition': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
+  'node-loss': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
 };
 
 const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval', 'temporality'] as const;

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { run } from './exec.ts';
 import { ROLE_LABEL } from './plan.ts';
@@ -65,6 +66,35 @@ export function mountsUnder(mountinfo: string, roots: readonly string[]): string
   return out.sort((a, b) => b.length - a.length);
 }
 
+/**
+ * Ids of swarm-run proxies (plain containers on the host's engine, component \`proxy\`) whose lab died on this
+ * host (\`docker ps\` lines "ID OWNER_PID HOST"): a lab killed -9 mid-run leaves its proxy; the swarm \`down\`
+ * is about to remove takes that run's services and overlay with it, so the proxy goes too. Pure.
+ */
+export function deadLabProxies(psLines: string, alive: (pid: number) => boolean, host: string): string[] {
+  const out: string[] = [];
+  for (const line of psLines.split('\n')) {
+    const [id, owner, h] = line.trim().split(/\s+/);
+    const pid = Number(owner);
+    if (id && Number.isInteger(pid) && pid > 0 && h === host && !alive(pid)) out.push(id);
+  }
+  return out;
+}
+
+async function removeDeadProxies(log: (s: string) => void): Promise<void> {
+  const ps = await run(
+    [
+      ...['docker', 'ps', '-a', '--filter', 'label=pushpull.component=proxy'],
+      ...['--format', '{{.ID}} {{.Label "pushpull.lab.owner"}} {{.Label "pushpull.lab.host"}}'],
+    ],
+    15_000,
+  );
+  const ids = deadLabProxies(ps.stdout, alive, hostname());
+  if (ids.length === 0) return;
+  await run(['docker', 'rm', '-f', ...ids], 30_000);
+  log(`host: removed ${ids.length} proxy container(s) of lab runs that died on this swarm`);
+}
+
 async function leaveSwarm(state: NodesState, log: (s: string) => void): Promise<void> {
   const info = await run(
     ['docker', 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeAddr}}'],
@@ -73,6 +103,7 @@ async function leaveSwarm(state: NodesState, log: (s: string) => void): Promise<
   const [swState, addr] = info.stdout.trim().split(' ');
   if (swState !== 'active') return;
   if (state.swarmInitiated && addr === state.plan.bridgeAddress) {
+    await removeDeadProxies(log);
     await run(['docker', 'swarm', 'leave', '--force'], 60_000);
     log(`host: left the swarm \`nodes up\` created`);
     return;

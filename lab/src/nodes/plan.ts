@@ -14,6 +14,8 @@ export const OBSERVER_ROLE = 'observer';
 /** The comment on the one FORWARD rule `up` adds (so it is found exactly). */
 export const RULE_COMMENT = 'pushpull-lab-nodes';
 export const MAX_NODES = 8;
+/** Where `nodes up` keeps data roots and its state file (nodes.json) unless --dir / LAB_NODES_DIR says. */
+export const DEFAULT_NODES_DIR = '/var/lib/pushpull-lab/nodes';
 
 /**
  * Address ranges Docker allocates from by default: local networks (172.17–31/16, 192.168/16 in /20s) and

@@ -95,7 +95,8 @@ export async function preflight(plan: NodesPlan, statePath: string): Promise<voi
     });
 }
 
-async function startDaemon(w: WorkerPlan, state: NodesState, statePath: string): Promise<void> {
+/** Starts the worker's dockerd (pid recorded before waiting) and waits until it answers (60 s). */
+export async function startDaemon(w: WorkerPlan, state: NodesState, statePath: string): Promise<void> {
   mkdirSync(w.dataRoot, { recursive: true });
   mkdirSync(w.execRoot, { recursive: true });
   const logFd = openSync(join(w.dataRoot, '..', 'dockerd.log'), 'a');

@@ -87,6 +87,13 @@ export interface ProducerOptions {
   totalPods?: number;
   /** TEST ONLY (swarm): the producers on the node whose id begins with `node` run with their clock `ms` off. */
   testClockSkew?: { node: string; ms: number };
+  /**
+   * Swarm only (#26 node drills): the producers' restart policy. Absent or `none`: a killed task stays dead
+   * and each producer is pinned to the node placement chose. `on-failure`/`any`: swarm may reschedule a
+   * producer's task — each producer may then run on any producer node (swarm's own spread), so a task on a
+   * lost node can move.
+   */
+  restartPolicy?: 'none' | 'on-failure' | 'any';
   /** #27: `agent` = each producer's pods push to a collector agent on its host (absent = central). */
   pushTopology?: PushTopology;
 }

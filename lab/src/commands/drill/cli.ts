@@ -5,7 +5,11 @@ import { RESOURCE_FLAGS, resourceFlags } from '../../core/flags.ts';
 import { paths, repoRoot } from '../../core/paths.ts';
 import { RUNTIME_CHOICES } from '../../core/record.ts';
 import { makeRunId } from '../../core/workdir.ts';
+import { requireNodes } from '../../drill/modes/node-fault.ts';
 import { findScenario, loadScenarios, runDrill, terminalGrid } from '../../drill/run.ts';
+import { NODE_MODES, type Scenario } from '../../drill/scenario.ts';
+import { DEFAULT_NODES_DIR } from '../../nodes/plan.ts';
+import { type NodesState, readNodesState } from '../../nodes/state.ts';
 import { defaultCandidates, selectRuntime } from '../../runtime/select.ts';
 import type { RuntimeKind } from '../../runtime/types.ts';
 
@@ -35,6 +39,12 @@ export const DRILL_FLAGS: FlagSpecs = {
     placeholder: 'DIR',
     defaultText: 'lab/scenarios',
     help: 'scenario directory',
+  },
+  'nodes-dir': {
+    kind: 'string',
+    env: 'LAB_NODES_DIR',
+    default: DEFAULT_NODES_DIR,
+    help: 'where `nodes up` recorded its worker nodes (node-partition, node-loss: swarm only)',
   },
   help: { kind: 'bool', help: 'show help' },
 };
@@ -76,6 +86,10 @@ export async function runDrillCommand(
     throw new LabError('LAB_ERR_FLAG_VALUE', `drill takes no arguments (got "${positionals.join(' ')}")`);
   }
   const sel = await selectRuntime(flags.runtime as RuntimeKind | 'auto', defaultCandidates(root));
+  const nodesPath = join(String(flags['nodes-dir']), 'nodes.json');
+  const nodesState = readNodesState(nodesPath);
+  const nodes = nodesState ? { state: nodesState, statePath: nodesPath } : null;
+  scenarios = nodeScenarios(verb, scenarios, sel.factory.kind, nodes, (m) => io.err(m), nodesPath);
   const outDir =
     typeof flags.out === 'string' ? resolve(flags.out) : join(paths(root).runsDir, `drill-${makeRunId()}`);
   io.err(`drill: ${scenarios.length} scenario(s) on the ${sel.factory.kind} runtime → ${outDir}\n`);
@@ -86,6 +100,7 @@ export async function runDrillCommand(
       factory: sel.factory,
       signal,
       resources: resourceFlags(flags).resources,
+      nodes,
       log: (m) => io.err(`[${Math.round((Date.now() - started) / 1000)}s] ${m}\n`),
     },
     scenarios,
@@ -95,6 +110,35 @@ export async function runDrillCommand(
   io.out(`${terminalGrid(record)}\n\nwrote ${files.join(', ')}\n`);
   const ok = record.scenarios.every((s) => !s.error && s.expectations.every((e) => e.ok));
   return ok ? 0 : 1;
+}
+
+/**
+ * The node scenarios need the swarm runtime and worker nodes: named alone (`scenario node-partition`)
+ * without them → a clear error before any stack starts; in `drill` (every scenario) they are left out with
+ * a note instead.
+ */
+export function nodeScenarios(
+  verb: 'drill' | 'scenario',
+  scenarios: Scenario[],
+  runtime: string,
+  nodes: { state: NodesState; statePath: string } | null,
+  note: (s: string) => void,
+  where = '',
+): Scenario[] {
+  const usable = (s: Scenario) => {
+    try {
+      requireNodes(s, runtime, nodes, where);
+      return true;
+    } catch (e) {
+      if (verb === 'scenario') throw e;
+      return false;
+    }
+  };
+  const out = scenarios.filter((s) => !NODE_MODES.includes(s.mode) || usable(s));
+  const left = scenarios.filter((s) => !out.includes(s)).map((s) => s.name);
+  if (left.length > 0)
+    note(`drill: ${left.join(', ')} left out: they need --runtime swarm and worker nodes (\`nodes up 2\`)\n`);
+  return out;
 }
 
 /** `drill` / `scenario <name>` with Ctrl-C wired: every stack a scenario started is torn down first. */

@@ -3,7 +3,7 @@ import { type FlagSpecs, formatHelp, LabError, parseArgs } from '@pushpull/commo
 import type { CliIo } from '../../core/cli.ts';
 import { nodesDown } from '../../nodes/down.ts';
 import { injectNodeFault, NODE_FAULTS, type NodeFault, workerOf } from '../../nodes/faults.ts';
-import { DEFAULT_SUBNET, MAX_NODES, planNodes } from '../../nodes/plan.ts';
+import { DEFAULT_NODES_DIR, DEFAULT_SUBNET, MAX_NODES, planNodes } from '../../nodes/plan.ts';
 import { newState, readNodesState } from '../../nodes/state.ts';
 import { nodesUp, preflight } from '../../nodes/up.ts';
 
@@ -36,7 +36,7 @@ export const NODES_FLAGS: FlagSpecs = {
   dir: {
     kind: 'string',
     env: 'LAB_NODES_DIR',
-    default: '/var/lib/pushpull-lab/nodes',
+    default: DEFAULT_NODES_DIR,
     help: 'data roots and the state file (nodes.json)',
   },
   help: { kind: 'bool', help: 'show help' },

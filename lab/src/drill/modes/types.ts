@@ -1,4 +1,4 @@
-import type { StackOptions } from '../../runtime/types.ts';
+import type { ProducerOptions, StackOptions } from '../../runtime/types.ts';
 import type { Cell } from '../grid.ts';
 import type { Stack } from '../harness.ts';
 import type { Scenario } from '../scenario.ts';
@@ -8,6 +8,8 @@ export interface ModeOutcome {
   metrics: Record<string, number>;
   series: Record<string, [number, number][]>;
   notes: string[];
+  /** Node drills: what swarm did, in words (the report's "what swarm did" column). */
+  swarm?: string;
 }
 
 export interface DrillMode {
@@ -15,6 +17,8 @@ export interface DrillMode {
   producerScrape?(s: Scenario): StackOptions['producerScrape'];
   /** Extra collector flags for the scenario's stack (e.g. a smaller OTLP in-flight budget). */
   collectorFlags?(s: Scenario): string[];
+  /** Producer settings the mode needs (the node drills: a restart policy that lets swarm reschedule). */
+  producerOptions?(s: Scenario): Pick<ProducerOptions, 'restartPolicy'>;
   run(stack: Stack): Promise<ModeOutcome>;
   /** Scenario-level facts from every variant's outcome (e.g. the jitter-off / jitter-on peak ratio). */
   combine?(outcomes: ReadonlyMap<string, ModeOutcome>): Record<string, number>;

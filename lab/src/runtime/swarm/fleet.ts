@@ -98,8 +98,10 @@ async function addProducer(
   );
   const skew = popts.testClockSkew;
   const env = skew && slot.nodeId.startsWith(skew.node) ? [`${TEST_CLOCK_SKEW_ENV}=${skew.ms}`] : [];
+  const restart = popts.restartPolicy ?? 'none';
+  const constraints = producerConstraints(slot, restart !== 'none', s.observerConstraints.length > 0);
   const svc = await s.docker.createService(
-    producerSpec(specContext(s), slot.name, args, producerConstraints(slot), fleet, env),
+    producerSpec(specContext(s), slot.name, args, constraints, fleet, env, restart),
   );
   const member: ProducerMember = {
     name: slot.name,
@@ -118,6 +120,8 @@ async function addProducer(
  */
 export async function reachMember(s: SwarmStack, p: TrackedProducer, signal?: AbortSignal): Promise<void> {
   const task = await waitRunning(s.docker, p.serviceId, p.member.name, 120_000, signal);
+  // Where swarm really ran it (a reschedulable producer is not pinned to the node placement chose).
+  if (task.NodeID) p.nodeId = task.NodeID;
   const ip = taskAddress(task, s.networkId);
   if (!ip)
     throw new LabError('LAB_ERR_SWARM', `${p.member.name}: its task has no address on ${s.networkName}`);

@@ -90,9 +90,13 @@ function spread(nodes: readonly SwarmNode[], podsPerProducer: readonly number[])
   });
 }
 
-/** The swarm constraint pinning producer slot `p` to its node. */
-export function producerConstraints(p: ProducerSlot): string[] {
-  return [`node.id==${p.nodeId}`];
+/**
+ * The swarm constraints of producer slot `p`: pinned to its node; or, when swarm may reschedule (a
+ * restarting policy, node drills), any producer node — every node but the observers on a multi-node swarm.
+ */
+export function producerConstraints(p: ProducerSlot, reschedulable = false, multiNode = true): string[] {
+  if (!reschedulable) return [`node.id==${p.nodeId}`];
+  return multiNode ? [`node.labels.${ROLE_LABEL}!=${OBSERVER_ROLE}`] : [];
 }
 
 export interface NodeNeeds {

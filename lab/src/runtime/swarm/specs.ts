@@ -90,6 +90,8 @@ interface One {
   extraLabels?: Record<string, string>;
   /** How many services share the component's budget (default 1: the whole budget is this service's). */
   shares?: number;
+  /** Restart condition (default none: a killed task stays dead, as a killed container does). */
+  restart?: 'none' | 'on-failure' | 'any';
 }
 
 /**
@@ -122,7 +124,9 @@ export function serviceSpec(ctx: SpecContext, o: One): Docker.CreateServiceOptio
         ...(o.env ? { Env: o.env } : {}),
         ...(o.configs ? { Configs: o.configs } : {}),
       },
-      RestartPolicy: { Condition: 'none' },
+      // A restarting policy restarts (or reschedules) after 1 s, not swarm's default 5 s.
+      RestartPolicy:
+        o.restart && o.restart !== 'none' ? { Condition: o.restart, Delay: 1e9 } : { Condition: 'none' },
       Placement: { Constraints: o.constraints },
       Networks: [{ Target: ctx.networkId, Aliases: [o.alias] }],
       ...limitsOf(ctx, o.component, o.shares),
@@ -198,8 +202,10 @@ export function producerSpec(
   /** The fleet's producer count: each producer's service gets an equal share of the producers' budget. */
   producers = 1,
   env: string[] = [],
+  restart: One['restart'] = 'none',
 ): Docker.CreateServiceOptions {
   return serviceSpec(ctx, {
+    restart,
     shares: producers,
     component: 'producer',
     alias: 'producer',
