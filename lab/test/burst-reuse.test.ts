@@ -10,32 +10,23 @@ import {
   windowSeconds,
 } from '../src/burst/reuse.ts';
 import type { CollectorSnapshot, ProbeSample } from '../src/core/record.ts';
-import { emptyPull } from '../src/probe/sample.ts';
+import { emptyPull, newSample } from '../src/probe/sample.ts';
+import { collector } from './fixtures.ts';
 
 // A run on a stack an earlier run left up (#25) reads only what it produced: its query windows never reach
 // before its floor, the collector's counters are rebased on their values before its fleet started, and
 // earlier pods' values are taken out of pull's stored total while the rule still sums them.
 
-const snap = (o: Partial<CollectorSnapshot> = {}): CollectorSnapshot => ({
-  orders: 0,
-  packets: 0,
-  packetsUdp: 0,
-  lines: 0,
-  parseErrors: 0,
-  seriesRejected: 0,
-  refusedByReason: null,
-  otherDrops: 0,
-  socketDrops: 0,
-  kernelRcvbufErrors: 0,
-  kernelInErrors: 0,
-  kernelInDatagrams: 0,
-  series: 0,
-  eventLoopLagSeconds: 0,
-  rcvbufBytes: 212_992,
-  sourcesActive: 0,
-  bodyBytes: 100,
-  ...o,
-});
+// The fixtures' collector with every kernel and drop counter at zero (the rebase subtracts them all).
+const snap = (o: Partial<CollectorSnapshot> = {}): CollectorSnapshot =>
+  collector({
+    refusedByReason: null,
+    socketDrops: 0,
+    kernelRcvbufErrors: 0,
+    kernelInErrors: 0,
+    kernelInDatagrams: 0,
+    ...o,
+  });
 
 describe('windowSeconds: a query window never reaches before the floor', () => {
   const cases: [string, number, number, number, number | null, number][] = [
@@ -138,18 +129,12 @@ describe('lingering: earlier pods in the stored rule until its lookback passes',
 
 describe('rebase: what a run on a shared stack measured becomes what it produced', () => {
   const sample = (tMs: number, orders: number, storedOrders: number, storedPush: number): ProbeSample => ({
+    ...newSample('peak'),
     tMs,
-    phase: 'peak',
     pull: { ...emptyPull(), storedOrders, storedPushOrders: storedPush },
     collector: snap({ orders }),
-    node: null,
-    ledger: null,
-    ledgerProducers: 0,
-    alerts: null,
-    cpu: null,
-    probeMs: {},
-    errors: [],
   });
+
   const measured = (): Rebasable => ({
     samples: [sample(30_000, 1_250, 540, 1_250), sample(90_000, 1_600, 700, 1_600)],
     pushDelivered: 1_700,

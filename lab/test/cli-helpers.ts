@@ -244,3 +244,15 @@ export async function interruptDuringWarmup(o: {
   clearTimeout(timer);
   return { code, stderr: r.stderr(), pid };
 }
+
+/** `burst` on a small process-runtime fleet: its first flags, the rest (`--duration`, …) after them. */
+export function smallProcessBurst(pods: number, podsPerProducer: number, ...rest: string[]): string[] {
+  const fleet = ['--pods', String(pods), '--pods-per-producer', String(podsPerProducer)];
+  return ['burst', '--runtime', 'process', ...fleet, ...rest];
+}
+
+/** The record a run wrote to `out` (run.json), or undefined when it wrote none. */
+export function readRunRecord(out: string): RunRecord | undefined {
+  const f = join(out, 'run.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as RunRecord) : undefined;
+}

@@ -5,7 +5,7 @@
 // 2. The central store stops answering for 15 s (SIGSTOP): the agents buffer (their queue falls behind their
 //    WAL), and after it comes back they catch up — the outage's samples land in the central store.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,7 @@ import { newWorkDir } from '../src/core/workdir.ts';
 import { agentSelfSnapshot, remoteWriteLag } from '../src/probe/agents.ts';
 import { processRuntimeFactory } from '../src/runtime/process/runtime.ts';
 import type { Runtime, StackEndpoints } from '../src/runtime/types.ts';
-import { assertBuilt, ROOT, runCliProcess } from './cli-helpers.ts';
+import { assertBuilt, ROOT, readRunRecord, runCliProcess, smallProcessBurst } from './cli-helpers.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-agents-int-'));
 const tmp = join(base, 'tmp');
@@ -35,29 +35,23 @@ describe('burst --pull-topology agent (integration)', { timeout: 120_000 }, () =
   before(async () => {
     assertBuilt();
     const res = await runCliProcess(
-      [
-        'burst',
-        '--runtime',
-        'process',
+      smallProcessBurst(
+        10,
+        5,
         '--pull-topology',
         'agent',
-        '--pods',
-        '10',
-        '--pods-per-producer',
-        '5',
         '--duration',
         '10',
         '--scrape-interval',
         '2s',
         '--out',
         out,
-      ],
+      ),
       { TMPDIR: tmp },
       110_000,
     );
     ({ code, stdout, stderr } = res);
-    if (existsSync(join(out, 'run.json')))
-      r = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunRecord;
+    r = readRunRecord(out) ?? r;
   });
 
   it('exits 0 with the agents in the path label, the topology recorded', () => {

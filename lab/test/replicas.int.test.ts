@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunRecord } from '../src/core/record.ts';
-import { alive, assertBuilt, startCli, waitFor, workDirs } from './cli-helpers.ts';
+import { alive, assertBuilt, smallProcessBurst, startCli, waitFor, workDirs } from './cli-helpers.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'pushpull-lab-pair-int-'));
 const tmp = join(base, 'tmp');
@@ -40,14 +40,9 @@ describe('burst --prometheus-replicas 2, replica 2 killed at the peak (integrati
   before(async () => {
     assertBuilt();
     const run = startCli(
-      [
-        'burst',
-        '--runtime',
-        'process',
-        '--pods',
-        '6',
-        '--pods-per-producer',
-        '3',
+      smallProcessBurst(
+        6,
+        3,
         '--duration',
         '15',
         '--scrape-interval',
@@ -56,7 +51,7 @@ describe('burst --prometheus-replicas 2, replica 2 killed at the peak (integrati
         '2',
         '--out',
         out,
-      ],
+      ),
       { TMPDIR: tmp },
     );
     const killer = setTimeout(() => run.child.kill('SIGKILL'), 110_000);

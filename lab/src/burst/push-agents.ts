@@ -2,10 +2,11 @@ import { LabError } from '@pushpull/common';
 import type { ProbeSample, RuntimeKind } from '../core/record.ts';
 import type { PushAgentCost, PushAgentReading, PushAgentRecordPart } from '../core/record-push-agents.ts';
 import { abortableSleep, mapLimit } from '../core/time.ts';
-import { readPushAgent } from '../probe/push-agents.ts';
+import { emptyPushReading, readPushAgent } from '../probe/push-agents.ts';
 import { PUSH_AGENT_FLUSH_MS, pushAgentNameOf } from '../runtime/push-agent-args.ts';
 import type { ProducerMember } from '../runtime/types.ts';
 import type { RunContext } from './context.ts';
+import { componentCost } from './record-agents.ts';
 
 // #27, the burst's side of the agent tier: every agent's books read each second (a dead agent keeps its
 // last reading: what it held then is `agent-died`), a wait at the end until the live agents have forwarded
@@ -83,30 +84,6 @@ export class PushAgentWatch {
   }
 }
 
-function emptyPushReading(name: string): PushAgentReading {
-  return {
-    name,
-    readAtMs: null,
-    alive: false,
-    datagrams: 0,
-    socketDrops: null,
-    refusedLines: {},
-    orders: {
-      received: 0,
-      aggregated: 0,
-      forwarded: 0,
-      queued: 0,
-      droppedQueueFull: 0,
-      droppedForwardFailed: 0,
-      droppedTooLarge: 0,
-    },
-    pointsRefused: 0,
-    requests: {},
-    retries: 0,
-    queuePeakPoints: 0,
-  };
-}
-
 /** The live agents hold nothing (received = forwarded + dropped). */
 const drained = (rs: readonly PushAgentReading[]) =>
   rs.every(
@@ -147,21 +124,9 @@ export function pushAgentCosts(
   fromMs: number,
   toMs: number,
 ): PushAgentCost[] {
-  const inWindow = samples.filter((s) => s.tMs >= fromMs && s.tMs <= toMs);
   return names.map((name) => {
-    const cpu = inWindow.filter((s) => s.cpu?.[name] !== undefined);
-    const a = cpu[0];
-    const b = cpu[cpu.length - 1];
-    const cores =
-      a && b && b.tMs > a.tMs
-        ? Math.round(((b.cpu![name]! - a.cpu![name]!) / ((b.tMs - a.tMs) / 1000)) * 1e4) / 1e4
-        : null;
-    let rss: number | null = null;
-    for (const s of inWindow) {
-      const v = s.rss?.[name];
-      if (v !== undefined) rss = Math.max(rss ?? 0, v);
-    }
-    return { name, cpuCores: cores, rssPeakBytes: rss };
+    const c = componentCost(samples, name, fromMs, toMs);
+    return { name, cpuCores: c.cpuCores, rssPeakBytes: c.rssMaxBytes };
   });
 }
 

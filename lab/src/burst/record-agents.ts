@@ -33,8 +33,11 @@ export function agentCauses(
   return agentPullLossCauses(lost, outcomes, finals, overloaded);
 }
 
-/** Cores a component used from the open to quiesce (its CPU seconds per second), and its peak RSS. */
-function costOf(samples: readonly ProbeSample[], name: string, fromMs: number, toMs: number) {
+/**
+ * Cores a component used from the open to quiesce (its CPU seconds per second), and its peak RSS in that
+ * window: one reading for the pull agents (#29) and the push agents (#27).
+ */
+export function componentCost(samples: readonly ProbeSample[], name: string, fromMs: number, toMs: number) {
   const inWindow = samples.filter((s) => s.tMs >= fromMs && s.tMs <= toMs && s.cpu?.[name] !== undefined);
   const a = inWindow[0];
   const b = inWindow[inWindow.length - 1];
@@ -44,7 +47,7 @@ function costOf(samples: readonly ProbeSample[], name: string, fromMs: number, t
       : null;
   let rssMaxBytes: number | null = null;
   for (const s of samples) {
-    const v = s.rss?.[name];
+    const v = s.tMs >= fromMs && s.tMs <= toMs ? s.rss?.[name] : undefined;
     if (v !== undefined && (rssMaxBytes === null || v > rssMaxBytes)) rssMaxBytes = v;
   }
   return { cpuCores, rssMaxBytes };
@@ -67,14 +70,14 @@ export function pullAgentsRecord(ctx: RunContext, samples: readonly ProbeSample[
       pods: ctx.members.find((m) => m.name === host)?.podIds.length ?? 0,
       final: f?.self ?? null,
       scrapedAfterQuiesce: f?.scrapedAfterQuiesce ? f.scrapedAfterQuiesce.length : null,
-      ...costOf(samples, name, fromMs, toMs),
+      ...componentCost(samples, name, fromMs, toMs),
     };
   });
   const receiver = [...samples].reverse().find((s) => s.centralReceiver)?.centralReceiver ?? null;
   return {
     topology: 'agent',
     agents,
-    central: { name: 'prometheus', ...costOf(samples, 'prometheus', fromMs, toMs), receiver },
+    central: { name: 'prometheus', ...componentCost(samples, 'prometheus', fromMs, toMs), receiver },
     budget:
       ctx.config.resources === undefined
         ? 'no resource plan: the agents and the central store ran unbudgeted'

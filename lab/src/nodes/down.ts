@@ -8,30 +8,38 @@ import { type NodesState, removeNodesState } from './state.ts';
 // `nodes down`: remove exactly what the state file records, each step tolerating "already gone", so it is
 // idempotent and works after a crash or `kill -9` of `up` half-way. Only the recorded names are touched.
 
-/** Pids whose command line names this exec root (the node's dockerd, its containerd and shims). */
-export function pidsUsing(execRoot: string, procDir = '/proc'): number[] {
+/** Pids whose /proc/PID/<file> text (`cmdline`, `cgroup`) `match` accepts; vanished processes are skipped. */
+export function pidsWhere(file: string, match: (text: string) => boolean, procDir = '/proc'): number[] {
   const out: number[] = [];
   for (const d of readdirSync(procDir)) {
     if (!/^\d+$/.test(d)) continue;
-    let cmd = '';
+    let text = '';
     try {
-      cmd = readFileSync(`${procDir}/${d}/cmdline`, 'utf8');
+      text = readFileSync(`${procDir}/${d}/${file}`, 'utf8');
     } catch {
       continue;
     }
-    const args = cmd.split('\0');
-    if (
-      args.some(
-        (a) =>
-          a === execRoot ||
-          a.startsWith(`${execRoot}/`) ||
-          a.endsWith(`=${execRoot}`) ||
-          a === `unix://${execRoot}.sock`,
-      )
-    )
-      out.push(Number(d));
+    if (match(text)) out.push(Number(d));
   }
   return out;
+}
+
+/** Pids whose command line names this exec root (the node's dockerd, its containerd and shims). */
+export function pidsUsing(execRoot: string, procDir = '/proc'): number[] {
+  return pidsWhere(
+    'cmdline',
+    (cmd) =>
+      cmd
+        .split('\0')
+        .some(
+          (a) =>
+            a === execRoot ||
+            a.startsWith(`${execRoot}/`) ||
+            a.endsWith(`=${execRoot}`) ||
+            a === `unix://${execRoot}.sock`,
+        ),
+    procDir,
+  );
 }
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { LabError } from '@pushpull/common';
-import { pidsUsing } from './down.ts';
+import { pidsUsing, pidsWhere } from './down.ts';
 import { must, run } from './exec.ts';
 import type { WorkerPlan } from './plan.ts';
 import type { NodesState } from './state.ts';
@@ -18,18 +18,7 @@ import { startDaemon } from './up.ts';
 /** Pids whose cgroup names one of the container ids (their processes, whatever their pid namespace). */
 export function pidsOfContainers(ids: readonly string[], procDir = '/proc'): number[] {
   if (ids.length === 0) return [];
-  const out: number[] = [];
-  for (const d of readdirSync(procDir)) {
-    if (!/^\d+$/.test(d)) continue;
-    let cg = '';
-    try {
-      cg = readFileSync(`${procDir}/${d}/cgroup`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (ids.some((id) => id.length >= 12 && cg.includes(id))) out.push(Number(d));
-  }
-  return out;
+  return pidsWhere('cgroup', (cg) => ids.some((id) => id.length >= 12 && cg.includes(id)), procDir);
 }
 
 /** Container ids the node's engine runs (full ids). */

@@ -19,13 +19,12 @@ const KEEP = new Set([
   'collector_agent_queue_points',
 ]);
 
-/** An agent's books from its self-metrics text, read at `readAtMs`. */
-export function pushAgentReadingOf(name: string, text: string, readAtMs: number): PushAgentReading {
-  const samples = parseExposition(text, (n) => KEEP.has(n));
-  const r: PushAgentReading = {
+/** An agent with no reading yet (or never read): every count zero, not alive. */
+export function emptyPushReading(name: string): PushAgentReading {
+  return {
     name,
-    readAtMs,
-    alive: true,
+    readAtMs: null,
+    alive: false,
     datagrams: 0,
     socketDrops: null,
     refusedLines: {},
@@ -43,6 +42,12 @@ export function pushAgentReadingOf(name: string, text: string, readAtMs: number)
     retries: 0,
     queuePeakPoints: 0,
   };
+}
+
+/** An agent's books from its self-metrics text, read at `readAtMs`. */
+export function pushAgentReadingOf(name: string, text: string, readAtMs: number): PushAgentReading {
+  const samples = parseExposition(text, (n) => KEEP.has(n));
+  const r: PushAgentReading = { ...emptyPushReading(name), readAtMs, alive: true };
   const stage: Record<string, keyof PushAgentReading['orders']> = {
     received: 'received',
     aggregated: 'aggregated',

@@ -11,21 +11,24 @@ import { parsePromDuration, promDuration } from '../core/prom-duration.ts';
 /** Local address (HOST:PORT) per job name for every job that has static targets in the source config. */
 export type JobAddresses = Record<string, string | null>;
 
+/** Prometheus scrape settings for the producers job (sample_limit, body_size_limit, timeout; `off`: keep the
+ * producers job — its name is a contract — but drop every target it discovers, for --pull off). */
+export interface ProducerScrape {
+  sampleLimit?: number;
+  bodySizeLimit?: string;
+  scrapeTimeoutMs?: number;
+  off?: boolean;
+  /** A stack reused across runs (#25): `instance` = the pod, so a restarted pod keeps its series. */
+  stableInstance?: boolean;
+}
+
 export interface DeriveOptions {
   /** Directory holding the source config (rule_files are resolved against it and made absolute). */
   sourceDir: string;
   sdDir: string;
   scrapeIntervalMs: number;
   jobAddresses: JobAddresses;
-  /** `off`: keep the producers job (its name is a contract) but drop every target it discovers (--pull off). */
-  producerScrape?: {
-    sampleLimit?: number;
-    bodySizeLimit?: string;
-    scrapeTimeoutMs?: number;
-    off?: boolean;
-    /** A stack reused across runs (#25): `instance` = the pod, so a restarted pod keeps its series. */
-    stableInstance?: boolean;
-  };
+  producerScrape?: ProducerScrape;
   /**
    * Which store this config is for (#24; absent = shared): `pull` keeps the targets of the pull path's jobs,
    * `push` those of the push path's, `shared` all. Every job stays (job names are a contract), with no targets

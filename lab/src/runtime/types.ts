@@ -8,6 +8,7 @@ import type { PullTopology } from '../core/record-agents.ts';
 import type { PushTopology } from '../core/record-push-agents.ts';
 import type { Enforcement, ResourceComponent, ResourceCounters, ResourcePlan } from '../core/resources.ts';
 import type { GrafanaPlacement } from './grafana.ts';
+import type { ProducerScrape } from './prometheus-config.ts';
 
 export type { RuntimeKind };
 
@@ -17,14 +18,7 @@ export interface StackOptions {
   workDir: string;
   scrapeIntervalMs: number;
   /** Extra Prometheus scrape settings for the producers job (e.g. sample_limit, body_size_limit). */
-  producerScrape?: {
-    sampleLimit?: number;
-    bodySizeLimit?: string;
-    scrapeTimeoutMs?: number;
-    off?: boolean;
-    /** A stack reused across runs (#25): `instance` = the pod, so a restarted pod keeps its series. */
-    stableInstance?: boolean;
-  };
+  producerScrape?: ProducerScrape;
   withNodeExporter: boolean;
   /**
    * Extra collector flags (its limits: --max-series, --max-series-bytes, …), appended to its command on

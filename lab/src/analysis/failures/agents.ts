@@ -72,20 +72,20 @@ export function centralRefused({ samples, add }: Detection): void {
       `the central store answered +${fmt(status.delta)} remote writes with an error (so far: ${fmt(r.throttled)} × 429, ${fmt(r.errors)} × 5xx, ${fmt(r.refused)} × other 4xx)`,
     );
   }
-  const retried = firstAgentIncrease(samples, 'samplesRetried');
-  if (retried)
-    add(
-      'pull',
+  const counted: [keyof AgentSelf, string, string][] = [
+    [
+      'samplesRetried',
       'remote-write-retried',
-      retried.sample,
-      `${retried.agent} retried +${fmt(retried.delta)} samples (the central store did not take them: 429/5xx or no answer)`,
-    );
-  const failed = firstAgentIncrease(samples, 'samplesFailed');
-  if (failed)
-    add(
-      'pull',
+      'retried +N samples (the central store did not take them: 429/5xx or no answer)',
+    ],
+    [
+      'samplesFailed',
       'remote-write-failed',
-      failed.sample,
-      `${failed.agent} gave up +${fmt(failed.delta)} samples (non-recoverable error from the central store)`,
-    );
+      'gave up +N samples (non-recoverable error from the central store)',
+    ],
+  ];
+  for (const [field, signal, what] of counted) {
+    const f = firstAgentIncrease(samples, field);
+    if (f) add('pull', signal, f.sample, `${f.agent} ${what.replace('N', fmt(f.delta))}`);
+  }
 }

@@ -37,14 +37,21 @@ export function targetsSource(prom: PromClient): ProbeSource {
     periodMs: TICK_MS,
     duty: 3,
     async read(s, { signal }) {
-      const r = await httpJson<{ status: string; data?: { activeTargets?: ActiveTarget[] } }>(
-        `${prom.baseUrl}/api/v1/targets?state=active`,
-        { timeoutMs: PROBE_TIMEOUT_MS, signal },
-      );
-      const fields = targetFields(r.data?.activeTargets ?? [], 'producers');
-      s.pull = { ...emptyPull(), ...fields };
+      s.pull = { ...emptyPull(), ...(await podTargets(prom.baseUrl, signal)) };
     },
   };
+}
+
+/** A store's pod targets from its /api/v1/targets: how many, how many up, their last scrape durations. */
+export async function podTargets(
+  baseUrl: string,
+  signal: AbortSignal,
+): Promise<ReturnType<typeof targetFields>> {
+  const r = await httpJson<{ status: string; data?: { activeTargets?: ActiveTarget[] } }>(
+    `${baseUrl}/api/v1/targets?state=active`,
+    { timeoutMs: PROBE_TIMEOUT_MS, signal },
+  );
+  return targetFields(r.data?.activeTargets ?? [], 'producers');
 }
 
 /** A store's own /metrics: interval stretch and rule evaluation, answered without its query engine. */

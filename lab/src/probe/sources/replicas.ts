@@ -1,7 +1,6 @@
-import { httpJson } from '../../core/http.ts';
-import type { ActiveTarget } from '../stores.ts';
-import { targetFields } from '../stores.ts';
-import { PROBE_TIMEOUT_MS, type ProbeSource, type ProbeTargets, TICK_MS } from './source.ts';
+import { podTargets } from './prometheus.ts';
+import type { ProbeSource, ProbeTargets } from './source.ts';
+import { TICK_MS } from './source.ts';
 
 // #28: each further pull replica's pod targets from its /api/v1/targets every second, as `targets` reads
 // replica 1: how many are up and how long their last scrapes took (the pods' cost of the second scraper).
@@ -12,11 +11,7 @@ export function replicaSources(t: ProbeTargets): ProbeSource[] {
     periodMs: TICK_MS,
     duty: 3,
     async read(s, { signal }) {
-      const r = await httpJson<{ status: string; data?: { activeTargets?: ActiveTarget[] } }>(
-        `${prom.baseUrl}/api/v1/targets?state=active`,
-        { timeoutMs: PROBE_TIMEOUT_MS, signal },
-      );
-      const f = targetFields(r.data?.activeTargets ?? [], 'producers');
+      const f = await podTargets(prom.baseUrl, signal);
       s.replicas = {
         [component]: {
           targets: f.targets,

@@ -1,8 +1,8 @@
 import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { pushAgentFlags, pushAgentNameOf } from '../push-agent-args.ts';
-import { terminate, waitForListening } from './children.ts';
-import { addrToUrl, type ProcessStack, START_TIMEOUT_MS, spawnIn, writeLabJson } from './state.ts';
+import { terminate } from './children.ts';
+import { addrToUrl, type ProcessStack, startListening, testOnlyArgs, writeLabJson } from './state.ts';
 
 // #27 on the process runtime: one collector in agent mode per producer process, on 127.0.0.1 (port 0 for
 // StatsD over UDP and its HTTP), forwarding to the central collector's OTLP receiver. It is a base child
@@ -16,18 +16,19 @@ export interface StartedPushAgent {
   url: string;
 }
 
+/** Where an agent listens: StatsD over UDP and its self-metrics, on loopback ports of its choosing. */
+const AGENT_LISTEN = {
+  'statsd-udp': '127.0.0.1:0',
+  'statsd-tcp': 'off',
+  http: '127.0.0.1:0',
+  'otlp-http': 'off',
+};
+
 /**
  * TEST ONLY: extra agent flags appended after the lab's (the last occurrence wins), e.g. a small forward queue
  * so a short test sees it fill. Every use is announced on stderr; nothing in the lab sets it.
  */
 export const TEST_AGENT_ARGS_ENV = 'PUSHPULL_TEST_AGENT_EXTRA_ARGS';
-
-function testOnlyAgentArgs(): string[] {
-  const raw = process.env[TEST_AGENT_ARGS_ENV]?.trim();
-  if (!raw) return [];
-  process.stderr.write(`${TEST_AGENT_ARGS_ENV} (test only): agents get extra flags: ${raw}\n`);
-  return raw.split(/\s+/);
-}
 
 /** Starts the agent of `producer-<i>` and waits for its listening line. */
 export async function startPushAgent(
@@ -39,22 +40,17 @@ export async function startPushAgent(
   if (!otlp)
     throw new LabError('LAB_ERR_CONFIG', 'push topology agent: the central collector has no OTLP receiver');
   const name = pushAgentNameOf(producerName);
-  const child = spawnIn(s, name, process.execPath, [
-    paths(s.root).collectorMain,
-    ...['--statsd-udp', '127.0.0.1:0', '--statsd-tcp', 'off', '--http', '127.0.0.1:0', '--otlp-http', 'off'],
-    ...pushAgentFlags(`http://${otlp}/v1/metrics`, s.opts?.collectorFlags ?? []),
-    ...testOnlyAgentArgs(),
-  ]);
-  s.base.set(name, child);
-  writeLabJson(s);
-  const line = await waitForListening(child, START_TIMEOUT_MS, signal);
-  const udp = String(line.udp ?? '');
-  const http = String(line.http ?? '');
-  if (!udp || !http)
-    throw new LabError(
-      'LAB_ERR_CHILD_EXIT',
-      `${name}'s listening line lacks udp/http: ${JSON.stringify(line)}`,
-    );
+  const { udp, http } = await startListening(
+    s,
+    name,
+    [
+      paths(s.root).collectorMain,
+      ...Object.entries(AGENT_LISTEN).flatMap(([flag, at]) => [`--${flag}`, at]),
+      ...pushAgentFlags(`http://${otlp}/v1/metrics`, s.opts?.collectorFlags ?? []),
+      ...testOnlyArgs(TEST_AGENT_ARGS_ENV, 'agents'),
+    ],
+    signal,
+  );
   return { name, udp, url: addrToUrl(http) };
 }
 

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { PULL_REPLICA_COMPONENTS, replicaLabel } from '../../core/record-replicas.ts';
 import { throwIfAborted } from '../../core/time.ts';
@@ -13,8 +12,17 @@ import {
 } from '../prometheus-config.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { BINARIES } from './binaries.ts';
-import { freePort, type SpawnedChild, tail, terminate, waitForHttp, waitForListening } from './children.ts';
-import { addrToUrl, LAB_JSON, type ProcessStack, START_TIMEOUT_MS, spawnIn, writeLabJson } from './state.ts';
+import { freePort, type SpawnedChild, tail, terminate, waitForHttp } from './children.ts';
+import {
+  addrToUrl,
+  LAB_JSON,
+  type ProcessStack,
+  START_TIMEOUT_MS,
+  spawnIn,
+  startListening,
+  testOnlyArgs,
+  writeLabJson,
+} from './state.ts';
 
 // The base stack on 127.0.0.1: the collector, Pushgateway and node-exporter (optional) side by side, then
 // Prometheus, whose derived config needs their ports.
@@ -126,13 +134,6 @@ export function processArgs(spec: ComponentSpec, port: number, placement: readon
  */
 export const TEST_COLLECTOR_ARGS_ENV = 'PUSHPULL_TEST_COLLECTOR_EXTRA_ARGS';
 
-function testOnlyCollectorArgs(): string[] {
-  const raw = process.env[TEST_COLLECTOR_ARGS_ENV]?.trim();
-  if (!raw) return [];
-  process.stderr.write(`${TEST_COLLECTOR_ARGS_ENV} (test only): collector gets extra flags: ${raw}\n`);
-  return raw.split(/\s+/);
-}
-
 /** The collector binds port 0 everywhere and reports what it got on its "listening" line. */
 async function startCollector(
   s: ProcessStack,
@@ -140,17 +141,7 @@ async function startCollector(
   spec: ComponentSpec,
   signal?: AbortSignal,
 ): Promise<string> {
-  const child = spawnIn(s, 'collector', process.execPath, collectorArgv(p, spec));
-  s.base.set('collector', child);
-  writeLabJson(s);
-  const line = await waitForListening(child, START_TIMEOUT_MS, signal);
-  const http = String(line.http ?? '');
-  const udp = String(line.udp ?? '');
-  if (!http || !udp)
-    throw new LabError(
-      'LAB_ERR_CHILD_EXIT',
-      `collector's listening line lacks http/udp: ${JSON.stringify(line)}`,
-    );
+  const { line, http, udp } = await startListening(s, 'collector', collectorArgv(p, spec), signal);
   s.collectorStatsd = {
     udp,
     tcp: typeof line.tcp === 'string' ? line.tcp : null,
@@ -193,7 +184,7 @@ export function processPrometheusConfig(
 
 /** The collector's command line on this runtime (after the node binary). */
 export function collectorArgv(p: Pick<Paths, 'collectorMain'>, spec: ComponentSpec): string[] {
-  return [p.collectorMain, ...processArgs(spec, 0), ...testOnlyCollectorArgs()];
+  return [p.collectorMain, ...processArgs(spec, 0), ...testOnlyArgs(TEST_COLLECTOR_ARGS_ENV, 'collector')];
 }
 
 /**

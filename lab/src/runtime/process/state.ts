@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LabError } from '@pushpull/common';
 import { componentOf } from '../../core/resources.ts';
 import type { CgroupManager } from '../cgroups/manager.ts';
 import type {
@@ -9,7 +10,7 @@ import type {
   StackEndpoints,
   StackOptions,
 } from '../types.ts';
-import { type SpawnedChild, spawnChild } from './children.ts';
+import { type SpawnedChild, spawnChild, waitForListening } from './children.ts';
 import type { ProducerRelays } from './relays.ts';
 
 // The state of one process-runtime stack, shared by the pieces that start and stop it (stack.ts, fleet.ts,
@@ -129,4 +130,39 @@ export function spawnIn(s: ProcessStack, name: string, command: string, args: st
   if (component && s.cgroups) s.cgroups.add(component, c.pid);
   writeLabJson(s);
   return c;
+}
+
+/**
+ * TEST ONLY: extra flags for `what`, from the env var `env` (appended after the lab's own: the last occurrence
+ * wins). Every use is announced on stderr; nothing in the lab sets these variables.
+ */
+export function testOnlyArgs(env: string, what: string): string[] {
+  const raw = process.env[env]?.trim();
+  if (!raw) return [];
+  process.stderr.write(`${env} (test only): extra flags for ${what}: ${raw}\n`);
+  return raw.split(/\s+/);
+}
+
+/**
+ * Spawns a collector-like child (`name`, in its component's cgroup), records it, and waits for its
+ * "listening" line, which must name its `udp` and `http` addresses (it binds port 0 everywhere).
+ */
+export async function startListening(
+  s: ProcessStack,
+  name: string,
+  args: string[],
+  signal?: AbortSignal,
+): Promise<{ line: Record<string, unknown>; udp: string; http: string }> {
+  const child = spawnIn(s, name, process.execPath, args);
+  s.base.set(name, child);
+  writeLabJson(s);
+  const line = await waitForListening(child, START_TIMEOUT_MS, signal);
+  const udp = String(line.udp ?? '');
+  const http = String(line.http ?? '');
+  if (!udp || !http)
+    throw new LabError(
+      'LAB_ERR_CHILD_EXIT',
+      `${name}'s listening line lacks udp/http: ${JSON.stringify(line)}`,
+    );
+  return { line, udp, http };
 }

@@ -4,6 +4,8 @@
 //   aggregated = forwarded + refused-in-forwarded + dropped(queue_full, forward_failed, too_large) + queued
 //   received − forwarded − dropped = what a kill would lose (received, not yet flushed or still queued)
 
+import { family, single } from '../expose/family.ts';
+
 export const AGENT_DROP_REASONS = ['queue_full', 'forward_failed', 'too_large'] as const;
 export type AgentDropReason = (typeof AGENT_DROP_REASONS)[number];
 
@@ -66,64 +68,71 @@ export const AGENT_METRIC_NAMES = [
   'collector_agent_tally_queued',
 ] as const;
 
-const fam = (name: string, type: string, help: string) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
-
 /** The books as exposition text (appended to the self-metrics). */
 export function renderAgent(b: AgentBooks, live: AgentLive): string {
-  let o = fam('collector_agent_flushes_total', 'counter', 'Flushes: the store read into OTLP delta points.');
-  o += `collector_agent_flushes_total ${b.flushes}\n`;
-  o += fam('collector_agent_points_aggregated_total', 'counter', 'Points flushes took out of the store.');
-  o += `collector_agent_points_aggregated_total ${b.pointsAggregated}\n`;
-  o += fam(
+  const c = 'counter';
+  const g = 'gauge';
+  let o = single(
+    'collector_agent_flushes_total',
+    c,
+    'Flushes: the store read into OTLP delta points.',
+    b.flushes,
+  );
+  o += single(
+    'collector_agent_points_aggregated_total',
+    c,
+    'Points flushes took out of the store.',
+    b.pointsAggregated,
+  );
+  o += single(
     'collector_agent_points_forwarded_total',
-    'counter',
+    c,
     'Points the central collector accepted (2xx, minus partial_success rejections).',
+    b.pointsForwarded,
   );
-  o += `collector_agent_points_forwarded_total ${b.pointsForwarded}\n`;
-  o += fam(
+  o += single(
     'collector_agent_points_refused_total',
-    'counter',
+    c,
     'Points the central collector refused (its partial_success.rejected_data_points).',
+    b.pointsRefused,
   );
-  o += `collector_agent_points_refused_total ${b.pointsRefused}\n`;
-  o += fam('collector_agent_points_dropped_total', 'counter', 'Points the agent dropped, by reason.');
+  o += family('collector_agent_points_dropped_total', c, 'Points the agent dropped, by reason.');
   for (const r of AGENT_DROP_REASONS)
     o += `collector_agent_points_dropped_total{reason="${r}"} ${b.pointsDropped[r]}\n`;
-  o += fam(
+  o += single(
     'collector_agent_series_skipped_total',
-    'counter',
+    c,
     'Series a flush did not forward (sets, OTLP-written).',
+    b.seriesSkipped,
   );
-  o += `collector_agent_series_skipped_total ${b.seriesSkipped}\n`;
-  o += fam(
+  o += single(
     'collector_agent_queue_points',
-    'gauge',
+    g,
     'Points waiting to be forwarded (the request in flight included).',
+    live.queuePoints,
   );
-  o += `collector_agent_queue_points ${live.queuePoints}\n`;
-  o += fam(
+  o += single(
     'collector_agent_queue_batches',
-    'gauge',
+    g,
     'Requests waiting to be forwarded (the one in flight included).',
+    live.queueBatches,
   );
-  o += `collector_agent_queue_batches ${live.queueBatches}\n`;
-  o += fam(
+  o += family(
     'collector_agent_requests_total',
-    'counter',
+    c,
     'Forward attempts by outcome (HTTP status, error, timeout).',
   );
   for (const [k, v] of [...b.requests].sort()) o += `collector_agent_requests_total{outcome="${k}"} ${v}\n`;
-  o += fam('collector_agent_retries_total', 'counter', 'Forward attempts that were retries.');
-  o += `collector_agent_retries_total ${b.retries}\n`;
-  o += fam(
+  o += single('collector_agent_retries_total', c, 'Forward attempts that were retries.', b.retries);
+  o += single(
     'collector_agent_retry_after_honoured_total',
-    'counter',
+    c,
     "Retries that waited the central collector's Retry-After.",
+    b.retryAfterHonoured,
   );
-  o += `collector_agent_retry_after_honoured_total ${b.retryAfterHonoured}\n`;
-  o += fam(
+  o += family(
     'collector_agent_tally_total',
-    'counter',
+    c,
     'Counter increments of the --forward-tally families by stage: received (accepted lines), aggregated, forwarded, dropped_<reason>.',
   );
   o += `collector_agent_tally_total{stage="received"} ${live.tallyReceived}\n`;
@@ -131,11 +140,11 @@ export function renderAgent(b: AgentBooks, live: AgentLive): string {
   o += `collector_agent_tally_total{stage="forwarded"} ${b.tallyForwarded}\n`;
   for (const r of AGENT_DROP_REASONS)
     o += `collector_agent_tally_total{stage="dropped_${r}"} ${b.tallyDropped[r]}\n`;
-  o += fam(
+  o += single(
     'collector_agent_tally_queued',
-    'gauge',
+    g,
     'Counter increments of the --forward-tally families waiting to be forwarded.',
+    live.queueTally,
   );
-  o += `collector_agent_tally_queued ${live.queueTally}\n`;
   return o;
 }

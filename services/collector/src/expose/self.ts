@@ -10,6 +10,7 @@ import {
   TYPE_NAMES,
 } from '../parse/codes.ts';
 import { escapeLabelValue } from '../parse/names.ts';
+import { family } from './family.ts';
 import type { UdpKernelCounters } from './kernel.ts';
 
 // The collector's own metrics (GET /metrics/self, and the end of GET /metrics): what arrived and what became
@@ -104,10 +105,6 @@ export const RESERVED_NAMES: readonly string[] = [
 /** The self-metrics block alone (GET /metrics/self): no sender series, so cheap to render often. */
 export function selfExposition(store: Store, stats: IngestStats, self: SelfValues): string {
   return renderSelf(store, stats, self);
-}
-
-function family(name: string, type: string, help: string): string {
-  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
 }
 
 /** The self-metrics block: traffic, the store, the kernel's view, sources, connections, OTLP. */
