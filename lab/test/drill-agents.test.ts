@@ -167,6 +167,7 @@ describe('agents column: signals', () => {
     before: { 'prometheus-agent-1': self({ samplesRetried: 5, highestTs: 100, highestSentTs: 100 }) },
     behindLimitS: 10,
     staleLimitS: 6,
+    centralFault: true,
   };
   const tick = (tS: number, a: Partial<AgentSelf> | null, central: Tick['central']): Tick => ({
     tS,
@@ -203,6 +204,8 @@ describe('agents column: signals', () => {
     const down = firstSignals([tick(1, {}, { 'producer-1': host() }), tick(2, {}, null)], scope);
     assert.equal(down.centralUnansweredS, 2);
     assert.equal(detectedAfter(down)?.by, 'the central store stopped answering queries');
+    const slow = firstSignals([tick(2, {}, null)], { ...scope, centralFault: false });
+    assert.equal(slow.centralUnansweredS, null, 'a slow store is no signal of a fault elsewhere');
     const dead = firstSignals(
       [
         tick(1, null, { 'producer-1': host({ ageS: 2 }) }),
@@ -290,7 +293,14 @@ describe('agents column: orders lost by cause (summing exactly)', () => {
 });
 
 const signals = (o: Partial<ReturnType<typeof firstSignals>> = {}) => ({
-  ...firstSignals([], { agents: [], hosts: [], before: {}, behindLimitS: 10, staleLimitS: 6 }),
+  ...firstSignals([], {
+    agents: [],
+    hosts: [],
+    before: {},
+    behindLimitS: 10,
+    staleLimitS: 6,
+    centralFault: true,
+  }),
   ...o,
 });
 const facts = (o: Partial<OutageFacts> = {}): OutageFacts => ({

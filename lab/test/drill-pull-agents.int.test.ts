@@ -1,11 +1,13 @@
 // Integration (#29): the drill's agents column on the process runtime — real Prometheus in agent mode per
 // producer host remote-writing to the real central Prometheus, real producers. The three shipped scenarios,
-// CI-sized through their own parameters (12 s outages, 1 s scrapes), run one after the other on ONE stack
+// CI-sized through their own parameters and fields (12 s outages, 1 s scrapes, the steady profile: the open's
+// bodies at 1 s scrapes outran the central store's ingest on the loaded 2-core machine, 2026-12-08 03:45 UTC,
+// load average 25, and every later cell inherited the backlog), run one after the other on ONE stack
 // (each mode on its own would bring up its own): the partition first (it heals), then the central store's
 // outage (it comes back), then the kill (for good). Each cell's outcome is asserted, plus the scenario's own
 // expectations where the shared stack does not change their meaning.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
@@ -25,15 +27,15 @@ function ciSized(name: string, params: Record<string, string>, fields: Record<st
     string,
     unknown
   >;
-  Object.assign(doc, { scrapeInterval: '1s', warmup: '3s', ...fields });
+  Object.assign(doc, { scrapeInterval: '1s', warmup: '3s', profile: 'steady', ...fields });
   doc.params = { ...(doc.params as object), ...params };
   return parseScenario(stringify(doc), `${name}.yml (CI-sized)`);
 }
 
 const partition = ciSized('pull-agent-partition', { outage: '12s', catchUp: '30s' }, { observe: '16s' });
 const central = ciSized('central-store-down', { outage: '12s', catchUp: '30s' }, { observe: '16s' });
-// On the shared stack its pods have run two opens before the kill, so the shipped "≥ 50% lost" (of a fresh
-// stack's run) does not apply; the loss is asserted below against the ledgers at the kill instead.
+// On the shared stack its pods have run two cells before the kill, so the shipped "≥ 50% lost" (of a fresh
+// stack's run, killed at the peak) does not apply; the loss is asserted below against the ledgers instead.
 const dies = ciSized('pull-agent-dies', {}, { observe: '10s', expect: [{ column: 'agents', never: true }] });
 
 /** This file's children: they carry its TMPDIR (their work dirs live there). */
@@ -84,7 +86,7 @@ describe("the drill's agents column (integration, one process stack)", { timeout
     const deps = {
       root: ROOT,
       factory: processRuntimeFactory(ROOT),
-      log: (m: string) => log.push(m),
+      log: (m: string) => log.push(`${((Date.now() - started) / 1000).toFixed(1)} ${m}`),
       signal: ctl.signal,
     };
     // The partition's stack: pull through agents, their remote write through the lab's relays.
@@ -99,6 +101,8 @@ describe("the drill's agents column (integration, one process stack)", { timeout
       },
     );
     log.push(`wall ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (process.env.H29D_DUMP)
+      writeFileSync(process.env.H29D_DUMP, JSON.stringify({ log, out: [...out] }, null, 1));
   });
   after(() => {
     assert.deepEqual(ourPids(), [], 'no drill child left running');
@@ -151,8 +155,8 @@ describe("the drill's agents column (integration, one process stack)", { timeout
     assert.equal(m.upGoneAfterS, -1, "the pods' up stays in the central store's instant queries");
     assert.ok((m.agentMetricsGoneAfterS ?? -1) >= 0, 'the lab saw the agent gone');
     assert.ok((m.staleUpAfterS ?? -1) >= 0, 'its pods’ newest up got older than 3 intervals');
-    // At the peak (271 orders/s per pod) for ~8 s on 2 pods: thousands of orders nothing scraped.
-    assert.ok((m.lostAfterKill ?? 0) > 1000, `lost after the kill: ${m.lostAfterKill}`);
+    // Steady (2.9 orders/s per pod) for ~8 s on 2 pods: every order after the kill, nothing scraped them.
+    assert.ok((m.lostAfterKill ?? 0) > 20, `lost after the kill: ${m.lostAfterKill}`);
     assert.equal((m.lostBeforeKill ?? 0) + (m.lostAfterKill ?? 0), c.lostCount);
   });
 

@@ -57,6 +57,11 @@ export interface SignalScope {
   before: Readonly<Record<string, AgentSelf | null>>;
   behindLimitS: number;
   staleLimitS: number;
+  /**
+   * The fault is the central store's own (it is stopped): its silence is the signal. Otherwise a query it did
+   * not answer in time says the observer's store was slow (a loaded machine), not that the fault showed.
+   */
+  centralFault: boolean;
 }
 
 const grew = (after: number | null | undefined, before: number | null | undefined) =>
@@ -94,7 +99,7 @@ export function firstSignals(ticks: readonly Tick[], o: SignalScope): Signals {
       first('failedS', t, grew(a.samplesFailed, b?.samplesFailed));
       first('droppedS', t, grew(a.samplesDropped, b?.samplesDropped));
     }
-    first('centralUnansweredS', t, tick.central === null);
+    first('centralUnansweredS', t, o.centralFault && tick.central === null);
     if (!tick.central) continue;
     for (const host of o.hosts) {
       const h = tick.central[host];

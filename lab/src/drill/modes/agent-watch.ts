@@ -25,10 +25,13 @@ export interface Tier {
   agents: TierAgent[];
   /** The central store with a short timeout: while it is stopped, a reading must not hold the loop up. */
   central: PromClient;
+  /** The same with a long one, for the cut-off's accounting (a loaded store answers late, not never). */
+  accounting: PromClient;
 }
 
 /** Short: the loop reads once a second, also while the central store or an agent does not answer. */
-const READ_TIMEOUT_MS = 1500;
+const READ_TIMEOUT_MS = 2500;
+const ACCOUNTING_TIMEOUT_MS = 20_000;
 
 /** The stack's pull tier, or why the agents column cannot be measured on this runtime. */
 export function tierOf(stack: Stack): Tier | string {
@@ -40,7 +43,11 @@ export function tierOf(stack: Stack): Tier | string {
     pods: members.find((m) => m.name === a.host)?.podIds ?? [],
   }));
   if (agents.length === 0) return 'no pull agents run on this stack (pull topology central)';
-  return { agents, central: new PromClient(endpoints.prometheusUrl, READ_TIMEOUT_MS) };
+  return {
+    agents,
+    central: new PromClient(endpoints.prometheusUrl, READ_TIMEOUT_MS),
+    accounting: new PromClient(endpoints.prometheusUrl, ACCOUNTING_TIMEOUT_MS),
+  };
 }
 
 /** Every agent's /metrics now (null: it did not answer). */
@@ -145,11 +152,11 @@ export async function ledgersNow(stack: Stack, hosts: readonly string[]): Promis
   return out;
 }
 
-async function storedByPod(stack: Stack, hosts: readonly string[]): Promise<Map<string, number> | null> {
+async function storedByPod(tier: Tier, hosts: readonly string[]): Promise<Map<string, number> | null> {
   try {
     const out = new Map<string, number>();
     for (const h of hosts)
-      for (const [pod, v] of byHostPod(await stack.prom.vector(pullDeliveredByPodQuery(900, h))))
+      for (const [pod, v] of byHostPod(await tier.accounting.vector(pullDeliveredByPodQuery(900, h))))
         out.set(pod, v);
     return out;
   } catch {
@@ -191,13 +198,13 @@ export async function podsAtCutoff(
   const livePods = new Set(agents.filter((a) => o.live.has(a.name)).flatMap((a) => a.pods));
   let stored: Map<string, number> | null = null;
   for (let i = 0; i < 1000; i++) {
-    stored = await storedByPod(stack, hosts);
+    stored = await storedByPod(tier, hosts);
     const done =
       stored !== null && [...livePods].every((p) => (stored?.get(p) ?? 0) >= (emitted.get(p) ?? 0));
     if (done || Date.now() - tC >= o.boundMs) break;
     await abortableSleep(1000, stack.deps.signal);
   }
-  const upAfter = await stack.prom
+  const upAfter = await tier.accounting
     .vector(scrapedAfterQuery(tC / 1000))
     .then((v) => new Set(v.map((x) => x.metric.pod ?? '')))
     .catch(() => null);

@@ -142,6 +142,7 @@ async function outage(stack: Stack, what: OutageFacts['what']): Promise<ModeOutc
     before: w.before,
     behindLimitS: lim.behindS,
     staleLimitS: lim.staleS,
+    centralFault: what === 'central-down',
   });
   const pods = await podsAtCutoff(stack, tier, hosts, { live: new Set(names), boundMs: cutoffBound(s) });
   const after = await readSelves(tier, stack.deps.signal);
@@ -223,6 +224,7 @@ async function agentDies(stack: Stack): Promise<ModeOutcome> {
     before,
     behindLimitS: lim.behindS,
     staleLimitS: lim.staleS,
+    centralFault: false,
   });
   const pods = await podsAtCutoff(stack, tier, [victim.host], { live: new Set(), boundMs: 0, atKill });
   const causes = deadAgentCauses(pods);
