@@ -7,7 +7,7 @@
 // outage (it comes back), then the kill (for good). Each cell's outcome is asserted, plus the scenario's own
 // expectations where the shared stack does not change their meaning.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
@@ -101,8 +101,6 @@ describe("the drill's agents column (integration, one process stack)", { timeout
       },
     );
     log.push(`wall ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    if (process.env.H29D_DUMP)
-      writeFileSync(process.env.H29D_DUMP, JSON.stringify({ log, out: [...out] }, null, 1));
   });
   after(() => {
     assert.deepEqual(ourPids(), [], 'no drill child left running');
