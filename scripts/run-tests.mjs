@@ -15,7 +15,14 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTimes, isSerial, parseCounts, skippedTests, slowTests } from './test-times.mjs';
+import {
+  failureSummary,
+  formatTimes,
+  isSerial,
+  parseCounts,
+  skippedTests,
+  slowTests,
+} from './test-times.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -138,7 +145,14 @@ console.log(
 const skipped = results.flatMap((r) => skippedTests(r.output).map((t) => `  - ${r.file}: ${t}`));
 if (skipped.length > 0)
   console.warn(`run-tests: NOTICE: ${skipped.length} test(s) SKIPPED:\n${skipped.join('\n')}`);
-if (failed.length > 0)
-  console.log(`run-tests: FAILED files:\n${failed.map((r) => `  - ${r.file}`).join('\n')}`);
-if (process.env.PUSHPULL_TEST_TIMES) writeFileSync(process.env.PUSHPULL_TEST_TIMES, `${table}\n`);
+// What failed and why, once more at the very end (and in PUSHPULL_TEST_TIMES, which .ci/run prints last):
+// a CI log is read from its tail, and a file's own output may be thousands of lines above it.
+const failures = failed.map((r) => {
+  const why = failureSummary(r.output);
+  return `  - ${r.file}${why.length > 0 ? `\n${why.map((w) => w.replace(/^/gm, '      ')).join('\n')}` : ` (exit ${r.signal ?? r.code}, no failing test reported)`}`;
+});
+const failedText = failed.length > 0 ? `run-tests: FAILED files:\n${failures.join('\n')}` : '';
+if (failedText) console.log(failedText);
+if (process.env.PUSHPULL_TEST_TIMES)
+  writeFileSync(process.env.PUSHPULL_TEST_TIMES, `${table}\n${failedText ? `${failedText}\n` : ''}`);
 process.exit(failed.length > 0 ? 1 : 0);
