@@ -104,7 +104,10 @@ async function steady(temporality: 'cumulative' | 'delta'): Promise<void> {
 // Back-pressure: jitter off, so every pod exports at the same wall-clock boundary (t mod interval = 0),
 // 3 s interval = the exporter's timeout: attempts at +0, +1 and +2 s (Retry-After: 1 s), no more.
 const BP_INTERVAL = 3000;
-const nextBoundary = () => Math.ceil((Date.now() + 400) / BP_INTERVAL) * BP_INTERVAL;
+// The slow sender takes the budget this long before the boundary (nothing is exported between boundaries): it
+// must be holding it when the exports start, even on a loaded machine (300 ms left little margin).
+const HOLD_LEAD_MS = 1000;
+const nextBoundary = () => Math.ceil((Date.now() + HOLD_LEAD_MS + 200) / BP_INTERVAL) * BP_INTERVAL;
 const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
 
 /**
@@ -112,7 +115,7 @@ const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
  * more 429/503s (or 2.9 s after `at`, before the next boundary).
  */
 async function holdAcross(r: Rig, at: number, refusals: number): Promise<void> {
-  await sleepUntil(at - 300);
+  await sleepUntil(at - HOLD_LEAD_MS);
   const refused = async () => pushedBack(await text(r.collectorHttp, '/metrics/self'));
   const before = await refused();
   const hold = await holdBudget(r);
@@ -210,7 +213,7 @@ describe('producer → collector over OTLP/HTTP: a quiesce while the exporters a
     try {
       await waitBooks(r, (x) => x.ledger.total.otlpExports >= pods && settled(r, x), 8000);
       const at = nextBoundary();
-      await sleepUntil(at - 300);
+      await sleepUntil(at - HOLD_LEAD_MS);
       const self = async () => text(r.collectorHttp, '/metrics/self');
       const before = pushedBack(await self());
       const hold = await holdBudget(r);
