@@ -104,10 +104,11 @@ async function steady(temporality: 'cumulative' | 'delta'): Promise<void> {
 // Back-pressure: jitter off, so every pod exports at the same wall-clock boundary (t mod interval = 0),
 // 3 s interval = the exporter's timeout: attempts at +0, +1 and +2 s (Retry-After: 1 s), no more.
 const BP_INTERVAL = 3000;
-// The slow sender takes the budget this long before the boundary (nothing is exported between boundaries): it
-// must be holding it when the exports start, even on a loaded machine (300 ms left little margin).
+// The next export boundary at least 400 ms away. The slow sender takes the budget up to this long before it
+// (at once when less is left; nothing is exported between boundaries): it must be holding it when the exports
+// start, even on a loaded machine.
 const HOLD_LEAD_MS = 1000;
-const nextBoundary = () => Math.ceil((Date.now() + HOLD_LEAD_MS + 200) / BP_INTERVAL) * BP_INTERVAL;
+const nextBoundary = () => Math.ceil((Date.now() + 400) / BP_INTERVAL) * BP_INTERVAL;
 const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
 
 /**
