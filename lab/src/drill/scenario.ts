@@ -1,6 +1,7 @@
 import { LabError, OTLP_TEMPORALITIES, type PushSettings, TRANSPORTS } from '@pushpull/common';
 import { parse } from 'yaml';
 import { transportOf } from '../core/transports.ts';
+import { AGENT_MODE_PARAMS, checkAgentScenario } from './agents-scenario.ts'; // #29
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
 // A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
@@ -18,6 +19,9 @@ export const FAILURE_MODES = [
   // #26: a whole producer node cut off / lost (swarm runtime on worker nodes `nodes up` made).
   'node-partition',
   'node-loss',
+  'central-store-down', // #29: pull through per-host agents — the agents column
+  'pull-agent-dies', // #29
+  'pull-agent-partition', // #29
 ] as const;
 
 /** The modes that act on a worker node rather than a producer: they need `nodes up` workers on swarm. */
@@ -27,7 +31,13 @@ export const NODE_MODES: readonly FailureMode[] = ['node-partition', 'node-loss'
 export const NODE_RESTART_POLICIES = ['any', 'on-failure'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
-export const COLUMNS = ['pull', 'push-udp', 'push-tcp', 'push-otlp'] as const;
+export const COLUMNS = [
+  'pull',
+  'push-udp',
+  'push-tcp',
+  'push-otlp',
+  'agents', // #29: pull through per-host agents (agents → remote_write)
+] as const;
 export type Column = (typeof COLUMNS)[number];
 
 export type FaultAction = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
@@ -114,6 +124,7 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   },
   'node-partition': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
   'node-loss': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
+  ...AGENT_MODE_PARAMS, // #29
 };
 
 const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval', 'temporality'] as const;
@@ -305,5 +316,6 @@ export function parseScenario(text: string, file: string): Scenario {
     expect,
   };
   checkModeParams(r, scenario.mode);
+  checkAgentScenario(r, scenario); // #29
   return deepFreeze(scenario);
 }
