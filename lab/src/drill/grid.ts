@@ -1,3 +1,4 @@
+import type { LossCause } from '../core/record.ts';
 import type { Column, Expectation, FailureMode, Scenario } from './scenario.ts';
 
 // The drill's result grid: rows are failure modes, columns the collection paths. Pure data and pure
@@ -21,6 +22,8 @@ export interface Cell {
    * cell reads "not applied on this runtime" — never a detection time or a loss of 0.
    */
   notApplied?: string;
+  /** #27 (push-agent column): the loss by cause, summing exactly to lostCount (analysis/causes.ts). */
+  causes?: LossCause[];
 }
 
 export const NOT_APPLIED = 'not applied on this runtime';
@@ -124,7 +127,15 @@ export function cellText(c: Cell): string {
     c.lostCount === null
       ? 'loss n/a'
       : `lost ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}`;
-  return `${c.variant}: ${det}; ${lost}; ${c.signal}`;
+  return `${c.variant}: ${det}; ${lost}${causesText(c)}; ${c.signal}`;
+}
+
+/** " (agent-died 120, unexplained 3)": the loss by cause, where the cell has it (#27). */
+export function causesText(c: Cell): string {
+  const cs = (c.causes ?? []).filter((x) => x.orders > 0);
+  return cs.length === 0
+    ? ''
+    : ` (${cs.map((x) => `${x.cause} ${x.orders.toLocaleString('en-US')}`).join(', ')})`;
 }
 
 /** How a cell turned out, in one or two words, and its colour: what a reader of the grid looks at first. */
@@ -143,7 +154,13 @@ export function cellOutcome(c: Cell): CellOutcome {
   return { words: `detected in ${fmtS(c.detectedAfterS)}`, tone: lost ? 'warn' : 'good' };
 }
 
-export const GRID_COLUMNS: readonly Column[] = ['pull', 'push-udp', 'push-tcp', 'push-otlp'];
+export const GRID_COLUMNS: readonly Column[] = [
+  'pull',
+  'push-udp',
+  'push-tcp',
+  'push-otlp',
+  'push-agent', // #27
+];
 
 /** rows × columns of cell texts (several variants in one cell are joined with " | "). */
 export function gridRows(r: DrillRecord): { title: string; cells: string[] }[] {

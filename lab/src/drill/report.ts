@@ -2,7 +2,15 @@ import type { NamedChart } from '../report/charts.ts';
 import { interactiveParts } from '../report/interactive.ts';
 import { REPORT_CSS } from '../report/style.ts';
 import { escapeXml, type LineChartOptions, lineChart, PALETTE } from '../report/svg.ts';
-import { type Cell, cellOutcome, type DrillRecord, GRID_COLUMNS, type ScenarioResult } from './grid.ts';
+import {
+  type Cell,
+  causesText,
+  cellOutcome,
+  type DrillRecord,
+  GRID_COLUMNS,
+  type ScenarioResult,
+} from './grid.ts';
+import { PUSH_AGENT_METRIC_WORDS, PUSH_AGENT_SERIES_WORDS } from './modes/push-agent-words.ts';
 
 // drill.html: the grid (rows: failure mode; columns: pull, push-UDP, push-TCP/aggregated), each cell
 // leading with its outcome in words and colour (detected in N s / silent / lost data / captured) with the
@@ -19,6 +27,7 @@ const COLUMN_WORDS: Record<string, string> = {
   'push-udp': 'push over UDP',
   'push-tcp': 'push over TCP / aggregated',
   'push-otlp': 'push OTLP/HTTP (OpenTelemetry SDK)',
+  'push-agent': 'push through an agent per host (StatsD → agent → OTLP/HTTP)', // #27
 };
 
 /** Variants in words: `heartbeat-off` → "heartbeats off", `jitter-on` → "jitter on", `udp` → "UDP". */
@@ -56,6 +65,7 @@ const SERIES_WORDS: Record<string, { title: string; y: string; x?: string }> = {
     y: 'ms into the interval',
     x: 'targets, sorted by offset',
   },
+  ...PUSH_AGENT_SERIES_WORDS, // #27
 };
 
 /** The record's metric keys in words (unit in the words); unknown keys are split from camelCase. */
@@ -107,6 +117,7 @@ const METRIC_WORDS: Record<string, string> = {
   tasksRescheduled: "the node's tasks swarm rescheduled to another node",
   victimProducers: 'producers on the failed node',
   victimPods: 'pods on the failed node',
+  ...PUSH_AGENT_METRIC_WORDS, // #27
 };
 
 const camelWords = (k: string) =>
@@ -140,7 +151,7 @@ function cellHtml(cells: readonly Cell[]): string {
         ? 'data lost: not measured, the fault did not reach this path'
         : c.lostCount === null
           ? 'data lost: not measured'
-          : `data lost: ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}`;
+          : `data lost: ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}${c.causes?.length ? `; by cause${causesText(c)}` : ''}`;
     return `<div class="variant">${escapeXml(variantWords(c.variant))}</div><span class="outcome ${o.tone}">${escapeXml(o.words)}</span><div class="num">${escapeXml(lost)}</div><div class="num">${escapeXml(c.signal)}</div>`;
   });
   return `<td class="cell">${parts.join('<div class="sep"></div>')}</td>`;

@@ -7,6 +7,7 @@ import { type DrillDeps, withStack } from './harness.ts';
 import { bodyBalloon } from './modes/body-balloon.ts';
 import { networkPartition, targetDies } from './modes/lose-target.ts';
 import { nodeLoss, nodePartition } from './modes/node-fault.ts';
+import { agentDiesMode, agentPartitionMode, centralDownMode } from './modes/push-agent.ts';
 import { scrapeStorm } from './modes/scrape-storm.ts';
 import { shortLivedJob } from './modes/short-lived-job.ts';
 import { synchronisedFlush } from './modes/synchronised-flush.ts';
@@ -23,6 +24,9 @@ export const MODES: Record<FailureMode, DrillMode> = {
   'body-balloon': bodyBalloon,
   'node-partition': nodePartition,
   'node-loss': nodeLoss,
+  'agent-dies': agentDiesMode, // #27
+  'central-down': centralDownMode, // #27
+  'agent-partition': agentPartitionMode, // #27
 };
 
 /** Every scenario file in `dir`, validated, in the grid's row order. */

@@ -1,6 +1,7 @@
 import { LabError, OTLP_TEMPORALITIES, type PushSettings, TRANSPORTS } from '@pushpull/common';
 import { parse } from 'yaml';
 import { transportOf } from '../core/transports.ts';
+import { checkPushAgentScenario, PUSH_AGENT_PARAMS } from './modes/push-agent-scenario.ts';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
 // A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
@@ -18,6 +19,9 @@ export const FAILURE_MODES = [
   // #26: a whole producer node cut off / lost (swarm runtime on worker nodes `nodes up` made).
   'node-partition',
   'node-loss',
+  'agent-dies', // #27
+  'central-down', // #27
+  'agent-partition', // #27
 ] as const;
 
 /** The modes that act on a worker node rather than a producer: they need `nodes up` workers on swarm. */
@@ -27,7 +31,13 @@ export const NODE_MODES: readonly FailureMode[] = ['node-partition', 'node-loss'
 export const NODE_RESTART_POLICIES = ['any', 'on-failure'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
-export const COLUMNS = ['pull', 'push-udp', 'push-tcp', 'push-otlp'] as const;
+export const COLUMNS = [
+  'pull',
+  'push-udp',
+  'push-tcp',
+  'push-otlp',
+  'push-agent', // #27
+] as const;
 export type Column = (typeof COLUMNS)[number];
 
 export type FaultAction = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
@@ -114,6 +124,9 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   },
   'node-partition': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
   'node-loss': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
+  'agent-dies': PUSH_AGENT_PARAMS['agent-dies'], // #27
+  'central-down': PUSH_AGENT_PARAMS['central-down'], // #27
+  'agent-partition': PUSH_AGENT_PARAMS['agent-partition'], // #27
 };
 
 const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval', 'temporality'] as const;
@@ -305,5 +318,6 @@ export function parseScenario(text: string, file: string): Scenario {
     expect,
   };
   checkModeParams(r, scenario.mode);
+  checkPushAgentScenario(r, scenario, producers); // #27
   return deepFreeze(scenario);
 }

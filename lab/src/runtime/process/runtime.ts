@@ -29,6 +29,7 @@ import type {
   ProducerMember,
   ProducerOptions,
   PullAgentInfo,
+  PushAgentFaultKind,
   Runtime,
   RuntimeFactory,
   StackEndpoints,
@@ -48,6 +49,7 @@ import {
 } from './children.ts';
 import { injectFault, partitionReach } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
+import { closeForwardRelays, pushAgentFault } from './push-agent-faults.ts';
 import { reapProcessRuns } from './reaper.ts';
 import { describeStack, restoreStack } from './snapshot.ts';
 import { prepareWorkDir, startBaseStack } from './stack.ts';
@@ -151,6 +153,11 @@ export class ProcessRuntime implements Runtime {
     return partitionReach(this.s, member);
   }
 
+  /** #27: the push agent tier's faults (push-agent-faults.ts). */
+  pushAgentFault(kind: PushAgentFaultKind, member?: ProducerMember): Promise<void> {
+    return pushAgentFault(this.s, kind, member);
+  }
+
   async cpuSeconds(): Promise<Record<string, number>> {
     return this.perComponent(cpuSecondsOf);
   }
@@ -225,6 +232,7 @@ export class ProcessRuntime implements Runtime {
       ...s.producers.map((p) => terminate(p.child.pid)),
     ]);
     await Promise.all(s.producers.map((p) => p.relays?.close()));
+    await closeForwardRelays(s); // #27: the agents' forward relays (a partitionable stack's)
     s.aux.length = 0;
     s.producers.length = 0;
     await Promise.all([...s.base.values()].map((c) => terminate(c.pid)));
