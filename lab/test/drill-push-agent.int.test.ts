@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { Cell } from '../src/drill/grid.ts';
+import { type Cell, cellText } from '../src/drill/grid.ts';
 import { withStack } from '../src/drill/harness.ts';
 import { agentDiesMode, agentPartitionMode, centralDownMode } from '../src/drill/modes/push-agent.ts';
 import type { ModeOutcome } from '../src/drill/modes/types.ts';
@@ -23,7 +23,7 @@ name: ${mode}-int
 title: ${mode}
 mode: ${mode}
 description: d
-fleet: { pods: 15, podsPerProducer: 5 }
+fleet: { pods: 30, podsPerProducer: 10 }
 scrapeInterval: 1s
 warmup: 2s
 observe: ${observe}
@@ -64,6 +64,8 @@ describe('drill push-agent column on one process stack (integration)', { timeout
   });
   after(() => {
     console.log(`drill push-agent cells: ${wallS.toFixed(1)} s for one stack and three cells`);
+    for (const [k, o] of Object.entries(out))
+      console.log(`  ${k}: ${o.cells.map(cellText).join(' | ')}\n    ${JSON.stringify(o.metrics)}`);
     assert.deepEqual(
       readdirSync(tmp).filter((d) => d.startsWith('pushpull-lab-')),
       [],

@@ -1,4 +1,5 @@
 import { parseDurationMs } from '@pushpull/common';
+import { transportOf } from '../../core/transports.ts';
 import type { Scenario } from '../scenario.ts';
 import type { Reader } from '../scenario-reader.ts';
 
@@ -75,7 +76,7 @@ export function checkPushAgentScenario(r: Reader, s: Scenario, producers: number
           ? `mode ${s.mode} measures the push agent tier: every variant is column ${PUSH_AGENT_COLUMN} (got ${v.column})`
           : `column ${PUSH_AGENT_COLUMN} belongs to the agent modes (${PUSH_AGENT_MODES.join(', ')}), not ${s.mode}`,
       );
-    if (isAgent && (v.push.transport !== 'udp' || v.push.mode === 'off'))
+    if (isAgent && (!transportOf(v.push.transport).datagrams || v.push.mode === 'off'))
       r.fail(
         `variants[${i}].push`,
         `the agent tier takes StatsD over UDP: transport udp and a push mode other than off (got ${v.push.transport}, ${v.push.mode})`,
