@@ -276,14 +276,17 @@ describe('drill push-agent column: grid and drill.html', () => {
     const row = gridRows(record)[0]!;
     assert.deepEqual(row.cells.slice(0, 4), ['—', '—', '—', '—']);
     assert.equal(row.cells[4], cellText(cell));
-    assert.match(row.cells[4]!, /^agent: detected 1\.1 s; lost 300 \(30\.0%\) \(agent-queue-full 300\); /);
+    assert.match(
+      row.cells[4]!,
+      /^agent: detected 1\.1 s; lost 300 \(30\.0%\) \(by cause: agent-queue-full 300\); /,
+    );
     assert.match(terminalGrid(record), /\n {2}push-agent agent: detected 1\.1 s/);
   });
   it('drill.html: the column, the causes and the series in words', () => {
     const html = renderDrillHtml(record);
     assert.match(html, /push through an agent per host \(StatsD → agent → OTLP\/HTTP\)/);
-    assert.match(html, /data lost: 300 \(30\.0%\); by cause \(agent-queue-full 300\)/);
+    assert.match(html, /by cause: agent-queue-full 300/);
     assert.match(html, /points waiting in the agent&#39;s forward queue/);
-    assert.match(html, /seconds from the end of the outage until the agent/);
+    assert.match(html, /seconds from the recovery until the agents caught up/);
   });
 });

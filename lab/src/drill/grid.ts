@@ -1,4 +1,5 @@
 import type { LossCause } from '../core/record.ts';
+import { causesShort } from './causes.ts';
 import type { Column, Expectation, FailureMode, Scenario } from './scenario.ts';
 
 // The drill's result grid: rows are failure modes, columns the collection paths. Pure data and pure
@@ -22,7 +23,7 @@ export interface Cell {
    * cell reads "not applied on this runtime" — never a detection time or a loss of 0.
    */
   notApplied?: string;
-  /** #27 (push-agent column): the loss by cause, summing exactly to lostCount (analysis/causes.ts). */
+  /** #29 (and #27's push-agent column): the orders lost by cause (they sum to lostCount exactly), where the cell's mode attributes them. */
   causes?: LossCause[];
 }
 
@@ -127,15 +128,8 @@ export function cellText(c: Cell): string {
     c.lostCount === null
       ? 'loss n/a'
       : `lost ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}`;
-  return `${c.variant}: ${det}; ${lost}${causesText(c)}; ${c.signal}`;
-}
-
-/** " (agent-died 120, unexplained 3)": the loss by cause, where the cell has it (#27). */
-export function causesText(c: Cell): string {
-  const cs = (c.causes ?? []).filter((x) => x.orders > 0);
-  return cs.length === 0
-    ? ''
-    : ` (${cs.map((x) => `${x.cause} ${x.orders.toLocaleString('en-US')}`).join(', ')})`;
+  const by = c.causes && causesShort(c.causes) ? ` (by cause: ${causesShort(c.causes)})` : ''; // #29
+  return `${c.variant}: ${det}; ${lost}${by}; ${c.signal}`;
 }
 
 /** How a cell turned out, in one or two words, and its colour: what a reader of the grid looks at first. */
@@ -160,6 +154,7 @@ export const GRID_COLUMNS: readonly Column[] = [
   'push-tcp',
   'push-otlp',
   'push-agent', // #27
+  'agents', // #29
 ];
 
 /** rows × columns of cell texts (several variants in one cell are joined with " | "). */

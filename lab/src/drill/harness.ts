@@ -51,7 +51,7 @@ export async function withStack<T>(
   deps: DrillDeps,
   scenario: Scenario,
   variant: Variant,
-  extra: Pick<StackOptions, 'producerScrape' | 'collectorFlags'> & {
+  extra: Pick<StackOptions, 'producerScrape' | 'collectorFlags' | 'pullTopology' | 'agentRelays'> & {
     producers?: Pick<ProducerOptions, 'restartPolicy'>;
   },
   fn: (s: Stack) => Promise<T>,

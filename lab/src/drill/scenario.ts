@@ -1,6 +1,7 @@
 import { LabError, OTLP_TEMPORALITIES, type PushSettings, TRANSPORTS } from '@pushpull/common';
 import { parse } from 'yaml';
 import { transportOf } from '../core/transports.ts';
+import { AGENT_MODE_PARAMS, checkAgentScenario } from './agents-scenario.ts'; // #29
 import { checkPushAgentScenario, PUSH_AGENT_PARAMS } from './modes/push-agent-scenario.ts';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
@@ -22,6 +23,9 @@ export const FAILURE_MODES = [
   'agent-dies', // #27
   'central-down', // #27
   'agent-partition', // #27
+  'central-store-down', // #29: pull through per-host agents — the agents column
+  'pull-agent-dies', // #29
+  'pull-agent-partition', // #29
 ] as const;
 
 /** The modes that act on a worker node rather than a producer: they need `nodes up` workers on swarm. */
@@ -37,6 +41,7 @@ export const COLUMNS = [
   'push-tcp',
   'push-otlp',
   'push-agent', // #27
+  'agents', // #29: pull through per-host agents (agents → remote_write)
 ] as const;
 export type Column = (typeof COLUMNS)[number];
 
@@ -127,6 +132,7 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   'agent-dies': PUSH_AGENT_PARAMS['agent-dies'], // #27
   'central-down': PUSH_AGENT_PARAMS['central-down'], // #27
   'agent-partition': PUSH_AGENT_PARAMS['agent-partition'], // #27
+  ...AGENT_MODE_PARAMS, // #29
 };
 
 const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval', 'temporality'] as const;
@@ -319,5 +325,6 @@ export function parseScenario(text: string, file: string): Scenario {
   };
   checkModeParams(r, scenario.mode);
   checkPushAgentScenario(r, scenario, producers); // #27
+  checkAgentScenario(r, scenario); // #29
   return deepFreeze(scenario);
 }
