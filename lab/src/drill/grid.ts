@@ -23,7 +23,7 @@ export interface Cell {
    * cell reads "not applied on this runtime" — never a detection time or a loss of 0.
    */
   notApplied?: string;
-  /** #29: the orders lost by cause (they sum to lostCount exactly), where the cell's mode attributes them. */
+  /** #29 (and #27's push-agent column): the orders lost by cause (they sum to lostCount exactly), where the cell's mode attributes them. */
   causes?: LossCause[];
 }
 
@@ -153,6 +153,7 @@ export const GRID_COLUMNS: readonly Column[] = [
   'push-udp',
   'push-tcp',
   'push-otlp',
+  'push-agent', // #27
   'agents', // #29
 ];
 

@@ -17,6 +17,7 @@ import type {
   StackEndpoints,
   StackOptions,
 } from '../runtime/types.ts';
+import { PUSH_AGENT_COLUMN, PUSH_AGENT_CUT_MODES } from './modes/push-agent-scenario.ts';
 import type { Scenario, Variant } from './scenario.ts';
 
 // One drill variant runs on a fresh stack: up → scale → warm-up (every pod scraped) → the mode's
@@ -77,7 +78,8 @@ export async function withStack<T>(
       ...(deps.resources ? { resources: deps.resources } : {}),
       // A partition must reach every path (process runtime: through the lab's relays per producer). Only
       // for a scenario that partitions: the relays are an extra hop the other measurements must not carry.
-      partitionable: scenario.faults.some((f) => f.action === 'partition'),
+      partitionable:
+        scenario.faults.some((f) => f.action === 'partition') || PUSH_AGENT_CUT_MODES.includes(scenario.mode), // #27: the agents' forward paths through relays
     });
     const producers = Math.ceil(scenario.pods / scenario.podsPerProducer);
     const members = await runtime.scale(producers, {
@@ -91,6 +93,7 @@ export async function withStack<T>(
       heartbeatMs: variant.push.heartbeatMs,
       flushIntervalMs: variant.push.flushIntervalMs,
       fleetPods: INCIDENT_FLEET_PODS,
+      ...(variant.column === PUSH_AGENT_COLUMN ? { pushTopology: 'agent' as const } : {}), // #27
       ...producerExtra,
     });
     const prom = new PromClient(endpoints.prometheusUrl);

@@ -4,6 +4,7 @@ import { REPORT_CSS } from '../report/style.ts';
 import { escapeXml, type LineChartOptions, lineChart, PALETTE } from '../report/svg.ts';
 import { causesShort, causeWords } from './causes.ts';
 import { type Cell, cellOutcome, type DrillRecord, GRID_COLUMNS, type ScenarioResult } from './grid.ts';
+import { PUSH_AGENT_METRIC_WORDS, PUSH_AGENT_SERIES_WORDS } from './modes/push-agent-words.ts';
 
 // drill.html: the grid (rows: failure mode; columns: pull, push-UDP, push-TCP/aggregated), each cell
 // leading with its outcome in words and colour (detected in N s / silent / lost data / captured) with the
@@ -20,6 +21,7 @@ const COLUMN_WORDS: Record<string, string> = {
   'push-udp': 'push over UDP',
   'push-tcp': 'push over TCP / aggregated',
   'push-otlp': 'push OTLP/HTTP (OpenTelemetry SDK)',
+  'push-agent': 'push through an agent per host (StatsD → agent → OTLP/HTTP)', // #27
   agents: 'pull through per-host agents (remote_write)', // #29
 };
 
@@ -68,6 +70,7 @@ const SERIES_WORDS: Record<string, { title: string; y: string; x?: string }> = {
     y: 'ms into the interval',
     x: 'targets, sorted by offset',
   },
+  ...PUSH_AGENT_SERIES_WORDS, // #27
 };
 
 /** The record's metric keys in words (unit in the words); unknown keys are split from camelCase. */
@@ -119,6 +122,7 @@ const METRIC_WORDS: Record<string, string> = {
   tasksRescheduled: "the node's tasks swarm rescheduled to another node",
   victimProducers: 'producers on the failed node',
   victimPods: 'pods on the failed node',
+  ...PUSH_AGENT_METRIC_WORDS, // #27
   centralUnansweredAfterS: "seconds until the central store stopped answering the lab's queries (-1 = never)", // #29
   remoteWriteBehindAfterS:
     "seconds until an agent's remote-write queue fell behind the burst's limit (-1 = never)", // #29

@@ -9,6 +9,7 @@ import { bodyBalloon } from './modes/body-balloon.ts';
 import { networkPartition, targetDies } from './modes/lose-target.ts';
 import { nodeLoss, nodePartition } from './modes/node-fault.ts';
 import { centralStoreDown, pullAgentDies, pullAgentPartition } from './modes/pull-agents.ts'; // #29
+import { agentDiesMode, agentPartitionMode, centralDownMode } from './modes/push-agent.ts';
 import { scrapeStorm } from './modes/scrape-storm.ts';
 import { shortLivedJob } from './modes/short-lived-job.ts';
 import { synchronisedFlush } from './modes/synchronised-flush.ts';
@@ -25,6 +26,9 @@ export const MODES: Record<FailureMode, DrillMode> = {
   'body-balloon': bodyBalloon,
   'node-partition': nodePartition,
   'node-loss': nodeLoss,
+  'agent-dies': agentDiesMode, // #27
+  'central-down': centralDownMode, // #27
+  'agent-partition': agentPartitionMode, // #27
   'central-store-down': centralStoreDown, // #29
   'pull-agent-dies': pullAgentDies, // #29
   'pull-agent-partition': pullAgentPartition, // #29

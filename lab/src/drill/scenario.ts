@@ -2,6 +2,7 @@ import { LabError, OTLP_TEMPORALITIES, type PushSettings, TRANSPORTS } from '@pu
 import { parse } from 'yaml';
 import { transportOf } from '../core/transports.ts';
 import { AGENT_MODE_PARAMS, checkAgentScenario } from './agents-scenario.ts'; // #29
+import { checkPushAgentScenario, PUSH_AGENT_PARAMS } from './modes/push-agent-scenario.ts';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
 // A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
@@ -19,6 +20,9 @@ export const FAILURE_MODES = [
   // #26: a whole producer node cut off / lost (swarm runtime on worker nodes `nodes up` made).
   'node-partition',
   'node-loss',
+  'agent-dies', // #27
+  'central-down', // #27
+  'agent-partition', // #27
   'central-store-down', // #29: pull through per-host agents — the agents column
   'pull-agent-dies', // #29
   'pull-agent-partition', // #29
@@ -36,6 +40,7 @@ export const COLUMNS = [
   'push-udp',
   'push-tcp',
   'push-otlp',
+  'push-agent', // #27
   'agents', // #29: pull through per-host agents (agents → remote_write)
 ] as const;
 export type Column = (typeof COLUMNS)[number];
@@ -124,6 +129,9 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   },
   'node-partition': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
   'node-loss': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
+  'agent-dies': PUSH_AGENT_PARAMS['agent-dies'], // #27
+  'central-down': PUSH_AGENT_PARAMS['central-down'], // #27
+  'agent-partition': PUSH_AGENT_PARAMS['agent-partition'], // #27
   ...AGENT_MODE_PARAMS, // #29
 };
 
@@ -316,6 +324,7 @@ export function parseScenario(text: string, file: string): Scenario {
     expect,
   };
   checkModeParams(r, scenario.mode);
+  checkPushAgentScenario(r, scenario, producers); // #27
   checkAgentScenario(r, scenario); // #29
   return deepFreeze(scenario);
 }

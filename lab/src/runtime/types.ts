@@ -134,6 +134,18 @@ export interface ProducerMember {
 
 export type FaultKind = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
 
+/**
+ * #27 (the drill's push-agent column): a fault on the push agent tier. `kill-agent`: SIGKILL the agent on a
+ * producer's host; `cut-forward`/`heal-forward`: its forward path to the central collector (the pods → agent
+ * path stays); `stop-central`/`start-central`: the central collector stopped, then started again on the same
+ * addresses (empty: what it counted died with it).
+ */
+export type PushAgentFaultKind =
+  | 'kill-agent'
+  | 'cut-forward'
+  | 'heal-forward'
+  | 'stop-central'
+  | 'start-central';
 /** #29 drill: the faults on pull's own tier (the central store, a pull agent): no restart. */
 export type PullTierFaultKind = Exclude<FaultKind, 'restart'>;
 
@@ -238,6 +250,12 @@ export interface Runtime {
   fault(kind: FaultKind, member: ProducerMember): Promise<void>;
   /** What a `partition` of this member cuts (and, where the runtime relays its paths, what the cut counted). */
   partitionReach(member: ProducerMember): PartitionReach;
+  /**
+   * Optional (#27): a fault on the push agent tier (`pushTopology: 'agent'`); `member` names the host for the
+   * agent faults (ignored by the central ones). Absent = this runtime cannot; a fault it cannot apply on this
+   * stack (a forward cut without relays) throws LAB_ERR_FAULT_UNSUPPORTED saying why.
+   */
+  pushAgentFault?(kind: PushAgentFaultKind, member?: ProducerMember): Promise<void>;
   /**
    * CPU seconds consumed so far per component name (for the report's CPU chart). Keys: the base-stack
    * component names (`prometheus`, `pushgateway`, `collector`, `node-exporter`) and each producer member's

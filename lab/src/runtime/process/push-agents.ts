@@ -2,6 +2,7 @@ import { LabError } from '@pushpull/common';
 import { paths } from '../../core/paths.ts';
 import { pushAgentFlags, pushAgentNameOf } from '../push-agent-args.ts';
 import { terminate } from './children.ts';
+import { closeForwardRelays, forwardAddress } from './push-agent-faults.ts';
 import { addrToUrl, type ProcessStack, startListening, testOnlyArgs, writeLabJson } from './state.ts';
 
 // #27 on the process runtime: one collector in agent mode per producer process, on 127.0.0.1 (port 0 for
@@ -40,13 +41,15 @@ export async function startPushAgent(
   if (!otlp)
     throw new LabError('LAB_ERR_CONFIG', 'push topology agent: the central collector has no OTLP receiver');
   const name = pushAgentNameOf(producerName);
+  // A partitionable stack: through a relay the drill can cut (push-agent-faults.ts), else to the receiver.
+  const forward = await forwardAddress(s, name, otlp);
   const { udp, http } = await startListening(
     s,
     name,
     [
       paths(s.root).collectorMain,
       ...Object.entries(AGENT_LISTEN).flatMap(([flag, at]) => [`--${flag}`, at]),
-      ...pushAgentFlags(`http://${otlp}/v1/metrics`, s.opts?.collectorFlags ?? []),
+      ...pushAgentFlags(`http://${forward}/v1/metrics`, s.opts?.collectorFlags ?? []),
       ...testOnlyArgs(TEST_AGENT_ARGS_ENV, 'agents'),
     ],
     signal,
@@ -60,6 +63,7 @@ export async function stopPushAgent(s: ProcessStack, producerName: string): Prom
   const child = s.base.get(name);
   if (!child) return;
   await terminate(child.pid);
+  await closeForwardRelays(s, name);
   s.base.delete(name);
   writeLabJson(s);
 }

@@ -30,6 +30,7 @@ import type {
   ProducerOptions,
   PullAgentInfo,
   PullTierFaultKind,
+  PushAgentFaultKind,
   Runtime,
   RuntimeFactory,
   StackEndpoints,
@@ -50,6 +51,7 @@ import {
 import { injectFault, partitionReach } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
 import { closeAgentRelays, pullTierFault } from './pull-tier.ts';
+import { closeForwardRelays, pushAgentFault } from './push-agent-faults.ts';
 import { reapProcessRuns } from './reaper.ts';
 import { describeStack, restoreStack } from './snapshot.ts';
 import { prepareWorkDir, startBaseStack } from './stack.ts';
@@ -163,6 +165,11 @@ export class ProcessRuntime implements Runtime {
     return partitionReach(this.s, member);
   }
 
+  /** #27: the push agent tier's faults (push-agent-faults.ts). */
+  pushAgentFault(kind: PushAgentFaultKind, member?: ProducerMember): Promise<void> {
+    return pushAgentFault(this.s, kind, member);
+  }
+
   async cpuSeconds(): Promise<Record<string, number>> {
     return this.perComponent(cpuSecondsOf);
   }
@@ -237,6 +244,7 @@ export class ProcessRuntime implements Runtime {
       ...s.producers.map((p) => terminate(p.child.pid)),
     ]);
     await Promise.all(s.producers.map((p) => p.relays?.close()));
+    await closeForwardRelays(s); // #27: the agents' forward relays (a partitionable stack's)
     await closeAgentRelays(s); // #29 drill
     s.aux.length = 0;
     s.producers.length = 0;
