@@ -1,3 +1,4 @@
+import type { LossCause } from '../core/record.ts';
 import type { Column, Expectation, FailureMode, Scenario } from './scenario.ts';
 
 // The drill's result grid: rows are failure modes, columns the collection paths. Pure data and pure
@@ -21,6 +22,18 @@ export interface Cell {
    * cell reads "not applied on this runtime" — never a detection time or a loss of 0.
    */
   notApplied?: string;
+  /** #28: each view's account (the pair: merged, survivor, the faulted replica), its loss by cause summing exactly. */
+  accounts?: ViewAccount[];
+}
+
+/** #28: one view of pull's stored orders against the ledgers: what it stored, what it lost and why. */
+export interface ViewAccount {
+  view: string;
+  emitted: number;
+  stored: number;
+  lost: number;
+  lostPct: number | null;
+  causes: LossCause[];
 }
 
 export const NOT_APPLIED = 'not applied on this runtime';
@@ -143,7 +156,13 @@ export function cellOutcome(c: Cell): CellOutcome {
   return { words: `detected in ${fmtS(c.detectedAfterS)}`, tone: lost ? 'warn' : 'good' };
 }
 
-export const GRID_COLUMNS: readonly Column[] = ['pull', 'push-udp', 'push-tcp', 'push-otlp'];
+export const GRID_COLUMNS: readonly Column[] = [
+  'pull',
+  'push-udp',
+  'push-tcp',
+  'push-otlp',
+  'pull-pair', // #28
+];
 
 /** rows × columns of cell texts (several variants in one cell are joined with " | "). */
 export function gridRows(r: DrillRecord): { title: string; cells: string[] }[] {

@@ -50,7 +50,7 @@ export async function withStack<T>(
   deps: DrillDeps,
   scenario: Scenario,
   variant: Variant,
-  extra: Pick<StackOptions, 'producerScrape' | 'collectorFlags'> & {
+  extra: Pick<StackOptions, 'producerScrape' | 'collectorFlags' | 'prometheusReplicas'> & {
     producers?: Pick<ProducerOptions, 'restartPolicy'>;
   },
   fn: (s: Stack) => Promise<T>,

@@ -7,6 +7,7 @@ import { type DrillDeps, withStack } from './harness.ts';
 import { bodyBalloon } from './modes/body-balloon.ts';
 import { networkPartition, targetDies } from './modes/lose-target.ts';
 import { nodeLoss, nodePartition } from './modes/node-fault.ts';
+import { replicaDies, replicaPaused } from './modes/replica-fault.ts';
 import { scrapeStorm } from './modes/scrape-storm.ts';
 import { shortLivedJob } from './modes/short-lived-job.ts';
 import { synchronisedFlush } from './modes/synchronised-flush.ts';
@@ -23,6 +24,8 @@ export const MODES: Record<FailureMode, DrillMode> = {
   'body-balloon': bodyBalloon,
   'node-partition': nodePartition,
   'node-loss': nodeLoss,
+  'replica-dies': replicaDies, // #28
+  'replica-paused': replicaPaused, // #28
 };
 
 /** Every scenario file in `dir`, validated, in the grid's row order. */
@@ -70,6 +73,7 @@ export async function runScenario(
         ...(scrape ? { producerScrape: scrape } : {}),
         ...(mode.collectorFlags ? { collectorFlags: mode.collectorFlags(s) } : {}),
         ...(mode.producerOptions ? { producers: mode.producerOptions(s) } : {}),
+        ...(mode.stackOptions ? mode.stackOptions(s) : {}), // #28
       };
       const o = await withStack(deps, s, v, extra, (st) => mode.run(st));
       outcomes.set(v.name, o);

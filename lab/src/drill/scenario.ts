@@ -1,6 +1,7 @@
 import { LabError, OTLP_TEMPORALITIES, type PushSettings, TRANSPORTS } from '@pushpull/common';
 import { parse } from 'yaml';
 import { transportOf } from '../core/transports.ts';
+import { checkPairScenario } from './pair-scenario.ts';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
 // A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
@@ -18,6 +19,8 @@ export const FAILURE_MODES = [
   // #26: a whole producer node cut off / lost (swarm runtime on worker nodes `nodes up` made).
   'node-partition',
   'node-loss',
+  'replica-dies', // #28: a replica of the Prometheus pair SIGKILLed at the peak (column pull-pair)
+  'replica-paused', // #28: a replica of the Prometheus pair SIGSTOPped, then SIGCONTed (column pull-pair)
 ] as const;
 
 /** The modes that act on a worker node rather than a producer: they need `nodes up` workers on swarm. */
@@ -27,7 +30,13 @@ export const NODE_MODES: readonly FailureMode[] = ['node-partition', 'node-loss'
 export const NODE_RESTART_POLICIES = ['any', 'on-failure'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
-export const COLUMNS = ['pull', 'push-udp', 'push-tcp', 'push-otlp'] as const;
+export const COLUMNS = [
+  'pull',
+  'push-udp',
+  'push-tcp',
+  'push-otlp',
+  'pull-pair', // #28: pull through the Prometheus pair (`2 replicas`)
+] as const;
 export type Column = (typeof COLUMNS)[number];
 
 export type FaultAction = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
@@ -37,6 +46,8 @@ export interface Fault {
   action: FaultAction;
   /** Producer member index (0-based) the fault hits. */
   producer: number;
+  /** #28: the pull replica (1-based, its `replica` label) the fault hits instead of a producer (pair modes). */
+  replica?: number;
 }
 
 /** A variant's push settings: the producer's own (wire contract, @pushpull/common). */
@@ -114,6 +125,8 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   },
   'node-partition': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
   'node-loss': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
+  'replica-dies': {}, // #28
+  'replica-paused': {}, // #28
 };
 
 const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval', 'temporality'] as const;
@@ -226,7 +239,7 @@ function readVariants(r: Reader, basePush: PushSettings): Variant[] {
 
 function readFaults(r: Reader, observeMs: number, producers: number): Fault[] {
   return r.list('faults').map((f, i) => {
-    const fr = r.at('faults', i, f, ['at', 'action', 'producer']);
+    const fr = r.at('faults', i, f, ['at', 'action', 'producer', 'replica']);
     const atMs = fr.duration('at');
     if (atMs > observeMs)
       fr.fail('at', `fault at ${atMs} ms is after the observation window (${observeMs} ms)`);
@@ -234,6 +247,7 @@ function readFaults(r: Reader, observeMs: number, producers: number): Fault[] {
       atMs,
       action: fr.choice('action', ['kill', 'pause', 'resume', 'partition', 'heal', 'restart']),
       producer: fr.int('producer', 0, producers - 1, 0),
+      ...(fr.has('replica') ? { replica: fr.int('replica', 1, 2) } : {}), // #28
     };
   });
 }
@@ -305,5 +319,6 @@ export function parseScenario(text: string, file: string): Scenario {
     expect,
   };
   checkModeParams(r, scenario.mode);
+  checkPairScenario(r, scenario); // #28
   return deepFreeze(scenario);
 }

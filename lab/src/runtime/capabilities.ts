@@ -30,6 +30,8 @@ export interface RuntimeCapabilities {
   workDirHoldsContainerFiles: boolean;
   /** #28: the most pull Prometheus replicas (`--prometheus-replicas`) this runtime starts. */
   prometheusReplicas: number;
+  /** #28: the runtime faults a pull replica (`Runtime.faultComponent`) and wires the pair's peer scrape. */
+  pairDrill: boolean;
 }
 
 export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabilities>>> = Object.freeze({
@@ -42,6 +44,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     handle: 'engine-id',
     workDirHoldsContainerFiles: true,
     prometheusReplicas: 2,
+    pairDrill: false,
   },
   process: {
     partition: 'relay',
@@ -52,6 +55,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     handle: 'pid',
     workDirHoldsContainerFiles: false,
     prometheusReplicas: 2,
+    pairDrill: true,
   },
   swarm: {
     partition: 'network',
@@ -62,6 +66,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     handle: 'engine-id',
     workDirHoldsContainerFiles: false,
     prometheusReplicas: 1,
+    pairDrill: false,
   },
 });
 

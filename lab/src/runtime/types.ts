@@ -119,6 +119,9 @@ export interface ProducerMember {
 
 export type FaultKind = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';
 
+/** #28: what can happen to a base component (`Runtime.faultComponent`): pull's second replica dies or stalls. */
+export type ComponentFaultKind = 'kill' | 'pause' | 'resume';
+
 /** A producer's paths a partition can cut. */
 export type CutPath = 'scrape' | 'push';
 
@@ -218,6 +221,11 @@ export interface Runtime {
    * `restart` the control port is published on a new host port), so callers keep using the same object.
    */
   fault(kind: FaultKind, member: ProducerMember): Promise<void>;
+  /**
+   * Optional (#28): a fault on a base component by name — `prometheus-2`, pull's second replica (the drill's
+   * `2 replicas` column): kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT). Absent = this runtime cannot.
+   */
+  faultComponent?(kind: ComponentFaultKind, component: string): Promise<void>;
   /** What a `partition` of this member cuts (and, where the runtime relays its paths, what the cut counted). */
   partitionReach(member: ProducerMember): PartitionReach;
   /**

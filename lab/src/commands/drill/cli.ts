@@ -6,6 +6,7 @@ import { paths, repoRoot } from '../../core/paths.ts';
 import { RUNTIME_CHOICES } from '../../core/record.ts';
 import { makeRunId } from '../../core/workdir.ts';
 import { requireNodes } from '../../drill/modes/node-fault.ts';
+import { pairScenarios } from '../../drill/pair-scenario.ts';
 import { findScenario, loadScenarios, runDrill, terminalGrid } from '../../drill/run.ts';
 import { NODE_MODES, type Scenario } from '../../drill/scenario.ts';
 import { DEFAULT_NODES_DIR } from '../../nodes/plan.ts';
@@ -90,6 +91,7 @@ export async function runDrillCommand(
   const nodesState = readNodesState(nodesPath);
   const nodes = nodesState ? { state: nodesState, statePath: nodesPath } : null;
   scenarios = nodeScenarios(verb, scenarios, sel.factory.kind, nodes, (m) => io.err(m), nodesPath);
+  scenarios = pairScenarios(verb, scenarios, sel.factory.kind, (m) => io.err(m)); // #28
   const outDir =
     typeof flags.out === 'string' ? resolve(flags.out) : join(paths(root).runsDir, `drill-${makeRunId()}`);
   io.err(`drill: ${scenarios.length} scenario(s) on the ${sel.factory.kind} runtime → ${outDir}\n`);

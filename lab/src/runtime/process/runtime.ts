@@ -24,6 +24,7 @@ import type { GrafanaPlacement } from '../grafana.ts';
 import type {
   AuxAddresses,
   AuxProcess,
+  ComponentFaultKind,
   FaultKind,
   PartitionReach,
   ProducerMember,
@@ -46,6 +47,7 @@ import {
   tail,
   terminate,
 } from './children.ts';
+import { faultComponent } from './component-faults.ts';
 import { injectFault, partitionReach } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
 import { reapProcessRuns } from './reaper.ts';
@@ -149,6 +151,11 @@ export class ProcessRuntime implements Runtime {
 
   partitionReach(member: ProducerMember): PartitionReach {
     return partitionReach(this.s, member);
+  }
+
+  /** #28: SIGKILL / SIGSTOP / SIGCONT a base component (pull's second replica in the drill). */
+  async faultComponent(kind: ComponentFaultKind, component: string): Promise<void> {
+    faultComponent(this.s, kind, component);
   }
 
   async cpuSeconds(): Promise<Record<string, number>> {
