@@ -150,7 +150,9 @@ async function watch(
     if (resumedAtMs !== null && up === 1 && d.backUpAfterResumeS === null)
       d.backUpAfterResumeS = Math.round((Date.now() - resumedAtMs) / 100) / 10;
     if (resumeAtMs === null ? d.alertS !== null : d.backUpAfterResumeS != null) break;
-    await abortableSleep(1000, deps.signal);
+    // Once a second, and on time for the resume.
+    const toResume = resumeAtMs !== null && resumedAtMs === null ? resumeAtMs - Date.now() : 1000;
+    await abortableSleep(Math.max(0, Math.min(1000, toResume)), deps.signal);
   }
   return { d, resumedAtMs, atResume };
 }
