@@ -15,7 +15,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTimes, isSerial, parseCounts, skippedTests, slowTests } from './test-times.mjs';
+import * as times from './test-times.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -51,7 +51,7 @@ if (files.length === 0) {
   for (const base of ['services/common', 'services/collector', 'services/producer', 'lab'])
     walk(join(root, base, 'test'), files);
   files.sort();
-  if (unitOnly) files = files.filter((f) => !isSerial(f));
+  if (unitOnly) files = files.filter((f) => !times.isSerial(f));
   const dockerFiles = files.filter((f) => f.endsWith('.docker.test.ts'));
   if (dockerFiles.length > 0 && !dockerReachable()) {
     if (process.env.PUSHPULL_REQUIRE_DOCKER === '1') {
@@ -110,19 +110,19 @@ async function pool(list, limit) {
 }
 
 const t0 = performance.now();
-const concurrent = files.filter((f) => !isSerial(f));
-const serial = files.filter((f) => isSerial(f));
+const concurrent = files.filter((f) => !times.isSerial(f));
+const serial = files.filter((f) => times.isSerial(f));
 await pool(concurrent, jobs);
 await pool(serial, 1);
 const wallMs = performance.now() - t0;
 
-const counts = parseCounts(results.map((r) => r.output));
+const counts = times.parseCounts(results.map((r) => r.output));
 const failed = results.filter((r) => r.code !== 0);
 // The round's budget for one end-to-end test is 3 minutes: name every test over it under the table.
 const SLOW_MS = 180_000;
-const slow = results.flatMap((r) => slowTests(r.output, SLOW_MS).map((t) => `  - ${r.file}: ${t}`));
+const slow = results.flatMap((r) => times.slowTests(r.output, SLOW_MS).map((t) => `  - ${r.file}: ${t}`));
 const table = [
-  formatTimes(
+  times.formatTimes(
     results.map((r) => ({ file: r.file, ms: r.ms, ok: r.code === 0 })),
     { wallMs, jobs, concurrent: concurrent.length, serial: serial.length },
   ),
@@ -135,10 +135,17 @@ console.log(
   `run-tests: ${results.length} file(s), tests ${counts.tests}, pass ${counts.pass}, fail ${counts.fail}, skipped ${counts.skipped}, todo ${counts.todo}`,
 );
 // Skips are loud: every skipped test with its reason, at the end where nobody scrolls past it.
-const skipped = results.flatMap((r) => skippedTests(r.output).map((t) => `  - ${r.file}: ${t}`));
+const skipped = results.flatMap((r) => times.skippedTests(r.output).map((t) => `  - ${r.file}: ${t}`));
 if (skipped.length > 0)
   console.warn(`run-tests: NOTICE: ${skipped.length} test(s) SKIPPED:\n${skipped.join('\n')}`);
-if (failed.length > 0)
-  console.log(`run-tests: FAILED files:\n${failed.map((r) => `  - ${r.file}`).join('\n')}`);
-if (process.env.PUSHPULL_TEST_TIMES) writeFileSync(process.env.PUSHPULL_TEST_TIMES, `${table}\n`);
+// What failed and why, once more at the very end (and in PUSHPULL_TEST_TIMES, which .ci/run prints last):
+// a CI log is read from its tail, and a file's own output may be thousands of lines above it.
+const failures = failed.map((r) => {
+  const why = times.failureSummary(r.output);
+  return `  - ${r.file}${why.length > 0 ? `\n${why.map((w) => w.replace(/^/gm, '      ')).join('\n')}` : ` (exit ${r.signal ?? r.code}, no failing test reported)`}`;
+});
+const failedText = failed.length > 0 ? `run-tests: FAILED files:\n${failures.join('\n')}` : '';
+if (failedText) console.log(failedText);
+if (process.env.PUSHPULL_TEST_TIMES)
+  writeFileSync(process.env.PUSHPULL_TEST_TIMES, `${table}\n${failedText ? `${failedText}\n` : ''}`);
 process.exit(failed.length > 0 ? 1 : 0);

@@ -15,3 +15,4 @@ export function formatTimes(rows: readonly FileTime[], shape: RunShape): string;
 export function parseCounts(outputs: readonly string[]): Counts;
 export function skippedTests(output: string): string[];
 export function slowTests(output: string, limitMs: number): string[];
+export function failureSummary(output: string, maxLines?: number): string[];

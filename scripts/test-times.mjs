@@ -52,3 +52,21 @@ export function slowTests(output, limitMs) {
     if (!suites.has(`${m[1]}${m[2]}`) && Number(m[3]) > limitMs) slow.push({ name: m[2], ms: Number(m[3]) });
   return slow.sort((a, b) => b.ms - a.ms).map((t) => `${t.name} (${(t.ms / 1000).toFixed(0)} s)`);
 }
+
+/**
+ * The `✖ failing tests:` section a spec-reporter output ends with, stack frames left out and each test's
+ * lines capped at `maxLines`: what failed and why, short enough to be printed last, where a CI log's tail
+ * (the part that gets read) shows it.
+ */
+export function failureSummary(output, maxLines = 14) {
+  const at = output.lastIndexOf('\u2716 failing tests:');
+  if (at < 0) return [];
+  const blocks = [];
+  let where = '';
+  for (const line of output.slice(at).split('\n').slice(1)) {
+    if (line.startsWith('test at ')) where = line;
+    else if (/^\u2716 /.test(line)) blocks.push(where ? [line, `  (${where})`] : [line]);
+    else if (blocks.length > 0 && !/^\s+at /.test(line) && line.trim() !== '') blocks.at(-1).push(line);
+  }
+  return blocks.map((b) => (b.length > maxLines ? [...b.slice(0, maxLines), '  …'] : b).join('\n'));
+}

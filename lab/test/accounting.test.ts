@@ -7,6 +7,7 @@ import {
   formatLossPct,
   ledgerTotals,
   overSampleLimitQuery,
+  partialAccount,
   pullDeliveredByPodQuery,
   pullDeliveredQuery,
   scrapedAfterQuery,
@@ -159,4 +160,42 @@ describe("the model's predicted flush peak beside the measured one", async () =>
   it('per-event mode has no flush to predict', () => {
     assert.equal(modelPeak({ ...CONFIG, pushMode: 'per-event' }, s, T0, T0 + 20_000, 1), null);
   });
+});
+
+describe('partialAccount: a run that stopped early', () => {
+  const cases: {
+    what: string;
+    emitted: number;
+    delivered: number;
+    lost: number;
+    pct: number | null;
+    note: boolean;
+  }[] = [
+    {
+      what: 'delivered below emitted: the partial loss as read',
+      emitted: 100,
+      delivered: 60,
+      lost: 40,
+      pct: 40,
+      note: false,
+    },
+    { what: 'all delivered', emitted: 100, delivered: 100, lost: 0, pct: 0, note: false },
+    // A reused stack's store still held an earlier trial's orders (the aborted capacity trial of 2026-12-08).
+    {
+      what: 'more delivered than emitted: no loss figure, said so',
+      emitted: 54_068,
+      delivered: 216_695,
+      lost: 0,
+      pct: null,
+      note: true,
+    },
+  ];
+  for (const c of cases)
+    it(c.what, () => {
+      const a = partialAccount(c.emitted, c.delivered, 'ledgers', 'Prometheus');
+      assert.equal(a.lost, c.lost);
+      assert.equal(a.lossPct, c.pct);
+      assert.equal(a.delivered, c.delivered);
+      assert.equal(/no loss figure/.test(a.deliveredFrom), c.note);
+    });
 });

@@ -94,6 +94,22 @@ describe('capacity criteria (pure, from the run record)', () => {
     assert.equal(t.metrics['cores.prometheus'], 1); // the fixture's CPU grows 1 s per second
   });
 
+  it('an aborted trial keeps what the probe saw, never a loss, visibility or unsent share (never settled)', () => {
+    const r = trial();
+    r.paths.push.lossPct = -300.782; // what an unsettled record read in the default run of 2026-12-08
+    const t = judgeTrial(r, 'push', DEFAULT_CRITERIA, { aborted: true, record: 'r' });
+    assert.equal(t.aborted, true);
+    assert.equal(t.held, false);
+    for (const k of ['lossPct', 'visibilityP90S', 'unsentPct']) assert.equal(t.metrics[k], null, k);
+    assert.equal(t.metrics['cores.prometheus'], 1);
+    assert.equal(t.metrics.scrapeP99S, r.peaks.scrapeP99Seconds);
+    // Finished, the same record's loss is a figure (and a failure).
+    assert.equal(
+      judgeTrial(r, 'push', DEFAULT_CRITERIA, { aborted: false, record: 'r' }).metrics.lossPct,
+      -300.782,
+    );
+  });
+
   const failing: [string, 'pull' | 'push', Partial<RunRecord> | (() => RunRecord), string, unknown][] = [
     [
       'push loss 2 % > 1 %',

@@ -87,6 +87,14 @@ const input = (samples: ProbeSample[], over: Partial<ConditionInput> = {}): Cond
   ...over,
 });
 
+/** #27: the drops of `series(…, 'drops')` moved from the central collector's socket to the agents'. */
+const agentDrops = (xs: ProbeSample[]) =>
+  xs.map((x) => ({
+    ...x,
+    pushAgentDrops: x.collector?.socketDrops ?? null,
+    collector: { socketDrops: 0 } as CollectorSnapshot,
+  }));
+
 describe('the condition classifier: which resource ran out', () => {
   const cases: {
     what: string;
@@ -134,6 +142,34 @@ describe('the condition classifier: which resource ran out', () => {
       component: 'collector',
       text: /throttled in 0%/,
       knob: /receive buffer/,
+    },
+    {
+      what: "#27 the agents' socket drops grew while the collector's group (with the agents) was throttled → their budget",
+      name: 'agent-rcvbuf',
+      path: 'push',
+      // The central collector's own socket never drops; the agents' drops grow in 5–9, when the group is hot.
+      samples: agentDrops(series({ collector: { share: 0.9, cores: 0.25 } }, 'drops')),
+      over: { pushAgents: true },
+      resource: 'cpu-budget',
+      component: 'collector',
+      text: /the collector and its agents \(one budget\) ran out of their 0\.45-core CPU budget \(throttled in 90% .* over the 5 s in which it grew\)/,
+      knob: /^cores for the collector and its agents$/,
+    },
+    {
+      what: "#27 the agents' drops are read from the agents, not the central collector's socket",
+      name: 'agent-udp-drop',
+      path: 'push',
+      // The group is hot in 5–9 (when the central socket drops), but the agents' drops grow in 12–15, when
+      // it had CPU to spare: the agents' buffers, not the budget.
+      samples: series({ collector: { share: 0.9, cores: 0.45 } }, 'drops').map((x, i) => ({
+        ...x,
+        pushAgentDrops: i >= 12 && i <= 15 ? (i - 11) * 100 : i > 15 ? 400 : 0,
+      })),
+      over: { pushAgents: true },
+      resource: 'rcvbuf',
+      component: 'collector',
+      text: /the agents' receive buffers \(425,984 bytes each, as the collector's\) overflowed in bursts while the collector and its agents \(one budget\) had CPU to spare \(throttled in 0% .* over the 4 s in which it grew\)/,
+      knob: /the agents' --rcvbuf/,
     },
     {
       what: 'slow scrapes with Prometheus throttled → its CPU budget',

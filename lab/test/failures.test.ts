@@ -277,3 +277,34 @@ describe('firstFailures: components that stop answering', () => {
     assert.deepEqual(deriveFirstFailures(s, opts), []);
   });
 });
+
+describe("firstFailures: #27 the agents' own socket drops", () => {
+  it("are their own signal, at the second the agents' drops grew, whatever the central socket did", () => {
+    const s = series(-5, 10, (sec) => ({
+      collector: coll(sec, { socketDrops: 0 }),
+      pushAgentDrops: sec < -2 ? null : sec >= 3 ? 70 * sec : 0,
+    }));
+    const f = deriveFirstFailures(s, opts);
+    assert.deepEqual(
+      f.map((x) => [x.path, x.signal, x.secondsAfterBurst]),
+      [['push', 'agent-udp-drop', 3]],
+    );
+    assert.match(f[0]!.detail, /\+210 datagrams dropped by the kernel on the agents' sockets/);
+  });
+  it('nothing without the agent tier (no readings) or without growth', () => {
+    assert.deepEqual(
+      deriveFirstFailures(
+        series(-5, 10, () => ({ pushAgentDrops: null })),
+        opts,
+      ),
+      [],
+    );
+    assert.deepEqual(
+      deriveFirstFailures(
+        series(-5, 10, () => ({ pushAgentDrops: 12 })),
+        opts,
+      ),
+      [],
+    );
+  });
+});

@@ -7,6 +7,7 @@ describe('impact: the loss cause a failure signal points at', () => {
   const table: [string, string | null][] = [
     ['kernel-udp-drop', 'kernel-rcvbuf'],
     ['datagram-loss', 'kernel-rcvbuf'],
+    ['agent-udp-drop', 'agent-rcvbuf'],
     ['collector-drop', 'collector-refused'],
     ['send-error', 'send-error'],
     ['failed-scrape', 'scrape-failed'],

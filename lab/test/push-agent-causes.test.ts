@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { causeText } from '../src/analysis/causes.ts';
 import { pushAgentHeld, pushAgentLossCauses } from '../src/analysis/push-agent-causes.ts';
 import { parseBurstFlags } from '../src/burst/flags.ts';
-import { pushAgentCosts } from '../src/burst/push-agents.ts';
+import { pushAgentCosts, withAgentDrops } from '../src/burst/push-agents.ts';
 import type { LossCause, ProbeSample } from '../src/core/record.ts';
 import type { PushAgentReading } from '../src/core/record-push-agents.ts';
 import { pushLabel } from '../src/core/transports.ts';
@@ -257,4 +257,32 @@ describe('agent cost per host', () => {
       { name: 'agent-1', cpuCores: null, rssPeakBytes: null },
     ]);
   });
+});
+
+describe("the agents' drops at each probe second (withAgentDrops)", () => {
+  const at = (tMs: number) => ({ tMs }) as ProbeSample;
+  const cases: { what: string; timeline: { tMs: number; total: number }[]; want: (number | null)[] }[] = [
+    { what: 'no reading yet: null', timeline: [], want: [null, null, null] },
+    {
+      what: 'the last reading at or before each tick',
+      timeline: [
+        { tMs: 900, total: 0 },
+        { tMs: 1000, total: 5 },
+        { tMs: 2500, total: 40 },
+      ],
+      want: [5, 5, 40],
+    },
+    {
+      what: 'a reading after the tick waits for the next one',
+      timeline: [{ tMs: 2001, total: 9 }],
+      want: [null, null, 9],
+    },
+  ];
+  for (const c of cases)
+    it(c.what, () =>
+      assert.deepEqual(
+        withAgentDrops([at(1000), at(2000), at(3000)], c.timeline).map((s) => s.pushAgentDrops),
+        c.want,
+      ),
+    );
 });

@@ -1,7 +1,8 @@
 // #27 integration (process runtime, real Prometheus, collector, producers and one collector agent per
-// producer): `burst --push-topology agent`. Run 1 kills agent-1 at the peak: the path still reconciles, the
-// causes sum exactly to the loss, and what agent-1 held at its last reading is `agent-died`. Run 2 pauses
-// the central collector (SIGSTOP) for 6 s at the peak with a small forward queue: the agents queue, then
+// producer): `burst --push-topology agent`. Run 1 pauses agent-0 (a small receive buffer) for 1.5 s, then
+// kills agent-1 at the peak: the path still reconciles, the causes sum exactly to the loss, what agent-1 held
+// at its last reading is `agent-died`, and agent-0's socket drops are `agent-rcvbuf` and `agent-udp-drop`.
+// Run 2 pauses the central collector (SIGSTOP) for 6 s at the peak with a small forward queue: the agents queue, then
 // drop flushes, counted (`agent-queue-full`), and the causes still sum exactly.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -61,10 +62,22 @@ describe('burst --push-topology agent: an agent killed at the peak', { timeout: 
   let r: RunRecord;
   let stdout = '';
   before(async () => {
-    ({ code, r } = await burst('killed', {}, async (pids) => {
-      await new Promise((res) => setTimeout(res, 1500)); // a reading or two into the peak
-      process.kill(pids['agent-1']!, 'SIGKILL');
-    }).then((x) => {
+    // agent-0 with a small receive buffer is paused 1.5 s at the peak, so its socket drops: the agents' own
+    // drops are their own failure signal, and their resource condition is the agents', not the collector's.
+    ({ code, r } = await burst(
+      'killed',
+      { PUSHPULL_TEST_AGENT_EXTRA_ARGS: '--rcvbuf 4KiB' },
+      async (pids) => {
+        process.kill(pids['agent-0']!, 'SIGSTOP');
+        try {
+          await new Promise((res) => setTimeout(res, 1500));
+        } finally {
+          process.kill(pids['agent-0']!, 'SIGCONT');
+        }
+        await new Promise((res) => setTimeout(res, 1500)); // a reading or two after
+        process.kill(pids['agent-1']!, 'SIGKILL');
+      },
+    ).then((x) => {
       stdout = x.run.stdout();
       return x;
     }));
@@ -111,6 +124,18 @@ describe('burst --push-topology agent: an agent killed at the peak', { timeout: 
     const before = causes.slice(0, at).reduce((a, c) => a + c.orders, 0);
     assert.equal(causes[at]!.orders, Math.min(held, push.lost - before));
     assert.ok(r.firstFailures.some((f) => f.path === 'push' && f.signal === 'died:agent-1'));
+  });
+
+  it("the paused agent's socket drops: their own signal and cause, the agents' resource condition", () => {
+    const drops = r.pushAgents!.readings[0]!.socketDrops ?? 0;
+    assert.ok(drops > 0, "agent-0's socket dropped while it was paused");
+    assert.ok(causeOf(r, 'agent-rcvbuf') > 0, JSON.stringify(r.paths.push.causes));
+    const f = r.firstFailures.find((x) => x.path === 'push' && x.signal === 'agent-udp-drop');
+    assert.ok(f, JSON.stringify(r.firstFailures.map((x) => x.signal)));
+    assert.match(f.detail, /dropped by the kernel on the agents' sockets/);
+    assert.match(f.condition?.text ?? '', /the agents' receive buffers|the collector and its agents/);
+    // The central collector's socket took no datagram, so it dropped none: no kernel-udp-drop is reported.
+    assert.ok(!r.firstFailures.some((x) => x.signal === 'kernel-udp-drop'));
   });
 });
 

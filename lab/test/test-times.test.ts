@@ -1,8 +1,19 @@
 // scripts/run-tests.mjs's pure parts: unit files run concurrently, integration/e2e serially; the per-file
 // time table is sorted slowest first and marks failures; the totals add up every file's footer.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { formatTimes, isSerial, parseCounts, skippedTests, slowTests } from '../../scripts/test-times.mjs';
+import {
+  failureSummary,
+  formatTimes,
+  isSerial,
+  parseCounts,
+  skippedTests,
+  slowTests,
+} from '../../scripts/test-times.mjs';
 
 describe('run-tests: which files run serially', () => {
   const cases: [string, boolean][] = [
@@ -86,4 +97,42 @@ describe('run-tests: tests over the end-to-end budget', () => {
   it('names the slow tests, slowest first, never a suite', () =>
     assert.deepEqual(slowTests(output, 180_000), ['Ctrl-C during warm-up (200 s)', 'slow leaf (190 s)']));
   it('nothing over a higher limit', () => assert.deepEqual(slowTests(output, 300_000), []));
+});
+
+describe('run-tests: what failed and why, for the end of the log', () => {
+  // A real spec-reporter output: a file with a passing test and two failing ones, one with a long message.
+  const dir = mkdtempSync(join(tmpdir(), 'pushpull-failing-'));
+  const file = join(dir, 'f.test.mjs');
+  writeFileSync(
+    file,
+    [
+      "import { it } from 'node:test';",
+      "import assert from 'node:assert/strict';",
+      "it('fine', () => {});",
+      "it('round 2 settled', () => assert.equal(3, 2, 'round 2: one export per pod'));",
+      "it('long', () => { throw new Error(Array.from({ length: 40 }, (_, i) => 'line ' + i).join('\\n')); });",
+    ].join('\n'),
+  );
+  // Without the runner's NODE_TEST_CONTEXT, which would make the child report to us rather than print.
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', file], {
+    encoding: 'utf8',
+    env,
+  });
+  rmSync(dir, { recursive: true, force: true });
+  const summary = failureSummary(run.stdout, 14);
+
+  it('one entry per failing test, named, with its message and without stack frames', () => {
+    assert.equal(summary.length, 2, run.stdout);
+    assert.match(summary[0]!, /^\u2716 round 2 settled/);
+    assert.match(summary[0]!, /round 2: one export per pod/);
+    assert.match(summary[0]!, /3 !== 2/);
+    assert.doesNotMatch(summary.join('\n'), /^\s+at /m);
+  });
+  it('a long failure is capped', () => {
+    const lines = summary[1]!.split('\n');
+    assert.equal(lines.length, 15);
+    assert.equal(lines.at(-1), '  …');
+  });
+  it('nothing for a passing output', () => assert.deepEqual(failureSummary('\u2714 fine (1ms)\n'), []));
 });

@@ -28,6 +28,28 @@ export function accountPath(
 }
 
 /**
+ * A path's account from the last probe readings of a run that stopped early. Those readings may hold more
+ * than this run emitted (a reused store still holds an earlier trial's orders; the two counts were read at
+ * different instants): then there is no loss figure, said so, rather than a negative loss (a capacity trial
+ * aborted at its deadline on a reused stack read "-300.782 % lost", 2026-12-08).
+ */
+export function partialAccount(
+  emitted: number,
+  delivered: number,
+  emittedFrom: string,
+  deliveredFrom: string,
+): PathAccount {
+  const a = accountPath(emitted, delivered, emittedFrom, deliveredFrom);
+  if (a.lost >= 0) return a;
+  return {
+    ...a,
+    lost: 0,
+    lossPct: null,
+    deliveredFrom: `${deliveredFrom}; it read more than this run emitted (earlier data in a reused store, or readings taken at different instants): no loss figure`,
+  };
+}
+
+/**
  * Total increments of one counter series from its raw samples, across counter resets (a pod that
  * restarted starts again from 0): the value just before every drop, plus the last value.
  */

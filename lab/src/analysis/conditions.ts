@@ -19,6 +19,8 @@ export interface ConditionInput {
   budgets?: Record<PathName, PathBudget>;
   /** The burst window: used when no second shows the cause growing. */
   window: { fromMs: number; toMs: number };
+  /** #27 --push-topology agent: the agents share the collector's budget (one group), and their sockets drop. */
+  pushAgents?: boolean;
 }
 
 type Kind = 'receiver' | 'scrape' | 'limit' | 'fault';
@@ -36,7 +38,15 @@ const SCRAPE = new Set([
   'prometheus-unresponsive',
 ]);
 const FAULT = /^(target-died|died:|agent-died)/;
-const RCVBUF = new Set(['kernel-rcvbuf', 'kernel-udp-drop', 'datagram-loss']);
+const RCVBUF = new Set([
+  'kernel-rcvbuf',
+  'kernel-udp-drop',
+  'datagram-loss',
+  'agent-rcvbuf',
+  'agent-udp-drop',
+]);
+/** #27: causes and signals of the agents' own sockets (not the central collector's). */
+const AGENT_SOCKET = new Set(['agent-rcvbuf', 'agent-udp-drop']);
 
 function kindOf(name: string, path: PathName): Kind {
   if (LIMIT.test(name)) return 'limit';
@@ -46,10 +56,17 @@ function kindOf(name: string, path: PathName): Kind {
 }
 
 /** The per-second "did it grow here" test of each kind (previous and current sample). */
-function grewFn(kind: Kind, timeout: number): (prev: ProbeSample, cur: ProbeSample) => boolean {
+function grewFn(
+  kind: Kind,
+  timeout: number,
+  agents: boolean,
+): (prev: ProbeSample, cur: ProbeSample) => boolean {
   if (kind === 'receiver')
     return (a, b) => {
-      const drops = (s: ProbeSample) => s.collector?.socketDrops ?? s.collector?.kernelRcvbufErrors ?? null;
+      const drops = (s: ProbeSample) =>
+        agents
+          ? (s.pushAgentDrops ?? null)
+          : (s.collector?.socketDrops ?? s.collector?.kernelRcvbufErrors ?? null);
       const da = drops(a);
       const db = drops(b);
       return da !== null && db !== null && db > da;
@@ -101,8 +118,12 @@ function useOver(pairs: readonly [ProbeSample, ProbeSample][], c: ResourceCompon
 }
 
 /** The seconds (consecutive sample pairs) in which the cause grew; the burst window when none did. */
-function growingPairs(kind: Kind, v: ConditionInput): { pairs: [ProbeSample, ProbeSample][]; grew: boolean } {
-  const grew = grewFn(kind, v.scrapeTimeoutSeconds);
+function growingPairs(
+  kind: Kind,
+  v: ConditionInput,
+  agents: boolean,
+): { pairs: [ProbeSample, ProbeSample][]; grew: boolean } {
+  const grew = grewFn(kind, v.scrapeTimeoutSeconds, agents);
   const all: [ProbeSample, ProbeSample][] = [];
   for (let i = 1; i < v.samples.length; i++) all.push([v.samples[i - 1]!, v.samples[i]!]);
   const hit = all.filter(([a, b]) => grew(a, b));
@@ -134,12 +155,17 @@ function enforced(v: ConditionInput, c: ResourceComponent): boolean {
   );
 }
 
+/** Who a component's budget holds: with the agent tier, the collector's group holds the agents too. */
+const labelOf = (v: ConditionInput, c: ResourceComponent) =>
+  c === 'collector' && v.pushAgents ? 'the collector and its agents (one budget)' : (LABEL[c] ?? c);
+
 function outOfCpu(v: ConditionInput, c: ResourceComponent, u: Use, when: string): ResourceCondition {
+  const who = labelOf(v, c);
   return {
     resource: 'cpu-budget',
     component: c,
-    text: `${LABEL[c] ?? c} ran out of its ${v.plan![c].cpus}-core CPU budget (throttled in ${pct(u.throttled!)} of its CFS periods, ${cores(u.cores)} cores used, ${when})`,
-    knob: `cores for ${LABEL[c] ?? c}`,
+    text: `${who} ran out of ${who.endsWith('(one budget)') ? 'their' : 'its'} ${v.plan![c].cpus}-core CPU budget (throttled in ${pct(u.throttled!)} of its CFS periods, ${cores(u.cores)} cores used, ${when})`,
+    knob: `cores for ${who.replace(' (one budget)', '')}`,
   };
 }
 
@@ -174,6 +200,13 @@ function receiver(
   if (u.throttled === null) return unmeasured(['collector'], when);
   if (u.throttled > v.threshold) return outOfCpu(v, 'collector', u, when);
   const spare = `throttled in ${pct(u.throttled)} of its periods, ${cores(u.cores)} of its ${v.plan!.collector.cpus} cores used`;
+  if (AGENT_SOCKET.has(name))
+    return {
+      resource: 'rcvbuf',
+      component: 'collector',
+      text: `the agents' receive buffers (${v.rcvbufBytes === null ? 'size unknown' : `${v.rcvbufBytes.toLocaleString('en-US')} bytes each, as the collector's`}) overflowed in bursts while ${labelOf(v, 'collector')} had CPU to spare (${spare}, ${when})`,
+      knob: "receive buffer (the agents' --rcvbuf, capped by net.core.rmem_max)",
+    };
   if (RCVBUF.has(name) || name === 'unexplained')
     return {
       resource: 'rcvbuf',
@@ -245,7 +278,7 @@ export function conditionOf(name: string, path: PathName, v: ConditionInput): Re
       text: 'a component stopped (a fault, not a resource running out)',
       knob: 'none',
     };
-  const grown = growingPairs(kind, v);
+  const grown = growingPairs(kind, v, kind === 'receiver' && AGENT_SOCKET.has(name));
   let { pairs } = grown;
   let when = grown.grew ? `over the ${pairs.length} s in which it grew` : 'over the burst';
   // A sparse CPU probe may have taken no reading in the seconds the cause grew: read the burst instead, and

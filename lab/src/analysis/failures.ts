@@ -6,6 +6,7 @@ import type { Detection, Detector, FailureOptions } from './failures/detection.t
 import { firstOwnDatagramLoss, kernelScope } from './failures/kernel.ts';
 import { failedScrapes, intervalStretch, sampleLimit, slowScrapes } from './failures/pull.ts';
 import {
+  agentKernelDrops,
   collectorDrops,
   datagramLoss,
   exportFailures,
@@ -35,6 +36,7 @@ export const KERNEL_UDP_SIGNALS = ['kernel-udp-drop', 'alert:UdpReceiveErrors'] 
 const DETECTORS: readonly Detector[] = [
   datagramLoss,
   kernelDrops,
+  agentKernelDrops, // #27
   collectorDrops,
   sendErrors,
   exportThrottled,

@@ -12,6 +12,8 @@ export function causeOfSignal(signal: string): string | null {
     case 'kernel-udp-drop':
     case 'datagram-loss':
       return 'kernel-rcvbuf';
+    case 'agent-udp-drop': // #27
+      return 'agent-rcvbuf';
     case 'collector-drop':
       return 'collector-refused';
     case 'send-error':

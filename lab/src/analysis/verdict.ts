@@ -29,6 +29,7 @@ export interface VerdictInput {
 
 const SIGNAL_PHRASES: Record<string, string> = {
   'kernel-udp-drop': 'kernel receive-buffer drops began',
+  'agent-udp-drop': "kernel receive-buffer drops on the agents' sockets began",
   'datagram-loss': "the run's datagrams began going missing",
   'collector-drop': 'the collector began dropping lines',
   'send-error': 'push sends began failing',

@@ -28,6 +28,8 @@ const READ_TIMEOUT_MS = 800;
 /** Reads every agent once a second until stopped; keeps each one's last answer. */
 export class PushAgentWatch {
   readonly last = new Map<string, PushAgentReading>();
+  /** After each round: the agents' socket drops summed over their latest readings (for the failure detectors). */
+  readonly drops: { tMs: number; total: number }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private readonly until: number;
@@ -61,6 +63,9 @@ export class PushAgentWatch {
         const peak = Math.max(r.queuePeakPoints, this.last.get(name)?.queuePeakPoints ?? 0);
         this.last.set(name, { ...r, queuePeakPoints: peak });
       });
+      const known = [...this.last.values()].filter((r) => r.socketDrops !== null);
+      if (known.length > 0)
+        this.drops.push({ tMs: Date.now(), total: known.reduce((a, r) => a + r.socketDrops!, 0) });
     } finally {
       this.busy = false;
     }
@@ -169,9 +174,25 @@ export function watchPushAgents(ctx: RunContext, maxDurationMs: number): void {
 /**
  * The agent tier: the pods' datagrams go to the agents, so the central collector's per-second UDP count is
  * no measure of them (it reads 0: the datagram-loss detector would see every datagram missing). Left out
- * (null) in the record's samples; the agents' own socket drops count as `agent-rcvbuf`.
+ * (null) in the record's samples; the agents' own socket drops, as known at each probe second, go in
+ * `pushAgentDrops` (they count as `agent-rcvbuf`).
  */
 export function pushAgentSamples(ctx: RunContext, samples: ProbeSample[]): ProbeSample[] {
   if (ctx.config.pushTopology !== 'agent') return samples;
-  return samples.map((s) => (s.collector ? { ...s, collector: { ...s.collector, packetsUdp: null } } : s));
+  return withAgentDrops(
+    samples.map((s) => (s.collector ? { ...s, collector: { ...s.collector, packetsUdp: null } } : s)),
+    ctx.pushAgents?.drops ?? [],
+  );
+}
+
+/** Each sample gets the agents' drops as last read at or before its tick (null before the first read). Pure. */
+export function withAgentDrops(
+  samples: readonly ProbeSample[],
+  timeline: readonly { tMs: number; total: number }[],
+): ProbeSample[] {
+  let j = -1;
+  return samples.map((s) => {
+    while (j + 1 < timeline.length && timeline[j + 1]!.tMs <= s.tMs) j++;
+    return { ...s, pushAgentDrops: j >= 0 ? timeline[j]!.total : null };
+  });
 }

@@ -1,6 +1,6 @@
 import { availableParallelism, release } from 'node:os';
 import { describeError, isLabError } from '@pushpull/common';
-import { accountPath, ledgerTotals } from '../analysis/accounting.ts';
+import { ledgerTotals, partialAccount } from '../analysis/accounting.ts';
 import { evalFailOn, factsOf, parseFailOn } from '../analysis/failon.ts';
 import { deriveFirstFailures } from '../analysis/failures.ts';
 import { markSparse, observerOf } from '../analysis/observer.ts';
@@ -143,13 +143,13 @@ function partialPaths(samples: readonly ProbeSample[], pullOn: boolean): Paths {
   };
   const partial = ' (PARTIAL: last probe before the run failed)';
   return {
-    pull: accountPath(
+    pull: partialAccount(
       pullOn ? (lastWith((s) => s.ledger?.orders) ?? 0) : 0,
       lastWith((s) => s.pull?.storedOrders) ?? 0,
       `ledgers${partial}`,
       `Prometheus${partial}`,
     ),
-    push: accountPath(
+    push: partialAccount(
       lastWith((s) => s.ledger?.ordersPushed) ?? 0,
       lastWith(pushDeliveredCount) ?? 0,
       `ledgers${partial}`,

@@ -51,6 +51,7 @@ export function resourceFacts(
     scrapeTimeoutSeconds: ctx.scrapeTimeoutMs / 1000,
     budgets: extra.budgets,
     window,
+    pushAgents: config.pushTopology === 'agent',
   };
   for (const path of ['pull', 'push'] as const)
     for (const c of paths[path].causes ?? []) c.condition = conditionOf(c.cause, path, input);

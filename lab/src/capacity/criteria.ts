@@ -124,6 +124,17 @@ export function trialMetrics(r: RunRecord, path: BurstPath): Record<string, numb
   return out;
 }
 
+/**
+ * An aborted trial stopped before its ledgers were read at the end: what it emitted and delivered were never
+ * settled, so its loss, visibility and unsent share are not figures (the 2026-12-08 default run showed an
+ * aborted trial at "-300.782 % lost" and another at "81.965 %"). What the probe saw (CPU, scrape durations,
+ * rates) stays as evidence.
+ */
+const ACCOUNTING = ['lossPct', 'visibilityP90S', 'unsentPct'] as const;
+export function withoutAccounting(m: Record<string, number | null>): Record<string, number | null> {
+  return { ...m, ...Object.fromEntries(ACCOUNTING.filter((k) => k in m).map((k) => [k, null])) };
+}
+
 /** The first path criterion a record fails, with its value; null = held. */
 export function pathFailure(
   r: RunRecord,
@@ -163,7 +174,15 @@ export function judgeTrial(
 ): TrialOutcome {
   const base = { load: r.config.pods, record: o.record, metrics: trialMetrics(r, path) };
   if (o.aborted)
-    return { ...base, held: false, failedCriterion: null, failedValue: null, machine: null, aborted: true };
+    return {
+      ...base,
+      metrics: withoutAccounting(base.metrics),
+      held: false,
+      failedCriterion: null,
+      failedValue: null,
+      machine: null,
+      aborted: true,
+    };
   const m = machineLimit(r, c);
   if (m)
     return {

@@ -58,6 +58,15 @@ export interface PushAgentCost {
   rssPeakBytes: number | null;
 }
 
+/**
+ * A probe second's view of the agents' sockets: their kernel drops (/proc/net/udp), summed over each agent's
+ * latest reading at that second (absent/null: no agent tier, or none read yet). The failure detectors and the
+ * resource conditions read the agents' drops here, not the central collector's.
+ */
+export interface PushAgentSamplePart {
+  pushAgentDrops?: number | null;
+}
+
 /** The run record's part about the agents (absent with the central topology). */
 export interface PushAgentRecordPart {
   pushAgents?: { readings: PushAgentReading[]; cost: PushAgentCost[]; flushIntervalMs: number };

@@ -1,7 +1,12 @@
 import type { Ledger, LedgerCounts, OtlpTemporality, PushMode, Transport } from '@pushpull/common';
 import type * as A from './record-agents.ts';
 import type { OpenConfig, OpenRecordPart, RecordNode } from './record-nodes.ts';
-import type { PushAgentCauseName, PushAgentRecordPart, PushTopologyConfig } from './record-push-agents.ts';
+import type {
+  PushAgentCauseName,
+  PushAgentRecordPart,
+  PushAgentSamplePart,
+  PushTopologyConfig,
+} from './record-push-agents.ts';
 import type { ReplicaSamplePart, ReplicasConfig, ReplicasRecordPart } from './record-replicas.ts';
 import type { PathBudget, Peaks, PullResolution } from './record-summary.ts';
 import type {
@@ -153,7 +158,7 @@ export type Phase =
   | 'collect'
   | 'done';
 
-export interface ProbeSample extends ReplicaSamplePart, A.AgentSamplePart {
+export interface ProbeSample extends ReplicaSamplePart, A.AgentSamplePart, PushAgentSamplePart {
   /** Epoch ms at the start of the tick. */
   tMs: number;
   phase: Phase;

@@ -1,13 +1,15 @@
 import { LabError } from '@pushpull/common';
 import { must } from './exec.ts';
+import { loseMachine } from './machine.ts';
 import type { WorkerPlan } from './plan.ts';
 import type { NodesState } from './state.ts';
 
 // Node faults on the nodes `nodes up` made (the drill's node-partition and node-loss, by hand for now):
 // `partition I` takes worker I's link down inside its namespace (every packet of the node — overlay, swarm
-// heartbeats, scrapes, pushes — stops at once); `heal I` brings it up again; `lose I` kills worker I's
-// dockerd (SIGKILL, its pid from the state file: a machine that died). Only the lab's own namespaces,
-// veths and daemons are touched. The commands are planned here (pure) and run by the CLI.
+// heartbeats, scrapes, pushes — stops at once); `heal I` brings it up again; `lose I` is a machine that
+// died: SIGKILL to its dockerd, containerd, shims and its containers' processes at once (machine.ts, the same
+// as the drill's node-loss: the dockerd alone is not a lost machine, its containers outlive it). Only the
+// lab's own namespaces, veths, daemons and containers are touched. Planned here (pure), run by the CLI.
 
 export const NODE_FAULTS = ['partition', 'heal', 'lose'] as const;
 export type NodeFault = (typeof NODE_FAULTS)[number];
@@ -45,18 +47,14 @@ export function faultCommand(
 export async function injectNodeFault(fault: NodeFault, w: WorkerPlan, state: NodesState): Promise<string> {
   const c = faultCommand(fault, w, state);
   if ('killPid' in c) {
-    try {
-      process.kill(c.killPid, 'SIGKILL');
-    } catch (e) {
+    const lost = await loseMachine(w);
+    if (lost.killed === 0)
       throw new LabError(
         'LAB_ERR_CHILD_EXIT',
-        `nodes: cannot kill dockerd pid ${c.killPid}: ${(e as Error).message}`,
-        {
-          value: c.killPid,
-        },
+        `nodes: worker ${w.index} has no running process to kill (its dockerd pid ${c.killPid} is gone: lost already?)`,
+        { value: c.killPid },
       );
-    }
-    return `worker ${w.index}: dockerd pid ${c.killPid} killed (node-loss); \`nodes down\` still removes the rest`;
+    return `worker ${w.index}: machine lost (node-loss): ${lost.killed} processes SIGKILLed — its dockerd (pid ${c.killPid}), containerd, shims and ${lost.containers} containers' processes; \`nodes down\` still removes the rest`;
   }
   await must(c.argv, 10_000);
   return `worker ${w.index}: ${w.vethNode} in ${w.netns} ${fault === 'partition' ? 'down (node-partition)' : 'up (healed)'}`;

@@ -87,5 +87,17 @@ export function kernelScope(
     : own
       ? "host-wide kernel UDP counters (process runtime) moved while all of this run's datagrams were still reaching the collector: another process's drops"
       : "host-wide kernel UDP counters (process runtime) moved, but none of this run's datagrams was lost: another process's drops";
-  return { hasSocketDrops, socket, kernelFrom, sharedReason };
+  // #27: with the agent tier the pods' datagrams go to the agents, whose drops are their own signal.
+  const agents = samples.some((s) => (s.pushAgentDrops ?? 0) > 0);
+  return {
+    hasSocketDrops,
+    socket,
+    kernelFrom,
+    sharedReason: agents
+      ? sharedReason.replace(
+          /another process's drops$/,
+          "the agents' sockets (agent-udp-drop) or another process's",
+        )
+      : sharedReason,
+  };
 }

@@ -58,6 +58,18 @@ export function kernelDrops(d: Detection): void {
   );
 }
 
+/** #27: the kernel dropped datagrams on the agents' sockets (each agent's /proc/net/udp drops, summed). */
+export function agentKernelDrops({ samples, add }: Detection): void {
+  const hit = firstIncrease(samples, (s) => s.pushAgentDrops ?? null);
+  if (hit)
+    add(
+      'push',
+      'agent-udp-drop',
+      hit.sample,
+      `+${fmt(hit.delta)} datagrams dropped by the kernel on the agents' sockets (/proc/net/udp)`,
+    );
+}
+
 /** The collector dropped lines it had read (parse errors, cardinality limit, queues). */
 export function collectorDrops({ samples, add }: Detection): void {
   const coll = firstIncrease(samples, collectorDropCounter);

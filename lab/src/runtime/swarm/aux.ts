@@ -1,5 +1,6 @@
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
+import { httpText } from '../../core/http.ts';
 import { sleep } from '../engine.ts';
 import type { AuxAddresses, AuxProcess } from '../types.ts';
 import { waitHttp } from './deploy.ts';
@@ -139,9 +140,9 @@ async function stopAux(s: SwarmStack, id: string, name: string): Promise<void> {
     if (!t || jobExit(t)) break;
   }
   // A stopped serve's pods stop being targets at once (the sd service would keep them as down targets).
-  await fetch(`${s.proxyUrl}/sd/forget?container=${encodeURIComponent(name)}`, {
+  await httpText(`${s.proxyUrl}/sd/forget?container=${encodeURIComponent(name)}`, {
     method: 'POST',
-    signal: AbortSignal.timeout(3000),
+    timeoutMs: 3000,
   }).catch(() => undefined);
 }
 

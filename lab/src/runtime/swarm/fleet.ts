@@ -1,4 +1,5 @@
 import { LabError, podIdsOf, TEST_CLOCK_SKEW_ENV } from '@pushpull/common';
+import { httpText } from '../../core/http.ts';
 import { containerCollectorAddress, producerArgs } from '../producer-args.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { podsList, specContext, waitHttp } from './deploy.ts';
@@ -73,9 +74,9 @@ async function removeProducers(s: SwarmStack, gone: readonly TrackedProducer[]):
     gone.map((p) => p.serviceId),
   );
   for (const p of gone)
-    await fetch(`${s.proxyUrl}/sd/forget?container=${encodeURIComponent(p.member.name)}`, {
+    await httpText(`${s.proxyUrl}/sd/forget?container=${encodeURIComponent(p.member.name)}`, {
       method: 'POST',
-      signal: AbortSignal.timeout(3000),
+      timeoutMs: 3000,
     }).catch(() => undefined);
 }
 
