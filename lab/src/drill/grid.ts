@@ -1,4 +1,5 @@
 import type { LossCause } from '../core/record.ts';
+import { causesShort } from './causes.ts';
 import type { Column, Expectation, FailureMode, Scenario } from './scenario.ts';
 
 // The drill's result grid: rows are failure modes, columns the collection paths. Pure data and pure
@@ -22,6 +23,8 @@ export interface Cell {
    * cell reads "not applied on this runtime" — never a detection time or a loss of 0.
    */
   notApplied?: string;
+  /** #29: the orders lost by cause (they sum to lostCount exactly), where the cell's mode attributes them. */
+  causes?: LossCause[];
   /** #28: each view's account (the pair: merged, survivor, the faulted replica), its loss by cause summing exactly. */
   accounts?: ViewAccount[];
 }
@@ -137,7 +140,8 @@ export function cellText(c: Cell): string {
     c.lostCount === null
       ? 'loss n/a'
       : `lost ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}`;
-  return `${c.variant}: ${det}; ${lost}; ${c.signal}`;
+  const by = c.causes && causesShort(c.causes) ? ` (by cause: ${causesShort(c.causes)})` : ''; // #29
+  return `${c.variant}: ${det}; ${lost}${by}; ${c.signal}`;
 }
 
 /** How a cell turned out, in one or two words, and its colour: what a reader of the grid looks at first. */
@@ -162,6 +166,7 @@ export const GRID_COLUMNS: readonly Column[] = [
   'push-tcp',
   'push-otlp',
   'pull-pair', // #28
+  'agents', // #29
 ];
 
 /** rows × columns of cell texts (several variants in one cell are joined with " | "). */

@@ -3,6 +3,7 @@ import { interactiveParts } from '../report/interactive.ts';
 import { REPORT_CSS } from '../report/style.ts';
 import { escapeXml, type LineChartOptions, lineChart, PALETTE } from '../report/svg.ts';
 import { accountsHtml } from './accounts-html.ts';
+import { causesShort, causeWords } from './causes.ts';
 import { type Cell, cellOutcome, type DrillRecord, GRID_COLUMNS, type ScenarioResult } from './grid.ts';
 
 // drill.html: the grid (rows: failure mode; columns: pull, push-UDP, push-TCP/aggregated), each cell
@@ -21,6 +22,7 @@ const COLUMN_WORDS: Record<string, string> = {
   'push-tcp': 'push over TCP / aggregated',
   'push-otlp': 'push OTLP/HTTP (OpenTelemetry SDK)',
   'pull-pair': 'pull, 2 replicas (the Prometheus pair)', // #28
+  agents: 'pull through per-host agents (remote_write)', // #29
 };
 
 /** Variants in words: `heartbeat-off` → "heartbeats off", `jitter-on` → "jitter on", `udp` → "UDP". */
@@ -46,6 +48,16 @@ const SERIES_WORDS: Record<string, { title: string; y: string; x?: string }> = {
     x: SINCE_FAULT,
   },
   targetsDown: { title: 'pod targets whose last scrape failed', y: 'targets down' },
+  remoteWriteLagS: {
+    title: "how far the agents' remote-write queue trails their WAL (newest appended − newest sent)",
+    y: 'seconds behind',
+    x: SINCE_FAULT,
+  }, // #29
+  upAgeS: {
+    title: "age of the newest up of the failed host's pods, as the central store holds it",
+    y: 'seconds old',
+    x: SINCE_FAULT,
+  }, // #29
   tasksRunningElsewhere: {
     title: "the failed node's tasks swarm runs on another node",
     y: 'tasks running elsewhere',
@@ -126,6 +138,27 @@ const METRIC_WORDS: Record<string, string> = {
   missedScrapes: 'pod scrapes the paused replica missed', // #28
   ordersInGap: 'orders generated while the replica was paused', // #28
   peerBackUpAfterResumeS: 'seconds after the resume until the survivor saw its peer up (-1 = never)', // #28
+  centralUnansweredAfterS: "seconds until the central store stopped answering the lab's queries (-1 = never)", // #29
+  remoteWriteBehindAfterS:
+    "seconds until an agent's remote-write queue fell behind the burst's limit (-1 = never)", // #29
+  samplesRetriedAfterS: 'seconds until an agent retried samples (-1 = never)', // #29
+  instanceDownAfterS:
+    "seconds until InstanceDown fired for the host's pods at the central store (-1 = never)", // #29
+  upGoneAfterS: "seconds until the host's pods' up vanished from the central store (-1 = never)", // #29
+  staleUpAfterS: "seconds until the newest up of the host's pods was 3 scrape intervals old (-1 = never)", // #29
+  maxRemoteWriteLagS: "largest lag of the agents' remote-write queue behind their WAL (s)", // #29
+  caughtUpAfterS: 'seconds from the recovery until the agents caught up (-1 = not within the bound)', // #29
+  samplesRetried: 'samples the agents retried', // #29
+  samplesFailed: 'samples the agents gave up (non-recoverable)', // #29
+  samplesDropped: "samples dropped from the agents' queues", // #29
+  samplesPendingAtEnd: "samples still pending in the agents' queues at the end", // #29
+  outageScrapesStoredPct: "the outage's scrapes the central store holds at the end (%)", // #29
+  otherAgentsMaxLagS: 'largest lag of the agents the cut did not reach (s)', // #29
+  agentMetricsGoneAfterS: "seconds until the killed agent's /metrics stopped answering the lab (-1 = never)", // #29
+  upAgeAtEndS: "age of the newest up of the host's pods at the central store at the end (s)", // #29
+  lostBeforeKill: 'orders generated before the kill that never reached the central store', // #29
+  lostAfterKill: 'orders generated after the kill (nothing scraped them)', // #29
+  victimHostPods: "pods on the killed agent's host", // #29
 };
 
 const camelWords = (k: string) =>
@@ -160,9 +193,20 @@ function cellHtml(cells: readonly Cell[]): string {
         : c.lostCount === null
           ? 'data lost: not measured'
           : `data lost: ${c.lostCount.toLocaleString('en-US')}${c.lostPct === null ? '' : ` (${c.lostPct.toFixed(1)}%)`}`;
-    return `<div class="variant">${escapeXml(variantWords(c.variant))}</div><span class="outcome ${o.tone}">${escapeXml(o.words)}</span><div class="num">${escapeXml(lost)}</div><div class="num">${escapeXml(c.signal)}</div>`;
+    const by =
+      c.causes && causesShort(c.causes)
+        ? `<div class="num">by cause: ${escapeXml(causesShort(c.causes))}</div>`
+        : ''; // #29
+    return `<div class="variant">${escapeXml(variantWords(c.variant))}</div><span class="outcome ${o.tone}">${escapeXml(o.words)}</span><div class="num">${escapeXml(lost)}</div>${by}<div class="num">${escapeXml(c.signal)}</div>`;
   });
   return `<td class="cell">${parts.join('<div class="sep"></div>')}</td>`;
+}
+
+/** #29: a cell's orders lost by cause, in words (they sum to its loss). */
+function causesList(c: Cell): string {
+  const items = (c.causes ?? []).filter((x) => x.orders > 0);
+  if (items.length === 0) return '';
+  return `<ul>${items.map((x) => `<li>${x.orders.toLocaleString('en-US')} orders (${(100 * x.share).toFixed(1)}%): ${escapeXml(causeWords(x.cause))} — ${escapeXml(x.countedBy)}</li>`).join('')}</ul>`;
 }
 
 function scenarioCharts(s: ScenarioResult): NamedChart[] {
@@ -196,7 +240,7 @@ function scenarioSection(s: ScenarioResult, charts: readonly NamedChart[]): stri
   const cells = s.cells
     .map(
       (c) =>
-        `<li><b>${escapeXml(COLUMN_WORDS[c.column] ?? c.column)}, ${escapeXml(variantWords(c.variant))}</b> — ${escapeXml(cellOutcome(c).words)}: ${escapeXml(c.detail)}</li>`,
+        `<li><b>${escapeXml(COLUMN_WORDS[c.column] ?? c.column)}, ${escapeXml(variantWords(c.variant))}</b> — ${escapeXml(cellOutcome(c).words)}: ${escapeXml(c.detail)}${causesList(c)}</li>`,
     )
     .join('');
   return `<h2 id="${escapeXml(s.name)}">${escapeXml(s.title)}</h2>

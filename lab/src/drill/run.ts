@@ -7,6 +7,7 @@ import { type DrillDeps, withStack } from './harness.ts';
 import { bodyBalloon } from './modes/body-balloon.ts';
 import { networkPartition, targetDies } from './modes/lose-target.ts';
 import { nodeLoss, nodePartition } from './modes/node-fault.ts';
+import { centralStoreDown, pullAgentDies, pullAgentPartition } from './modes/pull-agents.ts'; // #29
 import { replicaDies, replicaPaused } from './modes/replica-fault.ts';
 import { scrapeStorm } from './modes/scrape-storm.ts';
 import { shortLivedJob } from './modes/short-lived-job.ts';
@@ -26,6 +27,9 @@ export const MODES: Record<FailureMode, DrillMode> = {
   'node-loss': nodeLoss,
   'replica-dies': replicaDies, // #28
   'replica-paused': replicaPaused, // #28
+  'central-store-down': centralStoreDown, // #29
+  'pull-agent-dies': pullAgentDies, // #29
+  'pull-agent-partition': pullAgentPartition, // #29
 };
 
 /** Every scenario file in `dir`, validated, in the grid's row order. */
@@ -48,6 +52,17 @@ export function findScenario(dir: string, name: string): Scenario {
   return s;
 }
 
+/** What the scenario's mode adds to its stack (withStack's `extra`). */
+export function stackExtra(mode: DrillMode, s: Scenario): Parameters<typeof withStack>[3] {
+  const scrape = mode.producerScrape?.(s);
+  return {
+    ...(scrape ? { producerScrape: scrape } : {}),
+    ...(mode.collectorFlags ? { collectorFlags: mode.collectorFlags(s) } : {}),
+    ...(mode.producerOptions ? { producers: mode.producerOptions(s) } : {}),
+    ...(mode.stackOptions ? mode.stackOptions(s) : {}), // #29, #28
+  };
+}
+
 /** Runs every variant of one scenario on its own fresh stack; a failure is recorded, not thrown. */
 export async function runScenario(
   deps: DrillDeps,
@@ -68,14 +83,7 @@ export async function runScenario(
       `${s.name}: variant ${v.name} (${v.push.mode} ${v.push.transport}${v.push.otlpTemporality ? ` ${v.push.otlpTemporality}` : ''}, heartbeat ${v.push.heartbeatMs ? `${v.push.heartbeatMs} ms` : 'off'}, jitter ${v.push.jitter ? 'on' : 'off'})`,
     );
     try {
-      const scrape = mode.producerScrape?.(s);
-      const extra = {
-        ...(scrape ? { producerScrape: scrape } : {}),
-        ...(mode.collectorFlags ? { collectorFlags: mode.collectorFlags(s) } : {}),
-        ...(mode.producerOptions ? { producers: mode.producerOptions(s) } : {}),
-        ...(mode.stackOptions ? mode.stackOptions(s) : {}), // #28
-      };
-      const o = await withStack(deps, s, v, extra, (st) => mode.run(st));
+      const o = await withStack(deps, s, v, stackExtra(mode, s), (st) => mode.run(st));
       outcomes.set(v.name, o);
       cells.push(...o.cells);
       for (const [k, val] of Object.entries(o.metrics)) {

@@ -1,6 +1,7 @@
 import { LabError, OTLP_TEMPORALITIES, type PushSettings, TRANSPORTS } from '@pushpull/common';
 import { parse } from 'yaml';
 import { transportOf } from '../core/transports.ts';
+import { AGENT_MODE_PARAMS, checkAgentScenario } from './agents-scenario.ts'; // #29
 import { checkPairScenario } from './pair-scenario.ts';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
@@ -21,6 +22,9 @@ export const FAILURE_MODES = [
   'node-loss',
   'replica-dies', // #28: a replica of the Prometheus pair SIGKILLed at the peak (column pull-pair)
   'replica-paused', // #28: a replica of the Prometheus pair SIGSTOPped, then SIGCONTed (column pull-pair)
+  'central-store-down', // #29: pull through per-host agents — the agents column
+  'pull-agent-dies', // #29
+  'pull-agent-partition', // #29
 ] as const;
 
 /** The modes that act on a worker node rather than a producer: they need `nodes up` workers on swarm. */
@@ -36,6 +40,7 @@ export const COLUMNS = [
   'push-tcp',
   'push-otlp',
   'pull-pair', // #28: pull through the Prometheus pair (`2 replicas`)
+  'agents', // #29: pull through per-host agents (agents → remote_write)
 ] as const;
 export type Column = (typeof COLUMNS)[number];
 
@@ -127,6 +132,7 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   'node-loss': { restart: (r, k) => r.choice(k, NODE_RESTART_POLICIES) },
   'replica-dies': {}, // #28
   'replica-paused': {}, // #28
+  ...AGENT_MODE_PARAMS, // #29
 };
 
 const PUSH_KEYS = ['mode', 'transport', 'jitter', 'heartbeat', 'flushInterval', 'temporality'] as const;
@@ -320,5 +326,6 @@ export function parseScenario(text: string, file: string): Scenario {
   };
   checkModeParams(r, scenario.mode);
   checkPairScenario(r, scenario); // #28
+  checkAgentScenario(r, scenario); // #29
   return deepFreeze(scenario);
 }

@@ -32,6 +32,8 @@ export interface RuntimeCapabilities {
   prometheusReplicas: number;
   /** #28: the runtime faults a pull replica (`Runtime.faultComponent`) and wires the pair's peer scrape. */
   pairDrill: boolean;
+  /** #29 drill: faults on pull's own tier — stop the central store, kill an agent, cut an agent's remote write. */
+  pullTierFaults: boolean;
 }
 
 export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabilities>>> = Object.freeze({
@@ -45,6 +47,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     workDirHoldsContainerFiles: true,
     prometheusReplicas: 2,
     pairDrill: false,
+    pullTierFaults: false, // #29
   },
   process: {
     partition: 'relay',
@@ -56,6 +59,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     workDirHoldsContainerFiles: false,
     prometheusReplicas: 2,
     pairDrill: true,
+    pullTierFaults: true, // #29
   },
   swarm: {
     partition: 'network',
@@ -67,6 +71,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     workDirHoldsContainerFiles: false,
     prometheusReplicas: 1,
     pairDrill: false,
+    pullTierFaults: false, // #29
   },
 });
 

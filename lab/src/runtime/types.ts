@@ -61,6 +61,11 @@ export interface StackOptions {
   prometheusReplicas?: number;
   /** #29: `agent` = a Prometheus in agent mode per producer host remote-writes to pull's store (absent = central). */
   pullTopology?: PullTopology;
+  /**
+   * #29 drill (process runtime): each pull agent remote-writes to pull's store through its own loopback relay in
+   * the lab's process, which `pullTierFault('partition', agent)` cuts (its scrapes untouched). Off by default.
+   */
+  agentRelays?: boolean;
 }
 
 export interface ProducerOptions {
@@ -121,6 +126,8 @@ export type FaultKind = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 're
 
 /** #28: what can happen to a base component (`Runtime.faultComponent`): pull's second replica dies or stalls. */
 export type ComponentFaultKind = 'kill' | 'pause' | 'resume';
+/** #29 drill: the faults on pull's own tier (the central store, a pull agent): no restart. */
+export type PullTierFaultKind = Exclude<FaultKind, 'restart'>;
 
 /** A producer's paths a partition can cut. */
 export type CutPath = 'scrape' | 'push';
@@ -269,6 +276,12 @@ export interface Runtime {
   grafanaPlacement?(): GrafanaPlacement;
   /** Optional (#29): the pull agents running now, one per producer host (`--pull-topology agent`). */
   pullAgents?(): PullAgentInfo[];
+  /**
+   * Optional (#29 drill): a fault on pull's own tier instead of a producer — `component` is the central store
+   * (`prometheus`) or a pull agent by name. `partition`/`heal` cut an agent's remote write only (a stack up with
+   * `agentRelays`). A fault the runtime cannot apply throws LAB_ERR_FAULT_UNSUPPORTED naming it.
+   */
+  pullTierFault?(kind: PullTierFaultKind, component: string): Promise<void>;
   /** Optional: the nodes the stack runs on and what a reader must know about them (swarm). Valid after up(). */
   environment?(): { nodes: NonNullable<Environment['nodes']>; notes: string[] };
 }

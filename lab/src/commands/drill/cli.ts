@@ -5,6 +5,7 @@ import { RESOURCE_FLAGS, resourceFlags } from '../../core/flags.ts';
 import { paths, repoRoot } from '../../core/paths.ts';
 import { RUNTIME_CHOICES } from '../../core/record.ts';
 import { makeRunId } from '../../core/workdir.ts';
+import { agentScenarios } from '../../drill/agents-scenario.ts';
 import { requireNodes } from '../../drill/modes/node-fault.ts';
 import { pairScenarios } from '../../drill/pair-scenario.ts';
 import { findScenario, loadScenarios, runDrill, terminalGrid } from '../../drill/run.ts';
@@ -92,6 +93,7 @@ export async function runDrillCommand(
   const nodes = nodesState ? { state: nodesState, statePath: nodesPath } : null;
   scenarios = nodeScenarios(verb, scenarios, sel.factory.kind, nodes, (m) => io.err(m), nodesPath);
   scenarios = pairScenarios(verb, scenarios, sel.factory.kind, (m) => io.err(m)); // #28
+  scenarios = agentScenarios(verb, scenarios, sel.factory.kind, (m) => io.err(m)); // #29
   const outDir =
     typeof flags.out === 'string' ? resolve(flags.out) : join(paths(root).runsDir, `drill-${makeRunId()}`);
   io.err(`drill: ${scenarios.length} scenario(s) on the ${sel.factory.kind} runtime → ${outDir}\n`);

@@ -6,6 +6,7 @@ import { mapLimit } from '../../core/time.ts';
 import { agentPrometheusConfig, agentSpec } from '../pull-agents.ts';
 import { BINARIES } from './binaries.ts';
 import { terminate } from './children.ts';
+import { closeAgentRelays, openAgentRelay } from './pull-tier.ts';
 import { processArgs, startOnFreePort } from './stack.ts';
 import { type ProcessStack, writeLabJson } from './state.ts';
 
@@ -22,6 +23,7 @@ export async function syncAgents(s: ProcessStack): Promise<void> {
     if (hosts.has(a.host)) continue;
     const child = s.base.get(name);
     if (child) await terminate(child.pid);
+    await closeAgentRelays(s, name); // #29 drill: its remote-write relay, if any
     s.base.delete(name);
     s.agents.delete(name);
   }
@@ -37,13 +39,16 @@ async function startAgent(s: ProcessStack, host: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, `${spec.name}.yml`);
   const dataDir = join(dir, `${spec.name}-data`);
+  // #29 drill: through a relay a partition can cut (agentRelays), else straight to the central store.
+  const central = s.endpoints!.prometheusUrl;
+  const writeTo = opts.agentRelays ? `http://${await openAgentRelay(s, spec.name, central)}` : central;
   writeFileSync(
     configPath,
     agentPrometheusConfig(readFileSync(paths(s.root).prometheusYml, 'utf8'), {
       sdFiles: [join(s.sdDir, `${host}.json`)],
       scrapeIntervalMs: opts.scrapeIntervalMs,
       producerScrape: { ...opts.producerScrape, off: false }, // an agent scrapes its pods
-      remoteWriteUrl: `${s.endpoints!.prometheusUrl}/api/v1/write`,
+      remoteWriteUrl: `${writeTo}/api/v1/write`,
     }),
   );
   const started = await startOnFreePort(

@@ -30,6 +30,7 @@ import type {
   ProducerMember,
   ProducerOptions,
   PullAgentInfo,
+  PullTierFaultKind,
   Runtime,
   RuntimeFactory,
   StackEndpoints,
@@ -50,6 +51,7 @@ import {
 import { faultComponent } from './component-faults.ts';
 import { injectFault, partitionReach } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
+import { closeAgentRelays, pullTierFault } from './pull-tier.ts';
 import { reapProcessRuns } from './reaper.ts';
 import { describeStack, restoreStack } from './snapshot.ts';
 import { prepareWorkDir, startBaseStack } from './stack.ts';
@@ -74,6 +76,11 @@ export class ProcessRuntime implements Runtime {
       throw new LabError(
         'LAB_ERR_CONFIG',
         'partitionable: a persistent process stack (`up`) cannot be partitioned — its producers would outlive the relays in this process',
+      );
+    if (opts.persistent === true && opts.agentRelays === true)
+      throw new LabError(
+        'LAB_ERR_CONFIG',
+        "agentRelays: a persistent process stack (`up`) cannot relay its agents' remote write — they would outlive the relays in this process",
       );
     s.opts = opts;
     s.runId = opts.runId;
@@ -128,6 +135,11 @@ export class ProcessRuntime implements Runtime {
   /** #29: the pull agents, one per producer (`--pull-topology agent`); none otherwise. */
   pullAgents(): PullAgentInfo[] {
     return [...this.s.agents.values()];
+  }
+
+  /** #29 drill: kill/pause/resume the central store or an agent; partition/heal an agent's remote write. */
+  pullTierFault(kind: PullTierFaultKind, component: string): Promise<void> {
+    return pullTierFault(this.s, kind, component);
   }
 
   members(): ProducerMember[] {
@@ -232,6 +244,7 @@ export class ProcessRuntime implements Runtime {
       ...s.producers.map((p) => terminate(p.child.pid)),
     ]);
     await Promise.all(s.producers.map((p) => p.relays?.close()));
+    await closeAgentRelays(s); // #29 drill
     s.aux.length = 0;
     s.producers.length = 0;
     await Promise.all([...s.base.values()].map((c) => terminate(c.pid)));
