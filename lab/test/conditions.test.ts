@@ -152,7 +152,7 @@ describe('the condition classifier: which resource ran out', () => {
       over: { pushAgents: true },
       resource: 'cpu-budget',
       component: 'collector',
-      text: /the collector and its agents \(one budget\) ran out of their 0\.45-core CPU budget \(throttled in 90% .* over the 5 s in which it grew\)/,
+      text: /the collector and its agents ran out of push's receiving 0\.45-core CPU budget \(throttled in 90% of their CFS periods, .* over the 5 s in which it grew\)/,
       knob: /^cores for the collector and its agents$/,
     },
     {
@@ -168,7 +168,7 @@ describe('the condition classifier: which resource ran out', () => {
       over: { pushAgents: true },
       resource: 'rcvbuf',
       component: 'collector',
-      text: /the agents' receive buffers \(425,984 bytes each, as the collector's\) overflowed in bursts while the collector and its agents \(one budget\) had CPU to spare \(throttled in 0% .* over the 4 s in which it grew\)/,
+      text: /the agents' receive buffers \(425,984 bytes each, as the collector's\) overflowed in bursts while the collector and its agents had CPU to spare \(throttled in 0% .* over the 4 s in which it grew\)/,
       knob: /the agents' --rcvbuf/,
     },
     {

@@ -230,7 +230,9 @@ describe('--push-topology', () => {
       want: /StatsD over UDP, not --transport tcp/,
     },
     { argv: ['--push-topology', 'agent', '--push-mode', 'off'], want: /--push-mode off/ },
-    { argv: ['--push-topology', 'agent', '--runtime', 'docker'], want: /process runtime only/ },
+    // #27: every runtime runs the agent tier (process: a process, docker: a container, swarm: a node's task).
+    { argv: ['--push-topology', 'agent', '--runtime', 'docker'], want: 'agent' },
+    { argv: ['--push-topology', 'agent', '--runtime', 'swarm'], want: 'agent' },
     { argv: ['--push-topology', 'sidecar'], want: /push-topology/ },
   ];
   for (const c of cases)

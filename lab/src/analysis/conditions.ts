@@ -155,17 +155,21 @@ function enforced(v: ConditionInput, c: ResourceComponent): boolean {
   );
 }
 
-/** Who a component's budget holds: with the agent tier, the collector's group holds the agents too. */
+/**
+ * Who a component's budget holds: with the agent tier, the collector's group holds the agents too (one cgroup
+ * on the process runtime; on docker and swarm the group's budget split between the central collector and them).
+ */
+const AGENTS_GROUP = 'the collector and its agents';
 const labelOf = (v: ConditionInput, c: ResourceComponent) =>
-  c === 'collector' && v.pushAgents ? 'the collector and its agents (one budget)' : (LABEL[c] ?? c);
+  c === 'collector' && v.pushAgents ? AGENTS_GROUP : (LABEL[c] ?? c);
 
 function outOfCpu(v: ConditionInput, c: ResourceComponent, u: Use, when: string): ResourceCondition {
   const who = labelOf(v, c);
   return {
     resource: 'cpu-budget',
     component: c,
-    text: `${who} ran out of ${who.endsWith('(one budget)') ? 'their' : 'its'} ${v.plan![c].cpus}-core CPU budget (throttled in ${pct(u.throttled!)} of its CFS periods, ${cores(u.cores)} cores used, ${when})`,
-    knob: `cores for ${who.replace(' (one budget)', '')}`,
+    text: `${who} ran out of ${who === AGENTS_GROUP ? "push's receiving" : 'its'} ${v.plan![c].cpus}-core CPU budget (throttled in ${pct(u.throttled!)} of ${who === AGENTS_GROUP ? 'their' : 'its'} CFS periods, ${cores(u.cores)} cores used, ${when})`,
+    knob: `cores for ${who}`,
   };
 }
 

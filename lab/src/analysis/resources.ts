@@ -1,6 +1,7 @@
 import type { BurstConfig, ProbeSample } from '../core/record.ts';
 import { isAgentName } from '../core/record-agents.ts';
 import {
+  componentOf,
   type Enforcement,
   type GeneratorShortfall,
   RESOURCE_COMPONENTS,
@@ -29,11 +30,16 @@ function cpuAt(s: ProbeSample, c: ResourceComponent): number | null {
   return s.resources?.[c]?.cpuSeconds ?? perPid(s.cpu, c);
 }
 
-/** A component's per-pid reading; pull's (`prometheus`) includes its agents' (#29: pull's pipeline). */
-function perPid(rec: Record<string, number> | null | undefined, c: ResourceComponent): number | null {
+/**
+ * A component's per-pid reading; pull's (`prometheus`) includes its agents' (#29: pull's pipeline), push's
+ * (`collector`) its agents' (#27: `agent-<k>`, push's pipeline).
+ */
+export function perPid(rec: Record<string, number> | null | undefined, c: ResourceComponent): number | null {
   if (!rec) return null;
   let v = rec[c] ?? null;
   if (c === 'prometheus') for (const [k, x] of Object.entries(rec)) if (isAgentName(k)) v = (v ?? 0) + x;
+  if (c === 'collector')
+    for (const [k, x] of Object.entries(rec)) if (componentOf(k) === 'collector' && k !== c) v = (v ?? 0) + x;
   return v;
 }
 

@@ -227,16 +227,14 @@ export function testClockSkewOf(
 /** `--push-topology`: recorded only when `agent` (absent = central); the agent tier takes StatsD over UDP. */
 export function pushTopologyOf(
   raw: unknown,
-  f: Pick<BurstConfig, 'transport' | 'pushMode' | 'runtime'>,
+  f: Pick<BurstConfig, 'transport' | 'pushMode'>,
 ): { pushTopology?: 'agent' } {
   if (raw !== 'agent') return {};
   const why = !transportOf(f.transport).datagrams
     ? `the agent takes StatsD over UDP, not --transport ${f.transport}`
     : f.pushMode === 'off'
       ? 'nothing is pushed with --push-mode off'
-      : f.runtime === 'docker' || f.runtime === 'swarm'
-        ? `the agent tier runs on the process runtime only (yet), not --runtime ${f.runtime}`
-        : null;
+      : null;
   if (why !== null)
     throw new LabError('LAB_ERR_FLAG_VALUE', `--push-topology: "agent": ${why}`, {
       flag: 'push-topology',

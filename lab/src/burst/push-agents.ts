@@ -1,5 +1,4 @@
-import { LabError } from '@pushpull/common';
-import type { ProbeSample, RuntimeKind } from '../core/record.ts';
+import type { ProbeSample } from '../core/record.ts';
 import type { PushAgentCost, PushAgentReading, PushAgentRecordPart } from '../core/record-push-agents.ts';
 import { abortableSleep, mapLimit } from '../core/time.ts';
 import { emptyPushReading, readPushAgent } from '../probe/push-agents.ts';
@@ -11,17 +10,6 @@ import { componentCost } from './record-agents.ts';
 // #27, the burst's side of the agent tier: every agent's books read each second (a dead agent keeps its
 // last reading: what it held then is `agent-died`), a wait at the end until the live agents have forwarded
 // what they hold, and the record's part: the final readings and each agent host's CPU and RSS.
-
-/** The runtimes that run the agent tier (the process runtime; docker and swarm: not yet). */
-export function pushAgentTopologyOn(kind: RuntimeKind): 'agent' {
-  if (kind !== 'process')
-    throw new LabError(
-      'LAB_ERR_CONFIG',
-      `--push-topology agent: the agent tier runs on the process runtime only (yet); this run's runtime is ${kind} — pass --runtime process`,
-      { runtime: kind },
-    );
-  return 'agent';
-}
 
 const READ_TIMEOUT_MS = 800;
 
@@ -71,10 +59,14 @@ export class PushAgentWatch {
     }
   }
 
+  /** Each host's agent once (swarm: a node's producers share their node's agent), by name. */
   private agents(): { name: string; url: string }[] {
-    return this.members().flatMap((m) =>
-      m.pushAgentUrl ? [{ name: pushAgentNameOf(m.name), url: m.pushAgentUrl }] : [],
-    );
+    const byName = new Map<string, string>();
+    for (const m of this.members()) {
+      const name = m.pushAgentName ?? pushAgentNameOf(m.name);
+      if (m.pushAgentUrl && !byName.has(name)) byName.set(name, m.pushAgentUrl);
+    }
+    return [...byName].map(([name, url]) => ({ name, url }));
   }
 
   /** Every agent's reading, marked dead when it was not running at the end. */

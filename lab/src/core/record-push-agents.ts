@@ -20,7 +20,7 @@ export type PushAgentCauseName =
 
 /** One agent's books as the lab read them: its last reading (a dead agent's: the last before it died). */
 export interface PushAgentReading {
-  /** `agent-<i>`, beside `producer-<i>` on the same host. */
+  /** `agent-<i>`, beside `producer-<i>` on the same host (swarm: `agent-<k>`, the agent of a producer node). */
   name: string;
   /** Epoch ms of the reading (null: never read). */
   readAtMs: number | null;

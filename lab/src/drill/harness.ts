@@ -31,6 +31,12 @@ export interface DrillDeps {
   resources?: ResourcePlan;
   /** The worker nodes `nodes up` made (its state file), for the node drills; null/absent = none. */
   nodes?: { state: NodesState; statePath: string } | null;
+  /**
+   * Variants of one scenario run at once, each on its own stack (absent = 1, one after another). The tests
+   * use more to fit CI's time: a drill is mostly waiting (alerts' `for`, partitions). Keep 1 where the
+   * variants compare load (a peak, a spread) on a machine they would share.
+   */
+  variantsAtOnce?: number;
 }
 
 export interface Stack {

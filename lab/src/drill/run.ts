@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, LabError } from '@pushpull/common';
+import { abortError, mapLimit } from '../core/time.ts';
 import type { Cell, DrillRecord, ScenarioResult } from './grid.ts';
 import { checkExpectations, terminalGrid } from './grid.ts';
 import { type DrillDeps, withStack } from './harness.ts';
@@ -14,7 +15,7 @@ import { shortLivedJob } from './modes/short-lived-job.ts';
 import { synchronisedFlush } from './modes/synchronised-flush.ts';
 import type { DrillMode, ModeOutcome } from './modes/types.ts';
 import { renderDrillHtml } from './report.ts';
-import { FAILURE_MODES, type FailureMode, parseScenario, type Scenario } from './scenario.ts';
+import { FAILURE_MODES, type FailureMode, parseScenario, type Scenario, type Variant } from './scenario.ts';
 
 export const MODES: Record<FailureMode, DrillMode> = {
   'target-dies': targetDies,
@@ -63,45 +64,88 @@ export function stackExtra(mode: DrillMode, s: Scenario): Parameters<typeof with
   };
 }
 
-/** Runs every variant of one scenario on its own fresh stack; a failure is recorded, not thrown. */
-export async function runScenario(
-  deps: DrillDeps,
+/** One variant's run: its outcome, or the error that ended it. */
+export type VariantRun = { variant: string; outcome: ModeOutcome } | { variant: string; error: unknown };
+
+/**
+ * Merges the variants' runs in the scenario's variant order, as if they ran one after another: the first
+ * failed variant ends the merge (the variants after it are not part of the result, also when they ran at
+ * the same time). Pure.
+ */
+export function mergeVariantRuns(
   s: Scenario,
-  runtimeKind: string,
-): Promise<ScenarioResult> {
-  const mode = MODES[s.mode];
-  const started = Date.now();
+  runs: readonly (VariantRun | null)[],
+  combine?: DrillMode['combine'],
+): Pick<ScenarioResult, 'cells' | 'metrics' | 'series' | 'notes' | 'error'> & { swarm: string[] } {
   const outcomes = new Map<string, ModeOutcome>();
   const cells: Cell[] = [];
   const metrics: Record<string, number> = {};
   const series: Record<string, [number, number][]> = {};
   const notes: string[] = [];
   const swarm: string[] = [];
+  const one = s.variants.length === 1;
   let error: string | null = null;
-  for (const v of s.variants) {
-    deps.log(
-      `${s.name}: variant ${v.name} (${v.push.mode} ${v.push.transport}${v.push.otlpTemporality ? ` ${v.push.otlpTemporality}` : ''}, heartbeat ${v.push.heartbeatMs ? `${v.push.heartbeatMs} ms` : 'off'}, jitter ${v.push.jitter ? 'on' : 'off'})`,
-    );
-    try {
-      const o = await withStack(deps, s, v, stackExtra(mode, s), (st) => mode.run(st));
-      outcomes.set(v.name, o);
-      cells.push(...o.cells);
-      for (const [k, val] of Object.entries(o.metrics)) {
-        metrics[`${v.name}.${k}`] = val;
-        if (s.variants.length === 1) metrics[k] = val;
-      }
-      for (const [k, val] of Object.entries(o.series))
-        series[s.variants.length === 1 ? k : `${v.name}: ${k}`] = val;
-      notes.push(...o.notes.filter((n) => !notes.includes(n)));
-      if (o.swarm !== undefined) swarm.push(s.variants.length === 1 ? o.swarm : `${v.name}: ${o.swarm}`);
-    } catch (e) {
-      if (deps.signal.aborted) throw e;
-      error = `${v.name}: ${describeError(e)}`;
-      deps.log(`${s.name}: ${error}`);
+  for (const run of runs) {
+    if (run === null) continue; // not started: an earlier variant had failed
+    if ('error' in run) {
+      error = `${run.variant}: ${describeError(run.error)}`;
       break;
     }
+    const { variant, outcome: o } = run;
+    outcomes.set(variant, o);
+    cells.push(...o.cells);
+    for (const [k, val] of Object.entries(o.metrics)) {
+      metrics[`${variant}.${k}`] = val;
+      if (one) metrics[k] = val;
+    }
+    for (const [k, val] of Object.entries(o.series)) series[one ? k : `${variant}: ${k}`] = val;
+    notes.push(...o.notes.filter((n) => !notes.includes(n)));
+    if (o.swarm !== undefined) swarm.push(one ? o.swarm : `${variant}: ${o.swarm}`);
   }
-  if (!error && mode.combine) Object.assign(metrics, mode.combine(outcomes));
+  if (!error && combine) Object.assign(metrics, combine(outcomes));
+  return { cells, metrics, series, notes, error, swarm };
+}
+
+async function runVariant(deps: DrillDeps, s: Scenario, v: Variant): Promise<VariantRun> {
+  const mode = MODES[s.mode];
+  deps.log(
+    `${s.name}: variant ${v.name} (${v.push.mode} ${v.push.transport}${v.push.otlpTemporality ? ` ${v.push.otlpTemporality}` : ''}, heartbeat ${v.push.heartbeatMs ? `${v.push.heartbeatMs} ms` : 'off'}, jitter ${v.push.jitter ? 'on' : 'off'})`,
+  );
+  try {
+    return {
+      variant: v.name,
+      outcome: await withStack(deps, s, v, stackExtra(mode, s), (st) => mode.run(st)),
+    };
+  } catch (e) {
+    if (!deps.signal.aborted) deps.log(`${s.name}: ${v.name}: ${describeError(e)}`);
+    return { variant: v.name, error: e };
+  }
+}
+
+/**
+ * Runs every variant of one scenario on its own fresh stack, `deps.variantsAtOnce` at a time (default one
+ * after another); a failure is recorded, not thrown, and no further variant starts after it. Ctrl-C: every
+ * started variant tears its stack down first, then the interruption is thrown.
+ */
+export async function runScenario(
+  deps: DrillDeps,
+  s: Scenario,
+  runtimeKind: string,
+): Promise<ScenarioResult> {
+  const started = Date.now();
+  let failed = false;
+  const runs = await mapLimit(s.variants, deps.variantsAtOnce ?? 1, async (v) => {
+    if (failed || deps.signal.aborted) return null;
+    const run = await runVariant(deps, s, v);
+    if ('error' in run) failed = true;
+    return run;
+  });
+  // Interrupted: the error a variant ended with (every started stack is down by now), as one at a time did.
+  if (deps.signal.aborted && runs.some((r) => r === null || 'error' in r)) {
+    const ended = runs.find((r) => r !== null && 'error' in r);
+    throw ended && 'error' in ended ? ended.error : abortError(deps.signal);
+  }
+  const { swarm, error, ...merged } = mergeVariantRuns(s, runs, MODES[s.mode].combine);
   return {
     name: s.name,
     title: s.title,
@@ -109,13 +153,10 @@ export async function runScenario(
     runtime: runtimeKind,
     startedAt: new Date(started).toISOString(),
     durationS: Math.round((Date.now() - started) / 1000),
-    cells,
-    metrics,
-    series,
-    notes,
+    ...merged,
     expectations: error
       ? [{ text: `scenario failed: ${error}`, ok: false }]
-      : checkExpectations(s, cells, metrics),
+      : checkExpectations(s, merged.cells, merged.metrics),
     error,
     ...(swarm.length > 0 ? { swarm: swarm.join(' | ') } : {}),
   };

@@ -26,6 +26,8 @@ export interface RunState<Handle, Tracked extends { member: ProducerMember }> {
   endpoints: StackEndpoints | undefined;
   /** run@3: the components' CPU and memory budgets (null = none). */
   resources: ResourcePlan | null;
+  /** The collector's flags (its limits): #27's push agents run with them too. */
+  collectorFlags: readonly string[];
 }
 
 /** The run fields of a stack nothing has started yet. */
@@ -44,6 +46,7 @@ export function emptyRunState<Handle, Tracked extends { member: ProducerMember }
     producers: [],
     endpoints: undefined,
     resources: null,
+    collectorFlags: [],
   };
 }
 
@@ -58,6 +61,7 @@ export function beginRun<H, T extends { member: ProducerMember }>(
   s.startedAtMs = Date.now();
   s.log = opts.log;
   s.resources = opts.resources ?? null;
+  s.collectorFlags = opts.collectorFlags ?? [];
 }
 
 /** Starts the base stack; a failure part-way tears down what was started before it is rethrown. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { LabError } from '@pushpull/common';
 import type Docker from 'dockerode';
 import { httpOk } from '../core/http.ts';
@@ -75,6 +76,19 @@ export async function containerCpuSeconds(c: Docker.Container): Promise<number |
     const st = (await c.stats({ stream: false })) as { cpu_stats?: { cpu_usage?: { total_usage?: number } } };
     const ns = st.cpu_stats?.cpu_usage?.total_usage;
     return typeof ns === 'number' ? ns / 1e9 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resident memory of a container's main process, from /proc/<pid>/status (the lab runs on the engine's host;
+ * null when it is gone). The same figure the process runtime reads for its children: #27's agents' RSS.
+ */
+export function containerRssBytes(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
   } catch {
     return null;
   }

@@ -62,6 +62,11 @@ export interface StackOptions {
   /** #29: `agent` = a Prometheus in agent mode per producer host remote-writes to pull's store (absent = central). */
   pullTopology?: PullTopology;
   /**
+   * #27: `agent` = a collector agent per producer host forwards to the central collector (absent = central). The
+   * engine runtimes split push's budget between the central collector and the agents (push-agent-args.ts).
+   */
+  pushTopology?: PushTopology;
+  /**
    * #29 drill (process runtime): each pull agent remote-writes to pull's store through its own loopback relay in
    * the lab's process, which `pullTierFault('partition', agent)` cuts (its scrapes untouched). Off by default.
    */
@@ -120,6 +125,11 @@ export interface ProducerMember {
   handle: string;
   /** #27: the HTTP base URL of the collector agent on its host (push topology agent). */
   pushAgentUrl?: string;
+  /**
+   * #27: that agent's name when it is not `agent-<i>` beside `producer-<i>` (swarm: one agent per producer node,
+   * shared by the node's producers).
+   */
+  pushAgentName?: string;
 }
 
 export type FaultKind = 'kill' | 'pause' | 'resume' | 'partition' | 'heal' | 'restart';

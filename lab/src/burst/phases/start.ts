@@ -5,7 +5,7 @@ import { ProbeLoop } from '../../probe/loop.ts';
 import { capabilitiesOf } from '../../runtime/capabilities.ts';
 import type { ProducerOptions } from '../../runtime/types.ts';
 import type { RunContext } from '../context.ts';
-import { pushAgentTopologyOn, watchPushAgents } from '../push-agents.ts';
+import { watchPushAgents } from '../push-agents.ts';
 import { replicaProbeTargets, replicaStackOptions } from '../replicas.ts';
 import { readReuseBaseline } from './reuse.ts';
 import { selfCheckStart } from './self-check.ts';
@@ -32,7 +32,6 @@ export async function start(ctx: RunContext): Promise<void> {
       `resources (--cpus, --cpuset, --memory):\n  ${planLines(config.resources, config.store ?? 'shared').join('\n  ')}`,
     );
   checkPullTopology(ctx);
-  if (config.pushTopology === 'agent') pushAgentTopologyOn(runtime.kind); // #27: process runtime only (yet)
   ctx.endpoints = await runtime.up({
     runId: deps.stack?.runId ?? ctx.runId,
     workDir: ctx.workDir,
@@ -44,6 +43,7 @@ export async function start(ctx: RunContext): Promise<void> {
     store: config.store ?? 'shared',
     ...replicaStackOptions(ctx),
     ...(config.pullTopology ? { pullTopology: config.pullTopology } : {}),
+    ...(config.pushTopology === 'agent' ? { pushTopology: 'agent' as const } : {}), // #27: push's budget split
     ...producerScrape(ctx),
     log: (m) => progress.note(m),
     persistent: false,

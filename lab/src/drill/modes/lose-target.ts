@@ -129,9 +129,9 @@ async function watchDetection(
       const l = await ledgerFor(t.victim, t.pods).catch(() => null);
       if (l && l.otlpExportsFailed > failedBefore) d.producerFailS = Math.round(elS * 10) / 10;
     }
-    // A kill is over once both paths have answered; "never" needs the whole window.
-    const pushDone = v.push.heartbeatMs === 0 ? false : d.pushAlertS !== null;
-    if (!t.heal && d.pullAlertS !== null && pushDone) break;
+    // A kill is over once both paths have answered; "never" needs the whole window. Heartbeats off too:
+    // once the push alert fired (the pod's tagged lines carried liveness) nothing left can change the cells.
+    if (!t.heal && d.pullAlertS !== null && d.pushAlertS !== null) break;
     await abortableSleep(1000, deps.signal);
   }
   return d;

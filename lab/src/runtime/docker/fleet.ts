@@ -14,6 +14,13 @@ import { podShareOf } from '../resource-limits.ts';
 import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { syncDockerAgents } from './agents.ts';
 import { loopbackUrl, startService } from './containers.ts';
+import {
+  HOST_AGENT_STATSD,
+  joinAgent,
+  removeHostAgent,
+  resizeHostAgents,
+  startHostAgent,
+} from './push-agents.ts';
 import type { DockerStack } from './state.ts';
 
 // The producer fleet: one container per producer, created and removed one by one (instead of compose's
@@ -36,32 +43,46 @@ export async function scaleFleet(s: DockerStack, producers: number, popts: Produ
   while (s.producers.length > keep) {
     const p = s.producers.pop()!;
     await p.container.remove({ force: true }).catch(() => undefined);
+    await removeHostAgent(s, p.member.name); // #27: its host's agent goes with it
     // A SIGKILLed producer cannot remove its own discovery file: do it, so its pods stop being targets.
     rmSync(join(sdDir, `${p.member.name}.json`), { force: true });
   }
   const podsOf = Array.from({ length: producers }, (_, i) => podsForProducer(i, producers, popts));
   await resizeKept(s, podsOf);
+  if (popts.pushTopology === 'agent') await resizeHostAgents(s, producers);
   const started: Promise<void>[] = [];
   for (let i = s.producers.length; i < producers; i++) {
     const name = `producer-${i}`;
     const pods = podsOf[i]!;
-    const container = await startService(s, 'producer', { Binds: [`${sdDir}:/sd`] }, true, {
-      cmd: producerArgs(name, pods, popts, containerCollectorAddress(popts.transport), '/sd'),
-      containerName: `pushpull-${s.runId}-${name}`,
-      labels: { 'pushpull.producer': name },
-      // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.
-      ports: ['9100/tcp'],
-      // The producers' budget is the fleet's: each container gets CPU in proportion to its pods.
-      resources: s.resources ? podShareOf(s.resources.producers, podsOf, i) : null,
-    });
+    // #27: with the agent tier its host's agent comes first; the producer joins the agent's network namespace.
+    const agent =
+      popts.pushTopology === 'agent' ? await startHostAgent(s, name, producers, s.collectorFlags) : null;
+    const push = agent ? HOST_AGENT_STATSD : containerCollectorAddress(popts.transport);
+    const container = await startService(
+      s,
+      'producer',
+      { Binds: [`${sdDir}:/sd`], ...(agent ? joinAgent(agent) : {}) },
+      !agent,
+      {
+        cmd: producerArgs(name, pods, popts, push, '/sd'),
+        containerName: `pushpull-${s.runId}-${name}`,
+        labels: { 'pushpull.producer': name },
+        // Compose publishes no producer port (they are scaled); the lab publishes each control port on loopback.
+        ports: ['9100/tcp'],
+        // The producers' budget is the fleet's: each container gets CPU in proportion to its pods.
+        resources: s.resources ? podShareOf(s.resources.producers, podsOf, i) : null,
+      },
+    );
     const member: ProducerMember = {
       name,
       baseUrl: '',
       podIds: podIdsOf(name, pods),
       handle: container.id,
+      ...(agent ? { pushAgentUrl: agent.url } : {}),
     };
     s.producers.push({ member, container });
-    started.push(publishedMember(s, member, container));
+    // Its ports are published where its network namespace is: on the agent's container with the agent tier.
+    started.push(publishedMember(s, member, agent?.container ?? container));
   }
   await Promise.all(started);
   if (s.agentOptions) await syncDockerAgents(s, s.agentOptions); // #29: one pull agent per producer

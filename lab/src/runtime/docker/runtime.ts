@@ -21,7 +21,7 @@ import {
   type ResourceCounters,
 } from '../../core/resources.ts';
 import { statsOfPid, sumStats } from '../cgroups/manager.ts';
-import { containerCpuSeconds } from '../engine.ts';
+import { containerCpuSeconds, containerRssBytes } from '../engine.ts';
 import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
 import type { GrafanaPlacement } from '../grafana.ts';
 import { componentOfService, engineEnforcement } from '../resource-limits.ts';
@@ -156,6 +156,19 @@ export class DockerRuntime implements Runtime {
         // a removed container has no stats: leave it out rather than report 0
         const seconds = (pid > 0 ? statsOfPid(pid)?.cpuSeconds : null) ?? (await containerCpuSeconds(c));
         if (seconds !== null && seconds !== undefined) out[name] = seconds;
+      }),
+    );
+    return out;
+  }
+
+  /** Each container's main process' resident memory (/proc/<pid>/status), by component or member name. */
+  async rssBytes(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    await Promise.all(
+      allContainers(this.s).map(async ({ name, c }) => {
+        const pid = await this.pidOf(c);
+        const rss = pid > 0 ? containerRssBytes(pid) : null;
+        if (rss !== null) out[name] = rss;
       }),
     );
     return out;

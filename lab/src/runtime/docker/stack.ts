@@ -14,6 +14,7 @@ import {
 } from '../components.ts';
 import { waitHttp } from '../engine.ts';
 import { containerPrometheusConfig, type StoreRole, storeRoles } from '../prometheus-config.ts';
+import { pushBudgets } from '../push-agent-args.ts';
 import { shareOf } from '../resource-limits.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { pullBudgets } from './agents.ts';
@@ -45,7 +46,10 @@ export async function startBaseStack(s: DockerStack, opts: StackOptions): Promis
   opts.signal?.throwIfAborted();
   const specs = stackComponents(opts);
   const cmd = (name: BaseComponent) => ({ cmd: containerCommand(specs[name]) });
-  const collector = await startService(s, 'collector', {}, true, cmd('collector'));
+  const collector = await startService(s, 'collector', {}, true, {
+    ...cmd('collector'),
+    ...centralCollectorBudget(s, opts),
+  });
   if (opts.withNodeExporter) {
     // Same network namespace as the collector: its Udp counters are the collector's.
     await startService(
@@ -157,4 +161,10 @@ function centralBudget(
 ): { resources?: ComponentResources } {
   if (opts.pullTopology !== 'agent' || component !== 'prometheus' || !s.resources) return {};
   return { resources: pullBudgets(s.resources.prometheus, 1).central };
+}
+
+/** #27: with push agents the central collector runs on half of push's budget (pushBudgets), the agents on the rest. */
+function centralCollectorBudget(s: DockerStack, opts: StackOptions): { resources?: ComponentResources } {
+  if (opts.pushTopology !== 'agent' || !s.resources) return {};
+  return { resources: pushBudgets(s.resources.collector, 1).central };
 }

@@ -72,6 +72,7 @@ export async function deployBase(s: SwarmStack, opts: StackOptions): Promise<Sta
       constraints: placement.observerConstraints,
       clock: false,
     })),
+    ...agentImageNeeds(s, opts, placement),
   ];
   const offsets = await preflight(s, specContext(s), needs, opts.signal);
   const env = environmentNodes(nodes, offsets);
@@ -196,4 +197,15 @@ export function waitHttp(url: string, what: string, signal?: AbortSignal, timeou
 /** Pods of each producer for a fleet of `producers` (the placement's input). */
 export function podsList(producers: number, popts: ProducerOptions): number[] {
   return Array.from({ length: producers }, (_, i) => podsForProducer(i, producers, popts));
+}
+
+/** #27: the push agents run the collector image on the producer nodes (those not already checked as observers). */
+function agentImageNeeds(
+  s: SwarmStack,
+  opts: StackOptions,
+  placement: ReturnType<typeof place>,
+): ImageNeed[] {
+  const nodes = placement.producerNodes.filter((n) => !placement.observerNodes.includes(n));
+  if (opts.pushTopology !== 'agent' || nodes.length === 0) return [];
+  return [{ image: composeImage(s.compose, 'collector').image, nodes, constraints: [], clock: false }];
 }

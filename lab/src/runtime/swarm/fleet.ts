@@ -5,6 +5,7 @@ import type { ProducerMember, ProducerOptions } from '../types.ts';
 import { podsList, specContext, waitHttp } from './deploy.ts';
 import { taskAddress } from './engine.ts';
 import { type ProducerSlot, place, producerConstraints } from './placement.ts';
+import { agentStatsdAddress, checkAgentPlacement, type SwarmAgent, syncSwarmAgents } from './push-agents.ts';
 import { waitNoTasks } from './reaper.ts';
 import { producerSpec } from './specs.ts';
 import type { SwarmStack, TrackedProducer } from './state.ts';
@@ -20,6 +21,7 @@ export async function scaleFleet(
   signal?: AbortSignal,
 ): Promise<void> {
   s.producerOptions = popts;
+  checkAgentPlacement(popts);
   const sizes = podsList(producers, popts);
   // Shrink from the end; a producer whose pod count the new total changes (the last one) is replaced.
   const keep = keptProducers(
@@ -28,11 +30,23 @@ export async function scaleFleet(
   );
   await removeProducers(s, s.producers.splice(keep));
   const plan = place({ nodes: s.nodes, podsPerProducer: sizes });
+  // #27: one agent per producer node, running before that node's producers start.
+  const agents =
+    popts.pushTopology === 'agent'
+      ? await syncSwarmAgents(
+          s,
+          [...s.producers, ...plan.producers.slice(s.producers.length, producers)].map((p) => p.nodeId),
+          signal,
+        )
+      : null;
   const started: Promise<void>[] = [];
   let aborted: unknown = null;
   for (let i = s.producers.length; i < producers && !aborted; i++) {
     if (signal?.aborted) aborted = signal.reason;
-    else started.push(addProducer(s, plan.producers[i]!, popts, producers, signal));
+    else {
+      const slot = plan.producers[i]!;
+      started.push(addProducer(s, slot, popts, producers, agents?.get(slot.nodeId) ?? null, signal));
+    }
   }
   // Every started wait settles before we return or throw: none may reject after a teardown.
   const results = await Promise.allSettled(started);
@@ -87,13 +101,14 @@ async function addProducer(
   slot: ProducerSlot,
   popts: ProducerOptions,
   fleet: number,
+  agent: (SwarmAgent & { url: string }) | null,
   signal?: AbortSignal,
 ): Promise<void> {
   const args = producerArgs(
     slot.name,
     slot.pods,
     popts,
-    containerCollectorAddress(popts.transport),
+    agent ? agentStatsdAddress(agent) : containerCollectorAddress(popts.transport),
     '/tmp/sd',
     '0.0.0.0:9100',
   );
@@ -109,6 +124,7 @@ async function addProducer(
     baseUrl: '',
     podIds: podIdsOf(slot.name, slot.pods),
     handle: svc.id,
+    ...(agent ? { pushAgentUrl: agent.url, pushAgentName: agent.name } : {}),
   };
   const tracked: TrackedProducer = { member, serviceId: svc.id, nodeId: slot.nodeId };
   s.producers.push(tracked);

@@ -15,7 +15,7 @@
 import { LabError } from '@pushpull/common';
 import Docker from 'dockerode';
 import type { Enforcement } from '../../core/resources.ts';
-import { containerCpuSeconds } from '../engine.ts';
+import { containerCpuSeconds, containerRssBytes } from '../engine.ts';
 import { beginRun, forgetRun, startOrTearDown } from '../engine-stack.ts';
 import { engineEnforcement } from '../resource-limits.ts';
 import type {
@@ -38,6 +38,7 @@ import { swarmNodes } from './engine.ts';
 import { injectFault } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
 import { type EnvironmentNode, placedOn, type SwarmNode } from './nodes.ts';
+import { withAgentTasks } from './push-agents.ts';
 import { reapLeftovers, removeRun } from './reaper.ts';
 import { describeStack, restoreStack } from './snapshot.ts';
 import { composeServices, nodeTaskOf, producerSpec } from './specs.ts';
@@ -48,6 +49,8 @@ export class SwarmRuntime implements Runtime {
   readonly kind = 'swarm' as const;
   private readonly s: SwarmStack;
   private signal: AbortSignal | undefined;
+  /** Container id → its main pid (for its resident memory). */
+  private readonly pids = new Map<string, number>();
 
   constructor(repoRoot: string, docker: Docker = new Docker()) {
     this.s = emptyStack(docker, repoRoot, composeServices(repoRoot));
@@ -101,26 +104,57 @@ export class SwarmRuntime implements Runtime {
   environment(): { nodes: EnvironmentNode[]; notes: string[] } {
     const ctx = specContext(this.s);
     const task = (name: string) => nodeTaskOf(name, producerSpec(ctx, name, [], [], this.s.producers.length));
-    return { ...this.s.environment, nodes: placedOn(this.s.environment.nodes, this.s.producers, task) };
+    const nodes = placedOn(this.s.environment.nodes, this.s.producers, task);
+    return { ...this.s.environment, nodes: withAgentTasks(nodes, ctx, this.s.pushAgents.nodes) }; // #27
   }
 
   /** CPU seconds of the tasks on the manager's node (the lab reaches no other engine). */
   async cpuSeconds(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    const names = new Map<string, string>([...this.s.base].map(([n, id]) => [id, n]));
-    for (const p of this.s.producers) names.set(p.serviceId, p.member.name);
-    const tasks = await tasksOf(this.s.docker, [...names.keys()]).catch(() => []);
     await Promise.all(
-      [...names].map(async ([id, name]) => {
-        const t = newest(tasks, id);
-        const cid = t?.Status?.ContainerStatus?.ContainerID;
-        if (!cid || t.NodeID !== this.s.localNodeId || t.Status?.State !== 'running') return;
+      (await this.localContainers()).map(async ([name, cid]) => {
         // a task that just ended has no stats: leave it out rather than report 0
         const seconds = await containerCpuSeconds(this.s.docker.getContainer(cid));
         if (seconds !== null) out[name] = seconds;
       }),
     );
     return out;
+  }
+
+  /** Resident memory of the tasks on the manager's node (their main process, /proc/<pid>/status): #27's agents'. */
+  async rssBytes(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    await Promise.all(
+      (await this.localContainers()).map(async ([name, cid]) => {
+        let pid = this.pids.get(cid);
+        if (pid === undefined) {
+          pid =
+            (
+              await this.s.docker
+                .getContainer(cid)
+                .inspect()
+                .catch(() => null)
+            )?.State?.Pid ?? 0;
+          if (pid > 0) this.pids.set(cid, pid);
+        }
+        const rss = pid > 0 ? containerRssBytes(pid) : null;
+        if (rss !== null) out[name] = rss;
+      }),
+    );
+    return out;
+  }
+
+  /** The running tasks on the manager's node: component or member name → container id. */
+  private async localContainers(): Promise<[string, string][]> {
+    const names = new Map<string, string>([...this.s.base].map(([n, id]) => [id, n]));
+    for (const p of this.s.producers) names.set(p.serviceId, p.member.name);
+    const tasks = await tasksOf(this.s.docker, [...names.keys()]).catch(() => []);
+    return [...names].flatMap(([id, name]): [string, string][] => {
+      const t = newest(tasks, id);
+      const cid = t?.Status?.ContainerStatus?.ContainerID;
+      if (!cid || t.NodeID !== this.s.localNodeId || t.Status?.State !== 'running') return [];
+      return [[name, cid]];
+    });
   }
 
   /** Components whose newest task is not running (a killed task stays dead: restart policy none). */
@@ -146,6 +180,7 @@ export class SwarmRuntime implements Runtime {
     if (!this.s.runId) return;
     await removeRun(this.s.docker, this.s.runId);
     forgetRun(this.s);
+    this.s.pushAgents = { nodes: {}, urls: new Map() };
   }
 }
 

@@ -15,7 +15,7 @@ type SwarmPrivate = Pick<
   | 'proxyUrl'
   | 'observerConstraints'
   | 'environment'
-> & { producerNodes: Record<string, string> };
+> & { producerNodes: Record<string, string>; pushAgentNodes?: Record<string, string> };
 
 export function describeStack(s: SwarmStack): StackState {
   const priv: SwarmPrivate = {
@@ -28,6 +28,7 @@ export function describeStack(s: SwarmStack): StackState {
     observerConstraints: s.observerConstraints,
     producerNodes: Object.fromEntries(s.producers.map((p) => [p.member.name, p.nodeId])),
     environment: s.environment,
+    pushAgentNodes: s.pushAgents.nodes,
   };
   return describeRun(s, 'swarm', (id) => id, priv);
 }
@@ -42,6 +43,7 @@ export function restoreStack(s: SwarmStack, state: StackState): void {
   s.proxyUrl = priv.proxyUrl ?? '';
   s.observerConstraints = priv.observerConstraints ?? [];
   s.environment = priv.environment ?? { nodes: [], notes: [] };
+  s.pushAgents = { nodes: { ...priv.pushAgentNodes }, urls: new Map() };
   restoreRun(
     s,
     state,

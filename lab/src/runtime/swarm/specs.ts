@@ -151,7 +151,10 @@ export function prometheusConfigRefs(
 export function observerSpecs(
   ctx: SpecContext,
   promConfigs: Docker.ConfigReference[],
-  opts: Pick<StackOptions, 'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter' | 'store'>,
+  opts: Pick<
+    StackOptions,
+    'collectorFlags' | 'pushgatewayFlags' | 'withNodeExporter' | 'store' | 'pushTopology'
+  >,
 ): Docker.CreateServiceOptions[] {
   checkSupported(opts, { runtime: 'swarm', nodeExporter: false });
   const specs = stackComponents(opts);
@@ -164,6 +167,8 @@ export function observerSpecs(
       image: composeImage(ctx.compose, 'collector').image,
       args: containerCommand(specs.collector),
       constraints: c,
+      // #27: with push agents the central collector gets half of push's budget (push-agent-args.ts pushBudgets).
+      ...(opts.pushTopology === 'agent' ? { shares: 2 } : {}),
     }),
     serviceSpec(ctx, {
       component: 'pushgateway',

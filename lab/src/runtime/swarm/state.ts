@@ -29,6 +29,8 @@ export interface SwarmStack extends RunState<string, TrackedProducer> {
   proxyUrl: string;
   observerConstraints: string[];
   environment: { nodes: EnvironmentNode[]; notes: string[] };
+  /** #27: the push agents (their services are in `base`): each one's node, and where the lab reads it. */
+  pushAgents: { nodes: Record<string, string>; urls: Map<string, string> };
 }
 
 export function emptyStack(
@@ -50,5 +52,6 @@ export function emptyStack(
     proxyUrl: '',
     observerConstraints: [],
     environment: { nodes: [], notes: [] },
+    pushAgents: { nodes: {}, urls: new Map() },
   };
 }
