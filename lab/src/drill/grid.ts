@@ -25,6 +25,18 @@ export interface Cell {
   notApplied?: string;
   /** #29 (and #27's push-agent column): the orders lost by cause (they sum to lostCount exactly), where the cell's mode attributes them. */
   causes?: LossCause[];
+  /** #28: each view's account (the pair: merged, survivor, the faulted replica), its loss by cause summing exactly. */
+  accounts?: ViewAccount[];
+}
+
+/** #28: one view of pull's stored orders against the ledgers: what it stored, what it lost and why. */
+export interface ViewAccount {
+  view: string;
+  emitted: number;
+  stored: number;
+  lost: number;
+  lostPct: number | null;
+  causes: LossCause[];
 }
 
 export const NOT_APPLIED = 'not applied on this runtime';
@@ -154,6 +166,7 @@ export const GRID_COLUMNS: readonly Column[] = [
   'push-tcp',
   'push-otlp',
   'push-agent', // #27
+  'pull-pair', // #28
   'agents', // #29
 ];
 

@@ -57,7 +57,10 @@ export async function withStack<T>(
   deps: DrillDeps,
   scenario: Scenario,
   variant: Variant,
-  extra: Pick<StackOptions, 'producerScrape' | 'collectorFlags' | 'pullTopology' | 'agentRelays'> & {
+  extra: Pick<
+    StackOptions,
+    'producerScrape' | 'collectorFlags' | 'pullTopology' | 'agentRelays' | 'prometheusReplicas'
+  > & {
     producers?: Pick<ProducerOptions, 'restartPolicy'>;
   },
   fn: (s: Stack) => Promise<T>,

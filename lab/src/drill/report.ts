@@ -2,6 +2,7 @@ import type { NamedChart } from '../report/charts.ts';
 import { interactiveParts } from '../report/interactive.ts';
 import { REPORT_CSS } from '../report/style.ts';
 import { escapeXml, type LineChartOptions, lineChart, PALETTE } from '../report/svg.ts';
+import { accountsHtml } from './accounts-html.ts';
 import { causesShort, causeWords } from './causes.ts';
 import { type Cell, cellOutcome, type DrillRecord, GRID_COLUMNS, type ScenarioResult } from './grid.ts';
 import { PUSH_AGENT_METRIC_WORDS, PUSH_AGENT_SERIES_WORDS } from './modes/push-agent-words.ts';
@@ -22,6 +23,7 @@ const COLUMN_WORDS: Record<string, string> = {
   'push-tcp': 'push over TCP / aggregated',
   'push-otlp': 'push OTLP/HTTP (OpenTelemetry SDK)',
   'push-agent': 'push through an agent per host (StatsD → agent → OTLP/HTTP)', // #27
+  'pull-pair': 'pull, 2 replicas (the Prometheus pair)', // #28
   agents: 'pull through per-host agents (remote_write)', // #29
 };
 
@@ -64,6 +66,12 @@ const SERIES_WORDS: Record<string, { title: string; y: string; x?: string }> = {
     x: SINCE_FAULT,
   },
   samplesMax: { title: "most samples in one pod's scrape", y: 'samples' },
+  peerUp: {
+    title: "the faulted replica's up, as the surviving replica scrapes it",
+    y: '1 = up, 0 = down',
+    x: SINCE_FAULT,
+  }, // #28
+  peerAlert: { title: 'PrometheusPeerDown firing on the surviving replica', y: '1 = firing', x: SINCE_FAULT }, // #28
   pushgatewayAgeS: { title: "age of the job's last push, as the Pushgateway still serves it", y: 'seconds' },
   'Prometheus scrape offset within the interval (ms), by target': {
     title: 'when in the interval Prometheus scrapes each target (sorted)',
@@ -123,6 +131,17 @@ const METRIC_WORDS: Record<string, string> = {
   victimProducers: 'producers on the failed node',
   victimPods: 'pods on the failed node',
   ...PUSH_AGENT_METRIC_WORDS, // #27
+  peerUpZeroAfterS: "seconds until the survivor saw its peer's up at 0 (-1 = never)", // #28
+  peerAlertAfterS: 'seconds until PrometheusPeerDown fired on the survivor (-1 = never)', // #28
+  mergedLost: 'orders the merged view (max across replicas) lost', // #28
+  survivorLost: 'orders the surviving replica lost', // #28
+  faultedReplicaLost: 'orders the faulted replica lost (at the end)', // #28
+  faultAfterOpenS: 'seconds after the open the replica was faulted', // #28
+  readToKillMs: "ms from reading the replica's store to the kill", // #28
+  pauseS: 'seconds the replica was paused', // #28
+  missedScrapes: 'pod scrapes the paused replica missed', // #28
+  ordersInGap: 'orders generated while the replica was paused', // #28
+  peerBackUpAfterResumeS: 'seconds after the resume until the survivor saw its peer up (-1 = never)', // #28
   centralUnansweredAfterS: "seconds until the central store stopped answering the lab's queries (-1 = never)", // #29
   remoteWriteBehindAfterS:
     "seconds until an agent's remote-write queue fell behind the burst's limit (-1 = never)", // #29
@@ -231,7 +250,7 @@ function scenarioSection(s: ScenarioResult, charts: readonly NamedChart[]): stri
   return `<h2 id="${escapeXml(s.name)}">${escapeXml(s.title)}</h2>
 <p class="meta">${escapeXml(s.runtime)} runtime · ${escapeXml(s.startedAt)} · ${s.durationS} s</p>
 ${s.error ? `<p class="bad">Failed: ${escapeXml(s.error)}</p>` : ''}
-<ul>${cells}</ul>${s.notes.map((n) => `<p class="meta">${escapeXml(n)}</p>`).join('')}
+<ul>${cells}</ul>${accountsHtml(s.cells)}${s.notes.map((n) => `<p class="meta">${escapeXml(n)}</p>`).join('')}
 ${metrics ? `<table><tr><th>measured</th><th>value</th></tr>${metrics}</table>` : ''}
 ${exp ? `<p>Expectations:</p><ul>${exp}</ul>` : ''}${charts.map((c) => `<figure id="${escapeXml(c.id)}">${c.svg}</figure>`).join('')}`;
 }

@@ -10,6 +10,7 @@ import { networkPartition, targetDies } from './modes/lose-target.ts';
 import { nodeLoss, nodePartition } from './modes/node-fault.ts';
 import { centralStoreDown, pullAgentDies, pullAgentPartition } from './modes/pull-agents.ts'; // #29
 import { agentDiesMode, agentPartitionMode, centralDownMode } from './modes/push-agent.ts';
+import { replicaDies, replicaPaused } from './modes/replica-fault.ts';
 import { scrapeStorm } from './modes/scrape-storm.ts';
 import { shortLivedJob } from './modes/short-lived-job.ts';
 import { synchronisedFlush } from './modes/synchronised-flush.ts';
@@ -29,6 +30,8 @@ export const MODES: Record<FailureMode, DrillMode> = {
   'agent-dies': agentDiesMode, // #27
   'central-down': centralDownMode, // #27
   'agent-partition': agentPartitionMode, // #27
+  'replica-dies': replicaDies, // #28
+  'replica-paused': replicaPaused, // #28
   'central-store-down': centralStoreDown, // #29
   'pull-agent-dies': pullAgentDies, // #29
   'pull-agent-partition': pullAgentPartition, // #29
@@ -61,7 +64,7 @@ export function stackExtra(mode: DrillMode, s: Scenario): Parameters<typeof with
     ...(scrape ? { producerScrape: scrape } : {}),
     ...(mode.collectorFlags ? { collectorFlags: mode.collectorFlags(s) } : {}),
     ...(mode.producerOptions ? { producers: mode.producerOptions(s) } : {}),
-    ...(mode.stackOptions ? mode.stackOptions(s) : {}), // #29
+    ...(mode.stackOptions ? mode.stackOptions(s) : {}), // #29, #28
   };
 }
 

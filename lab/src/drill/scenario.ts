@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { transportOf } from '../core/transports.ts';
 import { AGENT_MODE_PARAMS, checkAgentScenario } from './agents-scenario.ts'; // #29
 import { checkPushAgentScenario, PUSH_AGENT_PARAMS } from './modes/push-agent-scenario.ts';
+import { checkPairScenario } from './pair-scenario.ts';
 import { isObj, type Obj, type Range, Reader } from './scenario-reader.ts';
 
 // A drill scenario is data (lab/scenarios/<name>.yml): fleet, workload profile, push settings, the fault
@@ -23,6 +24,8 @@ export const FAILURE_MODES = [
   'agent-dies', // #27
   'central-down', // #27
   'agent-partition', // #27
+  'replica-dies', // #28: a replica of the Prometheus pair SIGKILLed at the peak (column pull-pair)
+  'replica-paused', // #28: a replica of the Prometheus pair SIGSTOPped, then SIGCONTed (column pull-pair)
   'central-store-down', // #29: pull through per-host agents — the agents column
   'pull-agent-dies', // #29
   'pull-agent-partition', // #29
@@ -41,6 +44,7 @@ export const COLUMNS = [
   'push-tcp',
   'push-otlp',
   'push-agent', // #27
+  'pull-pair', // #28: pull through the Prometheus pair (`2 replicas`)
   'agents', // #29: pull through per-host agents (agents → remote_write)
 ] as const;
 export type Column = (typeof COLUMNS)[number];
@@ -52,6 +56,8 @@ export interface Fault {
   action: FaultAction;
   /** Producer member index (0-based) the fault hits. */
   producer: number;
+  /** #28: the pull replica (1-based, its `replica` label) the fault hits instead of a producer (pair modes). */
+  replica?: number;
 }
 
 /** A variant's push settings: the producer's own (wire contract, @pushpull/common). */
@@ -132,6 +138,8 @@ const MODE_PARAMS: Record<FailureMode, Record<string, (r: Reader, key: string) =
   'agent-dies': PUSH_AGENT_PARAMS['agent-dies'], // #27
   'central-down': PUSH_AGENT_PARAMS['central-down'], // #27
   'agent-partition': PUSH_AGENT_PARAMS['agent-partition'], // #27
+  'replica-dies': {}, // #28
+  'replica-paused': {}, // #28
   ...AGENT_MODE_PARAMS, // #29
 };
 
@@ -245,7 +253,7 @@ function readVariants(r: Reader, basePush: PushSettings): Variant[] {
 
 function readFaults(r: Reader, observeMs: number, producers: number): Fault[] {
   return r.list('faults').map((f, i) => {
-    const fr = r.at('faults', i, f, ['at', 'action', 'producer']);
+    const fr = r.at('faults', i, f, ['at', 'action', 'producer', 'replica']);
     const atMs = fr.duration('at');
     if (atMs > observeMs)
       fr.fail('at', `fault at ${atMs} ms is after the observation window (${observeMs} ms)`);
@@ -253,6 +261,7 @@ function readFaults(r: Reader, observeMs: number, producers: number): Fault[] {
       atMs,
       action: fr.choice('action', ['kill', 'pause', 'resume', 'partition', 'heal', 'restart']),
       producer: fr.int('producer', 0, producers - 1, 0),
+      ...(fr.has('replica') ? { replica: fr.int('replica', 1, 2) } : {}), // #28
     };
   });
 }
@@ -325,6 +334,7 @@ export function parseScenario(text: string, file: string): Scenario {
   };
   checkModeParams(r, scenario.mode);
   checkPushAgentScenario(r, scenario, producers); // #27
+  checkPairScenario(r, scenario); // #28
   checkAgentScenario(r, scenario); // #29
   return deepFreeze(scenario);
 }

@@ -30,6 +30,8 @@ export interface RuntimeCapabilities {
   workDirHoldsContainerFiles: boolean;
   /** #28: the most pull Prometheus replicas (`--prometheus-replicas`) this runtime starts. */
   prometheusReplicas: number;
+  /** #28: the runtime faults a pull replica (`Runtime.faultComponent`) and wires the pair's peer scrape. */
+  pairDrill: boolean;
   /** #29 drill: faults on pull's own tier — stop the central store, kill an agent, cut an agent's remote write. */
   pullTierFaults: boolean;
 }
@@ -44,6 +46,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     handle: 'engine-id',
     workDirHoldsContainerFiles: true,
     prometheusReplicas: 2,
+    pairDrill: false,
     pullTierFaults: false, // #29
   },
   process: {
@@ -55,6 +58,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     handle: 'pid',
     workDirHoldsContainerFiles: false,
     prometheusReplicas: 2,
+    pairDrill: true,
     pullTierFaults: true, // #29
   },
   swarm: {
@@ -66,6 +70,7 @@ export const CAPABILITIES: Readonly<Record<RuntimeKind, Readonly<RuntimeCapabili
     handle: 'engine-id',
     workDirHoldsContainerFiles: false,
     prometheusReplicas: 1,
+    pairDrill: false,
     pullTierFaults: false, // #29
   },
 });

@@ -2,6 +2,7 @@ import { isAbsolute, join } from 'node:path';
 import { LabError } from '@pushpull/common';
 import { parse, stringify } from 'yaml';
 import { parsePromDuration, promDuration } from '../core/prom-duration.ts';
+import { PEER_JOB, peerJob } from './prometheus-peer.ts';
 
 // The process runtime's Prometheus config is DERIVED from the compose config (prometheus/prometheus.yml):
 // the same jobs, the same rule files and limits; only what must differ on 127.0.0.1 is rewritten —
@@ -37,6 +38,8 @@ export interface DeriveOptions {
   role?: StoreRole;
   /** #28: `global.external_labels` added (the Prometheus pair: `replica`, the one difference between the two). */
   externalLabels?: Record<string, string>;
+  /** #28: the pair's meta-monitoring — a `prometheus-peer` job scraping the other replica, listed in this file. */
+  peerSdFile?: string;
 }
 
 /** The store a Prometheus config is rendered for: one of the two per-path stores, or the shared one. */
@@ -91,6 +94,10 @@ export function derivePrometheusConfig(sourceYaml: string, opts: DeriveOptions):
       producerTimeout = parsePromDuration(job.scrape_timeout);
     return job;
   });
+  if (opts.peerSdFile) {
+    scrapeConfigs.push(peerJob(opts.peerSdFile));
+    jobs.push(PEER_JOB);
+  }
   checkJobContract(jobs, opts.jobAddresses);
   const out: Obj = { ...doc, global, rule_files: rules, scrape_configs: scrapeConfigs };
   const role = opts.role ?? 'shared';

@@ -146,6 +146,8 @@ export type PushAgentFaultKind =
   | 'heal-forward'
   | 'stop-central'
   | 'start-central';
+/** #28: what can happen to a base component (`Runtime.faultComponent`): pull's second replica dies or stalls. */
+export type ComponentFaultKind = 'kill' | 'pause' | 'resume';
 /** #29 drill: the faults on pull's own tier (the central store, a pull agent): no restart. */
 export type PullTierFaultKind = Exclude<FaultKind, 'restart'>;
 
@@ -248,6 +250,11 @@ export interface Runtime {
    * `restart` the control port is published on a new host port), so callers keep using the same object.
    */
   fault(kind: FaultKind, member: ProducerMember): Promise<void>;
+  /**
+   * Optional (#28): a fault on a base component by name — `prometheus-2`, pull's second replica (the drill's
+   * `2 replicas` column): kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT). Absent = this runtime cannot.
+   */
+  faultComponent?(kind: ComponentFaultKind, component: string): Promise<void>;
   /** What a `partition` of this member cuts (and, where the runtime relays its paths, what the cut counted). */
   partitionReach(member: ProducerMember): PartitionReach;
   /**

@@ -12,6 +12,7 @@ export const ALERT_PATH: Record<string, PathName> = {
   PushHeartbeatAbsent: 'push',
   UdpReceiveErrors: 'push',
   PushgatewayGroupStale: 'push',
+  PrometheusPeerDown: 'pull', // #28: the Prometheus pair's meta-monitoring (a replica stopped answering its peer)
 };
 
 /** Marks UdpReceiveErrors as discounted already (an alert name cannot contain NUL). */

@@ -8,6 +8,7 @@ import { makeRunId } from '../../core/workdir.ts';
 import { agentScenarios } from '../../drill/agents-scenario.ts';
 import { requireNodes } from '../../drill/modes/node-fault.ts';
 import { pushAgentScenariosOn } from '../../drill/modes/push-agent-scenario.ts';
+import { pairScenarios } from '../../drill/pair-scenario.ts';
 import { findScenario, loadScenarios, runDrill, terminalGrid } from '../../drill/run.ts';
 import { NODE_MODES, type Scenario } from '../../drill/scenario.ts';
 import { DEFAULT_NODES_DIR } from '../../nodes/plan.ts';
@@ -93,6 +94,7 @@ export async function runDrillCommand(
   const nodes = nodesState ? { state: nodesState, statePath: nodesPath } : null;
   scenarios = nodeScenarios(verb, scenarios, sel.factory.kind, nodes, (m) => io.err(m), nodesPath);
   if (verb === 'drill') scenarios = pushAgentScenariosOn(sel.factory.kind, scenarios, (m) => io.err(m)); // #27
+  scenarios = pairScenarios(verb, scenarios, sel.factory.kind, (m) => io.err(m)); // #28
   scenarios = agentScenarios(verb, scenarios, sel.factory.kind, (m) => io.err(m)); // #29
   const outDir =
     typeof flags.out === 'string' ? resolve(flags.out) : join(paths(root).runsDir, `drill-${makeRunId()}`);

@@ -19,8 +19,8 @@ export interface DrillMode {
   collectorFlags?(s: Scenario): string[];
   /** Producer settings the mode needs (the node drills: a restart policy that lets swarm reschedule). */
   producerOptions?(s: Scenario): Pick<ProducerOptions, 'restartPolicy'>;
-  /** #29: the stack the mode needs (pull through per-host agents; their remote write through cuttable relays). */
-  stackOptions?(s: Scenario): Pick<StackOptions, 'pullTopology' | 'agentRelays'>;
+  /** The stack the mode needs — #29: pull through per-host agents, their remote write through cuttable relays; #28: the Prometheus pair (`prometheusReplicas: 2`). */
+  stackOptions?(s: Scenario): Pick<StackOptions, 'pullTopology' | 'agentRelays' | 'prometheusReplicas'>;
   run(stack: Stack): Promise<ModeOutcome>;
   /** Scenario-level facts from every variant's outcome (e.g. the jitter-off / jitter-on peak ratio). */
   combine?(outcomes: ReadonlyMap<string, ModeOutcome>): Record<string, number>;

@@ -24,6 +24,7 @@ import type { GrafanaPlacement } from '../grafana.ts';
 import type {
   AuxAddresses,
   AuxProcess,
+  ComponentFaultKind,
   FaultKind,
   PartitionReach,
   ProducerMember,
@@ -48,6 +49,7 @@ import {
   tail,
   terminate,
 } from './children.ts';
+import { faultComponent } from './component-faults.ts';
 import { injectFault, partitionReach } from './faults.ts';
 import { scaleFleet } from './fleet.ts';
 import { closeAgentRelays, pullTierFault } from './pull-tier.ts';
@@ -168,6 +170,11 @@ export class ProcessRuntime implements Runtime {
   /** #27: the push agent tier's faults (push-agent-faults.ts). */
   pushAgentFault(kind: PushAgentFaultKind, member?: ProducerMember): Promise<void> {
     return pushAgentFault(this.s, kind, member);
+  }
+
+  /** #28: SIGKILL / SIGSTOP / SIGCONT a base component (pull's second replica in the drill). */
+  async faultComponent(kind: ComponentFaultKind, component: string): Promise<void> {
+    faultComponent(this.s, kind, component);
   }
 
   async cpuSeconds(): Promise<Record<string, number>> {

@@ -10,9 +10,11 @@ import {
   type StoreRole,
   storeRoles,
 } from '../prometheus-config.ts';
+import { peerTargetsFile } from '../prometheus-peer.ts';
 import type { StackEndpoints, StackOptions } from '../types.ts';
 import { BINARIES } from './binaries.ts';
 import { freePort, type SpawnedChild, tail, terminate, waitForHttp } from './children.ts';
+import { preparePeerDir, writePeerFiles } from './peer.ts';
 import {
   addrToUrl,
   LAB_JSON,
@@ -72,10 +74,51 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
   };
   // One Prometheus per store (#24): `shared` runs one for both paths; `per-path` one for each, side by side.
   // #28: with the Prometheus pair, pull's store (or the shared one) twice, apart from the `replica` label.
-  const stores = storeRoles(opts.store);
   const pair = (opts.prometheusReplicas ?? 1) > 1;
+  const stores = storeRoles(opts.store);
+  const starts = storeStarts(stores, specs, pair);
+  // The pair's meta-monitoring: each replica scrapes the other (`prometheus-peer`), its file written below.
+  if (pair) preparePeerDir(s.workDir);
+  const peer = (name: string) => (pair ? { peerSdFile: peerTargetsFile(s.workDir, name) } : {});
+  const started = await Promise.allSettled(
+    starts.map((x) =>
+      startPrometheus(s, p, { ...opts, role: x.role, ...centralScrape(opts) }, x.spec, jobAddresses, {
+        name: x.name,
+        ...(x.labels ? { externalLabels: x.labels } : {}),
+        ...(x.labels ? peer(x.name) : {}),
+      }),
+    ),
+  );
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  const urls = started.map((r) => (r as PromiseFulfilledResult<Started>).value.url);
+  const pushUrl = stores.length > 1 ? urls[1] : undefined;
+  if (pair)
+    writePeerFiles(
+      s.workDir,
+      [0, urls.length - 1].map((k, i) => ({
+        component: starts[k]!.name,
+        address: urls[k]!.replace('http://', ''),
+        replica: replicaLabel(i),
+      })),
+    );
+  return {
+    prometheusUrl: urls[0]!,
+    ...(pushUrl ? { pushPrometheusUrl: pushUrl } : {}),
+    ...(pair ? { pullReplicaUrls: [urls[0]!, urls[urls.length - 1]!] } : {}),
+    pushgatewayUrl: pushgateway.url,
+    collectorHttpUrl: collectorUrl,
+    nodeExporterUrl: node ? node.url : null,
+  };
+}
+
+/** The Prometheus servers to start: one per store, and with the pair pull's second replica (its `replica` label). */
+function storeStarts(
+  stores: ReturnType<typeof storeRoles>,
+  specs: ReturnType<typeof stackComponents>,
+  pair: boolean,
+): { name: string; spec: ComponentSpec; role: StoreRole; labels: Record<string, string> | undefined }[] {
   const replica = (i: number) => (pair ? { replica: replicaLabel(i) } : undefined);
-  const starts = [
+  return [
     ...stores.map(({ component, role }, i) => ({
       name: component as string,
       spec: specs[component as StoreComponent],
@@ -93,25 +136,6 @@ export async function startBaseStack(s: ProcessStack, opts: StackOptions): Promi
         ]
       : []),
   ];
-  const started = await Promise.allSettled(
-    starts.map((x) =>
-      startPrometheus(s, p, { ...opts, role: x.role, ...centralScrape(opts) }, x.spec, jobAddresses, {
-        name: x.name,
-        ...(x.labels ? { externalLabels: x.labels } : {}),
-      }),
-    ),
-  );
-  for (const r of started) if (r.status === 'rejected') throw r.reason;
-  const urls = started.map((r) => (r as PromiseFulfilledResult<Started>).value.url);
-  const pushUrl = stores.length > 1 ? urls[1] : undefined;
-  return {
-    prometheusUrl: urls[0]!,
-    ...(pushUrl ? { pushPrometheusUrl: pushUrl } : {}),
-    ...(pair ? { pullReplicaUrls: [urls[0]!, urls[urls.length - 1]!] } : {}),
-    pushgatewayUrl: pushgateway.url,
-    collectorHttpUrl: collectorUrl,
-    nodeExporterUrl: node ? node.url : null,
-  };
 }
 
 /** #29: with pull agents, the central store discovers the pods but scrapes none of them (the agents do). */
@@ -168,6 +192,7 @@ export function processPrometheusConfig(
   opts: Pick<StackOptions, 'scrapeIntervalMs' | 'producerScrape'> & {
     role?: StoreRole;
     externalLabels?: Record<string, string>;
+    peerSdFile?: string;
   },
   jobAddresses: Record<string, string | null>,
 ): DerivedConfig {
@@ -179,6 +204,7 @@ export function processPrometheusConfig(
     ...(opts.producerScrape ? { producerScrape: opts.producerScrape } : {}),
     ...(opts.role ? { role: opts.role } : {}),
     ...(opts.externalLabels ? { externalLabels: opts.externalLabels } : {}),
+    ...(opts.peerSdFile ? { peerSdFile: opts.peerSdFile } : {}),
   });
 }
 
@@ -190,7 +216,7 @@ export function collectorArgv(p: Pick<Paths, 'collectorMain'>, spec: ComponentSp
 /**
  * Prometheus with a config derived for this run; rewritten per attempt (its own port is a scrape target).
  * `as.name`: the child's name, its config file and data dir (`prometheus-2`, pull's second replica, renders the
- * `prometheus` description); `as.externalLabels` the replica's label.
+ * `prometheus` description); `as.externalLabels` the replica's label; `as.peerSdFile` its peer's file (#28).
  */
 function startPrometheus(
   s: ProcessStack,
@@ -198,13 +224,17 @@ function startPrometheus(
   opts: StackOptions & { role: StoreRole },
   spec: ComponentSpec,
   jobAddresses: Record<string, string | null>,
-  as: { name: string; externalLabels?: Record<string, string> },
+  as: { name: string; externalLabels?: Record<string, string>; peerSdFile?: string },
 ): Promise<Started> {
   const derived = (promPort: number) =>
     processPrometheusConfig(
       p,
       s.sdDir,
-      { ...opts, ...(as.externalLabels ? { externalLabels: as.externalLabels } : {}) },
+      {
+        ...opts,
+        ...(as.externalLabels ? { externalLabels: as.externalLabels } : {}),
+        ...(as.peerSdFile ? { peerSdFile: as.peerSdFile } : {}),
+      },
       { ...jobAddresses, prometheus: `127.0.0.1:${promPort}` },
     );
   // Each store (and replica) its own config file and data directory, named as its child.
