@@ -79,6 +79,25 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Live processes of one test file's drill runs: the drill marker and that file's TMPDIR (its children inherit
+ * it). Another drill on the machine (another test run, another engineer) is not ours to judge.
+ */
+export function drillPidsUnder(tmp: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const env = readFileSync(`/proc/${d}/environ`, 'latin1').split('\0');
+      const ours = env.includes(`TMPDIR=${tmp}`) && env.some((e) => e.startsWith('PUSHPULL_LAB_RUN=drill-'));
+      if (ours && alive(Number(d))) out.push(Number(d));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
 /** Pids of every process carrying the lab's run marker for `runId` (or any run when omitted). */
 export function markedPids(runId?: string): number[] {
   const out: number[] = [];

@@ -3,12 +3,10 @@
 // last producer when its share of a total changes, as the process runtime does, and refills a former last
 // producer with a remainder when the fleet grows past it. producersToKeep is the rule both runtimes share.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { repoRoot } from '../src/core/paths.ts';
 import { readCompose } from '../src/runtime/docker/compose.ts';
@@ -16,18 +14,10 @@ import { scaleFleet } from '../src/runtime/docker/fleet.ts';
 import { emptyStack } from '../src/runtime/docker/state.ts';
 import { producersToKeep } from '../src/runtime/producer-args.ts';
 import type { ProducerOptions } from '../src/runtime/types.ts';
+import { fleetOptions, okServer } from './ok-server.ts';
 
-const opts = (totalPods: number | undefined, podsPerProducer = 4): ProducerOptions => ({
-  podsPerProducer,
-  seed: 1,
-  pushMode: 'per-event',
-  jitter: true,
-  transport: 'udp',
-  heartbeatMs: 0,
-  flushIntervalMs: 1000,
-  fleetPods: 1400,
-  ...(totalPods === undefined ? {} : { totalPods }),
-});
+const opts = (totalPods: number | undefined, podsPerProducer = 4): ProducerOptions =>
+  fleetOptions({ podsPerProducer, ...(totalPods === undefined ? {} : { totalPods }) });
 
 describe('producersToKeep (the resize rule of every runtime)', () => {
   const cases: { name: string; running: number[]; producers: number; total?: number; keep: number }[] = [
@@ -74,21 +64,11 @@ function fakeDocker(port: number, calls: Call[]): Docker {
 }
 
 describe('docker runtime: scale resizes the last producer (fleet.ts, fake engine)', () => {
-  let server: Server;
-  let port = 0;
-  const dirs: string[] = [];
-  before(async () => {
-    server = createServer((_req, res) => res.end('ok'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
-  });
-  after(async () => {
-    await new Promise<void>((r) => server.close(() => r()));
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const ok = okServer();
+  const dirs = ok.dirs;
 
   function stack(calls: Call[]) {
-    const s = emptyStack(fakeDocker(port, calls), readCompose(repoRoot()), repoRoot());
+    const s = emptyStack(fakeDocker(ok.port(), calls), readCompose(repoRoot()), repoRoot());
     s.runId = 'r1';
     s.networkName = 'pushpull-r1';
     s.workDir = mkdtempSync(join(tmpdir(), 'pp-docker-fleet-'));

@@ -5,13 +5,13 @@
 // its peer's `up` go to 0 and nothing pages. Each: the merged view lost nothing the survivor stored, the faulted
 // replica's gap is counted, every view's causes sum exactly to its loss.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Cell, ScenarioResult, ViewAccount } from '../src/drill/grid.ts';
 import { findScenario, runScenario } from '../src/drill/run.ts';
 import { processRuntimeFactory } from '../src/runtime/process/runtime.ts';
-import { alive, assertBuilt, ROOT, scratchTmp } from './cli-helpers.ts';
+import { assertBuilt, drillPidsUnder, ROOT, scratchTmp } from './cli-helpers.ts';
 
 const { base, tmp } = scratchTmp('pushpull-lab-drill-pair-int-');
 const scenarios = join(base, 'scenarios');
@@ -35,21 +35,7 @@ writeFileSync(
   `name: paused\ntitle: paused\nmode: replica-paused\ndescription: d\nobserve: 20s\n${common}faults:\n  - { at: 1s, action: pause, replica: 2 }\n  - { at: 11s, action: resume, replica: 2 }\nexpect:\n  - { column: pull-pair, never: true, lostPctAtMost: 0 }\n`,
 );
 
-/** This file's drill children (its TMPDIR and the drill marker in their environment). */
-function drillPids(): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const env = readFileSync(`/proc/${d}/environ`, 'latin1').split('\0');
-      const ours = env.includes(`TMPDIR=${tmp}`) && env.some((e) => e.startsWith('PUSHPULL_LAB_RUN=drill-'));
-      if (ours && alive(Number(d))) out.push(Number(d));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return out;
-}
+const drillPids = () => drillPidsUnder(tmp);
 
 const measure = (name: string): Promise<ScenarioResult> =>
   runScenario(

@@ -2,13 +2,13 @@
 // node-exporter, collector and producers on 127.0.0.1). Assertions are about observable outcomes: the
 // scenario's own expectations (lab/scenarios/*.yml) plus the grid facts each failure mode is about.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ScenarioResult } from '../src/drill/grid.ts';
 import { findScenario, runScenario } from '../src/drill/run.ts';
 import { processRuntimeFactory } from '../src/runtime/process/runtime.ts';
-import { alive, assertBuilt, ROOT, scratchTmp } from './cli-helpers.ts';
+import { assertBuilt, drillPidsUnder, ROOT, scratchTmp } from './cli-helpers.ts';
 import { type FaultClock, faultClock } from './drill-at-once.ts';
 import { assertExpectationsHeld } from './expectations.ts';
 
@@ -16,24 +16,7 @@ const { tmp } = scratchTmp('pushpull-lab-drill-int-');
 
 const scenarios = join(ROOT, 'lab', 'scenarios');
 
-/**
- * Live processes of this file's drill runs: the drill marker and this file's TMPDIR (its children inherit it).
- * Another drill on the machine (another test run, another engineer) is not ours to judge.
- */
-function drillPids(): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const env = readFileSync(`/proc/${d}/environ`, 'latin1').split('\0');
-      const ours = env.includes(`TMPDIR=${tmp}`) && env.some((e) => e.startsWith('PUSHPULL_LAB_RUN=drill-'));
-      if (ours && alive(Number(d))) out.push(Number(d));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return out;
-}
+const drillPids = () => drillPidsUnder(tmp);
 
 const clocks = new Map<string, FaultClock>();
 

@@ -5,12 +5,10 @@
 // the docker fleet starting each agent before its producer, in whose namespace the producer then runs (a fake
 // engine: createContainer recorded, /healthz answered by a real loopback server).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import fc from 'fast-check';
 import { perPid } from '../src/analysis/resources.ts';
@@ -31,6 +29,7 @@ import {
 import { composeServices, observerSpecs } from '../src/runtime/swarm/specs.ts';
 import type { ProducerMember, ProducerOptions } from '../src/runtime/types.ts';
 import { ROOT } from './cli-helpers.ts';
+import { fleetOptions, okServer } from './ok-server.ts';
 
 const GiB = 2 ** 30;
 const plan: ResourcePlan = defaultPlan({ cores: 2, memoryBytes: 24 * GiB });
@@ -317,22 +316,15 @@ describe('docker: each producer container joins its agent’s network namespace 
     HostConfig: Docker.HostConfig;
     NetworkingConfig?: unknown;
   }
-  let server: Server;
-  let port = 0;
-  const dirs: string[] = [];
-  before(async () => {
-    server = createServer((_req, res) => res.end('ok'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
-  });
-  after(async () => {
-    await new Promise<void>((r) => server.close(() => r()));
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const ok = okServer();
+  const dirs = ok.dirs;
 
   /** A fake engine: every container publishes each port on the one real /healthz server's port. */
   function fakeStack(created: Created[], removed: string[]): DockerStack {
-    const ports = { '9100/tcp': [{ HostPort: String(port) }], '9102/tcp': [{ HostPort: String(port) }] };
+    const ports = {
+      '9100/tcp': [{ HostPort: String(ok.port()) }],
+      '9102/tcp': [{ HostPort: String(ok.port()) }],
+    };
     const docker = {
       createContainer: async (o: Created) => {
         created.push(o);
@@ -353,17 +345,7 @@ describe('docker: each producer container joins its agent’s network namespace 
     dirs.push(s.workDir);
     return s;
   }
-  const popts: ProducerOptions = {
-    podsPerProducer: 3,
-    seed: 1,
-    pushMode: 'per-event',
-    jitter: true,
-    transport: 'udp',
-    heartbeatMs: 0,
-    flushIntervalMs: 1000,
-    fleetPods: 1400,
-    pushTopology: 'agent',
-  };
+  const popts = fleetOptions({ podsPerProducer: 3, pushTopology: 'agent' });
 
   it('agent first, the producer in its namespace sending to 127.0.0.1:8125; the agent publishes both ports', async () => {
     const created: Created[] = [];
@@ -385,7 +367,7 @@ describe('docker: each producer container joins its agent’s network namespace 
     assert.equal(agent!.Cmd[agent!.Cmd.indexOf('--statsd-udp') + 1], '127.0.0.1:8125');
     assert.equal(agent!.HostConfig.NanoCpus, Math.round(pushBudgets(plan.collector, 2).agent.cpus! * 1e9));
     assert.deepEqual([...s.base.keys()], ['agent-0', 'agent-1'], 'the agents are components of the stack');
-    assert.ok(s.producers.every((p) => p.member.pushAgentUrl === `http://127.0.0.1:${port}`));
+    assert.ok(s.producers.every((p) => p.member.pushAgentUrl === `http://127.0.0.1:${ok.port()}`));
   });
 
   it('scale down removes the host’s agent with its producer; central starts none', async () => {

@@ -5,7 +5,6 @@
 // the two producers of the one node. On both: the path reconciles, its causes sum exactly to its loss, and the
 // agents' CPU is push's: counted in the collector's group (docker) and limited to their share of push's budget.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,10 +12,9 @@ import type { RunRecord } from '../src/core/record.ts';
 import type { ResourceComponent, ResourcePlan } from '../src/core/resources.ts';
 import { pushBudgets } from '../src/runtime/push-agent-args.ts';
 import { airgapImages, assertBuilt, runCliProcess, scopeFilter, scratchTmp } from './cli-helpers.ts';
+import { docker, lines, oneNodeSwarm } from './one-node-swarm.ts';
 
 const { base, tmp } = scratchTmp('pushpull-lab-push-agent-e2e-');
-const docker = (...a: string[]) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
-const lines = (s: string) => s.split('\n').filter(Boolean);
 
 /** A small agent-tier burst on `runtime`, run to completion: its record. */
 async function agentBurst(runtime: 'docker' | 'swarm'): Promise<RunRecord> {
@@ -95,26 +93,9 @@ describe('burst --push-topology agent on the engine runtimes', { timeout: 600_00
   });
 
   describe('swarm (one node)', () => {
-    let createdSwarm = false;
-    let hadGwBridge = true;
-    before(() => {
-      if (docker('info', '--format', '{{.Swarm.LocalNodeState}}') !== 'active') {
-        hadGwBridge = lines(docker('network', 'ls', '--format', '{{.Name}}')).includes('docker_gwbridge');
-        docker('swarm', 'init', '--advertise-addr', '127.0.0.1');
-        createdSwarm = true;
-      }
-    });
-    after(() => {
-      if (!createdSwarm) return;
-      docker('swarm', 'leave', '--force');
-      if (!hadGwBridge) {
-        try {
-          docker('network', 'rm', 'docker_gwbridge');
-        } catch {
-          // another engineer's swarm may have created it meanwhile
-        }
-      }
-    });
+    const swarm = oneNodeSwarm();
+    before(() => swarm.join());
+    after(() => swarm.leave());
 
     it('one agent per producer node; causes sum; its limits are carved out of push’s budget', async () => {
       const r = await agentBurst('swarm');

@@ -4,7 +4,6 @@
 // network, config, container or volume of the run behind, `up`/`status`/`scale`/`down` across separate CLI
 // invocations, and one failure-mode scenario (a producer SIGKILLed, both paths' alerts fire).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,10 +21,9 @@ import {
   scratchTmp,
   workDirs,
 } from './cli-helpers.ts';
+import { docker, lines, oneNodeSwarm } from './one-node-swarm.ts';
 
 const { base, tmp } = scratchTmp('pushpull-lab-swarm-e2e-');
-const docker = (...a: string[]) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
-const lines = (s: string) => s.split('\n').filter(Boolean);
 
 /** Everything the swarm runtime could leave behind of its own runs (objects named pp-<run id>-…, labelled). */
 function leftovers(scope: RunScope): string[] {
@@ -43,30 +41,15 @@ function leftovers(scope: RunScope): string[] {
   ];
 }
 
-let createdSwarm = false;
-let hadGwBridge = true;
+const swarm = oneNodeSwarm();
 
 describe('burst --runtime swarm (one-node swarm)', { timeout: 900_000 }, () => {
   before(async () => {
     assertBuilt();
     await airgapImages();
-    if (docker('info', '--format', '{{.Swarm.LocalNodeState}}') !== 'active') {
-      hadGwBridge = lines(docker('network', 'ls', '--format', '{{.Name}}')).includes('docker_gwbridge');
-      docker('swarm', 'init', '--advertise-addr', '127.0.0.1');
-      createdSwarm = true;
-    }
+    swarm.join();
   });
-  after(() => {
-    if (!createdSwarm) return;
-    docker('swarm', 'leave', '--force');
-    if (!hadGwBridge) {
-      try {
-        docker('network', 'rm', 'docker_gwbridge');
-      } catch {
-        // another engineer's swarm may have created it meanwhile
-      }
-    }
-  });
+  after(() => swarm.leave());
 
   it('runs a burst as swarm services and reconciles emitted == delivered + lost on both paths', async () => {
     const out = join(base, 'out');

@@ -37,6 +37,15 @@ export function mergeTotals(a: PodTotals, b: PodTotals): Map<string, number | nu
   return out;
 }
 
+/** One view's account: what it kept of what was emitted, and the causes of the rest. */
+const viewAccount = (
+  view: ViewAccount['view'],
+  emitted: number,
+  kept: number,
+  lost: number,
+  causes: ViewAccount['causes'],
+): ViewAccount => ({ view, emitted, stored: kept, lost, lostPct: pct(lost, emitted), causes });
+
 /**
  * A live view at the end (after quiesce and the final scrapes): pull's causes per pod — a pod it scraped after
  * quiesce and still lacks orders of is `not-stored`, one it did not is `scrape-failed`, one it did not answer
@@ -59,14 +68,7 @@ export function liveAccount(
   const emitted = sum(ledger);
   const kept = pods.reduce((a, p) => a + (p.stored ?? 0), 0);
   const lost = Math.max(0, emitted - kept);
-  return {
-    view,
-    emitted,
-    stored: kept,
-    lost,
-    lostPct: pct(lost, emitted),
-    causes: pullLossCauses(lost, pods, false),
-  };
+  return viewAccount(view, emitted, kept, lost, pullLossCauses(lost, pods, false));
 }
 
 /**
@@ -118,14 +120,7 @@ export function killedAccount(
       estimate: false,
     },
   ];
-  return {
-    view,
-    emitted,
-    stored: kept,
-    lost,
-    lostPct: pct(lost, emitted),
-    causes: attributeLoss(lost, estimates),
-  };
+  return viewAccount(view, emitted, kept, lost, attributeLoss(lost, estimates));
 }
 
 /** What a pause cost the paused replica besides its final totals: scrapes it never made, orders it showed late. */
