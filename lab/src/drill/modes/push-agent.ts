@@ -249,7 +249,7 @@ async function runAgentMode(stack: Stack, mode: PushAgentMode): Promise<ModeOutc
   if (!runtime.pushAgentFault || !member?.pushAgentUrl)
     return notApplied(
       stack,
-      `the push agent tier runs on the process runtime only (yet); this stack (${runtime.kind}) has no agent beside producer ${hostOf(s)}`,
+      `the drill's push-agent faults are built for the process runtime only (yet); this stack (${runtime.kind}) has none for producer ${hostOf(s)}`,
     );
   const fault: Fault = (k, m) => runtime.pushAgentFault!(k, m);
   const v: Victim = {
