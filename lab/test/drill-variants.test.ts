@@ -6,25 +6,9 @@ import { LabError } from '@pushpull/common';
 import type { ModeOutcome } from '../src/drill/modes/types.ts';
 import { mergeVariantRuns, type VariantRun } from '../src/drill/run.ts';
 import { parseScenario } from '../src/drill/scenario.ts';
+import { targetDiesYaml } from './scenario-fixtures.ts';
 
-const scenario = (variants: string[]) =>
-  parseScenario(
-    `
-name: t
-title: T
-mode: target-dies
-description: d
-fleet: { pods: 4, podsPerProducer: 2 }
-observe: 30s
-variants:
-${variants.map((v) => `  - { name: ${v}, column: push-udp }`).join('\n')}
-faults:
-  - { at: 0s, action: kill, producer: 1 }
-expect:
-  - { column: pull, detectedWithin: 45s }
-`,
-    'x.yml',
-  );
+const scenario = (variants: string[]) => parseScenario(targetDiesYaml(variants), 'x.yml');
 
 const outcome = (v: string, n: number): ModeOutcome => ({
   cells: [

@@ -10,23 +10,11 @@ import { renderDrillHtml } from '../src/drill/report.ts';
 import { loadScenarios } from '../src/drill/run.ts';
 import { FAILURE_MODES, parseScenario } from '../src/drill/scenario.ts';
 import { assertSelfContained } from './report-fixtures.ts';
+import { targetDiesYaml } from './scenario-fixtures.ts';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), '../scenarios');
 
-const minimal = `
-name: t
-title: T
-mode: target-dies
-description: d
-fleet: { pods: 4, podsPerProducer: 2 }
-observe: 30s
-variants:
-  - { name: a, column: push-udp }
-faults:
-  - { at: 0s, action: kill, producer: 1 }
-expect:
-  - { column: pull, variant: a, detectedWithin: 45s }
-`;
+const minimal = targetDiesYaml(['a'], 'a');
 
 describe('drill scenarios', () => {
   it('every shipped scenario file validates, one per failure mode, in grid order', () => {

@@ -14,7 +14,6 @@ import fc from 'fast-check';
 import { perPid } from '../src/analysis/resources.ts';
 import { PushAgentWatch } from '../src/burst/push-agents.ts';
 import { repoRoot } from '../src/core/paths.ts';
-import { defaultPlan, type ResourcePlan } from '../src/core/resources.ts';
 import { readCompose } from '../src/runtime/docker/compose.ts';
 import { scaleFleet } from '../src/runtime/docker/fleet.ts';
 import { netOwnerOf } from '../src/runtime/docker/push-agents.ts';
@@ -26,23 +25,12 @@ import {
   swarmAgentSpec,
   withAgentTasks,
 } from '../src/runtime/swarm/push-agents.ts';
-import { composeServices, observerSpecs } from '../src/runtime/swarm/specs.ts';
+import { observerSpecs } from '../src/runtime/swarm/specs.ts';
 import type { ProducerMember, ProducerOptions } from '../src/runtime/types.ts';
-import { ROOT } from './cli-helpers.ts';
 import { fleetOptions, okServer } from './ok-server.ts';
+import { GiB, limitsOf, plan, specContext } from './swarm-fixtures.ts';
 
-const GiB = 2 ** 30;
-const plan: ResourcePlan = defaultPlan({ cores: 2, memoryBytes: 24 * GiB });
-const ctx = {
-  runId: '20261208T030000Z-abcd',
-  networkId: 'net1',
-  compose: composeServices(ROOT),
-  observerConstraints: [],
-  resources: plan,
-};
-type Limits = { NanoCPUs?: number; MemoryBytes?: number } | undefined;
-const limitsOf = (s: { TaskTemplate?: unknown }): Limits =>
-  (s.TaskTemplate as { Resources?: { Limits?: Limits } }).Resources?.Limits;
+const ctx = specContext('20261208T030000Z-abcd');
 
 describe('pushBudgets: the central collector half of push’s budget, the agents the other half', () => {
   const cases = [

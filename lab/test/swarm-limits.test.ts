@@ -3,23 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLabError } from '@pushpull/common';
-import { defaultPlan, type ResourcePlan } from '../src/core/resources.ts';
 import { checkSwarmFit, engineEnforcement, podShareOf, swarmLimits } from '../src/runtime/resource-limits.ts';
-import { composeServices, observerSpecs, producerSpec } from '../src/runtime/swarm/specs.ts';
-import { ROOT } from './cli-helpers.ts';
+import { observerSpecs, producerSpec } from '../src/runtime/swarm/specs.ts';
+import { GiB, limitsOf, plan, specContext } from './swarm-fixtures.ts';
 
-const GiB = 2 ** 30;
-const plan: ResourcePlan = defaultPlan({ cores: 2, memoryBytes: 24 * GiB });
-const ctx = {
-  runId: '20261207T000000Z-abcd',
-  networkId: 'net1',
-  compose: composeServices(ROOT),
-  observerConstraints: ['c==1'],
-  resources: plan,
-};
-type Limits = { NanoCPUs?: number; MemoryBytes?: number } | undefined;
-const limitsOf = (s: { TaskTemplate?: unknown }): Limits =>
-  (s.TaskTemplate as { Resources?: { Limits?: Limits } }).Resources?.Limits;
+const ctx = specContext('20261207T000000Z-abcd', ['c==1']);
 
 describe('swarm resource limits', () => {
   it('swarmLimits: cores → NanoCPUs, memory → MemoryBytes, no cpuset; nothing for no budget', () => {
