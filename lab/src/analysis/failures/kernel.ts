@@ -80,24 +80,17 @@ export function kernelScope(
         : own
           ? (own.previousCheckMs ?? Number.NEGATIVE_INFINITY) + 1
           : Number.POSITIVE_INFINITY;
-  const sharedReason = hasSocketDrops
-    ? socket
-      ? "host-wide kernel UDP counters (process runtime) moved before the collector's own socket dropped anything: another process's drops"
-      : "host-wide kernel UDP counters (process runtime) moved, but the collector's own socket dropped nothing: another process's drops"
-    : own
-      ? "host-wide kernel UDP counters (process runtime) moved while all of this run's datagrams were still reaching the collector: another process's drops"
-      : "host-wide kernel UDP counters (process runtime) moved, but none of this run's datagrams was lost: another process's drops";
   // #27: with the agent tier the pods' datagrams go to the agents, whose drops are their own signal.
-  const agents = samples.some((s) => (s.pushAgentDrops ?? 0) > 0);
-  return {
-    hasSocketDrops,
-    socket,
-    kernelFrom,
-    sharedReason: agents
-      ? sharedReason.replace(
-          /another process's drops$/,
-          "the agents' sockets (agent-udp-drop) or another process's",
-        )
-      : sharedReason,
-  };
+  const whose = samples.some((s) => (s.pushAgentDrops ?? 0) > 0)
+    ? "the agents' sockets (agent-udp-drop) or another process's"
+    : "another process's drops";
+  const moved = hasSocketDrops
+    ? socket
+      ? "moved before the collector's own socket dropped anything"
+      : "moved, but the collector's own socket dropped nothing"
+    : own
+      ? "moved while all of this run's datagrams were still reaching the collector"
+      : "moved, but none of this run's datagrams was lost";
+  const sharedReason = `host-wide kernel UDP counters (process runtime) ${moved}: ${whose}`;
+  return { hasSocketDrops, socket, kernelFrom, sharedReason };
 }
